@@ -1,0 +1,13 @@
+// Result codes of the ABI. 0..6 keep hyper's `hyper_code` values so a hyper C client
+// ports by renaming; the rest follow on.
+export const H2E_OK: u32 = 0;
+export const H2E_ERROR: u32 = 1;
+export const H2E_INVALID_ARG: u32 = 2;
+export const H2E_UNEXPECTED_EOF: u32 = 3;
+export const H2E_ABORTED_BY_CALLBACK: u32 = 4;
+export const H2E_FEATURE_NOT_ENABLED: u32 = 5;
+export const H2E_INVALID_PEER_MESSAGE: u32 = 6;
+/** Linear memory could not grow to hold what was asked. */
+export const H2E_OUT_OF_MEMORY: u32 = 7;
+/** A configured limit (buffer cap, header list size, …) would be exceeded. */
+export const H2E_LIMIT_EXCEEDED: u32 = 8;

@@ -1,0 +1,25 @@
+// Builds everything the package and its tests need: the release and debug modules,
+// the per-layer test harness modules, and the TypeScript bindings.
+// Usage: node scripts/build.mjs [--wasm-only]
+import { execFileSync } from 'node:child_process';
+import { readdirSync, mkdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+
+mkdirSync(join(root, 'build', 'test'), { recursive: true });
+run(bin('asc'), ['assembly/index.ts', '--target', 'release']);
+run(bin('asc'), ['assembly/index.ts', '--target', 'debug']);
+
+// Test harnesses: test/<layer>/harness.ts reach a layer's internals without widening
+// the module's public export list.
+for (const layer of readdirSync(join(root, 'test'))) {
+  const harness = join('test', layer, 'harness.ts');
+  if (!existsSync(join(root, harness))) continue;
+  run(bin("asc"), [harness, '--target', 'debug', '--outFile', `build/test/${layer}.wasm`, '--textFile', `build/test/${layer}.wat`]);
+}
+
+if (!process.argv.includes('--wasm-only')) run(bin('tsc'), ['-p', 'tsconfig.json']);
