@@ -1,0 +1,83 @@
+// Instantiates the h2wasm module and exposes its raw ABI, typed. No `node:` import here:
+// this file runs unchanged in Node, browsers, Deno and edge workers. The Node entry
+// (index.ts) registers how to find the module on disk; other hosts pass bytes or a URL.
+
+/** The raw exports; see include/h2wasm.h for each function's contract. */
+export interface H2Exports {
+  readonly memory: WebAssembly.Memory;
+  h2_alloc(len: number): number;
+  h2_free(ptr: number): number;
+  h2_handle_count(): number;
+  h2_version(): number;
+  [name: string]: any;
+}
+
+/** Functions the module imports from the host (`h2_host.*`); filled in by later layers. */
+export type HostImports = Record<string, (...args: number[]) => number | void>;
+
+/** One instance of the module, with helpers to move bytes in and out of its memory. */
+export class H2Module {
+  constructor(readonly exports: H2Exports) {}
+
+  /** A view of [ptr, ptr+len). Take a fresh one after any call: memory may have grown. */
+  bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer, ptr >>> 0, len >>> 0);
+  }
+
+  /** Copies `data` into a fresh h2_alloc buffer and returns its pointer (free with h2_free). */
+  write(data: Uint8Array): number {
+    const ptr = this.exports.h2_alloc(data.length) >>> 0;
+    if (ptr === 0) throw new RangeError(`h2wasm: cannot allocate ${data.length} bytes in wasm memory`);
+    this.bytes(ptr, data.length).set(data);
+    return ptr;
+  }
+}
+
+export type ModuleSource = BufferSource | WebAssembly.Module | Response | URL | string;
+
+function importObject(host: HostImports): WebAssembly.Imports {
+  return { h2_host: host };
+}
+
+/** Instantiates from bytes, a compiled module, a fetch Response, or a URL (fetched). */
+export async function instantiate(source: ModuleSource, host: HostImports = {}): Promise<H2Module> {
+  let module: WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) module = source;
+  else if (typeof source === 'string' || source instanceof URL) module = await WebAssembly.compileStreaming(fetch(source));
+  else if (typeof Response !== 'undefined' && source instanceof Response) module = await WebAssembly.compileStreaming(source);
+  else module = await WebAssembly.compile(source as BufferSource);
+  const instance = await WebAssembly.instantiate(module, importObject(host));
+  return new H2Module(instance.exports as unknown as H2Exports);
+}
+
+/** Synchronous form for bytes or a compiled module (Node, workers; browsers limit sync compile size). */
+export function instantiateSync(source: BufferSource | WebAssembly.Module, host: HostImports = {}): H2Module {
+  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  const instance = new WebAssembly.Instance(module, importObject(host));
+  return new H2Module(instance.exports as unknown as H2Exports);
+}
+
+let defaultFactory: (() => H2Module) | undefined;
+let defaultInstance: H2Module | undefined;
+
+/** Sets how defaultModule() finds the module (the Node entry does this on import). */
+export function setDefaultModuleFactory(factory: () => H2Module): void {
+  defaultFactory = factory;
+  defaultInstance = undefined;
+}
+
+/** Sets the shared instance directly, e.g. after `await instantiate(url)` in a browser. */
+export function setDefaultModule(module: H2Module): void {
+  defaultInstance = module;
+}
+
+/** The shared instance that classes such as HpackEncoder use when given none. */
+export function defaultModule(): H2Module {
+  if (!defaultInstance) {
+    if (!defaultFactory) {
+      throw new Error('h2wasm: no module loaded; call setDefaultModule(await instantiate(url)) first');
+    }
+    defaultInstance = defaultFactory();
+  }
+  return defaultInstance;
+}
