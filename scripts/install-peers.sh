@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the external HTTP/2 peers the interop tests run against: nghttp2's client,
+# server and h2load, curl, wabt (wasm2c) and h2spec. Idempotent; used by .ci/run.
+set -u
+need_apt=()
+command -v nghttp  >/dev/null || need_apt+=(nghttp2-client)
+command -v nghttpd >/dev/null || need_apt+=(nghttp2-server)
+command -v curl    >/dev/null || need_apt+=(curl)
+command -v wasm2c  >/dev/null || need_apt+=(wabt)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-peers: apt-get install ${need_apt[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null) \
+    || echo "install-peers: apt-get failed; tests that need ${need_apt[*]} will say they skip"
+fi
+gobin="$(go env GOPATH 2>/dev/null)/bin"
+if ! command -v h2spec >/dev/null && [ ! -x "$gobin/h2spec" ]; then
+  echo "install-peers: go install h2spec@master"
+  go install github.com/summerwind/h2spec/cmd/h2spec@master || echo "install-peers: h2spec install failed"
+fi
