@@ -1,0 +1,164 @@
+// Huffman coding of string literals (RFC 7541 §5.2, Appendix B).
+//
+// Decoding is a table-driven state machine that consumes 4 bits at a time (the approach of
+// nghttp2 and others): a state is an internal node of the code tree (256 of them), and for
+// each (state, nibble) one 32-bit entry gives the next state, the symbol completed on the
+// way (at most one: the shortest code is 5 bits) and whether the state is a valid place to
+// stop. The loop has no branch per bit or per symbol; faults are accumulated and checked
+// once at the end. The table (16 KiB) is built from HUFFMAN_CODES when the module starts.
+import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman-codes";
+
+export const EOS: u32 = 256;
+
+// Entry layout: bits 0..7 next state, 8..15 symbol, then flags.
+const F_EMIT: u32 = 1 << 16;
+/** The state is the root or an all-ones prefix of EOS of ≤ 7 bits: a valid end. */
+const F_ACCEPT: u32 = 1 << 17;
+/** EOS was decoded. */
+const F_FAIL: u32 = 1 << 18;
+/** The state is an all-ones run of 8 bits or more: padding too long. */
+const F_LONG_ONES: u32 = 1 << 19;
+
+/** decodeHuffman's answers below 0. */
+export const HUFF_EOS: i32 = -1;
+export const HUFF_PADDING_TOO_LONG: i32 = -2;
+export const HUFF_PADDING_NOT_ONES: i32 = -3;
+
+const decodeTable: usize = buildDecodeTable();
+
+function buildDecodeTable(): usize {
+  // Code tree: child[node*2 + bit] = internal node id (> 0), or -(symbol + 1) for a leaf.
+  const child = new StaticArray<i32>(512);
+  let nodes: i32 = 1;
+  for (let sym: i32 = 0; sym <= <i32>EOS; sym++) {
+    const code = unchecked(HUFFMAN_CODES[sym]);
+    const len = <i32>unchecked(HUFFMAN_LENGTHS[sym]);
+    let node: i32 = 0;
+    for (let i = len - 1; i >= 0; i--) {
+      const slot = node * 2 + <i32>((code >>> <u32>i) & 1);
+      if (i == 0) {
+        unchecked(child[slot] = -(sym + 1));
+      } else {
+        if (unchecked(child[slot]) == 0) unchecked(child[slot] = nodes++);
+        node = unchecked(child[slot]);
+      }
+    }
+  }
+  // Nodes on the all-ones path: depth 0..7 accept, deeper ones are over-long padding.
+  const onesDepth = new StaticArray<i32>(256);
+  for (let i = 0; i < 256; i++) unchecked(onesDepth[i] = -1);
+  let n: i32 = 0;
+  for (let d = 0; n >= 0 && n < 256; d++) {
+    unchecked(onesDepth[n] = d);
+    n = unchecked(child[n * 2 + 1]);
+    if (n <= 0) break;
+  }
+  const table = heap.alloc(256 * 16 * 4);
+  for (let state: i32 = 0; state < 256; state++) {
+    for (let nib: i32 = 0; nib < 16; nib++) {
+      let node = state;
+      let flags: u32 = 0;
+      let sym: u32 = 0;
+      for (let b = 3; b >= 0; b--) {
+        const c = unchecked(child[node * 2 + ((nib >> b) & 1)]);
+        if (c < 0) {
+          const s = <u32>(-c - 1);
+          if (s == EOS) {
+            flags |= F_FAIL;
+            node = 0;
+            break;
+          }
+          flags |= F_EMIT;
+          sym = s;
+          node = 0;
+        } else {
+          node = c;
+        }
+      }
+      const depth = unchecked(onesDepth[node]);
+      if (depth >= 0) flags |= depth <= 7 ? F_ACCEPT : F_LONG_ONES;
+      store<u32>(table + ((<usize>state * 16 + <usize>nib) << 2), <u32>node | (sym << 8) | flags);
+    }
+  }
+  return table;
+}
+
+/** Most octets `len` Huffman-coded octets can decode to (the shortest code is 5 bits). */
+@inline
+export function huffmanMaxDecodedLength(len: u32): u32 {
+  return <u32>((<u64>len * 8) / 5);
+}
+
+/**
+ * Decodes [src, src+len) to `dst`, which has room for huffmanMaxDecodedLength(len)
+ * octets. Answers the decoded length, or HUFF_EOS / HUFF_PADDING_TOO_LONG /
+ * HUFF_PADDING_NOT_ONES.
+ */
+export function decodeHuffman(src: usize, len: u32, dst: usize): i32 {
+  const T = decodeTable;
+  const end = src + <usize>len;
+  let o = dst;
+  let state: u32 = 0;
+  let seen: u32 = 0;
+  let e: u32 = F_ACCEPT;
+  while (src < end) {
+    const b = <u32>load<u8>(src);
+    src++;
+    e = load<u32>(T + (<usize>((state << 4) | (b >> 4)) << 2));
+    store<u8>(o, <u8>(e >> 8));
+    o += <usize>((e >> 16) & 1);
+    seen |= e;
+    e = load<u32>(T + (<usize>(((e & 0xff) << 4) | (b & 15)) << 2));
+    store<u8>(o, <u8>(e >> 8));
+    o += <usize>((e >> 16) & 1);
+    seen |= e;
+    state = e & 0xff;
+  }
+  if (seen & F_FAIL) return HUFF_EOS;
+  if ((e & F_ACCEPT) == 0) return (e & F_LONG_ONES) ? HUFF_PADDING_TOO_LONG : HUFF_PADDING_NOT_ONES;
+  return <i32>(o - dst);
+}
+
+/** Octets the Huffman coding of [src, src+len) takes. */
+export function huffmanEncodedLength(src: usize, len: u32): u32 {
+  let bits: u64 = 0;
+  const end = src + <usize>len;
+  while (src < end) {
+    bits += <u64>unchecked(HUFFMAN_LENGTHS[load<u8>(src)]);
+    src++;
+  }
+  return <u32>((bits + 7) >> 3);
+}
+
+/**
+ * Huffman-codes [src, src+len) to `dst` (room for huffmanEncodedLength octets), padding
+ * the last octet with the most significant bits of EOS (all ones). Answers octets written.
+ */
+export function encodeHuffman(src: usize, len: u32, dst: usize): u32 {
+  const end = src + <usize>len;
+  let o = dst;
+  let acc: u64 = 0;
+  let nbits: u32 = 0;
+  while (src < end) {
+    const s = <i32>load<u8>(src);
+    src++;
+    const l = <u32>unchecked(HUFFMAN_LENGTHS[s]);
+    acc = (acc << <u64>l) | <u64>unchecked(HUFFMAN_CODES[s]);
+    nbits += l;
+    if (nbits >= 32) {
+      nbits -= 32;
+      store<u32>(o, bswap<u32>(<u32>(acc >> <u64>nbits)));
+      o += 4;
+    }
+  }
+  while (nbits >= 8) {
+    nbits -= 8;
+    store<u8>(o, <u8>(acc >> <u64>nbits));
+    o++;
+  }
+  if (nbits > 0) {
+    store<u8>(o, <u8>((acc << <u64>(8 - nbits)) | <u64>(0xff >> nbits)));
+    o++;
+  }
+  return <u32>(o - dst);
+}

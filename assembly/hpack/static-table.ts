@@ -1,0 +1,160 @@
+// The static table (RFC 7541 Appendix A): 61 fixed entries, stored once as raw octets in
+// linear memory, with a hash index of the 52 distinct names so the encoder finds a name
+// (and then the one to seven entries sharing it) without scanning the table.
+import { hashBytes, bytesEqual } from "./hash";
+
+export const STATIC_TABLE_LENGTH: u32 = 61;
+
+const ENTRIES: StaticArray<string> = [
+  ":authority", "",
+  ":method", "GET",
+  ":method", "POST",
+  ":path", "/",
+  ":path", "/index.html",
+  ":scheme", "http",
+  ":scheme", "https",
+  ":status", "200",
+  ":status", "204",
+  ":status", "206",
+  ":status", "304",
+  ":status", "400",
+  ":status", "404",
+  ":status", "500",
+  "accept-charset", "",
+  "accept-encoding", "gzip, deflate",
+  "accept-language", "",
+  "accept-ranges", "",
+  "accept", "",
+  "access-control-allow-origin", "",
+  "age", "",
+  "allow", "",
+  "authorization", "",
+  "cache-control", "",
+  "content-disposition", "",
+  "content-encoding", "",
+  "content-language", "",
+  "content-length", "",
+  "content-location", "",
+  "content-range", "",
+  "content-type", "",
+  "cookie", "",
+  "date", "",
+  "etag", "",
+  "expect", "",
+  "expires", "",
+  "from", "",
+  "host", "",
+  "if-match", "",
+  "if-modified-since", "",
+  "if-none-match", "",
+  "if-range", "",
+  "if-unmodified-since", "",
+  "last-modified", "",
+  "link", "",
+  "location", "",
+  "max-forwards", "",
+  "proxy-authenticate", "",
+  "proxy-authorization", "",
+  "range", "",
+  "referer", "",
+  "refresh", "",
+  "retry-after", "",
+  "server", "",
+  "set-cookie", "",
+  "strict-transport-security", "",
+  "transfer-encoding", "",
+  "user-agent", "",
+  "vary", "",
+  "via", "",
+  "www-authenticate", "",
+];
+
+// Indices of a few names the encoder's policy looks at.
+export const S_AUTHORITY: u32 = 1;
+export const S_PATH: u32 = 4;
+export const S_AGE: u32 = 21;
+export const S_AUTHORIZATION: u32 = 23;
+export const S_CONTENT_LENGTH: u32 = 28;
+export const S_COOKIE: u32 = 32;
+export const S_DATE: u32 = 33;
+export const S_ETAG: u32 = 34;
+export const S_IF_MODIFIED_SINCE: u32 = 40;
+export const S_IF_NONE_MATCH: u32 = 41;
+export const S_LAST_MODIFIED: u32 = 44;
+export const S_LOCATION: u32 = 46;
+export const S_PROXY_AUTHORIZATION: u32 = 49;
+export const S_SET_COOKIE: u32 = 55;
+
+// Per entry (1-based, slot 0 unused): name ptr, name len, value ptr, value len.
+const RECORD: usize = 16;
+const records: usize = buildRecords();
+
+const NAME_BUCKETS: u32 = 128; // power of two, > 2 × 52 names
+const nameIndex = new StaticArray<u8>(<i32>NAME_BUCKETS);
+buildNameIndex();
+
+function copyAscii(s: string): usize {
+  const n = s.length;
+  const p = heap.alloc(<usize>max(n, 1));
+  for (let i = 0; i < n; i++) store<u8>(p + <usize>i, <u8>s.charCodeAt(i));
+  return p;
+}
+
+function buildRecords(): usize {
+  const r = heap.alloc(RECORD * <usize>(STATIC_TABLE_LENGTH + 1));
+  for (let i: u32 = 1; i <= STATIC_TABLE_LENGTH; i++) {
+    const name = unchecked(ENTRIES[(i - 1) * 2]);
+    const value = unchecked(ENTRIES[(i - 1) * 2 + 1]);
+    const at = r + RECORD * <usize>i;
+    store<u32>(at, <u32>copyAscii(name));
+    store<u32>(at, <u32>name.length, 4);
+    store<u32>(at, <u32>copyAscii(value), 8);
+    store<u32>(at, <u32>value.length, 12);
+  }
+  return r;
+}
+
+function buildNameIndex(): void {
+  for (let i: u32 = 1; i <= STATIC_TABLE_LENGTH; i++) {
+    if (i > 1 && bytesEqual(staticNamePtr(i), staticNamePtr(i - 1), staticNameLen(i)) && staticNameLen(i) == staticNameLen(i - 1)) continue;
+    let b = hashBytes(staticNamePtr(i), staticNameLen(i), 0) & (NAME_BUCKETS - 1);
+    while (unchecked(nameIndex[b]) != 0) b = (b + 1) & (NAME_BUCKETS - 1);
+    unchecked(nameIndex[b] = <u8>i);
+  }
+}
+
+@inline export function staticNamePtr(i: u32): usize {
+  return <usize>load<u32>(records + RECORD * <usize>i);
+}
+@inline export function staticNameLen(i: u32): u32 {
+  return load<u32>(records + RECORD * <usize>i, 4);
+}
+@inline export function staticValuePtr(i: u32): usize {
+  return <usize>load<u32>(records + RECORD * <usize>i, 8);
+}
+@inline export function staticValueLen(i: u32): u32 {
+  return load<u32>(records + RECORD * <usize>i, 12);
+}
+
+/** First static index whose name is [name, name+len) (hashed with seed 0 as `nameHash`), or 0. */
+export function staticFindName(name: usize, len: u32, nameHash: u32): u32 {
+  let b = nameHash & (NAME_BUCKETS - 1);
+  while (true) {
+    const i = <u32>unchecked(nameIndex[b]);
+    if (i == 0) return 0;
+    if (staticNameLen(i) == len && bytesEqual(staticNamePtr(i), name, len)) return i;
+    b = (b + 1) & (NAME_BUCKETS - 1);
+  }
+  return 0;
+}
+
+/** Static index of the entry (name at index `first`, value), or 0. */
+export function staticFindValue(first: u32, value: usize, len: u32): u32 {
+  const nameLen = staticNameLen(first);
+  const namePtr = staticNamePtr(first);
+  for (let i = first; i <= STATIC_TABLE_LENGTH; i++) {
+    if (i != first && (staticNameLen(i) != nameLen || !bytesEqual(staticNamePtr(i), namePtr, nameLen))) break;
+    if (staticValueLen(i) == len && bytesEqual(staticValuePtr(i), value, len)) return i;
+  }
+  return 0;
+}
