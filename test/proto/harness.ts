@@ -1,0 +1,66 @@
+// Test harness for assembly/proto: compiled to build/test/proto.wasm. Each unit of the
+// connection layer keeps its exports in its own delimited section below.
+
+// --- message validation ---
+// Drives one MessageValidator (assembly/proto/message.ts); used by test/proto/message.test.ts.
+// `alloc`/`free` are a plain allocator over the module heap for test input (putBytes).
+import { MessageValidator } from "../../assembly/proto/message";
+
+export function alloc(n: u32): usize { return heap.alloc(n); }
+export function free(p: usize): void { heap.free(p); }
+
+const mv = new MessageValidator();
+
+export function msg_validate_request(ptr: usize, len: u32, enableConnectProtocol: bool): bool {
+  return mv.validateRequest(ptr, len, enableConnectProtocol);
+}
+export function msg_validate_push_promise(ptr: usize, len: u32): bool { return mv.validatePushPromise(ptr, len); }
+export function msg_validate_response(ptr: usize, len: u32, requestMethod: u8): bool {
+  return mv.validateResponse(ptr, len, requestMethod);
+}
+export function msg_validate_trailers(ptr: usize, len: u32): bool { return mv.validateTrailers(ptr, len); }
+export function msg_set_reject_host_mismatch(on: bool): void { mv.rejectHostMismatch = on; }
+
+/** errorMessage as a pointer to its UTF-16 code units and their byte length. */
+export function msg_error_ptr(): usize { return changetype<usize>(mv.errorMessage); }
+export function msg_error_bytes(): u32 { return <u32>mv.errorMessage.length << 1; }
+export function msg_error_index(): i32 { return mv.errorIndex; }
+
+export function msg_kind(): u8 { return mv.kind; }
+export function msg_pseudo(): u32 { return mv.pseudo; }
+export function msg_field_count(): u32 { return mv.fieldCount; }
+export function msg_method(): u8 { return mv.method; }
+export function msg_status(): i32 { return mv.status; }
+export function msg_is_informational(): bool { return mv.isInformational; }
+export function msg_is_connect(): bool { return mv.isConnect; }
+export function msg_has_protocol(): bool { return mv.hasProtocol; }
+export function msg_has_authority(): bool { return mv.hasAuthority; }
+export function msg_has_host(): bool { return mv.hasHost; }
+export function msg_te_trailers(): bool { return mv.teTrailers; }
+export function msg_content_length(): i64 { return mv.contentLength; }
+export function msg_expected_data_length(): i64 { return mv.expectedDataLength; }
+
+/** Control data spans: 0 method, 1 scheme, 2 path, 3 authority, 4 protocol, 5 host. */
+export function msg_span_ptr(which: i32): usize {
+  switch (which) {
+    case 0: return mv.methodPtr;
+    case 1: return mv.schemePtr;
+    case 2: return mv.pathPtr;
+    case 3: return mv.authorityPtr;
+    case 4: return mv.protocolPtr;
+    case 5: return mv.hostPtr;
+  }
+  return 0;
+}
+export function msg_span_len(which: i32): u32 {
+  switch (which) {
+    case 0: return mv.methodLen;
+    case 1: return mv.schemeLen;
+    case 2: return mv.pathLen;
+    case 3: return mv.authorityLen;
+    case 4: return mv.protocolLen;
+    case 5: return mv.hostLen;
+  }
+  return 0;
+}
+// --- end message validation ---
