@@ -64,3 +64,6 @@ export function msg_span_len(which: i32): u32 {
   return 0;
 }
 // --- end message validation ---
+
+// --- connection engine ---
+export * from "./engine-harness";

@@ -1,0 +1,55 @@
+// Everything a host can tune on a connection: the SETTINGS we announce and the limits we
+// enforce. Each limit has a default here, a setter in the ABI, and a test.
+import { DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE } from "../frame/constants";
+import { Settings, UNLIMITED } from "./settings";
+
+export namespace Role {
+  export const CLIENT: u8 = 1;
+  export const SERVER: u8 = 2;
+}
+
+export class Config {
+  /** The SETTINGS we send (§6.5.2). Defaults follow nghttp2/h2 where the RFC leaves it open. */
+  local: Settings = new Settings();
+
+  /** Connection-level receive window we keep open (WINDOW_UPDATE on stream 0 at start). */
+  connectionWindow: u32 = 1 << 20;
+  /** Release received bytes automatically (WINDOW_UPDATE once half consumed); false = manual. */
+  autoRelease: bool = true;
+
+  /** Most bytes one stream may have buffered for sending before send_data is refused. */
+  maxStreamSendBuffer: u32 = 1 << 20;
+  /** Most bytes all streams together may have buffered for sending. */
+  maxConnectionSendBuffer: u32 = 16 << 20;
+  /** Most CONTINUATION frames one field block may span (CVE-2024-27316). */
+  maxContinuations: u32 = 64;
+  /** Most control-frame ACKs (SETTINGS, PING) queued unsent before the peer is cut off (CVE-2019-9512/9515). */
+  maxQueuedControlFrames: u32 = 1000;
+  /** Most closed streams remembered to tell late frames from protocol errors. */
+  maxClosedStreams: u32 = 1000;
+  /** Streams the peer may reset (or have refused) per rate window before ENHANCE_YOUR_CALM (CVE-2023-44487). */
+  maxResetsPerWindow: u32 = 1000;
+  /** Our own streams waiting for a MAX_CONCURRENT_STREAMS slot before open is refused. */
+  maxPendingStreams: u32 = 10000;
+  /** Bytes of output buffered before the scheduler stops producing DATA (the rest waits for the host to write). */
+  outputHighWater: u32 = 64 << 10;
+
+  /** Keepalive PING interval in ms (0 = off) and how long its ACK may take. */
+  keepaliveInterval: i64 = 0;
+  keepaliveTimeout: i64 = 20000;
+  /** How long the peer may take to ACK our SETTINGS (0 = forever). */
+  settingsTimeout: i64 = 10000;
+  /** Close after this long with no open stream (0 = never). */
+  idleTimeout: i64 = 0;
+  /** Most time a graceful shutdown waits for in-flight streams (0 = forever). */
+  gracefulTimeout: i64 = 0;
+
+  constructor(public role: u8) {
+    this.local.initialWindowSize = DEFAULT_INITIAL_WINDOW_SIZE;
+    this.local.maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+    this.local.maxConcurrentStreams = role == Role.SERVER ? 100 : UNLIMITED;
+    this.local.maxHeaderListSize = 64 << 10;
+    // A client refuses push unless asked (as h2 and Go do); a server never receives push.
+    this.local.enablePush = false;
+  }
+}

@@ -1,0 +1,1292 @@
+// The connection engine (RFC 9113 §3–§8): one type for both roles, fed bytes with
+// receive(), giving bytes out through `output`, reporting to a Handler. It knows nothing
+// of handles, hosts or clocks: time comes in through tick(now).
+//
+// Receive path: preface check (server) → FrameDecoder → per-type handlers → stream
+// state (state.ts), flow control (flow.ts), header blocks (field-block.ts, HPACK,
+// message.ts) → Handler calls.
+// Send path: heads and control frames are written to `output` at once (HPACK state must
+// follow wire order); DATA waits in per-stream buffers until produce() frames it, round
+// robin across streams (send-queue.ts), as windows allow.
+import {
+  ErrorCode, FrameType, FrameDecoder, DecodeStatus, Role as FrameRole, SettingsList,
+  encodeData, encodeHeaders, encodePushPromise, encodeRstStream, encodeSettings, encodeSettingsAck,
+  encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE,
+  MAX_WINDOW_SIZE, SettingId,
+} from "../frame";
+import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus } from "../hpack";
+import { ByteBuffer } from "../util/bytes";
+import { Config, Role } from "./config";
+import { Handler, HeadKind } from "./events";
+import { FieldBlock } from "./field-block";
+import { RecvWindow, SendWindow } from "./flow";
+import { MessageValidator } from "./message";
+import { PingTracker } from "./ping";
+import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
+import { SendQueue } from "./send-queue";
+import { Settings, SENT_SETTINGS } from "./settings";
+import {
+  StreamState, ClosedBy, Verdict, checkReceive, verdictKind, verdictErrorCode,
+  afterSendHeaders, afterRecvHeaders, afterSendEnd, afterRecvEnd, canSend, canReceive,
+} from "./state";
+import { Known, StreamStore } from "./store";
+import { RecvPhase, Stream } from "./stream";
+
+/** Result codes of the engine's send-side calls (the ABI maps them to H2E codes). */
+export namespace SendResult {
+  export const OK: u32 = 0;
+  /** The stream is not in a state that allows this (closed, reset, head not sent…). */
+  export const BAD_STATE: u32 = 1;
+  /** A buffer cap would be passed (send buffer, pending streams, output). */
+  export const LIMIT: u32 = 2;
+  /** The connection is closed or going away: no new streams. */
+  export const CLOSED: u32 = 3;
+  /** Stream ids are exhausted on this connection: open a new one. */
+  export const IDS_EXHAUSTED: u32 = 4;
+  /** The arguments are invalid (malformed field list…). */
+  export const INVALID: u32 = 5;
+}
+
+/** Where the connection is in its life. */
+export namespace Phase {
+  /** Exchanging prefaces; frames flow normally. */
+  export const OPEN: u8 = 0;
+  /** We sent the first (2^31-1) GOAWAY of a graceful shutdown and wait for the PING ACK. */
+  export const DRAINING_PING: u8 = 1;
+  /** Final GOAWAY sent (or received): in-flight streams finish, no new ones. */
+  export const DRAINING: u8 = 2;
+  /** Done: after the host writes out `output`, it closes the transport. */
+  export const CLOSED: u8 = 3;
+}
+
+const NO_DEADLINE: i64 = -1;
+
+export class Connection {
+  readonly role: u8;
+  readonly config: Config;
+  handler: Handler;
+
+  /** Bytes to write to the transport, from `outputStart` to `output.len`. */
+  readonly output: ByteBuffer = new ByteBuffer(0x7fffffff, 16 << 10);
+  private outputStart: u32 = 0;
+
+  /** The peer's settings as applied; ours as acknowledged by the peer. */
+  readonly remote: Settings = new Settings();
+  readonly localAcked: Settings = new Settings();
+  // SETTINGS frames we sent and the peer has not acknowledged, oldest first.
+  private unackedSettings: Settings[] = [];
+  private settingsSentAt: i64 = 0;
+
+  private readonly decoder: FrameDecoder = new FrameDecoder();
+  private readonly hpackIn: HpackDecoder;
+  private readonly hpackOut: HpackEncoder = new HpackEncoder();
+  private readonly validator: MessageValidator = new MessageValidator();
+  private readonly block: FieldBlock;
+  /** Decoded fields of the last header block; encoded field block scratch. */
+  private readonly fields: ByteBuffer = new ByteBuffer();
+  private readonly encoded: ByteBuffer = new ByteBuffer();
+  private readonly settingsList: SettingsList = new SettingsList();
+
+  readonly store: StreamStore;
+  readonly sendWindow: SendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
+  readonly recvWindow: RecvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
+  private readonly queue: SendQueue = new SendQueue();
+  /** Bytes buffered for sending across all streams (capped by maxConnectionSendBuffer). */
+  bufferedTotal: u32 = 0;
+  // Our streams waiting for a MAX_CONCURRENT_STREAMS slot, FIFO.
+  private pendingFirst: Stream | null = null;
+  private pendingLast: Stream | null = null;
+  pendingCount: u32 = 0;
+  private nextLocalId: u32;
+
+  private prefaceMatched: u32 = 0;
+  private peerSettingsSeen: bool = false;
+  phase: u8 = Phase.OPEN;
+  goawaySent: bool = false;
+  goawayReceived: bool = false;
+  /** The last-stream-id of the GOAWAY we sent (streams above it are ignored). */
+  goawayLastId: u32 = MAX_STREAM_ID;
+  /** The last-stream-id of the peer's GOAWAY. */
+  peerGoawayLastId: u32 = MAX_STREAM_ID;
+  /** Why the connection ended (RFC 9113 code), and a message; NO_ERROR while fine. */
+  errorCode: u32 = ErrorCode.NO_ERROR;
+  errorMessage: string = "";
+  errorRemote: bool = false;
+
+  private readonly pings: PingTracker = new PingTracker();
+  /** Control-frame ACKs (SETTINGS, PING) written but not yet taken by the host. */
+  private queuedAcks: u32 = 0;
+  // Time, in host-supplied milliseconds.
+  now: i64 = 0;
+  private lastActivity: i64 = 0;
+  private lastPingAt: i64 = 0;
+  private shutdownStarted: i64 = 0;
+  // Streams the peer reset or we refused in the current rate window (Rapid Reset).
+  private resetCount: u32 = 0;
+  private resetWindowStart: i64 = 0;
+
+  constructor(config: Config, handler: Handler) {
+    this.role = config.role;
+    this.config = config;
+    this.handler = handler;
+    const isClient = config.role == Role.CLIENT;
+    this.store = new StreamStore(isClient, config.maxClosedStreams);
+    this.nextLocalId = isClient ? 1 : 2;
+    this.hpackIn = new HpackDecoder(config.local.headerTableSize, config.local.maxHeaderListSize);
+    this.block = new FieldBlock(config.maxContinuations, config.local.maxHeaderListSize);
+    this.decoder.role = isClient ? FrameRole.CLIENT : FrameRole.SERVER;
+    this.decoder.setMaxFrameSize(config.local.maxFrameSize);
+    if (isClient) this.prefaceMatched = PREFACE_LENGTH;
+    this.start();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Start, output, time
+
+  /** Writes our preface: the magic (client), SETTINGS, and the connection window boost. */
+  private start(): void {
+    const out = this.output;
+    if (this.role == Role.CLIENT) {
+      out.reserve(PREFACE_LENGTH);
+      writePreface(out.ptr + out.len);
+      out.len += PREFACE_LENGTH;
+    }
+    this.sendSettings(this.config.local);
+    const boost = this.recvWindow.grow(this.config.connectionWindow);
+    if (boost > 0) encodeWindowUpdate(out, 0, boost);
+  }
+
+  /** Sends a SETTINGS frame with every value that differs from the RFC's initial ones. */
+  sendSettings(s: Settings): bool {
+    if (this.unackedSettings.length >= 4) return false;
+    const list = this.settingsList;
+    list.clear();
+    for (let i = 0; i < SENT_SETTINGS.length; i++) {
+      const id = unchecked(SENT_SETTINGS[i]);
+      if (s.differsFromInitial(id) || (id == SettingId.ENABLE_PUSH && this.role == Role.CLIENT)) list.add(id, s.get(id));
+    }
+    if (encodeSettings(this.output, list) != EncodeResult.OK) return false;
+    const copy = new Settings();
+    copy.copyFrom(s);
+    this.unackedSettings.push(copy);
+    this.settingsSentAt = this.now;
+    return true;
+  }
+
+  /** Pointer and length of the bytes waiting to be written. */
+  @inline get outputPtr(): usize { return this.output.ptr + this.outputStart; }
+  @inline get outputLen(): u32 { return this.output.len - this.outputStart; }
+
+  /** The host wrote `n` bytes of the output. */
+  consumeOutput(n: u32): void {
+    const out = this.output;
+    this.outputStart += min(n, this.outputLen);
+    if (this.outputStart == out.len) {
+      out.len = 0;
+      this.outputStart = 0;
+      this.queuedAcks = 0;
+    } else if (this.outputStart >= (out.len >> 1)) {
+      // Compact once half is written, so partial writes stay linear overall.
+      const rest = out.len - this.outputStart;
+      memory.copy(out.ptr, out.ptr + this.outputStart, rest);
+      out.len = rest;
+      this.outputStart = 0;
+    }
+  }
+
+  /** True once the connection is finished and its output written: close the transport. */
+  get isDone(): bool {
+    return this.phase == Phase.CLOSED && this.outputLen == 0;
+  }
+
+  /** The time of the next thing the engine must do without new input, or -1 for none. */
+  nextDeadline(): i64 {
+    let t: i64 = NO_DEADLINE;
+    if (this.phase == Phase.CLOSED) return t;
+    const c = this.config;
+    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, this.settingsSentAt + c.settingsTimeout);
+    const oldestPing = this.pings.oldest();
+    if (oldestPing >= 0 && c.keepaliveTimeout > 0) t = earliest(t, oldestPing + c.keepaliveTimeout);
+    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(this.lastActivity, this.lastPingAt) + c.keepaliveInterval);
+    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, this.lastActivity + c.idleTimeout);
+    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0) t = earliest(t, this.shutdownStarted + c.gracefulTimeout);
+    return t;
+  }
+
+  /** Tells the engine the time; it acts on whatever deadline has passed. */
+  tick(now: i64): void {
+    if (now > this.now) this.now = now;
+    if (this.phase == Phase.CLOSED) return;
+    const c = this.config;
+    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0 && now >= this.settingsSentAt + c.settingsTimeout) {
+      this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
+      return;
+    }
+    const oldestPing = this.pings.oldest();
+    if (oldestPing >= 0 && c.keepaliveTimeout > 0 && now >= oldestPing + c.keepaliveTimeout) {
+      if (this.phase == Phase.DRAINING_PING) {
+        this.finalGoaway(); // the shutdown PING went unanswered: go on without it
+      } else {
+        this.connectionError(ErrorCode.NO_ERROR, "keepalive PING not answered in time");
+        return;
+      }
+    }
+    if (c.keepaliveInterval > 0 && this.pings.count == 0 && now >= max(this.lastActivity, this.lastPingAt) + c.keepaliveInterval) {
+      this.ping();
+    }
+    if (c.idleTimeout > 0 && this.store.size == 0 && now >= this.lastActivity + c.idleTimeout) {
+      this.goaway(ErrorCode.NO_ERROR, "idle timeout");
+      this.phase = Phase.CLOSED;
+      return;
+    }
+    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
+      this.closeAllStreams(ErrorCode.CANCEL);
+      this.phase = Phase.CLOSED;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Receive
+
+  /** Feeds bytes from the transport; returns how many were taken (all, unless closed). */
+  receive(ptr: usize, len: u32): u32 {
+    if (this.phase == Phase.CLOSED) return 0;
+    this.lastActivity = this.now;
+    let p = ptr;
+    let n = len;
+    if (this.prefaceMatched < PREFACE_LENGTH) {
+      const want = min(n, PREFACE_LENGTH - this.prefaceMatched);
+      const ok = matchPreface(p, n, this.prefaceMatched);
+      if (ok < want) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "invalid connection preface");
+        return len;
+      }
+      this.prefaceMatched += want;
+      p += want;
+      n -= want;
+    }
+    const dec = this.decoder;
+    while (n > 0 && this.phase != Phase.CLOSED) {
+      const used = dec.push(p, n);
+      p += used;
+      n -= used;
+      const status = dec.status;
+      if (status == DecodeStatus.FRAME) {
+        this.onFrame();
+      } else if (status == DecodeStatus.STREAM_ERROR) {
+        // A HEADERS frame with a stream-level fault still carries HPACK state.
+        if (dec.frameReady) this.onFrame();
+        this.resetStreamId(dec.errorStreamId, dec.errorCode);
+      } else if (status == DecodeStatus.CONNECTION_ERROR) {
+        this.connectionError(dec.errorCode, dec.errorMessage);
+      }
+    }
+    this.afterReceive();
+    return len;
+  }
+
+  /** The transport reached EOF. */
+  receiveEof(): void {
+    if (this.phase == Phase.CLOSED) return;
+    if (this.store.size > 0 || this.decoder.expectingContinuationFor != 0) {
+      this.closeAllStreams(ErrorCode.CANCEL);
+    }
+    if (this.errorCode == ErrorCode.NO_ERROR && !this.goawayReceived && !this.goawaySent) {
+      this.errorMessage = "connection closed by peer";
+      this.errorRemote = true;
+    }
+    this.phase = Phase.CLOSED;
+  }
+
+  private onFrame(): void {
+    const dec = this.decoder;
+    const type = dec.type;
+    if (!this.peerSettingsSeen) {
+      // §3.4: the peer's preface ends with SETTINGS, first.
+      if (type != FrameType.SETTINGS || dec.isAck) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "first frame from peer is not SETTINGS");
+        return;
+      }
+      this.peerSettingsSeen = true;
+    }
+    switch (type) {
+      case FrameType.DATA: this.onData(); break;
+      case FrameType.HEADERS: this.onHeaders(); break;
+      case FrameType.PRIORITY: break; // §5.3.2: deprecated scheme; parsed and ignored.
+      case FrameType.RST_STREAM: this.onRstStream(); break;
+      case FrameType.SETTINGS: this.onSettings(); break;
+      case FrameType.PUSH_PROMISE: this.onPushPromise(); break;
+      case FrameType.PING: this.onPing(); break;
+      case FrameType.GOAWAY: this.onGoaway(); break;
+      case FrameType.WINDOW_UPDATE: this.onWindowUpdate(); break;
+      case FrameType.CONTINUATION: this.onContinuation(); break;
+      default: break; // unknown types never reach here (the decoder skips them)
+    }
+  }
+
+  private onData(): void {
+    const dec = this.decoder;
+    const id = dec.streamId;
+    const flowLen = dec.flowControlledLength;
+    // §6.9: every DATA counts against the connection window, whatever its stream.
+    if (!this.recvWindow.receive(flowLen)) {
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "DATA exceeds the connection window");
+      return;
+    }
+    const stream = this.store.get(id);
+    if (stream == null) {
+      const v = this.verdictForUnknown(id, FrameType.DATA);
+      if (v != Verdict.CONNECTION_ERROR) this.releaseConnection(flowLen);
+      if (v == Verdict.STREAM_ERROR) this.resetStreamId(id, ErrorCode.STREAM_CLOSED);
+      return;
+    }
+    const verdict = checkReceive(stream.state, FrameType.DATA, stream.closedBy);
+    if (verdictKind(verdict) != Verdict.ACCEPT) {
+      this.releaseConnection(flowLen);
+      this.applyVerdict(stream, verdict);
+      return;
+    }
+    if (stream.recvPhase != RecvPhase.BODY) {
+      // DATA before the head, or after trailers: malformed (§8.1).
+      this.releaseConnection(flowLen);
+      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    if (!stream.recvWindow.receive(flowLen)) {
+      this.releaseConnection(flowLen);
+      this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+      return;
+    }
+    const len = dec.payloadLen;
+    stream.dataReceived += <i64>len;
+    const endStream = dec.endStream;
+    const expected = stream.expectedLength;
+    if (expected >= 0 && (stream.dataReceived > expected || (endStream && stream.dataReceived != expected))) {
+      this.releaseConnection(flowLen);
+      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
+      return;
+    }
+    // Padding is never the application's: give it back at once.
+    const padding = flowLen - len;
+    if (padding > 0) this.releaseBoth(stream, padding);
+    if (endStream) stream.state = afterRecvEnd(stream.state);
+    this.handler.onData(stream, dec.payloadPtr, len, endStream);
+    if (this.config.autoRelease) this.releaseBoth(stream, len);
+    else stream.unreleasedBytes += len;
+    if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
+  }
+
+  private onHeaders(): void {
+    const dec = this.decoder;
+    if (!this.block.begin(FrameType.HEADERS, dec.streamId, 0, dec.endStream, dec.payloadPtr, dec.payloadLen)) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
+      return;
+    }
+    if (dec.endHeaders) this.endBlock();
+  }
+
+  private onPushPromise(): void {
+    const dec = this.decoder;
+    // §6.6, §8.4: only a client that enabled push may receive PUSH_PROMISE.
+    if (!this.localAcked.enablePush && !this.anyUnackedEnablesPush()) {
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE received with push disabled");
+      return;
+    }
+    if (!this.block.begin(FrameType.PUSH_PROMISE, dec.streamId, dec.promisedId, false, dec.payloadPtr, dec.payloadLen)) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
+      return;
+    }
+    if (dec.endHeaders) this.endBlock();
+  }
+
+  private onContinuation(): void {
+    const dec = this.decoder;
+    if (!this.block.append(dec.payloadPtr, dec.payloadLen)) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
+      return;
+    }
+    if (dec.endHeaders) this.endBlock();
+  }
+
+  /** A whole field block arrived: decode it (always, to keep HPACK in step), then act. */
+  private endBlock(): void {
+    const block = this.block;
+    const fields = this.fields;
+    fields.clear();
+    const status = this.hpackIn.decode(block.ptr, block.len, fields);
+    const type = block.type;
+    const id = block.streamId;
+    const promised = block.promisedId;
+    const endStream = block.endStream;
+    block.clear();
+    if (status == HpackStatus.MALFORMED || status == HpackStatus.OUT_OF_MEMORY) {
+      this.connectionError(ErrorCode.COMPRESSION_ERROR, this.hpackIn.error);
+      return;
+    }
+    const tooLarge = status == HpackStatus.LIST_TOO_LARGE;
+    if (type == FrameType.PUSH_PROMISE) this.onPromiseBlock(id, promised, tooLarge);
+    else this.onHeadersBlock(id, endStream, tooLarge);
+  }
+
+  private onHeadersBlock(id: u32, endStream: bool, tooLarge: bool): void {
+    const stream = this.store.get(id);
+    if (stream == null) {
+      const known = this.store.classify(id);
+      if (known == Known.IDLE && !this.store.isLocalId(id) && this.role == Role.SERVER) {
+        this.onNewRequest(id, endStream, tooLarge);
+        return;
+      }
+      const v = this.verdictForUnknown(id, FrameType.HEADERS);
+      if (v == Verdict.STREAM_ERROR) this.resetStreamId(id, ErrorCode.STREAM_CLOSED);
+      return;
+    }
+    const verdict = checkReceive(stream.state, FrameType.HEADERS, stream.closedBy);
+    if (verdictKind(verdict) != Verdict.ACCEPT) {
+      this.applyVerdict(stream, verdict);
+      return;
+    }
+    if (tooLarge) {
+      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const v = this.validator;
+    const f = this.fields;
+    if (stream.recvPhase == RecvPhase.BODY) {
+      // Trailers (§8.1): END_STREAM required, no pseudo-headers.
+      if (!endStream || !v.validateTrailers(f.ptr, f.len)) {
+        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      stream.recvPhase = RecvPhase.TRAILERS;
+      if (stream.expectedLength >= 0 && stream.dataReceived != stream.expectedLength) {
+        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      stream.state = afterRecvHeaders(stream.state, true);
+      this.handler.onHead(stream, HeadKind.TRAILERS, f.ptr, f.len, true);
+    } else if (stream.recvPhase == RecvPhase.TRAILERS || this.role == Role.SERVER) {
+      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    } else {
+      // Client: a response head on our stream (or on a promised one).
+      if (!v.validateResponse(f.ptr, f.len, stream.requestMethod)) {
+        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      if (v.isInformational) {
+        if (endStream) { // §8.1: a 1xx cannot end the stream
+          this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+          return;
+        }
+        stream.recvPhase = RecvPhase.INFORMATIONAL;
+        this.handler.onHead(stream, HeadKind.INFORMATIONAL, f.ptr, f.len, false);
+        return;
+      }
+      stream.recvPhase = RecvPhase.BODY;
+      stream.expectedLength = v.expectedDataLength;
+      if (endStream && stream.expectedLength > 0) {
+        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      const wasReserved = stream.state == StreamState.RESERVED_REMOTE;
+      stream.state = afterRecvHeaders(stream.state, endStream);
+      if (wasReserved) this.store.activate(stream);
+      this.handler.onHead(stream, HeadKind.RESPONSE, f.ptr, f.len, endStream);
+    }
+    if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
+  }
+
+  /** Server: HEADERS opening a new stream. */
+  private onNewRequest(id: u32, endStream: bool, tooLarge: bool): void {
+    const store = this.store;
+    // Ids of streams the peer opens only increase (§5.1.1); lower idle ids close implicitly.
+    store.lastRemoteId = id;
+    if (this.goawaySent && id > this.goawayLastId) return; // §6.8: ignored after GOAWAY
+    if (store.activeRemote >= this.localAcked.maxConcurrentStreams ||
+        store.activeRemote >= this.config.local.maxConcurrentStreams) {
+      this.refuse(id, ErrorCode.REFUSED_STREAM);
+      return;
+    }
+    const v = this.validator;
+    const f = this.fields;
+    if (tooLarge || !v.validateRequest(f.ptr, f.len, this.config.local.enableConnectProtocol)) {
+      this.refuse(id, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const stream = new Stream(false, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    stream.id = id;
+    stream.recvPhase = RecvPhase.BODY;
+    stream.expectedLength = v.expectedDataLength;
+    stream.requestMethod = v.method;
+    if (endStream && stream.expectedLength > 0) {
+      this.refuse(id, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    stream.state = afterRecvHeaders(StreamState.IDLE, endStream);
+    store.insert(stream);
+    store.activate(stream);
+    this.handler.onRequest(stream, f.ptr, f.len, endStream);
+  }
+
+  /** Client: a PUSH_PROMISE block on `parentId` promising `promisedId`. */
+  private onPromiseBlock(parentId: u32, promisedId: u32, tooLarge: bool): void {
+    const store = this.store;
+    // §5.1.1, §6.6: the promised id must be a new server (even) id.
+    if (store.isLocalId(promisedId) || store.classify(promisedId) != Known.IDLE) {
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE with an invalid promised stream id");
+      return;
+    }
+    store.lastRemoteId = promisedId;
+    const parent = store.get(parentId);
+    // §6.6: the associated stream must be one we opened and the server can still send on.
+    if (parent == null || !parent.local || !canReceive(parent.state)) {
+      if (parent == null && store.classify(parentId) == Known.IDLE) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE on an idle stream");
+        return;
+      }
+      this.refuse(promisedId, ErrorCode.REFUSED_STREAM);
+      return;
+    }
+    const f = this.fields;
+    if (tooLarge || !this.validator.validatePushPromise(f.ptr, f.len)) {
+      this.refuse(promisedId, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const promised = new Stream(false, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    promised.id = promisedId;
+    promised.state = StreamState.RESERVED_REMOTE;
+    promised.requestMethod = this.validator.method;
+    store.insert(promised);
+    this.handler.onPush(parent, promised, f.ptr, f.len);
+  }
+
+  private onRstStream(): void {
+    const dec = this.decoder;
+    const id = dec.streamId;
+    const stream = this.store.get(id);
+    if (stream == null) {
+      // §6.4: RST_STREAM on an idle stream is a connection error; on a closed one, ignored.
+      if (this.store.classify(id) == Known.IDLE) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
+      }
+      return;
+    }
+    if (!this.countReset()) return;
+    stream.closedBy = ClosedBy.REMOTE_RESET;
+    this.handler.onReset(stream, dec.code, true);
+    this.finishStream(stream, ClosedBy.REMOTE_RESET);
+  }
+
+  private onSettings(): void {
+    const dec = this.decoder;
+    if (dec.isAck) {
+      if (this.unackedSettings.length == 0) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS ACK without SETTINGS sent");
+        return;
+      }
+      this.applyLocalSettings(this.unackedSettings.shift());
+      this.settingsSentAt = this.now;
+      this.handler.onSettingsAck();
+      return;
+    }
+    // §6.5.3: apply in order, then acknowledge.
+    const count = dec.settingsCount;
+    for (let i: u32 = 0; i < count; i++) {
+      if (!this.applyRemoteSetting(dec.settingId(i), dec.settingValue(i))) return;
+    }
+    if (!this.queueAck()) return;
+    encodeSettingsAck(this.output);
+    this.handler.onRemoteSettings();
+    this.openPending();
+  }
+
+  private applyRemoteSetting(id: u16, value: u32): bool {
+    const remote = this.remote;
+    if (id == SettingId.INITIAL_WINDOW_SIZE) {
+      // §6.9.2: every stream's send window moves by the difference; overflow is fatal.
+      const delta = <i64>value - <i64>remote.initialWindowSize;
+      const streams = this.store.values();
+      for (let i = 0; i < streams.length; i++) {
+        const s = unchecked(streams[i]);
+        if (!s.sendWindow.adjust(delta)) {
+          this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window");
+          return false;
+        }
+        if (delta > 0) this.schedule(s);
+      }
+    } else if (id == SettingId.HEADER_TABLE_SIZE) {
+      this.hpackOut.setMaxTableSize(value);
+    }
+    remote.apply(id, value);
+    return true;
+  }
+
+  /** The peer acknowledged `s`: our limits in it now bind the peer. */
+  private applyLocalSettings(s: Settings): void {
+    const acked = this.localAcked;
+    if (s.initialWindowSize != acked.initialWindowSize) {
+      const streams = this.store.values();
+      for (let i = 0; i < streams.length; i++) unchecked(streams[i]).recvWindow.retarget(s.initialWindowSize);
+    }
+    if (s.headerTableSize != acked.headerTableSize) this.hpackIn.setMaxTableSize(s.headerTableSize);
+    if (s.maxHeaderListSize != acked.maxHeaderListSize) {
+      this.hpackIn.setMaxHeaderListSize(s.maxHeaderListSize);
+      this.block.maxBytes = s.maxHeaderListSize;
+    }
+    if (s.maxFrameSize != acked.maxFrameSize) this.decoder.setMaxFrameSize(s.maxFrameSize);
+    acked.copyFrom(s);
+  }
+
+  private anyUnackedEnablesPush(): bool {
+    const list = this.unackedSettings;
+    for (let i = 0; i < list.length; i++) if (unchecked(list[i]).enablePush) return true;
+    return false;
+  }
+
+  private onPing(): void {
+    const dec = this.decoder;
+    if (dec.isAck) {
+      const sentAt = this.pings.finish(dec.pingData);
+      if (sentAt < 0) return; // not ours: ignore
+      this.lastPingAt = this.now;
+      if (dec.pingData == this.pings.shutdownPing && this.phase == Phase.DRAINING_PING) this.finalGoaway();
+      this.handler.onPingAck(dec.pingData, this.now - sentAt);
+      return;
+    }
+    if (!this.queueAck()) return;
+    encodePing(this.output, dec.pingData, true);
+  }
+
+  private onGoaway(): void {
+    const dec = this.decoder;
+    const last = dec.lastStreamId;
+    this.goawayReceived = true;
+    this.peerGoawayLastId = min(this.peerGoawayLastId, last);
+    if (dec.code != ErrorCode.NO_ERROR) {
+      this.errorCode = dec.code;
+      this.errorMessage = "peer sent GOAWAY with an error";
+      this.errorRemote = true;
+    }
+    this.handler.onGoaway(last, dec.code, dec.payloadPtr + 8, dec.payloadLen >= 8 ? dec.payloadLen - 8 : 0);
+    // §6.8: our streams above `last` were not processed: refused, safe to retry.
+    const streams = this.store.values();
+    for (let i = 0; i < streams.length; i++) {
+      const s = unchecked(streams[i]);
+      if (s.local && s.id > last) {
+        this.handler.onReset(s, ErrorCode.REFUSED_STREAM, true);
+        this.finishStream(s, ClosedBy.REMOTE_RESET);
+      }
+    }
+    this.failPending(ErrorCode.REFUSED_STREAM);
+    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    this.maybeFinishDraining();
+  }
+
+  private onWindowUpdate(): void {
+    const dec = this.decoder;
+    const id = dec.streamId;
+    if (id == 0) {
+      if (!this.sendWindow.increase(dec.increment)) {
+        this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE overflows the connection window");
+        return;
+      }
+      return; // the ring kept everyone waiting; produce() resumes
+    }
+    const stream = this.store.get(id);
+    if (stream == null) {
+      if (this.store.classify(id) == Known.IDLE) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
+      }
+      return;
+    }
+    if (stream.state == StreamState.RESERVED_REMOTE) {
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on a reserved (remote) stream");
+      return;
+    }
+    if (!stream.sendWindow.increase(dec.increment)) {
+      this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+      return;
+    }
+    this.schedule(stream);
+    this.notifyCapacity(stream);
+  }
+
+  /** Verdict for a frame on a stream that is not live (§5.1): idle, closed or forgotten. */
+  private verdictForUnknown(id: u32, type: u8): u8 {
+    const store = this.store;
+    const known = store.classify(id);
+    if (known == Known.IDLE) {
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, type == FrameType.DATA ? "DATA on an idle stream" : "HEADERS on an idle stream");
+      return Verdict.CONNECTION_ERROR;
+    }
+    if (known == Known.FORGOTTEN) {
+      // Closed long ago (or implicitly, never opened): a late frame we can no longer
+      // classify. Resetting the stream is safe either way.
+      return type == FrameType.DATA || type == FrameType.HEADERS ? Verdict.STREAM_ERROR : Verdict.IGNORE;
+    }
+    const verdict = checkReceive(StreamState.CLOSED, type, store.closedBy(id));
+    const kind = verdictKind(verdict);
+    if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), "frame on a closed stream");
+    return kind;
+  }
+
+  private applyVerdict(stream: Stream, verdict: u32): void {
+    const kind = verdictKind(verdict);
+    if (kind == Verdict.STREAM_ERROR) this.resetStream(stream, verdictErrorCode(verdict));
+    else if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), "frame not allowed in the stream's state");
+  }
+
+  /** Counts one peer reset or refused stream; false (and ENHANCE_YOUR_CALM) past the rate limit. */
+  private countReset(): bool {
+    if (this.now - this.resetWindowStart >= 1000) {
+      this.resetWindowStart = this.now;
+      this.resetCount = 0;
+    }
+    this.resetCount++;
+    if (this.resetCount > this.config.maxResetsPerWindow) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets");
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts one queued ACK; false (and ENHANCE_YOUR_CALM) when the host is not draining them. */
+  private queueAck(): bool {
+    this.queuedAcks++;
+    if (this.queuedAcks > this.config.maxQueuedControlFrames) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many control frames queued (SETTINGS/PING flood)");
+      return false;
+    }
+    return true;
+  }
+
+  private afterReceive(): void {
+    this.maybeFinishDraining();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Receive-side flow control
+
+  private releaseConnection(n: u32): void {
+    if (n == 0) return;
+    const inc = this.recvWindow.release(n);
+    if (inc > 0) encodeWindowUpdate(this.output, 0, inc);
+  }
+
+  private releaseBoth(stream: Stream, n: u32): void {
+    if (n == 0) return;
+    this.releaseConnection(n);
+    if (canReceive(stream.state)) {
+      const inc = stream.recvWindow.release(n);
+      if (inc > 0) encodeWindowUpdate(this.output, stream.id, inc);
+    }
+  }
+
+  /** Manual flow control: the application is done with `n` received bytes of `stream`. */
+  releaseCapacity(stream: Stream, n: u32): u32 {
+    if (n > stream.unreleasedBytes) return SendResult.INVALID;
+    stream.unreleasedBytes -= n;
+    this.releaseBoth(stream, n);
+    return SendResult.OK;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Send: streams and heads
+
+  /**
+   * Client: opens a stream with a request head (a flat field list, validated by the
+   * caller's layer as well-formed). When MAX_CONCURRENT_STREAMS is reached the stream
+   * waits in a queue (bounded) and goes out when a slot frees. Returns the stream, or
+   * null with `lastSendResult` set.
+   */
+  openStream(fields: usize, len: u32, endStream: bool): Stream | null {
+    if (this.phase != Phase.OPEN || this.goawayReceived) {
+      this.lastSendResult = SendResult.CLOSED;
+      return null;
+    }
+    if (this.nextLocalId > MAX_STREAM_ID) {
+      this.lastSendResult = SendResult.IDS_EXHAUSTED;
+      return null;
+    }
+    // Our own request must be well-formed too: refuse to put a malformed one on the wire.
+    if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) {
+      this.lastSendResult = SendResult.INVALID;
+      return null;
+    }
+    const stream = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    stream.requestMethod = this.validator.method;
+    if (this.pendingCount == 0 && this.store.activeLocal < this.remote.maxConcurrentStreams) {
+      if (!this.sendRequestHead(stream, fields, len, endStream)) return null;
+      this.lastSendResult = SendResult.OK;
+      return stream;
+    }
+    if (this.pendingCount >= this.config.maxPendingStreams) {
+      this.lastSendResult = SendResult.LIMIT;
+      return null;
+    }
+    const head = new ByteBuffer();
+    head.reserve(len);
+    head.pushBytes(fields, len);
+    stream.pendingHead = head;
+    stream.pendingHeadEnd = endStream;
+    if (this.pendingLast == null) this.pendingFirst = stream;
+    else changetype<Stream>(this.pendingLast).nextPending = stream;
+    this.pendingLast = stream;
+    this.pendingCount++;
+    this.lastSendResult = SendResult.OK;
+    return stream;
+  }
+
+  /** Result of the last openStream / pushPromise that returned null. */
+  lastSendResult: u32 = SendResult.OK;
+
+  private sendRequestHead(stream: Stream, fields: usize, len: u32, endStream: bool): bool {
+    if (this.nextLocalId > MAX_STREAM_ID) {
+      this.lastSendResult = SendResult.IDS_EXHAUSTED;
+      return false;
+    }
+    stream.id = this.nextLocalId;
+    if (!this.writeHead(stream.id, fields, len, endStream)) {
+      this.lastSendResult = SendResult.LIMIT;
+      return false;
+    }
+    this.nextLocalId += 2;
+    stream.state = afterSendHeaders(StreamState.IDLE, endStream);
+    this.store.insert(stream);
+    this.store.activate(stream);
+    if (endStream) stream.endAfterData = true;
+    return true;
+  }
+
+  /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
+  private openPending(): void {
+    while (this.pendingFirst != null && this.store.activeLocal < this.remote.maxConcurrentStreams && this.phase == Phase.OPEN) {
+      const stream = changetype<Stream>(this.pendingFirst);
+      this.pendingFirst = stream.nextPending;
+      if (this.pendingFirst == null) this.pendingLast = null;
+      stream.nextPending = null;
+      this.pendingCount--;
+      const head = changetype<ByteBuffer>(stream.pendingHead);
+      const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
+      head.dispose();
+      stream.pendingHead = null;
+      if (!ok) {
+        this.handler.onReset(stream, ErrorCode.REFUSED_STREAM, false);
+        this.handler.onClosed(stream);
+        stream.dispose();
+        continue;
+      }
+      this.handler.onOpened(stream);
+      if (stream.buffered > 0 || stream.pendingTrailers != null) this.schedule(stream);
+      if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
+    }
+  }
+
+  /** Fails every queued stream (GOAWAY received, connection closing). */
+  private failPending(code: u32): void {
+    while (this.pendingFirst != null) {
+      const stream = changetype<Stream>(this.pendingFirst);
+      this.pendingFirst = stream.nextPending;
+      stream.nextPending = null;
+      this.pendingCount--;
+      stream.state = StreamState.CLOSED;
+      this.bufferedTotal -= stream.buffered;
+      this.handler.onReset(stream, code, true);
+      this.handler.onClosed(stream);
+      stream.dispose();
+    }
+    this.pendingLast = null;
+  }
+
+  /**
+   * Server: sends a response head (1xx informational any number of times, then the
+   * final one) or, after the final one, nothing else: trailers go through sendTrailers.
+   */
+  sendResponse(stream: Stream, fields: usize, len: u32, endStream: bool, informational: bool): u32 {
+    if (stream.local && stream.state != StreamState.RESERVED_LOCAL) return SendResult.BAD_STATE;
+    if (!stream.local && stream.state != StreamState.OPEN && stream.state != StreamState.HALF_CLOSED_REMOTE) return SendResult.BAD_STATE;
+    if (stream.id == 0 || this.phase == Phase.CLOSED) return SendResult.BAD_STATE;
+    if (informational && endStream) return SendResult.INVALID;
+    if (!this.writeHead(stream.id, fields, len, endStream)) return SendResult.LIMIT;
+    if (informational) return SendResult.OK;
+    const wasReserved = stream.state == StreamState.RESERVED_LOCAL;
+    stream.state = afterSendHeaders(stream.state, endStream);
+    if (wasReserved) this.store.activate(stream);
+    stream.endAfterData = endStream;
+    stream.responded = true;
+    if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
+    return SendResult.OK;
+  }
+
+  /** Server: promises a pushed request on `parent`; returns the reserved stream or null. */
+  pushPromise(parent: Stream, fields: usize, len: u32): Stream | null {
+    if (this.role != Role.SERVER || !this.remote.enablePush) {
+      this.lastSendResult = SendResult.BAD_STATE;
+      return null;
+    }
+    if (this.phase != Phase.OPEN || !canSend(parent.state) || parent.local) {
+      this.lastSendResult = SendResult.BAD_STATE;
+      return null;
+    }
+    if (this.nextLocalId > MAX_STREAM_ID) {
+      this.lastSendResult = SendResult.IDS_EXHAUSTED;
+      return null;
+    }
+    const encoded = this.encoded;
+    encoded.clear();
+    if (!this.hpackOut.encode(fields, len, encoded) ||
+        encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) != EncodeResult.OK) {
+      this.lastSendResult = SendResult.LIMIT;
+      return null;
+    }
+    const promised = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    promised.id = this.nextLocalId;
+    this.nextLocalId += 2;
+    promised.state = StreamState.RESERVED_LOCAL;
+    this.store.insert(promised);
+    this.lastSendResult = SendResult.OK;
+    return promised;
+  }
+
+  /** HPACK-encodes a field list and writes HEADERS (+ CONTINUATION) for `id`. */
+  private writeHead(id: u32, fields: usize, len: u32, endStream: bool): bool {
+    const encoded = this.encoded;
+    encoded.clear();
+    if (!this.hpackOut.encode(fields, len, encoded)) return false;
+    return encodeHeaders(this.output, id, encoded.ptr, encoded.len, endStream, this.remote.maxFrameSize) == EncodeResult.OK;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Send: data, trailers, reset (the h2 crate's SendStream)
+
+  /**
+   * Queues `len` bytes for `stream`, END_STREAM after them when `endStream`. Refused
+   * with LIMIT (nothing queued) when the stream's or the connection's send buffer cap
+   * would be passed: wait for capacity and try again.
+   */
+  sendData(stream: Stream, data: usize, len: u32, endStream: bool): u32 {
+    if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
+    const buffered = stream.buffered;
+    if (<u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
+        <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer) {
+      return SendResult.LIMIT;
+    }
+    if (len > 0) {
+      let b = stream.sendBuffer;
+      if (b == null) {
+        b = new ByteBuffer(this.config.maxStreamSendBuffer);
+        stream.sendBuffer = b;
+      }
+      if (!b.reserve(len)) return SendResult.LIMIT;
+      b.pushBytes(data, len);
+      this.bufferedTotal += len;
+      stream.reserved = stream.reserved > len ? stream.reserved - len : 0;
+    }
+    if (endStream) stream.endAfterData = true;
+    this.schedule(stream);
+    return SendResult.OK;
+  }
+
+  /** Sends trailers (END_STREAM) after whatever data is still buffered. */
+  sendTrailers(stream: Stream, fields: usize, len: u32): u32 {
+    if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
+    const t = new ByteBuffer();
+    if (!t.reserve(len)) return SendResult.LIMIT;
+    t.pushBytes(fields, len);
+    stream.pendingTrailers = t;
+    stream.endAfterData = true;
+    this.schedule(stream);
+    return SendResult.OK;
+  }
+
+  private canSendBody(stream: Stream): bool {
+    if (this.phase == Phase.CLOSED || stream.endAfterData || stream.pendingTrailers != null) return false;
+    if (stream.pendingHead != null) return true; // queued: data waits with it
+    if (!stream.local && !stream.responded) return false; // a server sends its head first
+    return canSend(stream.state);
+  }
+
+  /** Resets `stream` with `code` (RST_STREAM) and forgets it. */
+  resetStream(stream: Stream, code: u32): void {
+    if (stream.state == StreamState.CLOSED && stream.id != 0 && this.store.get(stream.id) == null) return;
+    if (stream.pendingHead != null) {
+      this.removePending(stream);
+      stream.state = StreamState.CLOSED;
+      this.bufferedTotal -= stream.buffered;
+      this.handler.onReset(stream, code, false);
+      this.handler.onClosed(stream);
+      stream.dispose();
+      return;
+    }
+    if (stream.id != 0 && this.phase != Phase.CLOSED) encodeRstStream(this.output, stream.id, code);
+    stream.closedBy = ClosedBy.LOCAL_RESET;
+    this.handler.onReset(stream, code, false);
+    this.finishStream(stream, ClosedBy.LOCAL_RESET);
+  }
+
+  /** Resets a stream known only by id (decoder stream errors, late frames). */
+  private resetStreamId(id: u32, code: u32): void {
+    const stream = this.store.get(id);
+    if (stream != null) {
+      this.resetStream(stream, code);
+      return;
+    }
+    if (this.phase == Phase.CLOSED) return;
+    encodeRstStream(this.output, id, code);
+    if (this.store.classify(id) == Known.IDLE && !this.store.isLocalId(id)) this.store.lastRemoteId = id;
+    this.store.remember(id, ClosedBy.LOCAL_RESET);
+  }
+
+  /** Refuses a stream the peer opened without ever creating it. */
+  private refuse(id: u32, code: u32): void {
+    if (!this.countReset()) return;
+    encodeRstStream(this.output, id, code);
+    this.store.remember(id, ClosedBy.LOCAL_RESET);
+  }
+
+  private removePending(stream: Stream): void {
+    let prev: Stream | null = null;
+    let s = this.pendingFirst;
+    while (s != null) {
+      if (s == stream) {
+        if (prev == null) this.pendingFirst = s.nextPending;
+        else prev.nextPending = s.nextPending;
+        if (this.pendingLast == s) this.pendingLast = prev;
+        s.nextPending = null;
+        this.pendingCount--;
+        return;
+      }
+      prev = s;
+      s = s.nextPending;
+    }
+  }
+
+  /** The stream reached CLOSED: release its slot and buffers, tell the handler. */
+  private finishStream(stream: Stream, how: u8): void {
+    if (this.store.get(stream.id) != stream) return;
+    stream.closedBy = how;
+    stream.state = StreamState.CLOSED;
+    this.bufferedTotal -= stream.buffered;
+    this.queue.remove(stream);
+    this.store.close(stream);
+    this.handler.onClosed(stream);
+    stream.dispose();
+    this.openPending();
+    this.maybeFinishDraining();
+  }
+
+  private closeAllStreams(code: u32): void {
+    const streams = this.store.values();
+    for (let i = 0; i < streams.length; i++) {
+      const s = unchecked(streams[i]);
+      this.handler.onReset(s, code, false);
+      this.finishStream(s, ClosedBy.LOCAL_RESET);
+    }
+    this.failPending(code);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Send: capacity (the h2 crate's reserve_capacity / capacity / poll_capacity)
+
+  /** Asks for `n` bytes of send capacity on `stream` (replaces any earlier request). */
+  reserveCapacity(stream: Stream, n: u32): void {
+    stream.reserved = n;
+  }
+
+  /**
+   * Capacity assigned to `stream` now: what it may send without exceeding the peer's
+   * windows or our buffer caps, limited to what it reserved.
+   */
+  capacity(stream: Stream): u32 {
+    if (!this.canSendBody(stream)) return 0;
+    const buffered = <i64>stream.buffered;
+    let room = min<i64>(stream.sendWindow.window, this.sendWindow.window) - buffered;
+    room = min<i64>(room, <i64>this.config.maxStreamSendBuffer - buffered);
+    room = min<i64>(room, <i64>this.config.maxConnectionSendBuffer - <i64>this.bufferedTotal);
+    room = min<i64>(room, <i64>stream.reserved);
+    return room > 0 ? <u32>room : 0;
+  }
+
+  private notifyCapacity(stream: Stream): void {
+    if (stream.reserved == 0) return;
+    const c = this.capacity(stream);
+    if (c > 0) this.handler.onCapacity(stream, c);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Send: the DATA scheduler
+
+  private schedule(stream: Stream): void {
+    if (stream.id == 0 || stream.pendingHead != null) return;
+    if (stream.buffered > 0 || (stream.endAfterData && canSend(stream.state))) this.queue.push(stream);
+  }
+
+  /**
+   * Frames buffered DATA (and the trailers / END_STREAM after it) into `output`, one
+   * frame per stream per turn (round robin, so a large body cannot starve small ones),
+   * while the windows allow and the output is under its high-water mark.
+   */
+  produce(): void {
+    const queue = this.queue;
+    const out = this.output;
+    const highWater = this.config.outputHighWater;
+    const maxFrame = this.remote.maxFrameSize;
+    while (this.outputLen < highWater && this.phase != Phase.CLOSED) {
+      const stream = queue.pop();
+      if (stream == null) break;
+      const buffered = stream.buffered;
+      if (buffered > 0) {
+        const connRoom = this.sendWindow.available;
+        if (connRoom == 0) {
+          queue.pushFront(stream); // everyone waits for the connection WINDOW_UPDATE
+          break;
+        }
+        const n = min(min(buffered, stream.sendWindow.available), min(connRoom, maxFrame));
+        if (n == 0) continue; // out of the ring until its own WINDOW_UPDATE
+        const last = n == buffered;
+        const end = last && stream.endAfterData && stream.pendingTrailers == null;
+        const b = changetype<ByteBuffer>(stream.sendBuffer);
+        if (encodeData(out, stream.id, b.ptr + stream.sendOffset, n, end) != EncodeResult.OK) {
+          queue.pushFront(stream);
+          break;
+        }
+        stream.sendWindow.consume(n);
+        this.sendWindow.consume(n);
+        stream.sendOffset += n;
+        this.bufferedTotal -= n;
+        if (last) {
+          b.clear();
+          stream.sendOffset = 0;
+        }
+        if (end) {
+          this.endSent(stream);
+          continue;
+        }
+        if (!last) {
+          queue.push(stream);
+          continue;
+        }
+      }
+      // The buffer drained: trailers or a bare END_STREAM may follow.
+      const trailers = stream.pendingTrailers;
+      if (trailers != null) {
+        const ok = this.writeHead(stream.id, trailers.ptr, trailers.len, true);
+        trailers.dispose();
+        stream.pendingTrailers = null;
+        if (!ok) {
+          this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
+          continue;
+        }
+        this.endSent(stream);
+      } else if (stream.endAfterData && canSend(stream.state)) {
+        encodeData(out, stream.id, 0, 0, true);
+        this.endSent(stream);
+      } else {
+        this.notifyCapacity(stream);
+      }
+    }
+  }
+
+  private endSent(stream: Stream): void {
+    stream.state = afterSendEnd(stream.state);
+    if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Connection-level: PING, GOAWAY, shutdown, errors
+
+  /** Sends a PING of ours; returns its opaque data (0 when too many are in flight). */
+  ping(): u64 {
+    if (this.phase == Phase.CLOSED) return 0;
+    const d = this.pings.start(this.now);
+    if (d == 0) return 0;
+    encodePing(this.output, d, false);
+    this.lastPingAt = this.now;
+    return d;
+  }
+
+  /** Sends GOAWAY with our last processed stream and `code`; no new streams after it. */
+  goaway(code: u32, message: string): void {
+    if (this.phase == Phase.CLOSED) return;
+    const last = this.store.lastRemoteId;
+    this.goawayLastId = last;
+    this.goawaySent = true;
+    const msg = String.UTF8.encode(message);
+    encodeGoaway(this.output, last, code, changetype<usize>(msg), <u32>msg.byteLength);
+    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    this.failPending(ErrorCode.REFUSED_STREAM);
+  }
+
+  /**
+   * Graceful shutdown (§6.8): GOAWAY with 2^31-1 so the peer stops opening streams, one
+   * PING round trip for in-flight HEADERS to land, then GOAWAY with the real last stream
+   * id; in-flight streams finish; then the connection closes.
+   */
+  gracefulShutdown(): void {
+    if (this.phase != Phase.OPEN) return;
+    this.shutdownStarted = this.now;
+    if (this.role == Role.CLIENT) {
+      this.goaway(ErrorCode.NO_ERROR, "");
+      this.maybeFinishDraining();
+      return;
+    }
+    encodeGoaway(this.output, MAX_STREAM_ID, ErrorCode.NO_ERROR, 0, 0);
+    this.goawaySent = true;
+    this.phase = Phase.DRAINING_PING;
+    const d = this.ping();
+    this.pings.shutdownPing = d;
+    if (d == 0) this.finalGoaway();
+  }
+
+  private finalGoaway(): void {
+    this.phase = Phase.OPEN; // let goaway() write the final frame
+    this.goaway(ErrorCode.NO_ERROR, "");
+    this.maybeFinishDraining();
+  }
+
+  /** Closes at once: GOAWAY with `code`, every stream reset. */
+  abort(code: u32, message: string): void {
+    this.connectionError(code, message);
+  }
+
+  private maybeFinishDraining(): void {
+    if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pendingCount == 0) this.phase = Phase.CLOSED;
+  }
+
+  /** A connection error (§5.4.1): GOAWAY with `code`, then closed. */
+  connectionError(code: u32, message: string): void {
+    if (this.phase == Phase.CLOSED) return;
+    if (this.errorCode == ErrorCode.NO_ERROR) {
+      this.errorCode = code;
+      this.errorMessage = message;
+      this.errorRemote = false;
+    }
+    this.phase = Phase.OPEN;
+    this.goaway(code, message);
+    this.closeAllStreams(code == ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
+    this.phase = Phase.CLOSED;
+    this.handler.onConnectionError(code, message, false);
+  }
+
+  /** Frees every buffer the engine owns; the engine must not be used afterwards. */
+  dispose(): void {
+    const streams = this.store.values();
+    for (let i = 0; i < streams.length; i++) unchecked(streams[i]).dispose();
+    let s = this.pendingFirst;
+    while (s != null) {
+      s.dispose();
+      s = s.nextPending;
+    }
+    this.output.dispose();
+    this.fields.dispose();
+    this.encoded.dispose();
+    this.block.dispose();
+    this.decoder.dispose();
+    this.hpackIn.dispose();
+    this.hpackOut.dispose();
+  }
+}
+
+@inline function earliest(a: i64, b: i64): i64 {
+  return a < 0 ? b : min(a, b);
+}

@@ -1,0 +1,84 @@
+// Assembly of one field block from HEADERS or PUSH_PROMISE plus CONTINUATION frames
+// (RFC 9113 §4.3, §6.10). The frame decoder already guarantees nothing is interleaved;
+// this enforces the limits before anything is buffered past them (CVE-2024-27316): the
+// number of CONTINUATION frames and the encoded size.
+
+/** Encoded bytes we accept per block beyond the header-list limit (HPACK overhead is small). */
+const ENCODED_SLACK: u32 = 1024;
+
+import { ByteBuffer } from "../util/bytes";
+
+export class FieldBlock {
+  type: u8 = 0;
+  streamId: u32 = 0;
+  promisedId: u32 = 0;
+  endStream: bool = false;
+  /** Why begin/append failed (a static string). */
+  error: string = "";
+  private continuations: u32 = 0;
+  private buf: ByteBuffer = new ByteBuffer();
+  // When the whole block came in one frame, it is decoded in place: no copy.
+  private inPlacePtr: usize = 0;
+  private inPlaceLen: u32 = 0;
+
+  constructor(public maxContinuations: u32, public maxBytes: u32) {}
+
+  @inline get ptr(): usize {
+    return this.inPlacePtr != 0 ? this.inPlacePtr : this.buf.ptr;
+  }
+  @inline get len(): u32 {
+    return this.inPlacePtr != 0 ? this.inPlaceLen : this.buf.len;
+  }
+
+  /** First fragment (from HEADERS or PUSH_PROMISE). Valid in place until the next decoder push. */
+  begin(type: u8, streamId: u32, promisedId: u32, endStream: bool, frag: usize, len: u32): bool {
+    this.type = type;
+    this.streamId = streamId;
+    this.promisedId = promisedId;
+    this.endStream = endStream;
+    this.continuations = 0;
+    this.buf.clear();
+    this.inPlacePtr = frag == 0 ? changetype<usize>(EMPTY) : frag;
+    this.inPlaceLen = len;
+    return this.checkSize(len);
+  }
+
+  /** A CONTINUATION fragment: the block moves into our buffer from here on. */
+  append(frag: usize, len: u32): bool {
+    if (++this.continuations > this.maxContinuations) {
+      this.error = "too many CONTINUATION frames in one field block";
+      return false;
+    }
+    const buf = this.buf;
+    if (this.inPlacePtr != 0) {
+      if (!this.checkSize(this.inPlaceLen + len) || !buf.reserve(this.inPlaceLen)) return false;
+      buf.pushBytes(this.inPlacePtr, this.inPlaceLen);
+      this.inPlacePtr = 0;
+      this.inPlaceLen = 0;
+    }
+    if (!this.checkSize(buf.len + len) || !buf.reserve(len)) return false;
+    buf.pushBytes(frag, len);
+    return true;
+  }
+
+  private checkSize(total: u32): bool {
+    const limit = <u64>this.maxBytes + <u64>ENCODED_SLACK;
+    if (<u64>total > limit) {
+      this.error = "field block larger than the header list limit allows";
+      return false;
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.buf.clear();
+    this.inPlacePtr = 0;
+    this.inPlaceLen = 0;
+  }
+
+  dispose(): void {
+    this.buf.dispose();
+  }
+}
+
+const EMPTY: StaticArray<u8> = [0];
