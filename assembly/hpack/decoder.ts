@@ -14,7 +14,8 @@ import { ByteBuffer } from "../util/bytes";
 import { decodeInteger, intEnd, INT_OVERFLOW } from "./integer";
 import { decodeString, stringEnd, stringLen, STR_OK } from "./string";
 import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic-table";
-import { STATIC_TABLE_LENGTH, staticNameLen, staticNamePtr, staticValueLen, staticValuePtr } from "./static-table";
+import { STATIC_TABLE_LENGTH, staticNameLen, staticNamePtr, staticValueLen, staticFlatLen, staticFlatPtr } from "./static-table";
+import { copyBytes } from "./copy";
 import { FIELD_HEADER, FLAG_NEVER_INDEX, writeFieldHeader } from "./field-list";
 
 export const enum DecodeStatus {
@@ -142,11 +143,9 @@ export class Decoder {
         if (index <= STATIC_TABLE_LENGTH) {
           nameLen = staticNameLen(index);
           valueLen = staticValueLen(index);
-          if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
-          const o = out.ptr + <usize>out.len;
-          writeFieldHeader(o, nameLen, valueLen, 0);
-          memory.copy(o + FIELD_HEADER, staticNamePtr(index), nameLen);
-          memory.copy(o + FIELD_HEADER + <usize>nameLen, staticValuePtr(index), valueLen);
+          const n = staticFlatLen(index);
+          if (!out.reserve(n)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+          copyBytes(out.ptr + <usize>out.len, staticFlatPtr(index), n);
         } else {
           const d = index - STATIC_TABLE_LENGTH;
           if (d > table.count) return this.fail(ERR_INDEX_RANGE);
@@ -186,7 +185,8 @@ export class Decoder {
         } else if (index <= STATIC_TABLE_LENGTH) {
           nameLen = staticNameLen(index);
           if (!out.reserve(nameLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
-          out.pushBytes(staticNamePtr(index), nameLen);
+          copyBytes(out.ptr + <usize>out.len, staticNamePtr(index), nameLen);
+          out.len += nameLen;
         } else {
           const d = index - STATIC_TABLE_LENGTH;
           if (d > table.count) return this.fail(ERR_INDEX_RANGE);

@@ -11,6 +11,8 @@
 // that is no longer live, and every hit is confirmed by comparing the octets.
 
 // Descriptor fields (offsets in octets).
+import { copyBytes } from "./copy";
+
 const D_OFF: usize = 0; // offset of the name in the data ring
 const D_NAME_LEN: usize = 4;
 const D_VALUE_LEN: usize = 8;
@@ -187,14 +189,14 @@ export class DynamicTable {
 
   private copyOut(off: u32, len: u32, dst: usize): void {
     const first = min<u32>(len, this.dataCap - off);
-    memory.copy(dst, this.data + <usize>off, first);
-    if (len > first) memory.copy(dst + <usize>first, this.data, len - first);
+    copyBytes(dst, this.data + <usize>off, first);
+    if (len > first) copyBytes(dst + <usize>first, this.data, len - first);
   }
 
   private copyIn(off: u32, src: usize, len: u32): void {
     const first = min<u32>(len, this.dataCap - off);
-    memory.copy(this.data + <usize>off, src, first);
-    if (len > first) memory.copy(this.data, src + <usize>first, len - first);
+    copyBytes(this.data + <usize>off, src, first);
+    if (len > first) copyBytes(this.data, src + <usize>first, len - first);
   }
 
   private ringEqual(off: u32, p: usize, len: u32): bool {

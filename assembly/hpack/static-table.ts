@@ -89,6 +89,40 @@ export const S_SET_COOKIE: u32 = 55;
 const RECORD: usize = 16;
 const records: usize = buildRecords();
 
+// Per entry, the field as it appears in a flat field list (header, name, value), so the
+// decoder emits an indexed static field with one copy: offsets into `flat`, 1-based.
+const flatOffsets = new StaticArray<u32>(<i32>STATIC_TABLE_LENGTH + 2);
+const flat: usize = buildFlat();
+
+function buildFlat(): usize {
+  let total: u32 = 0;
+  for (let i: u32 = 1; i <= STATIC_TABLE_LENGTH; i++) {
+    unchecked(flatOffsets[i] = total);
+    total += 12 + staticNameLen(i) + staticValueLen(i);
+  }
+  unchecked(flatOffsets[STATIC_TABLE_LENGTH + 1] = total);
+  const f = heap.alloc(<usize>total);
+  for (let i: u32 = 1; i <= STATIC_TABLE_LENGTH; i++) {
+    const at = f + <usize>unchecked(flatOffsets[i]);
+    const nl = staticNameLen(i);
+    store<u32>(at, nl);
+    store<u32>(at, staticValueLen(i), 4);
+    store<u32>(at, 0, 8);
+    memory.copy(at + 12, staticNamePtr(i), nl);
+    memory.copy(at + 12 + <usize>nl, staticValuePtr(i), staticValueLen(i));
+  }
+  return f;
+}
+
+/** Entry i (1..61) as a flat-list field: its address… */
+@inline export function staticFlatPtr(i: u32): usize {
+  return flat + <usize>unchecked(flatOffsets[i]);
+}
+/** …and its length (12 + name + value). */
+@inline export function staticFlatLen(i: u32): u32 {
+  return unchecked(flatOffsets[i + 1]) - unchecked(flatOffsets[i]);
+}
+
 const NAME_BUCKETS: u32 = 128; // power of two, > 2 × 52 names
 const nameIndex = new StaticArray<u8>(<i32>NAME_BUCKETS);
 buildNameIndex();

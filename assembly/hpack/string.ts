@@ -1,6 +1,7 @@
 // String literals (RFC 7541 §5.2): a length with a 7-bit prefix whose high bit says
 // Huffman, then the octets.
 import { ByteBuffer } from "../util/bytes";
+import { copyBytes } from "./copy";
 import { decodeInteger, intEnd, INT_OVERFLOW, integerLength, writeInteger } from "./integer";
 import { decodeHuffman, encodeHuffman, huffmanEncodedLength, huffmanMaxDecodedLength } from "./huffman";
 
@@ -40,7 +41,8 @@ export function decodeString(p: usize, end: usize, out: ByteBuffer): i32 {
     stringLen = <u32>n;
   } else {
     if (!out.reserve(len)) return STR_OUT_OF_MEMORY;
-    out.pushBytes(p, len);
+    copyBytes(out.ptr + <usize>out.len, p, len);
+    out.len += len;
     stringLen = len;
   }
   stringEnd = p + <usize>len;
