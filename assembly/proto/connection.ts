@@ -276,6 +276,8 @@ export class Connection {
       } else if (status == DecodeStatus.STREAM_ERROR) {
         // A HEADERS frame with a stream-level fault still carries HPACK state.
         if (dec.frameReady) this.onFrame();
+        // A discarded DATA frame still counts against the connection window (§6.9).
+        if (dec.type == FrameType.DATA && !this.chargeDiscarded(dec.flowControlledLength)) continue;
         this.resetStreamId(dec.errorStreamId, dec.errorCode);
       } else if (status == DecodeStatus.CONNECTION_ERROR) {
         this.connectionError(dec.errorCode, dec.errorMessage);
@@ -667,7 +669,7 @@ export class Connection {
       this.errorMessage = "peer sent GOAWAY with an error";
       this.errorRemote = true;
     }
-    this.handler.onGoaway(last, dec.code, dec.payloadPtr + 8, dec.payloadLen >= 8 ? dec.payloadLen - 8 : 0);
+    this.handler.onGoaway(last, dec.code, dec.payloadPtr, dec.payloadLen);
     // §6.8: our streams above `last` were not processed: refused, safe to retry.
     const streams = this.store.values();
     for (let i = 0; i < streams.length; i++) {
@@ -720,9 +722,14 @@ export class Connection {
       return Verdict.CONNECTION_ERROR;
     }
     if (known == Known.FORGOTTEN) {
-      // Closed long ago (or implicitly, never opened): a late frame we can no longer
-      // classify. Resetting the stream is safe either way.
-      return type == FrameType.DATA || type == FrameType.HEADERS ? Verdict.STREAM_ERROR : Verdict.IGNORE;
+      // Not remembered: closed long ago, or an idle id skipped over (implicitly closed).
+      // HEADERS there would open a stream below one already used (§5.1.1); a late DATA
+      // cannot be told from one after our RST_STREAM, so resetting it is the safe answer.
+      if (type == FrameType.HEADERS) {
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on a stream id lower than one already used");
+        return Verdict.CONNECTION_ERROR;
+      }
+      return type == FrameType.DATA ? Verdict.STREAM_ERROR : Verdict.IGNORE;
     }
     const verdict = checkReceive(StreamState.CLOSED, type, store.closedBy(id));
     const kind = verdictKind(verdict);
@@ -766,6 +773,16 @@ export class Connection {
 
   // ---------------------------------------------------------------------------------
   // Receive-side flow control
+
+  /** Flow-controlled bytes of a frame we drop unread: counted, then given straight back. */
+  private chargeDiscarded(n: u32): bool {
+    if (!this.recvWindow.receive(n)) {
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "DATA exceeds the connection window");
+      return false;
+    }
+    this.releaseConnection(n);
+    return true;
+  }
 
   private releaseConnection(n: u32): void {
     if (n == 0) return;
@@ -860,7 +877,8 @@ export class Connection {
 
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
-    while (this.pendingFirst != null && this.store.activeLocal < this.remote.maxConcurrentStreams && this.phase == Phase.OPEN) {
+    while (this.pendingFirst != null && this.store.activeLocal < this.remote.maxConcurrentStreams &&
+           this.phase == Phase.OPEN && !this.goawayReceived && !this.goawaySent) {
       const stream = changetype<Stream>(this.pendingFirst);
       this.pendingFirst = stream.nextPending;
       if (this.pendingFirst == null) this.pendingLast = null;

@@ -34,6 +34,13 @@ export interface Event {
   fields?: [string, string][];
 }
 
+function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
 let shared: Exports | undefined;
 /** One module instance per test file keeps engine creation cheap; pass fresh=true to isolate. */
 export function harness(fresh = false): Exports {
@@ -70,12 +77,18 @@ export class Engine {
 
   /** Takes everything the engine wants written (running the DATA scheduler first). */
   takeOutput(max = Infinity): Uint8Array {
-    this.ex.engine_produce(this.e);
-    const len = Math.min(this.ex.engine_output_len(this.e) >>> 0, max);
-    const out = new Uint8Array(this.ex.memory.buffer, this.ex.engine_output_ptr(this.e) >>> 0, len).slice();
-    this.ex.engine_consume(this.e, len);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    while (total < max) {
+      this.ex.engine_produce(this.e);
+      const len = Math.min(this.ex.engine_output_len(this.e) >>> 0, max - total);
+      if (len === 0) break;
+      parts.push(new Uint8Array(this.ex.memory.buffer, this.ex.engine_output_ptr(this.e) >>> 0, len).slice());
+      this.ex.engine_consume(this.e, len);
+      total += len;
+    }
     this.drainLog();
-    return out;
+    return parts.length === 1 ? parts[0] : concatBytes(parts, total);
   }
 
   drainLog(): Event[] {
