@@ -32,7 +32,10 @@ export class DynamicTable {
   maxSize: u32 = 0;
   /** Number of entries. */
   count: u32 = 0;
-  /** Largest maxSize the memory is laid out for; grows on demand. */
+  /**
+   * The size the memory is laid out for. It grows with the entries actually held (doubling,
+   * up to maxSize), not with maxSize: a peer allowed a huge table costs only what it fills.
+   */
   capacity: u32 = 0;
 
   private data: usize = 0;
@@ -49,7 +52,7 @@ export class DynamicTable {
 
   /** `hashed`: keep the lookup chains (the encoder's table); the decoder's does not need them. */
   constructor(maxSize: u32, public readonly hashed: bool) {
-    this.layout(maxSize);
+    this.layout(min<u32>(maxSize, 4096));
     this.maxSize = maxSize;
   }
 
@@ -67,7 +70,6 @@ export class DynamicTable {
 
   /** Sets the maximum size, evicting as needed (RFC 7541 §4.3). */
   setMaxSize(n: u32): void {
-    if (n > this.capacity) this.relayout(n);
     this.maxSize = n;
     while (this.size > n) this.evictOldest();
   }
@@ -111,7 +113,10 @@ export class DynamicTable {
       return false;
     }
     const esize = <u32>need;
-    while (this.size + esize > this.maxSize) this.evictOldest();
+    while (<u64>this.size + need > <u64>this.maxSize) this.evictOldest();
+    if (<u64>this.size + need > <u64>this.capacity) {
+      this.relayout(<u32>min<u64>(max<u64>(<u64>this.capacity * 2, <u64>this.size + need), <u64>this.maxSize));
+    }
     const off = this.dataTail;
     this.copyIn(off, name, nameLen);
     this.copyIn(this.wrap(off + nameLen), value, valueLen);
@@ -241,11 +246,11 @@ export class DynamicTable {
     const oldHeads = this.heads;
     const oldCount = this.count;
     const oldNext = this.nextSeq;
+    const maxSize = this.maxSize;
     this.layout(capacity);
     this.count = 0;
     this.size = 0;
     this.nextSeq = 1;
-    this.maxSize = capacity;
     for (let i = oldCount; i >= 1; i--) {
       const e = oldDescs + (<usize>((oldNext - i) & oldMask) << D_SHIFT);
       const nl = load<u32>(e, D_NAME_LEN);
@@ -260,6 +265,7 @@ export class DynamicTable {
       // The octets are already in place: add() copies them onto themselves.
       this.add(tmp, nl, tmp + <usize>nl, vl, load<u32>(e, D_NAME_HASH), load<u32>(e, D_FIELD_HASH));
     }
+    this.maxSize = maxSize;
     heap.free(oldData);
     heap.free(oldDescs);
     if (oldHeads != 0) heap.free(oldHeads);

@@ -138,6 +138,31 @@ describe('limits and size updates', () => {
     d.free();
   });
 
+  it('a huge allowed table costs only what the peer fills; growth keeps every entry', () => {
+    const d = new AbiDecoder(ex);
+    const pages = ex.memory.buffer.byteLength;
+    ex.h2_hpack_decoder_set_max_table_size(d.h, 0xffffffff);
+    // Update to 2^32-1, then 300 distinct 100-octet entries (the table grows past 4096 twice).
+    const update = '3fe0ffffff0f';
+    const fields: [string, string, number][] = [];
+    let block = update;
+    for (let i = 0; i < 300; i++) {
+      const v = `v${String(i).padStart(3, '0')}`.padEnd(90, '.');
+      fields.push(['x-entry', v, 0]);
+      block += '4007782d656e747279' + (90).toString(16) + Buffer.from(v).toString('hex');
+    }
+    const r = d.decode(hex(block));
+    expect(r.code).toBe(OK);
+    expect(r.fields).toEqual(fields);
+    expect(ex.h2_hpack_decoder_table_len(d.h)).toBe(300);
+    expect(ex.h2_hpack_decoder_table_size(d.h)).toBe(300 * (7 + 90 + 32));
+    // Index 361 is the oldest entry, still there after two relayouts.
+    const oldest = d.decode(hex('ffea01')); // 61 + 300
+    expect(oldest.fields).toEqual([fields[0]]);
+    expect(ex.memory.buffer.byteLength - pages).toBeLessThan(1 << 20);
+    d.free();
+  });
+
   it('reports never-indexed fields with flag bit 0', () => {
     const d = new AbiDecoder(ex);
     expect(d.decode(hex('1003782d610176140173')).fields).toEqual([['x-a', 'v', 1], [':path', 's', 1]]);
