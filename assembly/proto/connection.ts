@@ -14,7 +14,7 @@ import {
   encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE,
   MAX_WINDOW_SIZE, SettingId,
 } from "../frame";
-import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus } from "../hpack";
+import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus, DEFAULT_MAX_TABLE_SIZE } from "../hpack";
 import { ByteBuffer } from "../util/bytes";
 import { Config, Role } from "./config";
 import { Handler, HeadKind } from "./events";
@@ -132,7 +132,9 @@ export class Connection {
     const isClient = config.role == Role.CLIENT;
     this.store = new StreamStore(isClient, config.maxClosedStreams);
     this.nextLocalId = isClient ? 1 : 2;
-    this.hpackIn = new HpackDecoder(config.local.headerTableSize, config.local.maxHeaderListSize);
+    // The peer may use a 4096-byte table until it acknowledges our HEADER_TABLE_SIZE
+    // (applyLocalSettings); our header-list limit is local policy, enforced at once.
+    this.hpackIn = new HpackDecoder(DEFAULT_MAX_TABLE_SIZE, config.local.maxHeaderListSize);
     this.block = new FieldBlock(config.maxContinuations, config.local.maxHeaderListSize);
     this.decoder.role = isClient ? FrameRole.CLIENT : FrameRole.SERVER;
     this.decoder.setMaxFrameSize(config.local.maxFrameSize);
@@ -628,7 +630,11 @@ export class Connection {
     const acked = this.localAcked;
     if (s.initialWindowSize != acked.initialWindowSize) {
       const streams = this.store.values();
-      for (let i = 0; i < streams.length; i++) unchecked(streams[i]).recvWindow.retarget(s.initialWindowSize);
+      for (let i = 0; i < streams.length; i++) {
+        const stream = unchecked(streams[i]);
+        const increment = stream.recvWindow.retarget(s.initialWindowSize);
+        if (increment > 0 && canReceive(stream.state)) encodeWindowUpdate(this.output, stream.id, increment);
+      }
     }
     if (s.headerTableSize != acked.headerTableSize) this.hpackIn.setMaxTableSize(s.headerTableSize);
     if (s.maxHeaderListSize != acked.maxHeaderListSize) {
@@ -925,6 +931,9 @@ export class Connection {
     if (!stream.local && stream.state != StreamState.OPEN && stream.state != StreamState.HALF_CLOSED_REMOTE) return SendResult.BAD_STATE;
     if (stream.id == 0 || this.phase == Phase.CLOSED) return SendResult.BAD_STATE;
     if (informational && endStream) return SendResult.INVALID;
+    // Our own response must be well-formed, and say what it claims to be.
+    const v = this.validator;
+    if (!v.validateResponse(fields, len, stream.requestMethod) || v.isInformational != informational) return SendResult.INVALID;
     if (!this.writeHead(stream.id, fields, len, endStream)) return SendResult.LIMIT;
     if (informational) return SendResult.OK;
     const wasReserved = stream.state == StreamState.RESERVED_LOCAL;
@@ -950,9 +959,14 @@ export class Connection {
       this.lastSendResult = SendResult.IDS_EXHAUSTED;
       return null;
     }
+    if (!this.validator.validatePushPromise(fields, len)) {
+      this.lastSendResult = SendResult.INVALID;
+      return null;
+    }
+    const method = this.validator.method;
     const encoded = this.encoded;
     encoded.clear();
-    if (!this.hpackOut.encode(fields, len, encoded) ||
+    if (headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize || !this.hpackOut.encode(fields, len, encoded) ||
         encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) != EncodeResult.OK) {
       this.lastSendResult = SendResult.LIMIT;
       return null;
@@ -961,6 +975,7 @@ export class Connection {
     promised.id = this.nextLocalId;
     this.nextLocalId += 2;
     promised.state = StreamState.RESERVED_LOCAL;
+    promised.requestMethod = method;
     this.store.insert(promised);
     this.lastSendResult = SendResult.OK;
     return promised;
@@ -968,6 +983,9 @@ export class Connection {
 
   /** HPACK-encodes a field list and writes HEADERS (+ CONTINUATION) for `id`. */
   private writeHead(id: u32, fields: usize, len: u32, endStream: bool): bool {
+    // The peer's SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2): advisory, but a head past it
+    // would only be refused; better to fail here with a clear LIMIT.
+    if (headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize) return false;
     const encoded = this.encoded;
     encoded.clear();
     if (!this.hpackOut.encode(fields, len, encoded)) return false;
@@ -1008,6 +1026,7 @@ export class Connection {
   /** Sends trailers (END_STREAM) after whatever data is still buffered. */
   sendTrailers(stream: Stream, fields: usize, len: u32): u32 {
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
+    if (!this.validator.validateTrailers(fields, len)) return SendResult.INVALID;
     const t = new ByteBuffer();
     if (!t.reserve(len)) return SendResult.LIMIT;
     t.pushBytes(fields, len);
@@ -1303,6 +1322,20 @@ export class Connection {
     this.hpackIn.dispose();
     this.hpackOut.dispose();
   }
+}
+
+/** A field list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name + value + 32 per field. */
+function headerListSize(fields: usize, len: u32): u64 {
+  const end = fields + <usize>len;
+  let total: u64 = 0;
+  let p = fields;
+  while (p < end) {
+    const nl = load<u32>(p);
+    const vl = load<u32>(p, 4);
+    total += <u64>nl + <u64>vl + 32;
+    p += 12 + <usize>nl + <usize>vl;
+  }
+  return total;
 }
 
 @inline function earliest(a: i64, b: i64): i64 {

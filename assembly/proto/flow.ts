@@ -85,11 +85,24 @@ export class RecvWindow {
 
   /**
    * Our own SETTINGS_INITIAL_WINDOW_SIZE changed and the peer acknowledged it: the
-   * stream windows move by the difference (§6.9.2), the target follows.
+   * stream windows move by the difference (§6.9.2), the target follows. Two stalls
+   * are possible after a decrease, both with nothing left in flight to trigger a
+   * release: bytes already released now reach half the smaller target (give them back
+   * now), or the window sits below zero (top it back up to the target). Returns the
+   * WINDOW_UPDATE increment to send (0 for none).
    */
-  retarget(newTarget: u32): void {
+  retarget(newTarget: u32): u32 {
     this.window += <i64>newTarget - <i64>this.target;
     this.target = newTarget;
+    let increment: u32 = 0;
+    if (this.unreleased > 0 && this.unreleased >= (newTarget >> 1)) increment = this.flush();
+    const held = this.window + <i64>this.unreleased;
+    if (held < <i64>(newTarget >> 1)) {
+      const topUp = <u32>(<i64>newTarget - held);
+      this.window += <i64>topUp;
+      increment += topUp;
+    }
+    return increment;
   }
 
   /** Raises the target and opens the window by the difference now; returns the increment to announce. */

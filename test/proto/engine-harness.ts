@@ -95,9 +95,9 @@ class Recorder extends Handler {
   }
 }
 
-const configs: Config[] = [];
+const configs: Array<Config | null> = [];
 const engines: Array<Connection | null> = [];
-const recorders: Recorder[] = [];
+const recorders: Array<Recorder | null> = [];
 
 export function engine_alloc(n: u32): usize {
   return heap.alloc(n);
@@ -110,7 +110,7 @@ export function engine_config_new(role: u8): i32 {
 
 /** Sets one knob of a config before an engine is made from it (keys listed in engine.ts). */
 export function engine_config_set(cfg: i32, key: u32, value: i64): void {
-  const c = configs[cfg];
+  const c = changetype<Config>(configs[cfg]);
   switch (key) {
     case 1: c.local.headerTableSize = <u32>value; break;
     case 2: c.local.enablePush = value != 0; break;
@@ -141,7 +141,8 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
 export function engine_new(cfg: i32): i32 {
   const r = new Recorder();
   recorders.push(r);
-  engines.push(new Connection(configs[cfg], r));
+  engines.push(new Connection(changetype<Config>(configs[cfg]), r));
+  configs[cfg] = null; // the engine holds it now
   return engines.length - 1;
 }
 
@@ -149,16 +150,20 @@ function eng(e: i32): Connection {
   return changetype<Connection>(engines[e]);
 }
 
+function rec(e: i32): Recorder {
+  return changetype<Recorder>(recorders[e]);
+}
+
 function stream(e: i32, index: u32): Stream | null {
-  const r = recorders[e];
+  const r = rec(e);
   return index < <u32>r.streams.length ? r.streams[index] : null;
 }
 
 export function engine_free(e: i32): void {
   eng(e).dispose();
   engines[e] = null;
-  recorders[e].log.dispose();
-  recorders[e].streams = [null];
+  rec(e).log.dispose();
+  recorders[e] = null;
 }
 
 export function engine_receive(e: i32, ptr: usize, len: u32): u32 { return eng(e).receive(ptr, len); }
@@ -167,9 +172,9 @@ export function engine_produce(e: i32): void { eng(e).produce(); }
 export function engine_output_ptr(e: i32): usize { return eng(e).outputPtr; }
 export function engine_output_len(e: i32): u32 { return eng(e).outputLen; }
 export function engine_consume(e: i32, n: u32): void { eng(e).consumeOutput(n); }
-export function engine_log_ptr(e: i32): usize { return recorders[e].log.ptr; }
-export function engine_log_len(e: i32): u32 { return recorders[e].log.len; }
-export function engine_log_clear(e: i32): void { recorders[e].log.clear(); }
+export function engine_log_ptr(e: i32): usize { return rec(e).log.ptr; }
+export function engine_log_len(e: i32): u32 { return rec(e).log.len; }
+export function engine_log_clear(e: i32): void { rec(e).log.clear(); }
 export function engine_phase(e: i32): u8 { return eng(e).phase; }
 export function engine_is_done(e: i32): bool { return eng(e).isDone; }
 export function engine_error_code(e: i32): u32 { return eng(e).errorCode; }
@@ -192,7 +197,7 @@ export function engine_local_setting(e: i32, id: u16): u32 { return eng(e).local
 /** Opens a stream (client); returns its harness index, or 0 with the result in engine_last_result. */
 export function engine_open(e: i32, fields: usize, len: u32, endStream: bool): u32 {
   const s = eng(e).openStream(fields, len, endStream);
-  return s == null ? 0 : recorders[e].indexOf(s);
+  return s == null ? 0 : rec(e).indexOf(s);
 }
 export function engine_last_result(e: i32): u32 { return eng(e).lastSendResult; }
 export function engine_stream_id(e: i32, s: u32): u32 {
@@ -218,7 +223,7 @@ export function engine_stream_buffered(e: i32, s: u32): u32 {
 /** Index of the stream with wire id `id` (a peer-opened stream seen in a REQUEST event), or 0. */
 export function engine_stream_by_id(e: i32, id: u32): u32 {
   const st = eng(e).store.get(id);
-  return st == null ? 0 : recorders[e].indexOf(st);
+  return st == null ? 0 : rec(e).indexOf(st);
 }
 
 export function engine_respond(e: i32, s: u32, fields: usize, len: u32, endStream: bool, informational: bool): u32 {
@@ -229,7 +234,7 @@ export function engine_push(e: i32, s: u32, fields: usize, len: u32): u32 {
   const st = stream(e, s);
   if (st == null) return 0;
   const p = eng(e).pushPromise(st, fields, len);
-  return p == null ? 0 : recorders[e].indexOf(p);
+  return p == null ? 0 : rec(e).indexOf(p);
 }
 export function engine_send_data(e: i32, s: u32, ptr: usize, len: u32, endStream: bool): u32 {
   const st = stream(e, s);
@@ -266,3 +271,4 @@ export function engine_collect(): void {
 export function engine_free_bytes(p: usize): void {
   heap.free(p);
 }
+export { heapUsedBytes as engine_heap_used } from "../support/heap";

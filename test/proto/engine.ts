@@ -60,19 +60,22 @@ export class Engine {
     this.e = ex.engine_new(cfg);
   }
 
-  private put(bytes: Uint8Array): number {
+  /** Copies `bytes` into wasm memory for the duration of `use(ptr, len)`. */
+  private with<T>(bytes: Uint8Array, use: (ptr: number, len: number) => T): T {
     const p = this.ex.engine_alloc(Math.max(bytes.length, 1)) >>> 0;
     new Uint8Array(this.ex.memory.buffer, p, bytes.length).set(bytes);
-    return p;
+    try {
+      return use(p, bytes.length);
+    } finally {
+      this.ex.engine_free_bytes(p);
+      this.drainLog();
+    }
   }
 
   /** Feeds bytes as if from the transport. */
   receive(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const p = this.put(bytes);
-    this.ex.engine_receive(this.e, p, bytes.length);
-    this.ex.engine_free_bytes(p);
-    this.drainLog();
+    this.with(bytes, (p, n) => this.ex.engine_receive(this.e, p, n));
   }
 
   /** Takes everything the engine wants written (running the DATA scheduler first). */
@@ -127,34 +130,20 @@ export class Engine {
   }
 
   open(fields: [string, string][], endStream = false): number {
-    const f = fieldList(fields);
-    const s = this.ex.engine_open(this.e, this.put(f), f.length, endStream) >>> 0;
-    this.drainLog();
-    return s;
+    return this.with(fieldList(fields), (p, n) => this.ex.engine_open(this.e, p, n, endStream) >>> 0);
   }
   respond(stream: number, fields: [string, string][], endStream = false, informational = false): number {
-    const f = fieldList(fields);
-    const r = this.ex.engine_respond(this.e, stream, this.put(f), f.length, endStream, informational);
-    this.drainLog();
-    return r;
+    return this.with(fieldList(fields), (p, n) => this.ex.engine_respond(this.e, stream, p, n, endStream, informational));
   }
   push(stream: number, fields: [string, string][]): number {
-    const f = fieldList(fields);
-    const r = this.ex.engine_push(this.e, stream, this.put(f), f.length) >>> 0;
-    this.drainLog();
-    return r;
+    return this.with(fieldList(fields), (p, n) => this.ex.engine_push(this.e, stream, p, n) >>> 0);
   }
   sendData(stream: number, data: Uint8Array | string, endStream = false): number {
     const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const r = this.ex.engine_send_data(this.e, stream, this.put(b), b.length, endStream);
-    this.drainLog();
-    return r;
+    return this.with(b, (p, n) => this.ex.engine_send_data(this.e, stream, p, n, endStream));
   }
   sendTrailers(stream: number, fields: [string, string][]): number {
-    const f = fieldList(fields);
-    const r = this.ex.engine_send_trailers(this.e, stream, this.put(f), f.length);
-    this.drainLog();
-    return r;
+    return this.with(fieldList(fields), (p, n) => this.ex.engine_send_trailers(this.e, stream, p, n));
   }
   reset(stream: number, code: number): void { this.ex.engine_reset(this.e, stream, code); this.drainLog(); }
   reserve(stream: number, n: number): void { this.ex.engine_reserve(this.e, stream, n); }
