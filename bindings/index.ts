@@ -12,4 +12,4 @@ setDefaultModuleFactory(() => instantiateSync(readFileSync(WASM_URL)));
 export { H2E } from './abi.js';
 export { H2Module, instantiate, instantiateSync, defaultModule, setDefaultModule } from './loader.js';
 export type { H2Exports, HostImports, ModuleSource } from './loader.js';
-export { HpackEncoder, HpackDecoder } from './hpack.js';
+export { HpackEncoder, HpackDecoder, HpackError } from './hpack.js';

@@ -1,6 +1,7 @@
 // Host-owned byte buffers in linear memory, and the bounds check every (ptr, len) from
 // the host goes through before the core reads or writes it.
 import { H2E_INVALID_ARG, H2E_OK } from "./errors";
+import { canAllocate } from "../util/memory";
 
 /** Largest single allocation the host may ask for. */
 export const MAX_HOST_ALLOC: u32 = 1 << 30;
@@ -11,11 +12,8 @@ const hostAllocations = new Set<usize>();
 
 export function hostAlloc(len: u32): usize {
   if (len > MAX_HOST_ALLOC) return 0;
-  const pages = (<u64>len + 0xffff) >> 16;
-  if (pages > <u64>(65536 - memory.size())) {
-    // Would need more memory than wasm32 can have: answer 0 instead of trapping.
-    return 0;
-  }
+  // Would need more memory than wasm32 can have: answer 0 instead of trapping.
+  if (!canAllocate(<u64>len)) return 0;
   const ptr = heap.alloc(<usize>(len == 0 ? 1 : len));
   hostAllocations.add(ptr);
   return ptr;

@@ -1,6 +1,7 @@
 // A growable byte buffer in unmanaged linear memory, with a hard cap. Every layer writes
 // its output through one of these, so growth (and its limit) is decided in one place and
 // steady-state writes are plain stores with no allocation.
+import { canAllocate } from "./memory";
 
 export class ByteBuffer {
   /** Start of the bytes; 0 until the first growth. */
@@ -23,6 +24,7 @@ export class ByteBuffer {
     let cap = <u64>max<u32>(this.cap, 64);
     while (cap < need) cap <<= 1;
     if (cap > <u64>this.limit) cap = <u64>this.limit;
+    if (!canAllocate(cap)) return false;
     this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
     this.cap = <u32>cap;
     return true;
