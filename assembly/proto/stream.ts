@@ -29,6 +29,8 @@ export class Stream {
   responded: bool = false;
   /** Free for the layer above (the ABI keeps a handle here). */
   userdata: u32 = 0;
+  /** The layer above's own object for this stream (the ABI's stream context). */
+  attachment: Object | null = null;
 
   sendWindow: SendWindow;
   recvWindow: RecvWindow;
@@ -82,6 +84,7 @@ export class Stream {
 
   /** Gives back every buffer the stream holds; called once it is closed and forgotten. */
   dispose(): void {
+    this.attachment = null;
     const b = this.sendBuffer;
     if (b != null) b.dispose();
     this.sendBuffer = null;
