@@ -386,7 +386,13 @@ export class Connection {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
       return;
     }
-    if (dec.endHeaders) this.endBlock();
+    this.endOrHoldBlock();
+  }
+
+  /** The first fragment is in: decode a whole block now, or keep the fragment for CONTINUATION. */
+  private endOrHoldBlock(): void {
+    if (this.decoder.endHeaders) this.endBlock();
+    else if (!this.block.hold()) this.connectionError(ErrorCode.INTERNAL_ERROR, this.block.error);
   }
 
   private onPushPromise(): void {
@@ -400,7 +406,7 @@ export class Connection {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
       return;
     }
-    if (dec.endHeaders) this.endBlock();
+    this.endOrHoldBlock();
   }
 
   private onContinuation(): void {

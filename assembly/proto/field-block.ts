@@ -30,7 +30,10 @@ export class FieldBlock {
     return this.inPlacePtr != 0 ? this.inPlaceLen : this.buf.len;
   }
 
-  /** First fragment (from HEADERS or PUSH_PROMISE). Valid in place until the next decoder push. */
+  /**
+   * First fragment (from HEADERS or PUSH_PROMISE), kept in place: valid until the next
+   * decoder push, so a block without END_HEADERS must be held (hold()) before then.
+   */
   begin(type: u8, streamId: u32, promisedId: u32, endStream: bool, frag: usize, len: u32): bool {
     this.type = type;
     this.streamId = streamId;
@@ -41,6 +44,25 @@ export class FieldBlock {
     this.inPlacePtr = frag == 0 ? changetype<usize>(EMPTY) : frag;
     this.inPlaceLen = len;
     return this.checkSize(len);
+  }
+
+  /**
+   * The block goes on in CONTINUATION frames: copy the first fragment into our buffer now.
+   * The decoder's payload is only valid until its next push, and the next read may reuse
+   * that memory (the host's read buffer, or the decoder's own for a frame split across
+   * reads), so it cannot wait for the CONTINUATION.
+   */
+  hold(): bool {
+    if (this.inPlacePtr == 0) return true;
+    const buf = this.buf;
+    if (!buf.reserve(this.inPlaceLen)) {
+      this.error = "out of memory buffering a field block";
+      return false;
+    }
+    buf.pushBytes(this.inPlacePtr, this.inPlaceLen);
+    this.inPlacePtr = 0;
+    this.inPlaceLen = 0;
+    return true;
   }
 
   /** A CONTINUATION fragment: the block moves into our buffer from here on. */
