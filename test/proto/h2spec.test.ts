@@ -14,14 +14,15 @@
 // - h2spec's events are the frames the engine wrote, in order; "connection closed" is the
 //   engine being done (phase CLOSED with its output written: the host closes the socket);
 //   "timeout" is the engine having nothing more to say.
-// - Where h2spec accepts a GOAWAY or a plain close, we require the GOAWAY with an accepted
-//   code and the close after it (our engine always says why); where it accepts a connection
-//   or a stream error, either frame with an accepted code passes, as in h2spec.
+// - Each verifier accepts what h2spec's does (a GOAWAY with an accepted code or a close; a
+//   RST_STREAM or a GOAWAY, or a close), so a case fails here exactly when h2spec would
+//   fail it. What h2spec lets pass but this engine promises anyway (the error frame before
+//   any close, the close after a connection error) is collected and held by the last test.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, EV, HEAD_KIND, type ConfigOptions } from './engine.js';
 import {
   FRAME, FLAG, ERR, SETTING, PREFACE, PeerHpack, concat, frame, settings, settingsAck, windowUpdate, rstStream,
-  goaway, data, headers, continuation, errorCodeOf, incrementOf, type Frame,
+  goaway, data, headers, continuation, errorCodeOf, type Frame,
 } from '../support/frames.js';
 
 const ex = harness();
@@ -56,16 +57,19 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 /**
  * How the bytes of h2spec's writes reach the engine: TCP keeps their order but not their
- * boundaries, so every case runs three times: one read per write, all of a step's writes in
- * one read, and one byte per read.
+ * boundaries, and a host may write the engine's output between reads or later. Every case
+ * runs in each mode: one read per write; the same with the output written after every
+ * read; all of a step's writes in one read; one byte per read, output written after each.
  */
-type Mode = 'per-write' | 'coalesced' | 'bytewise';
-const MODES: Mode[] = ['per-write', 'coalesced', 'bytewise'];
+type Mode = 'per-write' | 'flushed' | 'coalesced' | 'bytewise';
+const MODES: Mode[] = ['per-write', 'flushed', 'coalesced', 'bytewise'];
 let mode: Mode = 'per-write';
+let current = '';
 
 /** An h2spec case, run once per delivery mode. */
 function h2it(name: string, body: () => void): void {
   it(name, () => {
+    current = name;
     for (const m of MODES) {
       mode = m;
       try {
@@ -121,16 +125,20 @@ class H2specConn {
     const reads = mode === 'coalesced' ? [concat(...writes)] : writes;
     for (const r of reads) {
       if (mode === 'bytewise') {
-        for (let i = 0; i < r.length; i++) {
-          this.engine.receive(r.subarray(i, i + 1));
-          this.serve();
-        }
+        for (let i = 0; i < r.length; i++) this.read(r.subarray(i, i + 1));
       } else {
-        this.engine.receive(r);
-        this.serve();
+        this.read(r);
       }
     }
     return this;
+  }
+
+  private read(bytes: Uint8Array): void {
+    this.engine.receive(bytes);
+    this.serve();
+    // A host that writes out whatever the engine has after each read (the response may
+    // then be complete before the client's next frame arrives).
+    if (mode === 'flushed' || mode === 'bytewise') this.pull();
   }
 
   /** The server application: answer each request once it has ended. */
@@ -158,7 +166,7 @@ class H2specConn {
     this.engine.sendData(s, BODY, true);
   }
 
-  private pull(): void {
+  pull(): void {
     const out = this.engine.takeOutput();
     if (out.length === 0) return;
     const all = concat(this.rest, out);
@@ -220,6 +228,23 @@ class H2specConn {
   }
 }
 
+/**
+ * h2spec's ServerDataLength: on a connection of its own, GET / and add up the DATA until
+ * the stream ends. The flow-control cases skip (not pass) a server whose body is too short.
+ */
+function serverDataLength(atLeast: number): void {
+  const c = new H2specConn().handshake();
+  c.send(headers(1, c.encode(common()), true));
+  let len = 0;
+  for (;;) {
+    const ev = c.next();
+    if (typeof ev === 'string') expect.fail(`ServerDataLength: the response did not end; got ${c.history()}`);
+    if (ev.type === FRAME.DATA) len += ev.payload.length;
+    if ((ev.type === FRAME.DATA || ev.type === FRAME.HEADERS) && ev.flags & FLAG.END_STREAM) break;
+  }
+  expect(len, 'response body long enough for h2spec not to skip the case').toBeGreaterThanOrEqual(atLeast);
+}
+
 const conn = (options?: ConfigOptions) => new H2specConn(options);
 const handshake = (options?: ConfigOptions) => conn(options).handshake();
 
@@ -230,24 +255,40 @@ function isGoaway(ev: Event, codes: number[]): ev is Frame {
   return typeof ev !== 'string' && ev.type === FRAME.GOAWAY && codes.includes(errorCodeOf(ev));
 }
 
-/** VerifyConnectionError: GOAWAY with one of `codes` (and then the connection closes). */
+/**
+ * Outcomes h2spec accepts but that fall short of what this engine promises (a GOAWAY with
+ * the code before every close, the close after every connection error): collected per
+ * case and mode, and held to be empty by the last test of this file.
+ */
+const shortfalls: string[] = [];
+function shortfall(c: H2specConn, what: string): void {
+  shortfalls.push(`${current} [${mode}]: ${what}; saw ${c.history()}`);
+}
+
+/** VerifyConnectionError: a GOAWAY with one of `codes`, or the connection closes. */
 function verifyConnectionError(c: H2specConn, ...codes: number[]): void {
   for (;;) {
     const ev = c.next();
-    if (isGoaway(ev, codes)) break;
-    if (typeof ev === 'string') expect.fail(`expected GOAWAY (${codes.join(' or ')}) then close; got ${c.history()}`);
+    if (isGoaway(ev, codes)) {
+      c.pull();
+      if (!c.engine.isDone) shortfall(c, 'not closed after the GOAWAY of a connection error');
+      return;
+    }
+    if (ev === CLOSED) return shortfall(c, `closed without a GOAWAY (${codes.join(' or ')})`);
+    if (ev === TIMEOUT) expect.fail(`expected GOAWAY (${codes.join(' or ')}) or close; got ${c.history()}`);
   }
-  expect(c.engine.isDone, `connection closed after GOAWAY; got ${c.history()}`).toBe(true);
 }
 
-/** VerifyStreamError: RST_STREAM or GOAWAY with one of `codes`. */
+/** VerifyStreamError: a RST_STREAM or GOAWAY with one of `codes`, or the connection closes. */
 function verifyStreamError(c: H2specConn, ...codes: number[]): void {
   for (;;) {
     const ev = c.next();
-    if (typeof ev === 'string') expect.fail(`expected RST_STREAM or GOAWAY (${codes.join(' or ')}); got ${c.history()}`);
+    if (ev === CLOSED) return shortfall(c, `closed without a RST_STREAM or GOAWAY (${codes.join(' or ')})`);
+    if (ev === TIMEOUT) expect.fail(`expected RST_STREAM or GOAWAY (${codes.join(' or ')}) or close; got ${c.history()}`);
     if (ev.type === FRAME.RST_STREAM && codes.includes(errorCodeOf(ev))) return;
     if (isGoaway(ev, codes)) {
-      expect(c.engine.isDone, 'connection closed after GOAWAY').toBe(true);
+      c.pull();
+      if (!c.engine.isDone) shortfall(c, 'not closed after the GOAWAY of a connection error');
       return;
     }
   }
@@ -696,6 +737,7 @@ describe('http2/6.5.2 Defined SETTINGS Parameters', () => {
 
 describe('http2/6.5.3 Settings Synchronization', () => {
   h2it('http2/6.5.3/1: Sends multiple values of SETTINGS_INITIAL_WINDOW_SIZE', () => {
+    serverDataLength(1);
     const c = handshake();
     c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 100], [SETTING.INITIAL_WINDOW_SIZE, 1]]));
     verifySettingsFrameWithAck(c);
@@ -766,6 +808,7 @@ describe('http2/6.9 WINDOW_UPDATE', () => {
 
 describe('http2/6.9.1 The Flow-Control Window', () => {
   h2it('http2/6.9.1/1: Sends SETTINGS frame to set the initial window size to 1 and sends HEADERS frame', () => {
+    serverDataLength(1);
     const c = handshake();
     c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 1]]));
     verifySettingsFrameWithAck(c);
@@ -790,6 +833,7 @@ describe('http2/6.9.1 The Flow-Control Window', () => {
 
 describe('http2/6.9.2 Initial Flow-Control Window Size', () => {
   h2it('http2/6.9.2/1: Changes SETTINGS_INITIAL_WINDOW_SIZE after sending HEADERS frame', () => {
+    serverDataLength(1);
     const c = handshake();
     c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]));
     verifySettingsFrameWithAck(c);
@@ -799,6 +843,7 @@ describe('http2/6.9.2 Initial Flow-Control Window Size', () => {
   });
 
   h2it('http2/6.9.2/2: Sends a SETTINGS frame for window size to be negative', () => {
+    serverDataLength(5);
     const c = handshake();
     c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 3]]));
     verifySettingsFrameWithAck(c);
@@ -1294,5 +1339,11 @@ describe('hpack/6.3 Dynamic Table Size Update', () => {
   });
 });
 
-// Referenced so a reader sees the window bookkeeping is h2spec's, not ours.
-void incrementOf;
+// =======================================================================================
+// Beyond h2spec
+
+describe('beyond h2spec', () => {
+  it('every error h2spec provoked came with its frame: GOAWAY (then close) or RST_STREAM, never a bare close', () => {
+    expect(shortfalls).toEqual([]);
+  });
+});
