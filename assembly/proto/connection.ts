@@ -86,6 +86,8 @@ export class Connection {
   private readonly fields: ByteBuffer = new ByteBuffer();
   private readonly encoded: ByteBuffer = new ByteBuffer();
   private readonly settingsList: SettingsList = new SettingsList();
+  /** The open field block came in a frame with a stream error: decode it, deliver nothing. */
+  private blockFaulty: bool = false;
 
   readonly store: StreamStore;
   readonly sendWindow: SendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
@@ -382,6 +384,9 @@ export class Connection {
 
   private onHeaders(): void {
     const dec = this.decoder;
+    // A stream-level fault in the frame itself (§5.3.1: the stream depends on itself): the
+    // block is still decoded for HPACK's sake, but not delivered; receive() resets the stream.
+    this.blockFaulty = dec.status == DecodeStatus.STREAM_ERROR;
     if (!this.block.begin(FrameType.HEADERS, dec.streamId, 0, dec.endStream, dec.payloadPtr, dec.payloadLen)) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
       return;
@@ -397,6 +402,7 @@ export class Connection {
 
   private onPushPromise(): void {
     const dec = this.decoder;
+    this.blockFaulty = dec.status == DecodeStatus.STREAM_ERROR;
     // §6.6, §8.4: only a client that enabled push may receive PUSH_PROMISE.
     if (!this.localAcked.enablePush && !this.anyUnackedEnablesPush()) {
       this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE received with push disabled");
@@ -433,6 +439,7 @@ export class Connection {
       this.connectionError(ErrorCode.COMPRESSION_ERROR, this.hpackIn.error);
       return;
     }
+    if (this.blockFaulty) return;
     const tooLarge = status == HpackStatus.LIST_TOO_LARGE;
     if (type == FrameType.PUSH_PROMISE) this.onPromiseBlock(id, promised, tooLarge);
     else this.onHeadersBlock(id, endStream, tooLarge);

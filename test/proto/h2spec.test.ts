@@ -558,6 +558,11 @@ describe('http2/5.3.1 Stream Dependencies', () => {
     const c = handshake();
     c.send(headersWithPriority(1, c.encode(common()), 1, 255));
     verifyStreamError(c, ERR.PROTOCOL_ERROR);
+    // Beyond h2spec: the malformed stream never reaches the application, and HPACK stays
+    // in step (the block was decoded): the next request on the connection is served.
+    expect(c.engine.of(EV.REQUEST)).toHaveLength(0);
+    c.send(headers(3, c.encode(common()), true));
+    verifyHeadersFrame(c, 3);
   });
 
   h2it('http2/5.3.1/2: Sends PRIORITY frame that depend on itself', () => {
