@@ -163,3 +163,7 @@ export function h2_hpack_decoder_table_len(decoder: u32): u32 {
 export function h2_hpack_decoder_table_entry(decoder: u32, index: u32, buf: usize, cap: u32): u32 {
   return hpack.decoderTableEntry(decoder, index, buf, cap);
 }
+
+// ---- The connection ABI: io, executor, tasks, client, server, messages, bodies ---------
+// (assembly/ffi/api.ts; each function's contract is in include/h2wasm.h)
+export * from "./ffi/api";

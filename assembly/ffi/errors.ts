@@ -11,3 +11,17 @@ export const H2E_INVALID_PEER_MESSAGE: u32 = 6;
 export const H2E_OUT_OF_MEMORY: u32 = 7;
 /** A configured limit (buffer cap, header list size, …) would be exceeded. */
 export const H2E_LIMIT_EXCEEDED: u32 = 8;
+/** The stream or connection was closed or reset (the error's reason says how). */
+export const H2E_CLOSED: u32 = 9;
+
+import { HandleKind, handleNew } from "./handles";
+
+/** What a failed task carries: an H2E code, the RFC 9113 error code, and a message. */
+export class ErrorObject {
+  constructor(public code: u32, public reason: u32, public message: string, public retryable: bool = false) {}
+}
+
+/** Registers an error and returns its handle (the host owns it: h2_error_free). */
+export function newError(code: u32, reason: u32, message: string, retryable: bool = false): u32 {
+  return handleNew(HandleKind.ERROR, new ErrorObject(code, reason, message, retryable));
+}

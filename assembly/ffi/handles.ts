@@ -14,6 +14,23 @@ export const enum HandleKind {
   NONE = 0,
   HPACK_ENCODER = 1,
   HPACK_DECODER = 2,
+  IO = 3,
+  EXECUTOR = 4,
+  TASK = 5,
+  CONTEXT = 6,
+  WAKER = 7,
+  CLIENTCONN_OPTIONS = 8,
+  CLIENTCONN = 9,
+  SERVERCONN_OPTIONS = 10,
+  SERVERCONN = 11,
+  REQUEST = 12,
+  RESPONSE = 13,
+  HEADERS = 14,
+  BODY = 15,
+  BUF = 16,
+  ERROR = 17,
+  SEND_STREAM = 18,
+  RESPOND = 19,
 }
 
 const objects = new Array<Object | null>();

@@ -127,7 +127,16 @@ export class Connection {
   private resetCount: u32 = 0;
   private resetWindowStart: i64 = 0;
 
-  constructor(config: Config, handler: Handler) {
+  /**
+   * `now` is the host's time at creation (ms), so timeouts count from the start. When
+   * it is 0 (the host had not told the time yet), the first tick() starts the clock.
+   */
+  constructor(config: Config, handler: Handler, now: i64 = 0) {
+    this.clockStarted = now != 0;
+    this.now = now;
+    this.lastActivity = now;
+    this.lastPingAt = now;
+    this.resetWindowStart = now;
     this.role = config.role;
     this.config = config;
     this.handler = handler;
@@ -217,8 +226,22 @@ export class Connection {
     return t;
   }
 
+  private clockStarted: bool;
+
+  /** The first time the host tells: everything stamped so far happened now. */
+  private startClock(now: i64): void {
+    this.clockStarted = true;
+    this.now = now;
+    this.lastActivity = now;
+    this.lastPingAt = now;
+    this.resetWindowStart = now;
+    this.settingsSentAt = now;
+    this.shutdownStarted = now;
+  }
+
   /** Tells the engine the time; it acts on whatever deadline has passed. */
   tick(now: i64): void {
+    if (!this.clockStarted) this.startClock(now);
     if (now > this.now) this.now = now;
     if (this.phase == Phase.CLOSED) return;
     const c = this.config;

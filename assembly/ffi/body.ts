@@ -1,0 +1,255 @@
+// Bodies both ways (hyper_body), the h2 crate's SendStream, and the tasks that wait on
+// a stream: the next body chunk, the trailers, send capacity, a reset.
+//
+// Receive side: DATA lands in the stream context's buffer; h2_body_data hands the host
+// everything buffered as one buf (the buffer itself changes hands: no copy) and, unless
+// the connection uses manual release, gives those bytes back to the peer's window.
+// Send side: a body made with h2_body_new is a data source the core reads through the
+// h2_host.body_read import; a send stream is written by the host call by call.
+import { ByteBuffer } from "../util/bytes";
+import { ErrorCode } from "../frame/constants";
+import { canSend } from "../proto/state";
+import { SendResult } from "../proto/connection";
+import { Stream } from "../proto/stream";
+import { Disposable, Task, TaskType } from "./task";
+import { HandleKind, handleNew } from "./handles";
+import { Buf, Headers } from "./http";
+import { StreamCtx, RECV_BUFFER_LIMIT } from "./stream-ctx";
+import {
+  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_LIMIT_EXCEEDED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError,
+} from "./errors";
+
+/** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
+export class Body extends Disposable {
+  handle: u32 = 0;
+  userdata: u32 = 0;
+  /** Receive side: the stream it reads from (null for a data source). */
+  ctx: StreamCtx | null = null;
+
+  dispose(): void {
+    const ctx = this.ctx;
+    if (ctx != null) {
+      // The host let go of an unfinished body: stop the peer from sending more.
+      const s = ctx.stream;
+      if (s != null && !ctx.finishedReceiving) ctx.conn.engine.resetStream(s, ErrorCode.CANCEL);
+      this.ctx = null;
+    }
+  }
+}
+
+
+/** The error a task on `ctx` fails with, or 0 when the stream is still fine. */
+export function streamError(ctx: StreamCtx): u32 {
+  const conn = ctx.conn;
+  if (ctx.resetCode >= 0) {
+    const code = <u32>ctx.resetCode;
+    const retryable = code == ErrorCode.REFUSED_STREAM;
+    return newError(H2E_CLOSED, code, ctx.resetRemote ? "stream reset by peer" : "stream reset", retryable);
+  }
+  if (conn.isFailed) return newError(conn.errorCode, conn.errorReason, conn.errorMessage);
+  if (ctx.closed && !ctx.recvEnded) return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "stream closed before its end");
+  return 0;
+}
+
+/** h2_body_data: the next chunk (BUF), EMPTY at the end, ERROR on reset or failure. */
+export class BodyDataTask extends Task {
+  constructor(public body: Body) {
+    super();
+  }
+
+  poll(): bool {
+    const ctx = this.body.ctx;
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, "body has no stream (a data source, or freed)"));
+    const buffered = ctx.recv.len;
+    if (buffered > 0) {
+      // Hand the buffer itself over; the stream starts a fresh one.
+      const chunk = ctx.recv;
+      ctx.recv = new ByteBuffer(RECV_BUFFER_LIMIT);
+      const h = handleNew(HandleKind.BUF, new Buf(chunk));
+      if (h == 0) {
+        chunk.dispose();
+        return this.fail(newError(H2E_ERROR, 0, "handle table full"));
+      }
+      released(ctx, buffered);
+      return this.finish(TaskType.BUF, h, HandleKind.BUF);
+    }
+    if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    const err = streamError(ctx);
+    if (err != 0) return this.fail(err);
+    ctx.recvWait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.body.ctx;
+    if (ctx != null) ctx.recvWait.unregister(this);
+  }
+}
+
+/** Received bytes reached the host: give them back to the windows unless release is manual. */
+function released(ctx: StreamCtx, n: u32): void {
+  const s = ctx.stream;
+  if (ctx.conn.manualRelease) {
+    ctx.unreleased += n;
+    return;
+  }
+  if (s != null) ctx.conn.engine.releaseCapacity(s, n);
+}
+
+/** h2_body_release (manual flow control): the host is done with `n` received bytes. */
+export function bodyRelease(body: Body, n: u32): u32 {
+  const ctx = body.ctx;
+  if (ctx == null || n > ctx.unreleased) return H2E_INVALID_ARG;
+  ctx.unreleased -= n;
+  const s = ctx.stream;
+  if (s != null) ctx.conn.engine.releaseCapacity(s, n);
+  return H2E_OK;
+}
+
+/** h2_body_trailers: TRAILERS with a headers handle, EMPTY when the body ended without. */
+export class TrailersTask extends Task {
+  constructor(public body: Body) {
+    super();
+  }
+
+  poll(): bool {
+    const ctx = this.body.ctx;
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, "body has no stream"));
+    const t = ctx.trailers;
+    if (t != null && !ctx.trailersTaken) {
+      ctx.trailersTaken = true;
+      const h = handleNew(HandleKind.HEADERS, t);
+      t.handle = h;
+      return this.finish(TaskType.TRAILERS, h, HandleKind.HEADERS);
+    }
+    if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    const err = streamError(ctx);
+    if (err != 0) return this.fail(err);
+    ctx.recvWait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.body.ctx;
+    if (ctx != null) ctx.recvWait.unregister(this);
+  }
+}
+
+/** The h2 crate's SendStream: the host writes a message body call by call. */
+export class SendStream extends Disposable {
+  handle: u32 = 0;
+  ctx: StreamCtx | null = null;
+
+  dispose(): void {
+    const ctx = this.ctx;
+    if (ctx == null) return;
+    // Freeing a stream that could still send resets it (the h2 crate does the same).
+    const s = ctx.stream;
+    if (s != null && (canSend(s.state) || s.pendingHead != null) && !s.endAfterData) {
+      ctx.conn.engine.resetStream(s, ErrorCode.CANCEL);
+    }
+    this.ctx = null;
+  }
+
+  reserveCapacity(n: u32): u32 {
+    const s = this.liveStream();
+    if (s == null) return H2E_CLOSED;
+    changetype<StreamCtx>(this.ctx).conn.engine.reserveCapacity(s, n);
+    return H2E_OK;
+  }
+
+  capacity(): u32 {
+    const s = this.liveStream();
+    return s == null ? 0 : changetype<StreamCtx>(this.ctx).conn.engine.capacity(s);
+  }
+
+  sendData(data: usize, len: u32, endStream: bool): u32 {
+    const s = this.liveStream();
+    if (s == null) return H2E_CLOSED;
+    return mapSend(changetype<StreamCtx>(this.ctx).conn.engine.sendData(s, data, len, endStream));
+  }
+
+  sendTrailers(headers: Headers): u32 {
+    const s = this.liveStream();
+    if (s == null) return H2E_CLOSED;
+    return mapSend(changetype<StreamCtx>(this.ctx).conn.engine.sendTrailers(s, headers.list.ptr, headers.list.len));
+  }
+
+  sendReset(code: u32): u32 {
+    const s = this.liveStream();
+    if (s == null) return H2E_CLOSED;
+    changetype<StreamCtx>(this.ctx).conn.engine.resetStream(s, code);
+    return H2E_OK;
+  }
+
+  streamId(): u32 {
+    const ctx = this.ctx;
+    if (ctx == null) return 0;
+    const s = ctx.stream;
+    return s != null ? s.id : ctx.id;
+  }
+
+  private liveStream(): Stream | null {
+    const ctx = this.ctx;
+    if (ctx == null || ctx.conn.isFailed) return null;
+    return ctx.stream;
+  }
+}
+
+function mapSend(r: u32): u32 {
+  switch (r) {
+    case SendResult.OK: return H2E_OK;
+    case SendResult.LIMIT: return H2E_LIMIT_EXCEEDED;
+    case SendResult.INVALID: return H2E_INVALID_ARG;
+    default: return H2E_CLOSED;
+  }
+}
+
+/** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
+export class CapacityTask extends Task {
+  constructor(public send: SendStream) {
+    super();
+  }
+
+  poll(): bool {
+    const ctx = this.send.ctx;
+    if (ctx == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    const s = ctx.stream;
+    if (s == null || ctx.resetCode >= 0 || ctx.conn.isFailed) {
+      const err = streamError(ctx);
+      return err != 0 ? this.fail(err) : this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    }
+    const c = ctx.conn.engine.capacity(s);
+    if (c > 0) return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
+    if (!canSend(s.state) && s.pendingHead == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    ctx.capacityWait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.send.ctx;
+    if (ctx != null) ctx.capacityWait.unregister(this);
+  }
+}
+
+/** poll_reset: RESET with the peer's RFC 9113 code once it resets the stream; EMPTY when it closes normally. */
+export class ResetTask extends Task {
+  constructor(public send: SendStream) {
+    super();
+  }
+
+  poll(): bool {
+    const ctx = this.send.ctx;
+    if (ctx == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    if (ctx.resetCode >= 0) return this.finish(TaskType.RESET, <u32>ctx.resetCode, HandleKind.NONE);
+    if (ctx.conn.isFailed) return this.fail(streamError(ctx));
+    if (ctx.closed) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    ctx.resetWait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.send.ctx;
+    if (ctx != null) ctx.resetWait.unregister(this);
+  }
+}

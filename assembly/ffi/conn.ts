@@ -1,0 +1,423 @@
+// A connection as the ABI runs it: the engine, the host's io, and the executor it is
+// bound to. drive() is the whole I/O loop — read what the transport has into the shared
+// read buffer (one import call per read, never per frame), feed the engine, pull data
+// sources, then write everything produced in as few io_write calls as the host accepts.
+// As the engine's Handler it turns protocol events into state the host's tasks wait on.
+import { ErrorCode } from "../frame/constants";
+import { Connection, Phase, SendResult } from "../proto/connection";
+import { HeadKind } from "../proto/events";
+import { Stream } from "../proto/stream";
+import { Config, Role } from "../proto/config";
+import { FIELD_HEADER } from "../hpack";
+import { ByteBuffer } from "../util/bytes";
+import { ConnLike } from "./conn-like";
+import { Executor } from "./executor";
+import { Context, Io } from "./io";
+import { StreamCtx } from "./stream-ctx";
+import { Headers } from "./http";
+import { Request, Response, Pseudo } from "./messages";
+import { Body } from "./body";
+import { Task, TaskType, Waitable } from "./task";
+import { HandleKind, handleNew, handleRelease } from "./handles";
+import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, H2E_OK, newError } from "./errors";
+import {
+  hostIoRead, hostIoWrite, hostBodyRead, hostInformational, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
+} from "./host";
+
+/** The read buffer every connection shares: a read is consumed before the next one. */
+const READ_CAPACITY: u32 = 64 << 10;
+const READ_BUFFER: usize = heap.alloc(READ_CAPACITY);
+/** Reads per drive before other connections get their turn. */
+const READS_PER_DRIVE: i32 = 16;
+/** Bytes a data source is asked for at a time. */
+const SOURCE_CHUNK: u32 = 16 << 10;
+
+export class ConnDriver extends ConnLike {
+  readonly role: u8;
+  io: Io;
+  executor: Executor;
+  readonly readCtx: Context = new Context();
+  readonly writeCtx: Context = new Context();
+  /** Data sources wait on this one (h2_host.body_read gets it). */
+  readonly sourceCtx: Context = new Context();
+  handshakeDone: bool = false;
+  readonly handshakeWait: Waitable = new Waitable();
+  /** Server: requests not yet accepted. */
+  incoming: Request[] = [];
+  readonly incomingWait: Waitable = new Waitable();
+  /** Streams whose body comes from a data source. */
+  sources: StreamCtx[] = [];
+  /** PING tasks waiting for their ACK, by opaque data. */
+  pingTasks: Map<u64, PingTask> = new Map();
+  eof: bool = false;
+  freed: bool = false;
+  private readonly scratch: ByteBuffer = new ByteBuffer();
+
+  constructor(config: Config, io: Io, executor: Executor) {
+    super();
+    this.role = config.role;
+    this.io = io;
+    this.executor = executor;
+    // The ABI holds received bytes until the host takes them, so release is ours to do.
+    config.autoRelease = false;
+    this.engine = new Connection(config, this, executor.now);
+  }
+
+  get finished(): bool {
+    return this.freed || (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) || this.isFailed;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // The I/O loop
+
+  drive(): void {
+    if (this.freed) return;
+    this.readSome();
+    this.pullSources();
+    this.flush();
+    if (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) this.closed();
+  }
+
+  private readSome(): void {
+    const engine = this.engine;
+    const ctx = this.readCtx;
+    for (let i = 0; i < READS_PER_DRIVE; i++) {
+      if (this.eof || this.isFailed || engine.phase == Phase.CLOSED || !ctx.ready) return;
+      ctx.arm();
+      const n = hostIoRead(this.io.userdata, ctx.handle, READ_BUFFER, READ_CAPACITY);
+      if (n == H2_IO_PENDING) {
+        ctx.pending = true;
+        return;
+      }
+      if (n == H2_IO_ERROR || (n > READ_CAPACITY && n != 0)) {
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport read failed");
+        return;
+      }
+      if (n == 0) {
+        this.eof = true;
+        const cleanly = engine.goawayReceived || engine.goawaySent;
+        engine.receiveEof();
+        if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed by peer");
+        return;
+      }
+      engine.receive(READ_BUFFER, n);
+      if (n < READ_CAPACITY) return; // drained what was there
+    }
+  }
+
+  /** Writes the engine's output until it is empty or the host says PENDING. */
+  private flush(): void {
+    const engine = this.engine;
+    const ctx = this.writeCtx;
+    for (let round = 0; round < 64; round++) {
+      engine.produce();
+      const len = engine.outputLen;
+      if (len == 0) return;
+      if (!ctx.ready || this.isFailed) return;
+      ctx.arm();
+      const n = hostIoWrite(this.io.userdata, ctx.handle, engine.outputPtr, len);
+      if (n == H2_IO_PENDING) {
+        ctx.pending = true;
+        return;
+      }
+      if (n == H2_IO_ERROR || n == 0 || n > len) {
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport write failed");
+        return;
+      }
+      engine.consumeOutput(n);
+    }
+  }
+
+  /** Reads data sources into their streams while the windows have room for more. */
+  private pullSources(): void {
+    const list = this.sources;
+    if (list.length == 0 || !this.sourceCtx.ready) return;
+    const engine = this.engine;
+    let j = 0;
+    for (let i = 0; i < list.length; i++) {
+      const ctx = unchecked(list[i]);
+      if (!this.pullSource(ctx, engine)) unchecked(list[j++] = ctx);
+    }
+    list.length = j;
+  }
+
+  /** One source: true when it is finished (ended, failed or its stream gone). */
+  private pullSource(ctx: StreamCtx, engine: Connection): bool {
+    const s = ctx.stream;
+    const source = ctx.source;
+    if (s == null || source == null || ctx.sourceEnded || ctx.resetCode >= 0) return true;
+    if (s.pendingHead != null) return false; // queued behind MAX_CONCURRENT_STREAMS
+    const scratch = this.scratch;
+    for (let k = 0; k < 4; k++) {
+      // Keep about one window's worth buffered: enough to fill it, never more.
+      const room = min<i64>(min<i64>(s.sendWindow.window, engine.sendWindow.window), <i64>SOURCE_CHUNK * 4) - <i64>s.buffered;
+      if (room <= 0) return false;
+      const want = <u32>min<i64>(room, <i64>SOURCE_CHUNK);
+      if (!scratch.reserve(want)) return false;
+      const ctxSrc = this.sourceCtx;
+      ctxSrc.arm();
+      const n = hostBodyRead(source.userdata, ctxSrc.handle, scratch.ptr, want);
+      if (n == H2_IO_PENDING) {
+        ctxSrc.pending = true;
+        return false;
+      }
+      if (n == H2_IO_ERROR || ((n & H2_DATA_NO_COPY) == 0 && n > want) || (n & H2_DATA_NO_COPY) != 0) {
+        // NO_COPY answers are taken by the zero-copy path (not yet wired): fail the stream clearly.
+        engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
+        return true;
+      }
+      if (n == 0) {
+        ctx.sourceEnded = true;
+        engine.sendData(s, 0, 0, true);
+        return true;
+      }
+      if (engine.sendData(s, scratch.ptr, n, false) != SendResult.OK) {
+        engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  tick(now: i64): i64 {
+    if (this.freed) return -1;
+    this.engine.tick(now);
+    return this.engine.nextDeadline();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Failure and closing
+
+  fail(code: u32, reason: u32, message: string): void {
+    if (this.isFailed) return;
+    this.isFailed = true;
+    this.errorCode = code;
+    this.errorReason = reason;
+    this.errorMessage = message;
+    this.notifyEverything();
+  }
+
+  private closed(): void {
+    this.notifyEverything();
+  }
+
+  private notifyEverything(): void {
+    this.handshakeWait.notify();
+    this.incomingWait.notify();
+    this.closeWait.notify();
+    const streams = this.engine.store.values();
+    for (let i = 0; i < streams.length; i++) {
+      const a = unchecked(streams[i]).attachment;
+      if (a != null) changetype<StreamCtx>(a).notifyAll();
+    }
+    const pings = this.pingTasks.values();
+    for (let i = 0; i < pings.length; i++) {
+      const t = unchecked(pings[i]);
+      const ex = t.executor;
+      if (ex != null) ex.wake(t);
+    }
+  }
+
+  /** The connection's error as a new error handle (for a failing task). */
+  errorHandle(): u32 {
+    if (this.isFailed) return newError(this.errorCode, this.errorReason, this.errorMessage);
+    const e = this.engine;
+    if (e.errorCode != ErrorCode.NO_ERROR) return newError(H2E_INVALID_PEER_MESSAGE, e.errorCode, e.errorMessage);
+    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed");
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Engine events
+
+  onRemoteSettings(): void {
+    if (!this.handshakeDone) {
+      this.handshakeDone = true;
+      this.handshakeWait.notify();
+    }
+  }
+
+  onRequest(stream: Stream, fields: usize, fieldsLen: u32, endStream: bool): void {
+    const ctx = new StreamCtx(this, stream);
+    ctx.recvEnded = endStream;
+    const req = new Request();
+    splitRequest(req, fields, fieldsLen);
+    req.ctx = ctx;
+    this.incoming.push(req);
+    this.incomingWait.notify();
+  }
+
+  onHead(stream: Stream, kind: u8, fields: usize, fieldsLen: u32, endStream: bool): void {
+    const a = stream.attachment;
+    if (a == null) return;
+    const ctx = changetype<StreamCtx>(a);
+    if (kind == HeadKind.TRAILERS) {
+      const t = new Headers();
+      t.copyFrom(fields, fieldsLen);
+      ctx.trailers = t;
+      ctx.recvEnded = true;
+      ctx.recvWait.notify();
+      return;
+    }
+    const resp = new Response();
+    splitResponse(resp, fields, fieldsLen);
+    if (kind == HeadKind.INFORMATIONAL) {
+      if (ctx.wantsInformational) {
+        const h = handleNew(HandleKind.RESPONSE, resp);
+        resp.handle = h;
+        hostInformational(ctx.informationalUserdata, h);
+        handleRelease(h, HandleKind.RESPONSE);
+      }
+      resp.dispose();
+      return;
+    }
+    resp.ctx = ctx;
+    ctx.recvEnded = endStream;
+    const h = handleNew(HandleKind.RESPONSE, resp);
+    resp.handle = h;
+    ctx.responseHandle = h;
+    ctx.headWait.notify();
+  }
+
+  onData(stream: Stream, data: usize, len: u32, endStream: bool): void {
+    const a = stream.attachment;
+    if (a == null) {
+      // Nobody reads this stream any more: give the bytes straight back.
+      if (len > 0) this.engine.releaseCapacity(stream, len);
+      return;
+    }
+    const ctx = changetype<StreamCtx>(a);
+    if (len > 0) {
+      const b = ctx.recv;
+      if (!b.reserve(len)) {
+        this.engine.resetStream(stream, ErrorCode.INTERNAL_ERROR);
+        return;
+      }
+      b.pushBytes(data, len);
+    }
+    if (endStream) ctx.recvEnded = true;
+    ctx.recvWait.notify();
+  }
+
+  onReset(stream: Stream, code: u32, remote: bool): void {
+    const a = stream.attachment;
+    if (a == null) return;
+    const ctx = changetype<StreamCtx>(a);
+    if (ctx.resetCode < 0) {
+      ctx.resetCode = <i64>code;
+      ctx.resetRemote = remote;
+    }
+    ctx.notifyAll();
+  }
+
+  onClosed(stream: Stream): void {
+    const a = stream.attachment;
+    if (a == null) return;
+    const ctx = changetype<StreamCtx>(a);
+    ctx.closed = true;
+    ctx.stream = null;
+    ctx.notifyAll();
+  }
+
+  onCapacity(stream: Stream, capacity: u32): void {
+    const a = stream.attachment;
+    if (a != null) changetype<StreamCtx>(a).capacityWait.notify();
+  }
+
+  onPingAck(data: u64, rtt: i64): void {
+    if (!this.pingTasks.has(data)) return;
+    const t = this.pingTasks.get(data);
+    this.pingTasks.delete(data);
+    t.rtt = rtt;
+    const ex = t.executor;
+    if (ex != null) ex.wake(t);
+  }
+
+  onGoaway(lastStreamId: u32, code: u32, debug: usize, debugLen: u32): void {
+    this.incomingWait.notify();
+    this.closeWait.notify();
+  }
+
+  onConnectionError(code: u32, message: string, remote: bool): void {
+    this.fail(H2E_INVALID_PEER_MESSAGE, code, message);
+  }
+
+  /** Frees the connection: the engine stops, every stream is dropped. */
+  free(): void {
+    if (this.freed) return;
+    if (!this.isFailed && this.engine.phase != Phase.CLOSED) this.engine.abort(ErrorCode.CANCEL, "connection freed");
+    this.fail(H2E_ERROR, ErrorCode.CANCEL, "connection freed");
+    this.freed = true;
+    this.readCtx.release();
+    this.writeCtx.release();
+    this.sourceCtx.release();
+    for (let i = 0; i < this.incoming.length; i++) unchecked(this.incoming[i]).dispose();
+    this.incoming.length = 0;
+    this.engine.dispose();
+    this.scratch.dispose();
+  }
+}
+
+/** A PING of ours (h2_clientconn_ping / h2_serverconn_ping): PING with the RTT in ms. */
+export class PingTask extends Task {
+  rtt: i64 = -1;
+  constructor(public conn: ConnDriver, public data: u64) {
+    super();
+  }
+  poll(): bool {
+    if (this.rtt >= 0) return this.finish(TaskType.PING, <u32>min<i64>(this.rtt, 0xffffffff), HandleKind.NONE);
+    if (this.conn.isFailed || this.conn.freed) return this.fail(this.conn.errorHandle());
+    return false; // woken by onPingAck
+  }
+}
+
+/** Splits a received request head into pseudo-headers and headers. */
+function splitRequest(req: Request, fields: usize, len: u32): void {
+  let at: u32 = 0;
+  while (at < len) {
+    const p = fields + at;
+    const nl = load<u32>(p);
+    const vl = load<u32>(p, 4);
+    const name = p + FIELD_HEADER;
+    const which = nl > 1 && load<u8>(name) == 0x3a ? pseudoIndex(name, nl) : -1;
+    if (which >= 0) req.setPseudo(which, name + nl, vl);
+    else req.headers.add(name, nl, name + nl, vl, load<u32>(p, 8));
+    at += FIELD_HEADER + nl + vl;
+  }
+}
+
+/** Splits a received response head into :status and headers. */
+function splitResponse(resp: Response, fields: usize, len: u32): void {
+  let at: u32 = 0;
+  while (at < len) {
+    const p = fields + at;
+    const nl = load<u32>(p);
+    const vl = load<u32>(p, 4);
+    const name = p + FIELD_HEADER;
+    if (nl == 7 && load<u8>(name) == 0x3a) {
+      let s: u32 = 0;
+      for (let i: u32 = 0; i < vl; i++) s = s * 10 + (<u32>load<u8>(name + nl + i) - 0x30);
+      resp.status = s;
+    } else {
+      resp.headers.add(name, nl, name + nl, vl, load<u32>(p, 8));
+    }
+    at += FIELD_HEADER + nl + vl;
+  }
+}
+
+function pseudoIndex(name: usize, len: u32): i32 {
+  for (let i = 0; i < Pseudo.COUNT; i++) {
+    const n = Request.pseudoName(i);
+    if (<u32>n.length == len) {
+      let same = true;
+      for (let k: u32 = 0; k < len; k++) {
+        if (<u32>load<u8>(name + k) != <u32>n.charCodeAt(<i32>k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return i;
+    }
+  }
+  return -1;
+}
+

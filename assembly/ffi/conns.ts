@@ -1,0 +1,401 @@
+// Client and server connections through the ABI: options (every SETTINGS value and
+// limit of proto/config.ts), handshakes, sending requests, accepting requests and
+// answering them. hyper's client flow (hyper_clientconn_*) and the h2 crate's server
+// (server::Builder, handshake, accept, SendResponse) on one engine.
+import { ErrorCode } from "../frame/constants";
+import { Config, Role } from "../proto/config";
+import { Phase, SendResult } from "../proto/connection";
+import { Stream } from "../proto/stream";
+import { ByteBuffer } from "../util/bytes";
+import { ConnDriver, PingTask } from "./conn";
+import { Executor } from "./executor";
+import { Io } from "./io";
+import { StreamCtx } from "./stream-ctx";
+import { Request, Response } from "./messages";
+import { Body, SendStream, streamError } from "./body";
+import { Disposable, ReadyTask, Task, TaskType } from "./task";
+import { HandleKind, handleNew } from "./handles";
+import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError } from "./errors";
+
+/** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
+export class ConnOptions {
+  handle: u32 = 0;
+  config: Config;
+  executor: Executor | null = null;
+  manualRelease: bool = false;
+
+  constructor(role: u8) {
+    this.config = new Config(role);
+  }
+}
+
+/** Settings and limits a host can set, by key (the h2_*conn_options_set keys in the header). */
+export namespace OptionKey {
+  export const HEADER_TABLE_SIZE: u32 = 1;
+  export const ENABLE_PUSH: u32 = 2;
+  export const MAX_CONCURRENT_STREAMS: u32 = 3;
+  export const INITIAL_WINDOW_SIZE: u32 = 4;
+  export const MAX_FRAME_SIZE: u32 = 5;
+  export const MAX_HEADER_LIST_SIZE: u32 = 6;
+  export const ENABLE_CONNECT_PROTOCOL: u32 = 8;
+  export const CONNECTION_WINDOW: u32 = 100;
+  export const MANUAL_RELEASE: u32 = 101;
+  export const MAX_STREAM_SEND_BUFFER: u32 = 102;
+  export const MAX_CONNECTION_SEND_BUFFER: u32 = 103;
+  export const MAX_CONTINUATIONS: u32 = 104;
+  export const MAX_QUEUED_CONTROL_FRAMES: u32 = 105;
+  export const MAX_CLOSED_STREAMS: u32 = 106;
+  export const MAX_RESETS_PER_SECOND: u32 = 107;
+  export const MAX_PENDING_STREAMS: u32 = 108;
+  export const OUTPUT_HIGH_WATER: u32 = 109;
+  export const KEEPALIVE_INTERVAL_MS: u32 = 110;
+  export const KEEPALIVE_TIMEOUT_MS: u32 = 111;
+  export const SETTINGS_TIMEOUT_MS: u32 = 112;
+  export const IDLE_TIMEOUT_MS: u32 = 113;
+  export const GRACEFUL_TIMEOUT_MS: u32 = 114;
+}
+
+/** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
+export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
+  const c = o.config;
+  const v32 = <u32>min<u64>(value, 0xffffffff);
+  switch (key) {
+    case OptionKey.HEADER_TABLE_SIZE: c.local.headerTableSize = v32; break;
+    case OptionKey.ENABLE_PUSH:
+      if (value > 1 || (value == 1 && c.role == Role.SERVER)) return H2E_INVALID_ARG;
+      c.local.enablePush = value == 1;
+      break;
+    case OptionKey.MAX_CONCURRENT_STREAMS: c.local.maxConcurrentStreams = v32; break;
+    case OptionKey.INITIAL_WINDOW_SIZE:
+      if (value > 0x7fffffff) return H2E_INVALID_ARG;
+      c.local.initialWindowSize = v32;
+      break;
+    case OptionKey.MAX_FRAME_SIZE:
+      if (value < 16384 || value > 0xffffff) return H2E_INVALID_ARG;
+      c.local.maxFrameSize = v32;
+      break;
+    case OptionKey.MAX_HEADER_LIST_SIZE: c.local.maxHeaderListSize = v32; break;
+    case OptionKey.ENABLE_CONNECT_PROTOCOL:
+      if (value > 1) return H2E_INVALID_ARG;
+      c.local.enableConnectProtocol = value == 1;
+      break;
+    case OptionKey.CONNECTION_WINDOW:
+      if (value < 65535 || value > 0x7fffffff) return H2E_INVALID_ARG;
+      c.connectionWindow = v32;
+      break;
+    case OptionKey.MANUAL_RELEASE: o.manualRelease = value != 0; break;
+    case OptionKey.MAX_STREAM_SEND_BUFFER: c.maxStreamSendBuffer = v32; break;
+    case OptionKey.MAX_CONNECTION_SEND_BUFFER: c.maxConnectionSendBuffer = v32; break;
+    case OptionKey.MAX_CONTINUATIONS: c.maxContinuations = v32; break;
+    case OptionKey.MAX_QUEUED_CONTROL_FRAMES: c.maxQueuedControlFrames = v32; break;
+    case OptionKey.MAX_CLOSED_STREAMS: c.maxClosedStreams = max<u32>(v32, 1); break;
+    case OptionKey.MAX_RESETS_PER_SECOND: c.maxResetsPerWindow = v32; break;
+    case OptionKey.MAX_PENDING_STREAMS: c.maxPendingStreams = v32; break;
+    case OptionKey.OUTPUT_HIGH_WATER: c.outputHighWater = max<u32>(v32, 1024); break;
+    case OptionKey.KEEPALIVE_INTERVAL_MS: c.keepaliveInterval = <i64>value; break;
+    case OptionKey.KEEPALIVE_TIMEOUT_MS: c.keepaliveTimeout = <i64>value; break;
+    case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = <i64>value; break;
+    case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = <i64>value; break;
+    case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = <i64>value; break;
+    default: return H2E_INVALID_ARG;
+  }
+  return H2E_OK;
+}
+
+/** Starts a connection on `io` with `options` (both consumed by the caller's ABI function). */
+export function startConn(io: Io, options: ConnOptions, kind: HandleKind): Task {
+  const exec = options.executor;
+  if (exec == null) return new ReadyTask(TaskType.ERROR, newError(H2E_INVALID_ARG, 0, "options have no executor (h2_*conn_options_exec)"), HandleKind.ERROR);
+  const conn = new ConnDriver(options.config, io, exec);
+  conn.manualRelease = options.manualRelease;
+  exec.attach(conn);
+  return new HandshakeTask(conn, kind);
+}
+
+/** Finishes once the peer's SETTINGS arrived: CLIENTCONN / SERVERCONN with the connection's handle. */
+export class HandshakeTask extends Task {
+  constructor(public conn: ConnDriver, public kind: HandleKind) {
+    super();
+  }
+  poll(): bool {
+    const conn = this.conn;
+    if (conn.handshakeDone) {
+      const h = handleNew(this.kind, conn);
+      conn.handle = h;
+      return this.finish(this.kind == HandleKind.CLIENTCONN ? TaskType.CLIENTCONN : TaskType.SERVERCONN, h, this.kind);
+    }
+    if (conn.isFailed || conn.finished) {
+      const err = conn.errorHandle();
+      conn.free();
+      return this.fail(err);
+    }
+    conn.handshakeWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.conn.handshakeWait.unregister(this);
+    if (this.conn.handle == 0) this.conn.free();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Client
+
+/** h2_clientconn_send: opens the stream now (or queues it); the task yields the response. */
+export function clientSend(conn: ConnDriver, req: Request): Task {
+  if (conn.isFailed || conn.freed) return new ReadyTask(TaskType.ERROR, conn.errorHandle(), HandleKind.ERROR);
+  const fields = new ByteBuffer();
+  if (!req.toFields(fields)) {
+    fields.dispose();
+    return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, "request head too large"), HandleKind.ERROR);
+  }
+  const endStream = req.body == null && !req.streaming;
+  const stream = conn.engine.openStream(fields.ptr, fields.len, endStream);
+  fields.dispose();
+  if (stream == null) return new ReadyTask(TaskType.ERROR, sendError(conn.engine.lastSendResult), HandleKind.ERROR);
+  const ctx = new StreamCtx(conn, stream);
+  ctx.wantsInformational = req.wantsInformational;
+  ctx.informationalUserdata = req.informationalUserdata;
+  const body = req.body;
+  if (body != null) {
+    ctx.source = body;
+    req.body = null;
+    conn.sources.push(ctx);
+  }
+  if (req.streaming) attachSendStream(req.streamingHandle, ctx);
+  return new ResponseTask(ctx);
+}
+
+function sendError(result: u32): u32 {
+  switch (result) {
+    case SendResult.CLOSED: return newError(H2E_CLOSED, ErrorCode.REFUSED_STREAM, "connection is going away (GOAWAY): retry on a new connection", true);
+    case SendResult.IDS_EXHAUSTED: return newError(H2E_CLOSED, ErrorCode.REFUSED_STREAM, "stream ids exhausted: retry on a new connection", true);
+    case SendResult.LIMIT: return newError(H2E_LIMIT_EXCEEDED, 0, "too many requests queued, or head larger than the peer accepts");
+    case SendResult.INVALID: return newError(H2E_INVALID_ARG, ErrorCode.PROTOCOL_ERROR, "malformed request (RFC 9113 §8)");
+    default: return newError(H2E_ERROR, 0, "request could not be sent");
+  }
+}
+
+function attachSendStream(handle: u32, ctx: StreamCtx): void {
+  const obj = handleGetSend(handle);
+  if (obj != null) obj.ctx = ctx;
+}
+
+import { handleGet } from "./handles";
+function handleGetSend(h: u32): SendStream | null {
+  return changetype<SendStream | null>(handleGet(h, HandleKind.SEND_STREAM));
+}
+
+/** Yields the response (RESPONSE with its handle), or the stream's error. */
+export class ResponseTask extends Task {
+  constructor(public ctx: StreamCtx) {
+    super();
+  }
+  poll(): bool {
+    const ctx = this.ctx;
+    if (ctx.responseHandle != 0) {
+      const h = ctx.responseHandle;
+      ctx.responseHandle = 0;
+      return this.finish(TaskType.RESPONSE, h, HandleKind.RESPONSE);
+    }
+    const err = streamError(ctx);
+    if (err != 0) return this.fail(err);
+    if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, "stream closed without a response"));
+    ctx.headWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.ctx.headWait.unregister(this);
+  }
+}
+
+/** h2_response_body: the body reader of a received response (taken once). */
+export function responseBody(resp: Response): u32 {
+  const ctx = resp.ctx;
+  if (ctx == null || resp.bodyTaken) return 0;
+  resp.bodyTaken = true;
+  const body = new Body();
+  body.ctx = ctx;
+  const h = handleNew(HandleKind.BODY, body);
+  body.handle = h;
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------
+// Server
+
+/** The right to answer one request (the h2 crate's SendResponse). */
+export class Respond extends Disposable {
+  handle: u32 = 0;
+  ctx: StreamCtx;
+  responded: bool = false;
+
+  constructor(ctx: StreamCtx) {
+    super();
+    this.ctx = ctx;
+  }
+
+  /** Freed without a final response: the stream is reset (as the h2 crate does). */
+  dispose(): void {
+    const s = this.ctx.stream;
+    if (!this.responded && s != null) this.ctx.conn.engine.resetStream(s, ErrorCode.CANCEL);
+  }
+}
+
+/** h2_serverconn_accept: REQUEST with the next request, EMPTY once no more will come. */
+export class AcceptTask extends Task {
+  constructor(public conn: ConnDriver) {
+    super();
+  }
+  poll(): bool {
+    const conn = this.conn;
+    if (conn.incoming.length > 0) {
+      const req = conn.incoming.shift();
+      const h = handleNew(HandleKind.REQUEST, req);
+      req.handle = h;
+      return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
+    }
+    const e = conn.engine;
+    if (conn.isFailed || conn.freed || e.phase == Phase.CLOSED || e.goawayReceived || (e.goawaySent && e.phase == Phase.DRAINING)) {
+      return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    }
+    conn.incomingWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.conn.incomingWait.unregister(this);
+  }
+}
+
+/** h2_request_respond: takes the respond handle of a received request (once). */
+export function takeRespond(req: Request): u32 {
+  const ctx = req.ctx;
+  if (ctx == null || req.respondTaken) return 0;
+  req.respondTaken = true;
+  const r = new Respond(ctx);
+  const h = handleNew(HandleKind.RESPOND, r);
+  r.handle = h;
+  return h;
+}
+
+/** h2_request_body on a received request: its body reader (taken once). */
+export function requestBody(req: Request): u32 {
+  const ctx = req.ctx;
+  if (ctx == null || req.bodyTaken) return 0;
+  req.bodyTaken = true;
+  const body = new Body();
+  body.ctx = ctx;
+  const h = handleNew(HandleKind.BODY, body);
+  body.handle = h;
+  return h;
+}
+
+/**
+ * Sends `resp` on the stream (1xx when informational, else the final head) and returns
+ * a send stream for the body (0 when END_STREAM went with the head or on failure; the
+ * code goes to *result).
+ */
+export function sendResponse(r: Respond, resp: Response, endStream: bool, informational: bool): u32 {
+  const ctx = r.ctx;
+  const s = ctx.stream;
+  if (s == null || r.responded) {
+    lastRespondCode = H2E_CLOSED;
+    return 0;
+  }
+  const fields = new ByteBuffer();
+  if (!resp.toFields(fields)) {
+    fields.dispose();
+    lastRespondCode = H2E_LIMIT_EXCEEDED;
+    return 0;
+  }
+  const body = resp.body;
+  const end = endStream && body == null;
+  const result = ctx.conn.engine.sendResponse(s, fields.ptr, fields.len, end, informational);
+  fields.dispose();
+  if (result != SendResult.OK) {
+    lastRespondCode = result == SendResult.INVALID ? H2E_INVALID_ARG : result == SendResult.LIMIT ? H2E_LIMIT_EXCEEDED : H2E_CLOSED;
+    return 0;
+  }
+  lastRespondCode = H2E_OK;
+  if (informational) return 0;
+  r.responded = true;
+  if (body != null) {
+    ctx.source = body;
+    resp.body = null;
+    (<ConnDriver>ctx.conn).sources.push(ctx);
+    return 0;
+  }
+  if (end) return 0;
+  const send = new SendStream();
+  send.ctx = ctx;
+  const h = handleNew(HandleKind.SEND_STREAM, send);
+  send.handle = h;
+  return h;
+}
+
+/** The H2E code of the last sendResponse / push (the ABI reports it beside a 0 handle). */
+export let lastRespondCode: u32 = H2E_OK;
+
+/** Server push (§8.4): promises `req` on the respond's stream; returns a respond handle for the pushed stream. */
+export function push(r: Respond, req: Request): u32 {
+  const ctx = r.ctx;
+  const s = ctx.stream;
+  if (s == null) {
+    lastRespondCode = H2E_CLOSED;
+    return 0;
+  }
+  const fields = new ByteBuffer();
+  if (!req.toFields(fields)) {
+    fields.dispose();
+    lastRespondCode = H2E_LIMIT_EXCEEDED;
+    return 0;
+  }
+  const engine = ctx.conn.engine;
+  const promised = engine.pushPromise(s, fields.ptr, fields.len);
+  fields.dispose();
+  if (promised == null) {
+    lastRespondCode = engine.lastSendResult == SendResult.INVALID ? H2E_INVALID_ARG : H2E_CLOSED;
+    return 0;
+  }
+  lastRespondCode = H2E_OK;
+  const pctx = new StreamCtx(ctx.conn, promised);
+  pctx.recvEnded = true; // a pushed request has no body
+  const pr = new Respond(pctx);
+  const h = handleNew(HandleKind.RESPOND, pr);
+  pr.handle = h;
+  return h;
+}
+
+/** h2_serverconn_poll_close / h2_clientconn_poll_close: EMPTY once closed cleanly, ERROR otherwise. */
+export class CloseTask extends Task {
+  constructor(public conn: ConnDriver) {
+    super();
+  }
+  poll(): bool {
+    const conn = this.conn;
+    const e = conn.engine;
+    if (conn.isFailed && !(conn.freed && e.errorCode == ErrorCode.NO_ERROR)) {
+      if (e.errorCode == ErrorCode.NO_ERROR && conn.errorReason == ErrorCode.NO_ERROR && conn.eof && (e.goawaySent || e.goawayReceived)) {
+        return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+      }
+      return this.fail(conn.errorHandle());
+    }
+    if (e.phase == Phase.CLOSED && e.outputLen == 0) {
+      return e.errorCode == ErrorCode.NO_ERROR ? this.finish(TaskType.EMPTY, 0, HandleKind.NONE) : this.fail(conn.errorHandle());
+    }
+    conn.closeWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.conn.closeWait.unregister(this);
+  }
+}
+
+export function ping(conn: ConnDriver): Task {
+  const d = conn.engine.ping();
+  if (d == 0) return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, "too many PINGs in flight, or connection closed"), HandleKind.ERROR);
+  const t = new PingTask(conn, d);
+  conn.pingTasks.set(d, t);
+  return t;
+}
+

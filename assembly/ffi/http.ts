@@ -1,0 +1,140 @@
+// HTTP objects of the ABI: headers (a field list), requests, responses and bufs.
+// Headers keep the flat field-list format the engine and HPACK use, so a message goes
+// to and from the wire without re-encoding. Names are lowercased on the way in (HTTP/2
+// requires it, §8.2.1), so a hyper client that sets "Host" ports unchanged.
+import { ByteBuffer } from "../util/bytes";
+import { FIELD_HEADER } from "../hpack";
+import { Disposable } from "./task";
+import { HandleKind, handleNew, handleRelease } from "./handles";
+
+export class Headers extends Disposable {
+  handle: u32 = 0;
+  list: ByteBuffer = new ByteBuffer(1 << 26);
+
+  dispose(): void {
+    this.list.dispose();
+  }
+
+  /** The handle the host reads this through; created once, owned by the parent object. */
+  borrowHandle(): u32 {
+    if (this.handle == 0) this.handle = handleNew(HandleKind.HEADERS, this);
+    return this.handle;
+  }
+
+  releaseHandle(): void {
+    if (this.handle != 0) handleRelease(this.handle, HandleKind.HEADERS);
+    this.handle = 0;
+  }
+
+  /** Appends a field, lowercasing the name. False past the size limit. */
+  add(name: usize, nameLen: u32, value: usize, valueLen: u32, flags: u32): bool {
+    const l = this.list;
+    if (!l.reserve(FIELD_HEADER + nameLen + valueLen)) return false;
+    const p = l.ptr + l.len;
+    store<u32>(p, nameLen);
+    store<u32>(p, valueLen, 4);
+    store<u32>(p, flags, 8);
+    for (let i: u32 = 0; i < nameLen; i++) {
+      let c = load<u8>(name + i);
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      store<u8>(p + FIELD_HEADER + i, c);
+    }
+    memory.copy(p + FIELD_HEADER + nameLen, value, valueLen);
+    l.len += FIELD_HEADER + nameLen + valueLen;
+    return true;
+  }
+
+  /** Removes every field named `name` (compared lowercased); returns how many. */
+  remove(name: usize, nameLen: u32): u32 {
+    const l = this.list;
+    let read: u32 = 0;
+    let write: u32 = 0;
+    let removed: u32 = 0;
+    while (read < l.len) {
+      const p = l.ptr + read;
+      const size = FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+      if (nameIs(p, name, nameLen)) {
+        removed++;
+      } else {
+        if (write != read) memory.copy(l.ptr + write, p, size);
+        write += size;
+      }
+      read += size;
+    }
+    l.len = write;
+    return removed;
+  }
+
+  /** Offset of the `index`-th field named `name`, or -1. */
+  find(name: usize, nameLen: u32, index: u32): i64 {
+    const l = this.list;
+    let at: u32 = 0;
+    let seen: u32 = 0;
+    while (at < l.len) {
+      const p = l.ptr + at;
+      if (nameIs(p, name, nameLen)) {
+        if (seen == index) return <i64>at;
+        seen++;
+      }
+      at += FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+    }
+    return -1;
+  }
+
+  count(): u32 {
+    const l = this.list;
+    let at: u32 = 0;
+    let n: u32 = 0;
+    while (at < l.len) {
+      const p = l.ptr + at;
+      at += FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+      n++;
+    }
+    return n;
+  }
+
+  /** Replaces the contents with a well-formed field list (names lowercased). */
+  setAll(fields: usize, len: u32): bool {
+    this.list.clear();
+    let at: u32 = 0;
+    while (at < len) {
+      const p = fields + at;
+      const nl = load<u32>(p);
+      const vl = load<u32>(p, 4);
+      if (!this.add(p + FIELD_HEADER, nl, p + FIELD_HEADER + nl, vl, load<u32>(p, 8))) return false;
+      at += FIELD_HEADER + nl + vl;
+    }
+    return true;
+  }
+
+  copyFrom(fields: usize, len: u32): bool {
+    const l = this.list;
+    l.clear();
+    if (!l.reserve(len)) return false;
+    l.pushBytes(fields, len);
+    return true;
+  }
+}
+
+/** Does the field at `p` have the name [name, name+len) (ASCII case-insensitively)? */
+function nameIs(p: usize, name: usize, len: u32): bool {
+  if (load<u32>(p) != len) return false;
+  const n = p + FIELD_HEADER;
+  for (let i: u32 = 0; i < len; i++) {
+    let a = load<u8>(n + i);
+    let b = load<u8>(name + i);
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (a != b) return false;
+  }
+  return true;
+}
+
+/** A byte buffer handed to the host (hyper_buf). */
+export class Buf extends Disposable {
+  constructor(public bytes: ByteBuffer) {
+    super();
+  }
+  dispose(): void {
+    this.bytes.dispose();
+  }
+}

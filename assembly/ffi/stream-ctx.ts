@@ -1,0 +1,75 @@
+// The ABI's view of one engine stream: what arrived and waits for the host (the
+// response head, body bytes, trailers), what the host sends from (a data source), and
+// the tasks waiting on each. Lives from the stream's opening until the host has let go
+// of every object that refers to it.
+import { ByteBuffer } from "../util/bytes";
+import { Stream } from "../proto/stream";
+import { Headers } from "./http";
+import { Waitable } from "./task";
+import { Body } from "./body";
+import { ConnLike } from "./conn-like";
+
+/** How much received body one stream may hold before the window stays shut. */
+export const RECV_BUFFER_LIMIT: u32 = 1 << 30;
+
+export class StreamCtx {
+  /** Null once the engine stream closed (the context may outlive it). */
+  stream: Stream | null;
+  conn: ConnLike;
+  id: u32 = 0;
+
+  // ---- receive side
+  recv: ByteBuffer = new ByteBuffer(RECV_BUFFER_LIMIT);
+  recvEnded: bool = false;
+  trailers: Headers | null = null;
+  trailersTaken: bool = false;
+  /** Head of the response (client) waiting for the response task; a handle once made. */
+  responseHandle: u32 = 0;
+  /** Bytes handed to the host not yet released (manual flow control). */
+  unreleased: u32 = 0;
+  /** RFC 9113 code of a reset (-1 when none), and whether the peer sent it. */
+  resetCode: i64 = -1;
+  resetRemote: bool = false;
+  closed: bool = false;
+  /** 1xx heads go to the host (h2_request_on_informational). */
+  wantsInformational: bool = false;
+  informationalUserdata: u32 = 0;
+
+  // ---- send side
+  source: Body | null = null;
+  sourceEnded: bool = false;
+
+  // ---- waiters
+  readonly headWait: Waitable = new Waitable();
+  readonly recvWait: Waitable = new Waitable();
+  readonly capacityWait: Waitable = new Waitable();
+  readonly resetWait: Waitable = new Waitable();
+
+  constructor(conn: ConnLike, stream: Stream) {
+    this.conn = conn;
+    this.stream = stream;
+    this.id = stream.id;
+    stream.attachment = this;
+  }
+
+  notifyAll(): void {
+    this.headWait.notify();
+    this.recvWait.notify();
+    this.capacityWait.notify();
+    this.resetWait.notify();
+  }
+
+  /** The stream can no longer deliver anything new. */
+  @inline get finishedReceiving(): bool {
+    return this.recvEnded || this.resetCode >= 0 || this.closed || this.conn.isFailed;
+  }
+
+  dispose(): void {
+    this.recv.dispose();
+    const t = this.trailers;
+    if (t != null && !this.trailersTaken) t.dispose();
+    const s = this.source;
+    if (s != null) s.dispose();
+    this.source = null;
+  }
+}
