@@ -35,8 +35,23 @@ export class H2Module {
 
 export type ModuleSource = BufferSource | WebAssembly.Module | Response | URL | string;
 
+/** H2_IO_ERROR: what an import the host did not provide answers. */
+const IO_ERROR = 0xfffffffe;
+
+/**
+ * The module's imports, with every one the host left out answering as a failed
+ * transport would: a host that only uses HPACK, say, needs to provide none.
+ */
 function importObject(host: HostImports): WebAssembly.Imports {
-  return { h2_host: host };
+  const defaults: HostImports = {
+    io_read: () => IO_ERROR,
+    io_write: () => IO_ERROR,
+    body_read: () => IO_ERROR,
+    send_data: () => IO_ERROR,
+    headers_foreach: () => 1,
+    informational: () => {},
+  };
+  return { h2_host: { ...defaults, ...host } };
 }
 
 /** Instantiates from bytes, a compiled module, a fetch Response, or a URL (fetched). */

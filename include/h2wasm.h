@@ -134,4 +134,358 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_len(h2_hpack_decoder decoder);
  *  returns the octets it needs (written only when <= cap), 0 for a bad index or handle. */
 H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32_t index, h2_ptr buf, uint32_t cap);
 
+/* ======================================================================================
+ * The connection ABI (hyper's C API shape: io, executor, tasks, client; plus the server,
+ * send streams, trailers, 1xx, resets, settings, ping, GOAWAY, graceful shutdown, time).
+ * ====================================================================================== */
+
+#define H2_IO_PENDING  0xFFFFFFFFu /* io callbacks: not ready; the host took a waker */
+#define H2_IO_ERROR    0xFFFFFFFEu /* io callbacks: the transport failed */
+#define H2_DATA_NO_COPY 0x80000000u /* body_read: "n bytes ready, I write them myself" (see send_data) */
+#define H2E_CLOSED      9          /* the stream or connection is closed or was reset */
+
+/* Task types (0..4 are hyper's). */
+#define H2_TASK_EMPTY      0 /* finished, nothing to take (end of body, no more requests, clean close) */
+#define H2_TASK_ERROR      1 /* value: an h2_error */
+#define H2_TASK_CLIENTCONN 2 /* value: an h2_clientconn */
+#define H2_TASK_RESPONSE   3 /* value: an h2_response */
+#define H2_TASK_BUF        4 /* value: an h2_buf */
+#define H2_TASK_SERVERCONN 5 /* value: an h2_serverconn */
+#define H2_TASK_REQUEST    6 /* value: an h2_request that arrived (server) */
+#define H2_TASK_TRAILERS   7 /* value: an h2_headers */
+#define H2_TASK_CAPACITY   8 /* value: bytes of send capacity assigned (a number) */
+#define H2_TASK_RESET      9 /* value: the peer's RFC 9113 error code (a number) */
+#define H2_TASK_PING      10 /* value: the round-trip time in ms (a number) */
+
+/* Keys of h2_clientconn_options_set / h2_serverconn_options_set (defaults in README). */
+#define H2_OPT_HEADER_TABLE_SIZE          1   /* SETTINGS_HEADER_TABLE_SIZE we announce */
+#define H2_OPT_ENABLE_PUSH                2   /* client: accept server push (0/1) */
+#define H2_OPT_MAX_CONCURRENT_STREAMS     3   /* streams the peer may open at once */
+#define H2_OPT_INITIAL_WINDOW_SIZE        4   /* our stream receive window */
+#define H2_OPT_MAX_FRAME_SIZE             5   /* largest frame we accept (16384..16777215) */
+#define H2_OPT_MAX_HEADER_LIST_SIZE       6   /* largest header list we accept */
+#define H2_OPT_ENABLE_CONNECT_PROTOCOL    8   /* server: RFC 8441 extended CONNECT */
+#define H2_OPT_CONNECTION_WINDOW        100   /* our connection receive window */
+#define H2_OPT_MANUAL_RELEASE           101   /* 1: received bytes count until h2_body_release */
+#define H2_OPT_MAX_STREAM_SEND_BUFFER   102   /* bytes buffered per stream before send_data is refused */
+#define H2_OPT_MAX_CONNECTION_SEND_BUFFER 103 /* the same across all streams */
+#define H2_OPT_MAX_CONTINUATIONS        104   /* CONTINUATION frames per field block */
+#define H2_OPT_MAX_QUEUED_CONTROL_FRAMES 105  /* unsent SETTINGS/PING ACKs before ENHANCE_YOUR_CALM */
+#define H2_OPT_MAX_CLOSED_STREAMS       106   /* closed streams remembered */
+#define H2_OPT_MAX_RESETS_PER_SECOND    107   /* peer resets / refused streams per second */
+#define H2_OPT_MAX_PENDING_STREAMS      108   /* our requests queued behind MAX_CONCURRENT_STREAMS */
+#define H2_OPT_OUTPUT_HIGH_WATER        109   /* output bytes buffered before DATA waits for the host */
+#define H2_OPT_KEEPALIVE_INTERVAL_MS    110   /* idle time before a keepalive PING (0 = off) */
+#define H2_OPT_KEEPALIVE_TIMEOUT_MS     111   /* how long a PING may go unanswered */
+#define H2_OPT_SETTINGS_TIMEOUT_MS      112   /* how long our SETTINGS may go unacknowledged */
+#define H2_OPT_IDLE_TIMEOUT_MS          113   /* close after this long without streams (0 = never) */
+#define H2_OPT_GRACEFUL_TIMEOUT_MS      114   /* most a graceful shutdown waits (0 = forever) */
+
+typedef uint32_t h2_io;
+typedef uint32_t h2_context;
+typedef uint32_t h2_waker;
+typedef uint32_t h2_executor;
+typedef uint32_t h2_task;
+typedef uint32_t h2_error;
+typedef uint32_t h2_clientconn_options;
+typedef uint32_t h2_clientconn;
+typedef uint32_t h2_serverconn_options;
+typedef uint32_t h2_serverconn;
+typedef uint32_t h2_request;
+typedef uint32_t h2_response;
+typedef uint32_t h2_respond;
+typedef uint32_t h2_headers;
+typedef uint32_t h2_body;
+typedef uint32_t h2_buf;
+typedef uint32_t h2_send_stream;
+
+/* ---- Imports: what the host provides (module "h2_host") ------------------------------- */
+
+/** Read up to `len` bytes into [buf, buf+len). Return the count; 0 at EOF; H2_IO_PENDING
+ *  after taking a waker with h2_context_waker(ctx) (wake it when readable); H2_IO_ERROR. */
+H2_IMPORT uint32_t h2_host_io_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len);
+
+/** Write up to `len` bytes from [buf, buf+len). Return the count (> 0); H2_IO_PENDING
+ *  after taking a waker (wake it when writable); H2_IO_ERROR. The bytes are only read. */
+H2_IMPORT uint32_t h2_host_io_write(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len);
+
+/** A body's data source (h2_body_new + h2_body_set_userdata): write up to `len` bytes into
+ *  [buf, buf+len) and return the count; 0 at the end; H2_IO_PENDING (with a waker) or
+ *  H2_IO_ERROR (the stream is reset with INTERNAL_ERROR); or H2_DATA_NO_COPY | n (n < 2^31):
+ *  n bytes are ready but stay in the host's memory, written through send_data. */
+H2_IMPORT uint32_t h2_host_body_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len);
+
+/** Zero-copy DATA (nghttp2's NO_COPY + send_data_callback). After body_read answered
+ *  H2_DATA_NO_COPY | n, the core calls this when a frame is due, with everything written
+ *  before it already passed to io_write: write the frame prefix [prefix, prefix+prefix_len)
+ *  (9-byte header, and the Pad Length byte when padded), then data_len bytes of the
+ *  source's own data, then pad_len zero bytes, to the transport. 0 when written;
+ *  H2_IO_PENDING (after taking a waker from ctx) to be asked again with the same frame;
+ *  H2_IO_ERROR to fail the stream (INTERNAL_ERROR). data_len may be less than n: the
+ *  rest comes in later frames. */
+H2_IMPORT uint32_t h2_host_send_data(uint32_t userdata, h2_context ctx, h2_ptr prefix, uint32_t prefix_len, uint32_t data_len, uint32_t pad_len);
+
+/** h2_headers_foreach's callback, once per field (name and value are only valid during the
+ *  call). Return 0 to continue, 1 to stop (hyper's HYPER_ITER_CONTINUE / _BREAK). */
+H2_IMPORT uint32_t h2_host_headers_foreach(uint32_t userdata, h2_ptr name, uint32_t name_len, h2_ptr value, uint32_t value_len);
+
+/** A 1xx response arrived for a request with h2_request_on_informational; `response` is
+ *  borrowed for the call (read status and headers; do not free). */
+H2_IMPORT void h2_host_informational(uint32_t userdata, h2_response response);
+
+/* ---- IO, contexts, wakers -------------------------------------------------------------- */
+
+/** A new io; pass it to a handshake, which takes ownership. The host owns it until then. */
+H2_EXPORT h2_io h2_io_new(void);
+/** Sets the userdata passed to io_read / io_write. */
+H2_EXPORT h2_code h2_io_set_userdata(h2_io io, uint32_t userdata);
+/** Frees an io that was never handed to a handshake. */
+H2_EXPORT h2_code h2_io_free(h2_io io);
+/** Inside an io callback: a waker for this context. The host owns it: wake or free it. */
+H2_EXPORT h2_waker h2_context_waker(h2_context ctx);
+/** Wakes (and frees) a waker: the core will call the io again on the next poll. */
+H2_EXPORT h2_code h2_waker_wake(h2_waker waker);
+/** Frees a waker without waking it. */
+H2_EXPORT h2_code h2_waker_free(h2_waker waker);
+
+/* ---- Executor and tasks ---------------------------------------------------------------- */
+
+/** A new executor; the host owns it. */
+H2_EXPORT h2_executor h2_executor_new(void);
+/** Pushes a task; the executor runs it, the host keeps the handle (free it after poll returns it). */
+H2_EXPORT h2_code h2_executor_push(h2_executor exec, h2_task task);
+/** Drives the executor's connections and returns one finished task, or 0 when none is
+ *  ready (then wait for a waker or the next deadline). Only tasks the host pushed return. */
+H2_EXPORT h2_task h2_executor_poll(h2_executor exec);
+/** Tells the executor the time (ms on any monotonic clock); timers fire on it. */
+H2_EXPORT h2_code h2_executor_set_time(h2_executor exec, int64_t now_ms);
+/** The next time (ms) something is due (keepalive, timeouts), or -1 for none. */
+H2_EXPORT int64_t h2_executor_next_deadline(h2_executor exec);
+/** Frees the executor. */
+H2_EXPORT h2_code h2_executor_free(h2_executor exec);
+/** The type of a finished task (H2_TASK_*); H2_TASK_EMPTY while unfinished or for a bad handle. */
+H2_EXPORT uint32_t h2_task_type(h2_task task);
+/** Takes the value of a finished task: a handle the host then owns, or a number
+ *  (CAPACITY, RESET, PING). Later calls return 0 for handle values. */
+H2_EXPORT uint32_t h2_task_value(h2_task task);
+/** Sets the task's userdata, to tell tasks apart when they come back. */
+H2_EXPORT h2_code h2_task_set_userdata(h2_task task, uint32_t userdata);
+/** The task's userdata. */
+H2_EXPORT uint32_t h2_task_userdata(h2_task task);
+/** Frees a task (and a value not taken). Freeing an unfinished task cancels it. */
+H2_EXPORT h2_code h2_task_free(h2_task task);
+
+/* ---- Errors ------------------------------------------------------------------------------ */
+
+/** The H2E_* code of an error. */
+H2_EXPORT h2_code h2_error_code(h2_error err);
+/** The RFC 9113 error code behind it (REFUSED_STREAM, CANCEL, …; 0 when none). */
+H2_EXPORT uint32_t h2_error_reason(h2_error err);
+/** 1 when the request was not processed and is safe to retry (GOAWAY, REFUSED_STREAM). */
+H2_EXPORT uint32_t h2_error_is_retryable(h2_error err);
+/** Copies the message into [buf, buf+cap) (truncated, no NUL); returns the bytes written. */
+H2_EXPORT uint32_t h2_error_print(h2_error err, h2_ptr buf, uint32_t cap);
+/** Frees an error. */
+H2_EXPORT h2_code h2_error_free(h2_error err);
+
+/* ---- Client ------------------------------------------------------------------------------ */
+
+/** New client options (defaults in the README); the host owns them until the handshake. */
+H2_EXPORT h2_clientconn_options h2_clientconn_options_new(void);
+/** Binds the executor the connection will run on (required). */
+H2_EXPORT h2_code h2_clientconn_options_exec(h2_clientconn_options opts, h2_executor exec);
+/** Sets one H2_OPT_* value; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
+H2_EXPORT h2_code h2_clientconn_options_set(h2_clientconn_options opts, uint32_t key, uint64_t value);
+/** Frees options never handed to a handshake. */
+H2_EXPORT h2_code h2_clientconn_options_free(h2_clientconn_options opts);
+/** Starts a client connection: sends the preface and SETTINGS. Takes the io and the
+ *  options (whatever happens). The task yields H2_TASK_CLIENTCONN once the server's
+ *  SETTINGS arrived, or an error. 0 for bad handles. */
+H2_EXPORT h2_task h2_clientconn_handshake(h2_io io, h2_clientconn_options opts);
+/** Sends a request (taken, whatever happens). The stream opens now, or waits for a
+ *  MAX_CONCURRENT_STREAMS slot. The task yields H2_TASK_RESPONSE, or an error (its
+ *  reason says REFUSED_STREAM and h2_error_is_retryable when it is safe to retry). */
+H2_EXPORT h2_task h2_clientconn_send(h2_clientconn conn, h2_request req);
+/** 1 when a request sent now would open at once (no GOAWAY, a concurrency slot free). */
+H2_EXPORT uint32_t h2_clientconn_is_ready(h2_clientconn conn);
+/** The server's SETTINGS_MAX_CONCURRENT_STREAMS (0xFFFFFFFF when unlimited). */
+H2_EXPORT uint32_t h2_clientconn_max_concurrent_streams(h2_clientconn conn);
+/** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
+H2_EXPORT h2_task h2_clientconn_ping(h2_clientconn conn);
+/** A task that finishes when the connection closes: EMPTY when cleanly, ERROR otherwise. */
+H2_EXPORT h2_task h2_clientconn_poll_close(h2_clientconn conn);
+/** GOAWAY: no new requests; in-flight ones finish, then the connection closes. */
+H2_EXPORT h2_code h2_clientconn_graceful_shutdown(h2_clientconn conn);
+/** Frees the connection (GOAWAY CANCEL if still open); its streams fail. */
+H2_EXPORT h2_code h2_clientconn_free(h2_clientconn conn);
+
+/* ---- Server (the h2 crate's server::Builder, handshake, accept, SendResponse) ------------ */
+
+/** New server options; the host owns them until the handshake. */
+H2_EXPORT h2_serverconn_options h2_serverconn_options_new(void);
+/** Binds the executor the connection will run on (required). */
+H2_EXPORT h2_code h2_serverconn_options_exec(h2_serverconn_options opts, h2_executor exec);
+/** Sets one H2_OPT_* value. */
+H2_EXPORT h2_code h2_serverconn_options_set(h2_serverconn_options opts, uint32_t key, uint64_t value);
+/** Frees options never handed to a handshake. */
+H2_EXPORT h2_code h2_serverconn_options_free(h2_serverconn_options opts);
+/** Starts a server connection on an accepted transport (io and options taken). The task
+ *  yields H2_TASK_SERVERCONN once the client preface and SETTINGS arrived. */
+H2_EXPORT h2_task h2_serverconn_handshake(h2_io io, h2_serverconn_options opts);
+/** The next request: H2_TASK_REQUEST, or H2_TASK_EMPTY once no more will come (GOAWAY, close). */
+H2_EXPORT h2_task h2_serverconn_accept(h2_serverconn conn);
+/** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
+H2_EXPORT h2_task h2_serverconn_ping(h2_serverconn conn);
+/** Graceful shutdown: GOAWAY 2^31-1, one PING round trip, GOAWAY with the last stream;
+ *  in-flight streams finish, then the connection closes. */
+H2_EXPORT h2_code h2_serverconn_graceful_shutdown(h2_serverconn conn);
+/** Abrupt shutdown: GOAWAY with `reason` (RFC 9113 code), every stream reset. */
+H2_EXPORT h2_code h2_serverconn_abrupt_shutdown(h2_serverconn conn, uint32_t reason);
+/** A task that finishes when the connection closes: EMPTY when cleanly, ERROR otherwise.
+ *  Close the transport then. */
+H2_EXPORT h2_task h2_serverconn_poll_close(h2_serverconn conn);
+/** Frees the connection (GOAWAY CANCEL if still open). */
+H2_EXPORT h2_code h2_serverconn_free(h2_serverconn conn);
+
+/* ---- Requests ------------------------------------------------------------------------------ */
+
+/** A new request (GET, https, path "/" unless set); the host owns it until sent. */
+H2_EXPORT h2_request h2_request_new(void);
+/** Frees a request. */
+H2_EXPORT h2_code h2_request_free(h2_request req);
+/** Sets :method (copied). */
+H2_EXPORT h2_code h2_request_set_method(h2_request req, h2_ptr method, uint32_t len);
+/** Sets the target from "scheme://authority/path?query" or an origin-form "/path" (copied). */
+H2_EXPORT h2_code h2_request_set_uri(h2_request req, h2_ptr uri, uint32_t len);
+/** Sets :scheme, :authority and :path separately (copied). */
+H2_EXPORT h2_code h2_request_set_uri_parts(h2_request req, h2_ptr scheme, uint32_t scheme_len, h2_ptr authority, uint32_t authority_len, h2_ptr path, uint32_t path_len);
+/** Sets :protocol (RFC 8441 extended CONNECT; the server must have enabled it). */
+H2_EXPORT h2_code h2_request_set_protocol(h2_request req, h2_ptr protocol, uint32_t len);
+/** Copies a pseudo-header (0 :method, 1 :scheme, 2 :authority, 3 :path, 4 :protocol) into
+ *  [buf, buf+cap); returns its full length, 0xFFFFFFFF when absent. */
+H2_EXPORT uint32_t h2_request_pseudo(h2_request req, uint32_t which, h2_ptr buf, uint32_t cap);
+/** The request's headers, borrowed (valid while the request is). Names are lowercased. */
+H2_EXPORT h2_headers h2_request_headers(h2_request req);
+/** Gives the request a body read from a data source (the body is taken). */
+H2_EXPORT h2_code h2_request_set_body(h2_request req, h2_body body);
+/** Makes the body a send stream the host writes after sending (the h2 crate's SendStream).
+ *  Returns it; the host owns it. 0 when the request already has a body. */
+H2_EXPORT h2_send_stream h2_request_send_stream(h2_request req);
+/** 1xx responses to this request go to h2_host_informational(userdata, response). */
+H2_EXPORT h2_code h2_request_on_informational(h2_request req, uint32_t userdata);
+/** Server: the body reader of a received request (once; the host owns it). */
+H2_EXPORT h2_body h2_request_body(h2_request req);
+/** Server: the right to answer a received request (once; the host owns it). */
+H2_EXPORT h2_respond h2_request_respond(h2_request req);
+
+/* ---- Responses and responding --------------------------------------------------------------- */
+
+/** A new response (status 200); the host owns it until sent. */
+H2_EXPORT h2_response h2_response_new(void);
+/** Frees a response. */
+H2_EXPORT h2_code h2_response_free(h2_response resp);
+/** The status code. */
+H2_EXPORT uint32_t h2_response_status(h2_response resp);
+/** Sets the status code (100..999). */
+H2_EXPORT h2_code h2_response_set_status(h2_response resp, uint32_t status);
+/** 20, hyper's HYPER_HTTP_VERSION_2. */
+H2_EXPORT uint32_t h2_response_version(h2_response resp);
+/** The response's headers, borrowed. */
+H2_EXPORT h2_headers h2_response_headers(h2_response resp);
+/** Client: the body reader of a received response (once; the host owns it). */
+H2_EXPORT h2_body h2_response_body(h2_response resp);
+/** Server: gives a response a body read from a data source (taken). */
+H2_EXPORT h2_code h2_response_set_body(h2_response resp, h2_body body);
+/** Sends the final response (taken). Returns a send stream for the body (the host owns
+ *  it), or 0 when END_STREAM went with it, the body is a data source, or it failed
+ *  (h2_last_result tells which). */
+H2_EXPORT h2_send_stream h2_respond_send_response(h2_respond respond, h2_response resp, uint32_t end_of_stream);
+/** Sends a 1xx informational response (taken); any number before the final one. */
+H2_EXPORT h2_code h2_respond_send_informational(h2_respond respond, h2_response resp);
+/** Server push (§8.4): promises `req` (taken); returns the pushed stream's respond handle. */
+H2_EXPORT h2_respond h2_respond_push(h2_respond respond, h2_request req);
+/** Resets the stream with `reason` (RFC 9113 code). */
+H2_EXPORT h2_code h2_respond_reset(h2_respond respond, uint32_t reason);
+/** The stream id. */
+H2_EXPORT uint32_t h2_respond_stream_id(h2_respond respond);
+/** Frees the respond handle; a stream never answered is reset (CANCEL). */
+H2_EXPORT h2_code h2_respond_free(h2_respond respond);
+/** The H2E code behind the last call that returned a 0 handle (send_response, push). */
+H2_EXPORT h2_code h2_last_result(void);
+
+/* ---- Headers ------------------------------------------------------------------------------- */
+
+/** Replaces every field named `name` with one (copied; name lowercased). */
+H2_EXPORT h2_code h2_headers_set(h2_headers headers, h2_ptr name, uint32_t name_len, h2_ptr value, uint32_t value_len);
+/** Adds a field (copied; name lowercased). */
+H2_EXPORT h2_code h2_headers_add(h2_headers headers, h2_ptr name, uint32_t name_len, h2_ptr value, uint32_t value_len);
+/** Copies the index-th value named `name` into [buf, buf+cap); returns its full length,
+ *  0xFFFFFFFF when absent. */
+H2_EXPORT uint32_t h2_headers_get(h2_headers headers, h2_ptr name, uint32_t name_len, uint32_t index, h2_ptr buf, uint32_t cap);
+/** Removes every field named `name`; returns how many. */
+H2_EXPORT uint32_t h2_headers_remove(h2_headers headers, h2_ptr name, uint32_t name_len);
+/** The number of fields. */
+H2_EXPORT uint32_t h2_headers_count(h2_headers headers);
+/** Calls h2_host_headers_foreach(userdata, …) for each field, in order. */
+H2_EXPORT h2_code h2_headers_foreach(h2_headers headers, uint32_t userdata);
+/** Replaces the contents with a flat field list (copied; names lowercased). */
+H2_EXPORT h2_code h2_headers_set_all(h2_headers headers, h2_ptr fields, uint32_t len);
+/** The fields as a flat field list, owned by the headers, valid until they change. */
+H2_EXPORT h2_ptr h2_headers_fields(h2_headers headers);
+/** Its length. */
+H2_EXPORT uint32_t h2_headers_fields_len(h2_headers headers);
+/** New standalone headers (for trailers); the host owns them until passed on. */
+H2_EXPORT h2_headers h2_headers_new(void);
+/** Frees standalone headers (or trailers from a task). */
+H2_EXPORT h2_code h2_headers_free(h2_headers headers);
+
+/* ---- Bodies and bufs ------------------------------------------------------------------------ */
+
+/** A new data-source body, read through h2_host_body_read(userdata, …); the host owns it until set. */
+H2_EXPORT h2_body h2_body_new(void);
+/** Sets the userdata passed to body_read. */
+H2_EXPORT h2_code h2_body_set_userdata(h2_body body, uint32_t userdata);
+/** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY
+ *  at the end, or an error. Unless release is manual, the bytes go back to the window. */
+H2_EXPORT h2_task h2_body_data(h2_body body);
+/** After the end: H2_TASK_TRAILERS with the trailers, or H2_TASK_EMPTY when there are none. */
+H2_EXPORT h2_task h2_body_trailers(h2_body body);
+/** Manual flow control (H2_OPT_MANUAL_RELEASE): the host is done with `n` received bytes. */
+H2_EXPORT h2_code h2_body_release(h2_body body, uint32_t n);
+/** Frees a body; an unfinished received body resets its stream (CANCEL). */
+H2_EXPORT h2_code h2_body_free(h2_body body);
+/** A buf holding a copy of [ptr, ptr+len); the host owns it. */
+H2_EXPORT h2_buf h2_buf_copy(h2_ptr ptr, uint32_t len);
+/** The buf's bytes (owned by the buf). */
+H2_EXPORT h2_ptr h2_buf_bytes(h2_buf buf);
+/** The buf's length. */
+H2_EXPORT uint32_t h2_buf_len(h2_buf buf);
+/** Frees a buf. */
+H2_EXPORT h2_code h2_buf_free(h2_buf buf);
+
+/* ---- Send streams (the h2 crate's SendStream) ------------------------------------------------ */
+
+/** Asks for `n` bytes of send capacity (replaces an earlier request). */
+H2_EXPORT h2_code h2_send_stream_reserve_capacity(h2_send_stream stream, uint32_t n);
+/** Capacity assigned now: what may be sent without passing the peer's windows or our caps. */
+H2_EXPORT uint32_t h2_send_stream_capacity(h2_send_stream stream);
+/** H2_TASK_CAPACITY once capacity is assigned; H2_TASK_EMPTY when the stream cannot send. */
+H2_EXPORT h2_task h2_send_stream_poll_capacity(h2_send_stream stream);
+/** Queues [ptr, ptr+len) (copied), END_STREAM after it when end_of_stream. H2E_LIMIT_EXCEEDED
+ *  (nothing queued) past the send-buffer caps: wait for capacity. */
+H2_EXPORT h2_code h2_send_stream_send_data(h2_send_stream stream, h2_ptr data, uint32_t len, uint32_t end_of_stream);
+/** Sends trailers after the queued data and ends the stream; the headers are taken. */
+H2_EXPORT h2_code h2_send_stream_send_trailers(h2_send_stream stream, h2_headers trailers);
+/** Resets the stream with `reason` (RFC 9113 code). */
+H2_EXPORT h2_code h2_send_stream_send_reset(h2_send_stream stream, uint32_t reason);
+/** H2_TASK_RESET with the peer's code when it resets the stream; EMPTY when it closes normally. */
+H2_EXPORT h2_task h2_send_stream_poll_reset(h2_send_stream stream);
+/** The stream id (0 while queued behind MAX_CONCURRENT_STREAMS). */
+H2_EXPORT uint32_t h2_send_stream_stream_id(h2_send_stream stream);
+/** Pads the stream's following DATA frames with `pad` zero bytes each (0..255; padding
+ *  counts against flow control); 0xFFFFFFFF turns padding off. */
+H2_EXPORT h2_code h2_send_stream_set_padding(h2_send_stream stream, uint32_t pad);
+/** Frees a send stream; one that could still send is reset (CANCEL). */
+H2_EXPORT h2_code h2_send_stream_free(h2_send_stream stream);
+
 #endif /* H2WASM_H */

@@ -638,6 +638,12 @@ export function h2_send_stream_stream_id(stream: u32): u32 {
   const s = get<SendStream>(stream, HandleKind.SEND_STREAM);
   return s == null ? 0 : s.streamId();
 }
+/** Pads every following DATA frame of the stream with `pad` bytes (0..255); 0xFFFFFFFF turns padding off. */
+export function h2_send_stream_set_padding(stream: u32, pad: u32): u32 {
+  const s = get<SendStream>(stream, HandleKind.SEND_STREAM);
+  if (s == null || (pad > 255 && pad != 0xffffffff)) return H2E_INVALID_ARG;
+  return s.setPadding(pad == 0xffffffff ? -1 : <i32>pad);
+}
 export function h2_send_stream_free(stream: u32): u32 {
   return release(stream, HandleKind.SEND_STREAM) ? H2E_OK : H2E_INVALID_ARG;
 }

@@ -182,6 +182,13 @@ export class SendStream extends Disposable {
     return H2E_OK;
   }
 
+  setPadding(pad: i32): u32 {
+    const s = this.liveStream();
+    if (s == null) return H2E_CLOSED;
+    s.padding = pad;
+    return H2E_OK;
+  }
+
   streamId(): u32 {
     const ctx = this.ctx;
     if (ctx == null) return 0;

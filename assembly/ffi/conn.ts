@@ -21,8 +21,12 @@ import { Task, TaskType, Waitable } from "./task";
 import { HandleKind, handleNew, handleRelease } from "./handles";
 import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, H2E_OK, newError } from "./errors";
 import {
-  hostIoRead, hostIoWrite, hostBodyRead, hostInformational, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
+  hostIoRead, hostIoWrite, hostBodyRead, hostInformational, hostSendData, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
 } from "./host";
+import { writeDataFramePrefix } from "../frame/encoder";
+
+/** A DATA frame prefix: the 9-byte header and the Pad Length byte. */
+const FRAME_PREFIX_MAX: u32 = 10;
 
 /** The read buffer every connection shares: a read is consumed before the next one. */
 const READ_CAPACITY: u32 = 64 << 10;
@@ -47,6 +51,8 @@ export class ConnDriver extends ConnLike {
   readonly incomingWait: Waitable = new Waitable();
   /** Streams whose body comes from a data source. */
   sources: StreamCtx[] = [];
+  /** Streams whose data source answered NO_COPY and still hold bytes for send_data. */
+  noCopy: StreamCtx[] = [];
   /** PING tasks waiting for their ACK, by opaque data. */
   pingTasks: Map<u64, PingTask> = new Map();
   eof: bool = false;
@@ -112,7 +118,11 @@ export class ConnDriver extends ConnLike {
     for (let round = 0; round < 64; round++) {
       engine.produce();
       const len = engine.outputLen;
-      if (len == 0) return;
+      if (len == 0) {
+        // Everything before them is on the wire: zero-copy frames may go now, in order.
+        if (this.noCopy.length == 0 || !this.sendZeroCopy()) return;
+        continue;
+      }
       if (!ctx.ready || this.isFailed) return;
       ctx.arm();
       const n = hostIoWrite(this.io.userdata, ctx.handle, engine.outputPtr, len);
@@ -146,7 +156,7 @@ export class ConnDriver extends ConnLike {
     const s = ctx.stream;
     const source = ctx.source;
     if (s == null || source == null || ctx.sourceEnded || ctx.resetCode >= 0) return true;
-    if (s.pendingHead != null) return false; // queued behind MAX_CONCURRENT_STREAMS
+    if (s.pendingHead != null || ctx.noCopyPending > 0) return false; // queued, or its zero-copy bytes still out
     const scratch = this.scratch;
     for (let k = 0; k < 4; k++) {
       // Keep about one window's worth buffered: enough to fill it, never more.
@@ -161,8 +171,13 @@ export class ConnDriver extends ConnLike {
         ctxSrc.pending = true;
         return false;
       }
-      if (n == H2_IO_ERROR || ((n & H2_DATA_NO_COPY) == 0 && n > want) || (n & H2_DATA_NO_COPY) != 0) {
-        // NO_COPY answers are taken by the zero-copy path (not yet wired): fail the stream clearly.
+      if (n != H2_IO_ERROR && (n & H2_DATA_NO_COPY) != 0) {
+        // Zero-copy: the host keeps the bytes and writes them in flush() via send_data.
+        ctx.noCopyPending = n & ~H2_DATA_NO_COPY;
+        this.noCopy.push(ctx);
+        return false;
+      }
+      if (n == H2_IO_ERROR || n > want) {
         engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
         return true;
       }
@@ -177,6 +192,51 @@ export class ConnDriver extends ConnLike {
       }
     }
     return false;
+  }
+
+  /**
+   * Has the host write one DATA frame per zero-copy stream through h2_host.send_data:
+   * we write the frame prefix, the host the payload from its own memory. False when
+   * nothing could be sent (windows shut, or the host would block).
+   */
+  private sendZeroCopy(): bool {
+    const engine = this.engine;
+    const list = this.noCopy;
+    let progressed = false;
+    let j = 0;
+    for (let i = 0; i < list.length; i++) {
+      const ctx = unchecked(list[i]);
+      const s = ctx.stream;
+      const source = ctx.source;
+      if (s == null || source == null || ctx.resetCode >= 0 || this.isFailed) continue; // dropped
+      const n = min(engine.externalAllowance(s), ctx.noCopyPending);
+      if (n == 0 || !this.writeCtx.ready) {
+        unchecked(list[j++] = ctx);
+        continue;
+      }
+      const prefix = this.scratch;
+      prefix.clear();
+      prefix.reserve(FRAME_PREFIX_MAX);
+      const prefixLen = writeDataFramePrefix(prefix.ptr, s.id, n, false, s.padding);
+      const pad: u32 = s.padding >= 0 ? <u32>s.padding : 0;
+      this.writeCtx.arm();
+      const r = hostSendData(source.userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, pad);
+      if (r == H2_IO_PENDING) {
+        this.writeCtx.pending = true;
+        unchecked(list[j++] = ctx);
+        continue;
+      }
+      if (r != 0) {
+        engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
+        continue;
+      }
+      engine.externalSent(s, n + (prefixLen - 9) + pad, false);
+      ctx.noCopyPending -= n;
+      progressed = true;
+      if (ctx.noCopyPending > 0) unchecked(list[j++] = ctx);
+    }
+    list.length = j;
+    return progressed;
   }
 
   tick(now: i64): i64 {

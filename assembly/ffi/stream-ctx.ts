@@ -38,6 +38,8 @@ export class StreamCtx {
   // ---- send side
   source: Body | null = null;
   sourceEnded: bool = false;
+  /** Zero-copy: bytes the host holds for us and writes itself through send_data. */
+  noCopyPending: u32 = 0;
 
   // ---- waiters
   readonly headWait: Waitable = new Waitable();

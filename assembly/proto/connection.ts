@@ -1214,17 +1214,21 @@ export class Connection {
           queue.pushFront(stream); // everyone waits for the connection WINDOW_UPDATE
           break;
         }
-        const n = min(min(buffered, stream.sendWindow.available), min(connRoom, maxFrame));
+        // Padding (chosen per stream, §6.1) counts against the windows and the frame size.
+        const pad = stream.padding;
+        const overhead: u32 = pad >= 0 ? <u32>pad + 1 : 0;
+        const room = min(min(stream.sendWindow.available, connRoom), maxFrame);
+        const n = room > overhead ? min(buffered, room - overhead) : 0;
         if (n == 0) continue; // out of the ring until its own WINDOW_UPDATE
         const last = n == buffered;
         const end = last && stream.endAfterData && stream.pendingTrailers == null;
         const b = changetype<ByteBuffer>(stream.sendBuffer);
-        if (encodeData(out, stream.id, b.ptr + stream.sendOffset, n, end) != EncodeResult.OK) {
+        if (encodeData(out, stream.id, b.ptr + stream.sendOffset, n, end, pad) != EncodeResult.OK) {
           queue.pushFront(stream);
           break;
         }
-        stream.sendWindow.consume(n);
-        this.sendWindow.consume(n);
+        stream.sendWindow.consume(n + overhead);
+        this.sendWindow.consume(n + overhead);
         stream.sendOffset += n;
         this.bufferedTotal -= n;
         if (last) {
@@ -1258,6 +1262,23 @@ export class Connection {
         this.notifyCapacity(stream);
       }
     }
+  }
+
+  /**
+   * Zero-copy DATA (nghttp2's NO_COPY): how many bytes one frame written by the host
+   * itself may carry now on `stream` — 0 unless the stream can send, has nothing
+   * buffered ahead of it, and both windows are open.
+   */
+  externalAllowance(stream: Stream): u32 {
+    if (!canSend(stream.state) || stream.buffered > 0 || stream.pendingTrailers != null || stream.pendingHead != null) return 0;
+    return min(min(stream.sendWindow.available, this.sendWindow.available), this.remote.maxFrameSize);
+  }
+
+  /** The host wrote a DATA frame of `n` payload bytes for `stream` itself: account for it. */
+  externalSent(stream: Stream, n: u32, endStream: bool): void {
+    stream.sendWindow.consume(n);
+    this.sendWindow.consume(n);
+    if (endStream) this.endSent(stream);
   }
 
   private endSent(stream: Stream): void {

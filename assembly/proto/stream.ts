@@ -41,6 +41,8 @@ export class Stream {
   sendOffset: u32 = 0;
   /** Capacity asked for with reserveCapacity (the h2 crate's SendStream), and assigned so far. */
   reserved: u32 = 0;
+  /** Padding length for this stream's DATA frames (0..255), -1 for none. */
+  padding: i32 = -1;
   /** END_STREAM goes on the last DATA frame once the buffer drains. */
   endAfterData: bool = false;
   /** Trailers (a field list, raw) to encode and send once the buffer drains. */

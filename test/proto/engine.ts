@@ -1,9 +1,7 @@
 // TypeScript side of the engine harness: engines as objects, their event logs decoded,
 // and a pump that moves bytes between two engines in memory (optionally in random-size
 // chunks), so tests read as conversations.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadModule, ROOT, type Exports } from '../support/wasm.js';
+import { loadModule, type Exports } from '../support/wasm.js';
 import { fieldList, readFieldList } from '../support/frames.js';
 
 export const EV = {
@@ -43,25 +41,10 @@ function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/**
- * Imports for the proto harness module beyond `env`: the build compiles every harness with
- * the module's entry (asconfig "entries"), so it may import host functions (h2_host.*) the
- * engine never calls. Each gets a stub that fails loudly if it is ever called.
- */
-export function protoImports(): WebAssembly.Imports {
-  const bytes = readFileSync(join(ROOT, 'build', 'test', 'proto.wasm'));
-  const imports: Record<string, Record<string, () => never>> = {};
-  for (const imp of WebAssembly.Module.imports(new WebAssembly.Module(bytes))) {
-    if (imp.module === 'env' || imp.kind !== 'function') continue;
-    (imports[imp.module] ??= {})[imp.name] = () => { throw new Error(`proto harness called ${imp.module}.${imp.name}`); };
-  }
-  return imports;
-}
-
 let shared: Exports | undefined;
 /** One module instance per test file keeps engine creation cheap; pass fresh=true to isolate. */
 export function harness(fresh = false): Exports {
-  if (fresh || !shared) shared = loadModule('test/proto', protoImports());
+  if (fresh || !shared) shared = loadModule('test/proto');
   return shared;
 }
 

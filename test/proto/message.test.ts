@@ -5,7 +5,6 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModule, putBytes, ROOT, type Exports } from '../support/wasm.js';
-import { protoImports } from './engine.js';
 
 // Mirrors of the AssemblyScript enums.
 const Method = { NONE: 0, GET: 1, HEAD: 2, POST: 3, PUT: 4, DELETE: 5, CONNECT: 6, OPTIONS: 7, TRACE: 8, PATCH: 9, OTHER: 10 };
@@ -31,7 +30,7 @@ function encode(fields: Field[]): Uint8Array {
 
 let ex: Exports;
 beforeAll(() => {
-  ex = loadModule('test/proto', protoImports());
+  ex = loadModule('test/proto');
 });
 
 interface Result {

@@ -31,7 +31,15 @@ export function loadModule(name: string, hostImports: WebAssembly.Imports = {}):
     trace() {},
     seed: () => 1,
   };
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env, ...hostImports });
+  const module = new WebAssembly.Module(bytes);
+  // Host imports a test does not provide fail loudly if the module ever calls them.
+  const imports: Record<string, Record<string, unknown>> = { env };
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind !== 'function' || imp.module === 'env') continue;
+    (imports[imp.module] ??= {})[imp.name] = () => { throw new Error(`test did not provide ${imp.module}.${imp.name}`); };
+  }
+  for (const [mod, fns] of Object.entries(hostImports)) imports[mod] = { ...imports[mod], ...(fns as object) };
+  const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
   const exports = instance.exports as Exports;
   memory = exports.memory;
   return exports;
