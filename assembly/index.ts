@@ -3,6 +3,7 @@
 import "./ffi/abort";
 import { hostAlloc, hostFree } from "./ffi/memory";
 import { handleLiveCount } from "./ffi/handles";
+import { heapUsedBytes } from "./util/heap";
 
 /** Allocates `len` bytes for the host; 0 when memory cannot grow. Free with h2_free. */
 export function h2_alloc(len: u32): usize {
@@ -17,6 +18,12 @@ export function h2_free(ptr: usize): u32 {
 /** Number of live handles of every kind, for leak checks. */
 export function h2_handle_count(): u32 {
   return handleLiveCount();
+}
+
+/** Bytes of linear memory in use (allocator blocks, after a full GC): for leak checks and
+ *  memory-per-connection figures. Walks the heap: a diagnostic, not for hot paths. */
+export function h2_heap_used(): u32 {
+  return heapUsedBytes();
 }
 
 /** ABI version: major << 16 | minor. */

@@ -52,6 +52,10 @@ H2_EXPORT h2_code h2_free(h2_ptr ptr);
 /** The number of live handles of every kind: a leak check for hosts and tests. */
 H2_EXPORT uint32_t h2_handle_count(void);
 
+/** Bytes of linear memory in use (after a full GC). A diagnostic that walks the heap:
+ *  for leak checks and memory figures, not for hot paths. */
+H2_EXPORT uint32_t h2_heap_used(void);
+
 /** The ABI version, major << 16 | minor. */
 H2_EXPORT uint32_t h2_version(void);
 

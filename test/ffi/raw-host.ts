@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import { ROOT } from '../support/wasm.js';
 
 export const PENDING = 0xffffffff;
+/** Bytes the host lets Node's socket buffer before it answers PENDING (its backpressure). */
+const WRITE_BUFFER_LIMIT = 1 << 20;
 export const IO_ERROR = 0xfffffffe;
 export const TASK = { EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7, CAPACITY: 8, RESET: 9, PING: 10 } as const;
 export const PSEUDO = { METHOD: 0, SCHEME: 1, AUTHORITY: 2, PATH: 3, PROTOCOL: 4 } as const;
@@ -42,7 +44,7 @@ class Transport {
 }
 
 /** A data source for h2_body_new bodies: bytes handed out in pieces. */
-export interface Source { data: Uint8Array; at: number }
+export interface Source { data: Uint8Array; at: number; sent: number; transport?: Transport }
 
 export class RawHost {
   readonly ex: Record<string, any> & { memory: WebAssembly.Memory };
@@ -54,6 +56,9 @@ export class RawHost {
   foreach: [string, string][] = [];
   stopped = false;
   informational: number[] = [];
+  zeroCopyFrames = 0;
+  /** The userdata of the last io made, for zero-copy sources on it. */
+  lastIo = 0;
 
   constructor() {
     const bytes = readFileSync(join(ROOT, 'build', 'h2wasm.wasm'));
@@ -87,19 +92,45 @@ export class RawHost {
           return PENDING;
         }
         const copy = Buffer.from(new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0));
-        if (!t.socket.write(copy)) t.blocked = true;
+        t.socket.write(copy);
+        if (t.socket.writableLength > WRITE_BUFFER_LIMIT) t.blocked = true;
         return len;
       },
       body_read: (userdata: number, ctx: number, buf: number, len: number) => {
         const s = this.sources.get(userdata);
         if (!s) return IO_ERROR;
+        if (s.transport) {
+          // Zero-copy source: announce what is left; send_data writes it from our memory.
+          const left = s.data.length - s.at;
+          if (left === 0) return 0;
+          const n = Math.min(left, 0x7fffffff);
+          s.at += n;
+          return (0x80000000 | n) >>> 0;
+        }
         const n = Math.min(len, s.data.length - s.at);
         if (n === 0) return 0;
         new Uint8Array(this.ex.memory.buffer, buf >>> 0, n).set(s.data.subarray(s.at, s.at + n));
         s.at += n;
         return n;
       },
-      send_data: () => IO_ERROR,
+      send_data: (userdata: number, ctx: number, prefix: number, prefixLen: number, dataLen: number, padLen: number) => {
+        // Zero-copy: the frame prefix comes from wasm memory, the payload from our own.
+        const s = this.sources.get(userdata);
+        const t = s?.transport;
+        if (!s || !t || t.socket.destroyed) return IO_ERROR;
+        if (t.blocked) {
+          if (t.writeWaker) this.ex.h2_waker_free(t.writeWaker);
+          t.writeWaker = this.ex.h2_context_waker(ctx);
+          return PENDING;
+        }
+        const head = Buffer.from(new Uint8Array(this.ex.memory.buffer, prefix >>> 0, prefixLen >>> 0));
+        const payload = s.data.subarray(s.sent, s.sent + dataLen);
+        s.sent += dataLen;
+        this.zeroCopyFrames++;
+        t.socket.write(Buffer.concat([head, payload, Buffer.alloc(padLen)]));
+        if (t.socket.writableLength > WRITE_BUFFER_LIMIT) t.blocked = true;
+        return 0;
+      },
       headers_foreach: (userdata: number, name: number, nameLen: number, value: number, valueLen: number) => {
         const dec = new TextDecoder();
         this.foreach.push([dec.decode(this.bytes(name, nameLen)), dec.decode(this.bytes(value, valueLen))]);
@@ -131,12 +162,15 @@ export class RawHost {
     this.transports.set(id, new Transport(this, socket));
     const io = this.ex.h2_io_new();
     this.ex.h2_io_set_userdata(io, id);
+    this.lastIo = id;
     return io;
   }
 
-  source(data: Uint8Array): number {
+  /** A data-source body; with `zeroCopyOver` (the io's socket) it answers NO_COPY and
+   *  writes payloads itself through send_data. */
+  source(data: Uint8Array, zeroCopyOver?: number): number {
     const id = this.nextId++;
-    this.sources.set(id, { data, at: 0 });
+    this.sources.set(id, { data, at: 0, sent: 0, transport: zeroCopyOver ? this.transports.get(zeroCopyOver) : undefined });
     const body = this.ex.h2_body_new();
     this.ex.h2_body_set_userdata(body, id);
     return body;

@@ -271,4 +271,4 @@ export function engine_collect(): void {
 export function engine_free_bytes(p: usize): void {
   heap.free(p);
 }
-export { heapUsedBytes as engine_heap_used } from "../support/heap";
+export { heapUsedBytes as engine_heap_used } from "../../assembly/util/heap";

@@ -1,4 +1,4 @@
-// Heap accounting for tests (AssemblyScript): walks the TLSF allocator's blocks and sums
+// Heap accounting: walks the TLSF allocator's blocks and sums
 // the ones in use, so a test can check that memory returns to where it started — wasm
 // memory never shrinks, so page counts alone cannot show a leak.
 // Layout facts from ~lib/rt/tlsf.ts (wasm32, AL_BITS = 4): the root sits at
