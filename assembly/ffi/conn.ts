@@ -57,6 +57,8 @@ export class ConnDriver extends ConnLike {
   pingTasks: Map<u64, PingTask> = new Map();
   eof: bool = false;
   freed: bool = false;
+  /** The transport itself failed: nothing more can be written. */
+  transportFailed: bool = false;
   private readonly scratch: ByteBuffer = new ByteBuffer();
 
   constructor(config: Config, io: Io, executor: Executor) {
@@ -69,8 +71,9 @@ export class ConnDriver extends ConnLike {
     this.engine = new Connection(config, this, executor.now);
   }
 
+  /** Over once freed, once the transport failed, or once closed with its last bytes (GOAWAY) written. */
   get finished(): bool {
-    return this.freed || (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) || this.isFailed;
+    return this.freed || this.transportFailed || (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0);
   }
 
   // ---------------------------------------------------------------------------------
@@ -96,6 +99,7 @@ export class ConnDriver extends ConnLike {
         return;
       }
       if (n == H2_IO_ERROR || (n > READ_CAPACITY && n != 0)) {
+        this.transportFailed = true;
         this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport read failed");
         return;
       }
@@ -123,7 +127,8 @@ export class ConnDriver extends ConnLike {
         if (this.noCopy.length == 0 || !this.sendZeroCopy()) return;
         continue;
       }
-      if (!ctx.ready || this.isFailed) return;
+      // After a protocol error the GOAWAY still goes out; only a dead transport stops writes.
+      if (!ctx.ready || this.transportFailed || this.freed) return;
       ctx.arm();
       const n = hostIoWrite(this.io.userdata, ctx.handle, engine.outputPtr, len);
       if (n == H2_IO_PENDING) {
@@ -131,6 +136,7 @@ export class ConnDriver extends ConnLike {
         return;
       }
       if (n == H2_IO_ERROR || n == 0 || n > len) {
+        this.transportFailed = true;
         this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport write failed");
         return;
       }

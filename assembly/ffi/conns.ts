@@ -373,18 +373,13 @@ export class CloseTask extends Task {
   }
   poll(): bool {
     const conn = this.conn;
-    const e = conn.engine;
-    if (conn.isFailed && !(conn.freed && e.errorCode == ErrorCode.NO_ERROR)) {
-      if (e.errorCode == ErrorCode.NO_ERROR && conn.errorReason == ErrorCode.NO_ERROR && conn.eof && (e.goawaySent || e.goawayReceived)) {
-        return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-      }
-      return this.fail(conn.errorHandle());
+    // Not before the last bytes (a GOAWAY) are written: the host closes the transport on it.
+    if (!conn.finished) {
+      conn.closeWait.register(this);
+      return false;
     }
-    if (e.phase == Phase.CLOSED && e.outputLen == 0) {
-      return e.errorCode == ErrorCode.NO_ERROR ? this.finish(TaskType.EMPTY, 0, HandleKind.NONE) : this.fail(conn.errorHandle());
-    }
-    conn.closeWait.register(this);
-    return false;
+    const clean = !conn.isFailed && conn.engine.errorCode == ErrorCode.NO_ERROR;
+    return clean ? this.finish(TaskType.EMPTY, 0, HandleKind.NONE) : this.fail(conn.errorHandle());
   }
   cancel(): void {
     this.conn.closeWait.unregister(this);

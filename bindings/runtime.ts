@@ -1,0 +1,337 @@
+// The JavaScript host of the ABI: one module instance, its h2_host imports bound to
+// transports and body sources, one executor polled whenever something happened, and
+// its deadlines armed as timers. No `node:` import: any runtime with WebAssembly,
+// setTimeout and queueMicrotask can run it; adapters (node.ts) bring the sockets.
+//
+// Crossings are batched: io_read hands over everything queued from the socket in one
+// call, io_write takes everything the engine produced in one call, and a poll round runs
+// every finished task before going back to the event loop.
+import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
+
+export const IO_PENDING = 0xffffffff;
+export const IO_ERROR = 0xfffffffe;
+
+export const TASK = {
+  EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7,
+  CAPACITY: 8, RESET: 9, PING: 10,
+} as const;
+
+/** Where a connection's bytes go; `write` returns false when the peer is slow (backpressure). */
+export interface Sink {
+  write(bytes: Uint8Array): boolean;
+  end(): void;
+}
+
+/** One transport: bytes from the peer queue here until the engine reads them. */
+export class Transport {
+  private chunks: Uint8Array[] = [];
+  private queued = 0;
+  eof = false;
+  failed = false;
+  readWaker = 0;
+  writeWaker = 0;
+  blocked = false;
+  constructor(readonly rt: Runtime, readonly id: number, readonly sink: Sink) {}
+
+  /** The socket delivered bytes. */
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.queued += chunk.length;
+    this.wakeRead();
+  }
+
+  /** The socket reached EOF (or failed). */
+  end(failed = false): void {
+    this.eof = true;
+    this.failed ||= failed;
+    this.wakeRead();
+    this.wakeWrite();
+  }
+
+  /** The socket drained its write buffer. */
+  writable(): void {
+    this.blocked = false;
+    this.wakeWrite();
+  }
+
+  private wakeRead(): void {
+    if (this.readWaker) {
+      this.rt.ex.h2_waker_wake(this.readWaker);
+      this.readWaker = 0;
+    }
+    this.rt.schedule();
+  }
+
+  private wakeWrite(): void {
+    if (this.writeWaker) {
+      this.rt.ex.h2_waker_wake(this.writeWaker);
+      this.writeWaker = 0;
+    }
+    this.rt.schedule();
+  }
+
+  /** io_read: copies every queued byte that fits, in one crossing. */
+  read(ctx: number, buf: number, len: number): number {
+    if (this.queued === 0) {
+      if (this.eof) return this.failed ? IO_ERROR : 0;
+      if (this.readWaker) this.rt.ex.h2_waker_free(this.readWaker);
+      this.readWaker = this.rt.ex.h2_context_waker(ctx);
+      return IO_PENDING;
+    }
+    const mem = new Uint8Array(this.rt.ex.memory.buffer, buf, len);
+    let n = 0;
+    while (n < len && this.chunks.length > 0) {
+      const c = this.chunks[0];
+      const take = Math.min(c.length, len - n);
+      mem.set(take === c.length ? c : c.subarray(0, take), n);
+      n += take;
+      if (take === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(take);
+    }
+    this.queued -= n;
+    return n;
+  }
+
+  /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
+  write(ctx: number, buf: number, len: number): number {
+    if (this.eof) return IO_ERROR;
+    if (this.blocked) {
+      if (this.writeWaker) this.rt.ex.h2_waker_free(this.writeWaker);
+      this.writeWaker = this.rt.ex.h2_context_waker(ctx);
+      return IO_PENDING;
+    }
+    const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, len).slice();
+    if (!this.sink.write(bytes)) this.blocked = true;
+    return len;
+  }
+}
+
+/** Pulls a body from JS: returns bytes, null at the end, or 'pending' (call rt.schedule() when ready). */
+export type SourceRead = (max: number) => Uint8Array | null | 'pending';
+
+type Continuation = (task: number, type: number) => void;
+
+export class Runtime {
+  readonly ex: H2Exports;
+  readonly exec: number;
+  private transports = new Map<number, Transport>();
+  private sources = new Map<number, SourceRead>();
+  private continuations = new Map<number, Continuation>();
+  private nextId = 1;
+  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = -1;
+  private foreachOut: [string, string][] | null = null;
+  private readonly decoder = new TextDecoder();
+  private readonly encoder = new TextEncoder();
+
+  constructor(source: BufferSource | WebAssembly.Module) {
+    const module: H2Module = instantiateSync(source, this.imports());
+    this.ex = module.exports;
+    this.exec = this.ex.h2_executor_new();
+  }
+
+  private imports(): HostImports {
+    return {
+      io_read: (userdata, ctx, buf, len) => this.transports.get(userdata)?.read(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR,
+      io_write: (userdata, ctx, buf, len) => this.transports.get(userdata)?.write(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR,
+      body_read: (userdata, ctx, buf, len) => {
+        const read = this.sources.get(userdata);
+        if (!read) return IO_ERROR;
+        let chunk: Uint8Array | null | 'pending';
+        try {
+          chunk = read(len >>> 0);
+        } catch {
+          return IO_ERROR;
+        }
+        if (chunk === 'pending') return IO_PENDING;
+        if (chunk === null) return 0;
+        if (chunk.length > len >>> 0) return IO_ERROR;
+        new Uint8Array(this.ex.memory.buffer, buf >>> 0, chunk.length).set(chunk);
+        return chunk.length === 0 ? IO_PENDING : chunk.length;
+      },
+      send_data: () => IO_ERROR,
+      headers_foreach: (_userdata, name, nameLen, value, valueLen) => {
+        this.foreachOut?.push([this.text(name, nameLen), this.text(value, valueLen)]);
+        return 0;
+      },
+      informational: () => {},
+    };
+  }
+
+  // ---- transports and bodies -----------------------------------------------------------
+
+  /** Registers a transport and returns it with its io handle (for a handshake). */
+  transport(sink: Sink): { transport: Transport; io: number } {
+    const id = this.nextId++;
+    const transport = new Transport(this, id, sink);
+    this.transports.set(id, transport);
+    const io = this.ex.h2_io_new();
+    this.ex.h2_io_set_userdata(io, id);
+    return { transport, io };
+  }
+
+  dropTransport(t: Transport): void {
+    this.transports.delete(t.id);
+  }
+
+  /** A data-source body read through `read`. Returns the body handle and a release function. */
+  source(read: SourceRead): { body: number; release: () => void } {
+    const id = this.nextId++;
+    this.sources.set(id, read);
+    const body = this.ex.h2_body_new();
+    this.ex.h2_body_set_userdata(body, id);
+    return { body, release: () => this.sources.delete(id) };
+  }
+
+  // ---- tasks ---------------------------------------------------------------------------
+
+  /** Pushes `task`; `then` runs when it finishes (the task is freed after it returns). */
+  submit(task: number, then: Continuation): void {
+    if (!task) throw new Error('h2wasm: the module refused to create a task (bad handle)');
+    const id = this.nextId++;
+    this.continuations.set(id, then);
+    this.ex.h2_task_set_userdata(task, id);
+    this.ex.h2_executor_push(this.exec, task);
+    this.schedule();
+  }
+
+  /** The task's outcome as a promise: its type and (taken) value. */
+  wait(task: number): Promise<{ type: number; value: number }> {
+    return new Promise((resolve) => {
+      this.submit(task, (t, type) => resolve({ type, value: this.ex.h2_task_value(t) }));
+    });
+  }
+
+  /** Runs a poll round soon (coalesced). */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.run());
+  }
+
+  /** Polls until no task is ready, runs their continuations, then arms the next deadline. */
+  run(): void {
+    this.scheduled = false;
+    const ex = this.ex;
+    ex.h2_executor_set_time(this.exec, BigInt(Math.floor(now())));
+    let task: number;
+    for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
+      const id = ex.h2_task_userdata(task);
+      const then = this.continuations.get(id);
+      this.continuations.delete(id);
+      const type = ex.h2_task_type(task);
+      try {
+        then?.(task, type);
+      } finally {
+        ex.h2_task_free(task);
+      }
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    const at = Number(this.ex.h2_executor_next_deadline(this.exec));
+    if (at < 0 || at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = -1;
+      this.run();
+    }, Math.max(0, at - now()));
+    // Timers must not keep a process alive on their own (Node's unref, where it exists).
+    (this.timer as unknown as { unref?: () => void }).unref?.();
+  }
+
+  // ---- bytes and strings -----------------------------------------------------------------
+
+  text(ptr: number, len: number): string {
+    return this.decoder.decode(new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0));
+  }
+
+  bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0).slice();
+  }
+
+  /** Runs `fn(ptr, len)` with `data` copied into linear memory for the call. */
+  with<T>(data: Uint8Array | string, fn: (ptr: number, len: number) => T): T {
+    const b = typeof data === 'string' ? this.encoder.encode(data) : data;
+    const p = this.ex.h2_alloc(Math.max(1, b.length)) >>> 0;
+    if (p === 0) throw new RangeError('h2wasm: out of wasm memory');
+    new Uint8Array(this.ex.memory.buffer, p, b.length).set(b);
+    try {
+      return fn(p, b.length);
+    } finally {
+      this.ex.h2_free(p);
+    }
+  }
+
+  /** Every field of a headers handle, in order. */
+  headers(handle: number): [string, string][] {
+    const out: [string, string][] = [];
+    this.foreachOut = out;
+    this.ex.h2_headers_foreach(handle, 0);
+    this.foreachOut = null;
+    return out;
+  }
+
+  /** Replaces a headers handle's fields in one crossing (flat field list). */
+  setHeaders(handle: number, fields: Iterable<[string, string]>): void {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (const [name, value] of fields) {
+      const n = this.encoder.encode(name);
+      const v = this.encoder.encode(value);
+      const f = new Uint8Array(12 + n.length + v.length);
+      const dv = new DataView(f.buffer);
+      dv.setUint32(0, n.length, true);
+      dv.setUint32(4, v.length, true);
+      f.set(n, 12);
+      f.set(v, 12 + n.length);
+      parts.push(f);
+      total += f.length;
+    }
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    this.with(all, (p, n) => this.ex.h2_headers_set_all(handle, p, n));
+  }
+
+  /** Reads a pseudo-header of a request (0 :method … 4 :protocol); '' when absent. */
+  pseudo(req: number, which: number): string {
+    const cap = 4096;
+    const buf = this.ex.h2_alloc(cap) >>> 0;
+    try {
+      const n = this.ex.h2_request_pseudo(req, which, buf, cap) >>> 0;
+      return n === 0xffffffff ? '' : this.text(buf, Math.min(n, cap));
+    } finally {
+      this.ex.h2_free(buf);
+    }
+  }
+
+  /** The message of an error handle (and frees it). */
+  errorMessage(err: number): { message: string; code: number; reason: number; retryable: boolean } {
+    const cap = 512;
+    const buf = this.ex.h2_alloc(cap) >>> 0;
+    const n = this.ex.h2_error_print(err, buf, cap);
+    const message = this.text(buf, n);
+    this.ex.h2_free(buf);
+    const out = { message, code: this.ex.h2_error_code(err), reason: this.ex.h2_error_reason(err), retryable: this.ex.h2_error_is_retryable(err) === 1 };
+    this.ex.h2_error_free(err);
+    return out;
+  }
+
+  /** Takes a BUF task value as bytes (and frees the buf). */
+  takeBuf(buf: number): Uint8Array {
+    const out = this.bytes(this.ex.h2_buf_bytes(buf), this.ex.h2_buf_len(buf));
+    this.ex.h2_buf_free(buf);
+    return out;
+  }
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.timeOrigin + performance.now() : Date.now());
+

@@ -1,0 +1,292 @@
+// One server connection on the runtime: handshake, the accept loop, and per request the
+// low-level stream API (method, path, headers, a body to iterate, respond with status,
+// headers, body and trailers). No `node:` import; node.ts brings the sockets.
+import { Runtime, TASK, type Transport } from './runtime.js';
+
+/** Settings and limits of a connection, by the header's H2_OPT_* names. */
+export interface ConnectionOptions {
+  headerTableSize?: number;
+  maxConcurrentStreams?: number;
+  initialWindowSize?: number;
+  maxFrameSize?: number;
+  maxHeaderListSize?: number;
+  enableConnectProtocol?: boolean;
+  enablePush?: boolean;
+  connectionWindow?: number;
+  maxStreamSendBuffer?: number;
+  maxConnectionSendBuffer?: number;
+  maxContinuations?: number;
+  maxQueuedControlFrames?: number;
+  maxClosedStreams?: number;
+  maxResetsPerSecond?: number;
+  maxPendingStreams?: number;
+  outputHighWater?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
+  settingsTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  gracefulTimeoutMs?: number;
+}
+
+export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
+  headerTableSize: 1, enablePush: 2, maxConcurrentStreams: 3, initialWindowSize: 4, maxFrameSize: 5,
+  maxHeaderListSize: 6, enableConnectProtocol: 8, connectionWindow: 100, maxStreamSendBuffer: 102,
+  maxConnectionSendBuffer: 103, maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106,
+  maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
+  keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
+};
+
+/** Applies options through h2_*conn_options_set; throws on a value the module refuses. */
+export function applyOptions(rt: Runtime, opts: number, set: 'h2_clientconn_options_set' | 'h2_serverconn_options_set', options: ConnectionOptions): void {
+  for (const [name, value] of Object.entries(options)) {
+    const key = OPTION_KEYS[name as keyof ConnectionOptions];
+    if (key === undefined || value === undefined) continue;
+    const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    if (rt.ex[set](opts, key, BigInt(v)) !== 0) throw new RangeError(`h2wasm: invalid option ${name} = ${String(value)}`);
+  }
+}
+
+/** A request as the low-level handler sees it. */
+export interface IncomingRequest {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly headers: [string, string][];
+  readonly streamId: number;
+  /** The body, chunk by chunk (read it once). */
+  body(): AsyncIterable<Uint8Array>;
+  /** The trailers, after the body was read to its end (empty when none). */
+  trailers(): Promise<[string, string][]>;
+}
+
+export type ResponseBody = Uint8Array | string | AsyncIterable<Uint8Array> | null | undefined;
+
+export interface Responder {
+  /** Sends the response: head, then the body (paced by flow control), then trailers. */
+  respond(status: number, headers?: Iterable<[string, string]>, body?: ResponseBody, trailers?: Iterable<[string, string]>): Promise<void>;
+  /** Sends a 1xx informational response. */
+  informational(status: number, headers?: Iterable<[string, string]>): void;
+  /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
+  reset(code?: number): void;
+}
+
+export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
+
+const encoder = new TextEncoder();
+
+export class ServerConnection {
+  conn = 0;
+  private closed = false;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private inFlight = 0;
+
+  constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: ConnectionOptions, readonly handler: StreamHandler,
+    readonly onError: (e: unknown) => void = () => {}) {
+    this.done = new Promise((r) => { this.resolveDone = r; });
+    const ex = rt.ex;
+    const opts = ex.h2_serverconn_options_new();
+    ex.h2_serverconn_options_exec(opts, rt.exec);
+    applyOptions(rt, opts, 'h2_serverconn_options_set', options);
+    rt.submit(ex.h2_serverconn_handshake(io, opts), (task, type) => {
+      if (type !== TASK.SERVERCONN) {
+        this.finish();
+        return;
+      }
+      this.conn = ex.h2_task_value(task);
+      this.acceptNext();
+      rt.submit(ex.h2_serverconn_poll_close(this.conn), () => this.finish());
+    });
+  }
+
+  private acceptNext(): void {
+    const ex = this.rt.ex;
+    if (this.closed) return;
+    this.rt.submit(ex.h2_serverconn_accept(this.conn), (task, type) => {
+      if (type !== TASK.REQUEST) return; // EMPTY: no more requests will come
+      const req = ex.h2_task_value(task);
+      this.acceptNext();
+      this.dispatch(req);
+    });
+  }
+
+  private dispatch(req: number): void {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const incoming = new Incoming(rt, req);
+    const responder = new StreamResponder(rt, ex.h2_request_respond(req));
+    ex.h2_request_free(req);
+    this.inFlight++;
+    Promise.resolve()
+      .then(() => this.handler(incoming, responder))
+      .catch((e) => {
+        this.onError(e);
+        if (!responder.sent) responder.fail();
+      })
+      .finally(() => {
+        this.inFlight--;
+        incoming.release();
+        responder.release();
+      });
+  }
+
+  /** Graceful shutdown: GOAWAY, in-flight streams finish, then the connection closes. */
+  close(): Promise<void> {
+    if (this.conn && !this.closed) this.rt.ex.h2_serverconn_graceful_shutdown(this.conn);
+    this.rt.schedule();
+    return this.done;
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.conn) this.rt.ex.h2_serverconn_free(this.conn);
+    this.conn = 0;
+    this.transport.sink.end();
+    this.rt.dropTransport(this.transport);
+    this.resolveDone();
+  }
+}
+
+class Incoming implements IncomingRequest {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly headers: [string, string][];
+  readonly streamId: number;
+  private bodyHandle: number;
+  private trailerFields: [string, string][] = [];
+  private ended = false;
+
+  constructor(private rt: Runtime, req: number) {
+    const ex = rt.ex;
+    this.method = rt.pseudo(req, 0);
+    this.scheme = rt.pseudo(req, 1);
+    this.authority = rt.pseudo(req, 2);
+    this.path = rt.pseudo(req, 3);
+    this.headers = rt.headers(ex.h2_request_headers(req));
+    this.bodyHandle = ex.h2_request_body(req);
+    this.streamId = 0;
+  }
+
+  async *body(): AsyncIterable<Uint8Array> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    while (this.bodyHandle && !this.ended) {
+      const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
+      if (type === TASK.BUF) {
+        yield rt.takeBuf(value);
+      } else if (type === TASK.EMPTY) {
+        this.ended = true;
+        const t = await rt.wait(ex.h2_body_trailers(this.bodyHandle));
+        if (t.type === TASK.TRAILERS) {
+          this.trailerFields = rt.headers(t.value);
+          ex.h2_headers_free(t.value);
+        }
+      } else {
+        const err = type === TASK.ERROR ? rt.errorMessage(value) : { message: 'body failed' };
+        throw new Error(`h2wasm: request body: ${err.message}`);
+      }
+    }
+  }
+
+  async trailers(): Promise<[string, string][]> {
+    if (!this.ended) for await (const _ of this.body()) void _;
+    return this.trailerFields;
+  }
+
+  release(): void {
+    if (this.bodyHandle) this.rt.ex.h2_body_free(this.bodyHandle);
+    this.bodyHandle = 0;
+  }
+}
+
+class StreamResponder implements Responder {
+  sent = false;
+  constructor(private rt: Runtime, private respondHandle: number) {}
+
+  informational(status: number, headers: Iterable<[string, string]> = []): void {
+    const ex = this.rt.ex;
+    const resp = ex.h2_response_new();
+    ex.h2_response_set_status(resp, status);
+    this.rt.setHeaders(ex.h2_response_headers(resp), headers);
+    ex.h2_respond_send_informational(this.respondHandle, resp);
+    this.rt.schedule();
+  }
+
+  async respond(status: number, headers: Iterable<[string, string]> = [], body?: ResponseBody, trailers?: Iterable<[string, string]>): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    if (this.sent) throw new Error('h2wasm: response already sent');
+    this.sent = true;
+    const resp = ex.h2_response_new();
+    ex.h2_response_set_status(resp, status);
+    rt.setHeaders(ex.h2_response_headers(resp), headers);
+    const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+    const empty = bytes == null || (bytes instanceof Uint8Array && bytes.length === 0);
+    const trailerList = trailers ? [...trailers] : [];
+    const endWithHead = empty && trailerList.length === 0;
+    const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
+    rt.schedule();
+    if (endWithHead) return;
+    if (!send) throw new Error(`h2wasm: response not sent (code ${ex.h2_last_result()})`);
+    try {
+      if (bytes instanceof Uint8Array) {
+        if (bytes.length > 0) await this.write(send, bytes, trailerList.length === 0);
+      } else if (bytes != null) {
+        for await (const chunk of bytes) await this.write(send, chunk, false);
+        if (trailerList.length === 0) this.sendData(send, new Uint8Array(0), true);
+      }
+      if (trailerList.length > 0) {
+        const h = ex.h2_headers_new();
+        rt.setHeaders(h, trailerList);
+        ex.h2_send_stream_send_trailers(send, h);
+      }
+    } finally {
+      ex.h2_send_stream_free(send);
+      rt.schedule();
+    }
+  }
+
+  /** Queues `chunk`; when the send buffer is full, waits for capacity first. */
+  private async write(send: number, chunk: Uint8Array, end: boolean): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    let at = 0;
+    while (at < chunk.length || (end && at === 0 && chunk.length === 0)) {
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + (1 << 20)));
+      const last = at + piece.length === chunk.length;
+      const rc = this.sendData(send, piece, end && last);
+      if (rc === 0) {
+        at += piece.length;
+        if (last) return;
+        continue;
+      }
+      if (rc !== 8) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+      ex.h2_send_stream_reserve_capacity(send, piece.length);
+      const { type } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
+      if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
+    }
+  }
+
+  private sendData(send: number, bytes: Uint8Array, end: boolean): number {
+    return this.rt.with(bytes, (p, n) => this.rt.ex.h2_send_stream_send_data(send, p, n, end ? 1 : 0));
+  }
+
+  reset(code = 8): void {
+    this.sent = true;
+    this.rt.ex.h2_respond_reset(this.respondHandle, code);
+    this.rt.schedule();
+  }
+
+  fail(): void {
+    this.reset(2); // INTERNAL_ERROR
+  }
+
+  release(): void {
+    if (this.respondHandle) this.rt.ex.h2_respond_free(this.respondHandle);
+    this.respondHandle = 0;
+  }
+}
