@@ -26,10 +26,15 @@ export function hostFree(ptr: usize): u32 {
   return H2E_OK;
 }
 
-/** True when [ptr, ptr+len) lies inside linear memory (and ptr is not null unless len is 0). */
+/**
+ * True when [ptr, ptr+len) lies inside linear memory (and ptr is not null unless len is 0).
+ * An empty range must still start inside memory (at most at its end): memory.copy and
+ * memory.fill trap on an out-of-bounds address even when they copy nothing.
+ */
 @inline
 export function validRange(ptr: usize, len: usize): bool {
-  if (len == 0) return true;
+  const end = <u64>memory.size() << 16;
+  if (len == 0) return <u64>ptr <= end;
   if (ptr == 0) return false;
-  return <u64>ptr + <u64>len <= (<u64>memory.size() << 16);
+  return <u64>ptr + <u64>len <= end;
 }
