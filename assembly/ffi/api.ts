@@ -103,7 +103,7 @@ export function h2_executor_next_deadline(exec: u32): i64 {
 export function h2_executor_free(exec: u32): u32 {
   const e = changetype<Executor | null>(handleRelease(exec, HandleKind.EXECUTOR));
   if (e == null) return H2E_INVALID_ARG;
-  e.freed = true;
+  e.shutdown();
   return H2E_OK;
 }
 export function h2_task_type(task: u32): u32 {

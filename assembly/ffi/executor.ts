@@ -5,6 +5,7 @@
 // Time is an input: the host sets it and asks for the next deadline.
 import { Task, TaskScheduler } from "./task";
 import { ConnLike } from "./conn-like";
+import { ErrorCode } from "../frame/constants";
 
 export class Executor extends TaskScheduler {
   handle: u32 = 0;
@@ -79,6 +80,31 @@ export class Executor extends TaskScheduler {
       if (d >= 0 && (t < 0 || d < t)) t = d;
     }
     return t;
+  }
+
+  /**
+   * The host freed the executor: nothing will drive its connections again, so they fail
+   * now (as hyper drops a freed executor's connection futures). Tasks waiting on them,
+   * pushed on another executor, finish with the error instead of waiting forever; tasks
+   * still pending here are dropped (the host frees their handles).
+   */
+  shutdown(): void {
+    this.freed = true;
+    const conns = this.conns;
+    for (let i = 0; i < conns.length; i++) {
+      const c = unchecked(conns[i]);
+      if (c.finished) continue;
+      const e = c.engine;
+      e.abort(ErrorCode.CANCEL, "executor freed");
+      // Its GOAWAY will never be written: nothing drives the connection any more. Dropping
+      // it lets the connection count as finished, so its poll_close tasks finish too.
+      e.consumeOutput(e.outputLen);
+      c.closeWait.notify();
+    }
+    this.conns = [];
+    this.ready = [];
+    this.readyHead = 0;
+    this.pending.clear();
   }
 
   /** A task freed by the host before it came back: forget it. */
