@@ -250,25 +250,29 @@ class StreamResponder implements Responder {
     }
   }
 
-  /** Queues `chunk`; when the send buffer is full, waits for capacity first. */
+  /**
+   * Queues `chunk`. When the send buffer is full, waits for capacity and sends what it
+   * allows, so the body streams at the pace of the peer's windows with bounded buffering.
+   */
   private async write(send: number, chunk: Uint8Array, end: boolean): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
     let at = 0;
-    while (at < chunk.length || (end && at === 0 && chunk.length === 0)) {
-      const piece = chunk.subarray(at, Math.min(chunk.length, at + (1 << 20)));
+    let allowed = 1 << 20; // first try: as much as the send buffer takes
+    do {
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + allowed));
       const last = at + piece.length === chunk.length;
       const rc = this.sendData(send, piece, end && last);
       if (rc === 0) {
         at += piece.length;
-        if (last) return;
         continue;
       }
       if (rc !== 8) throw new Error(`h2wasm: send_data failed (code ${rc})`);
-      ex.h2_send_stream_reserve_capacity(send, piece.length);
-      const { type } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
+      ex.h2_send_stream_reserve_capacity(send, chunk.length - at);
+      const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
       if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
-    }
+      allowed = Math.max(1, value);
+    } while (at < chunk.length);
   }
 
   private sendData(send: number, bytes: Uint8Array, end: boolean): number {

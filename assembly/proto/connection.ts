@@ -1049,6 +1049,14 @@ export class Connection {
         b = new ByteBuffer(this.config.maxStreamSendBuffer);
         stream.sendBuffer = b;
       }
+      // Bytes already framed sit at the front until the buffer drains; move the rest
+      // down first when they would make the buffer grow (or hit its cap) for nothing.
+      if (stream.sendOffset > 0 && b.len + len > b.cap) {
+        const rest = b.len - stream.sendOffset;
+        memory.copy(b.ptr, b.ptr + stream.sendOffset, rest);
+        b.len = rest;
+        stream.sendOffset = 0;
+      }
       if (!b.reserve(len)) return SendResult.LIMIT;
       b.pushBytes(data, len);
       this.bufferedTotal += len;

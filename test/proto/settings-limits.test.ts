@@ -71,6 +71,17 @@ describe('limits: default and setting', () => {
     expect(client.bufferedTotal).toBe(10000);
   });
 
+  it('the send-buffer cap counts only unsent bytes: framed ones make room again', () => {
+    const { client, server } = connectedPair(ex, { maxStreamSendBuffer: 4096 }, { initialWindowSize: 2000, autoRelease: false });
+    const s = client.open(POST);
+    expect(client.sendData(s, new Uint8Array(4096))).toBe(RESULT.OK);
+    pump(client, server); // 2000 framed (the window), 2096 still buffered
+    expect(client.buffered(s)).toBe(2096);
+    expect(client.sendData(s, new Uint8Array(2000))).toBe(RESULT.OK);
+    expect(client.sendData(s, new Uint8Array(1))).toBe(RESULT.LIMIT);
+    expect(client.buffered(s)).toBe(4096);
+  });
+
   it('our queued streams are bounded by maxPendingStreams', () => {
     const { client, server } = connectedPair(ex, { maxPendingStreams: 2 }, { maxConcurrentStreams: 1 });
     expect(client.open(GET)).toBeGreaterThan(0);
