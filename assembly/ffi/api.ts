@@ -584,7 +584,9 @@ export function h2_buf_copy(ptr: usize, len: u32): u32 {
   const bytes = new ByteBuffer();
   if (!bytes.reserve(len)) return 0;
   bytes.pushBytes(ptr, len);
-  return register(HandleKind.BUF, new Buf(bytes));
+  const h = register(HandleKind.BUF, new Buf(bytes));
+  if (h == 0) bytes.dispose(); // the handle table is full: the copy would be lost
+  return h;
 }
 export function h2_buf_bytes(buf: u32): usize {
   const b = get<Buf>(buf, HandleKind.BUF);
