@@ -309,7 +309,7 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
 
 describe('raw ABI server answering node:http2 clients', () => {
   async function rawServer(
-    onRequest: (host: RawHost, req: number, respond: number) => void,
+    onRequest: (host: RawHost, req: number, respond: number, conn: number) => void,
     onTask: (host: RawHost, task: number, type: number, user: number) => void = () => {},
   ) {
     const host = new RawHost();
@@ -332,7 +332,7 @@ describe('raw ABI server answering node:http2 clients', () => {
       } else if (type === TASK.REQUEST) {
         const req = ex.h2_task_value(task);
         const respond = ex.h2_request_respond(req);
-        onRequest(host, req, respond);
+        onRequest(host, req, respond, user);
         host.push(ex.h2_serverconn_accept(user), user);
       } else {
         onTask(host, task, type, user);
@@ -418,5 +418,79 @@ describe('raw ABI server answering node:http2 clients', () => {
     stream.on('data', (d) => parts.push(d));
     await new Promise((r) => stream.on('end', r));
     expect(Buffer.concat(parts).toString()).toBe('payload|x-sum=42');
+  });
+  it('graceful shutdown: in-flight requests finish with their full bodies, a later one is refused, poll_close is EMPTY', async () => {
+    let conn = 0;
+    const responds: [string, number][] = [];
+    let acceptEnded = false;
+    let closeType = -1;
+    const { host, port } = await rawServer((h, req, r, c) => {
+      conn = c;
+      responds.push([h.pseudo(req, PSEUDO.PATH), r]);
+      h.ex.h2_request_free(req);
+    }, (h, task, type, user) => {
+      if (user === USER.CLOSE) {
+        closeType = type;
+        if (type === TASK.ERROR) h.ex.h2_error_free(h.ex.h2_task_value(task));
+      } else if (user === conn && type === TASK.EMPTY) {
+        acceptEnded = true; // accept: no more requests will come
+      }
+    });
+    const until = async (what: string, cond: () => boolean, ms = 10000) => {
+      const deadline = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    closers.push(() => { client.destroy(); });
+    client.on('error', () => {});
+    const goaway = new Promise<[number, number]>((r) => client.once('goaway', (code, lastStreamId) => r([code, lastStreamId])));
+    const fetch = (path: string) => new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const stream = client.request({ ':path': path });
+      let status = 0;
+      const parts: Buffer[] = [];
+      stream.on('response', (h) => { status = Number(h[':status']); });
+      stream.on('data', (d) => parts.push(d));
+      stream.on('end', () => resolve({ status, body: Buffer.concat(parts) }));
+      stream.on('error', reject);
+    });
+    const paths = ['/a', '/b', '/c'];
+    const inFlight = paths.map(fetch);
+    await until('three requests at the server', () => responds.length === 3);
+
+    expect(host.ex.h2_serverconn_graceful_shutdown(conn)).toBe(0);
+    host.push(host.ex.h2_serverconn_poll_close(conn), USER.CLOSE);
+    host.kick();
+    const [code] = await goaway;
+    expect(code).toBe(http2.constants.NGHTTP2_NO_ERROR);
+
+    // A request started after the shutdown is refused.
+    const late = await new Promise<Error & { code?: string }>((resolve) => {
+      try {
+        const stream = client.request({ ':path': '/late' });
+        stream.on('error', (e) => resolve(e));
+        stream.on('response', () => resolve(Object.assign(new Error('the late request was answered'), { code: 'ANSWERED' })));
+      } catch (e) {
+        resolve(e as Error);
+      }
+    });
+    expect(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_STREAM_ERROR']).toContain(late.code);
+    if (late.code === 'ERR_HTTP2_STREAM_ERROR') expect(late.message).toMatch(/REFUSED_STREAM/);
+
+    // The in-flight requests are answered only now, each with a body larger than a window.
+    const bodyFor = (path: string) => `${path}:`.padEnd(100_000, path.slice(1));
+    for (const [path, r] of responds) respond(host, r, 200, bodyFor(path));
+    host.kick();
+    const results = await Promise.all(inFlight);
+    results.forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe(bodyFor(paths[i]));
+    });
+    await until('poll_close', () => closeType !== -1);
+    expect(closeType).toBe(TASK.EMPTY);
+    expect(acceptEnded).toBe(true);
+    expect(responds.map(([p]) => p).sort()).toEqual(paths); // '/late' never reached the server
   });
 });

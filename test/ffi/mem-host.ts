@@ -1,0 +1,230 @@
+// An in-memory duplex for the raw ABI: connections of one or more instances of
+// build/h2wasm.wasm wired to each other through the io imports, with no sockets. Each
+// end keeps an inbox of byte chunks; io_write appends to the peer's inbox and wakes the
+// peer's read waker (hyper's semantics: a count, 0 at EOF, PENDING after taking a waker).
+// Deterministic and fast: what the memory tests and the safety test's fixtures run on.
+// Userdata the host does not know answers H2_IO_ERROR, and every other import (body
+// sources, zero-copy send_data) answers H2_IO_ERROR too, so nothing real happens there.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../support/wasm.js';
+
+export const PENDING = 0xffffffff;
+export const IO_ERROR = 0xfffffffe;
+export const TASK = { EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7, CAPACITY: 8, RESET: 9, PING: 10 } as const;
+export const H2E = { OK: 0, ERROR: 1, INVALID_ARG: 2, CLOSED: 9 } as const;
+
+export type Ex = Record<string, any> & { memory: WebAssembly.Memory };
+
+export const WASM_PATH = join(ROOT, 'build', 'h2wasm.wasm');
+let cachedModule: WebAssembly.Module | null = null;
+export function releaseModule(): WebAssembly.Module {
+  cachedModule ??= new WebAssembly.Module(readFileSync(WASM_PATH));
+  return cachedModule;
+}
+
+/** One end of a duplex, as its instance's io callbacks see it. */
+interface End {
+  host: MemHost;
+  inbox: Uint8Array[];
+  eof: boolean;
+  readWaker: number;
+  peer: End | null;
+  closed: boolean;
+}
+
+let nextUserdata = 1;
+
+export class MemHost {
+  readonly ex: Ex;
+  readonly ends = new Map<number, End>();
+  /** Bytes moved through io_write by this instance; the driver stops when it stands still. */
+  activity = 0;
+  /** The last context an io callback got, and how many callbacks ran. */
+  lastCtx = 0;
+  calls = 0;
+  foreach: [string, string][] = [];
+  /** Called at the start of every io callback (a test may call exports from inside). */
+  hook: ((op: 'read' | 'write', userdata: number) => void) | null = null;
+
+  constructor() {
+    const host = {
+      io_read: (userdata: number, ctx: number, buf: number, len: number): number => {
+        this.calls++;
+        this.lastCtx = ctx;
+        this.hook?.('read', userdata);
+        const e = this.ends.get(userdata);
+        if (!e || e.closed) return IO_ERROR;
+        if (e.inbox.length === 0) {
+          if (e.eof) return 0;
+          if (e.readWaker) this.ex.h2_waker_free(e.readWaker);
+          e.readWaker = this.ex.h2_context_waker(ctx);
+          return PENDING;
+        }
+        const mem = new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0);
+        let n = 0;
+        while (n < len && e.inbox.length > 0) {
+          const c = e.inbox[0];
+          const take = Math.min(c.length, len - n);
+          mem.set(c.subarray(0, take), n);
+          n += take;
+          if (take === c.length) e.inbox.shift(); else e.inbox[0] = c.subarray(take);
+        }
+        return n;
+      },
+      io_write: (userdata: number, ctx: number, buf: number, len: number): number => {
+        this.calls++;
+        this.lastCtx = ctx;
+        this.hook?.('write', userdata);
+        const e = this.ends.get(userdata);
+        if (!e || e.closed || !e.peer || e.peer.closed) return IO_ERROR;
+        e.peer.inbox.push(new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0).slice());
+        this.activity += len;
+        wakeRead(e.peer);
+        return len;
+      },
+      body_read: () => IO_ERROR,
+      send_data: () => IO_ERROR,
+      headers_foreach: (_u: number, name: number, nameLen: number, value: number, valueLen: number) => {
+        const dec = new TextDecoder();
+        this.foreach.push([dec.decode(this.bytes(name, nameLen)), dec.decode(this.bytes(value, valueLen))]);
+        return 0;
+      },
+      informational: () => {},
+    };
+    const instance = new WebAssembly.Instance(releaseModule(), { h2_host: host });
+    this.ex = instance.exports as Ex;
+  }
+
+  bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0).slice();
+  }
+
+  /** Runs `fn(ptr, len)` with `data` copied into linear memory. */
+  with<T>(data: Uint8Array | string, fn: (ptr: number, len: number) => T): T {
+    const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const p = this.ex.h2_alloc(Math.max(1, b.length)) >>> 0;
+    new Uint8Array(this.ex.memory.buffer, p, b.length).set(b);
+    try { return fn(p, b.length); } finally { this.ex.h2_free(p); }
+  }
+
+  /** A new io bound to a fresh end (connect it with `wire`). Returns [io, userdata]. */
+  io(): [number, number] {
+    const ud = nextUserdata++;
+    this.ends.set(ud, { host: this, inbox: [], eof: false, readWaker: 0, peer: null, closed: false });
+    const io = this.ex.h2_io_new();
+    this.ex.h2_io_set_userdata(io, ud);
+    return [io, ud];
+  }
+
+  /** Closes an end: its peer reads EOF; its own callbacks answer IO_ERROR. Frees its waker. */
+  close(ud: number): void {
+    const e = this.ends.get(ud);
+    if (!e) return;
+    e.closed = true;
+    if (e.readWaker) { this.ex.h2_waker_free(e.readWaker); e.readWaker = 0; }
+    if (e.peer) { e.peer.eof = true; wakeRead(e.peer); }
+    this.ends.delete(ud);
+    flushWakes();
+  }
+
+  headers(handle: number): [string, string][] {
+    this.foreach = [];
+    this.ex.h2_headers_foreach(handle, 0);
+    return this.foreach;
+  }
+
+  /** Takes a buf task's bytes and frees the buf. */
+  takeBuf(task: number): Uint8Array {
+    const buf = this.ex.h2_task_value(task);
+    const out = this.bytes(this.ex.h2_buf_bytes(buf), this.ex.h2_buf_len(buf));
+    this.ex.h2_buf_free(buf);
+    return out;
+  }
+}
+
+// Wakes are deferred to the driver (pump), never made from inside an io callback.
+const deferredWakes: End[] = [];
+function wakeRead(e: End): void {
+  if (e.readWaker) deferredWakes.push(e);
+}
+export function flushWakes(): void {
+  while (deferredWakes.length) {
+    const e = deferredWakes.pop()!;
+    if (!e.readWaker) continue;
+    const w = e.readWaker;
+    e.readWaker = 0;
+    e.host.ex.h2_waker_wake(w);
+  }
+}
+
+/** Connects end `a` of host `ha` with end `b` of host `hb` (the same host or two instances). */
+export function wire(ha: MemHost, a: number, hb: MemHost, b: number): void {
+  const ea = ha.ends.get(a)!;
+  const eb = hb.ends.get(b)!;
+  ea.peer = eb;
+  eb.peer = ea;
+}
+
+/**
+ * Polls every (host, executor) until none returns a task and no bytes moved, handing each
+ * task to `onTask`. Bounded: throws after `maxRounds` rounds.
+ */
+export function pump(execs: [MemHost, number][], onTask: (host: MemHost, task: number, type: number, user: number) => void, maxRounds = 1_000_000): void {
+  let quiet = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const before = execs.reduce((n, [h]) => n + h.activity, 0);
+    let tasks = 0;
+    flushWakes();
+    for (const [h, exec] of execs) {
+      let t: number;
+      while ((t = h.ex.h2_executor_poll(exec)) !== 0) {
+        tasks++;
+        onTask(h, t, h.ex.h2_task_type(t), h.ex.h2_task_userdata(t));
+      }
+    }
+    const after = execs.reduce((n, [h]) => n + h.activity, 0);
+    if (tasks === 0 && after === before) {
+      if (++quiet >= 2) return;
+    } else quiet = 0;
+  }
+  throw new Error('pump: no quiescence');
+}
+
+export function pushTask(h: MemHost, exec: number, task: number, user: number): void {
+  if (!task) throw new Error('pushTask: 0 handle');
+  h.ex.h2_task_set_userdata(task, user);
+  const rc = h.ex.h2_executor_push(exec, task);
+  if (rc !== 0) throw new Error(`pushTask: push refused (${rc})`);
+}
+
+/**
+ * Handshakes a client (on `ch`/`cexec`) with a server (on `sh`/`sexec`) over an in-memory
+ * duplex. Returns the two connection handles and the userdata of each end.
+ */
+export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
+  const [cio, cud] = ch.io();
+  const [sio, sud] = sh.io();
+  wire(ch, cud, sh, sud);
+  const co = ch.ex.h2_clientconn_options_new();
+  ch.ex.h2_clientconn_options_exec(co, cexec);
+  for (const [k, v] of clientOpts) if (ch.ex.h2_clientconn_options_set(co, k, v) !== 0) throw new Error(`client option ${k}`);
+  const so = sh.ex.h2_serverconn_options_new();
+  sh.ex.h2_serverconn_options_exec(so, sexec);
+  for (const [k, v] of serverOpts) if (sh.ex.h2_serverconn_options_set(so, k, v) !== 0) throw new Error(`server option ${k}`);
+  const HS = 0x7fff0001;
+  pushTask(ch, cexec, ch.ex.h2_clientconn_handshake(cio, co), HS);
+  pushTask(sh, sexec, sh.ex.h2_serverconn_handshake(sio, so), HS);
+  let client = 0;
+  let server = 0;
+  const execs: [MemHost, number][] = ch === sh && cexec === sexec ? [[ch, cexec]] : [[ch, cexec], [sh, sexec]];
+  pump(execs, (h, t, type, user) => {
+    if (user !== HS) throw new Error(`connectPair: unexpected task ${user}`);
+    if (type === TASK.CLIENTCONN) client = h.ex.h2_task_value(t);
+    else if (type === TASK.SERVERCONN) server = h.ex.h2_task_value(t);
+    else throw new Error(`connectPair: handshake task type ${type}`);
+    h.ex.h2_task_free(t);
+  });
+  if (!client || !server) throw new Error('connectPair: handshake did not finish');
+  return { client, server, cud, sud };
+}
