@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Runtime, type Transport } from './runtime.js';
 import { ServerConnection, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
+import { ClientSession } from './client.js';
+import { createFetch } from './fetch.js';
 
 let shared: Runtime | undefined;
 /** The process-wide runtime (one module instance, one executor). */
@@ -16,13 +18,13 @@ export function runtime(): Runtime {
 }
 
 /** Wires a socket to a new transport; returns its io handle. */
-export function attachSocket(rt: Runtime, socket: net.Socket): { transport: Transport; io: number } {
+export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const { transport, io } = rt.transport({
-    write: (bytes) => socket.write(bytes),
+    write: tap ? (bytes) => { tap('send', bytes); return socket.write(bytes); } : (bytes) => socket.write(bytes),
     end: () => socket.end(),
   });
-  socket.on('data', (d: Buffer) => transport.push(d));
+  socket.on('data', tap ? (d: Buffer) => { tap('recv', d); transport.push(d); } : (d: Buffer) => transport.push(d));
   socket.on('end', () => transport.end());
   socket.on('error', () => transport.end(true));
   socket.on('close', () => transport.end());
@@ -127,3 +129,54 @@ async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterabl
     yield value;
   }
 }
+
+// ---- client ---------------------------------------------------------------------------
+
+export interface ClientOptions extends ConnectionOptions {
+  /** TLS: verify the server's certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** TLS: SNI name (default: the URL's host when it is a name). */
+  servername?: string;
+  /** TLS: trusted CA certificates (default: Node's bundle). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Sees every byte written to and read from the socket (e.g. a frame logger). */
+  onBytes?: (direction: 'send' | 'recv', bytes: Uint8Array) => void;
+  /** Lets the process exit while the session has no request in flight (the fetch pool does). */
+  unrefWhenIdle?: boolean;
+}
+
+/**
+ * Opens an HTTP/2 session to `url`'s origin: `https:` over TLS with ALPN h2, `http:` as
+ * h2c with prior knowledge. Returns at once; `session.ready` settles with the handshake
+ * (requests wait for it), and a connect failure rejects it and every request.
+ */
+export function connect(url: string | URL, options: ClientOptions = {}): ClientSession {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:') throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
+  const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, ...connOptions } = options;
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = Number(u.port) || (secure ? 443 : 80);
+  const rt = runtime();
+  const socket: net.Socket = secure
+    ? tls.connect({ host, port, ALPNProtocols: ['h2'], rejectUnauthorized, ca, servername: servername ?? (net.isIP(host) ? undefined : host) })
+    : net.connect({ host, port });
+  const { transport, io } = attachSocket(rt, socket, onBytes);
+  const session = new ClientSession(rt, transport, io, { ...connOptions, scheme: secure ? 'https' : 'http', authority: u.host });
+  socket.on('error', (e) => session.failWith(e));
+  if (secure) {
+    (socket as tls.TLSSocket).once('secureConnect', () => {
+      const alpn = (socket as tls.TLSSocket).alpnProtocol;
+      if (alpn !== 'h2') {
+        session.failWith(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: ${alpn || 'none'})`));
+        socket.destroy();
+      }
+    });
+  }
+  if (unrefWhenIdle) session.onActivity = (n) => (n === 0 ? socket.unref() : socket.ref());
+  session.closed.then(() => socket.destroySoon());
+  return session;
+}
+
+/** fetch() over HTTP/2 with one pooled session per origin (see fetch.ts). */
+export const fetch = createFetch((origin, options) => connect(origin, { ...options, unrefWhenIdle: true }));

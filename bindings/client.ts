@@ -1,0 +1,618 @@
+// The client half of the host: one HTTP/2 connection (a ClientSession) multiplexing
+// requests over a transport the caller already connected. No `node:` import; node.ts
+// opens the sockets (connect) and fetch.ts builds WHATWG fetch on top.
+//
+// Per request: h2_request_new + set_uri_parts + headers, h2_clientconn_send, and for a
+// body a send stream written at the pace capacity allows (reserve_capacity /
+// poll_capacity, as the server's respond does), then trailers. The response body is read
+// with h2_body_data only when the consumer pulls, so flow control applies backpressure.
+import { Runtime, TASK, type Transport } from './runtime.js';
+import { applyOptions, type ConnectionOptions } from './server-conn.js';
+
+/** RFC 9113 §7 error code names, by number. */
+export const H2_ERROR_NAMES = [
+  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+] as const;
+
+export function errorName(code: number): string {
+  return H2_ERROR_NAMES[code] ?? `UNKNOWN_ERROR_0x${code.toString(16)}`;
+}
+
+/** H2E_CLOSED: the ABI's "stream or connection closed or reset" result. */
+const H2E_CLOSED = 9;
+
+/** What both error classes carry. */
+export interface H2ErrorInfo {
+  /** RFC 9113 error code name ('REFUSED_STREAM', 'CANCEL', 'NO_ERROR' when none applies). */
+  readonly code: string;
+  /** The same code as a number (RFC 9113 §7). */
+  readonly errorCode: number;
+  /** The ABI's H2E_* result behind it (9 = closed/reset, 3 = unexpected EOF, 6 = peer misbehaved, …). */
+  readonly h2Code: number;
+  /** True when the request was not processed by the server and may be retried (REFUSED_STREAM, GOAWAY). */
+  readonly retryable: boolean;
+}
+
+/** A stream failed: reset by the peer (or by us), refused, or cut short; the connection may live on. */
+export class H2StreamError extends Error implements H2ErrorInfo {
+  override readonly name: string = 'H2StreamError';
+  readonly code: string;
+  constructor(message: string, readonly errorCode: number, readonly h2Code: number, readonly retryable: boolean) {
+    super(message);
+    this.code = errorName(errorCode);
+  }
+}
+
+/** The connection failed (handshake, protocol error, transport closed, GOAWAY with an error). */
+export class H2ConnectionError extends Error implements H2ErrorInfo {
+  override readonly name: string = 'H2ConnectionError';
+  readonly code: string;
+  constructor(message: string, readonly errorCode: number, readonly h2Code: number, readonly retryable: boolean) {
+    super(message);
+    this.code = errorName(errorCode);
+  }
+}
+
+/** An AbortError as fetch raises it (a DOMException where the runtime has one). */
+export function abortError(signal?: AbortSignal): Error {
+  const reason = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  if (typeof DOMException !== 'undefined') return new DOMException('This operation was aborted', 'AbortError');
+  const e = new Error('This operation was aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+export type RequestBody = string | Uint8Array | ArrayBuffer | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | null | undefined;
+
+export interface ClientRequestOptions {
+  method?: string;
+  /** Origin-form target ('/path?query'); '/' by default. */
+  path?: string;
+  /** Overrides :authority (the session's host:port by default). */
+  authority?: string;
+  headers?: Iterable<[string, string]> | Record<string, string>;
+  body?: RequestBody;
+  trailers?: Iterable<[string, string]> | Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ClientResponse {
+  readonly status: number;
+  /** Response fields in order (names lowercase; no pseudo-headers). */
+  readonly headers: [string, string][];
+  readonly streamId: number;
+  /** The body, chunk by chunk (read once; breaking off resets the stream with CANCEL). */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** The same body as a WHATWG ReadableStream (created on first access; read one or the other). */
+  readonly stream: ReadableStream<Uint8Array>;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  /** The trailers once the body ended (reads the body to its end if nobody does); [] when none. */
+  trailers(): Promise<[string, string][]>;
+}
+
+export interface SessionOptions extends ConnectionOptions {
+  /** 'https' or 'http' (the :scheme of requests). */
+  scheme?: string;
+  /** host[:port] for :authority. */
+  authority?: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Headers that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (§8.2.2). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+
+function fieldList(h: Iterable<[string, string]> | Record<string, string> | undefined): [string, string][] {
+  if (!h) return [];
+  if (Symbol.iterator in (h as object)) return [...(h as Iterable<[string, string]>)].map(([k, v]) => [String(k), String(v)]);
+  return Object.entries(h as Record<string, string>).map(([k, v]) => [k, String(v)]);
+}
+
+/** Turns an error handle into the typed error (and frees it). */
+function typedError(rt: Runtime, err: number, connFailed: boolean, prefix: string): H2StreamError | H2ConnectionError {
+  const e = rt.errorMessage(err);
+  const message = `${prefix}: ${e.message}${e.reason ? ` (${errorName(e.reason)})` : ''}`;
+  if (e.code === H2E_CLOSED && !connFailed) return new H2StreamError(message, e.reason, e.code, e.retryable);
+  if (e.retryable) return new H2StreamError(message, e.reason, e.code, e.retryable);
+  return new H2ConnectionError(message, e.reason, e.code, e.retryable);
+}
+
+/** One HTTP/2 connection from the client side. */
+export class ClientSession {
+  conn = 0;
+  /** Resolves once the server's SETTINGS arrived; rejects when the handshake fails. */
+  readonly ready: Promise<void>;
+  /** Resolves when the connection is closed (cleanly or not). */
+  readonly closed: Promise<void>;
+  /** The error the connection ended with, if any. */
+  error: H2ConnectionError | undefined;
+  /** Called with the number of requests in flight whenever it changes (adapters ref/unref sockets). */
+  onActivity: ((inFlight: number) => void) | undefined;
+  private hostError: Error | undefined;
+  private resolveClosed!: () => void;
+  private isClosed = false;
+  private closing = false;
+  private inFlight = 0;
+  readonly scheme: string;
+  readonly authority: string;
+
+  constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: SessionOptions = {}) {
+    const { scheme = 'https', authority = 'localhost', ...connOptions } = options;
+    this.scheme = scheme;
+    this.authority = authority;
+    this.closed = new Promise((r) => { this.resolveClosed = r; });
+    const ex = rt.ex;
+    const opts = ex.h2_clientconn_options_new();
+    ex.h2_clientconn_options_exec(opts, rt.exec);
+    try {
+      applyOptions(rt, opts, 'h2_clientconn_options_set', connOptions);
+    } catch (e) {
+      ex.h2_clientconn_options_free(opts);
+      ex.h2_io_free(io);
+      this.finish();
+      this.ready = Promise.reject(e);
+      this.ready.catch(() => {});
+      return;
+    }
+    this.ready = new Promise((resolve, reject) => {
+      rt.submit(ex.h2_clientconn_handshake(io, opts), (task, type) => {
+        if (type !== TASK.CLIENTCONN) {
+          const err = type === TASK.ERROR
+            ? typedError(rt, ex.h2_task_value(task), true, 'handshake failed')
+            : new H2ConnectionError('handshake failed: connection closed', 0, 3, false);
+          this.error = err instanceof H2ConnectionError ? err : new H2ConnectionError(err.message, err.errorCode, err.h2Code, false);
+          this.finish();
+          reject(this.hostError ?? this.error);
+          return;
+        }
+        this.conn = ex.h2_task_value(task);
+        resolve();
+        rt.submit(ex.h2_clientconn_poll_close(this.conn), (t, ty) => {
+          if (ty === TASK.ERROR) this.error = typedError(rt, ex.h2_task_value(t), true, 'connection closed') as H2ConnectionError;
+          this.finish();
+        });
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  /** True once the connection closed or is going away (a pool opens a new one then). */
+  get isGoingAway(): boolean {
+    return this.isClosed || this.closing;
+  }
+
+  /** True while new requests can be sent on this session. */
+  get isOpen(): boolean {
+    return !this.isClosed && !this.closing;
+  }
+
+  /** Requests started and not yet finished (response body read or abandoned). */
+  get activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Sends a request; resolves with the response head once it arrives (the body streams). */
+  async request(options: ClientRequestOptions = {}): Promise<ClientResponse> {
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal);
+    await this.ready;
+    if (this.isClosed || !this.conn) throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E_CLOSED, true);
+    if (signal?.aborted) throw abortError(signal);
+    return new ClientStream(this, options).start();
+  }
+
+  /** One PING round trip; resolves with the RTT in ms. */
+  async ping(): Promise<number> {
+    await this.ready;
+    if (this.isClosed) throw this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E_CLOSED, false);
+    const { type, value } = await this.rt.wait(this.rt.ex.h2_clientconn_ping(this.conn));
+    if (type === TASK.PING) return value;
+    if (type === TASK.ERROR) throw typedError(this.rt, value, true, 'ping failed');
+    throw new H2ConnectionError('h2wasm: ping failed', 0, H2E_CLOSED, false);
+  }
+
+  /** Graceful close: GOAWAY, in-flight requests finish, then the connection closes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    try {
+      await this.ready;
+    } catch {
+      return;
+    }
+    if (!this.isClosed && this.conn) this.rt.ex.h2_clientconn_graceful_shutdown(this.conn);
+    this.rt.schedule();
+    await this.closed;
+  }
+
+  /** Abrupt close: every stream fails, the transport is closed now. */
+  destroy(): void {
+    this.closing = true;
+    if (this.isClosed) return;
+    if (this.conn) this.rt.ex.h2_clientconn_free(this.conn);
+    this.conn = 0;
+    this.rt.schedule();
+    this.finish();
+  }
+
+  /**
+   * The transport failed for a reason the host knows better than the module (a socket
+   * error, TLS without h2 in ALPN): handshake and requests report this error.
+   */
+  failWith(error: Error): void {
+    this.hostError ??= error;
+    this.transport.end(true);
+  }
+
+  /** @internal */
+  track(delta: number): void {
+    this.inFlight += delta;
+    this.onActivity?.(this.inFlight);
+  }
+
+  private finish(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closing = true;
+    const conn = this.conn;
+    if (conn) {
+      // Streams still waiting learn the connection ended before the handle goes.
+      this.rt.ex.h2_clientconn_free(conn);
+      this.rt.schedule();
+    }
+    this.conn = 0;
+    this.transport.sink.end();
+    this.rt.dropTransport(this.transport);
+    this.resolveClosed();
+  }
+
+  /** @internal */
+  get connectionFailed(): boolean {
+    return this.isClosed || this.error !== undefined;
+  }
+}
+
+/** One request/response exchange. */
+class ClientStream implements ClientResponse {
+  status = 0;
+  headers: [string, string][] = [];
+  streamId = 0;
+  private readonly rt: Runtime;
+  private send = 0;
+  private bodyHandle = 0;
+  private aborted = false;
+  private done = false;
+  private bodyStarted = false;
+  private bodyEnded = false;
+  private trailerFields: [string, string][] = [];
+  private endWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private failure: unknown;
+  private readableStream: ReadableStream<Uint8Array> | undefined;
+  private onAbort: (() => void) | undefined;
+  private rejectHead: ((e: unknown) => void) | undefined;
+
+  constructor(private session: ClientSession, private options: ClientRequestOptions) {
+    this.rt = session.rt;
+  }
+
+  start(): Promise<ClientResponse> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const o = this.options;
+    const method = (o.method ?? 'GET').toUpperCase();
+    const path = o.path ?? '/';
+    const req = ex.h2_request_new();
+    rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
+    const scheme = encoder.encode(this.session.scheme);
+    const authority = encoder.encode(o.authority ?? this.session.authority);
+    const target = encoder.encode(path);
+    const parts = new Uint8Array(scheme.length + authority.length + target.length);
+    parts.set(scheme, 0);
+    parts.set(authority, scheme.length);
+    parts.set(target, scheme.length + authority.length);
+    const rc = rt.with(parts, (p) => ex.h2_request_set_uri_parts(req, p, scheme.length, p + scheme.length, authority.length, p + scheme.length + authority.length, target.length));
+    if (rc !== 0) {
+      ex.h2_request_free(req);
+      return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));
+    }
+    const fields = fieldList(o.headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()) && !k.startsWith(':'));
+    if (fields.length) rt.setHeaders(ex.h2_request_headers(req), fields);
+    const body = o.body;
+    const trailers = fieldList(o.trailers);
+    const emptyBytes = body == null || (typeof body === 'string' && body.length === 0) || ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
+    const streaming = !emptyBytes || trailers.length > 0;
+    if (streaming) this.send = ex.h2_request_send_stream(req);
+    const task = ex.h2_clientconn_send(this.session.conn, req);
+    this.session.track(1);
+    const signal = o.signal;
+    const head = new Promise<ClientResponse>((resolve, reject) => {
+      this.rejectHead = reject;
+      rt.submit(task, (t, type) => {
+        this.rejectHead = undefined;
+        const value = ex.h2_task_value(t);
+        if (type === TASK.RESPONSE) {
+          this.status = ex.h2_response_status(value);
+          this.headers = rt.headers(ex.h2_response_headers(value)).filter(([k]) => !k.startsWith(':'));
+          this.bodyHandle = ex.h2_response_body(value);
+          ex.h2_response_free(value);
+          if (this.send) this.streamId = ex.h2_send_stream_stream_id(this.send);
+          if (this.aborted) {
+            // Aborted before the head: let go of the stream now (CANCEL).
+            if (this.bodyHandle) ex.h2_body_free(this.bodyHandle);
+            this.bodyHandle = 0;
+            this.release();
+            rt.schedule();
+            return;
+          }
+          resolve(this);
+          return;
+        }
+        const err = type === TASK.ERROR
+          ? typedError(rt, value, this.session.connectionFailed, 'request failed')
+          : new H2StreamError('request failed: stream closed without a response', 0, H2E_CLOSED, false);
+        this.failure = err;
+        this.release();
+        if (!this.aborted) reject(err);
+      });
+    });
+    if (signal) {
+      this.onAbort = () => this.abort(signal);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (this.send) {
+      this.streamId = ex.h2_send_stream_stream_id(this.send);
+      this.upload(body, trailers).catch((e) => {
+        // The upload failed on our side (a source threw): reset the stream, fail the request.
+        if (this.send && !this.done) {
+          ex.h2_send_stream_send_reset(this.send, this.aborted ? 8 : 2);
+          rt.schedule();
+        }
+        if (!this.aborted && !(e instanceof H2StreamError)) {
+          this.failure = e;
+          this.rejectHead?.(e);
+          this.failEnd(e);
+        }
+      });
+    }
+    return head;
+  }
+
+  /** Writes the body then the trailers, paced by capacity. */
+  private async upload(body: RequestBody, trailers: [string, string][]): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const hasTrailers = trailers.length > 0;
+    let bytes: Uint8Array | null = null;
+    if (typeof body === 'string') bytes = encoder.encode(body);
+    else if (body instanceof Uint8Array) bytes = body;
+    else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+    if (bytes) {
+      await this.write(bytes, !hasTrailers);
+    } else if (body != null) {
+      const it: AsyncIterable<Uint8Array> = isReadableStream(body) ? streamIterable(body) : body as AsyncIterable<Uint8Array>;
+      for await (const chunk of it) {
+        if (this.done || this.aborted) return;
+        const c = typeof chunk === 'string' ? encoder.encode(chunk) : chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBufferLike);
+        if (c.length) await this.write(c, false);
+      }
+      if (!hasTrailers && !this.done) this.sendData(new Uint8Array(0), true);
+    } else if (!hasTrailers) {
+      this.sendData(new Uint8Array(0), true);
+    }
+    if (hasTrailers && !this.done && !this.aborted) {
+      const h = ex.h2_headers_new();
+      rt.setHeaders(h, trailers);
+      const rc = ex.h2_send_stream_send_trailers(this.send, h);
+      if (rc !== 0 && rc !== H2E_CLOSED) throw new Error(`h2wasm: trailers not sent (code ${rc})`);
+    }
+    rt.schedule();
+  }
+
+  /** Queues `chunk`; when the send buffer is full, waits for capacity and sends what it allows. */
+  private async write(chunk: Uint8Array, end: boolean): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    let at = 0;
+    let allowed = 1 << 20; // first try: as much as the send buffer takes
+    do {
+      if (this.done || this.aborted || !this.send) return;
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + allowed));
+      const last = at + piece.length === chunk.length;
+      const rc = this.sendData(piece, end && last);
+      if (rc === 0) {
+        at += piece.length;
+        continue;
+      }
+      if (rc === H2E_CLOSED) return; // the stream ended (reset, or answered early): the response tells
+      if (rc !== 8) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+      ex.h2_send_stream_reserve_capacity(this.send, Math.min(chunk.length - at, 1 << 20));
+      const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(this.send));
+      if (type !== TASK.CAPACITY) return; // the stream cannot send any more
+      allowed = Math.max(1, value);
+    } while (at < chunk.length);
+  }
+
+  private sendData(bytes: Uint8Array, end: boolean): number {
+    const r = this.rt.with(bytes, (p, n) => this.rt.ex.h2_send_stream_send_data(this.send, p, n, end ? 1 : 0));
+    this.rt.schedule();
+    return r;
+  }
+
+  private abort(signal: AbortSignal): void {
+    if (this.done || this.aborted) return;
+    this.aborted = true;
+    const err = abortError(signal);
+    this.failure = err;
+    const ex = this.rt.ex;
+    // RST_STREAM CANCEL: through the send stream while we can still send, else by letting
+    // go of the unfinished response body (the module resets it with CANCEL).
+    if (this.send) ex.h2_send_stream_send_reset(this.send, 8);
+    if (this.bodyHandle) {
+      ex.h2_body_free(this.bodyHandle);
+      this.bodyHandle = 0;
+    }
+    this.rt.schedule();
+    this.rejectHead?.(err);
+    this.rejectHead = undefined;
+    this.failEnd(err);
+    // Before the response head, the stream is reset when it arrives (see start()), or
+    // right away through the send stream.
+    if (!this.send && this.status === 0) return;
+    this.release();
+  }
+
+  // ---- the response body -------------------------------------------------------------
+
+  get body(): AsyncIterable<Uint8Array> {
+    return { [Symbol.asyncIterator]: () => this.iterator() };
+  }
+
+  private iterator(): AsyncIterator<Uint8Array> {
+    if (this.bodyStarted) throw new TypeError('h2wasm: the response body was already read');
+    this.bodyStarted = true;
+    return {
+      next: () => this.nextChunk(),
+      return: async () => {
+        // Broken off: let the stream go (CANCEL when unfinished).
+        if (!this.bodyEnded) this.release();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  private async nextChunk(): Promise<IteratorResult<Uint8Array>> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    for (let i = 0; i < 1_000_000; i++) {
+      if (this.aborted || (this.failure && !this.bodyEnded)) throw this.failure;
+      if (this.bodyEnded || !this.bodyHandle) return { value: undefined, done: true };
+      const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
+      if (this.aborted) {
+        if (type === TASK.BUF) ex.h2_buf_free(value);
+        else if (type === TASK.ERROR) ex.h2_error_free(value);
+        throw this.failure;
+      }
+      if (type === TASK.BUF) {
+        const chunk = rt.takeBuf(value);
+        if (chunk.length === 0) continue;
+        return { value: chunk, done: false };
+      }
+      if (type === TASK.EMPTY) {
+        const t = await rt.wait(ex.h2_body_trailers(this.bodyHandle));
+        if (t.type === TASK.TRAILERS) {
+          this.trailerFields = rt.headers(t.value);
+          ex.h2_headers_free(t.value);
+        } else if (t.type === TASK.ERROR) ex.h2_error_free(t.value);
+        this.bodyEnded = true;
+        this.release();
+        for (const w of this.endWaiters.splice(0)) w.resolve();
+        return { value: undefined, done: true };
+      }
+      const err = type === TASK.ERROR
+        ? typedError(rt, value, this.session.connectionFailed, 'response body')
+        : new H2StreamError('response body failed', 0, H2E_CLOSED, false);
+      this.failure = err;
+      this.release();
+      this.failEnd(err);
+      throw err;
+    }
+    throw new Error('h2wasm: response body did not make progress');
+  }
+
+  get stream(): ReadableStream<Uint8Array> {
+    if (!this.readableStream) {
+      const it = this.iterator();
+      this.readableStream = new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          try {
+            const { value, done } = await it.next();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          } catch (e) {
+            controller.error(e);
+          }
+        },
+        cancel: async () => { await it.return?.(); },
+      }, { highWaterMark: 0 });
+    }
+    return this.readableStream;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const c of this.body) {
+      parts.push(c);
+      total += c.length;
+    }
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.bytes();
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer;
+  }
+
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
+
+  async trailers(): Promise<[string, string][]> {
+    if (this.bodyEnded) return this.trailerFields;
+    if (this.failure) throw this.failure;
+    if (!this.bodyStarted) {
+      for await (const _ of this.body) void _;
+      return this.trailerFields;
+    }
+    await new Promise<void>((resolve, reject) => this.endWaiters.push({ resolve, reject }));
+    return this.trailerFields;
+  }
+
+  private failEnd(e: unknown): void {
+    for (const w of this.endWaiters.splice(0)) w.reject(e);
+  }
+
+  /** Lets go of every handle (once); an unfinished body or send stream resets with CANCEL. */
+  private release(): void {
+    if (this.done) return;
+    this.done = true;
+    const ex = this.rt.ex;
+    if (this.bodyHandle) ex.h2_body_free(this.bodyHandle);
+    this.bodyHandle = 0;
+    if (this.send) ex.h2_send_stream_free(this.send);
+    this.send = 0;
+    if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = undefined;
+    this.session.track(-1);
+    this.rt.schedule();
+  }
+}
+
+function isReadableStream(x: unknown): x is ReadableStream<Uint8Array> {
+  return typeof (x as ReadableStream | null)?.getReader === 'function';
+}
+
+async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
