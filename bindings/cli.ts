@@ -3,11 +3,16 @@
 // Errors are one clear line and a non-zero exit, never a stack trace.
 import { readFileSync, statSync, createReadStream } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
-import { serve } from './node.js';
+import { serve, connect } from './node.js';
+import { defaultModule } from './index.js';
+import { FrameLogger } from './frames-debug.js';
 import type { IncomingRequest, Responder } from './server-conn.js';
 
 const USAGE = `usage:
-  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]`;
+  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
+  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
+      the response body (only the body) to stdout; -v logs every frame to stderr;
+      -k accepts any TLS certificate; exit 0 on any response, 1 on an error`;
 
 function fail(message: string): never {
   process.stderr.write(`h2wasm: ${message}\n`);
@@ -78,9 +83,93 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
   return res.respond(200, [['content-type', 'text/plain']], req.method === 'HEAD' ? null : body);
 }
 
+/** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */
+async function cmdGet(argv: string[]): Promise<void> {
+  let url: string | undefined;
+  let verbose = false;
+  let insecure = false;
+  let method: string | undefined;
+  let data: string | undefined;
+  const headers: [string, string][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '-v' || a === '--verbose') verbose = true;
+    else if (a === '-k' || a === '--insecure') insecure = true;
+    else if (a === '-X' || a === '--request') method = value();
+    else if (a === '-d' || a === '--data') data = value();
+    else if (a === '-H' || a === '--header') {
+      const h = value();
+      const colon = h.indexOf(':', 1); // ':authority: x' style names start with a colon
+      if (colon < 0) fail(`bad header ${JSON.stringify(h)} (want 'name: value')`);
+      headers.push([h.slice(0, colon).trim().toLowerCase(), h.slice(colon + 1).trim()]);
+    } else if (a.startsWith('-')) fail(`unknown option ${a}\n${USAGE}`);
+    else if (url === undefined) url = a;
+    else fail(`unexpected argument ${a}\n${USAGE}`);
+  }
+  if (!url) fail(`get needs a URL\n${USAGE}`);
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    fail(`bad URL ${url}`);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') fail(`unsupported URL scheme ${target.protocol} (http: or https:)`);
+  let body: Uint8Array | undefined;
+  if (data !== undefined) {
+    if (data.startsWith('@')) {
+      try {
+        body = readFileSync(data.slice(1));
+      } catch (e) {
+        fail(`cannot read ${data.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else body = new TextEncoder().encode(data);
+  }
+  const logger = verbose ? new FrameLogger((line) => process.stderr.write(`${line}\n`), true, defaultModule()) : undefined;
+  const session = connect(target, {
+    rejectUnauthorized: !insecure,
+    onBytes: logger ? (dir, bytes) => logger.feed(dir, bytes) : undefined,
+  });
+  try {
+    const res = await session.request({ method: method ?? (body ? 'POST' : 'GET'), path: target.pathname + target.search, headers, body });
+    for await (const chunk of res.body) {
+      if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+    await res.trailers();
+  } catch (e) {
+    session.destroy();
+    fail(describe(e, target));
+  }
+  await session.close();
+}
+
+/** One line for an error, without a stack. */
+function describe(e: unknown, url: URL): string {
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const where = url.host;
+  switch (err.code) {
+    case 'ECONNREFUSED': return `connection refused (${where})`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot resolve ${url.hostname}`;
+    case 'ECONNRESET': return `connection reset by ${where}`;
+    case 'ETIMEDOUT': return `connection to ${where} timed out`;
+  }
+  if (typeof err.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code)) return `TLS: ${err.message} (use -k to accept it)`;
+  const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '');
+  if (/handshake with .* failed/.test(message)) return `${message} (not an HTTP/2 server? http: URLs need h2c with prior knowledge)`;
+  return message;
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'serve') return cmdServe(rest);
+  if (cmd === 'get') {
+    process.on('unhandledRejection', (e) => fail((e as Error)?.message ?? String(e)));
+    process.on('uncaughtException', (e) => fail(e.message));
+    return cmdGet(rest);
+  }
   fail(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
 }
 

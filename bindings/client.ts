@@ -164,8 +164,8 @@ export class ClientSession {
       rt.submit(ex.h2_clientconn_handshake(io, opts), (task, type) => {
         if (type !== TASK.CLIENTCONN) {
           const err = type === TASK.ERROR
-            ? typedError(rt, ex.h2_task_value(task), true, 'handshake failed')
-            : new H2ConnectionError('handshake failed: connection closed', 0, 3, false);
+            ? typedError(rt, ex.h2_task_value(task), true, `HTTP/2 handshake with ${authority} failed`)
+            : new H2ConnectionError(`HTTP/2 handshake with ${authority} failed: connection closed`, 0, 3, false);
           this.error = err instanceof H2ConnectionError ? err : new H2ConnectionError(err.message, err.errorCode, err.h2Code, false);
           this.finish();
           reject(this.hostError ?? this.error);
