@@ -163,7 +163,12 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     : net.connect({ host, port });
   const { transport, io } = attachSocket(rt, socket, onBytes);
   const session = new ClientSession(rt, transport, io, { ...connOptions, scheme: secure ? 'https' : 'http', authority: u.host });
-  socket.on('error', (e) => session.failWith(e));
+  socket.on('error', (e) => {
+    // TLS alert 120: the server offers no protocol we asked for (no h2 in its ALPN list).
+    if (secure && /no application protocol/.test(e.message)) {
+      session.failWith(Object.assign(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: the server refused h2)`), { code: (e as NodeJS.ErrnoException).code, cause: e }));
+    } else session.failWith(e);
+  });
   if (secure) {
     (socket as tls.TLSSocket).once('secureConnect', () => {
       const alpn = (socket as tls.TLSSocket).alpnProtocol;
