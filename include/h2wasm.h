@@ -265,7 +265,8 @@ H2_EXPORT h2_task h2_executor_poll(h2_executor exec);
 H2_EXPORT h2_code h2_executor_set_time(h2_executor exec, int64_t now_ms);
 /** The next time (ms) something is due (keepalive, timeouts), or -1 for none. */
 H2_EXPORT int64_t h2_executor_next_deadline(h2_executor exec);
-/** Frees the executor. */
+/** Frees the executor. Its connections are aborted (CANCEL) and tasks waiting on them
+ *  finish with an error, wherever they were pushed. */
 H2_EXPORT h2_code h2_executor_free(h2_executor exec);
 /** The type of a finished task (H2_TASK_*); H2_TASK_EMPTY while unfinished or for a bad handle. */
 H2_EXPORT uint32_t h2_task_type(h2_task task);
@@ -316,6 +317,13 @@ H2_EXPORT uint32_t h2_clientconn_is_ready(h2_clientconn conn);
 H2_EXPORT uint32_t h2_clientconn_max_concurrent_streams(h2_clientconn conn);
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
 H2_EXPORT h2_task h2_clientconn_ping(h2_clientconn conn);
+/** Server push received (after H2_OPT_ENABLE_PUSH = 1): H2_TASK_REQUEST with the next
+ *  promised request (the host owns it; read it like any request), H2_TASK_EMPTY once no
+ *  more can come. Its response: h2_request_pushed_response. */
+H2_EXPORT h2_task h2_clientconn_poll_push(h2_clientconn conn);
+/** The response of a pushed request: a task yielding H2_TASK_RESPONSE (its body as usual).
+ *  Once per request; 0 for a request that was not pushed. */
+H2_EXPORT h2_task h2_request_pushed_response(h2_request req);
 /** A task that finishes when the connection closes: EMPTY when cleanly, ERROR otherwise. */
 H2_EXPORT h2_task h2_clientconn_poll_close(h2_clientconn conn);
 /** GOAWAY: no new requests; in-flight ones finish, then the connection closes. */

@@ -14,7 +14,7 @@ import { Body, BodyDataTask, TrailersTask, SendStream, CapacityTask, ResetTask, 
 import { ConnDriver } from "./conn";
 import {
   ConnOptions, setOption, startConn, clientSend, responseBody, AcceptTask, takeRespond, requestBody, Respond,
-  sendResponse, push, CloseTask, ping, lastRespondCode,
+  sendResponse, push, CloseTask, ping, lastRespondCode, PushTask, pushedResponse,
 } from "./conns";
 import { Role } from "../proto/config";
 import { Phase } from "../proto/connection";
@@ -225,6 +225,18 @@ export function h2_clientconn_max_concurrent_streams(conn: u32): u32 {
 export function h2_clientconn_ping(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
   return c == null ? 0 : taskHandle(ping(c));
+}
+/** Client push: REQUEST with each pushed request (H2_OPT_ENABLE_PUSH), EMPTY once none can come. */
+export function h2_clientconn_poll_push(conn: u32): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
+  return c == null ? 0 : taskHandle(new PushTask(c));
+}
+/** Client push: the response of a pushed request (RESPONSE task); 0 for anything else. */
+export function h2_request_pushed_response(req: u32): u32 {
+  const r = get<Request>(req, HandleKind.REQUEST);
+  if (r == null) return 0;
+  const t = pushedResponse(r);
+  return t == null ? 0 : taskHandle(t);
 }
 export function h2_clientconn_poll_close(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);

@@ -46,6 +46,9 @@ export class ConnDriver extends ConnLike {
   readonly sourceCtx: Context = new Context();
   handshakeDone: bool = false;
   readonly handshakeWait: Waitable = new Waitable();
+  /** Client: pushed requests (PUSH_PROMISE) not yet taken by h2_clientconn_poll_push. */
+  pushes: Request[] = [];
+  readonly pushWait: Waitable = new Waitable();
   /** Server: requests not yet accepted. */
   incoming: Request[] = [];
   readonly incomingWait: Waitable = new Waitable();
@@ -270,6 +273,7 @@ export class ConnDriver extends ConnLike {
   private notifyEverything(): void {
     this.handshakeWait.notify();
     this.incomingWait.notify();
+    this.pushWait.notify();
     this.closeWait.notify();
     const streams = this.engine.store.values();
     for (let i = 0; i < streams.length; i++) {
@@ -310,6 +314,15 @@ export class ConnDriver extends ConnLike {
     req.ctx = ctx;
     this.incoming.push(req);
     this.incomingWait.notify();
+  }
+
+  onPush(parent: Stream, promised: Stream, fields: usize, fieldsLen: u32): void {
+    const ctx = new StreamCtx(this, promised);
+    const req = new Request();
+    splitRequest(req, fields, fieldsLen);
+    req.ctx = ctx;
+    this.pushes.push(req);
+    this.pushWait.notify();
   }
 
   onHead(stream: Stream, kind: u8, fields: usize, fieldsLen: u32, endStream: bool): void {
@@ -400,6 +413,7 @@ export class ConnDriver extends ConnLike {
 
   onGoaway(lastStreamId: u32, code: u32, debug: usize, debugLen: u32): void {
     this.incomingWait.notify();
+    this.pushWait.notify();
     this.closeWait.notify();
   }
 
@@ -418,6 +432,8 @@ export class ConnDriver extends ConnLike {
     this.sourceCtx.release();
     for (let i = 0; i < this.incoming.length; i++) unchecked(this.incoming[i]).dispose();
     this.incoming.length = 0;
+    for (let i = 0; i < this.pushes.length; i++) unchecked(this.pushes[i]).dispose();
+    this.pushes.length = 0;
     this.engine.dispose();
     this.scratch.dispose();
   }

@@ -394,3 +394,36 @@ export function ping(conn: ConnDriver): Task {
   return t;
 }
 
+
+/** h2_clientconn_poll_push: REQUEST with the next pushed request, EMPTY once none can come. */
+export class PushTask extends Task {
+  constructor(public conn: ConnDriver) {
+    super();
+  }
+  poll(): bool {
+    const conn = this.conn;
+    if (conn.pushes.length > 0) {
+      const req = conn.pushes.shift();
+      const h = handleNew(HandleKind.REQUEST, req);
+      req.handle = h;
+      return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
+    }
+    const e = conn.engine;
+    if (conn.isFailed || conn.freed || e.phase != Phase.OPEN || e.goawayReceived || !e.localAcked.enablePush) {
+      return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    }
+    conn.pushWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.conn.pushWait.unregister(this);
+  }
+}
+
+/** h2_request_pushed_response: the response task of a pushed request (client side). */
+export function pushedResponse(req: Request): Task | null {
+  const ctx = req.ctx;
+  if (ctx == null || req.respondTaken) return null;
+  req.respondTaken = true;
+  return new ResponseTask(ctx);
+}
