@@ -1,0 +1,126 @@
+// `h2wasm get` (the built CLI, run as a child process) against a node:http2 server in
+// this process: stdout is exactly the body, -v logs frames to stderr, errors are one line.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../support/wasm.js';
+import { nodeServer, body, sha, pattern, freePort, type TestServer } from './support.js';
+
+const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
+
+/** Runs the CLI without blocking this process's event loop (the server lives here). */
+function get(args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => { p.kill(); reject(new Error(`h2wasm get ${args.join(' ')} timed out: ${err}`)); }, timeoutMs);
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => { err += d; });
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: err }); });
+  });
+}
+
+/** One line, prefixed, no stack trace. */
+function expectOneLineError(r: { code: number | null; stdout: Buffer; stderr: string }, pattern: RegExp) {
+  expect(r.code).toBe(1);
+  expect(r.stdout.length).toBe(0);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^h2wasm: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('h2wasm get against node:http2', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await nodeServer(); });
+  afterAll(async () => { await server?.close(); });
+
+  it('writes exactly the body to stdout (binary, every octet value)', async () => {
+    const n = 300_001;
+    const r = await get([`${server.url}/bytes/${n}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(n);
+    expect(sha(r.stdout)).toBe(body(n).sha);
+    expect(r.stderr).toBe('');
+  });
+
+  it('-v logs every frame both ways with stream ids, flags and decoded headers; stdout stays the body', async () => {
+    const r = await get(['-v', `${server.url}/bytes/20000`]);
+    expect(r.code).toBe(0);
+    expect(sha(r.stdout)).toBe(body(20000).sha);
+    const e = r.stderr;
+    expect(e).toMatch(/send SETTINGS frame <length=\d+, flags=0x00, stream_id=0>/);
+    expect(e).toMatch(/recv SETTINGS frame <length=\d+, flags=0x00, stream_id=0>/);
+    expect(e).toMatch(/send HEADERS frame <length=\d+, flags=0x05, stream_id=1>/);
+    expect(e).toMatch(/ {10}:path: \/bytes\/20000\n/);
+    expect(e).toMatch(/recv HEADERS frame <length=\d+, flags=0x04, stream_id=1>/);
+    expect(e).toMatch(/ {10}:status: 200\n/);
+    expect(e).toMatch(/ {10}content-type: application\/octet-stream\n/);
+    expect(e).toMatch(/recv DATA frame <length=\d+, flags=0x00, stream_id=1>/);
+    // The trailers: a HEADERS frame with END_STREAM, decoded with the same HPACK state.
+    expect(e).toMatch(/recv HEADERS frame <length=\d+, flags=0x05, stream_id=1>\n {10}; END_STREAM \| END_HEADERS\n {10}x-sha: [0-9a-f]{64}\n/);
+  });
+
+  it('-v decodes a second request against the dynamic table both directions built', async () => {
+    // Two requests need two processes; instead, one request whose headers repeat in trailers.
+    const r = await get(['-v', '-H', 'x-one: 1', '-H', 'x-two: 2', '-d', 'abc', `${server.url}/echo`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('3');
+    expect(r.stderr).toMatch(/ {10}x-one: 1\n {10}x-two: 2\n/);
+    expect(r.stderr).toMatch(/send DATA frame <length=3, flags=0x01, stream_id=1>/);
+    expect(r.stderr).toMatch(/ {10}x-method: POST\n/);
+  });
+
+  it('-X, -H and -d @file send the method, headers and the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h2wasm-get-'));
+    const data = pattern(70_000, 4);
+    writeFileSync(join(dir, 'up.bin'), data);
+    const r = await get(['-X', 'PUT', '-H', 'x-id: cli-put', '-H', 'X-Mixed:  Case ', '-d', `@${join(dir, 'up.bin')}`, `${server.url}/echo`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe(String(data.length));
+    const seen = server.received.get('cli-put')!;
+    expect(seen.method).toBe('PUT');
+    expect(seen.sha).toBe(sha(data));
+    expect(seen.headers['x-mixed']).toBe('Case');
+  });
+
+  it('exits 0 on 404 and 503 (like curl without -f), with the body on stdout', async () => {
+    const a = await get([`${server.url}/status/404`]);
+    expect(a.code).toBe(0);
+    expect(a.stdout.toString()).toBe('status 404');
+    const b = await get([`${server.url}/status/503`]);
+    expect(b.code).toBe(0);
+  });
+
+  it('a reset stream is one line and exit 1', async () => {
+    expectOneLineError(await get([`${server.url}/reset`]), /INTERNAL_ERROR/);
+  });
+
+  it('connection refused is one line and exit 1', async () => {
+    const port = await freePort();
+    expectOneLineError(await get([`http://127.0.0.1:${port}/`]), /connection refused/);
+  });
+
+  it('a server that does not speak HTTP/2 is one line and exit 1', async () => {
+    const h1 = net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')); });
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    try {
+      expectOneLineError(await get([`http://127.0.0.1:${(h1.address() as net.AddressInfo).port}/`]), /HTTP\/2 handshake .* failed/);
+    } finally {
+      await new Promise<void>((r) => h1.close(() => r()));
+    }
+  });
+
+  it('bad usage and unreadable files are one line and exit 1', async () => {
+    expectOneLineError(await get(['ftp://x/']), /unsupported URL scheme/);
+    expectOneLineError(await get(['-d', '@/nonexistent/file', `${server.url}/echo`]), /cannot read \/nonexistent\/file/);
+    const r = await get([]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^h2wasm: get needs a URL/);
+  });
+});
