@@ -141,12 +141,15 @@ for (const secure of [false, true]) {
 
     it('1,000 concurrent requests on one session, each answered with its own body', async () => {
       const before = server.sessions.length;
+      const handles = session.rt.ex.h2_handle_count();
       const results = await Promise.all(Array.from({ length: 1000 }, async (_, i) => {
         const r = await session.request({ path: `/id/${i}` });
         return r.text();
       }));
       results.forEach((t, i) => expect(t).toBe(String(i)));
       expect(server.sessions.length).toBe(before); // no new connection
+      expect(session.activeRequests).toBe(0);
+      expect(session.rt.ex.h2_handle_count()).toBe(handles); // every request let go of its handles
     });
 
     it('ping measures a round trip', async () => {
@@ -313,6 +316,17 @@ describe('fetch() over HTTP/2', () => {
     expect(await r.text()).toBe('status 503');
     const h = await fetch(`${server.url}/id/x`, { method: 'HEAD' });
     expect(h.body).toBeNull();
+  });
+
+  it("follows redirects (redirect: 'follow'), or returns them with redirect: 'manual'", async () => {
+    const r = await fetch(`${server.url}/redirect/there`);
+    expect(r.status).toBe(200);
+    expect(r.redirected).toBe(true);
+    expect(r.url).toBe(`${server.url}/id/there`);
+    expect(await r.text()).toBe('there');
+    const m = await fetch(`${server.url}/redirect/there`, { redirect: 'manual' });
+    expect(m.status).toBe(302);
+    expect(m.headers.get('location')).toBe('/id/there');
   });
 
   it('honours init.signal: abort mid-body errors the stream with an AbortError', async () => {

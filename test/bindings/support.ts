@@ -88,6 +88,7 @@ export function body(n: number): { data: Uint8Array; sha: string } {
  *   /hang      headers and 1000 bytes, then nothing (records its RST_STREAM code)
  *   /reset     RST_STREAM INTERNAL_ERROR
  *   /status/N  status N
+ *   /redirect/X  302 to /id/X
  */
 export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean): Promise<TestServer> {
   const server = tls ? http2.createSecureServer({ key: tls.key, cert: tls.cert }) : http2.createServer();
@@ -129,6 +130,9 @@ export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?:
       stream.write(new Uint8Array(1000));
     } else if (path === '/reset') {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    } else if (path.startsWith('/redirect/')) {
+      stream.respond({ ':status': 302, location: `/id/${path.slice(10)}` });
+      stream.end();
     } else if (path.startsWith('/status/')) {
       stream.respond({ ':status': Number(path.slice(8)) });
       stream.end(`status ${path.slice(8)}`);
