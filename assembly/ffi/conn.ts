@@ -434,6 +434,16 @@ export class ConnDriver extends ConnLike {
     this.incoming.length = 0;
     for (let i = 0; i < this.pushes.length; i++) unchecked(this.pushes[i]).dispose();
     this.pushes.length = 0;
+    // Streams the host still holds objects for must not reach the engine after this.
+    const streams = this.engine.store.values();
+    for (let i = 0; i < streams.length; i++) {
+      const a = unchecked(streams[i]).attachment;
+      if (a != null) {
+        const ctx = changetype<StreamCtx>(a);
+        ctx.stream = null;
+        ctx.closed = true;
+      }
+    }
     this.engine.dispose();
     this.scratch.dispose();
   }

@@ -121,6 +121,10 @@ export class HandshakeTask extends Task {
     const conn = this.conn;
     if (conn.handshakeDone) {
       const h = handleNew(this.kind, conn);
+      if (h == 0) {
+        conn.free();
+        return this.fail(newError(H2E_ERROR, 0, "handle table full"));
+      }
       conn.handle = h;
       return this.finish(this.kind == HandleKind.CLIENTCONN ? TaskType.CLIENTCONN : TaskType.SERVERCONN, h, this.kind);
     }
@@ -250,8 +254,9 @@ export class AcceptTask extends Task {
   poll(): bool {
     const conn = this.conn;
     if (conn.incoming.length > 0) {
+      const h = handleNew(HandleKind.REQUEST, conn.incoming[0]);
+      if (h == 0) return this.fail(newError(H2E_ERROR, 0, "handle table full")); // the request stays queued
       const req = conn.incoming.shift();
-      const h = handleNew(HandleKind.REQUEST, req);
       req.handle = h;
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
     }
