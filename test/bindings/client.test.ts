@@ -92,6 +92,7 @@ for (const secure of [false, true]) {
       const b = await session.request({ method: 'POST', path: '/echo', body: rs });
       expect(header(b, 'x-sha')).toBe(sha(data));
       expect(header(b, 'x-length')).toBe(String(data.length));
+      expect(await b.text()).toBe(String(data.length));
     });
 
     it('gives the body as a ReadableStream and through arrayBuffer()', async () => {
