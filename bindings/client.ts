@@ -83,6 +83,7 @@ export interface ClientResponse {
   readonly status: number;
   /** Response fields in order (names lowercase; no pseudo-headers). */
   readonly headers: [string, string][];
+  /** The stream id when the request had a body (read from its send stream); 0 otherwise. */
   readonly streamId: number;
   /** The body, chunk by chunk (read once; breaking off resets the stream with CANCEL). */
   readonly body: AsyncIterable<Uint8Array>;
@@ -95,7 +96,23 @@ export interface ClientResponse {
   trailers(): Promise<[string, string][]>;
 }
 
+/** A response the server pushed (RFC 9113 §8.4), with the request it promised. */
+export interface ClientPush {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly headers: [string, string][];
+  /** The pushed response (read its body, or break off to reset it with CANCEL). */
+  readonly response: Promise<ClientResponse>;
+}
+
 export interface SessionOptions extends ConnectionOptions {
+  /**
+   * Called for each pushed response (needs `enablePush: true`). Without it, pushes are
+   * reset with CANCEL as their heads arrive.
+   */
+  onPush?: (push: ClientPush) => void;
   /** 'https' or 'http' (the :scheme of requests). */
   scheme?: string;
   /** host[:port] for :authority. */
@@ -134,6 +151,8 @@ export class ClientSession {
   error: H2ConnectionError | undefined;
   /** Called with the number of requests in flight whenever it changes (adapters ref/unref sockets). */
   onActivity: ((inFlight: number) => void) | undefined;
+  /** See SessionOptions.onPush (may be set after connect, before pushes arrive). */
+  onPush: ((push: ClientPush) => void) | undefined;
   private hostError: Error | undefined;
   private resolveClosed!: () => void;
   private isClosed = false;
@@ -143,7 +162,8 @@ export class ClientSession {
   readonly authority: string;
 
   constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: SessionOptions = {}) {
-    const { scheme = 'https', authority = 'localhost', ...connOptions } = options;
+    const { scheme = 'https', authority = 'localhost', onPush, ...connOptions } = options;
+    this.onPush = onPush;
     this.scheme = scheme;
     this.authority = authority;
     this.closed = new Promise((r) => { this.resolveClosed = r; });
@@ -173,6 +193,7 @@ export class ClientSession {
         }
         this.conn = ex.h2_task_value(task);
         resolve();
+        if (connOptions.enablePush) this.pollPush(true);
         rt.submit(ex.h2_clientconn_poll_close(this.conn), (t, ty) => {
           if (ty === TASK.ERROR) this.error = typedError(rt, ex.h2_task_value(t), true, 'connection closed') as H2ConnectionError;
           this.finish();
@@ -215,6 +236,41 @@ export class ClientSession {
     if (type === TASK.PING) return value;
     if (type === TASK.ERROR) throw typedError(this.rt, value, true, 'ping failed');
     throw new H2ConnectionError('h2wasm: ping failed', 0, H2E_CLOSED, false);
+  }
+
+  /** Takes pushed requests as they come, until the connection can push no more. */
+  private pollPush(retry: boolean): void {
+    const rt = this.rt;
+    const ex = rt.ex;
+    if (this.isClosed || !this.conn) return;
+    rt.submit(ex.h2_clientconn_poll_push(this.conn), (task, type) => {
+      if (type === TASK.REQUEST) {
+        const req = ex.h2_task_value(task);
+        this.pollPush(retry);
+        this.pushed(req);
+      } else if (type === TASK.EMPTY && retry && !this.isClosed && !this.closing) {
+        // EMPTY also while our SETTINGS (ENABLE_PUSH) await their ACK: after a PING round
+        // trip they are acknowledged, so ask once more.
+        this.ping().then(() => this.pollPush(false), () => {});
+      } else if (type === TASK.ERROR) ex.h2_error_free(ex.h2_task_value(task));
+    });
+  }
+
+  private pushed(req: number): void {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const info = {
+      method: rt.pseudo(req, 0), scheme: rt.pseudo(req, 1), authority: rt.pseudo(req, 2), path: rt.pseudo(req, 3),
+      headers: rt.headers(ex.h2_request_headers(req)),
+    };
+    const task = ex.h2_request_pushed_response(req);
+    ex.h2_request_free(req);
+    if (!task) return;
+    const stream = new ClientStream(this, {});
+    this.track(1);
+    const response = stream.awaitHead(task);
+    if (this.onPush) this.onPush({ ...info, response });
+    else response.then((r) => r.body[Symbol.asyncIterator]().return?.(), () => {});
   }
 
   /** Graceful close: GOAWAY, in-flight requests finish, then the connection closes. */
@@ -278,7 +334,7 @@ export class ClientSession {
 }
 
 /** One request/response exchange. */
-class ClientStream implements ClientResponse {
+export class ClientStream implements ClientResponse {
   status = 0;
   headers: [string, string][] = [];
   streamId = 0;
@@ -330,7 +386,34 @@ class ClientStream implements ClientResponse {
     const task = ex.h2_clientconn_send(this.session.conn, req);
     this.session.track(1);
     const signal = o.signal;
-    const head = new Promise<ClientResponse>((resolve, reject) => {
+    const head = this.awaitHead(task);
+    if (signal) {
+      this.onAbort = () => this.abort(signal);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (this.send) {
+      this.streamId = ex.h2_send_stream_stream_id(this.send);
+      this.upload(body, trailers).catch((e) => {
+        // The upload failed on our side (a source threw): reset the stream, fail the request.
+        if (this.send && !this.done) {
+          ex.h2_send_stream_send_reset(this.send, this.aborted ? 8 : 2);
+          rt.schedule();
+        }
+        if (!this.aborted && !(e instanceof H2StreamError)) {
+          this.failure = e;
+          this.rejectHead?.(e);
+          this.failEnd(e);
+        }
+      });
+    }
+    return head;
+  }
+
+  /** Waits for the response head of `task` (a send or a pushed response). */
+  awaitHead(task: number): Promise<ClientResponse> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    return new Promise<ClientResponse>((resolve, reject) => {
       this.rejectHead = reject;
       rt.submit(task, (t, type) => {
         this.rejectHead = undefined;
@@ -360,26 +443,6 @@ class ClientStream implements ClientResponse {
         if (!this.aborted) reject(err);
       });
     });
-    if (signal) {
-      this.onAbort = () => this.abort(signal);
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    if (this.send) {
-      this.streamId = ex.h2_send_stream_stream_id(this.send);
-      this.upload(body, trailers).catch((e) => {
-        // The upload failed on our side (a source threw): reset the stream, fail the request.
-        if (this.send && !this.done) {
-          ex.h2_send_stream_send_reset(this.send, this.aborted ? 8 : 2);
-          rt.schedule();
-        }
-        if (!this.aborted && !(e instanceof H2StreamError)) {
-          this.failure = e;
-          this.rejectHead?.(e);
-          this.failEnd(e);
-        }
-      });
-    }
-    return head;
   }
 
   /** Writes the body then the trailers, paced by capacity. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Runtime, type Transport } from './runtime.js';
 import { ServerConnection, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
-import { ClientSession } from './client.js';
+import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
 
 let shared: Runtime | undefined;
@@ -143,6 +143,8 @@ export interface ClientOptions extends ConnectionOptions {
   onBytes?: (direction: 'send' | 'recv', bytes: Uint8Array) => void;
   /** Lets the process exit while the session has no request in flight (the fetch pool does). */
   unrefWhenIdle?: boolean;
+  /** Pushed responses (with `enablePush: true`); without it pushes are cancelled. */
+  onPush?: (push: ClientPush) => void;
 }
 
 /**

@@ -153,7 +153,22 @@ for (const secure of [false, true]) {
       expect(session.rt.ex.h2_handle_count()).toBe(handles); // every request let go of its handles
     });
 
-    it('ping measures a round trip', async () => {
+    it('server push (node:http2 pushStream) arrives through onPush when enablePush is on', async () => {
+    const pushes: [string, string][] = [];
+    const waits: Promise<void>[] = [];
+    const s2 = connect(server.url, {
+      ...(secure ? { ca: cert!.cert } : {}),
+      enablePush: true,
+      onPush: (p) => waits.push(p.response.then(async (r) => { pushes.push([p.path, await r.text()]); })),
+    });
+    expect(await (await s2.request({ path: '/push' })).text()).toBe('<html>');
+    await until('the pushed response', () => waits.length === 1);
+    await Promise.all(waits);
+    expect(pushes).toEqual([['/style.css', 'body { color: red }']]);
+    s2.destroy();
+  });
+
+  it('ping measures a round trip', async () => {
       const rtt = await session.ping();
       expect(rtt).toBeGreaterThanOrEqual(0);
       expect(rtt).toBeLessThan(5000);
@@ -437,9 +452,19 @@ describe.skipIf(!nghttpd)('client against nghttpd (h2c)', () => {
     await session.close();
   });
 
-  // The ABI has no client-side way to receive a pushed response (the ffi layer does not
-  // surface the engine's onPush): nothing to assert until it does.
-  it.todo('receives the pushed response /pushed.txt (needs a client push API in assembly/ffi)');
+  it('receives the pushed response /pushed.txt through onPush', async () => {
+    const pushes: { path: string; status: number; text: string }[] = [];
+    const done: Promise<void>[] = [];
+    const session = connect(`http://127.0.0.1:${port}`, {
+      enablePush: true,
+      onPush: (p) => done.push(p.response.then(async (r) => { pushes.push({ path: p.path, status: r.status, text: await r.text() }); })),
+    });
+    expect(await (await session.request({ path: '/' })).text()).toBe('index');
+    await until('the push', () => done.length === 1);
+    await Promise.all(done);
+    expect(pushes).toEqual([{ path: '/pushed.txt', status: 200, text: 'pushed body' }]);
+    await session.close();
+  });
 });
 
 async function waitListening(port: number, ms: number): Promise<boolean> {

@@ -89,6 +89,7 @@ export function body(n: number): { data: Uint8Array; sha: string } {
  *   /reset     RST_STREAM INTERNAL_ERROR
  *   /status/N  status N
  *   /redirect/X  302 to /id/X
+ *   /push      pushes /style.css, then answers <html>
  */
 export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean): Promise<TestServer> {
   const server = tls ? http2.createSecureServer({ key: tls.key, cert: tls.cert }) : http2.createServer();
@@ -130,6 +131,15 @@ export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?:
       stream.write(new Uint8Array(1000));
     } else if (path === '/reset') {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    } else if (path === '/push') {
+      stream.pushStream({ ':path': '/style.css' }, (err, push) => {
+        if (err) return stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        push.on('error', () => {});
+        push.respond({ ':status': 200, 'content-type': 'text/css' });
+        push.end('body { color: red }');
+        stream.respond({ ':status': 200 });
+        stream.end('<html>');
+      });
     } else if (path.startsWith('/redirect/')) {
       stream.respond({ ':status': 302, location: `/id/${path.slice(10)}` });
       stream.end();
