@@ -1,34 +1,59 @@
-// `npm start`: a short tour of what h2wasm does today, printed in a few readable lines.
-// (It grows with the library: the loopback client/server exchange arrives with the ABI.)
-import { HpackDecoder, HpackEncoder, HpackError, defaultModule } from './index.js';
+// `npm start`: an h2wasm server and an h2wasm client on loopback — a GET, a streamed POST
+// with trailers both ways, and a cancelled request — each told in a line or two.
+import { connect, serve, H2StreamError } from './index.js';
 
-const requests: [string, string][][] = [
-  [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/'], ['user-agent', 'h2wasm-demo/0.1'], ['accept', 'text/html']],
-  [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/style.css'], ['user-agent', 'h2wasm-demo/0.1'], ['accept', 'text/css']],
-  [[':method', 'POST'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/login'], ['user-agent', 'h2wasm-demo/0.1'], ['authorization', 'Bearer s3cr3t']],
-];
+const say = (line: string) => console.log(line);
 
-const raw = (fields: [string, string][]) => fields.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
-const ex = defaultModule().exports;
-console.log(`h2wasm demo — module ABI ${ex.h2_version() >> 16}.${ex.h2_version() & 0xffff}, ${ex.memory.buffer.byteLength / 1024} KiB of linear memory`);
+const server = await serve({
+  port: 0,
+  handler: async (req, res) => {
+    if (req.path === '/slow') {
+      // Never finishes on its own: the client cancels it.
+      await res.respond(200, [['content-type', 'text/plain']], (async function* () {
+        for (let i = 0; i < 50; i++) {
+          yield new TextEncoder().encode(`tick ${i}\n`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })());
+      return;
+    }
+    let bytes = 0;
+    for await (const chunk of req.body()) bytes += chunk.length;
+    const trailers = await req.trailers();
+    const body = req.method === 'POST' ? `got ${bytes} bytes${trailers.length ? `, trailers ${trailers.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n` : 'hello from the h2wasm server\n';
+    await res.respond(200, [['content-type', 'text/plain']], body, [['x-served-by', 'h2wasm']]);
+  },
+});
+say(`server  listening on ${server.url} (h2c, one wasm module instance)`);
 
-const encoder = new HpackEncoder();
-const decoder = new HpackDecoder();
-for (const fields of requests) {
-  const block = encoder.encode(fields);
-  const back = decoder.decode(block);
-  const same = JSON.stringify(back) === JSON.stringify(fields);
-  console.log(
-    `HPACK ${fields[0][1].padEnd(4)} ${fields[3][1].padEnd(10)} ${String(raw(fields)).padStart(3)} B as text → ${String(block.length).padStart(3)} B encoded, ` +
-      `decoded ${same ? 'identically' : 'DIFFERENTLY'}; table now ${decoder.tableLength} entries / ${decoder.tableSize} B`,
-  );
+const session = connect(server.url);
+await session.ready;
+
+const get = await session.request({ path: '/' });
+say(`GET /   → ${get.status} ${JSON.stringify((await get.text()).trim())}, trailers ${JSON.stringify(await get.trailers())}`);
+
+async function* upload() {
+  for (let i = 0; i < 8; i++) yield new Uint8Array(64 * 1024).fill(i);
 }
-console.log(`The authorization value was sent never-indexed: it is not in the table (${decoder.tableLength} entries, none of them the token).`);
+const post = await session.request({ method: 'POST', path: '/upload', body: upload(), trailers: [['x-checksum', 'demo']] });
+say(`POST    → ${post.status} ${JSON.stringify((await post.text()).trim())} (512 KiB streamed, paced by flow control)`);
 
+const controller = new AbortController();
+const slow = await session.request({ path: '/slow', signal: controller.signal });
+let ticks = 0;
 try {
-  decoder.decode(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x0f));
+  for await (const chunk of slow.body) {
+    ticks += new TextDecoder().decode(chunk).split('\n').filter(Boolean).length;
+    if (ticks >= 3) controller.abort();
+  }
 } catch (e) {
-  console.log(`A corrupt block is refused with a clear error: ${e instanceof HpackError ? e.message : String(e)}`);
+  const kind = e instanceof H2StreamError ? 'stream error' : (e as Error).name;
+  say(`cancel  → stopped after ${ticks} ticks: ${kind} (RST_STREAM CANCEL sent, the connection carries on)`);
 }
-encoder.free();
-decoder.free();
+
+const again = await session.request({ path: '/' });
+say(`GET /   → ${again.status} again on the same connection; PING round trip ${Math.round(await session.ping())} ms`);
+
+await session.close();
+await server.close();
+say('done    client and server closed gracefully (GOAWAY, in-flight streams finished)');

@@ -276,7 +276,9 @@ class StreamResponder implements Responder {
   }
 
   private sendData(send: number, bytes: Uint8Array, end: boolean): number {
-    return this.rt.with(bytes, (p, n) => this.rt.ex.h2_send_stream_send_data(send, p, n, end ? 1 : 0));
+    const rc = this.rt.with(bytes, (p, n) => this.rt.ex.h2_send_stream_send_data(send, p, n, end ? 1 : 0));
+    this.rt.schedule(); // frame and write it now, not when something else happens
+    return rc;
   }
 
   reset(code = 8): void {
