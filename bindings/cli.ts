@@ -6,13 +6,17 @@ import { join, normalize, extname } from 'node:path';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
+import { runBench, formatBench, progressBar } from './bench-cli.js';
 import type { IncomingRequest, Responder } from './server-conn.js';
 
 const USAGE = `usage:
   h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
   h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
       the response body (only the body) to stdout; -v logs every frame to stderr;
-      -k accepts any TLS certificate; exit 0 on any response, 1 on an error`;
+      -k accepts any TLS certificate; exit 0 on any response, 1 on an error
+  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]
+      like h2load: N requests (default 1000) over C connections (1) with M streams each
+      (10), or for SECONDS; then req/s, throughput, latency percentiles, status codes`;
 
 function fail(message: string): never {
   process.stderr.write(`h2wasm: ${message}\n`);
@@ -162,9 +166,47 @@ function describe(e: unknown, url: URL): string {
   return message;
 }
 
+async function cmdBench(argv: string[]): Promise<void> {
+  const url = argv.find((a, i) => !a.startsWith('-') && !['-n', '-c', '-m', '-d'].includes(argv[i - 1]));
+  if (!url) fail(`bench needs a URL\n${USAGE}`);
+  const o = parseArgs(argv.filter((a) => a !== url), { '-n': 'value', '-c': 'value', '-m': 'value', '-d': 'value', '-k': 'flag' });
+  const num = (k: string, d: number, min: number) => {
+    if (o[k] === undefined) return d;
+    const v = Number(o[k]);
+    if (!Number.isFinite(v) || v < min) fail(`bad ${k} ${String(o[k])}`);
+    return v;
+  };
+  const seconds = num('-d', 0, 0);
+  const options = {
+    url,
+    requests: num('-n', seconds > 0 ? Number.MAX_SAFE_INTEGER : 1000, 1),
+    connections: num('-c', 1, 1),
+    streams: num('-m', 10, 1),
+    seconds,
+    insecure: o['-k'] === true,
+  };
+  try {
+    new URL(url);
+  } catch {
+    fail(`not a URL: ${url}`);
+  }
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  const result = await runBench(options, (done, total, elapsed) => {
+    const bar = progressBar(done, Number.isFinite(total) && total < Number.MAX_SAFE_INTEGER ? total : done, elapsed);
+    if (tty) process.stderr.write(`\r${bar}`);
+    else if (elapsed - last >= 1000) { last = elapsed; process.stderr.write(`${bar}\n`); }
+  }).catch((e) => fail((e as Error).message));
+  const finalBar = progressBar(result.done + result.failed, result.done + result.failed, result.elapsedMs);
+  process.stderr.write(tty ? `\r${finalBar}\n` : `${finalBar}\n`);
+  process.stdout.write(`${formatBench(options, result)}\n`);
+  if (result.done === 0) process.exit(1);
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'serve') return cmdServe(rest);
+  if (cmd === 'bench') return cmdBench(rest);
   if (cmd === 'get') {
     process.on('unhandledRejection', (e) => fail((e as Error)?.message ?? String(e)));
     process.on('uncaughtException', (e) => fail(e.message));
