@@ -377,9 +377,14 @@ export class ClientStream implements ClientResponse {
       return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));
     }
     const fields = fieldList(o.headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()) && !k.startsWith(':'));
+    const trailers = fieldList(o.trailers);
+    // RFC 9110 §6.6.2: a sender of trailers SHOULD announce them in a Trailer field (Go's
+    // server drops trailer fields that were not announced).
+    if (trailers.length && !fields.some(([k]) => k.toLowerCase() === 'trailer')) {
+      fields.push(['trailer', [...new Set(trailers.map(([k]) => k.toLowerCase()))].join(', ')]);
+    }
     if (fields.length) rt.setHeaders(ex.h2_request_headers(req), fields);
     const body = o.body;
-    const trailers = fieldList(o.trailers);
     const emptyBytes = body == null || (typeof body === 'string' && body.length === 0) || ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
     const streaming = !emptyBytes || trailers.length > 0;
     if (streaming) this.send = ex.h2_request_send_stream(req);
