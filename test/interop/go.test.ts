@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { serve, connect, type Server, type IncomingRequest, type Responder } from '../../bindings/index.js';
+import { recorded, recordSkipped } from './record.js';
 
 function which(cmd: string): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/local/go/bin']) {
@@ -26,7 +27,11 @@ function which(cmd: string): string | null {
   return null;
 }
 const GO = which('go');
-if (!GO) console.log('interop: go not installed, its tests are skipped');
+if (!GO) { console.log('interop: go not installed, its tests are skipped'); recordSkipped('golang.org/x/net/http2'); }
+/** The interop table's row names (test/interop/record.ts); the version is known once the peer is built. */
+const PEER = 'golang.org/x/net/http2';
+let VERSION = '';
+const rec = <T>(direction: string, check: string, fn: () => T | Promise<T>) => recorded(PEER, VERSION, direction, check, fn);
 
 const PEER_SRC = join(ROOT, 'test', 'peers', 'go');
 const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
@@ -131,6 +136,7 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
     expect(build.status, `go build failed: ${build.stderr}`).toBe(0);
     const v = JSON.parse((await run(peer, ['version'])).stdout.toString()) as { go: string; xnet: string };
     console.log(`interop: go ${v.go.replace(/^go/, '')}, golang.org/x/net ${v.xnet}`);
+    VERSION = `${v.xnet} (go ${v.go.replace(/^go/, '')})`;
     const c = await run(peer, ['cert', dir]);
     expect(c.status, c.stderr).toBe(0);
     cert = join(dir, 'cert.pem');
@@ -149,7 +155,8 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
     return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as GoResult);
   }
 
-  describe.each([['h2c', false], ['TLS', true]] as const)('Go client → h2wasm serve() (%s)', (_name, secure) => {
+  describe.each([['h2c', false], ['TLS', true]] as const)('Go client → h2wasm serve() (%s)', (name, secure) => {
+    const DIR = `peer client → h2wasm serve() (${name})`;
     let server: Server;
     beforeAll(async () => {
       server = await serve({
@@ -159,7 +166,7 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
     });
     afterAll(async () => { await server?.close(); });
 
-    it('0 B, 1 MiB, 16 MiB streamed up and down on one connection, trailers both ways', async () => {
+    it('0 B, 1 MiB, 16 MiB streamed up and down on one connection, trailers both ways', () => rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
       const results = await goClient(server.url, ['--sizes', SIZES.join(','), '--chunk', String(16 * KiB + 7), '--trailers', 'x-client-sum=abc,x-second=2']);
       expect(results).toHaveLength(SIZES.length);
       results.forEach((r, i) => {
@@ -179,32 +186,33 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
         expect([r.bytes, r.sha256]).toEqual([n, downSha(n)]);
         expect(r.trailers['x-response-sha256']).toBe(downSha(n));
       });
-    });
+    }));
 
-    it('full duplex: a 1 MiB body echoed while it is still being uploaded', async () => {
+    it('full duplex: a 1 MiB body echoed while it is still being uploaded', () => rec(DIR, 'full duplex echo, 1 MiB', async () => {
       const [r] = await goClient(server.url + '/echo', ['--sizes', String(MiB), '--path', '/echo', '--chunk', '4096']);
       expect(r.error).toBeUndefined();
       expect(r.status).toBe(200);
       expect([r.bytes, r.sha256]).toEqual([MiB, upSha(MiB)]);
-    });
+    }));
   });
 
-  it('Go client → h2wasm serve CLI: a streamed 1 MiB POST is counted', async () => {
+  it('Go client → h2wasm serve CLI: a streamed 1 MiB POST is counted', () => rec('peer client → h2wasm serve CLI (h2c)', 'streamed 1 MiB POST counted', async () => {
     const { url } = await startProcess(process.execPath, [CLI, 'serve', '--port', '0'], 'stderr', /serving (\S+)/);
     const [r] = await goClient(url, ['--sizes', String(MiB), '--respond', 'none']);
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(200);
     expect(r.text).toBe(`received ${MiB} bytes\n`);
-  });
+  }));
 
-  describe.each([['h2c', false], ['TLS', true]] as const)('h2wasm connect() → Go server (%s)', (_name, secure) => {
+  describe.each([['h2c', false], ['TLS', true]] as const)('h2wasm connect() → Go server (%s)', (name, secure) => {
+    const DIR = `h2wasm connect() → peer server (${name})`;
     let url: string;
     beforeAll(async () => {
       ({ url } = await startProcess(peer, ['server', '--port', '0', ...(secure ? ['--tls-cert', cert, '--tls-key', key] : [])], 'stdout', /listening (\S+)/));
     });
     const open = () => connect(url, secure ? { ca: readFileSync(cert) } : {});
 
-    it('0 B, 1 MiB, 16 MiB streamed up (with trailers) and down (flushed per chunk, with trailers)', async () => {
+    it('0 B, 1 MiB, 16 MiB streamed up (with trailers) and down (flushed per chunk, with trailers)', () => rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
       const session = open();
       try {
         for (const n of SIZES) {
@@ -229,9 +237,9 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
       } finally {
         await session.close();
       }
-    });
+    }));
 
-    it('full duplex: 1 MiB echoed while it is being uploaded, trailers echoed after', async () => {
+    it('full duplex: 1 MiB echoed while it is being uploaded, trailers echoed after', () => rec(DIR, 'full duplex echo, 1 MiB, trailers echoed', async () => {
       const session = open();
       try {
         const res = await session.request({ method: 'POST', path: '/echo', body: chunks(up.get(MiB)!, 4096), trailers: { 'x-done': 'yes' } });
@@ -242,12 +250,12 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
       } finally {
         await session.close();
       }
-    });
+    }));
 
-    it('h2wasm get writes the Go server\'s 1 MiB body to stdout byte for byte', async () => {
+    it('h2wasm get writes the Go server\'s 1 MiB body to stdout byte for byte', () => rec(`h2wasm get (CLI) → peer server (${name})`, '1 MiB body to stdout byte for byte', async () => {
       const r = await run(process.execPath, [CLI, 'get', ...(secure ? ['-k'] : []), `${url}/?respond=${MiB}`]);
       expect(r.status, r.stderr).toBe(0);
       expect(sha(r.stdout)).toBe(downSha(MiB));
-    });
+    }));
   });
 });
