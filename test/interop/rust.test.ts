@@ -4,7 +4,8 @@
 // with trailers each way, and every byte is checked by sha256. The peer is built once per run
 // with cargo (the first build downloads and compiles crates: minutes); without cargo the
 // suite is skipped in one line.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { record, recordSkipped } from './record.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -86,8 +87,18 @@ beforeAll(async () => {
   built = true;
   const lock = readFileSync(join(CRATE, 'Cargo.lock'), 'utf8');
   const rustc = spawnSync(join(cargo, '..', 'rustc'), ['--version']).stdout?.toString().trim().replace(/^rustc /, '') || '?';
+  peerVersion = `hyper ${lockVersion(lock, 'hyper')}, h2 ${lockVersion(lock, 'h2')}, rustc ${rustc}`;
   console.log(`interop: rustc ${rustc}, hyper ${lockVersion(lock, 'hyper')}, h2 ${lockVersion(lock, 'h2')} (peer built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }, 660_000);
+
+// Every check becomes a row of docs/interop.md.
+let peerVersion = '?';
+if (!cargo) recordSkipped('Rust hyper');
+afterEach(({ task }) => {
+  const direction = task.suite?.name.startsWith('hyper client') ? 'peer client → h2wasm serve() (h2c)' : 'h2wasm connect() → peer server (h2c)';
+  const variant = task.suite?.name.split(' with ')[1];
+  record('Rust hyper', peerVersion, direction, variant ? `${variant}: ${task.name}` : task.name, !(task.result?.errors?.length));
+});
 
 const hdr = (h: Iterable<[string, string]>, name: string) => [...h].find(([k]) => k === name)?.[1];
 
