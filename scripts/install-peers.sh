@@ -7,6 +7,7 @@ command -v nghttp  >/dev/null || need_apt+=(nghttp2-client)
 command -v nghttpd >/dev/null || need_apt+=(nghttp2-server)
 command -v curl    >/dev/null || need_apt+=(curl)
 command -v wasm2c  >/dev/null || need_apt+=(wabt)
+[ -x /usr/bin/chromium ]      || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null) \
