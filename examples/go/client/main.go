@@ -1,0 +1,196 @@
+// Command client fetches one URL over HTTP/2 with h2wasm running under wazero:
+//
+//	go run ./client [-k] [-wasm PATH] [-X METHOD] [-d DATA] URL
+//
+// http:// is h2c with prior knowledge; https:// is TLS with ALPN h2 (-k skips
+// certificate verification). The response body, and nothing else, goes to stdout; the
+// status line and headers go to stderr. Exit status 1 on any failure, 2 for a status
+// of 400 or more.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	"example.com/h2wasm-go/h2wasm"
+)
+
+func main() {
+	wasmPath := flag.String("wasm", h2wasm.DefaultWasmPath(), "path to h2wasm.wasm")
+	insecure := flag.Bool("k", false, "https: do not verify the server's certificate")
+	method := flag.String("X", "GET", "request method")
+	data := flag.String("d", "", "request body")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: client [-k] [-wasm PATH] [-X METHOD] [-d DATA] URL")
+		os.Exit(1)
+	}
+	status, err := fetch(flag.Arg(0), *wasmPath, *method, *data, *insecure, *timeout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
+	}
+	if status >= 400 {
+		os.Exit(2)
+	}
+}
+
+func dial(u *url.URL, insecure bool) (net.Conn, error) {
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	conn, err := net.DialTimeout("tcp", host, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	switch u.Scheme {
+	case "http":
+		return conn, nil
+	case "https":
+		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"h2"}, InsecureSkipVerify: insecure})
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+			tc.Close()
+			return nil, fmt.Errorf("server did not negotiate h2 over ALPN (got %q)", p)
+		}
+		return tc, nil
+	}
+	conn.Close()
+	return nil, fmt.Errorf("unsupported scheme %q", u.Scheme)
+}
+
+func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Duration) (status uint32, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, err
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	h, err := h2wasm.New(ctx, wasmPath)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	conn, err := dial(u, insecure)
+	if err != nil {
+		return 0, err
+	}
+	io, closeIO := h.NewIO(conn)
+	defer closeIO()
+
+	out := bufio.NewWriterSize(os.Stdout, 256<<10)
+	defer out.Flush()
+	var failed error
+	fail := func(e error) { failed = e; h.Stop() }
+
+	opts := h.Call("h2_clientconn_options_new")
+	h.Call("h2_clientconn_options_exec", uint64(opts), uint64(h.Exec))
+	// Large receive windows: the body streams without waiting on WINDOW_UPDATE round trips.
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptInitialWindowSize, 4<<20)
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptConnectionWindow, 16<<20)
+
+	var clientconn, body uint32
+	var readBody h2wasm.TaskFunc
+	readBody = func(task, typ uint32) {
+		switch typ {
+		case h2wasm.TaskBuf:
+			if _, err := out.Write(h.TakeBuf(task)); err != nil {
+				fail(err)
+				return
+			}
+			if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
+				fail(err)
+			}
+		case h2wasm.TaskEmpty: // the end of the body
+			h.Stop()
+		case h2wasm.TaskError:
+			fail(h.TaskError(task))
+		}
+	}
+	onResponse := func(task, typ uint32) {
+		if typ != h2wasm.TaskResponse {
+			fail(taskErr(h, task, typ, "response"))
+			return
+		}
+		resp := h.TaskValue(task)
+		status = h.Call("h2_response_status", uint64(resp))
+		fmt.Fprintf(os.Stderr, "HTTP/2 %d\n", status)
+		for _, f := range h.Headers(h.Call("h2_response_headers", uint64(resp))) {
+			fmt.Fprintf(os.Stderr, "%s: %s\n", f[0], f[1])
+		}
+		body = h.Call("h2_response_body", uint64(resp))
+		h.Call("h2_response_free", uint64(resp))
+		if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
+			fail(err)
+		}
+	}
+	onHandshake := func(task, typ uint32) {
+		if typ != h2wasm.TaskClientConn {
+			fail(taskErr(h, task, typ, "handshake"))
+			return
+		}
+		clientconn = h.TaskValue(task)
+		req := h.Call("h2_request_new")
+		h.WithBytes([]byte(method), func(p, n uint32) uint32 {
+			return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
+		})
+		if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
+			return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
+		}); rc != 0 {
+			h.Call("h2_request_free", uint64(req))
+			fail(fmt.Errorf("h2_request_set_uri: code %d", rc))
+			return
+		}
+		hdrs := h.Call("h2_request_headers", uint64(req))
+		h.AddHeader(hdrs, "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
+		if data != "" {
+			h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
+		}
+		if err := h.Push(h.Call("h2_clientconn_send", uint64(clientconn), uint64(req)), onResponse); err != nil {
+			fail(err)
+		}
+	}
+	if err := h.Push(h.Call("h2_clientconn_handshake", uint64(io), uint64(opts)), onHandshake); err != nil {
+		return 0, err
+	}
+	if err := h.Run(ctx); err != nil {
+		return status, err
+	}
+	if body != 0 {
+		h.Call("h2_body_free", uint64(body))
+	}
+	if clientconn != 0 {
+		h.Call("h2_clientconn_free", uint64(clientconn))
+	}
+	return status, failed
+}
+
+func taskErr(h *h2wasm.Host, task, typ uint32, what string) error {
+	if typ == h2wasm.TaskError {
+		return fmt.Errorf("%s: %w", what, h.TaskError(task))
+	}
+	return errors.New(what + ": unexpected task type " + fmt.Sprint(typ))
+}

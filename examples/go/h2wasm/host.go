@@ -1,0 +1,434 @@
+// Package h2wasm runs build/h2wasm.wasm under wazero (pure Go, no cgo) and binds its
+// h2_host.* imports to net.Conns. It is a thin host: the HTTP/2 engine is entirely in the
+// wasm module; this package moves bytes, wakes wakers and dispatches finished tasks.
+//
+// # How I/O works
+//
+// A wazero module instance is not safe for concurrent calls, so exactly one goroutine —
+// the loop, the one that calls (*Host).Run — ever calls into the instance. Every export
+// wrapper (Call, Alloc, ...) and every Push/NewIO must happen on it: in a task callback or
+// in a function handed to (*Host).Post, which other goroutines use to get work onto it.
+//
+// Each connection (a transport) has two goroutines that never touch the instance:
+//
+//   - the reader loops conn.Read into a private 64 KiB buffer and appends what it got to
+//     the transport's input queue (under the transport's mutex). It stops reading while
+//     more than maxQueued bytes wait (backpressure: TCP windows close, the peer slows).
+//   - the writer sleeps on a sync.Cond until the output queue is non-empty, swaps it out
+//     and conn.Writes it, so a slow socket never blocks the loop.
+//
+// The imports run on the loop, inside h2_executor_poll:
+//
+//   - io_read copies queued input into wasm memory and returns the count; with nothing
+//     queued it takes a waker (h2_context_waker), remembers it on the transport and
+//     returns H2_IO_PENDING; at EOF it returns 0.
+//   - io_write appends the bytes to the output queue and returns len; once more than
+//     maxQueued bytes are queued it takes a waker and returns H2_IO_PENDING instead.
+//
+// When a reader/writer goroutine changes a transport's state (bytes arrived, EOF, the
+// output queue drained) it puts the transport on the host's ready list and does a
+// non-blocking send on a 1-slot channel. The loop, woken by that channel (or by a Post,
+// or by the timer set to h2_executor_next_deadline), wakes the wakers whose condition
+// now holds (h2_waker_wake), tells the executor the time, and polls it until it returns
+// 0, calling the callback that was registered with each finished task (tasks are told
+// apart by their userdata, an id into a map of callbacks). Since wakers are only taken
+// and woken on the loop, and a goroutine always enqueues after changing state, no
+// wake-up is lost.
+package h2wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Values of include/h2wasm.h.
+const (
+	IOPending = 0xFFFFFFFF
+	IOError   = 0xFFFFFFFE
+
+	TaskEmpty      = 0
+	TaskError      = 1
+	TaskClientConn = 2
+	TaskResponse   = 3
+	TaskBuf        = 4
+	TaskServerConn = 5
+	TaskRequest    = 6
+	TaskTrailers   = 7
+	TaskCapacity   = 8
+	TaskReset      = 9
+	TaskPing       = 10
+
+	PseudoMethod    = 0
+	PseudoScheme    = 1
+	PseudoAuthority = 2
+	PseudoPath      = 3
+
+	OptMaxConcurrentStreams = 3
+	OptInitialWindowSize    = 4
+	OptConnectionWindow     = 100
+)
+
+// WazeroVersion is the wazero release this package was built and tested with (go.mod).
+const WazeroVersion = "v1.12.0"
+
+// TaskFunc is called on the loop when a pushed task finishes. The task is freed after it
+// returns (with its value, unless the callback took it with h.TaskValue).
+type TaskFunc func(task, typ uint32)
+
+// Host is one wasm instance, its executor and the transports it drives.
+type Host struct {
+	ctx  context.Context
+	rt   wazero.Runtime
+	mod  api.Module
+	mem  api.Memory
+	fns  map[string]api.Function
+	Exec uint32
+
+	start time.Time
+
+	// Owned by the loop.
+	transports map[uint32]*transport
+	tasks      map[uint32]TaskFunc
+	nextID     uint32
+	stopped    bool
+
+	// Shared with the I/O goroutines.
+	mu    sync.Mutex
+	ready []*transport
+	posts []func()
+	wake  chan struct{}
+
+	// Headers collects fields during h.Headers (headers_foreach is synchronous).
+	fields          [][2]string
+	sources         map[uint32]*source
+	onInformational func(userdata, status uint32)
+}
+
+// DefaultWasmPath finds build/h2wasm.wasm: $H2WASM_WASM, then the repository's build/
+// relative to this source file (examples/go/h2wasm → ../../../build), then walking up
+// from the working directory.
+func DefaultWasmPath() string {
+	if p := os.Getenv("H2WASM_WASM"); p != "" {
+		return p
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		p := filepath.Join(filepath.Dir(file), "..", "..", "..", "build", "h2wasm.wasm")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for {
+			p := filepath.Join(dir, "build", "h2wasm.wasm")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return filepath.Join("build", "h2wasm.wasm")
+}
+
+// New compiles and instantiates the module at wasmPath (compiled code is cached under
+// the user cache dir, so later starts are fast) and makes an executor.
+func New(ctx context.Context, wasmPath string) (*Host, error) {
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg := wazero.NewRuntimeConfig()
+	if dir, err := os.UserCacheDir(); err == nil {
+		if cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "h2wasm-wazero")); err == nil {
+			cfg = cfg.WithCompilationCache(cache)
+		}
+	}
+	h := &Host{
+		ctx:        ctx,
+		rt:         wazero.NewRuntimeWithConfig(ctx, cfg),
+		fns:        map[string]api.Function{},
+		start:      time.Now(),
+		transports: map[uint32]*transport{},
+		tasks:      map[uint32]TaskFunc{},
+		sources:    map[uint32]*source{},
+		nextID:     1,
+		wake:       make(chan struct{}, 1),
+	}
+	if err := h.hostModule(); err != nil {
+		return nil, err
+	}
+	h.mod, err = h.rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithName("h2wasm"))
+	if err != nil {
+		return nil, fmt.Errorf("instantiate %s: %w", wasmPath, err)
+	}
+	h.mem = h.mod.Memory()
+	h.Exec = h.Call("h2_executor_new")
+	if h.Exec == 0 {
+		return nil, errors.New("h2_executor_new failed")
+	}
+	return h, nil
+}
+
+// Close frees the executor and the runtime.
+func (h *Host) Close() {
+	if h.Exec != 0 {
+		h.Call("h2_executor_free", uint64(h.Exec))
+		h.Exec = 0
+	}
+	h.rt.Close(h.ctx)
+}
+
+func (h *Host) hostModule() error {
+	i32 := api.ValueTypeI32
+	b := h.rt.NewHostModuleBuilder("h2_host")
+	fn := func(name string, nparams, nresults int, f func(stack []uint64)) {
+		params := make([]api.ValueType, nparams)
+		for i := range params {
+			params[i] = i32
+		}
+		results := make([]api.ValueType, nresults)
+		for i := range results {
+			results[i] = i32
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, stack []uint64) {
+			f(stack)
+		}), params, results).Export(name)
+	}
+	u := func(v uint64) uint32 { return uint32(v) }
+	fn("io_read", 4, 1, func(s []uint64) { s[0] = uint64(h.ioRead(u(s[0]), u(s[1]), u(s[2]), u(s[3]))) })
+	fn("io_write", 4, 1, func(s []uint64) { s[0] = uint64(h.ioWrite(u(s[0]), u(s[1]), u(s[2]), u(s[3]))) })
+	fn("body_read", 4, 1, func(s []uint64) { s[0] = uint64(h.bodyRead(u(s[0]), u(s[1]), u(s[2]), u(s[3]))) })
+	// Zero-copy DATA is not used by this host (body_read never answers H2_DATA_NO_COPY),
+	// so send_data is never called; it fails the stream if it were.
+	fn("send_data", 6, 1, func(s []uint64) { s[0] = IOError })
+	fn("headers_foreach", 5, 1, func(s []uint64) {
+		name, _ := h.mem.Read(u(s[1]), u(s[2]))
+		value, _ := h.mem.Read(u(s[3]), u(s[4]))
+		h.fields = append(h.fields, [2]string{string(name), string(value)})
+		s[0] = 0
+	})
+	fn("informational", 2, 0, func(s []uint64) {
+		if f := h.onInformational; f != nil {
+			f(u(s[0]), h.Call("h2_response_status", s[1]))
+		}
+	})
+	_, err := b.Instantiate(h.ctx)
+	return err
+}
+
+// Call calls an export with u32/i64 arguments and returns its result as u32 (0 for
+// void). Loop goroutine only. Reentrant calls (an import calling an export) are fine as
+// long as they are not the same export, which this host never does.
+func (h *Host) Call(name string, args ...uint64) uint32 {
+	return uint32(h.Call64(name, args...))
+}
+
+// Call64 is Call for an i64 result.
+func (h *Host) Call64(name string, args ...uint64) uint64 {
+	f := h.fns[name]
+	if f == nil {
+		f = h.mod.ExportedFunction(name)
+		if f == nil {
+			panic("h2wasm: no export " + name)
+		}
+		h.fns[name] = f
+	}
+	// A fresh stack per call: calls nest (imports call exports), so one shared stack
+	// would be overwritten.
+	def := f.Definition()
+	if len(args) != len(def.ParamTypes()) {
+		panic(fmt.Sprintf("h2wasm: %s takes %d arguments, got %d", name, len(def.ParamTypes()), len(args)))
+	}
+	stack := make([]uint64, max(len(args), 1))
+	copy(stack, args)
+	if err := f.CallWithStack(h.ctx, stack); err != nil {
+		panic(fmt.Sprintf("h2wasm: %s: %v", name, err))
+	}
+	if len(def.ResultTypes()) == 0 {
+		return 0
+	}
+	return stack[0]
+}
+
+// WithBytes copies b into wasm memory for the duration of fn(ptr, len).
+func (h *Host) WithBytes(b []byte, fn func(ptr, n uint32) uint32) uint32 {
+	p := h.Call("h2_alloc", uint64(max(len(b), 1)))
+	if p == 0 {
+		panic("h2wasm: h2_alloc failed")
+	}
+	defer h.Call("h2_free", uint64(p))
+	h.mem.Write(p, b)
+	return fn(p, uint32(len(b)))
+}
+
+// Bytes copies [ptr, ptr+n) out of wasm memory.
+func (h *Host) Bytes(ptr, n uint32) []byte {
+	b, ok := h.mem.Read(ptr, n)
+	if !ok {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// Headers returns the fields of a headers handle, in order.
+func (h *Host) Headers(headers uint32) [][2]string {
+	h.fields = nil
+	h.Call("h2_headers_foreach", uint64(headers), 0)
+	out := h.fields
+	h.fields = nil
+	return out
+}
+
+// AddHeader adds one field to a headers handle.
+func (h *Host) AddHeader(headers uint32, name, value string) uint32 {
+	return h.WithBytes([]byte(name), func(np, nl uint32) uint32 {
+		return h.WithBytes([]byte(value), func(vp, vl uint32) uint32 {
+			return h.Call("h2_headers_add", uint64(headers), uint64(np), uint64(nl), uint64(vp), uint64(vl))
+		})
+	})
+}
+
+// Pseudo returns a request pseudo-header (PseudoMethod, PseudoPath, ...).
+func (h *Host) Pseudo(req, which uint32) string {
+	const capacity = 8192
+	p := h.Call("h2_alloc", capacity)
+	defer h.Call("h2_free", uint64(p))
+	n := h.Call("h2_request_pseudo", uint64(req), uint64(which), uint64(p), capacity)
+	if n == 0xFFFFFFFF {
+		return ""
+	}
+	return string(h.Bytes(p, min(n, capacity)))
+}
+
+// ErrorMessage prints an h2_error.
+func (h *Host) ErrorMessage(err uint32) string {
+	p := h.Call("h2_alloc", 512)
+	defer h.Call("h2_free", uint64(p))
+	n := h.Call("h2_error_print", uint64(err), uint64(p), 512)
+	return fmt.Sprintf("%s (code %d, reason %d)", h.Bytes(p, n), h.Call("h2_error_code", uint64(err)), h.Call("h2_error_reason", uint64(err)))
+}
+
+// TaskValue takes a finished task's value.
+func (h *Host) TaskValue(task uint32) uint32 { return h.Call("h2_task_value", uint64(task)) }
+
+// TaskError turns an error task into a Go error (taking and freeing the h2_error).
+func (h *Host) TaskError(task uint32) error {
+	e := h.TaskValue(task)
+	defer h.Call("h2_error_free", uint64(e))
+	return errors.New(h.ErrorMessage(e))
+}
+
+// TakeBuf copies a TaskBuf task's bytes out and frees the buf.
+func (h *Host) TakeBuf(task uint32) []byte {
+	buf := h.TaskValue(task)
+	defer h.Call("h2_buf_free", uint64(buf))
+	return h.Bytes(h.Call("h2_buf_bytes", uint64(buf)), h.Call("h2_buf_len", uint64(buf)))
+}
+
+// Push hands a task to the executor; fn runs on the loop when it finishes. A 0 task (the
+// call that made it failed) is an error.
+func (h *Host) Push(task uint32, fn TaskFunc) error {
+	if task == 0 {
+		return errors.New("h2wasm: no task (0 handle)")
+	}
+	id := h.nextID
+	h.nextID++
+	h.Call("h2_task_set_userdata", uint64(task), uint64(id))
+	if rc := h.Call("h2_executor_push", uint64(h.Exec), uint64(task)); rc != 0 {
+		h.Call("h2_task_free", uint64(task))
+		return fmt.Errorf("h2_executor_push: %d", rc)
+	}
+	h.tasks[id] = fn
+	return nil
+}
+
+// Post runs fn on the loop goroutine. Safe from any goroutine.
+func (h *Host) Post(fn func()) {
+	h.mu.Lock()
+	h.posts = append(h.posts, fn)
+	h.mu.Unlock()
+	h.signal()
+}
+
+// Stop ends Run after the current round. Loop goroutine only (or through Post).
+func (h *Host) Stop() { h.stopped = true }
+
+func (h *Host) signal() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Host) now() int64 { return time.Since(h.start).Milliseconds() }
+
+// Run is the loop: it polls the executor until no task is ready, then sleeps until an
+// I/O goroutine or Post signals, or the executor's next deadline. It returns when Stop
+// was called or ctx is done.
+func (h *Host) Run(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		h.mu.Lock()
+		ready, posts := h.ready, h.posts
+		h.ready, h.posts = nil, nil
+		h.mu.Unlock()
+		for _, t := range ready {
+			t.queued.Store(false)
+			h.wakeTransport(t)
+		}
+		for _, fn := range posts {
+			fn()
+		}
+		h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
+		for !h.stopped {
+			task := h.Call("h2_executor_poll", uint64(h.Exec))
+			if task == 0 {
+				break
+			}
+			typ := h.Call("h2_task_type", uint64(task))
+			id := h.Call("h2_task_userdata", uint64(task))
+			fn := h.tasks[id]
+			delete(h.tasks, id)
+			if fn != nil {
+				fn(task, typ)
+			}
+			h.Call("h2_task_free", uint64(task))
+		}
+		if h.stopped {
+			return nil
+		}
+		wait := time.Hour
+		if d := int64(h.Call64("h2_executor_next_deadline", uint64(h.Exec))); d >= 0 {
+			wait = max(time.Duration(d-h.now())*time.Millisecond, 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-h.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// SetInformational sets the handler for 1xx responses.
+func (h *Host) SetInformational(fn func(userdata, status uint32)) { h.onInformational = fn }
