@@ -2,7 +2,7 @@
 // Both commands are built with `go build` into a temp dir first, so the timings below are
 // the programs' own, not the compiler's:
 //   - examples/go/client against nghttpd (h2c): 0 B, 1 MiB and 10 MiB files, stdout
-//     compared by sha256 with the files served;
+//     compared by sha256 with the files served; and over TLS (ALPN h2, -k);
 //   - examples/go/server against curl --http2-prior-knowledge (GET, 1 MiB POST) and
 //     h2load (10000 requests, 4 connections, 20 streams each: all must be 2xx).
 // Without `go` on PATH every test is skipped with one line.
@@ -140,6 +140,39 @@ describe.skipIf(!GO)(`examples/go (wazero ${WAZERO})`, () => {
       expect(r.status).toBe(1);
       expect(r.stdout.length).toBe(0);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  const OPENSSL = which('openssl');
+  describe.skipIf(!NGHTTPD || !OPENSSL)('client against nghttpd over TLS (ALPN h2)', () => {
+    let port = 0;
+    const file = randomBytes(MiB);
+
+    beforeAll(async () => {
+      const tls = join(dir, 'tls');
+      spawnSync('mkdir', ['-p', join(tls, 'www')]);
+      writeFileSync(join(tls, 'www', 'file'), file);
+      const key = join(tls, 'key.pem');
+      const cert = join(tls, 'cert.pem');
+      const r = spawnSync(OPENSSL!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { timeout: 30_000 });
+      expect(r.status, String(r.stderr)).toBe(0);
+      port = await freePort();
+      const d = start(NGHTTPD!, ['-d', join(tls, 'www'), String(port), key, cert]);
+      await listening(port, d.child);
+    });
+
+    it('fetches 1 MiB with -k (self-signed certificate), checked by sha256', async () => {
+      const r = await run(client, ['-k', '-wasm', WASM, `https://127.0.0.1:${port}/file`], { timeoutMs: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(sha(r.stdout)).toBe(sha(file));
+      expect(r.stderr).toMatch(/^HTTP\/2 200\n/);
+    });
+
+    it('refuses the self-signed certificate without -k', async () => {
+      const r = await run(client, ['-wasm', WASM, `https://127.0.0.1:${port}/file`], { timeoutMs: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr).toMatch(/certificate/);
     });
   });
 
