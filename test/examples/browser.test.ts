@@ -152,4 +152,29 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
       expect(r.status, path).toBe(404);
     }
   });
+
+  it('the bridge answers 101 with the RFC 6455 accept key, and refuses bad or unreachable targets', async () => {
+    const closed = await freePort();
+    const upgrade = (target: string) => new Promise<string>((resolve, reject) => {
+      const u = new URL(url);
+      const c = net.connect({ host: '127.0.0.1', port: Number(u.port) }, () => {
+        c.write(`GET ${target} HTTP/1.1\r\nhost: ${u.host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n`
+          + 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+      });
+      let got = '';
+      const timer = setTimeout(() => { c.destroy(); reject(new Error(`no answer to ${target}: ${got}`)); }, 5000);
+      c.on('data', (d) => {
+        got += d;
+        if (got.includes('\r\n\r\n')) { clearTimeout(timer); c.destroy(); resolve(got); }
+      });
+      c.on('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+    const ok = await upgrade(`/tcp?port=${nghttpdPort}`);
+    expect(ok).toMatch(/^HTTP\/1\.1 101 /);
+    expect(ok).toMatch(/sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i); // RFC 6455 §1.3's example
+    expect(await upgrade('/tcp?port=0')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await upgrade('/tcp?port=x')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await upgrade(`/elsewhere?port=${nghttpdPort}`)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await upgrade(`/tcp?port=${closed}`)).toMatch(/^HTTP\/1\.1 502 /);
+  });
 });
