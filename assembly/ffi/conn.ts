@@ -63,6 +63,8 @@ export class ConnDriver extends ConnLike {
   /** The transport itself failed: nothing more can be written. */
   transportFailed: bool = false;
   private readonly scratch: ByteBuffer = new ByteBuffer();
+  /** Bytes (and ends) taken from data sources: drive() refills while this grows. */
+  private sourced: u64 = 0;
 
   constructor(config: Config, io: Io, executor: Executor) {
     super();
@@ -85,8 +87,15 @@ export class ConnDriver extends ConnLike {
   drive(): void {
     if (this.freed) return;
     this.readSome();
-    this.pullSources();
-    this.flush();
+    // Sources refill after each flush for as long as they, the windows and the transport
+    // take more: stopping earlier would let poll return 0 with data sendable and no waker
+    // or deadline to bring the host back (an upload stalled until the next read event).
+    for (;;) {
+      const before = this.sourced;
+      this.pullSources();
+      this.flush();
+      if (this.sourced == before || this.sources.length == 0 || !this.writeCtx.ready || this.engine.outputLen > 0) break;
+    }
     if (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) this.closed();
   }
 
@@ -113,8 +122,10 @@ export class ConnDriver extends ConnLike {
         if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed by peer");
         return;
       }
+      // Read on until the host answers PENDING (and so holds a waker): a short read does
+      // not mean the transport is drained, and a host that waits only on wakers would
+      // otherwise never come back for what arrives next.
       engine.receive(READ_BUFFER, n);
-      if (n < READ_CAPACITY) return; // drained what was there
     }
   }
 
@@ -192,6 +203,7 @@ export class ConnDriver extends ConnLike {
       }
       if (n == 0) {
         ctx.sourceEnded = true;
+        this.sourced++;
         engine.sendData(s, 0, 0, true);
         return true;
       }
@@ -199,6 +211,7 @@ export class ConnDriver extends ConnLike {
         engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
         return true;
       }
+      this.sourced += n;
     }
     return false;
   }
