@@ -3,6 +3,7 @@
 // Errors are one clear line and a non-zero exit, never a stack trace.
 import { readFileSync, statSync, createReadStream } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
+import { createHash } from 'node:crypto';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
@@ -68,7 +69,11 @@ async function cmdServe(argv: string[]): Promise<void> {
 /** The default app: files from --dir, else 200 with a short body for GET/HEAD/POST. */
 async function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
   let received = 0;
-  for await (const chunk of req.body()) received += chunk.length;
+  const hash = createHash('sha256');
+  for await (const chunk of req.body()) {
+    received += chunk.length;
+    hash.update(chunk);
+  }
   if (dir && (req.method === 'GET' || req.method === 'HEAD')) {
     const path = decodeURIComponent(req.path.split('?')[0]);
     const file = join(dir, normalize(path).replace(/^(\.\.[/\\])+/, ''));
@@ -84,7 +89,10 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
     return res.respond(404, [['content-type', 'text/plain']], 'not found\n');
   }
   const body = req.method === 'POST' ? `received ${received} bytes\n` : 'hello from h2wasm\n';
-  return res.respond(200, [['content-type', 'text/plain']], req.method === 'HEAD' ? null : body);
+  // What arrived, by hash, so a client can verify an upload byte for byte.
+  const headers: [string, string][] = [['content-type', 'text/plain']];
+  if (req.method === 'POST') headers.push(['x-received-sha256', hash.digest('hex')]);
+  return res.respond(200, headers, req.method === 'HEAD' ? null : body);
 }
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */

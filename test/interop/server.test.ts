@@ -3,7 +3,7 @@
 // one line saying so; .ci/run installs them all.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,8 +84,10 @@ describe('h2wasm serve (h2c) against real peers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'h2wasm-'));
     const body = randomBytes(10 << 20);
     writeFileSync(join(dir, 'up.bin'), body);
-    const post = run(peers.curl!, ['-sS', '--http2-prior-knowledge', '--data-binary', `@${join(dir, 'up.bin')}`, server.url + '/']);
+    const post = run(peers.curl!, ['-sS', '--http2-prior-knowledge', '-D', join(dir, 'headers.txt'), '--data-binary', `@${join(dir, 'up.bin')}`, server.url + '/']);
     expect(post.stdout).toBe(`received ${body.length} bytes\n`);
+    // The server hashed what it received: the upload arrived byte for byte.
+    expect(readFileSync(join(dir, 'headers.txt'), 'utf8')).toContain(`x-received-sha256: ${sha(body)}`);
   }));
 
   it.skipIf(!peers.nghttp)('nghttp -nv: 100 concurrent streams on one connection', () => recorded('nghttp', versions.nghttp, H2C, '100 concurrent streams on one connection', () => {
