@@ -11,8 +11,10 @@
  *   handle is H2E_INVALID_ARG (or 0 where a handle is returned), never a trap. Freeing
  *   twice is harmless.
  * - One ownership rule: a call that takes ownership takes it whether it succeeds or not.
- * - Through wasm2c, an export `h2_x` is `w2c_h2wasm_h2_x(instance, ...)`; an import
- *   `h2_host.y` is the host function `w2c_h2__host_y(...)` you provide.
+ * - Through wasm2c, an export `h2_x` becomes a function taking the instance first
+ *   (wasm2c 1.0.32, Debian's: `Z_h2wasmZ_h2_x(Z_h2wasm_instance_t*, ...)`; newer wasm2c:
+ *   `w2c_h2wasm_h2_x(w2c_h2wasm*, ...)`), and an import `h2_host.y` a function you
+ *   provide. examples/c/h2wasm_host.h maps both back to the names declared here.
  */
 #ifndef H2WASM_H
 #define H2WASM_H

@@ -51,11 +51,29 @@ export function streamError(ctx: StreamCtx): u32 {
   return 0;
 }
 
-/** h2_body_data: the next chunk (BUF), EMPTY at the end, ERROR on reset or failure. */
-export class BodyDataTask extends Task {
+/** A task reading from a received body: they finish alike once nothing more can come. */
+abstract class RecvTask extends Task {
   constructor(public body: Body) {
     super();
   }
+
+  /** EMPTY at the end of the body, ERROR when the stream failed, else wait for news. */
+  protected endOrWait(ctx: StreamCtx): bool {
+    if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    const err = streamError(ctx);
+    if (err != 0) return this.fail(err);
+    ctx.recvWait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.body.ctx;
+    if (ctx != null) ctx.recvWait.unregister(this);
+  }
+}
+
+/** h2_body_data: the next chunk (BUF), EMPTY at the end, ERROR on reset or failure. */
+export class BodyDataTask extends RecvTask {
 
   poll(): bool {
     const ctx = this.body.ctx;
@@ -73,16 +91,7 @@ export class BodyDataTask extends Task {
       released(ctx, buffered);
       return this.finish(TaskType.BUF, h, HandleKind.BUF);
     }
-    if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    const err = streamError(ctx);
-    if (err != 0) return this.fail(err);
-    ctx.recvWait.register(this);
-    return false;
-  }
-
-  cancel(): void {
-    const ctx = this.body.ctx;
-    if (ctx != null) ctx.recvWait.unregister(this);
+    return this.endOrWait(ctx);
   }
 }
 
@@ -107,10 +116,7 @@ export function bodyRelease(body: Body, n: u32): u32 {
 }
 
 /** h2_body_trailers: TRAILERS with a headers handle, EMPTY when the body ended without. */
-export class TrailersTask extends Task {
-  constructor(public body: Body) {
-    super();
-  }
+export class TrailersTask extends RecvTask {
 
   poll(): bool {
     const ctx = this.body.ctx;
@@ -122,16 +128,7 @@ export class TrailersTask extends Task {
       t.handle = h;
       return this.finish(TaskType.TRAILERS, h, HandleKind.HEADERS);
     }
-    if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    const err = streamError(ctx);
-    if (err != 0) return this.fail(err);
-    ctx.recvWait.register(this);
-    return false;
-  }
-
-  cancel(): void {
-    const ctx = this.body.ctx;
-    if (ctx != null) ctx.recvWait.unregister(this);
+    return this.endOrWait(ctx);
   }
 }
 

@@ -31,8 +31,12 @@ const FRAME_PREFIX_MAX: u32 = 10;
 /** The read buffer every connection shares: a read is consumed before the next one. */
 const READ_CAPACITY: u32 = 64 << 10;
 const READ_BUFFER: usize = heap.alloc(READ_CAPACITY);
-/** Reads per drive before other connections get their turn. */
-const READS_PER_DRIVE: i32 = 16;
+/**
+ * A bound on the read and write loops that only a broken host reaches: each loop runs
+ * until the host answers PENDING (and so holds a waker), since a host that waits only on
+ * wakers would never come back for work left undone.
+ */
+const LOOP_GUARD: i32 = 1 << 20;
 /** Bytes a data source is asked for at a time. */
 const SOURCE_CHUNK: u32 = 16 << 10;
 
@@ -102,7 +106,7 @@ export class ConnDriver extends ConnLike {
   private readSome(): void {
     const engine = this.engine;
     const ctx = this.readCtx;
-    for (let i = 0; i < READS_PER_DRIVE; i++) {
+    for (let i = 0; i < LOOP_GUARD; i++) {
       if (this.eof || this.isFailed || engine.phase == Phase.CLOSED || !ctx.ready) return;
       ctx.arm();
       const n = hostIoRead(this.io.userdata, ctx.handle, READ_BUFFER, READ_CAPACITY);
@@ -133,7 +137,7 @@ export class ConnDriver extends ConnLike {
   private flush(): void {
     const engine = this.engine;
     const ctx = this.writeCtx;
-    for (let round = 0; round < 64; round++) {
+    for (let round = 0; round < LOOP_GUARD; round++) {
       engine.produce();
       const len = engine.outputLen;
       if (len == 0) {
