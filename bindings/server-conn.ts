@@ -26,6 +26,7 @@ export interface ConnectionOptions {
   settingsTimeoutMs?: number;
   idleTimeoutMs?: number;
   gracefulTimeoutMs?: number;
+  maxGlitchesPerSecond?: number;
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
@@ -34,6 +35,7 @@ export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
   maxConnectionSendBuffer: 103, maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106,
   maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
   keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
+  maxGlitchesPerSecond: 115,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */

@@ -186,6 +186,7 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_SETTINGS_TIMEOUT_MS      112   /* how long our SETTINGS may go unacknowledged */
 #define H2_OPT_IDLE_TIMEOUT_MS          113   /* close after this long without streams (0 = never) */
 #define H2_OPT_GRACEFUL_TIMEOUT_MS      114   /* most a graceful shutdown waits (0 = forever) */
+#define H2_OPT_MAX_GLITCHES_PER_SECOND  115   /* empty DATA / PRIORITY / tiny WINDOW_UPDATE / empty CONTINUATION frames per second */
 
 typedef uint32_t h2_io;
 typedef uint32_t h2_context;

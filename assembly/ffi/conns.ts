@@ -53,6 +53,7 @@ export namespace OptionKey {
   export const SETTINGS_TIMEOUT_MS: u32 = 112;
   export const IDLE_TIMEOUT_MS: u32 = 113;
   export const GRACEFUL_TIMEOUT_MS: u32 = 114;
+  export const MAX_GLITCHES_PER_SECOND: u32 = 115;
 }
 
 /** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
@@ -97,6 +98,7 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = <i64>value; break;
     case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = <i64>value; break;
     case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = <i64>value; break;
+    case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
     default: return H2E_INVALID_ARG;
   }
   return H2E_OK;

@@ -126,6 +126,9 @@ export class Connection {
   // Streams the peer reset or we refused in the current rate window (Rapid Reset).
   private resetCount: u32 = 0;
   private resetWindowStart: i64 = 0;
+  // Frames that cost work but carry nothing, in the current rate window (see isGlitch).
+  private glitchCount: u32 = 0;
+  private glitchWindowStart: i64 = 0;
 
   /**
    * `now` is the host's time at creation (ms), so timeouts count from the start. When
@@ -137,6 +140,7 @@ export class Connection {
     this.lastActivity = now;
     this.lastPingAt = now;
     this.resetWindowStart = now;
+    this.glitchWindowStart = now;
     this.role = config.role;
     this.config = config;
     this.handler = handler;
@@ -235,6 +239,7 @@ export class Connection {
     this.lastActivity = now;
     this.lastPingAt = now;
     this.resetWindowStart = now;
+    this.glitchWindowStart = now;
     this.settingsSentAt = now;
     this.shutdownStarted = now;
   }
@@ -338,6 +343,7 @@ export class Connection {
       }
       this.peerSettingsSeen = true;
     }
+    if (this.isGlitch(type) && !this.countGlitch()) return;
     switch (type) {
       case FrameType.DATA: this.onData(); break;
       case FrameType.HEADERS: this.onHeaders(); break;
@@ -794,6 +800,43 @@ export class Connection {
     this.resetCount++;
     if (this.resetCount > this.config.maxResetsPerWindow) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets");
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the decoded frame costs us work but carries nothing useful: DATA with no payload
+   * and no END_STREAM, PRIORITY (ignored), a WINDOW_UPDATE under 1 KiB when nothing waits to
+   * be sent, an empty CONTINUATION, or HEADERS with an empty fragment not ending the block.
+   */
+  private isGlitch(type: u8): bool {
+    const dec = this.decoder;
+    switch (type) {
+      case FrameType.DATA: return dec.payloadLen == 0 && !dec.endStream;
+      case FrameType.PRIORITY: return true;
+      case FrameType.CONTINUATION: return dec.payloadLen == 0;
+      case FrameType.HEADERS: return dec.payloadLen == 0 && !dec.endHeaders;
+      case FrameType.WINDOW_UPDATE: {
+        if (dec.increment >= 1024) return false;
+        const id = dec.streamId;
+        if (id == 0) return this.bufferedTotal == 0;
+        const stream = this.store.get(id);
+        return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null);
+      }
+      default: return false;
+    }
+  }
+
+  /** Counts one glitch; false (and ENHANCE_YOUR_CALM) past the rate limit. */
+  private countGlitch(): bool {
+    if (this.now - this.glitchWindowStart >= 1000) {
+      this.glitchWindowStart = this.now;
+      this.glitchCount = 0;
+    }
+    this.glitchCount++;
+    if (this.glitchCount > this.config.maxGlitchesPerWindow) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many empty or useless frames (glitch flood)");
       return false;
     }
     return true;

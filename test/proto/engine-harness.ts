@@ -134,6 +134,7 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
     case 112: c.settingsTimeout = value; break;
     case 113: c.idleTimeout = value; break;
     case 114: c.gracefulTimeout = value; break;
+    case 115: c.maxGlitchesPerWindow = <u32>value; break;
     default: break;
   }
 }

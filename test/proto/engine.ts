@@ -20,7 +20,7 @@ export const CFG = {
   connectionWindow: 100, autoRelease: 101, maxStreamSendBuffer: 102, maxConnectionSendBuffer: 103,
   maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerWindow: 107,
   maxPendingStreams: 108, outputHighWater: 109, keepaliveInterval: 110, keepaliveTimeout: 111,
-  settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114,
+  settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerWindow: 115,
 } as const;
 export type ConfigOptions = Partial<Record<keyof typeof CFG, number | boolean>>;
 
