@@ -82,7 +82,7 @@ export class Request extends Disposable {
    */
   toFields(out: ByteBuffer): bool {
     out.clear();
-    const isConnect = eqPseudo(this.pseudo[Pseudo.METHOD], "CONNECT");
+    const isConnect = eqPseudo(this.pseudo[Pseudo.METHOD], V_CONNECT);
     const hasProtocol = this.pseudo[Pseudo.PROTOCOL] != null;
     let authority = this.pseudo[Pseudo.AUTHORITY];
     let hostFromHeader = false;
@@ -98,16 +98,16 @@ export class Request extends Disposable {
         hostFromHeader = true;
       }
     }
-    if (!addField(out, ":method", this.pseudo[Pseudo.METHOD], "GET")) return false;
+    if (!addField(out, N_METHOD, this.pseudo[Pseudo.METHOD], V_GET)) return false;
     // Classic CONNECT carries only :method and :authority (§8.5).
     if (!isConnect || hasProtocol) {
-      if (!addField(out, ":scheme", this.pseudo[Pseudo.SCHEME], "https")) return false;
+      if (!addField(out, N_SCHEME, this.pseudo[Pseudo.SCHEME], V_HTTPS)) return false;
     }
-    if (authority != null && !addField(out, ":authority", authority, "")) return false;
+    if (authority != null && !addField(out, N_AUTHORITY, authority, SLASH)) return false;
     if (!isConnect || hasProtocol) {
-      if (!addField(out, ":path", this.pseudo[Pseudo.PATH], "/")) return false;
+      if (!addField(out, N_PATH, this.pseudo[Pseudo.PATH], SLASH)) return false;
     }
-    if (hasProtocol && !addField(out, ":protocol", this.pseudo[Pseudo.PROTOCOL], "")) return false;
+    if (hasProtocol && !addField(out, N_PROTOCOL, this.pseudo[Pseudo.PROTOCOL], SLASH)) return false;
     return appendRegular(out, this.headers, hostFromHeader);
   }
 
@@ -143,15 +143,12 @@ export class Response extends Disposable {
   /** The response head as a field list: :status, then the headers. */
   toFields(out: ByteBuffer): bool {
     out.clear();
-    const digits = new ByteBuffer(8);
-    digits.reserve(3);
     const s = this.status;
-    digits.pushByte(<u8>(0x30 + (s / 100) % 10));
-    digits.pushByte(<u8>(0x30 + (s / 10) % 10));
-    digits.pushByte(<u8>(0x30 + s % 10));
-    const ok = addField(out, ":status", digits, "");
-    digits.dispose();
-    return ok && appendRegular(out, this.headers, false);
+    unchecked(STATUS_DIGITS[0] = <u8>(0x30 + (s / 100) % 10));
+    unchecked(STATUS_DIGITS[1] = <u8>(0x30 + (s / 10) % 10));
+    unchecked(STATUS_DIGITS[2] = <u8>(0x30 + s % 10));
+    return addRaw(out, changetype<usize>(N_STATUS), <u32>N_STATUS.length, changetype<usize>(STATUS_DIGITS), 3) &&
+      appendRegular(out, this.headers, false);
   }
 
   dispose(): void {
@@ -163,30 +160,42 @@ export class Response extends Disposable {
   }
 }
 
-/** Appends `name: value` (value from `v`, or `fallback` when null). */
-function addField(out: ByteBuffer, name: string, v: ByteBuffer | null, fallback: string): bool {
-  const n = String.UTF8.encode(name);
-  const nl = <u32>n.byteLength;
-  let vp: usize;
-  let vl: u32;
-  let fb: ArrayBuffer | null = null;
-  if (v != null) {
-    vp = v.ptr;
-    vl = v.len;
-  } else {
-    fb = String.UTF8.encode(fallback);
-    vp = changetype<usize>(fb);
-    vl = <u32>fb.byteLength;
-  }
-  if (!out.reserve(FIELD_HEADER + nl + vl)) return false;
+/** ASCII bytes of a literal, made once (no allocation per message). */
+function ascii(text: string): StaticArray<u8> {
+  const out = new StaticArray<u8>(text.length);
+  for (let i = 0; i < text.length; i++) unchecked(out[i] = <u8>text.charCodeAt(i));
+  return out;
+}
+
+const N_METHOD = ascii(":method");
+const N_SCHEME = ascii(":scheme");
+const N_AUTHORITY = ascii(":authority");
+const N_PATH = ascii(":path");
+const N_PROTOCOL = ascii(":protocol");
+const N_STATUS = ascii(":status");
+const V_GET = ascii("GET");
+const V_HTTPS = ascii("https");
+const V_CONNECT = ascii("CONNECT");
+const STATUS_DIGITS = new StaticArray<u8>(3);
+
+/** Appends one field from raw (ptr, len) name and value. */
+function addRaw(out: ByteBuffer, name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
+  if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return false;
   const p = out.ptr + out.len;
-  store<u32>(p, nl);
-  store<u32>(p, vl, 4);
+  store<u32>(p, nameLen);
+  store<u32>(p, valueLen, 4);
   store<u32>(p, 0, 8);
-  memory.copy(p + FIELD_HEADER, changetype<usize>(n), nl);
-  memory.copy(p + FIELD_HEADER + nl, vp, vl);
-  out.len += FIELD_HEADER + nl + vl;
+  memory.copy(p + FIELD_HEADER, name, nameLen);
+  memory.copy(p + FIELD_HEADER + nameLen, value, valueLen);
+  out.len += FIELD_HEADER + nameLen + valueLen;
   return true;
+}
+
+/** Appends `name: value` with the value from `v`, or `fallback` when `v` is null. */
+function addField(out: ByteBuffer, name: StaticArray<u8>, v: ByteBuffer | null, fallback: StaticArray<u8>): bool {
+  const np = changetype<usize>(name);
+  const nl = <u32>name.length;
+  return v != null ? addRaw(out, np, nl, v.ptr, v.len) : addRaw(out, np, nl, changetype<usize>(fallback), <u32>fallback.length);
 }
 
 /** Appends the regular headers, skipping `host` when it became :authority. */
@@ -211,10 +220,9 @@ function appendRegular(out: ByteBuffer, headers: Headers, skipHost: bool): bool 
   return true;
 }
 
-function eqPseudo(b: ByteBuffer | null, s: string): bool {
+function eqPseudo(b: ByteBuffer | null, lit: StaticArray<u8>): bool {
   if (b == null) return false;
-  const bytes = String.UTF8.encode(s);
-  return b.len == <u32>bytes.byteLength && memory.compare(b.ptr, changetype<usize>(bytes), b.len) == 0;
+  return b.len == <u32>lit.length && memory.compare(b.ptr, changetype<usize>(lit), b.len) == 0;
 }
 
 @inline function isSchemeChar(c: u8): bool {
