@@ -2,6 +2,8 @@
 // choice; a failing seed prints the command that replays it.
 //   SIM_SEEDS=n  run n seeds (default 300, bounded to ~30 s)
 //   SIM_SEED=s   run only seed s
+//   SIM_FROM=s   first seed of the SIM_SEEDS range (default 1000)
+//   SIM_TRACE=1  print the whole transcript of a failing seed
 import { describe, it, expect } from 'vitest';
 import { simulate, type SimResult } from './simulation.js';
 
@@ -63,10 +65,11 @@ describe('deterministic simulation', () => {
 
   it('holds the property over many seeds', () => {
     const only = process.env.SIM_SEED;
-    const seeds = only !== undefined ? [Number(only)] : Array.from({ length: Number(process.env.SIM_SEEDS ?? 300) }, (_, i) => 1000 + i);
+    const seeds = only !== undefined ? [Number(only)] : Array.from({ length: Number(process.env.SIM_SEEDS ?? 300) }, (_, i) => Number(process.env.SIM_FROM ?? 1000) + i);
     const budgetMs = only !== undefined || process.env.SIM_SEEDS ? Infinity : 30_000;
     const t0 = performance.now();
     let ran = 0, completed = 0, failed = 0;
+    const kinds = new Map<string, number>();
     for (const seed of seeds) {
       if (performance.now() - t0 > budgetMs) break;
       const res = run(seed);
@@ -74,8 +77,13 @@ describe('deterministic simulation', () => {
       ran++;
       completed += res.completed;
       failed += res.failed;
+      for (const l of res.transcript) {
+        const m = / ERROR (.*)$/.exec(l) ?? / (jump|drop|write-fail|timer)\b/.exec(l);
+        if (m) kinds.set(m[1], (kinds.get(m[1]) ?? 0) + 1);
+      }
     }
     console.log(`sim: ${ran} seeds, ${completed} requests completed, ${failed} failed with an error task, ${Math.round(performance.now() - t0)} ms`);
+    console.log([...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${n} × ${k}`).join('\n'));
     expect(ran).toBeGreaterThan(0);
     expect(completed).toBeGreaterThan(0);
   }, 120_000);

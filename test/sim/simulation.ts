@@ -169,6 +169,7 @@ interface Req {
   state: 'pending' | 'done' | 'failed';
   got: Uint8Array[];
   respBody: number;
+  startDelay: number;
 }
 
 interface SReq { i: number; req: number; body: number; respond: number; got: Uint8Array[]; path: string }
@@ -328,7 +329,9 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
     const trailers: [string, string][] = [];
     const nt = r() < 0.5 ? 0 : 1 + Math.floor(r() * 3);
     for (let k = 0; k < nt; k++) trailers.push([`x-t${k}`, `v${Math.floor(r() * 1e9)}`]);
-    reqs.push({ i, body: fill(r, bodySize(r)), trailers, state: 'pending', got: [], respBody: 0 });
+    const late = r() < 0.3 && (cfg.chaos || !cfg.idleTimeout);
+    const startDelay = late ? Math.floor(r() * 30_000) : 0;
+    reqs.push({ i, body: fill(r, bodySize(r)), trailers, state: 'pending', got: [], respBody: 0, startDelay });
   }
   log(`config ${JSON.stringify(cfg)} sizes ${reqs.map((q) => q.body.length).join(',')}`);
 
@@ -450,7 +453,16 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
           if (type !== TASK.CLIENTCONN) { problems.push(`client handshake type ${type}`); return; }
           client = v;
           push(C, C.ex.h2_clientconn_poll_close(client), tag(K.CCLOSE, 0));
-          for (const q of reqs) sendRequest(q);
+          for (const q of reqs) {
+            // Some requests start later (think time), so keepalive and idle timers fire in between.
+            const wait = q.startDelay;
+            if (wait === 0) sendRequest(q);
+            else at(now + wait, `start ${q.i}`, () => {
+              if (q.state !== 'pending') return;
+              log(`start ${q.i}`);
+              sendRequest(q);
+            });
+          }
           return;
         case K.CCLOSE:
           connDead = true;
