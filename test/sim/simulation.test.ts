@@ -61,6 +61,11 @@ describe('deterministic simulation', () => {
     expect(res.problems.length).toBeGreaterThan(0);
   });
 
+  it('the checker can fail: a host that loses wakers is reported as a hang, not a pass', () => {
+    const res = simulate(2, { chaos: false, pWriteFail: 0, pDrop: 0, pPendingWrite: 0.5, keepalive: false, idleTimeout: false, loseWakes: true });
+    expect(res.problems.some((p) => p.includes('hang'))).toBe(true);
+  });
+
   it.each(REGRESSION)('regression seed %i', (seed) => check(run(seed)));
 
   it('holds the property over many seeds', () => {

@@ -91,6 +91,8 @@ export interface SimConfig {
   idleTimeout: boolean;
   /** Test-only: flip one byte of the first large server->client delivery (the checker must notice). */
   corrupt?: boolean;
+  /** Test-only: the host loses the wakers of injected write PENDINGs (the hang detector must notice). */
+  loseWakes?: boolean;
 }
 
 export interface SimResult {
@@ -254,7 +256,7 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
         }
         if (r() < cfg.pPendingWrite) {
           park(side, ctx, 'writeWaker');
-          at(now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () => wake(side, 'writeWaker', 'writable'));
+          if (!cfg.loseWakes) at(now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () => wake(side, 'writeWaker', 'writable'));
           return PENDING;
         }
         const n = Math.max(1, Math.min(len, 1 + Math.floor(r() * (r() < 0.3 ? 100 : 64 * KiB))));
