@@ -15,7 +15,7 @@ import { readSignatures } from '../support/wasm-signatures.js';
 import { MemHost, connectPair, pump, pushTask, TASK, WASM_PATH } from '../ffi/mem-host.js';
 import { fc, params, describeThrow } from './common.js';
 
-const RUNS = 600;
+const RUNS = 1000;
 
 const SIGS = readSignatures(readFileSync(WASM_PATH)).exports;
 const HEADER = readFileSync(join(ROOT, 'include', 'h2wasm.h'), 'utf8');

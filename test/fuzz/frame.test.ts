@@ -11,7 +11,7 @@ import { putBytes } from '../support/wasm.js';
 import * as F from '../support/frames.js';
 import { fc, params, mutationArb, mutate, chunked, describeThrow } from './common.js';
 
-const RUNS = 5000;
+const RUNS = 12000;
 const MAX_FRAME = 16384;
 const BUFFER_BOUND = 4 * (MAX_FRAME + 9);
 

@@ -12,7 +12,7 @@ import { MemHost } from '../ffi/mem-host.js';
 import { fc, params, mutationArb, mutate, describeThrow } from './common.js';
 
 const H2E = { OK: 0, ERROR: 1, INVALID_PEER_MESSAGE: 6, LIMIT_EXCEEDED: 8 };
-const RUNS = 8000;
+const RUNS = 10000;
 const HEAP_SLACK = 1024;
 
 // Seed corpus: the first blocks of a few stories from each encoder in hpack-test-case.
