@@ -90,7 +90,8 @@ function runSequence(calls: Call[]): void {
     }
     for (const [k, v] of made) if (k === kind && SIGS.has(`${kind}_free`)) tryCall(`${kind}_free`, v);
   }
-  expect(tryCall('h2_free', scratch)).toBe(0);
+  // The sequence may have freed the scratch buffer itself (h2_free is among the exports).
+  expect([0, 2]).toContain(tryCall('h2_free', scratch));
   const after = ex.h2_handle_count() >>> 0;
   expect(after, `handles after cleanup; calls: ${log.join('; ')}`).toBeLessThanOrEqual(base);
   stillWorks(h);
