@@ -61,7 +61,15 @@ async function cmdServe(argv: string[]): Promise<void> {
     onError: (e) => process.stderr.write(`h2wasm: handler error: ${(e as Error).message}\n`),
   }).catch((e) => fail(`cannot listen: ${(e as Error).message}`));
   process.stderr.write(`h2wasm: serving ${server.url}${dir ? ` from ${dir}` : ''}\n`);
-  const stop = () => { server.close().then(() => process.exit(0)); };
+  // Graceful on the first signal (in-flight streams finish), but never held up for long:
+  // a second signal, or 5 s, ends the process.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => process.exit(0), 5000).unref();
+    server.close().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
