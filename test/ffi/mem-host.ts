@@ -5,6 +5,7 @@
 // Deterministic and fast: what the memory tests and the safety test's fixtures run on.
 // Userdata the host does not know answers H2_IO_ERROR, and every other import (body
 // sources, zero-copy send_data) answers H2_IO_ERROR too, so nothing real happens there.
+import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
@@ -227,4 +228,82 @@ export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: numb
   });
   if (!client || !server) throw new Error('connectPair: handshake did not finish');
   return { client, server, cud, sud };
+}
+
+/** The instance still works after whatever a test did to it: h2_alloc/h2_free, an HPACK
+ *  round trip, and one GET answered with a body between a client and a server of it. */
+export function stillWorks(h: MemHost): void {
+  const ex = h.ex;
+  const p = ex.h2_alloc(64) >>> 0;
+  expect(p).not.toBe(0);
+  new Uint8Array(ex.memory.buffer, p, 64).fill(0x5a);
+  expect(ex.h2_free(p)).toBe(0);
+  // HPACK: encode a field list, decode it back.
+  const fields = (list: [string, string][]) => {
+    const parts: Buffer[] = [];
+    for (const [n, v] of list) {
+      const head = Buffer.alloc(12);
+      head.writeUInt32LE(n.length, 0);
+      head.writeUInt32LE(v.length, 4);
+      parts.push(head, Buffer.from(n), Buffer.from(v));
+    }
+    return new Uint8Array(Buffer.concat(parts));
+  };
+  const list: [string, string][] = [[':method', 'GET'], [':path', '/safety'], ['x-check', 'still works']];
+  const enc = ex.h2_hpack_encoder_new();
+  const dec = ex.h2_hpack_decoder_new();
+  expect(enc).not.toBe(0);
+  expect(dec).not.toBe(0);
+  const input = fields(list);
+  expect(h.with(input, (ptr, n) => ex.h2_hpack_encode(enc, ptr, n))).toBe(0);
+  const block = h.bytes(ex.h2_hpack_encoder_result(enc), ex.h2_hpack_encoder_result_len(enc));
+  expect(h.with(block, (ptr, n) => ex.h2_hpack_decode(dec, ptr, n))).toBe(0);
+  expect(Buffer.from(h.bytes(ex.h2_hpack_decoder_result(dec), ex.h2_hpack_decoder_result_len(dec)))).toEqual(Buffer.from(input));
+  expect(ex.h2_hpack_encoder_free(enc)).toBe(0);
+  expect(ex.h2_hpack_decoder_free(dec)).toBe(0);
+  // HTTP/2: a client and a server of this instance, one GET answered with a body.
+  const exec = ex.h2_executor_new();
+  const pair = connectPair(h, exec, h, exec);
+  const req = ex.h2_request_new();
+  h.with('http://check/ok', (ptr, n) => ex.h2_request_set_uri(req, ptr, n));
+  pushTask(h, exec, ex.h2_clientconn_send(pair.client, req), 1);
+  pushTask(h, exec, ex.h2_serverconn_accept(pair.server), 2);
+  let body = '';
+  let status = 0;
+  let cbody = 0;
+  pump([[h, exec]], (_h, t, type, user) => {
+    if (user === 2 && type === TASK.REQUEST) {
+      const sreq = ex.h2_task_value(t);
+      const respond = ex.h2_request_respond(sreq);
+      ex.h2_request_free(sreq);
+      const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
+      h.with('fine', (ptr, n) => expect(ex.h2_send_stream_send_data(send, ptr, n, 1)).toBe(0));
+      ex.h2_send_stream_free(send);
+      ex.h2_respond_free(respond);
+    } else if (user === 1) {
+      expect(type).toBe(TASK.RESPONSE);
+      const resp = ex.h2_task_value(t);
+      status = ex.h2_response_status(resp);
+      cbody = ex.h2_response_body(resp);
+      ex.h2_response_free(resp);
+      pushTask(h, exec, ex.h2_body_data(cbody), 3);
+    } else if (user === 3) {
+      if (type === TASK.BUF) {
+        body += Buffer.from(h.takeBuf(t)).toString();
+        pushTask(h, exec, ex.h2_body_data(cbody), 3);
+      } else {
+        expect(type).toBe(TASK.EMPTY);
+        ex.h2_body_free(cbody);
+      }
+    }
+    ex.h2_task_free(t);
+  });
+  expect(status).toBe(200);
+  expect(body).toBe('fine');
+  expect(ex.h2_clientconn_free(pair.client)).toBe(0);
+  expect(ex.h2_serverconn_free(pair.server)).toBe(0);
+  h.close(pair.cud);
+  h.close(pair.sud);
+  pump([[h, exec]], (_h, t) => ex.h2_task_free(t));
+  expect(ex.h2_executor_free(exec)).toBe(0);
 }

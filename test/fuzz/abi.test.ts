@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { readSignatures } from '../support/wasm-signatures.js';
-import { MemHost, connectPair, pump, pushTask, TASK, WASM_PATH } from '../ffi/mem-host.js';
+import { MemHost, stillWorks, WASM_PATH } from '../ffi/mem-host.js';
 import { fc, params, describeThrow } from './common.js';
 
 const RUNS = 1000;
@@ -98,64 +98,6 @@ function runSequence(calls: Call[]): void {
   expect(ex.h2_handle_count() >>> 0).toBeLessThanOrEqual(base);
 }
 
-/** HPACK round trip and one GET answered with a body, on the same instance. */
-function stillWorks(h: MemHost): void {
-  const ex = h.ex;
-  const enc = ex.h2_hpack_encoder_new();
-  const dec = ex.h2_hpack_decoder_new();
-  const list = Buffer.concat([Buffer.from([7, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(':methodGET')]);
-  expect(h.with(list, (p, n) => ex.h2_hpack_encode(enc, p, n))).toBe(0);
-  const block = h.bytes(ex.h2_hpack_encoder_result(enc), ex.h2_hpack_encoder_result_len(enc));
-  expect(h.with(block, (p, n) => ex.h2_hpack_decode(dec, p, n))).toBe(0);
-  expect(Buffer.from(h.bytes(ex.h2_hpack_decoder_result(dec), ex.h2_hpack_decoder_result_len(dec)))).toEqual(list);
-  ex.h2_hpack_encoder_free(enc);
-  ex.h2_hpack_decoder_free(dec);
-
-  const exec = ex.h2_executor_new();
-  const pair = connectPair(h, exec, h, exec);
-  const req = ex.h2_request_new();
-  h.with('http://check/ok', (p, n) => ex.h2_request_set_uri(req, p, n));
-  pushTask(h, exec, ex.h2_clientconn_send(pair.client, req), 1);
-  pushTask(h, exec, ex.h2_serverconn_accept(pair.server), 2);
-  let body = '';
-  let status = 0;
-  let cbody = 0;
-  pump([[h, exec]], (_h, t, type, user) => {
-    if (user === 2 && type === TASK.REQUEST) {
-      const sreq = ex.h2_task_value(t);
-      const respond = ex.h2_request_respond(sreq);
-      ex.h2_request_free(sreq);
-      const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
-      h.with('fine', (p, n) => expect(ex.h2_send_stream_send_data(send, p, n, 1)).toBe(0));
-      ex.h2_send_stream_free(send);
-      ex.h2_respond_free(respond);
-    } else if (user === 1) {
-      expect(type).toBe(TASK.RESPONSE);
-      const resp = ex.h2_task_value(t);
-      status = ex.h2_response_status(resp);
-      cbody = ex.h2_response_body(resp);
-      ex.h2_response_free(resp);
-      pushTask(h, exec, ex.h2_body_data(cbody), 3);
-    } else if (user === 3) {
-      if (type === TASK.BUF) {
-        body += Buffer.from(h.takeBuf(t)).toString();
-        pushTask(h, exec, ex.h2_body_data(cbody), 3);
-      } else {
-        expect(type).toBe(TASK.EMPTY);
-        ex.h2_body_free(cbody);
-      }
-    }
-    ex.h2_task_free(t);
-  });
-  expect(status).toBe(200);
-  expect(body).toBe('fine');
-  ex.h2_clientconn_free(pair.client);
-  ex.h2_serverconn_free(pair.server);
-  h.close(pair.cud);
-  h.close(pair.sud);
-  pump([[h, exec]], (_h, t) => ex.h2_task_free(t));
-  ex.h2_executor_free(exec);
-}
 
 describe('fuzz: sequences of ABI calls (release module)', () => {
   it('reads the exports and their return types', () => {
