@@ -8,44 +8,17 @@ import {
   FRAME, FLAG, ERR, PREFACE, PeerHpack, concat, frame, settings, settingsAck, windowUpdate, data, headers,
   continuation, parseFrames, errorCodeOf, type Frame,
 } from '../support/frames.js';
+import { Peer, REQ, POSTREQ, serverPeer as makeServerPeer } from './raw-peer.js';
 
 const ex = harness();
 
-const REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-const POSTREQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-
-class Peer {
-  hpack = new PeerHpack();
-  frames: Frame[] = [];
-  constructor(readonly engine: Engine) {}
-  send(...bytes: Uint8Array[]): this {
-    this.engine.receive(concat(...bytes));
-    return this;
-  }
-  read(): Frame[] {
-    const { frames } = parseFrames(this.engine.takeOutput());
-    this.frames.push(...frames);
-    return frames;
-  }
-  goaway(): Frame | undefined {
-    this.read();
-    return this.frames.find((f) => f.type === FRAME.GOAWAY);
-  }
-}
-
-function serverPeer(options: ConfigOptions = {}): Peer {
-  const peer = new Peer(new Engine(ex, 'server', options));
-  peer.engine.tick(1); // the host's clock starts: all floods below happen inside one window
-  peer.send(PREFACE, settings());
-  peer.read();
-  peer.send(settingsAck());
-  peer.read();
-  return peer;
-}
+// The host's clock starts first: all floods below happen inside one window.
+const serverPeer = (options: ConfigOptions = {}): Peer => makeServerPeer(ex, options, [], 1);
 
 const debugOf = (g: Frame) => new TextDecoder().decode(g.payload.subarray(8));
 
 function expectCalm(peer: Peer) {
+  peer.read();
   const g = peer.goaway();
   expect(g, 'GOAWAY sent').toBeDefined();
   expect(errorCodeOf(g!)).toBe(ERR.ENHANCE_YOUR_CALM);
@@ -54,6 +27,7 @@ function expectCalm(peer: Peer) {
 }
 
 function expectFine(peer: Peer) {
+  peer.read();
   expect(peer.goaway()).toBeUndefined();
   expect(peer.engine.phase).toBe(PHASE.OPEN);
 }

@@ -6,49 +6,12 @@ import {
   FRAME, FLAG, ERR, SETTING, PREFACE, PeerHpack, concat, frame, settings, settingsAck, ping, windowUpdate, rstStream,
   goaway, data, headers, continuation, parseFrames, errorCodeOf, lastStreamOf, incrementOf, settingsOf, blockOf, type Frame,
 } from '../support/frames.js';
+import { Peer, REQ, POSTREQ, serverPeer as makeServerPeer } from './raw-peer.js';
 
 const ex = harness();
 
-const REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-const POSTREQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
 
-/** A raw peer talking to one of our engines. */
-class Peer {
-  hpack = new PeerHpack();
-  frames: Frame[] = [];
-  constructor(readonly engine: Engine) {}
-
-  send(...bytes: Uint8Array[]): this {
-    this.engine.receive(concat(...bytes));
-    return this;
-  }
-  /** Everything the engine wrote since the last call, as frames. */
-  read(): Frame[] {
-    const { frames } = parseFrames(this.engine.takeOutput());
-    this.frames.push(...frames);
-    return frames;
-  }
-  headers(id: number, fields: [string, string][], endStream = false): Uint8Array {
-    return headers(id, this.hpack.encode(fields), endStream);
-  }
-  goaway(): Frame | undefined {
-    return this.frames.find((f) => f.type === FRAME.GOAWAY);
-  }
-  rst(id: number): Frame | undefined {
-    return this.frames.find((f) => f.type === FRAME.RST_STREAM && f.streamId === id);
-  }
-}
-
-/** A server engine with the client side's preface and SETTINGS exchanged by a raw peer. */
-function serverPeer(options: ConfigOptions = {}, peerSettings: [number, number][] = []): Peer {
-  const peer = new Peer(new Engine(ex, 'server', options));
-  peer.send(PREFACE, settings(peerSettings));
-  const first = peer.read();
-  expect(first[0].type).toBe(FRAME.SETTINGS); // the server preface comes first (§3.4)
-  peer.send(settingsAck());
-  peer.read();
-  return peer;
-}
+const serverPeer = (options: ConfigOptions = {}, peerSettings: [number, number][] = []) => makeServerPeer(ex, options, peerSettings);
 
 function clientPeer(options: ConfigOptions = {}, peerSettings: [number, number][] = []): Peer {
   const peer = new Peer(new Engine(ex, 'client', options));
