@@ -101,7 +101,7 @@ export class ReadyTask extends Task {
  * changes, notify() hands its waiting tasks back to their executor to be polled again.
  */
 export class Waitable {
-  private waiters: Task[] = [];
+  private readonly waiters: Task[] = [];
 
   register(task: Task): void {
     if (!this.waiters.includes(task)) this.waiters.push(task);
@@ -112,15 +112,18 @@ export class Waitable {
     if (i >= 0) this.waiters.splice(i, 1);
   }
 
+  /** Called on every DATA frame a body task waits for: no allocation, the list is reused.
+   *  wake() only queues the task, so nothing registers while the list is walked. */
   notify(): void {
     const list = this.waiters;
-    if (list.length == 0) return;
-    this.waiters = [];
-    for (let i = 0; i < list.length; i++) {
+    const n = list.length;
+    if (n == 0) return;
+    for (let i = 0; i < n; i++) {
       const t = unchecked(list[i]);
       const ex = t.executor;
       if (ex != null) ex.wake(t);
     }
+    list.length = 0;
   }
 }
 
