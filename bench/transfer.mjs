@@ -1,0 +1,166 @@
+// Bulk transfer on one stream (1 GiB; --quick: 64 MiB), all in the same run:
+//   download: nghttpd → h2load (the reference), h2wasm serve --dir → h2load,
+//             node:http2 (respondWithFile) → h2load, nghttpd → h2wasm connect(),
+//             nghttpd → node:http2 client;
+//   upload:   h2load -d FILE → nghttpd (the reference), h2wasm connect() → nghttpd,
+//             node:http2 client → nghttpd.
+// Every receiver announces 2^30-1 byte windows (h2load -w 30 -W 30, nghttpd -w 30 -W 30,
+// the same settings on our client and node's), so flow control is not what limits it.
+// The file is sparse (zeros read from the page cache), in a temp dir removed at the end.
+// Servers on core 0, clients on core 1 (taskset) where it can. GB/s = 10^9 bytes/s of
+// body over the whole run of the client (connect and handshake included, as h2load counts).
+//
+//   node bench/transfer.mjs [--quick]
+//   node bench/transfer.mjs --worker ours|node download|upload URL SIZE FILE SECONDS
+import { mkdtempSync, writeFileSync, rmSync, truncateSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  quick, dist, cliPath, has, pinNote, freePort, startServer, runTool, h2loadSeconds, h2loadOk, summary, ratio, fx, times, printCommands,
+} from './lib.mjs';
+
+const WINDOW = 2 ** 30 - 1;
+
+async function worker(kind, dir, url, size, file, seconds) {
+  const u = new URL(url);
+  const { connect } = await import(join(dist, 'index.js'));
+  const http2 = await import('node:http2');
+  const t0 = performance.now();
+  const timer = setTimeout(() => { console.error('time limit reached'); process.exit(2); }, seconds * 1000);
+  let bytes = 0;
+  let status = 0;
+  const upload = dir === 'upload';
+  const body = () => createReadStream(file, { highWaterMark: 1 << 20 });
+  if (kind === 'ours') {
+    const session = connect(u, { initialWindowSize: WINDOW, connectionWindow: WINDOW });
+    const res = await session.request(upload ? { method: 'POST', path: u.pathname, body: body() } : { path: u.pathname });
+    status = res.status;
+    for await (const chunk of res.body) bytes += chunk.length;
+    await session.close();
+  } else {
+    const session = http2.connect(url, { settings: { initialWindowSize: WINDOW } });
+    session.on('connect', () => session.setLocalWindowSize(WINDOW));
+    await new Promise((resolve, reject) => {
+      const req = session.request({ ':method': upload ? 'POST' : 'GET', ':path': u.pathname });
+      req.on('response', (h) => { status = h[':status']; });
+      req.on('data', (d) => { bytes += d.length; });
+      req.on('end', resolve);
+      req.on('error', reject);
+      if (upload) body().pipe(req); else req.end();
+    });
+    await new Promise((r) => session.close(r));
+  }
+  const secs = (performance.now() - t0) / 1000;
+  clearTimeout(timer);
+  const moved = upload ? size : bytes;
+  process.stdout.write(JSON.stringify({ status, bytes, secs, ok: status === 200 && (upload || bytes === size), gbps: moved / secs / 1e9 }) + '\n');
+  process.exit(0);
+}
+
+if (process.argv[2] === '--worker') {
+  const [, , , kind, dir, url, size, file, seconds] = process.argv;
+  await worker(kind, dir, url, Number(size), file, Number(seconds));
+}
+
+const SIZE = quick ? 64 << 20 : 1 << 30;
+const sizeLabel = quick ? '64 MiB' : '1 GiB';
+const limitS = quick ? 30 : 180;
+if (!has('nghttpd') || !has('h2load')) {
+  console.log('### Transfer, one stream\n\nnghttpd or h2load is not installed (Debian nghttp2-server, nghttp2-client); skipped');
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'h2wasm-bench-transfer-'));
+const big = join(dir, 'big.bin');
+writeFileSync(join(dir, 'index.html'), 'upload received\n');
+writeFileSync(big, '');
+truncateSync(big, SIZE); // sparse
+const nodeServer = join(dir, 'node-http2-files.mjs');
+writeFileSync(nodeServer, `import http2 from 'node:http2';
+import { join } from 'node:path';
+const s = http2.createServer({ settings: { initialWindowSize: ${WINDOW} } });
+s.on('stream', (stream, h) => stream.respondWithFile(join(${JSON.stringify(dir)}, h[':path'].slice(1)), { 'content-type': 'application/octet-stream' }));
+s.listen(Number(process.argv[2]), '127.0.0.1');`);
+
+const h2load = (args) => {
+  const r = runTool(1, 'h2load', ['-n', '1', '-c', '1', '-m', '1', '-w', '30', '-W', '30', ...args], limitS * 1000);
+  const secs = h2loadSeconds(r.stdout);
+  const data = Number(/\((\d+)\) data/.exec(r.stdout)?.[1] ?? NaN);
+  const upload = args.includes('-d');
+  const ok = h2loadOk(r.stdout) === 1 && /1 2xx/.test(r.stdout) && (upload || data === SIZE);
+  return { gbps: ok ? SIZE / secs / 1e9 : NaN, note: r.timedOut ? 'killed at the time limit' : ok ? '' : 'failed' };
+};
+const client = (kind, direction, url) => {
+  const r = runTool(1, process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, direction, url, String(SIZE), big, String(limitS)], (limitS + 10) * 1000);
+  let j = {};
+  try { j = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { /* failed run */ }
+  const note = r.timedOut || r.status === 2 ? 'killed at the time limit' : j.ok ? '' : `failed: ${j.status ? `status ${j.status}, ${j.bytes} bytes` : r.stderr.trim().split('\n').pop()}`;
+  return { gbps: j.ok ? j.gbps : NaN, note };
+};
+
+const down = [];
+const up = [];
+const servers = [];
+try {
+  const ngPort = await freePort();
+  const ng = `http://127.0.0.1:${ngPort}`;
+  servers.push(await startServer(0, 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-w', '30', '-W', '30', '-d', dir, String(ngPort)], ngPort));
+  down.push({ name: 'nghttpd → h2load', ...h2load([`${ng}/big.bin`]) });
+
+  const ourPort = await freePort();
+  const ours = await startServer(0, process.execPath, [cliPath, 'serve', '--port', String(ourPort), '--dir', dir], ourPort);
+  down.push({ name: 'h2wasm serve → h2load', ...h2load([`http://127.0.0.1:${ourPort}/big.bin`]) });
+  await ours.stop();
+
+  const nodePort = await freePort();
+  const nodeSrv = await startServer(0, process.execPath, [nodeServer, String(nodePort)], nodePort);
+  down.push({ name: 'node:http2 server → h2load', ...h2load([`http://127.0.0.1:${nodePort}/big.bin`]) });
+  await nodeSrv.stop();
+
+  down.push({ name: 'nghttpd → h2wasm connect()', ...client('ours', 'download', `${ng}/big.bin`) });
+  down.push({ name: 'nghttpd → node:http2 client', ...client('node', 'download', `${ng}/big.bin`) });
+
+  up.push({ name: 'h2load -d → nghttpd', ...h2load(['-d', big, `${ng}/index.html`]) });
+  up.push({ name: 'h2wasm connect() → nghttpd', ...client('ours', 'upload', `${ng}/index.html`) });
+  up.push({ name: 'node:http2 client → nghttpd', ...client('node', 'upload', `${ng}/index.html`) });
+} finally {
+  for (const s of servers) await s.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function table(title, rows, refName) {
+  const ref = rows.find((r) => r.name === refName)?.gbps;
+  console.log(`\n#### ${title}\n`);
+  console.log(`| transfer | GB/s | ÷ ${refName} |`);
+  console.log('|---|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${fx(r.gbps)}${r.note ? ` (${r.note})` : ''} | ${fx(ratio(r.gbps, ref))} |`);
+  return ref;
+}
+console.log(`### Transfer: ${sizeLabel} on one stream${quick ? ' (--quick)' : ''}`);
+console.log(`${pinNote('servers on core 0, clients on core 1')}; receivers' windows 2^30-1; a sparse file; each transfer stops after ${limitS} s at most.`);
+const refDown = table(`Download ${sizeLabel}`, down, 'nghttpd → h2load');
+const refUp = table(`Upload ${sizeLabel} (POST)`, up, 'h2load -d → nghttpd');
+printCommands();
+
+const g = (name, rows) => rows.find((r) => r.name === name)?.gbps;
+const cDown = g('nghttpd → h2wasm connect()', down);
+const sDown = g('h2wasm serve → h2load', down);
+const cUp = g('h2wasm connect() → nghttpd', up);
+const met = (...rs) => (rs.every(Number.isFinite) ? (rs.every((r) => r >= 0.8) ? 'yes' : 'no') : '–');
+summary({
+  bench: `download ${sizeLabel}, one stream: our client ← nghttpd, our server → h2load`,
+  ours: `client ${fx(cDown)} GB/s, server ${fx(sDown)} GB/s`,
+  peers: `nghttpd→h2load ${fx(refDown)}; node:http2 server→h2load ${fx(g('node:http2 server → h2load', down))}; nghttpd→node:http2 client ${fx(g('nghttpd → node:http2 client', down))} GB/s`,
+  ratio: `client ${times(ratio(cDown, refDown))}, server ${times(ratio(sDown, refDown))} nghttpd→h2load`,
+  goal: '≥ 0.8× nghttpd→h2load',
+  met: met(ratio(cDown, refDown), ratio(sDown, refDown)),
+});
+summary({
+  bench: `upload ${sizeLabel}, one stream: our client → nghttpd`,
+  ours: `${fx(cUp)} GB/s`,
+  peers: `h2load -d ${fx(refUp)}; node:http2 client ${fx(g('node:http2 client → nghttpd', up))} GB/s`,
+  ratio: `${times(ratio(cUp, refUp))} h2load -d`,
+  goal: '≥ 0.8× h2load → nghttpd (-d)',
+  met: met(ratio(cUp, refUp)),
+});
