@@ -4,54 +4,23 @@
 // are pinned to different cores with taskset where it exists.
 //
 //   node bench/server.mjs [--quick]      (prints a markdown table; --quick: seconds, a smoke)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import net from 'node:net';
+import { join } from 'node:path';
+import {
+  root, quick, has, pin, freePort, startServer, runTool, h2loadRps, h2loadOk, summary, ratio, times, printCommands,
+} from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
 const requests = quick ? 5000 : 200000;
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const pin = has('taskset') && cpus().length > 1;
-const onCore = (core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitForPort(port, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 /** Starts a server process on core 0, runs h2load on core 1, returns req/s. */
 async function measure(name, cmd, args, port) {
-  const [c, a] = onCore(0, cmd, args);
-  const proc = spawn(c, a, { stdio: 'ignore' });
+  const server = await startServer(0, cmd, args, port);
   try {
-    await waitForPort(port);
-    const [lc, la] = onCore(1, 'h2load', ['-n', String(requests), '-c', '10', '-m', '100', `http://127.0.0.1:${port}/`]);
-    const r = spawnSync(lc, la, { encoding: 'utf8', timeout: 300000 });
-    const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(r.stdout);
-    const ok = /(\d+) succeeded, (\d+) failed/.exec(r.stdout);
-    return { name, rps: rate ? Number(rate[1]) : NaN, succeeded: ok ? Number(ok[1]) : 0 };
+    const r = runTool(1, 'h2load', ['-n', String(requests), '-c', '10', '-m', '100', `http://127.0.0.1:${port}/`], 300000);
+    return { name, rps: h2loadRps(r.stdout), succeeded: h2loadOk(r.stdout) };
   } finally {
-    proc.kill();
+    await server.stop();
   }
 }
 
@@ -81,8 +50,10 @@ if (has('nghttpd')) {
   const dir = mkdtempSync(join(tmpdir(), 'h2wasm-nghttpd-'));
   writeFileSync(join(dir, 'index.html'), 'hello from nghttpd\n');
   port = await freePort();
-  rows.push(await measure('nghttpd', 'nghttpd', ['--no-tls', '-d', dir, String(port)], port));
+  rows.push(await measure('nghttpd', 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-d', dir, String(port)], port));
+  rmSync(dir, { recursive: true, force: true });
 }
+rmSync(scripts, { recursive: true, force: true });
 
 const base = (name) => rows.find((r) => r.name === name)?.rps;
 const node = base('node:http2 (minimal)');
@@ -95,3 +66,24 @@ for (const r of rows) {
   const ratio = (b) => (b && Number.isFinite(r.rps) ? (r.rps / b).toFixed(2) : '–');
   console.log(`| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${ratio(node)} | ${ratio(nghttpd)} | ${r.succeeded}/${requests} |`);
 }
+printCommands();
+
+const ours = base('h2wasm serve (stream handler)');
+const viaFetch = base('h2wasm serve({ fetch })');
+const k = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
+summary({
+  bench: `server req/s, h2load -c 10 -m 100, tiny body, h2wasm serve (defaults, stream handler)`,
+  ours: `${k(ours)} req/s`,
+  peers: `node:http2 ${k(node)}; nghttpd ${k(nghttpd)}`,
+  ratio: `${times(ratio(ours, node))} node:http2, ${times(ratio(ours, nghttpd))} nghttpd`,
+  goal: '≥ 5× node:http2, ≥ 0.8× nghttpd',
+  met: Number.isFinite(ratio(ours, node)) && Number.isFinite(ratio(ours, nghttpd)) ? (ratio(ours, node) >= 5 && ratio(ours, nghttpd) >= 0.8 ? 'yes' : 'no') : '–',
+});
+summary({
+  bench: 'server req/s, same, through the fetch-style serve({ fetch }) handler',
+  ours: `${k(viaFetch)} req/s`,
+  peers: `node:http2 ${k(node)}`,
+  ratio: `${times(ratio(viaFetch, node))} node:http2`,
+  goal: '≥ 2× node:http2',
+  met: Number.isFinite(ratio(viaFetch, node)) ? (ratio(viaFetch, node) >= 2 ? 'yes' : 'no') : '–',
+});

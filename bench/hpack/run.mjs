@@ -11,6 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { summary } from '../lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -118,3 +119,14 @@ for (const c of contenders) {
   console.log(`| ${c.label} | ${f(c.mbps)} | ${f(c.mbps / ref.mbps)}× | ${f(c.bestPass)} | ${c.passes} |`);
 }
 if (sink < 0) console.log(sink);
+
+const raw = contenders[0];
+const cls = contenders[1];
+summary({
+  bench: `HPACK decode MB/s (hpack-test-case/${corpus})`,
+  ours: `raw ABI ${f(raw.mbps)}, HpackDecoder ${f(cls.mbps)} MB/s`,
+  peers: `hpack.js ${f(ref.mbps)} MB/s`,
+  ratio: `raw ${f(raw.mbps / ref.mbps)}×, class ${f(cls.mbps / ref.mbps)}× hpack.js`,
+  goal: '≥ 5× hpack.js',
+  met: `raw ${raw.mbps / ref.mbps >= 5 ? 'yes' : 'no'}, class ${cls.mbps / ref.mbps >= 5 ? 'yes' : 'no'}`,
+});
