@@ -101,30 +101,52 @@ export class ReadyTask extends Task {
  * changes, notify() hands its waiting tasks back to their executor to be polled again.
  */
 export class Waitable {
-  private readonly waiters: Task[] = [];
+  // Nearly always one waiter: it lives in a field, and the list exists only for a second
+  // one, so a stream's four waitables cost four small objects rather than twelve.
+  private first: Task | null = null;
+  private rest: Task[] | null = null;
 
   register(task: Task): void {
-    if (!this.waiters.includes(task)) this.waiters.push(task);
+    if (this.first === task) return;
+    if (this.first == null) {
+      this.first = task;
+      return;
+    }
+    let rest = this.rest;
+    if (rest == null) this.rest = rest = [];
+    if (!rest.includes(task)) rest.push(task);
   }
 
   unregister(task: Task): void {
-    const i = this.waiters.indexOf(task);
-    if (i >= 0) this.waiters.splice(i, 1);
+    if (this.first === task) {
+      const rest = this.rest;
+      this.first = rest != null && rest.length > 0 ? rest.shift() : null;
+      return;
+    }
+    const rest = this.rest;
+    if (rest == null) return;
+    const i = rest.indexOf(task);
+    if (i >= 0) rest.splice(i, 1);
   }
 
-  /** Called on every DATA frame a body task waits for: no allocation, the list is reused.
-   *  wake() only queues the task, so nothing registers while the list is walked. */
+  /** Called on every DATA frame a body task waits for: allocates nothing. wake() only
+   *  queues the task, so nothing registers while the waiters are walked. */
   notify(): void {
-    const list = this.waiters;
-    const n = list.length;
-    if (n == 0) return;
-    for (let i = 0; i < n; i++) {
-      const t = unchecked(list[i]);
-      const ex = t.executor;
-      if (ex != null) ex.wake(t);
-    }
-    list.length = 0;
+    const first = this.first;
+    if (first == null) return;
+    this.first = null;
+    wakeOne(first);
+    const rest = this.rest;
+    if (rest == null) return;
+    const n = rest.length;
+    for (let i = 0; i < n; i++) wakeOne(unchecked(rest[i]));
+    rest.length = 0;
   }
+}
+
+function wakeOne(t: Task): void {
+  const ex = t.executor;
+  if (ex != null) ex.wake(t);
 }
 
 /** What a task needs of its executor; implemented by Executor (executor.ts). */
