@@ -3,7 +3,7 @@
 // Errors are one clear line and a non-zero exit, never a stack trace.
 import { readFileSync, statSync, createReadStream } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
@@ -77,10 +77,10 @@ async function cmdServe(argv: string[]): Promise<void> {
 /** The default app: files from --dir, else 200 with a short body for GET/HEAD/POST. */
 async function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
   let received = 0;
-  const hash = createHash('sha256');
+  let hash: Hash | undefined; // made by the first chunk: a GET has none
   for await (const chunk of req.body()) {
     received += chunk.length;
-    hash.update(chunk);
+    (hash ??= createHash('sha256')).update(chunk);
   }
   if (dir && (req.method === 'GET' || req.method === 'HEAD')) {
     const path = decodeURIComponent(req.path.split('?')[0]);
@@ -99,7 +99,7 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
   const body = req.method === 'POST' ? `received ${received} bytes\n` : 'hello from h2wasm\n';
   // What arrived, by hash, so a client can verify an upload byte for byte.
   const headers: [string, string][] = [['content-type', 'text/plain']];
-  if (req.method === 'POST') headers.push(['x-received-sha256', hash.digest('hex')]);
+  if (req.method === 'POST') headers.push(['x-received-sha256', (hash ?? createHash('sha256')).digest('hex')]);
   return res.respond(200, headers, req.method === 'HEAD' ? null : body);
 }
 

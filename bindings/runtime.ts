@@ -245,18 +245,79 @@ export class Runtime {
   }
 
   // ---- bytes and strings -----------------------------------------------------------------
+  //
+  // Bytes going in are staged in one scratch buffer the runtime keeps in linear memory,
+  // so a header list or a small body costs no h2_alloc/h2_free pair per call. A nested
+  // use (never seen today) falls back to a fresh allocation.
+
+  private scratchPtr = 0;
+  private scratchCap = 0;
+  private scratchBusy = false;
+  private u8: Uint8Array = new Uint8Array(0);
+
+  /** A view of all of linear memory, renewed when memory grew (the old one is detached). */
+  memory(): Uint8Array {
+    const buf = this.ex.memory.buffer;
+    if (this.u8.buffer !== buf) this.u8 = new Uint8Array(buf);
+    return this.u8;
+  }
+
+  /** The scratch buffer with room for `n` bytes, or 0 when it is in use or `n` is large. */
+  private scratch(n: number): number {
+    if (this.scratchBusy || n > SCRATCH_MAX) return 0;
+    if (n > this.scratchCap) {
+      if (this.scratchPtr) this.ex.h2_free(this.scratchPtr);
+      const cap = Math.max(n, this.scratchCap * 2, 4096);
+      this.scratchPtr = this.ex.h2_alloc(cap) >>> 0;
+      this.scratchCap = this.scratchPtr ? cap : 0;
+      if (!this.scratchPtr) return 0;
+    }
+    return this.scratchPtr;
+  }
 
   text(ptr: number, len: number): string {
-    return this.decoder.decode(new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0));
+    ptr >>>= 0;
+    len >>>= 0;
+    const mem = this.memory();
+    if (len <= 32) {
+      // Header names and values are short ASCII: building the string beats TextDecoder's
+      // per-call cost. Anything else takes the decoder (same U+FFFD handling).
+      let s = '';
+      for (let i = 0; i < len; i++) {
+        const c = mem[ptr + i];
+        if (c >= 0x80) return this.decoder.decode(mem.subarray(ptr, ptr + len));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.decoder.decode(mem.subarray(ptr, ptr + len));
   }
 
   bytes(ptr: number, len: number): Uint8Array {
     return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0).slice();
   }
 
-  /** Runs `fn(ptr, len)` with `data` copied into linear memory for the call. */
+  /** Runs `fn(ptr, len)` with `data` (UTF-8 for a string) in linear memory for the call. */
   with<T>(data: Uint8Array | string, fn: (ptr: number, len: number) => T): T {
-    const b = typeof data === 'string' ? this.encoder.encode(data) : data;
+    const max = typeof data === 'string' ? data.length * 3 : data.length;
+    const p = this.scratch(max);
+    if (p === 0) return this.withAllocated(typeof data === 'string' ? this.encoder.encode(data) : data, fn);
+    let n: number;
+    if (typeof data === 'string') {
+      n = this.encoder.encodeInto(data, this.memory().subarray(p, p + max)).written;
+    } else {
+      this.memory().set(data, p);
+      n = data.length;
+    }
+    this.scratchBusy = true;
+    try {
+      return fn(p, n);
+    } finally {
+      this.scratchBusy = false;
+    }
+  }
+
+  private withAllocated<T>(b: Uint8Array, fn: (ptr: number, len: number) => T): T {
     const p = this.ex.h2_alloc(Math.max(1, b.length)) >>> 0;
     if (p === 0) throw new RangeError('h2wasm: out of wasm memory');
     new Uint8Array(this.ex.memory.buffer, p, b.length).set(b);
@@ -267,49 +328,70 @@ export class Runtime {
     }
   }
 
-  /** Every field of a headers handle, in order. */
+  /** Every field of a headers handle, in order (read from its flat list, one crossing). */
   headers(handle: number): [string, string][] {
+    const ex = this.ex;
+    const ptr = ex.h2_headers_fields(handle) >>> 0;
+    const len = ex.h2_headers_fields_len(handle) >>> 0;
     const out: [string, string][] = [];
-    this.foreachOut = out;
-    this.ex.h2_headers_foreach(handle, 0);
-    this.foreachOut = null;
+    if (ptr === 0) return out;
+    const mem = this.memory();
+    const end = ptr + len;
+    for (let at = ptr; at + 12 <= end;) {
+      const nl = readU32(mem, at);
+      const vl = readU32(mem, at + 4);
+      const name = at + 12;
+      out.push([this.text(name, nl), this.text(name + nl, vl)]);
+      at = name + nl + vl;
+    }
     return out;
   }
 
   /** Replaces a headers handle's fields in one crossing (flat field list). */
   setHeaders(handle: number, fields: Iterable<[string, string]>): void {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (const [name, value] of fields) {
-      const n = this.encoder.encode(name);
-      const v = this.encoder.encode(value);
-      const f = new Uint8Array(12 + n.length + v.length);
-      const dv = new DataView(f.buffer);
-      dv.setUint32(0, n.length, true);
-      dv.setUint32(4, v.length, true);
-      f.set(n, 12);
-      f.set(v, 12 + n.length);
-      parts.push(f);
-      total += f.length;
+    const list = Array.isArray(fields) ? (fields as [string, string][]) : [...fields];
+    let max = 0;
+    for (const [name, value] of list) max += 12 + 3 * (name.length + value.length);
+    let p = this.scratch(max);
+    const owned = p === 0;
+    if (owned) {
+      p = this.ex.h2_alloc(Math.max(1, max)) >>> 0;
+      if (p === 0) throw new RangeError('h2wasm: out of wasm memory');
     }
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
+    const mem = this.memory();
+    let at = p;
+    for (const [name, value] of list) {
+      const nl = this.encoder.encodeInto(name, mem.subarray(at + 12, at + 12 + 3 * name.length)).written;
+      const vl = this.encoder.encodeInto(value, mem.subarray(at + 12 + nl, at + 12 + nl + 3 * value.length)).written;
+      writeU32(mem, at, nl);
+      writeU32(mem, at + 4, vl);
+      writeU32(mem, at + 8, 0);
+      at += 12 + nl + vl;
     }
-    this.with(all, (p, n) => this.ex.h2_headers_set_all(handle, p, n));
+    try {
+      this.ex.h2_headers_set_all(handle, p, at - p);
+    } finally {
+      if (owned) this.ex.h2_free(p);
+    }
   }
 
   /** Reads a pseudo-header of a request (0 :method … 4 :protocol); '' when absent. */
   pseudo(req: number, which: number): string {
-    const cap = 4096;
-    const buf = this.ex.h2_alloc(cap) >>> 0;
+    const ex = this.ex;
+    const p = this.scratch(4096);
+    if (p !== 0) {
+      const n = ex.h2_request_pseudo(req, which, p, 4096) >>> 0;
+      if (n === 0xffffffff) return '';
+      if (n <= 4096) return this.text(p, n);
+    }
+    // Busy scratch, or a value longer than 4 KiB: a buffer of the size asked for.
+    const len = ex.h2_request_pseudo(req, which, 0, 0) >>> 0;
+    if (len === 0xffffffff) return '';
+    const buf = ex.h2_alloc(Math.max(1, len)) >>> 0;
     try {
-      const n = this.ex.h2_request_pseudo(req, which, buf, cap) >>> 0;
-      return n === 0xffffffff ? '' : this.text(buf, Math.min(n, cap));
+      return this.text(buf, ex.h2_request_pseudo(req, which, buf, len) >>> 0);
     } finally {
-      this.ex.h2_free(buf);
+      ex.h2_free(buf);
     }
   }
 
@@ -332,6 +414,17 @@ export class Runtime {
     return out;
   }
 }
+
+/** Largest input staged in the scratch buffer; bigger ones get their own allocation. */
+const SCRATCH_MAX = 256 * 1024;
+
+const readU32 = (m: Uint8Array, at: number): number => (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>> 0;
+const writeU32 = (m: Uint8Array, at: number, v: number): void => {
+  m[at] = v;
+  m[at + 1] = v >>> 8;
+  m[at + 2] = v >>> 16;
+  m[at + 3] = v >>> 24;
+};
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.timeOrigin + performance.now() : Date.now());
 

@@ -115,22 +115,32 @@ export class ServerConnection {
 
   private dispatch(req: number): void {
     const rt = this.rt;
-    const ex = rt.ex;
-    const incoming = new Incoming(rt, req);
-    const responder = new StreamResponder(rt, ex.h2_request_respond(req));
-    ex.h2_request_free(req);
+    const respond = rt.ex.h2_request_respond(req);
+    const incoming = new Incoming(rt, req, respond);
+    rt.ex.h2_request_free(req);
+    const responder = new StreamResponder(rt, respond);
     this.inFlight++;
-    Promise.resolve()
-      .then(() => this.handler(incoming, responder))
-      .catch((e) => {
-        this.onError(e);
-        if (!responder.sent) responder.fail();
-      })
-      .finally(() => {
-        this.inFlight--;
-        incoming.release();
-        responder.release();
-      });
+    const done = () => {
+      this.inFlight--;
+      incoming.release();
+      responder.release();
+    };
+    const failed = (e: unknown) => {
+      this.onError(e);
+      if (!responder.sent) responder.fail();
+      done();
+    };
+    // Called at once (no extra microtask per request); a thrown error and a rejected
+    // promise end the same way.
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(incoming, responder);
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(done, failed);
+    else done();
   }
 
   /** Graceful shutdown: GOAWAY, in-flight streams finish, then the connection closes. */
@@ -162,7 +172,7 @@ class Incoming implements IncomingRequest {
   private trailerFields: [string, string][] = [];
   private ended = false;
 
-  constructor(private rt: Runtime, req: number) {
+  constructor(private rt: Runtime, req: number, respond: number) {
     const ex = rt.ex;
     this.method = rt.pseudo(req, 0);
     this.scheme = rt.pseudo(req, 1);
@@ -170,12 +180,14 @@ class Incoming implements IncomingRequest {
     this.path = rt.pseudo(req, 3);
     this.headers = rt.headers(ex.h2_request_headers(req));
     this.bodyHandle = ex.h2_request_body(req);
-    this.streamId = 0;
+    this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;
   }
 
   async *body(): AsyncIterable<Uint8Array> {
     const rt = this.rt;
     const ex = rt.ex;
+    // A request that ended with its head (every GET) needs no task round trip.
+    if (this.bodyHandle && !this.ended && ex.h2_body_is_end(this.bodyHandle) === 1) this.ended = true;
     while (this.bodyHandle && !this.ended) {
       const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
       if (type === TASK.BUF) {
@@ -226,22 +238,26 @@ class StreamResponder implements Responder {
     const resp = ex.h2_response_new();
     ex.h2_response_set_status(resp, status);
     rt.setHeaders(ex.h2_response_headers(resp), headers);
-    const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-    const empty = bytes == null || (bytes instanceof Uint8Array && bytes.length === 0);
+    const empty = body == null || body === '' || (body instanceof Uint8Array && body.length === 0);
     const trailerList = trailers ? [...trailers] : [];
     const endWithHead = empty && trailerList.length === 0;
     const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
     rt.schedule();
     if (endWithHead) return;
     if (!send) throw new Error(`h2wasm: response not sent (code ${ex.h2_last_result()})`);
+    const end = trailerList.length === 0;
     try {
-      if (bytes instanceof Uint8Array) {
-        if (bytes.length > 0) await this.write(send, bytes, trailerList.length === 0);
-      } else if (bytes != null) {
-        for await (const chunk of bytes) await this.write(send, chunk, false);
-        if (trailerList.length === 0) this.sendData(send, new Uint8Array(0), true);
+      if (typeof body === 'string') {
+        // UTF-8 straight into linear memory; encoded separately only when the send
+        // buffer cannot take it whole.
+        if (body.length > 0 && this.sendData(send, body, end) !== 0) await this.write(send, encoder.encode(body), end);
+      } else if (body instanceof Uint8Array) {
+        if (body.length > 0) await this.write(send, body, end);
+      } else if (body != null) {
+        for await (const chunk of body) await this.write(send, chunk, false);
+        if (end) this.sendData(send, new Uint8Array(0), true);
       }
-      if (trailerList.length > 0) {
+      if (!end) {
         const h = ex.h2_headers_new();
         rt.setHeaders(h, trailerList);
         ex.h2_send_stream_send_trailers(send, h);
@@ -277,7 +293,7 @@ class StreamResponder implements Responder {
     } while (at < chunk.length);
   }
 
-  private sendData(send: number, bytes: Uint8Array, end: boolean): number {
+  private sendData(send: number, bytes: Uint8Array | string, end: boolean): number {
     const rc = this.rt.with(bytes, (p, n) => this.rt.ex.h2_send_stream_send_data(send, p, n, end ? 1 : 0));
     this.rt.schedule(); // frame and write it now, not when something else happens
     return rc;

@@ -465,6 +465,10 @@ H2_EXPORT h2_code h2_body_set_userdata(h2_body body, uint32_t userdata);
 H2_EXPORT h2_task h2_body_data(h2_body body);
 /** After the end: H2_TASK_TRAILERS with the trailers, or H2_TASK_EMPTY when there are none. */
 H2_EXPORT h2_task h2_body_trailers(h2_body body);
+/** 1 when the received body is over with nothing left to read: no bytes buffered, no
+ *  trailers (h2_body_data and h2_body_trailers would both finish EMPTY at once). A
+ *  request with END_STREAM on its head is one; hosts skip both tasks for it. 0 otherwise. */
+H2_EXPORT uint32_t h2_body_is_end(h2_body body);
 /** Manual flow control (H2_OPT_MANUAL_RELEASE): the host is done with `n` received bytes. */
 H2_EXPORT h2_code h2_body_release(h2_body body, uint32_t n);
 /** Frees a body; an unfinished received body resets its stream (CANCEL). */

@@ -584,6 +584,12 @@ export function h2_body_trailers(body: u32): u32 {
   const b = get<Body>(body, HandleKind.BODY);
   return b == null ? 0 : taskHandle(new TrailersTask(b));
 }
+export function h2_body_is_end(body: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  if (b == null) return 0;
+  const ctx = b.ctx;
+  return ctx != null && ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null ? 1 : 0;
+}
 export function h2_body_release(body: u32, n: u32): u32 {
   const b = get<Body>(body, HandleKind.BODY);
   return b == null ? H2E_INVALID_ARG : bodyRelease(b, n);
