@@ -4,7 +4,7 @@
 // are pinned to different cores with taskset where it exists.
 //
 //   node bench/server.mjs [--quick]      (prints a markdown table; --quick: seconds, a smoke)
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -34,6 +34,14 @@ const fetchServer = join(scripts, 'h2wasm-fetch.mjs');
 writeFileSync(fetchServer, `import { serve } from ${JSON.stringify(join(root, 'dist', 'bindings', 'index.js'))};
 await serve({ port: Number(process.argv[2]), fetch: () => new Response('hello from h2wasm\\n', { headers: { 'content-type': 'text/plain' } }) });`);
 
+// The pure-JavaScript `http2` package from npm (what a runtime without node:http2 would
+// use; devDependency), h2c with prior knowledge through its `raw` server.
+const jsPackage = join(root, 'node_modules', 'http2', 'lib', 'index.js');
+const jsServer = join(scripts, 'npm-http2.cjs');
+writeFileSync(jsServer, `const http2 = require(${JSON.stringify(jsPackage)});
+http2.raw.createServer({}, (req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello from http2 (npm)\\n'); })
+  .listen(Number(process.argv[2]), '127.0.0.1');`);
+
 if (!has('h2load')) {
   console.log('bench/server: h2load is not installed (Debian nghttp2-client); skipped');
   process.exit(0);
@@ -46,6 +54,10 @@ port = await freePort();
 rows.push(await measure('h2wasm serve({ fetch })', process.execPath, [fetchServer, String(port)], port));
 port = await freePort();
 rows.push(await measure('node:http2 (minimal)', process.execPath, [nodeServer, String(port)], port));
+if (existsSync(jsPackage)) {
+  port = await freePort();
+  rows.push(await measure('http2 from npm (pure JS, 3.x)', process.execPath, [jsServer, String(port)], port));
+}
 if (has('nghttpd')) {
   const dir = mkdtempSync(join(tmpdir(), 'h2wasm-nghttpd-'));
   writeFileSync(join(dir, 'index.html'), 'hello from nghttpd\n');
@@ -74,7 +86,7 @@ const k = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
 summary({
   bench: `server req/s, h2load -c 10 -m 100, tiny body, h2wasm serve (defaults, stream handler)`,
   ours: `${k(ours)} req/s`,
-  peers: `node:http2 ${k(node)}; nghttpd ${k(nghttpd)}`,
+  peers: `node:http2 ${k(node)}; nghttpd ${k(nghttpd)}; http2 (npm, pure JS) ${k(base('http2 from npm (pure JS, 3.x)'))}`,
   ratio: `${times(ratio(ours, node))} node:http2, ${times(ratio(ours, nghttpd))} nghttpd`,
   goal: '≥ 5× node:http2, ≥ 0.8× nghttpd',
   met: Number.isFinite(ratio(ours, node)) && Number.isFinite(ratio(ours, nghttpd)) ? (ratio(ours, node) >= 5 && ratio(ours, nghttpd) >= 0.8 ? 'yes' : 'no') : '–',
