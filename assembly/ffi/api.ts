@@ -337,10 +337,10 @@ export function h2_request_set_protocol(req: u32, ptr: usize, len: u32): u32 {
 export function h2_request_pseudo(req: u32, which: u32, buf: usize, cap: u32): u32 {
   const r = get<Request>(req, HandleKind.REQUEST);
   if (r == null || which >= <u32>Pseudo.COUNT || !validRange(buf, cap)) return 0xffffffff;
-  const b = r.pseudo[<i32>which];
-  if (b == null) return 0xffffffff;
-  memory.copy(buf, b.ptr, min(cap, b.len));
-  return b.len;
+  if (!r.hasPseudo(<i32>which)) return 0xffffffff;
+  const n = r.pseudoLen(<i32>which);
+  memory.copy(buf, r.pseudoPtr(<i32>which), min(cap, n));
+  return n;
 }
 export function h2_request_headers(req: u32): u32 {
   const r = get<Request>(req, HandleKind.REQUEST);

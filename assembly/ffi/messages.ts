@@ -18,12 +18,23 @@ export namespace Pseudo {
   export const COUNT: i32 = 5;
 }
 
+/** Most bytes all of a request's pseudo-header values may take together. */
+const PSEUDO_BYTES_LIMIT: u32 = 1 << 20;
+
+function newSpans(): StaticArray<i64> {
+  const s = new StaticArray<i64>(Pseudo.COUNT);
+  for (let i = 0; i < Pseudo.COUNT; i++) unchecked(s[i] = -1);
+  return s;
+}
+
 const PSEUDO_NAMES: StaticArray<string> = [":method", ":scheme", ":authority", ":path", ":protocol"];
 
 export class Request extends Disposable {
   handle: u32 = 0;
-  /** Pseudo-header values, by Pseudo index; null when unset. */
-  pseudo: StaticArray<ByteBuffer | null> = new StaticArray<ByteBuffer | null>(Pseudo.COUNT);
+  /** Pseudo-header values back to back in one buffer (one allocation for all of them). */
+  private pseudoBytes: ByteBuffer = new ByteBuffer(PSEUDO_BYTES_LIMIT);
+  /** Each pseudo-header's offset (high 32 bits) and length in pseudoBytes; -1 when unset. */
+  private spans: StaticArray<i64> = newSpans();
   headers: Headers = new Headers();
   /** Outgoing body read from the host (h2_request_set_body), or null. */
   body: Body | null = null;
@@ -38,15 +49,59 @@ export class Request extends Disposable {
   bodyTaken: bool = false;
   respondTaken: bool = false;
 
-  setPseudo(which: i32, value: usize, len: u32): bool {
-    let b = this.pseudo[which];
-    if (b == null) {
-      b = new ByteBuffer(1 << 20);
-      this.pseudo[which] = b;
+  @inline hasPseudo(which: i32): bool {
+    return unchecked(this.spans[which]) >= 0;
+  }
+  /** Where a set pseudo-header's value starts (valid until the next set). */
+  @inline pseudoPtr(which: i32): usize {
+    return this.pseudoBytes.ptr + <usize>(unchecked(this.spans[which]) >>> 32);
+  }
+  @inline pseudoLen(which: i32): u32 {
+    return <u32>(unchecked(this.spans[which]) & 0xffffffff);
+  }
+
+  /** Sets a pseudo-header (with a "/" in front when `slash`); false past the size limit. */
+  setPseudo(which: i32, value: usize, len: u32, slash: bool = false): bool {
+    const need = len + (slash ? 1 : 0);
+    let b = this.pseudoBytes;
+    // A value no longer than the old one is overwritten in place; else appended, and the
+    // buffer is compacted (live values only) when an append would pass the limit.
+    const old = unchecked(this.spans[which]);
+    let off: u32;
+    if (old >= 0 && need <= <u32>(old & 0xffffffff)) {
+      off = <u32>(old >>> 32);
+    } else {
+      if (!b.reserve(need)) {
+        unchecked(this.spans[which] = -1);
+        if (!this.compact(need)) return false;
+        b = this.pseudoBytes;
+      }
+      off = b.len;
+      b.len += need;
     }
-    b.clear();
-    if (!b.reserve(len)) return false;
-    b.pushBytes(value, len);
+    const p = b.ptr + <usize>off;
+    if (slash) store<u8>(p, 0x2f);
+    memory.copy(p + (slash ? 1 : 0), value, len);
+    unchecked(this.spans[which] = (<i64>off << 32) | <i64>need);
+    return true;
+  }
+
+  /** Copies the live values into a fresh buffer with room for `extra` more bytes. */
+  private compact(extra: u32): bool {
+    const from = this.pseudoBytes;
+    const to = new ByteBuffer(PSEUDO_BYTES_LIMIT);
+    let live: u32 = extra;
+    for (let i = 0; i < Pseudo.COUNT; i++) if (this.hasPseudo(i)) live += this.pseudoLen(i);
+    if (!to.reserve(live)) return false;
+    for (let i = 0; i < Pseudo.COUNT; i++) {
+      if (!this.hasPseudo(i)) continue;
+      const n = this.pseudoLen(i);
+      const off = to.len;
+      to.pushBytes(this.pseudoPtr(i), n);
+      unchecked(this.spans[i] = (<i64>off << 32) | <i64>n);
+    }
+    from.dispose();
+    this.pseudoBytes = to;
     return true;
   }
 
@@ -62,15 +117,8 @@ export class Request extends Disposable {
       while (j < len && load<u8>(uri + j) != 0x2f && load<u8>(uri + j) != 0x3f) j++;
       if (!this.setPseudo(Pseudo.AUTHORITY, uri + authStart, j - authStart)) return false;
       if (j == len) return this.setPseudo(Pseudo.PATH, changetype<usize>(SLASH), 1);
-      if (load<u8>(uri + j) == 0x3f) {
-        // "?query" with no path: the path is "/" then the query.
-        const b = new ByteBuffer(1 << 20);
-        if (!b.reserve(len - j + 1)) return false;
-        b.pushByte(0x2f);
-        b.pushBytes(uri + j, len - j);
-        this.pseudo[Pseudo.PATH] = b;
-        return true;
-      }
+      // "?query" with no path: the path is "/" then the query.
+      if (load<u8>(uri + j) == 0x3f) return this.setPseudo(Pseudo.PATH, uri + j, len - j, true);
       return this.setPseudo(Pseudo.PATH, uri + j, len - j);
     }
     return this.setPseudo(Pseudo.PATH, uri, len);
@@ -82,41 +130,53 @@ export class Request extends Disposable {
    */
   toFields(out: ByteBuffer): bool {
     out.clear();
-    const isConnect = eqPseudo(this.pseudo[Pseudo.METHOD], V_CONNECT);
-    const hasProtocol = this.pseudo[Pseudo.PROTOCOL] != null;
-    let authority = this.pseudo[Pseudo.AUTHORITY];
+    const isConnect = this.pseudoIs(Pseudo.METHOD, V_CONNECT);
+    const hasProtocol = this.hasPseudo(Pseudo.PROTOCOL);
+    let hasAuthority = this.hasPseudo(Pseudo.AUTHORITY);
+    let authority: usize = hasAuthority ? this.pseudoPtr(Pseudo.AUTHORITY) : 0;
+    let authorityLen: u32 = hasAuthority ? this.pseudoLen(Pseudo.AUTHORITY) : 0;
     let hostFromHeader = false;
-    if (authority == null) {
+    if (!hasAuthority) {
       const at = this.headers.find(changetype<usize>(HOST), 4, 0);
       if (at >= 0) {
         const p = this.headers.list.ptr + <usize>at;
-        const b = new ByteBuffer(1 << 20);
-        const vl = load<u32>(p, 4);
-        if (!b.reserve(vl)) return false;
-        b.pushBytes(p + FIELD_HEADER + 4, vl);
-        authority = b;
+        authority = p + FIELD_HEADER + 4;
+        authorityLen = load<u32>(p, 4);
+        hasAuthority = true;
         hostFromHeader = true;
       }
     }
-    if (!addField(out, N_METHOD, this.pseudo[Pseudo.METHOD], V_GET)) return false;
+    if (!this.addPseudo(out, N_METHOD, Pseudo.METHOD, V_GET)) return false;
     // Classic CONNECT carries only :method and :authority (§8.5).
     if (!isConnect || hasProtocol) {
-      if (!addField(out, N_SCHEME, this.pseudo[Pseudo.SCHEME], V_HTTPS)) return false;
+      if (!this.addPseudo(out, N_SCHEME, Pseudo.SCHEME, V_HTTPS)) return false;
     }
-    if (authority != null && !addField(out, N_AUTHORITY, authority, SLASH)) return false;
+    if (hasAuthority && !addRaw(out, changetype<usize>(N_AUTHORITY), <u32>N_AUTHORITY.length, authority, authorityLen)) return false;
     if (!isConnect || hasProtocol) {
-      if (!addField(out, N_PATH, this.pseudo[Pseudo.PATH], SLASH)) return false;
+      if (!this.addPseudo(out, N_PATH, Pseudo.PATH, SLASH)) return false;
     }
-    if (hasProtocol && !addField(out, N_PROTOCOL, this.pseudo[Pseudo.PROTOCOL], SLASH)) return false;
+    if (hasProtocol && !this.addPseudo(out, N_PROTOCOL, Pseudo.PROTOCOL, SLASH)) return false;
     return appendRegular(out, this.headers, hostFromHeader);
   }
 
+  /** Appends `name: value` with the pseudo-header's value, or `fallback` when unset. */
+  private addPseudo(out: ByteBuffer, name: StaticArray<u8>, which: i32, fallback: StaticArray<u8>): bool {
+    const np = changetype<usize>(name);
+    const nl = <u32>name.length;
+    return this.hasPseudo(which)
+      ? addRaw(out, np, nl, this.pseudoPtr(which), this.pseudoLen(which))
+      : addRaw(out, np, nl, changetype<usize>(fallback), <u32>fallback.length);
+  }
+
+  private pseudoIs(which: i32, lit: StaticArray<u8>): bool {
+    if (!this.hasPseudo(which)) return false;
+    const n = this.pseudoLen(which);
+    return n == <u32>lit.length && memory.compare(this.pseudoPtr(which), changetype<usize>(lit), n) == 0;
+  }
+
   dispose(): void {
-    for (let i = 0; i < Pseudo.COUNT; i++) {
-      const b = this.pseudo[i];
-      if (b != null) b.dispose();
-      this.pseudo[i] = null;
-    }
+    this.pseudoBytes.dispose();
+    for (let i = 0; i < Pseudo.COUNT; i++) unchecked(this.spans[i] = -1);
     this.headers.releaseHandle();
     this.headers.dispose();
     const body = this.body;
@@ -191,13 +251,6 @@ function addRaw(out: ByteBuffer, name: usize, nameLen: u32, value: usize, valueL
   return true;
 }
 
-/** Appends `name: value` with the value from `v`, or `fallback` when `v` is null. */
-function addField(out: ByteBuffer, name: StaticArray<u8>, v: ByteBuffer | null, fallback: StaticArray<u8>): bool {
-  const np = changetype<usize>(name);
-  const nl = <u32>name.length;
-  return v != null ? addRaw(out, np, nl, v.ptr, v.len) : addRaw(out, np, nl, changetype<usize>(fallback), <u32>fallback.length);
-}
-
 /** Appends the regular headers, skipping `host` when it became :authority. */
 function appendRegular(out: ByteBuffer, headers: Headers, skipHost: bool): bool {
   const l = headers.list;
@@ -218,11 +271,6 @@ function appendRegular(out: ByteBuffer, headers: Headers, skipHost: bool): bool 
     at += size;
   }
   return true;
-}
-
-function eqPseudo(b: ByteBuffer | null, lit: StaticArray<u8>): bool {
-  if (b == null) return false;
-  return b.len == <u32>lit.length && memory.compare(b.ptr, changetype<usize>(lit), b.len) == 0;
 }
 
 @inline function isSchemeChar(c: u8): bool {
