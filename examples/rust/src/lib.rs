@@ -1,0 +1,594 @@
+//! h2host — build/h2wasm.wasm under wasmtime, its `h2_host.*` imports bound to
+//! `std::net::TcpStream`s. A thin host: the HTTP/2 engine is entirely in the wasm module;
+//! this crate moves bytes, takes and wakes wakers, and lets a program call the exports.
+//!
+//! # How I/O works: non-blocking sockets and one poll(2) loop, on one thread
+//!
+//! A wasmtime `Store` is not `Sync` (and this host's state holds `Rc`s, so not `Send`
+//! either): one thread owns the [`Host`] and is the only one that ever calls into the
+//! instance. Every socket is non-blocking, so the imports never block that thread:
+//!
+//! - `io_read` reads straight from the socket into linear memory and returns the count
+//!   (0 at EOF). On `WouldBlock` it takes a waker (`h2_context_waker`), remembers it on
+//!   the connection and returns `H2_IO_PENDING`.
+//! - `io_write` writes straight from linear memory to the socket, the same way.
+//! - [`Host::wait`] puts every socket that holds a waker into one `poll(2)` call (POLLIN
+//!   for a read waker, POLLOUT for a write waker, plus any extra descriptor such as a
+//!   listener), bounded by the executor's next deadline, and wakes (`h2_waker_wake`) the
+//!   wakers whose socket became ready — or failed or hung up, so that the next call
+//!   sees the error or EOF.
+//!
+//! Wakers are only taken and woken on the owning thread, right around a readiness check
+//! that the kernel makes level-triggered, so no wake-up can be lost. No bytes are copied
+//! beyond the one copy between the kernel and linear memory. (`poll` is POSIX: this
+//! example runs on Linux and macOS, not on Windows.)
+//!
+//! # Calling the exports
+//!
+//! [`Abi`] has one method per export this host uses (named as in include/h2wasm.h, wasm
+//! i32 as `u32`, i64 as `i64`). It is implemented for the [`Host`] and for the
+//! `Caller` an import receives, since imports call exports too (`h2_context_waker`,
+//! `h2_waker_free`). A wasm trap ends the process with a message and exit status 70.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use wasmtime::{
+    AsContext, AsContextMut, Caller, Config, Engine, Instance, Linker, Memory, Module, Store,
+    StoreContext, StoreContextMut, TypedFunc,
+};
+
+/// The wasmtime release this example is built and tested with (Cargo.lock).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+// Values of include/h2wasm.h.
+pub const IO_PENDING: u32 = 0xFFFF_FFFF;
+pub const IO_ERROR: u32 = 0xFFFF_FFFE;
+
+pub const TASK_EMPTY: u32 = 0;
+pub const TASK_ERROR: u32 = 1;
+pub const TASK_CLIENTCONN: u32 = 2;
+pub const TASK_RESPONSE: u32 = 3;
+pub const TASK_BUF: u32 = 4;
+pub const TASK_SERVERCONN: u32 = 5;
+pub const TASK_REQUEST: u32 = 6;
+
+pub const PSEUDO_METHOD: u32 = 0;
+
+pub const OPT_MAX_CONCURRENT_STREAMS: u32 = 3;
+pub const OPT_INITIAL_WINDOW_SIZE: u32 = 4;
+pub const OPT_CONNECTION_WINDOW: u32 = 100;
+
+/// Reports a wasm trap (or a failed call) and ends the process, as the C host does.
+fn trap(name: &str, e: wasmtime::Error) -> ! {
+    eprintln!("h2wasm: wasm trap in {name}: {e:#}");
+    std::process::exit(70)
+}
+
+macro_rules! exports {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        /// The typed exports, looked up once after instantiation.
+        struct Exports {
+            $($name: TypedFunc<($($ty,)*), $ret>,)*
+        }
+
+        impl Exports {
+            fn load(store: &mut Store<State>, instance: &Instance) -> wasmtime::Result<Exports> {
+                Ok(Exports {
+                    $($name: instance.get_typed_func(&mut *store, stringify!($name))?,)*
+                })
+            }
+        }
+
+        /// The exports of h2wasm.wasm this host uses, callable on anything that gives
+        /// access to the store: the [`Host`], or an import's `Caller`.
+        pub trait Abi: AsContextMut<Data = State> + Sized {
+            $(
+                #[allow(clippy::too_many_arguments)]
+                fn $name(&mut self, $($arg: $ty),*) -> $ret {
+                    let ex = self.as_context().data().exports();
+                    match ex.$name.call(&mut *self, ($($arg,)*)) {
+                        Ok(v) => v,
+                        Err(e) => trap(stringify!($name), e),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+exports! {
+    h2_alloc(len: u32) -> u32;
+    h2_free(ptr: u32) -> u32;
+    h2_handle_count() -> u32;
+    h2_io_new() -> u32;
+    h2_io_set_userdata(io: u32, userdata: u32) -> u32;
+    h2_io_free(io: u32) -> u32;
+    h2_context_waker(ctx: u32) -> u32;
+    h2_waker_wake(waker: u32) -> u32;
+    h2_waker_free(waker: u32) -> u32;
+    h2_executor_new() -> u32;
+    h2_executor_push(exec: u32, task: u32) -> u32;
+    h2_executor_poll(exec: u32) -> u32;
+    h2_executor_set_time(exec: u32, now_ms: i64) -> u32;
+    h2_executor_next_deadline(exec: u32) -> i64;
+    h2_executor_free(exec: u32) -> u32;
+    h2_task_type(task: u32) -> u32;
+    h2_task_value(task: u32) -> u32;
+    h2_task_set_userdata(task: u32, userdata: u32) -> u32;
+    h2_task_userdata(task: u32) -> u32;
+    h2_task_free(task: u32) -> u32;
+    h2_error_code(err: u32) -> u32;
+    h2_error_reason(err: u32) -> u32;
+    h2_error_print(err: u32, buf: u32, cap: u32) -> u32;
+    h2_error_free(err: u32) -> u32;
+    h2_clientconn_options_new() -> u32;
+    h2_clientconn_options_exec(opts: u32, exec: u32) -> u32;
+    h2_clientconn_options_set(opts: u32, key: u32, value: i64) -> u32;
+    h2_clientconn_handshake(io: u32, opts: u32) -> u32;
+    h2_clientconn_send(conn: u32, req: u32) -> u32;
+    h2_clientconn_free(conn: u32) -> u32;
+    h2_serverconn_options_new() -> u32;
+    h2_serverconn_options_exec(opts: u32, exec: u32) -> u32;
+    h2_serverconn_options_set(opts: u32, key: u32, value: i64) -> u32;
+    h2_serverconn_handshake(io: u32, opts: u32) -> u32;
+    h2_serverconn_accept(conn: u32) -> u32;
+    h2_serverconn_poll_close(conn: u32) -> u32;
+    h2_serverconn_free(conn: u32) -> u32;
+    h2_request_new() -> u32;
+    h2_request_free(req: u32) -> u32;
+    h2_request_set_method(req: u32, ptr: u32, len: u32) -> u32;
+    h2_request_set_uri(req: u32, ptr: u32, len: u32) -> u32;
+    h2_request_pseudo(req: u32, which: u32, buf: u32, cap: u32) -> u32;
+    h2_request_headers(req: u32) -> u32;
+    h2_request_set_body(req: u32, body: u32) -> u32;
+    h2_request_body(req: u32) -> u32;
+    h2_request_respond(req: u32) -> u32;
+    h2_response_new() -> u32;
+    h2_response_free(resp: u32) -> u32;
+    h2_response_status(resp: u32) -> u32;
+    h2_response_set_status(resp: u32, status: u32) -> u32;
+    h2_response_headers(resp: u32) -> u32;
+    h2_response_body(resp: u32) -> u32;
+    h2_respond_send_response(respond: u32, resp: u32, end_of_stream: u32) -> u32;
+    h2_respond_free(respond: u32) -> u32;
+    h2_headers_add(headers: u32, name: u32, name_len: u32, value: u32, value_len: u32) -> u32;
+    h2_headers_foreach(headers: u32, userdata: u32) -> u32;
+    h2_body_new() -> u32;
+    h2_body_set_userdata(body: u32, userdata: u32) -> u32;
+    h2_body_data(body: u32) -> u32;
+    h2_body_free(body: u32) -> u32;
+    h2_buf_bytes(buf: u32) -> u32;
+    h2_buf_len(buf: u32) -> u32;
+    h2_buf_free(buf: u32) -> u32;
+    h2_send_stream_send_data(stream: u32, data: u32, len: u32, end_of_stream: u32) -> u32;
+    h2_send_stream_free(stream: u32) -> u32;
+}
+
+impl<C: AsContextMut<Data = State>> Abi for C {}
+
+/// One socket as the io callbacks see it. The wakers belong to the owning thread.
+struct Conn {
+    stream: TcpStream,
+    read_waker: u32,
+    write_waker: u32,
+}
+
+/// A data-source body (h2_body_new) handing out bytes from host memory.
+struct Source {
+    data: Vec<u8>,
+    at: usize,
+}
+
+/// The store's data: what the imports need.
+pub struct State {
+    exports: Option<Rc<Exports>>,
+    memory: Option<Memory>,
+    conns: HashMap<u32, Conn>,
+    sources: HashMap<u32, Source>,
+    next_id: u32,
+    /// Filled by headers_foreach during [`Host::headers`].
+    fields: Vec<(String, String)>,
+}
+
+impl State {
+    fn exports(&self) -> Rc<Exports> {
+        self.exports.clone().expect("h2wasm: exports called before instantiation")
+    }
+    fn memory(&self) -> Memory {
+        self.memory.expect("h2wasm: memory used before instantiation")
+    }
+    fn id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+}
+
+/// The bytes [ptr, ptr+len) of `data`, or None when out of range.
+fn range(data: &mut [u8], ptr: u32, len: u32) -> Option<&mut [u8]> {
+    let start = ptr as usize;
+    data.get_mut(start..start.checked_add(len as usize)?)
+}
+
+/// After WouldBlock: replaces the connection's read or write waker with one for `ctx`.
+fn take_waker(caller: &mut Caller<'_, State>, id: u32, ctx: u32, write: bool) -> u32 {
+    let old = match caller.data_mut().conns.get_mut(&id) {
+        Some(c) if write => std::mem::take(&mut c.write_waker),
+        Some(c) => std::mem::take(&mut c.read_waker),
+        None => return IO_ERROR,
+    };
+    if old != 0 {
+        caller.h2_waker_free(old);
+    }
+    let waker = caller.h2_context_waker(ctx);
+    if let Some(c) = caller.data_mut().conns.get_mut(&id) {
+        if write {
+            c.write_waker = waker;
+        } else {
+            c.read_waker = waker;
+        }
+    }
+    IO_PENDING
+}
+
+fn io_read(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32) -> u32 {
+    let memory = caller.data().memory();
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    let (Some(conn), Some(dst)) = (state.conns.get_mut(&id), range(data, buf, len)) else {
+        return IO_ERROR;
+    };
+    loop {
+        match (&conn.stream).read(dst) {
+            Ok(n) => return n as u32,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => return IO_ERROR,
+        }
+    }
+    take_waker(&mut caller, id, ctx, false)
+}
+
+fn io_write(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32) -> u32 {
+    let memory = caller.data().memory();
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    let (Some(conn), Some(src)) = (state.conns.get_mut(&id), range(data, buf, len)) else {
+        return IO_ERROR;
+    };
+    loop {
+        match (&conn.stream).write(src) {
+            Ok(0) => return IO_ERROR,
+            Ok(n) => return n as u32,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => return IO_ERROR,
+        }
+    }
+    take_waker(&mut caller, id, ctx, true)
+}
+
+fn body_read(mut caller: Caller<'_, State>, id: u32, _ctx: u32, buf: u32, len: u32) -> u32 {
+    let memory = caller.data().memory();
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    let (Some(src), Some(dst)) = (state.sources.get_mut(&id), range(data, buf, len)) else {
+        return IO_ERROR;
+    };
+    let n = dst.len().min(src.data.len() - src.at);
+    dst[..n].copy_from_slice(&src.data[src.at..src.at + n]);
+    src.at += n;
+    if n == 0 {
+        state.sources.remove(&id);
+    }
+    n as u32
+}
+
+fn headers_foreach(mut caller: Caller<'_, State>, _ud: u32, name: u32, name_len: u32, value: u32, value_len: u32) -> u32 {
+    let memory = caller.data().memory();
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    let n = range(data, name, name_len).map(|b| String::from_utf8_lossy(b).into_owned());
+    let v = range(data, value, value_len).map(|b| String::from_utf8_lossy(b).into_owned());
+    if let (Some(n), Some(v)) = (n, v) {
+        state.fields.push((n, v));
+    }
+    0
+}
+
+/// Finds build/h2wasm.wasm: `$H2WASM_WASM`, then the repository's build/ relative to
+/// this crate (examples/rust → ../../build), then walking up from the working directory.
+pub fn default_wasm_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("H2WASM_WASM") {
+        return PathBuf::from(p);
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/h2wasm.wasm");
+    if here.exists() {
+        return here;
+    }
+    if let Ok(mut dir) = std::env::current_dir() {
+        loop {
+            let p = dir.join("build/h2wasm.wasm");
+            if p.exists() {
+                return p;
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
+    PathBuf::from("build/h2wasm.wasm")
+}
+
+/// One wasm instance, its executor and the sockets it drives. Owned by one thread.
+pub struct Host {
+    store: Store<State>,
+    memory: Memory,
+    /// The executor every connection of this host runs on.
+    pub exec: u32,
+    start: Instant,
+    pollfds: Vec<libc::pollfd>,
+    pollids: Vec<u32>,
+}
+
+impl AsContext for Host {
+    type Data = State;
+    fn as_context(&self) -> StoreContext<'_, State> {
+        self.store.as_context()
+    }
+}
+
+impl AsContextMut for Host {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, State> {
+        self.store.as_context_mut()
+    }
+}
+
+impl Host {
+    /// Compiles (Cranelift) and instantiates the module at `path`, and makes an executor.
+    pub fn new(path: &Path) -> Result<Host, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let engine = Engine::new(&Config::new()).map_err(|e| format!("wasmtime: {e:#}"))?;
+        let module = Module::new(&engine, &bytes).map_err(|e| format!("{}: {e:#}", path.display()))?;
+        let mut linker: Linker<State> = Linker::new(&engine);
+        let link = |r: wasmtime::Result<&mut Linker<State>>| r.map(|_| ()).map_err(|e| format!("wasmtime: {e:#}"));
+        link(linker.func_wrap("h2_host", "io_read", io_read))?;
+        link(linker.func_wrap("h2_host", "io_write", io_write))?;
+        link(linker.func_wrap("h2_host", "body_read", body_read))?;
+        // Zero-copy DATA is not used here (body_read never answers H2_DATA_NO_COPY), so
+        // send_data is never called; were it called, the stream fails.
+        link(linker.func_wrap("h2_host", "send_data", |_: u32, _: u32, _: u32, _: u32, _: u32, _: u32| IO_ERROR))?;
+        link(linker.func_wrap("h2_host", "headers_foreach", headers_foreach))?;
+        link(linker.func_wrap("h2_host", "informational", |_: u32, _: u32| {}))?;
+        let state = State {
+            exports: None,
+            memory: None,
+            conns: HashMap::new(),
+            sources: HashMap::new(),
+            next_id: 0,
+            fields: Vec::new(),
+        };
+        let mut store = Store::new(&engine, state);
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(|e| format!("instantiate {}: {e:#}", path.display()))?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| "h2wasm.wasm exports no memory".to_string())?;
+        let exports = Exports::load(&mut store, &instance).map_err(|e| format!("{}: {e:#}", path.display()))?;
+        store.data_mut().exports = Some(Rc::new(exports));
+        store.data_mut().memory = Some(memory);
+        let mut host = Host { store, memory, exec: 0, start: Instant::now(), pollfds: Vec::new(), pollids: Vec::new() };
+        host.exec = host.h2_executor_new();
+        if host.exec == 0 {
+            return Err("h2_executor_new failed".into());
+        }
+        Ok(host)
+    }
+
+    /// Linear memory as it is now (it can move when memory grows: take it again after calls).
+    pub fn mem(&self) -> &[u8] {
+        self.memory.data(&self.store)
+    }
+
+    /// Copies `[ptr, ptr+len)` out of linear memory (empty when out of range).
+    pub fn bytes(&self, ptr: u32, len: u32) -> Vec<u8> {
+        let start = ptr as usize;
+        self.mem().get(start..start + len as usize).map(<[u8]>::to_vec).unwrap_or_default()
+    }
+
+    /// Copies `b` into a new h2_alloc buffer; the caller h2_frees it.
+    pub fn copy_in(&mut self, b: &[u8]) -> u32 {
+        let p = self.h2_alloc(b.len().max(1) as u32);
+        if p == 0 {
+            eprintln!("h2wasm: h2_alloc({}) failed", b.len());
+            std::process::exit(70);
+        }
+        self.memory.data_mut(&mut self.store)[p as usize..p as usize + b.len()].copy_from_slice(b);
+        p
+    }
+
+    /// Runs `f(host, ptr, len)` with `b` copied into linear memory for the call.
+    pub fn with_bytes<R>(&mut self, b: &[u8], f: impl FnOnce(&mut Host, u32, u32) -> R) -> R {
+        let p = self.copy_in(b);
+        let r = f(self, p, b.len() as u32);
+        self.h2_free(p);
+        r
+    }
+
+    /// Adds one field to a headers handle.
+    pub fn add_header(&mut self, headers: u32, name: &str, value: &str) -> u32 {
+        let n = self.copy_in(name.as_bytes());
+        let v = self.copy_in(value.as_bytes());
+        let rc = self.h2_headers_add(headers, n, name.len() as u32, v, value.len() as u32);
+        self.h2_free(n);
+        self.h2_free(v);
+        rc
+    }
+
+    /// The fields of a headers handle, in order.
+    pub fn headers(&mut self, headers: u32) -> Vec<(String, String)> {
+        self.store.data_mut().fields.clear();
+        self.h2_headers_foreach(headers, 0);
+        std::mem::take(&mut self.store.data_mut().fields)
+    }
+
+    /// A request pseudo-header (0 :method, 1 :scheme, 2 :authority, 3 :path); "" when absent.
+    pub fn pseudo(&mut self, req: u32, which: u32) -> String {
+        const CAP: u32 = 8192;
+        let p = self.h2_alloc(CAP);
+        let n = self.h2_request_pseudo(req, which, p, CAP);
+        let s = if n == 0xFFFF_FFFF { Vec::new() } else { self.bytes(p, n.min(CAP)) };
+        self.h2_free(p);
+        String::from_utf8_lossy(&s).into_owned()
+    }
+
+    /// An h2_error's message, code and reason (the error stays the caller's).
+    pub fn error_message(&mut self, err: u32) -> String {
+        let p = self.h2_alloc(512);
+        let n = self.h2_error_print(err, p, 512);
+        let msg = String::from_utf8_lossy(&self.bytes(p, n)).into_owned();
+        self.h2_free(p);
+        format!("{msg} (code {}, reason {})", self.h2_error_code(err), self.h2_error_reason(err))
+    }
+
+    /// Takes an ERROR task's value and returns its message (the error is freed).
+    pub fn task_error(&mut self, task: u32) -> String {
+        let err = self.h2_task_value(task);
+        let msg = self.error_message(err);
+        self.h2_error_free(err);
+        msg
+    }
+
+    /// Sets a task's userdata and pushes it. False (and nothing pushed) for a 0 task.
+    pub fn push(&mut self, task: u32, userdata: u32) -> bool {
+        if task == 0 {
+            return false;
+        }
+        self.h2_task_set_userdata(task, userdata);
+        if self.h2_executor_push(self.exec, task) != 0 {
+            self.h2_task_free(task);
+            return false;
+        }
+        true
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.start.elapsed().as_millis() as i64
+    }
+
+    /// Tells the executor the time, then returns the next finished task as
+    /// (task, type, userdata), or None when nothing is ready. Free the task after use.
+    pub fn poll(&mut self) -> Option<(u32, u32, u32)> {
+        let now = self.now_ms();
+        self.h2_executor_set_time(self.exec, now);
+        let task = self.h2_executor_poll(self.exec);
+        if task == 0 {
+            return None;
+        }
+        Some((task, self.h2_task_type(task), self.h2_task_userdata(task)))
+    }
+
+    /// A new h2_io for `stream` (made non-blocking, Nagle off). Pass it to a handshake,
+    /// which takes it; the socket stays registered until [`Host::close_io`].
+    pub fn new_io(&mut self, stream: TcpStream) -> io::Result<(u32, u32)> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        let id = self.store.data_mut().id();
+        self.store.data_mut().conns.insert(id, Conn { stream, read_waker: 0, write_waker: 0 });
+        let io = self.h2_io_new();
+        self.h2_io_set_userdata(io, id);
+        Ok((io, id))
+    }
+
+    /// Frees the socket's wakers and closes it.
+    pub fn close_io(&mut self, id: u32) {
+        if let Some(c) = self.store.data_mut().conns.remove(&id) {
+            for w in [c.read_waker, c.write_waker] {
+                if w != 0 {
+                    self.h2_waker_free(w);
+                }
+            }
+        }
+    }
+
+    /// A data-source body that sends `data` (body_read copies it in pieces). Set it on a
+    /// request or response, which takes it.
+    pub fn new_body(&mut self, data: Vec<u8>) -> u32 {
+        let id = self.store.data_mut().id();
+        self.store.data_mut().sources.insert(id, Source { data, at: 0 });
+        let body = self.h2_body_new();
+        self.h2_body_set_userdata(body, id);
+        body
+    }
+
+    /// Sleeps in poll(2) until a socket holding a waker is ready, one of `extra` is
+    /// readable, the executor's next deadline, or `max`; then wakes the wakers whose
+    /// socket is ready. Returns, for each of `extra`, whether it is readable.
+    pub fn wait(&mut self, extra: &[RawFd], max: Duration) -> io::Result<Vec<bool>> {
+        self.pollfds.clear();
+        self.pollids.clear();
+        for (&id, c) in &self.store.data().conns {
+            let mut events = 0;
+            if c.read_waker != 0 {
+                events |= libc::POLLIN;
+            }
+            if c.write_waker != 0 {
+                events |= libc::POLLOUT;
+            }
+            if events != 0 {
+                self.pollfds.push(libc::pollfd { fd: c.stream.as_raw_fd(), events, revents: 0 });
+                self.pollids.push(id);
+            }
+        }
+        for &fd in extra {
+            self.pollfds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+        }
+        let mut timeout = max.as_millis().min(i32::MAX as u128) as i64;
+        let deadline = self.h2_executor_next_deadline(self.exec);
+        if deadline >= 0 {
+            timeout = timeout.min((deadline - self.now_ms()).max(0));
+        }
+        // SAFETY: pollfds is a valid, initialised array of pollfd of the length given.
+        let n = unsafe { libc::poll(self.pollfds.as_mut_ptr(), self.pollfds.len() as libc::nfds_t, timeout as i32) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted { Ok(vec![false; extra.len()]) } else { Err(e) };
+        }
+        let ids = std::mem::take(&mut self.pollids);
+        let fds = std::mem::take(&mut self.pollfds);
+        for (pfd, id) in fds.iter().zip(&ids) {
+            let r = pfd.revents;
+            if r == 0 {
+                continue;
+            }
+            let failed = r & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
+            let Some(c) = self.store.data_mut().conns.get_mut(id) else { continue };
+            let rw = if r & libc::POLLIN != 0 || failed { std::mem::take(&mut c.read_waker) } else { 0 };
+            let ww = if r & libc::POLLOUT != 0 || failed { std::mem::take(&mut c.write_waker) } else { 0 };
+            for w in [rw, ww] {
+                if w != 0 {
+                    self.h2_waker_wake(w);
+                }
+            }
+        }
+        let ready = fds[ids.len()..].iter().map(|p| p.revents != 0).collect();
+        self.pollfds = fds;
+        self.pollids = ids;
+        Ok(ready)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let ids: Vec<u32> = self.store.data().conns.keys().copied().collect();
+        for id in ids {
+            self.close_io(id);
+        }
+        if self.exec != 0 {
+            self.h2_executor_free(self.exec);
+            self.exec = 0;
+        }
+    }
+}
