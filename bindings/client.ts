@@ -364,14 +364,15 @@ export class ClientStream implements ClientResponse {
     const path = o.path ?? '/';
     const req = ex.h2_request_new();
     rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
-    const scheme = encoder.encode(this.session.scheme);
-    const authority = encoder.encode(o.authority ?? this.session.authority);
-    const target = encoder.encode(path);
-    const parts = new Uint8Array(scheme.length + authority.length + target.length);
-    parts.set(scheme, 0);
-    parts.set(authority, scheme.length);
-    parts.set(target, scheme.length + authority.length);
-    const rc = rt.with(parts, (p) => ex.h2_request_set_uri_parts(req, p, scheme.length, p + scheme.length, authority.length, p + scheme.length + authority.length, target.length));
+    const scheme = this.session.scheme;
+    const authority = o.authority ?? this.session.authority;
+    // One crossing for the three parts; their byte lengths are their string lengths when
+    // all is ASCII (the usual case), else each part is measured on its own.
+    const all = scheme + authority + path;
+    const rc = rt.with(all, (p, n) => {
+      const [s, a] = n === all.length ? [scheme.length, authority.length] : [encoder.encode(scheme).length, encoder.encode(authority).length];
+      return ex.h2_request_set_uri_parts(req, p, s, p + s, a, p + s + a, n - s - a);
+    });
     if (rc !== 0) {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));
@@ -559,6 +560,11 @@ export class ClientStream implements ClientResponse {
     for (let i = 0; i < 1_000_000; i++) {
       if (this.aborted || (this.failure && !this.bodyEnded)) throw this.failure;
       if (this.bodyEnded || !this.bodyHandle) return { value: undefined, done: true };
+      // Nothing more to read and no trailers: finish without two task round trips.
+      if (ex.h2_body_is_end(this.bodyHandle) === 1) {
+        this.endBody();
+        return { value: undefined, done: true };
+      }
       const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
       if (this.aborted) {
         if (type === TASK.BUF) ex.h2_buf_free(value);
@@ -576,9 +582,7 @@ export class ClientStream implements ClientResponse {
           this.trailerFields = rt.headers(t.value);
           ex.h2_headers_free(t.value);
         } else if (t.type === TASK.ERROR) ex.h2_error_free(t.value);
-        this.bodyEnded = true;
-        this.release();
-        for (const w of this.endWaiters.splice(0)) w.resolve();
+        this.endBody();
         return { value: undefined, done: true };
       }
       const err = type === TASK.ERROR
@@ -590,6 +594,12 @@ export class ClientStream implements ClientResponse {
       throw err;
     }
     throw new Error('h2wasm: response body did not make progress');
+  }
+
+  private endBody(): void {
+    this.bodyEnded = true;
+    this.release();
+    for (const w of this.endWaiters.splice(0)) w.resolve();
   }
 
   get stream(): ReadableStream<Uint8Array> {
