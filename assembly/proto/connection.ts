@@ -66,8 +66,9 @@ export class Connection {
   readonly config: Config;
   handler: Handler;
 
-  /** Bytes to write to the transport, from `outputStart` to `output.len`. */
-  readonly output: ByteBuffer = new ByteBuffer(0x7fffffff, 16 << 10);
+  /** Bytes to write to the transport, from `outputStart` to `output.len`. Grows on demand
+   *  (and keeps its size): an idle connection holds no 16 KiB it does not use. */
+  readonly output: ByteBuffer = new ByteBuffer(0x7fffffff);
   private outputStart: u32 = 0;
 
   /** The peer's settings as applied; ours as acknowledged by the peer. */
