@@ -23,6 +23,12 @@
 //! beyond the one copy between the kernel and linear memory. (`poll` is POSIX: this
 //! example runs on Linux and macOS, not on Windows.)
 //!
+//! Over TLS (client only, [`tls`]) the same socket carries a rustls `ClientConnection`:
+//! `io_read` hands out decrypted bytes and reads more records only when none are left;
+//! `io_write` encrypts into rustls and writes the records out, answering PENDING while
+//! earlier records still wait for the socket; records left over are flushed by
+//! [`Host::wait`] (POLLOUT) even when the engine has nothing more to write.
+//!
 //! # Calling the exports
 //!
 //! [`Abi`] has one method per export this host uses (named as in include/h2wasm.h, wasm
@@ -37,6 +43,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+pub mod tls;
 
 use wasmtime::{
     AsContext, AsContextMut, Caller, Config, Engine, Instance, Linker, Memory, Module, Store,
@@ -175,8 +183,50 @@ impl<C: AsContextMut<Data = State>> Abi for C {}
 /// One socket as the io callbacks see it. The wakers belong to the owning thread.
 struct Conn {
     stream: TcpStream,
+    /// TLS on top of the socket (client, https).
+    tls: Option<tls::TlsConnection>,
     read_waker: u32,
     write_waker: u32,
+}
+
+/// Reads decrypted bytes; `WouldBlock` only when rustls has none and the socket none either.
+fn tls_read(stream: &TcpStream, tls: &mut tls::TlsConnection, dst: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match tls.reader().read(dst) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // The peer closed the TCP connection without close_notify: EOF all the same.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        if tls.read_tls(&mut &*stream)? == 0 {
+            return Ok(0);
+        }
+        tls.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // Answers the peer may need (alerts, key updates) go out with the next write or wait.
+        let _ = tls_flush(stream, tls);
+    }
+}
+
+/// Writes queued TLS records to the socket until none are left (or `WouldBlock`).
+fn tls_flush(stream: &TcpStream, tls: &mut tls::TlsConnection) -> io::Result<()> {
+    while tls.wants_write() {
+        tls.write_tls(&mut &*stream)?;
+    }
+    Ok(())
+}
+
+/// Encrypts bytes into rustls once earlier records are out; `WouldBlock` until then.
+fn tls_write(stream: &TcpStream, tls: &mut tls::TlsConnection, src: &[u8]) -> io::Result<usize> {
+    tls_flush(stream, tls)?;
+    let n = tls.writer().write(src)?;
+    if n == 0 && !src.is_empty() {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    match tls_flush(stream, tls) {
+        Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
+        _ => Ok(n), // what is left is flushed by the next write or by Host::wait
+    }
 }
 
 /// A data-source body (h2_body_new) handing out bytes from host memory.
@@ -243,7 +293,11 @@ fn io_read(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32)
         return IO_ERROR;
     };
     loop {
-        match (&conn.stream).read(dst) {
+        let r = match conn.tls.as_mut() {
+            Some(tls) => tls_read(&conn.stream, tls, dst),
+            None => (&conn.stream).read(dst),
+        };
+        match r {
             Ok(n) => return n as u32,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -260,7 +314,11 @@ fn io_write(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32
         return IO_ERROR;
     };
     loop {
-        match (&conn.stream).write(src) {
+        let r = match conn.tls.as_mut() {
+            Some(tls) => tls_write(&conn.stream, tls, src),
+            None => (&conn.stream).write(src),
+        };
+        match r {
             Ok(0) => return IO_ERROR,
             Ok(n) => return n as u32,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -493,10 +551,19 @@ impl Host {
     /// A new h2_io for `stream` (made non-blocking, Nagle off). Pass it to a handshake,
     /// which takes it; the socket stays registered until [`Host::close_io`].
     pub fn new_io(&mut self, stream: TcpStream) -> io::Result<(u32, u32)> {
+        self.new_io_with(stream, None)
+    }
+
+    /// [`Host::new_io`] for a socket that carries TLS (after [`tls::handshake`]).
+    pub fn new_tls_io(&mut self, stream: TcpStream, tls: tls::TlsConnection) -> io::Result<(u32, u32)> {
+        self.new_io_with(stream, Some(tls))
+    }
+
+    fn new_io_with(&mut self, stream: TcpStream, tls: Option<tls::TlsConnection>) -> io::Result<(u32, u32)> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         let id = self.store.data_mut().id();
-        self.store.data_mut().conns.insert(id, Conn { stream, read_waker: 0, write_waker: 0 });
+        self.store.data_mut().conns.insert(id, Conn { stream, tls, read_waker: 0, write_waker: 0 });
         let io = self.h2_io_new();
         self.h2_io_set_userdata(io, id);
         Ok((io, id))
@@ -529,8 +596,14 @@ impl Host {
     pub fn wait(&mut self, extra: &[RawFd], max: Duration) -> io::Result<Vec<bool>> {
         self.pollfds.clear();
         self.pollids.clear();
-        for (&id, c) in &self.store.data().conns {
+        for (&id, c) in self.store.data_mut().conns.iter_mut() {
             let mut events = 0;
+            // TLS records the engine already counted as written but the socket did not take.
+            if let Some(tls) = c.tls.as_mut() {
+                if tls_flush(&c.stream, tls).is_err() && tls.wants_write() {
+                    events |= libc::POLLOUT;
+                }
+            }
             if c.read_waker != 0 {
                 events |= libc::POLLIN;
             }

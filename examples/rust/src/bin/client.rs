@@ -1,7 +1,10 @@
-//! client — fetches one URL over HTTP/2 (h2c, prior knowledge) with h2wasm under wasmtime.
+//! client — fetches one URL over HTTP/2 with h2wasm under wasmtime.
 //!
-//!   client [--wasm PATH] [-X METHOD] [-d DATA] URL
-//!   client -n N -m M [--wasm PATH] URL        (bench mode, like h2load -n N -c 1 -m M)
+//!   client [-k] [--wasm PATH] [-X METHOD] [-d DATA] URL
+//!   client -n N -m M [-k] [--wasm PATH] URL        (bench mode, like h2load -n N -c 1 -m M)
+//!
+//! http:// is h2c with prior knowledge; https:// is TLS (rustls) with ALPN h2, -k skipping
+//! the certificate check.
 //!
 //! Fetch mode: the response body, and nothing else, goes to stdout; the status line and
 //! headers go to stderr. Exit status 1 on any failure, 2 for a status of 400 or more.
@@ -33,17 +36,18 @@ struct Args {
     method: String,
     data: Option<Vec<u8>>,
     bench: Option<(u64, u32)>,
+    insecure: bool,
     timeout: Duration,
     url: String,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: client [--wasm PATH] [-X METHOD] [-d DATA] [-n N -m M] [--timeout SECONDS] URL");
+    eprintln!("usage: client [-k] [--wasm PATH] [-X METHOD] [-d DATA] [-n N -m M] [--timeout SECONDS] URL");
     exit(1)
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { wasm: default_wasm_path(), method: String::new(), data: None, bench: None, timeout: Duration::from_secs(300), url: String::new() };
+    let mut a = Args { wasm: default_wasm_path(), method: String::new(), data: None, bench: None, insecure: false, timeout: Duration::from_secs(300), url: String::new() };
     let (mut n, mut m) = (None::<u64>, None::<u32>);
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -51,6 +55,7 @@ fn parse_args() -> Args {
         match arg.as_str() {
             "--wasm" | "-wasm" => a.wasm = PathBuf::from(value()),
             "-X" => a.method = value(),
+            "-k" => a.insecure = true,
             "-d" => a.data = Some(value().into_bytes()),
             "-n" => n = Some(value().parse().unwrap_or_else(|_| usage())),
             "-m" => m = Some(value().parse().unwrap_or_else(|_| usage())),
@@ -80,12 +85,12 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     exit(1)
 }
 
-/// Connects to the URL's authority (h2c only).
-fn dial(url: &str) -> Result<TcpStream, String> {
-    let rest = match url.split_once("://") {
-        Some(("http", rest)) => rest,
-        Some(("https", _)) => return Err("https is not supported by this example (h2c with prior knowledge only)".into()),
-        _ => return Err(format!("not an http:// URL: {url}")),
+/// Connects to the URL's authority: plain TCP for http://, TLS with ALPN h2 for https://.
+fn dial(url: &str, insecure: bool) -> Result<(TcpStream, Option<tls::TlsConnection>), String> {
+    let (https, rest) = match url.split_once("://") {
+        Some(("http", rest)) => (false, rest),
+        Some(("https", rest)) => (true, rest),
+        _ => return Err(format!("not an http:// or https:// URL: {url}")),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.is_empty() {
@@ -95,22 +100,44 @@ fn dial(url: &str) -> Result<TcpStream, String> {
         Some(i) => authority[i..].contains(':'),
         None => authority.contains(':'),
     };
-    let target = if has_port { authority.to_string() } else { format!("{authority}:80") };
+    let target = match (has_port, https) {
+        (true, _) => authority.to_string(),
+        (false, false) => format!("{authority}:80"),
+        (false, true) => format!("{authority}:443"),
+    };
     let addrs = target.to_socket_addrs().map_err(|e| format!("{target}: {e}"))?;
-    let mut last = format!("{target}: no address");
+    let mut last = Err(format!("{target}: no address"));
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
-            Ok(s) => return Ok(s),
-            Err(e) => last = format!("connect {addr}: {e}"),
+            Ok(s) => {
+                last = Ok(s);
+                break;
+            }
+            Err(e) => last = Err(format!("connect {addr}: {e}")),
         }
     }
-    Err(last)
+    let mut stream = last?;
+    if !https {
+        return Ok((stream, None));
+    }
+    // The host name for SNI and the certificate check: the authority less port and brackets.
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None if has_port => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        None => authority,
+    };
+    let conn = tls::handshake(&mut stream, host, insecure)?;
+    Ok((stream, Some(conn)))
 }
 
 /// Makes the client options (large receive windows: bodies stream without waiting on
 /// WINDOW_UPDATE round trips) and starts the handshake on `stream`.
-fn handshake(h: &mut Host, stream: TcpStream) {
-    let (io, _) = h.new_io(stream).unwrap_or_else(|e| fail(e));
+fn handshake(h: &mut Host, (stream, tls): (TcpStream, Option<tls::TlsConnection>)) {
+    let io = match tls {
+        Some(tls) => h.new_tls_io(stream, tls),
+        None => h.new_io(stream),
+    };
+    let (io, _) = io.unwrap_or_else(|e| fail(e));
     let opts = h.h2_clientconn_options_new();
     h.h2_clientconn_options_exec(opts, h.exec);
     h.h2_clientconn_options_set(opts, OPT_INITIAL_WINDOW_SIZE, 4 << 20);
@@ -132,7 +159,7 @@ fn unexpected(h: &mut Host, task: u32, typ: u32, what: &str) -> String {
 /// Fetch mode: one request, the body to stdout.
 fn fetch(h: &mut Host, a: &Args) -> u32 {
     let deadline = Instant::now() + a.timeout;
-    let stream = dial(&a.url).unwrap_or_else(|e| fail(e));
+    let stream = dial(&a.url, a.insecure).unwrap_or_else(|e| fail(e));
     handshake(h, stream);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(256 << 10, stdout.lock());
@@ -239,7 +266,7 @@ struct Slot {
 fn bench(h: &mut Host, a: &Args, n: u64, m: u32) -> bool {
     let t0 = Instant::now();
     let deadline = t0 + a.timeout;
-    let stream = dial(&a.url).unwrap_or_else(|e| fail(e));
+    let stream = dial(&a.url, a.insecure).unwrap_or_else(|e| fail(e));
     handshake(h, stream);
     // The method and URL stay in linear memory for the whole run: each request is
     // h2_request_new, set_method, set_uri, send (both setters copy).
