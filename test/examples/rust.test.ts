@@ -2,7 +2,8 @@
 // Built with `cargo build --release` into examples/rust/target (gitignored, kept between
 // runs on one machine, so only the first build on a machine is cold):
 //   - the client against nghttpd (h2c): 0 B, 1 MiB and 10 MiB files, stdout compared by
-//     sha256 with the files served; bench mode (-n 2000 -m 100 on one connection);
+//     sha256 with the files served; bench mode (-n 2000 -m 100 on one connection); and
+//     over TLS (rustls, ALPN h2, -k for a self-signed certificate);
 //   - the server against curl --http2-prior-knowledge (GET, 1 MiB POST) and h2load
 //     (10000 requests, 4 connections, 20 streams each: all must be 2xx); the Rust client
 //     against the Rust server.
@@ -166,6 +167,48 @@ describe.skipIf(!CARGO)(`examples/rust (wasmtime ${WASMTIME})`, () => {
       expect(m![1]).toBe('2000');
       expect(m![2]).toBe('2000');
       console.log(`examples/rust: client bench against nghttpd: ${last}`);
+    });
+  });
+
+  const OPENSSL = which('openssl');
+  describe.skipIf(!NGHTTPD || !OPENSSL)('client against nghttpd over TLS (ALPN h2)', () => {
+    let port = 0;
+    const file = randomBytes(MiB);
+
+    beforeAll(async () => {
+      const tls = join(dir, 'tls');
+      spawnSync('mkdir', ['-p', join(tls, 'www')]);
+      writeFileSync(join(tls, 'www', 'file'), file);
+      writeFileSync(join(tls, 'www', 'tiny'), 'ok\n');
+      const key = join(tls, 'key.pem');
+      const cert = join(tls, 'cert.pem');
+      const r = spawnSync(OPENSSL!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { timeout: 30_000 });
+      expect(r.status, String(r.stderr)).toBe(0);
+      port = await freePort();
+      const d = start(NGHTTPD!, ['-d', join(tls, 'www'), String(port), key, cert]);
+      await listening(port, d.child);
+    });
+
+    it('fetches 1 MiB with -k (self-signed certificate), checked by sha256', async () => {
+      const r = await run(client, ['-k', '--wasm', WASM, `https://127.0.0.1:${port}/file`], { timeoutMs: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(sha(r.stdout)).toBe(sha(file));
+      expect(r.stderr).toMatch(/^HTTP\/2 200\n/);
+    });
+
+    it('refuses the self-signed certificate without -k', async () => {
+      const r = await run(client, ['--wasm', WASM, `https://127.0.0.1:${port}/file`], { timeoutMs: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr).toMatch(/certificate/);
+    });
+
+    it('bench mode over TLS: -n 1000 -m 50, all ok', async () => {
+      const r = await run(client, ['-k', '-n', '1000', '-m', '50', '--wasm', WASM, `https://127.0.0.1:${port}/tiny`], { timeoutMs: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.length).toBe(0);
+      const m = BENCH_LINE.exec(r.stderr.trimEnd().split('\n').pop()!);
+      expect(m?.[2]).toBe('1000');
     });
   });
 
