@@ -115,12 +115,12 @@ console.log(`| per idle connection after one GET (HPACK tables and buffers in us
 console.log(`| heap left after the ${STREAMS} streams ended (vs before them) | ${b(after.c - base.c)} | ${b(after.s - base.s)} |`);
 console.log(`| heap left after the ${CONNS} connections closed (vs before them) | ${b(idle3.c - idle0.c)} | ${b(idle3.s - idle0.s)} |`);
 console.log(`
-"Beyond the window buffers": the engine holds no buffer sized by a flow-control window. A
-stream's received body (assembly/ffi/stream-ctx.ts, recv) grows on demand as DATA arrives
-(up to what the window lets in) and is empty while idle; the connection's output buffer
-starts at 16 KiB (assembly/proto/connection.ts) and the frame decoder's payload buffer grows
-with the frames received, neither tied to a window. So nothing is subtracted: the idle
-figures above are the whole wasm heap a connection takes (the 16 KiB output buffer included).`);
+"Beyond the window buffers": the engine holds no buffer sized by a flow-control window.
+Received DATA waits in each stream's receive buffer (assembly/ffi/stream-ctx.ts), which
+grows on demand, up to what the window let in, and is empty on an idle connection; the
+connection's output buffer and the frame decoder's payload buffer grow with the traffic
+too, not with the windows. So nothing is subtracted: the idle figures above are the whole
+wasm heap one connection takes on each side.`);
 
 const worstStream = Math.max(stream.client, stream.server);
 const worstIdle = Math.max(idle.clientUsed, idle.serverUsed, idle.clientHandshaken, idle.serverHandshaken);
