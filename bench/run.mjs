@@ -46,13 +46,13 @@ const table = [
   ...rows.map((r) => `| ${[r.bench, r.ours, r.peers, r.ratio, r.goal, r.met].map(cell).join(' | ')} |`),
 ].join('\n');
 const cpu = cpus();
-const busy = Math.max(Number(load0.split(' ')[0]), loadavg()[0]) > cpu.length / 2;
+const busy = Number(load0.split(' ')[0]) > cpu.length / 2; // before the bench: it loads both cores itself
 const machine = [
   `- machine: ${cpu.length} cores (${cpu[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; load average at the start ${load0}, at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
   `- pinning: ${pin ? 'taskset — servers on core 0, load generators and clients on core 1' : 'none (no taskset, or one core)'}`,
   `- versions: Node ${process.version}; ${toolVersion('h2load')}; ${toolVersion('nghttpd')}; h2wasm ${JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).version} (build/h2wasm.wasm, release)`,
   `- run: \`npm run bench${quick ? ' -- --quick' : ''}\` (node bench/run.mjs${quick ? ' --quick' : ''}), ${started.toISOString()}; each section below lists the exact commands it ran`,
-  ...(busy ? [`- **the machine was busy** (1-minute load average ${load0.split(" ")[0]} on ${cpu.length} cores before the bench started): figures and ratios are noisy; re-run on a quiet machine`] : []),
+  ...(busy ? [`- **the machine was busy** (1-minute load average ${load0.split(' ')[0]} on ${cpu.length} cores before the bench started): figures and ratios are noisy; re-run on a quiet machine`] : []),
 ].join('\n');
 
 const doc = `# h2wasm benchmarks
