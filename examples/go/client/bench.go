@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"example.com/h2wasm-go/h2wasm"
+)
+
+// benchResult is what bench mode reports: responses that were 2xx and read to their end,
+// and the seconds from before the dial until the last response ended.
+type benchResult struct {
+	ok      int
+	seconds float64
+}
+
+// bench sends total requests for rawURL over one connection, keeping at most streams of
+// them in flight: each one that ends (well or not) starts the next. Bodies are read
+// chunk by chunk and each buf is freed where it is, in wasm memory.
+func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Duration, total, streams int) (r benchResult, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return r, err
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	h, err := h2wasm.New(ctx, wasmPath)
+	if err != nil {
+		return r, err
+	}
+	defer h.Close()
+
+	t0 := time.Now()
+	conn, err := dial(u, insecure)
+	if err != nil {
+		r.seconds = time.Since(t0).Seconds()
+		return r, err
+	}
+	io, closeIO := h.NewIO(conn)
+	defer closeIO()
+
+	var failed error
+	fail := func(e error) { failed = e; h.Stop() }
+	started, finished, errs := 0, 0, 0
+	var clientconn uint32
+	var send func()
+
+	// over ends one request: counts it, reports the first few failures, starts the next.
+	over := func(e error) {
+		if e != nil {
+			if errs++; errs <= 3 {
+				fmt.Fprintln(os.Stderr, "client:", e)
+			}
+		}
+		if finished++; finished == total {
+			h.Stop()
+		} else if started < total {
+			send()
+		}
+	}
+
+	send = func() {
+		started++
+		req := h.Call("h2_request_new")
+		h.WithBytes([]byte(method), func(p, n uint32) uint32 {
+			return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
+		})
+		if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
+			return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
+		}); rc != 0 {
+			h.Call("h2_request_free", uint64(req))
+			fail(fmt.Errorf("h2_request_set_uri: code %d", rc))
+			return
+		}
+		h.AddHeader(h.Call("h2_request_headers", uint64(req)), "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
+		if data != "" {
+			h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
+		}
+		var status, body uint32
+		var readBody h2wasm.TaskFunc
+		readBody = func(task, typ uint32) {
+			switch typ {
+			case h2wasm.TaskBuf: // read and discarded
+				h.Call("h2_buf_free", uint64(h.TaskValue(task)))
+				if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
+					fail(err)
+				}
+				return
+			case h2wasm.TaskEmpty: // the end of the body
+				if status >= 200 && status < 300 {
+					r.ok++
+				}
+				h.Call("h2_body_free", uint64(body))
+				over(nil)
+			default:
+				h.Call("h2_body_free", uint64(body))
+				over(taskErr(h, task, typ, "body"))
+			}
+		}
+		onResponse := func(task, typ uint32) {
+			if typ != h2wasm.TaskResponse {
+				over(taskErr(h, task, typ, "response"))
+				return
+			}
+			resp := h.TaskValue(task)
+			status = h.Call("h2_response_status", uint64(resp))
+			body = h.Call("h2_response_body", uint64(resp))
+			h.Call("h2_response_free", uint64(resp))
+			if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
+				fail(err)
+			}
+		}
+		if err := h.Push(h.Call("h2_clientconn_send", uint64(clientconn), uint64(req)), onResponse); err != nil {
+			fail(err)
+		}
+	}
+
+	opts := h.Call("h2_clientconn_options_new")
+	h.Call("h2_clientconn_options_exec", uint64(opts), uint64(h.Exec))
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptInitialWindowSize, 4<<20)
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptConnectionWindow, 16<<20)
+	onHandshake := func(task, typ uint32) {
+		if typ != h2wasm.TaskClientConn {
+			fail(taskErr(h, task, typ, "handshake"))
+			return
+		}
+		clientconn = h.TaskValue(task)
+		for started < streams && failed == nil {
+			send()
+		}
+	}
+	if err := h.Push(h.Call("h2_clientconn_handshake", uint64(io), uint64(opts)), onHandshake); err != nil {
+		return r, err
+	}
+	err = h.Run(ctx)
+	r.seconds = time.Since(t0).Seconds()
+	if err != nil {
+		return r, err
+	}
+	if clientconn != 0 {
+		h.Call("h2_clientconn_free", uint64(clientconn))
+	}
+	if failed == nil && errs > 3 {
+		failed = fmt.Errorf("%d requests failed (the first 3 shown)", errs)
+	}
+	return r, failed
+}
