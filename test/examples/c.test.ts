@@ -1,5 +1,6 @@
 // The C examples (examples/c: h2wasm.wasm through wasm2c, gcc) against real peers:
 //   - client: GETs 0 B, 1 MiB and 10 MiB files from nghttpd; stdout must be the file, byte for byte;
+//     bench mode (-n 2000 -m 100, one connection) against nghttpd: all ok, the summary line last;
 //   - server: curl GET and a 1 MiB POST (the byte count comes back), h2load -n 10000 -c 4 -m 20;
 //   - upload: a 5 MiB file POSTed to a node:http2 server that answers the sha256 it received.
 // Without wasm2c or gcc the suite is skipped with one line; a missing nghttpd, curl or
@@ -68,6 +69,9 @@ function run(cmd: string, args: string[], ms = 60_000): Promise<{ code: number |
   });
 }
 
+/** The bench line the C, Go and Rust clients end stderr with. */
+const BENCH_LINE = /^requests=(\d+) ok=(\d+) seconds=(\d+\.\d{3}) req\/s=(\d+)$/;
+
 const h2loadRate = (out: string) => Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
 const h2load2xx = (out: string) => Number(/status codes: (\d+) 2xx/.exec(out)?.[1] ?? NaN);
 
@@ -82,7 +86,7 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     const make = spawnSync('make', ['-C', DIR], { encoding: 'utf8', timeout: 300_000 });
     if (make.status !== 0) throw new Error(`make -C examples/c failed:\n${make.stdout}\n${make.stderr}`);
     tmp = mkdtempSync(join(tmpdir(), 'h2wasm-c-'));
-    for (const [name, size] of [['empty', 0], ['one', MiB], ['ten', 10 * MiB]] as const) {
+    for (const [name, size] of [['empty', 0], ['one', MiB], ['ten', 10 * MiB], ['tiny', 16]] as const) {
       const data = randomBytes(size);
       files.set(name, data);
       writeFileSync(join(tmp, name), data);
@@ -116,6 +120,26 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
         expect(r.stderr).toMatch(/Response Status: 200/);
       });
     }
+
+    it('bench mode: -n 2000 -m 100 on one connection, all ok, stdout empty, the summary line last', async () => {
+      const r = await run(join(DIR, 'client'), ['-n', '2000', '-m', '100', '127.0.0.1', String(nghttpdPort), '/tiny']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.length).toBe(0);
+      const last = r.stderr.trimEnd().split('\n').pop()!;
+      const m = BENCH_LINE.exec(last);
+      expect(m, last).not.toBeNull();
+      expect(Number(m![1])).toBe(2000);
+      expect(Number(m![2])).toBe(2000);
+      expect(Number(m![4])).toBeGreaterThan(0);
+      console.log(`examples/c: client bench against nghttpd: ${last}`);
+    });
+
+    it('bench mode counts what is not 2xx: 404s are not ok, exit status 1', async () => {
+      const r = await run(join(DIR, 'client'), ['-n', '50', '-m', '10', '127.0.0.1', String(nghttpdPort), '/missing']);
+      expect(r.code).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^requests=50 ok=0 seconds=\d+\.\d{3} req\/s=0$/);
+    });
 
     it('GET of a missing file: the 404 page on stdout, status 404 on stderr', async () => {
       const r = await run(join(DIR, 'client'), ['127.0.0.1', String(nghttpdPort), '/missing']);

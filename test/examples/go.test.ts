@@ -2,7 +2,8 @@
 // Both commands are built with `go build` into a temp dir first, so the timings below are
 // the programs' own, not the compiler's:
 //   - examples/go/client against nghttpd (h2c): 0 B, 1 MiB and 10 MiB files, stdout
-//     compared by sha256 with the files served; and over TLS (ALPN h2, -k);
+//     compared by sha256 with the files served; bench mode (-n 2000 -m 100 on one
+//     connection: all ok, the summary line last); and over TLS (ALPN h2, -k);
 //   - examples/go/server against curl --http2-prior-knowledge (GET, 1 MiB POST) and
 //     h2load (10000 requests, 4 connections, 20 streams each: all must be 2xx).
 // Without `go` on PATH every test is skipped with one line.
@@ -32,6 +33,8 @@ const SRC = join(ROOT, 'examples', 'go');
 const WASM = join(ROOT, 'build', 'h2wasm.wasm');
 const WAZERO = /github\.com\/tetratelabs\/wazero (v\S+)/.exec(readFileSync(join(SRC, 'go.mod'), 'utf8'))?.[1] ?? '?';
 const MiB = 1 << 20;
+/** The bench line the C, Go and Rust clients end stderr with. */
+const BENCH_LINE = /^requests=(\d+) ok=(\d+) seconds=(\d+\.\d{3}) req\/s=(\d+)$/;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Runs a command to completion without blocking the event loop; killed after timeoutMs. */
@@ -105,7 +108,7 @@ describe.skipIf(!GO)(`examples/go (wazero ${WAZERO})`, () => {
 
   describe.skipIf(!NGHTTPD)('client against nghttpd --no-tls', () => {
     let port = 0;
-    const files = new Map<string, Buffer>([['empty', Buffer.alloc(0)], ['1mib', randomBytes(MiB)], ['10mib', randomBytes(10 * MiB)]]);
+    const files = new Map<string, Buffer>([['empty', Buffer.alloc(0)], ['1mib', randomBytes(MiB)], ['10mib', randomBytes(10 * MiB)], ['tiny', randomBytes(16)]]);
 
     beforeAll(async () => {
       const www = join(dir, 'www');
@@ -127,6 +130,26 @@ describe.skipIf(!GO)(`examples/go (wazero ${WAZERO})`, () => {
         console.log(`examples/go: client fetched ${name} (${files.get(name)!.length} B) in ${r.ms.toFixed(0)} ms`);
       });
     }
+
+    it('bench mode: -n 2000 -m 100 on one connection, all ok, stdout empty, the summary line last', async () => {
+      const r = await run(client, ['-n', '2000', '-m', '100', '-wasm', WASM, `http://127.0.0.1:${port}/tiny`], { timeoutMs: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.length).toBe(0);
+      const last = r.stderr.trimEnd().split('\n').pop()!;
+      const m = BENCH_LINE.exec(last);
+      expect(m, last).not.toBeNull();
+      expect(Number(m![1])).toBe(2000);
+      expect(Number(m![2])).toBe(2000);
+      expect(Number(m![4])).toBeGreaterThan(0);
+      console.log(`examples/go: client bench against nghttpd: ${last}`);
+    });
+
+    it('bench mode counts what is not 2xx: 404s are not ok, exit status 1', async () => {
+      const r = await run(client, ['-n', '50', '-m', '10', '-wasm', WASM, `http://127.0.0.1:${port}/missing`], { timeoutMs: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^requests=50 ok=0 seconds=\d+\.\d{3} req\/s=0$/);
+    });
 
     it('reports a 404 by exit status 2, with the body on stdout', async () => {
       const r = await run(client, ['-wasm', WASM, `http://127.0.0.1:${port}/missing`], { timeoutMs: 30_000 });
