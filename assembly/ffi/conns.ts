@@ -144,20 +144,31 @@ export class HandshakeTask extends Task {
   }
 }
 
+/** Heads are built here as field lists and encoded (or copied) by the engine at once, so
+ *  one buffer serves every request, response and promise instead of one each. */
+const headScratch = new ByteBuffer();
+
+function doneWithHead(): void {
+  // A rare huge head does not pin its memory.
+  if (headScratch.cap > HEAD_SCRATCH_KEEP) headScratch.dispose();
+  else headScratch.clear();
+}
+const HEAD_SCRATCH_KEEP: u32 = 64 << 10;
+
 // ---------------------------------------------------------------------------------------
 // Client
 
 /** h2_clientconn_send: opens the stream now (or queues it); the task yields the response. */
 export function clientSend(conn: ConnDriver, req: Request): Task {
   if (conn.isFailed || conn.freed) return new ReadyTask(TaskType.ERROR, conn.errorHandle(), HandleKind.ERROR);
-  const fields = new ByteBuffer();
+  const fields = headScratch;
   if (!req.toFields(fields)) {
-    fields.dispose();
+    doneWithHead();
     return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, "request head too large"), HandleKind.ERROR);
   }
   const endStream = req.body == null && !req.streaming;
   const stream = conn.engine.openStream(fields.ptr, fields.len, endStream);
-  fields.dispose();
+  doneWithHead();
   if (stream == null) return new ReadyTask(TaskType.ERROR, sendError(conn.engine.lastSendResult), HandleKind.ERROR);
   const ctx = new StreamCtx(conn, stream);
   ctx.wantsInformational = req.wantsInformational;
@@ -309,16 +320,16 @@ export function sendResponse(r: Respond, resp: Response, endStream: bool, inform
     lastRespondCode = H2E_CLOSED;
     return 0;
   }
-  const fields = new ByteBuffer();
+  const fields = headScratch;
   if (!resp.toFields(fields)) {
-    fields.dispose();
+    doneWithHead();
     lastRespondCode = H2E_LIMIT_EXCEEDED;
     return 0;
   }
   const body = resp.body;
   const end = endStream && body == null;
   const result = ctx.conn.engine.sendResponse(s, fields.ptr, fields.len, end, informational);
-  fields.dispose();
+  doneWithHead();
   if (result != SendResult.OK) {
     lastRespondCode = result == SendResult.INVALID ? H2E_INVALID_ARG : result == SendResult.LIMIT ? H2E_LIMIT_EXCEEDED : H2E_CLOSED;
     return 0;
@@ -351,15 +362,15 @@ export function push(r: Respond, req: Request): u32 {
     lastRespondCode = H2E_CLOSED;
     return 0;
   }
-  const fields = new ByteBuffer();
+  const fields = headScratch;
   if (!req.toFields(fields)) {
-    fields.dispose();
+    doneWithHead();
     lastRespondCode = H2E_LIMIT_EXCEEDED;
     return 0;
   }
   const engine = ctx.conn.engine;
   const promised = engine.pushPromise(s, fields.ptr, fields.len);
-  fields.dispose();
+  doneWithHead();
   if (promised == null) {
     lastRespondCode = engine.lastSendResult == SendResult.INVALID ? H2E_INVALID_ARG : H2E_CLOSED;
     return 0;
