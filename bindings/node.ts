@@ -121,13 +121,21 @@ function iterableStream(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Arra
   });
 }
 
-async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = stream.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    yield value;
-  }
+/** The stream's reader as an async iterable: read() already answers { value, done }, so
+ *  no generator sits between it and the respond loop. */
+function streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const reader = stream.getReader();
+      return {
+        next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+        return: async () => {
+          await reader.cancel();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
 }
 
 // ---- client ---------------------------------------------------------------------------
