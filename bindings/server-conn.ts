@@ -254,16 +254,8 @@ class StreamResponder implements Responder {
       } else if (body instanceof Uint8Array) {
         if (body.length > 0) await this.write(send, body, end);
       } else if (body != null) {
-        // One chunk is held back so the last one carries END_STREAM (no empty DATA frame
-        // after it, which peers count against flood limits).
-        let held: Uint8Array | undefined;
-        for await (const chunk of body) {
-          if (chunk.length === 0) continue;
-          if (held) await this.write(send, held, false);
-          held = chunk;
-        }
-        if (held) await this.write(send, held, end);
-        else if (end) this.sendData(send, new Uint8Array(0), true);
+        for await (const chunk of body) await this.write(send, chunk, false);
+        if (end) this.sendData(send, new Uint8Array(0), true);
       }
       if (!end) {
         const h = ex.h2_headers_new();
