@@ -13,16 +13,14 @@
 // missing toolchain or a failed build) go to stderr. Exit status 1 when a host that was
 // built failed its run (not every response a 2xx read to its end), else 0.
 // From another script: `import { benchHosts } from './hosts.mjs'` (see below).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import net from 'node:net';
+import { root, wasmPath as WASM, freePort, startServer, runTool, commands, h2loadRps, h2loadOk, summary, ratio, fx, times, pinNote } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const WASM = join(root, 'build', 'h2wasm.wasm');
 /** The line every client's bench mode ends stderr with. */
 const BENCH_LINE = /^requests=(\d+) ok=(\d+) seconds=(\d+\.\d{3}) req\/s=(\d+)$/;
 
@@ -33,56 +31,20 @@ function which(cmd, extra = []) {
   return null;
 }
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitForPort(port, child, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`nghttpd exited with ${child.exitCode} before listening`);
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port} after ${ms} ms`);
-}
-
-/** Children still running (killed if this process is stopped). */
-const live = new Set();
-
-/** Runs a command to its end, killed (SIGKILL) after timeoutMs; never throws. */
-function run(cmd, args, { cwd, timeoutMs = 120000, env } = {}) {
-  return new Promise((resolve) => {
-    let child;
-    try {
-      child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      resolve({ status: null, stdout: '', stderr: String(e) });
-      return;
-    }
-    live.add(child);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { stderr += `\n(killed after ${timeoutMs} ms)`; child.kill('SIGKILL'); }, timeoutMs);
-    child.stdout.on('data', (d) => { stdout = (stdout + d).slice(-65536); });
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-65536); });
-    child.on('error', (e) => { stderr += String(e); });
-    child.on('close', (status) => { clearTimeout(timer); live.delete(child); resolve({ status, stdout, stderr }); });
-  });
+/** A build step, bounded; never throws. */
+function build(cmd, args, { cwd, timeoutMs, env } = {}) {
+  const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+  return { status: r.error?.code === 'ETIMEDOUT' ? null : r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error?.code === 'ETIMEDOUT' ? `\n(stopped after ${timeoutMs / 1000} s)` : ''}` };
 }
 
 const lastLine = (text) => text.trimEnd().split('\n').pop() ?? '';
 
 /** The hosts: how each is built (null: skipped, with the reason) and how its client runs. */
-async function prepareHosts(log, tmp) {
+function prepareHosts(log, tmp, buildMs) {
+  // Builds share one budget (bench/run.mjs stops a --quick bench after 3 minutes): a cold
+  // build that would not fit is stopped and its host skipped.
+  const deadline = Date.now() + buildMs;
+  const left = (capMs) => Math.max(1000, Math.min(capMs, deadline - Date.now()));
   const hosts = [];
   const skipped = [];
   const skip = (name, why) => { skipped.push(`${name}: ${why}`); log(`bench/hosts: ${name} skipped: ${why}`); };
@@ -90,7 +52,7 @@ async function prepareHosts(log, tmp) {
   // C: wasm2c + gcc, examples/c/Makefile.
   if (!which('wasm2c') || !which('gcc') || !which('make')) skip('C (wasm2c)', 'wasm2c, gcc or make not installed');
   else {
-    const r = await run('make', ['-C', join(root, 'examples', 'c'), 'client'], { timeoutMs: 600000 });
+    const r = build('make', ['-C', join(root, 'examples', 'c'), 'client'], { timeoutMs: left(600000) });
     if (r.status !== 0) skip('C (wasm2c)', `make failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
     else hosts.push({ name: 'C (wasm2c + gcc)', cmd: join(root, 'examples', 'c', 'client'), args: (n, m, port) => ['-n', n, '-m', m, '127.0.0.1', port, '/tiny'] });
   }
@@ -102,7 +64,7 @@ async function prepareHosts(log, tmp) {
     const dir = join(root, 'examples', 'go');
     const wazero = /github\.com\/tetratelabs\/wazero (v\S+)/.exec(readFileSync(join(dir, 'go.mod'), 'utf8'))?.[1] ?? '?';
     const out = join(tmp, 'go-client');
-    const r = await run(go, ['build', '-o', out, './client'], { cwd: dir, timeoutMs: 600000, env: { ...process.env, PATH: `${process.env.PATH}:${dirname(go)}` } });
+    const r = build(go, ['build', '-o', out, './client'], { cwd: dir, timeoutMs: left(600000), env: { ...process.env, PATH: `${process.env.PATH}:${dirname(go)}` } });
     if (r.status !== 0) skip(`Go (wazero ${wazero})`, `go build failed: ${lastLine(r.stderr)}`);
     else hosts.push({ name: `Go (wazero ${wazero})`, cmd: out, args: (n, m, port) => ['-n', n, '-m', m, '-wasm', WASM, `http://127.0.0.1:${port}/tiny`] });
   }
@@ -116,7 +78,7 @@ async function prepareHosts(log, tmp) {
     const wasmtime = /^wasmtime = \{ version = "([^"]+)"/m.exec(readFileSync(join(rustDir, 'Cargo.toml'), 'utf8'))?.[1];
     const name = `Rust (wasmtime${wasmtime ? ` ${wasmtime}` : ''})`;
     log('bench/hosts: cargo build --release in examples/rust (a cold build takes minutes)…');
-    const r = await run(cargo, ['build', '--release', '--bin', 'client'], { cwd: rustDir, timeoutMs: 1800000 });
+    const r = build(cargo, ['build', '--release', '--bin', 'client'], { cwd: rustDir, timeoutMs: left(1800000) });
     const bin = join(rustDir, 'target', 'release', 'client');
     if (r.status !== 0 || !existsSync(bin)) skip(name, `cargo build failed: ${lastLine(r.stderr)}`);
     else hosts.push({ name, cmd: bin, args: (n, m, port) => ['-n', n, '-m', m, '--wasm', WASM, `http://127.0.0.1:${port}/tiny`] });
@@ -131,69 +93,57 @@ async function prepareHosts(log, tmp) {
 /**
  * Runs the whole comparison. Options: quick (2,000 requests, one turn each), write
  * (bench/hosts.md; default: not when quick), log (progress lines; default stderr).
+ * Adds one row per host to bench/run.mjs's summary ($BENCH_SUMMARY) when it is set.
  * Resolves with { markdown, rows, skipped, failed }.
  */
 export async function benchHosts({ quick = false, write = !quick, log = (s) => console.error(s) } = {}) {
   const requests = quick ? 2000 : 20000;
   const streams = 100;
   const turns = quick ? 1 : 3;
-  const budgetMs = quick ? 120000 : 600000; // per host; a turn that would start later is dropped
-  const pin = !!which('taskset') && cpus().length > 1;
-  const onCore = (core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+  const runMs = 120000; // one client or h2load run
+  const budgetMs = quick ? 120000 : 600000; // per host: no new turn starts after it
   const load = loadavg()[0];
+  const title = `### Client req/s per host: one connection, ${streams} streams, ${requests} GETs of a 19-byte file from nghttpd${quick ? ' (--quick)' : ''}`;
 
   const h2load = which('h2load');
   const nghttpd = which('nghttpd', ['/usr/sbin']);
-  if (!h2load || !nghttpd) {
-    const line = `bench/hosts: ${!h2load ? 'h2load' : 'nghttpd'} is not installed (Debian nghttp2-client / nghttp2-server); skipped`;
-    log(line);
-    return { markdown: `${line}\n`, rows: [], skipped: [line], failed: false };
-  }
-  if (!existsSync(WASM)) {
-    const line = 'bench/hosts: build/h2wasm.wasm is missing (node scripts/ensure.mjs); skipped';
-    log(line);
-    return { markdown: `${line}\n`, rows: [], skipped: [line], failed: false };
+  const missing = !h2load ? 'h2load is not installed (Debian nghttp2-client)' : !nghttpd ? 'nghttpd is not installed (Debian nghttp2-server)'
+    : !existsSync(WASM) ? 'build/h2wasm.wasm is missing (node scripts/ensure.mjs)' : '';
+  if (missing) {
+    log(`bench/hosts: ${missing}; skipped`);
+    return { markdown: `${title}\n\n${missing}; skipped\n`, rows: [], skipped: [missing], failed: false };
   }
 
   const tmp = mkdtempSync(join(tmpdir(), 'h2wasm-hosts-'));
   let server = null;
-  const stop = () => {
-    for (const c of [server, ...live]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  };
-  process.once('exit', stop);
   try {
-    const { hosts, skipped } = await prepareHosts(log, tmp);
+    const { hosts, skipped } = prepareHosts(log, tmp, quick ? 100000 : 1800000);
     const www = join(tmp, 'www');
     spawnSync('mkdir', ['-p', www]);
     writeFileSync(join(www, 'tiny'), 'hello from nghttpd\n');
     const port = await freePort();
-    const [sc, sa] = onCore(0, nghttpd, ['--no-tls', '-a', '127.0.0.1', '-d', www, String(port)]);
-    server = spawn(sc, sa, { stdio: 'ignore' });
-    await waitForPort(port, server);
+    server = await startServer(0, nghttpd, ['--no-tls', '-a', '127.0.0.1', '-d', www, String(port)], port);
+    const url = `http://127.0.0.1:${port}/tiny`;
 
-    const h2loadOnce = async () => {
-      const [c, a] = onCore(1, h2load, ['-n', String(requests), '-c', '1', '-m', String(streams), `http://127.0.0.1:${port}/tiny`]);
-      const r = await run(c, a, { timeoutMs: 120000 });
-      const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(r.stdout);
-      const ok = /(\d+) succeeded, (\d+) failed/.exec(r.stdout);
-      return ok && Number(ok[1]) === requests && rate ? Number(rate[1]) : NaN;
+    const h2loadOnce = () => {
+      const r = runTool(1, h2load, ['-n', String(requests), '-c', '1', '-m', String(streams), url], runMs);
+      return h2loadOk(r.stdout) === requests ? h2loadRps(r.stdout) : NaN;
     };
-    const clientOnce = async (host) => {
-      const [c, a] = onCore(1, host.cmd, host.args(String(requests), String(streams), String(port)));
-      const r = await run(c, a, { timeoutMs: 120000 });
+    const clientOnce = (host) => {
+      const r = runTool(1, host.cmd, host.args(String(requests), String(streams), String(port)), runMs);
       const last = lastLine(r.stderr);
       const m = BENCH_LINE.exec(last);
-      if (r.status !== 0 || !m || Number(m[2]) !== requests) return { rate: NaN, why: last || `exit ${r.status}` };
+      if (r.status !== 0 || !m || Number(m[2]) !== requests) return { rate: NaN, why: r.timedOut ? `killed after ${runMs / 1000} s` : last || `exit ${r.status}` };
       return { rate: Number(m[4]), why: '' };
     };
 
     const rows = [];
     for (const host of hosts) {
       const t0 = Date.now();
-      let best = { client: NaN, h2load: NaN, why: '' };
+      const best = { client: NaN, h2load: NaN, why: '' };
       for (let turn = 0; turn < turns && (turn === 0 || Date.now() - t0 < budgetMs); turn++) {
-        const g = await h2loadOnce();
-        const c = await clientOnce(host);
+        const g = h2loadOnce();
+        const c = clientOnce(host);
         if (Number.isFinite(g)) best.h2load = Number.isFinite(best.h2load) ? Math.max(best.h2load, g) : g;
         if (Number.isFinite(c.rate)) best.client = Number.isFinite(best.client) ? Math.max(best.client, c.rate) : c.rate;
         else best.why ||= c.why;
@@ -202,34 +152,44 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
       rows.push({ name: host.name, ...best });
     }
 
-    const fmt = (v) => (Number.isFinite(v) ? String(Math.round(v)) : 'failed');
+    const k = (v) => (Number.isFinite(v) ? String(Math.round(v)) : 'failed');
     const lines = [
-      `### Client req/s per host: -n ${requests} -m ${streams}, one connection, against nghttpd${quick ? ' (--quick)' : ''}`,
+      title,
       '',
-      `Each host's own client beside h2load \`-n ${requests} -c 1 -m ${streams}\` against the same nghttpd (a ${Buffer.byteLength('hello from nghttpd\n')}-byte file) in the same run, taking turns, best of ${turns}. ` +
-        `${cpus().length} cores (${cpus()[0]?.model?.trim() ?? '?'}), Node ${process.version}${pin ? ', nghttpd on core 0, client and h2load on core 1' : ''}; ` +
-        `load average ${load.toFixed(2)} when it started${load > 0.5 ? ' (busy: figures are noisy)' : ''}.`,
+      `Each host's own client in its bench mode (\`-n ${requests} -m ${streams}\`) and h2load \`-n ${requests} -c 1 -m ${streams}\` take turns against the same nghttpd in the same run; best of ${turns} each. ` +
+        `${pinNote('nghttpd on core 0, the clients and h2load on core 1')}; ${cpus().length} cores; ` +
+        `load average ${load.toFixed(2)} when it started${load > cpus().length / 2 ? ' (busy: the figures are noisy)' : ''}. ` +
+        'The ratio is what each host\'s crossing (and its I/O loop) costs beside a native client.',
       '',
       '| host | client req/s | h2load req/s (same run) | ratio |',
       '|---|---:|---:|---:|',
-      ...rows.map((r) => `| ${r.name} | ${fmt(r.client)} | ${fmt(r.h2load)} | ${Number.isFinite(r.client) && Number.isFinite(r.h2load) ? (r.client / r.h2load).toFixed(2) : '–'} |`),
+      ...rows.map((r) => `| ${r.name} | ${k(r.client)} | ${k(r.h2load)} | ${fx(ratio(r.client, r.h2load))} |`),
     ];
     if (skipped.length) lines.push('', `Skipped: ${skipped.join('; ')}.`);
     for (const r of rows) if (r.why) lines.push('', `${r.name} failed: \`${r.why}\``);
+    lines.push('', 'Commands:', '```', ...commands, '```');
     const markdown = `${lines.join('\n')}\n`;
+
+    for (const r of rows) {
+      summary({
+        bench: `client req/s, ${r.name} host, 1 connection × ${streams} streams, ${requests} GETs to nghttpd`,
+        ours: `${k(r.client)} req/s`,
+        peers: `h2load -c 1 -m ${streams} ${k(r.h2load)} (same run)`,
+        ratio: `${times(ratio(r.client, r.h2load))} h2load`,
+        goal: '– (on the record: issue #7)',
+        met: '–',
+      });
+    }
     if (write) writeFileSync(join(here, 'hosts.md'), `# h2wasm: client req/s per host\n\nGenerated by \`node bench/hosts.mjs\` on ${new Date().toISOString()}.\n\n${markdown}`);
     return { markdown, rows, skipped, failed: rows.some((r) => !Number.isFinite(r.client)) };
   } finally {
-    stop();
-    process.removeListener('exit', stop);
+    if (server) await server.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
-  const quick = process.argv.includes('--quick');
-  const r = await benchHosts({ quick });
+  const r = await benchHosts({ quick: process.argv.includes('--quick') });
   process.stdout.write(r.markdown);
   process.exitCode = r.failed ? 1 : 0;
 }
