@@ -32,6 +32,7 @@ export class Body extends Disposable {
       // The host let go of an unfinished body: stop the peer from sending more.
       const s = ctx.stream;
       if (s != null && !ctx.finishedReceiving) ctx.conn.engine.resetStream(s, ErrorCode.CANCEL);
+      ctx.dropReceived();
       this.ctx = null;
     }
   }
@@ -103,6 +104,7 @@ function released(ctx: StreamCtx, n: u32): void {
     return;
   }
   if (s != null) ctx.conn.engine.releaseCapacity(s, n);
+  else ctx.conn.engine.releaseClosed(n); // the stream closed before the host read its bytes
 }
 
 /** h2_body_release (manual flow control): the host is done with `n` received bytes. */
@@ -112,6 +114,7 @@ export function bodyRelease(body: Body, n: u32): u32 {
   ctx.unreleased -= n;
   const s = ctx.stream;
   if (s != null) ctx.conn.engine.releaseCapacity(s, n);
+  else ctx.conn.engine.releaseClosed(n);
   return H2E_OK;
 }
 

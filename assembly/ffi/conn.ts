@@ -329,6 +329,7 @@ export class ConnDriver extends ConnLike {
     const req = new Request();
     splitRequest(req, fields, fieldsLen);
     req.ctx = ctx;
+    req.received = true;
     this.incoming.push(req);
     this.incomingWait.notify();
   }
@@ -347,6 +348,10 @@ export class ConnDriver extends ConnLike {
     if (a == null) return;
     const ctx = changetype<StreamCtx>(a);
     if (kind == HeadKind.TRAILERS) {
+      if (ctx.readerGone) {
+        ctx.recvEnded = true;
+        return;
+      }
       const t = new Headers();
       t.copyFrom(fields, fieldsLen);
       ctx.trailers = t;
@@ -382,6 +387,12 @@ export class ConnDriver extends ConnLike {
       return;
     }
     const ctx = changetype<StreamCtx>(a);
+    if (ctx.readerGone) {
+      // The host let go of the body: the bytes go straight back to the windows.
+      if (len > 0) this.engine.releaseCapacity(stream, len);
+      if (endStream) ctx.recvEnded = true;
+      return;
+    }
     if (len > 0) {
       const b = ctx.recv;
       if (!b.reserve(len)) {

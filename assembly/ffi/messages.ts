@@ -48,6 +48,8 @@ export class Request extends Disposable {
   ctx: StreamCtx | null = null;
   bodyTaken: bool = false;
   respondTaken: bool = false;
+  /** Server side: it arrived from the peer (its body is read from ctx). */
+  received: bool = false;
 
   @inline hasPseudo(which: i32): bool {
     return unchecked(this.spans[which]) >= 0;
@@ -182,6 +184,9 @@ export class Request extends Disposable {
     const body = this.body;
     if (body != null) body.dispose();
     this.body = null;
+    // A received request whose body reader was never taken: nobody reads what arrives.
+    const ctx = this.ctx;
+    if (ctx != null && this.received && !this.bodyTaken) ctx.dropReceived();
   }
 
   static pseudoName(which: i32): string {
@@ -217,6 +222,9 @@ export class Response extends Disposable {
     const body = this.body;
     if (body != null) body.dispose();
     this.body = null;
+    // A received response whose body reader was never taken: nobody reads what arrives.
+    const ctx = this.ctx;
+    if (ctx != null && !this.bodyTaken) ctx.dropReceived();
   }
 }
 

@@ -31,6 +31,8 @@ export class StreamCtx {
   resetCode: i64 = -1;
   resetRemote: bool = false;
   closed: bool = false;
+  /** The host let go of the reading side: what arrives is given back, never buffered. */
+  readerGone: bool = false;
   /** 1xx heads go to the host (h2_request_on_informational). */
   wantsInformational: bool = false;
   informationalUserdata: u32 = 0;
@@ -64,6 +66,30 @@ export class StreamCtx {
   /** The stream can no longer deliver anything new. */
   @inline get finishedReceiving(): bool {
     return this.recvEnded || this.resetCode >= 0 || this.closed || this.conn.isFailed;
+  }
+
+  /**
+   * Nobody will read this stream's body or trailers any more (its body, or the message
+   * that would have handed it out, was freed): free what is buffered now — the context
+   * itself is garbage-collected, but its buffers live in unmanaged memory) and give the
+   * unread bytes back to the windows (unless the host releases by hand: then they are its
+   * to release, as they were handed to it).
+   */
+  dropReceived(): void {
+    if (this.readerGone) return;
+    this.readerGone = true;
+    const unread = this.recv.len;
+    if (unread > 0 && !this.conn.manualRelease) {
+      const s = this.stream;
+      if (s != null) this.conn.engine.releaseCapacity(s, unread);
+      else this.conn.engine.releaseClosed(unread);
+    }
+    this.recv.dispose();
+    const t = this.trailers;
+    if (t != null && !this.trailersTaken) {
+      t.dispose();
+      this.trailers = null;
+    }
   }
 
   dispose(): void {

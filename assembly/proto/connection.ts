@@ -406,9 +406,10 @@ export class Connection {
     const padding = flowLen - len;
     if (padding > 0) this.releaseBoth(stream, padding);
     if (endStream) stream.state = afterRecvEnd(stream.state);
+    // Counted before the handler sees the bytes, so it may release them at once.
+    if (!this.config.autoRelease) stream.unreleasedBytes += len;
     this.handler.onData(stream, dec.payloadPtr, len, endStream);
     if (this.config.autoRelease) this.releaseBoth(stream, len);
-    else stream.unreleasedBytes += len;
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
   }
 
@@ -883,6 +884,15 @@ export class Connection {
       const inc = stream.recvWindow.release(n);
       if (inc > 0) encodeWindowUpdate(this.output, stream.id, inc);
     }
+  }
+
+  /**
+   * Manual flow control: the application is done with `n` bytes it received on a stream
+   * that has since closed (read after END_STREAM, or dropped unread). Only the connection
+   * window is left to give them back to; without this it would shrink for good.
+   */
+  releaseClosed(n: u32): void {
+    if (this.phase != Phase.CLOSED) this.releaseConnection(n);
   }
 
   /** Manual flow control: the application is done with `n` received bytes of `stream`. */

@@ -261,6 +261,7 @@ export function engine_release(e: i32, s: u32, n: u32): u32 {
   const st = stream(e, s);
   return st == null ? 99 : eng(e).releaseCapacity(st, n);
 }
+export function engine_release_closed(e: i32, n: u32): void { eng(e).releaseClosed(n); }
 
 /** Bytes of linear memory in use by the allocator's view: pages × 64 KiB. */
 export function engine_memory_bytes(): u32 {

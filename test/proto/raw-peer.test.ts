@@ -1,7 +1,7 @@
 // The engine against a scripted raw-frame peer: send exact frames, expect exact frames
 // back (the pattern of the h2 crate's tests/h2-support). The peer's HPACK is hpack.js.
 import { describe, it, expect } from 'vitest';
-import { Engine, harness, EV, HEAD_KIND, PHASE, RESULT, GET, OK, type ConfigOptions } from './engine.js';
+import { Engine, harness, EV, HEAD_KIND, PHASE, RESULT, STATE, GET, OK, type ConfigOptions } from './engine.js';
 import {
   FRAME, FLAG, ERR, SETTING, PREFACE, PeerHpack, concat, frame, settings, settingsAck, ping, windowUpdate, rstStream,
   goaway, data, headers, continuation, parseFrames, errorCodeOf, lastStreamOf, incrementOf, settingsOf, blockOf, type Frame,
@@ -265,6 +265,26 @@ describe('§6.9 flow control errors', () => {
     peer.send(data(1, new Uint8Array(1000)));
     const updates = peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE);
     expect(updates.map((f) => [f.streamId, incrementOf(f)])).toEqual([[0, 33000], [1, 33000]]);
+  });
+
+  it('manual release: bytes read after their stream closed go back to the connection window (releaseClosed)', () => {
+    // The ABI host often reads a body after END_STREAM closed its stream; before
+    // releaseClosed those bytes were lost to the connection window for good, and a
+    // client reading 16 KB responses stalled after 64 of them on a 1 MiB window.
+    const peer = serverPeer({ initialWindowSize: 65535, connectionWindow: 65535, autoRelease: false });
+    peer.send(peer.headers(1, POSTREQ), data(1, new Uint8Array(10000)), data(1, new Uint8Array(10000), true));
+    const s = peer.engine.of(EV.REQUEST)[0].stream;
+    expect(peer.engine.respond(s, OK, true)).toBe(RESULT.OK);
+    peer.read();
+    expect(peer.engine.streamState(s)).toBe(STATE.CLOSED); // no stream left to release on
+    expect(peer.engine.recvWindow).toBe(65535 - 20000);
+    peer.send(peer.headers(3, POSTREQ), data(3, new Uint8Array(10000)), data(3, new Uint8Array(10000), true));
+    peer.engine.releaseClosed(20000);
+    expect(peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE).map((f) => [f.streamId, incrementOf(f)])).toEqual([]); // under half the target: batched
+    peer.engine.releaseClosed(20000);
+    const updates = peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE);
+    expect(updates.map((f) => [f.streamId, incrementOf(f)])).toEqual([[0, 40000]]);
+    expect(peer.engine.recvWindow).toBe(65535);
   });
 
   it('returns padding to the windows at once', () => {
