@@ -168,6 +168,7 @@ int main(int argc, char *argv[]) {
   h2w_init();
 
   struct slot *slots = calloc((size_t)max_streams, sizeof *slots);
+  uint32_t *free_slots = calloc((size_t)max_streams, sizeof *free_slots), free_count = 0;
   long started = 0, finished = 0, ok = 0, errors = 0;
   double t0 = now_seconds();
 
@@ -275,13 +276,24 @@ int main(int argc, char *argv[]) {
         h2_task_free(task);
         break;
       }
-      /* Bench mode: M requests in flight. The one that ended gives its slot to the next. */
+      /* Bench mode: the request that ended frees its slot for the next one. */
       if (request_over) {
         if (++finished == total) done = 1;
-        else if (started < total && send_request(exec, client, authority, path, slot) == 0) started++;
+        else free_slots[free_count++] = slot;
       }
     }
     if (done) break;
+
+    /* Bench mode: M requests in flight. The slots freed in this round get their next
+     * requests together, so the next poll writes all their HEADERS at once (as h2load
+     * does); then drain again before waiting. */
+    if (free_count > 0 && started < total) {
+      while (free_count > 0 && started < total) {
+        if (send_request(exec, client, authority, path, free_slots[--free_count])) return 1;
+        started++;
+      }
+      continue;
+    }
 
     /* Nothing ready: wait for the socket (or the next timer). */
     fd_set fds_read, fds_write, fds_excep;
@@ -317,6 +329,7 @@ int main(int argc, char *argv[]) {
     fprintf(stderr, "requests=%ld ok=%ld seconds=%.3f req/s=%.0f\n", total, ok, seconds, seconds > 0 ? (double)ok / seconds : 0.0);
   }
   free(slots);
+  free(free_slots);
   h2_body_free(body);
   h2_clientconn_free(client);
   if (conn_data.read_waker) h2_waker_free(conn_data.read_waker);
