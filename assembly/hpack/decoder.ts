@@ -140,24 +140,32 @@ export class Decoder {
         }
         if (this.updateRequired) return this.fail(ERR_UPDATE_REQUIRED);
         if (index == 0) return this.fail(ERR_INDEX_ZERO);
+        // Once the list is over the limit, nothing more is kept: an index costs its lookup
+        // only, not a copy (an HPACK bomb — one byte naming a 4 KB table entry, thousands of
+        // times in a block — would otherwise cost a 4 KB copy per input byte).
         if (index <= STATIC_TABLE_LENGTH) {
           nameLen = staticNameLen(index);
           valueLen = staticValueLen(index);
-          const n = staticFlatLen(index);
-          if (!out.reserve(n)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
-          copyBytes(out.ptr + <usize>out.len, staticFlatPtr(index), n);
+          if (!tooLarge) {
+            const n = staticFlatLen(index);
+            if (!out.reserve(n)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+            copyBytes(out.ptr + <usize>out.len, staticFlatPtr(index), n);
+            out.len += n;
+          }
         } else {
           const d = index - STATIC_TABLE_LENGTH;
           if (d > table.count) return this.fail(ERR_INDEX_RANGE);
           const e = table.entry(d);
           nameLen = table.nameLen(e);
           valueLen = table.valueLen(e);
-          if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
-          const o = out.ptr + <usize>out.len;
-          writeFieldHeader(o, nameLen, valueLen, 0);
-          table.copyField(e, o + FIELD_HEADER);
+          if (!tooLarge) {
+            if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+            const o = out.ptr + <usize>out.len;
+            writeFieldHeader(o, nameLen, valueLen, 0);
+            table.copyField(e, o + FIELD_HEADER);
+            out.len += FIELD_HEADER + nameLen + valueLen;
+          }
         }
-        out.len += FIELD_HEADER + nameLen + valueLen;
       } else if (b >= 0x40 || b < 0x20) {
         // Literal with incremental indexing (§6.2.1), without indexing (§6.2.2) or
         // never indexed (§6.2.3).

@@ -311,7 +311,7 @@ export class Connection {
         if (dec.frameReady) this.onFrame();
         // A discarded DATA frame still counts against the connection window (§6.9).
         if (dec.type == FrameType.DATA && !this.chargeDiscarded(dec.flowControlledLength)) continue;
-        this.resetStreamId(dec.errorStreamId, dec.errorCode);
+        this.peerStreamErrorId(dec.errorStreamId, dec.errorCode);
       } else if (status == DecodeStatus.CONNECTION_ERROR) {
         this.connectionError(dec.errorCode, dec.errorMessage);
       }
@@ -373,7 +373,7 @@ export class Connection {
     if (stream == null) {
       const v = this.verdictForUnknown(id, FrameType.DATA);
       if (v != Verdict.CONNECTION_ERROR) this.releaseConnection(flowLen);
-      if (v == Verdict.STREAM_ERROR) this.resetStreamId(id, ErrorCode.STREAM_CLOSED);
+      if (v == Verdict.STREAM_ERROR) this.peerStreamErrorId(id, ErrorCode.STREAM_CLOSED);
       return;
     }
     const verdict = checkReceive(stream.state, FrameType.DATA, stream.closedBy);
@@ -385,12 +385,12 @@ export class Connection {
     if (stream.recvPhase != RecvPhase.BODY) {
       // DATA before the head, or after trailers: malformed (§8.1).
       this.releaseConnection(flowLen);
-      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
       return;
     }
     if (!stream.recvWindow.receive(flowLen)) {
       this.releaseConnection(flowLen);
-      this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+      this.peerStreamError(stream, ErrorCode.FLOW_CONTROL_ERROR);
       return;
     }
     const len = dec.payloadLen;
@@ -399,7 +399,7 @@ export class Connection {
     const expected = stream.expectedLength;
     if (expected >= 0 && (stream.dataReceived > expected || (endStream && stream.dataReceived != expected))) {
       this.releaseConnection(flowLen);
-      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
+      this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR); // §8.1.1
       return;
     }
     // Padding is never the application's: give it back at once.
@@ -485,7 +485,7 @@ export class Connection {
         return;
       }
       const v = this.verdictForUnknown(id, FrameType.HEADERS);
-      if (v == Verdict.STREAM_ERROR) this.resetStreamId(id, ErrorCode.STREAM_CLOSED);
+      if (v == Verdict.STREAM_ERROR) this.peerStreamErrorId(id, ErrorCode.STREAM_CLOSED);
       return;
     }
     const verdict = checkReceive(stream.state, FrameType.HEADERS, stream.closedBy);
@@ -494,7 +494,7 @@ export class Connection {
       return;
     }
     if (tooLarge) {
-      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
       return;
     }
     const v = this.validator;
@@ -502,28 +502,28 @@ export class Connection {
     if (stream.recvPhase == RecvPhase.BODY) {
       // Trailers (§8.1): END_STREAM required, no pseudo-headers.
       if (!endStream || !v.validateTrailers(f.ptr, f.len)) {
-        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       stream.recvPhase = RecvPhase.TRAILERS;
       if (stream.expectedLength >= 0 && stream.dataReceived != stream.expectedLength) {
-        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       stream.state = afterRecvHeaders(stream.state, true);
       this.handler.onHead(stream, HeadKind.TRAILERS, f.ptr, f.len, true);
     } else if (stream.recvPhase == RecvPhase.TRAILERS || this.role == Role.SERVER) {
-      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
       return;
     } else {
       // Client: a response head on our stream (or on a promised one).
       if (!v.validateResponse(f.ptr, f.len, stream.requestMethod)) {
-        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       if (v.isInformational) {
         if (endStream) { // §8.1: a 1xx cannot end the stream
-          this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+          this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
           return;
         }
         stream.recvPhase = RecvPhase.INFORMATIONAL;
@@ -533,7 +533,7 @@ export class Connection {
       stream.recvPhase = RecvPhase.BODY;
       stream.expectedLength = v.expectedDataLength;
       if (endStream && stream.expectedLength > 0) {
-        this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+        this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       const wasReserved = stream.state == StreamState.RESERVED_REMOTE;
@@ -756,7 +756,7 @@ export class Connection {
       return;
     }
     if (!stream.sendWindow.increase(dec.increment)) {
-      this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+      this.peerStreamError(stream, ErrorCode.FLOW_CONTROL_ERROR);
       return;
     }
     this.schedule(stream);
@@ -789,8 +789,24 @@ export class Connection {
 
   private applyVerdict(stream: Stream, verdict: u32): void {
     const kind = verdictKind(verdict);
-    if (kind == Verdict.STREAM_ERROR) this.resetStream(stream, verdictErrorCode(verdict));
+    if (kind == Verdict.STREAM_ERROR) this.peerStreamError(stream, verdictErrorCode(verdict));
     else if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), "frame not allowed in the stream's state");
+  }
+
+  /**
+   * A stream error the peer caused (§5.4.2): RST_STREAM, counted with the peer's own resets
+   * and refused streams (each costs us a frame, and often a request started; a peer could
+   * otherwise loop on invalid frames the way Rapid Reset loops on RST_STREAM, CVE-2019-9514),
+   * and with the queued control frames while the peer is not reading them.
+   */
+  private peerStreamError(stream: Stream, code: u32): void {
+    if (!this.countReset() || !this.queueAck()) return;
+    this.resetStream(stream, code);
+  }
+
+  private peerStreamErrorId(id: u32, code: u32): void {
+    if (!this.countReset() || !this.queueAck()) return;
+    this.resetStreamId(id, code);
   }
 
   /** Counts one peer reset or refused stream; false (and ENHANCE_YOUR_CALM) past the rate limit. */
@@ -844,7 +860,11 @@ export class Connection {
     return true;
   }
 
-  /** Counts one queued ACK; false (and ENHANCE_YOUR_CALM) when the host is not draining them. */
+  /**
+   * Counts one control frame the peer made us queue (SETTINGS or PING ACK, RST_STREAM for
+   * its errors or refused streams); false (and ENHANCE_YOUR_CALM) when the host is not
+   * draining them: the peer is not reading (CVE-2019-9512/9514/9515).
+   */
   private queueAck(): bool {
     this.queuedAcks++;
     if (this.queuedAcks > this.config.maxQueuedControlFrames) {
@@ -1174,7 +1194,7 @@ export class Connection {
 
   /** Refuses a stream the peer opened without ever creating it. */
   private refuse(id: u32, code: u32): void {
-    if (!this.countReset()) return;
+    if (!this.countReset() || !this.queueAck()) return;
     encodeRstStream(this.output, id, code);
     this.store.remember(id, ClosedBy.LOCAL_RESET);
   }
