@@ -39,7 +39,7 @@ function build(cmd, args, { cwd, timeoutMs, env } = {}) {
 
 const lastLine = (text) => text.trimEnd().split('\n').pop() ?? '';
 
-/** The hosts: how each is built (null: skipped, with the reason) and how its client runs. */
+/** Builds each host's client: those that built (name, command, arguments) and one line per skipped host. */
 function prepareHosts(log, tmp, buildMs) {
   // Builds share one budget (bench/run.mjs stops a --quick bench after 3 minutes): a cold
   // build that would not fit is stopped and its host skipped.
