@@ -12,7 +12,7 @@ import { toolVersion, pin } from './lib.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const flags = quick ? ['--quick'] : [];
-const BENCHES = ['hpack/run.mjs', 'server.mjs', 'client.mjs', 'transfer.mjs', 'memory.mjs', 'size.mjs', 'latency.mjs'];
+const BENCHES = ['hpack/run.mjs', 'server.mjs', 'client.mjs', 'transfer.mjs', 'memory.mjs', 'size.mjs', 'latency.mjs', 'hosts.mjs'];
 const LIMIT_MS = (quick ? 3 : 20) * 60000; // per bench, on top of each bench's own bounds
 
 const tmp = mkdtempSync(join(tmpdir(), 'h2wasm-bench-summary-'));
