@@ -336,8 +336,10 @@ export class ClientSession {
 /** One request/response exchange. */
 export class ClientStream implements ClientResponse {
   status = 0;
-  headers: [string, string][] = [];
   streamId = 0;
+  // The response head's field list, copied as bytes and decoded when first asked for.
+  private headBytes: Uint8Array | undefined;
+  private headerList: [string, string][] | undefined;
   private readonly rt: Runtime;
   private send = 0;
   private bodyHandle = 0;
@@ -426,7 +428,7 @@ export class ClientStream implements ClientResponse {
         const value = ex.h2_task_value(t);
         if (type === TASK.RESPONSE) {
           this.status = ex.h2_response_status(value);
-          this.headers = rt.headers(ex.h2_response_headers(value)).filter(([k]) => !k.startsWith(':'));
+          this.headBytes = rt.headerBytes(ex.h2_response_headers(value));
           this.bodyHandle = ex.h2_response_body(value);
           ex.h2_response_free(value);
           if (this.send) this.streamId = ex.h2_send_stream_stream_id(this.send);
@@ -594,6 +596,15 @@ export class ClientStream implements ClientResponse {
       throw err;
     }
     throw new Error('h2wasm: response body did not make progress');
+  }
+
+  get headers(): [string, string][] {
+    if (!this.headerList) {
+      const b = this.headBytes;
+      this.headerList = b ? this.rt.fields(b, 0, b.length).filter(([k]) => !k.startsWith(':')) : [];
+      this.headBytes = undefined;
+    }
+    return this.headerList;
   }
 
   private endBody(): void {

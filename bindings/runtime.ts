@@ -276,21 +276,7 @@ export class Runtime {
   }
 
   text(ptr: number, len: number): string {
-    ptr >>>= 0;
-    len >>>= 0;
-    const mem = this.memory();
-    if (len <= 32) {
-      // Header names and values are short ASCII: building the string beats TextDecoder's
-      // per-call cost. Anything else takes the decoder (same U+FFFD handling).
-      let s = '';
-      for (let i = 0; i < len; i++) {
-        const c = mem[ptr + i];
-        if (c >= 0x80) return this.decoder.decode(mem.subarray(ptr, ptr + len));
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return this.decoder.decode(mem.subarray(ptr, ptr + len));
+    return decodeText(this.memory(), ptr >>> 0, len >>> 0, this.decoder);
   }
 
   bytes(ptr: number, len: number): Uint8Array {
@@ -330,18 +316,27 @@ export class Runtime {
 
   /** Every field of a headers handle, in order (read from its flat list, one crossing). */
   headers(handle: number): [string, string][] {
-    const ex = this.ex;
-    const ptr = ex.h2_headers_fields(handle) >>> 0;
-    const len = ex.h2_headers_fields_len(handle) >>> 0;
+    const ptr = this.ex.h2_headers_fields(handle) >>> 0;
+    const len = this.ex.h2_headers_fields_len(handle) >>> 0;
+    return ptr === 0 ? [] : this.fields(this.memory(), ptr, len);
+  }
+
+  /** A copy of a headers handle's flat field list, to be decoded later with fields(). */
+  headerBytes(handle: number): Uint8Array {
+    const ptr = this.ex.h2_headers_fields(handle) >>> 0;
+    const len = this.ex.h2_headers_fields_len(handle) >>> 0;
+    return ptr === 0 ? new Uint8Array(0) : this.memory().slice(ptr, ptr + len);
+  }
+
+  /** Decodes a flat field list (u32 name length, u32 value length, u32 flags, octets). */
+  fields(bytes: Uint8Array, at: number, len: number): [string, string][] {
     const out: [string, string][] = [];
-    if (ptr === 0) return out;
-    const mem = this.memory();
-    const end = ptr + len;
-    for (let at = ptr; at + 12 <= end;) {
-      const nl = readU32(mem, at);
-      const vl = readU32(mem, at + 4);
+    const end = at + len;
+    while (at + 12 <= end) {
+      const nl = readU32(bytes, at);
+      const vl = readU32(bytes, at + 4);
       const name = at + 12;
-      out.push([this.text(name, nl), this.text(name + nl, vl)]);
+      out.push([decodeText(bytes, name, nl, this.decoder), decodeText(bytes, name + nl, vl, this.decoder)]);
       at = name + nl + vl;
     }
     return out;
@@ -413,6 +408,22 @@ export class Runtime {
     this.ex.h2_buf_free(buf);
     return out;
   }
+}
+
+/** UTF-8 at [at, at+len) of `bytes`. Header names and values are short ASCII: building
+ *  the string beats TextDecoder's per-call cost; anything else takes the decoder (same
+ *  U+FFFD handling). */
+function decodeText(bytes: Uint8Array, at: number, len: number, decoder: TextDecoder): string {
+  if (len <= 32) {
+    let s = '';
+    for (let i = 0; i < len; i++) {
+      const c = bytes[at + i];
+      if (c >= 0x80) return decoder.decode(bytes.subarray(at, at + len));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(bytes.subarray(at, at + len));
 }
 
 /** Largest input staged in the scratch buffer; bigger ones get their own allocation. */
