@@ -100,7 +100,8 @@ export class Connection {
   private pendingFirst: Stream | null = null;
   private pendingLast: Stream | null = null;
   pendingCount: u32 = 0;
-  private nextLocalId: u32;
+  /** The id of our next stream (not private: tests start near the end of the id space). */
+  nextLocalId: u32;
 
   private prefaceMatched: u32 = 0;
   private peerSettingsSeen: bool = false;

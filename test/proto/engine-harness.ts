@@ -200,6 +200,8 @@ export function engine_open(e: i32, fields: usize, len: u32, endStream: bool): u
   const s = eng(e).openStream(fields, len, endStream);
   return s == null ? 0 : rec(e).indexOf(s);
 }
+/** Moves our next stream id (tests of id exhaustion near 2^31-1). */
+export function engine_set_next_local_id(e: i32, id: u32): void { eng(e).nextLocalId = id; }
 export function engine_last_result(e: i32): u32 { return eng(e).lastSendResult; }
 export function engine_stream_id(e: i32, s: u32): u32 {
   const st = stream(e, s);

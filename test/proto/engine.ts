@@ -149,6 +149,7 @@ export class Engine {
   reserve(stream: number, n: number): void { this.ex.engine_reserve(this.e, stream, n); }
   capacity(stream: number): number { return this.ex.engine_capacity(this.e, stream) >>> 0; }
   release(stream: number, n: number): number { const r = this.ex.engine_release(this.e, stream, n); this.drainLog(); return r; }
+  setNextLocalId(id: number): void { this.ex.engine_set_next_local_id(this.e, id); }
   releaseClosed(n: number): void { this.ex.engine_release_closed(this.e, n); this.drainLog(); }
   ping(): bigint { return this.ex.engine_ping(this.e); }
   goaway(code: number): void { this.ex.engine_goaway(this.e, code); this.drainLog(); }

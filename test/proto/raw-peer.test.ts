@@ -145,6 +145,65 @@ describe('§5.1 stream states', () => {
     expectConnectionError(peer, ERR.PROTOCOL_ERROR);
   });
 
+  it('a client that used 2^31-1 has no id left: the stream is answered, any later HEADERS is a PROTOCOL_ERROR', () => {
+    const peer = serverPeer();
+    peer.send(peer.headers(0x7fffffff, REQ, true));
+    const s = peer.engine.of(EV.REQUEST)[0].stream;
+    expect(peer.engine.respond(s, OK, true)).toBe(RESULT.OK);
+    peer.read();
+    expect(peer.goaway()).toBeUndefined();
+    peer.send(peer.headers(0x7ffffffd, REQ, true));
+    expectConnectionError(peer, ERR.PROTOCOL_ERROR);
+    expect(lastStreamOf(peer.goaway()!)).toBe(0x7fffffff);
+  });
+
+  it('our own ids running out (§5.1.1): opening answers IDS_EXHAUSTED, the connection goes on', () => {
+    const peer = clientPeer();
+    peer.engine.setNextLocalId(0x7ffffffd);
+    const a = peer.engine.open(REQ, true);
+    const b = peer.engine.open(REQ, true);
+    expect([peer.engine.streamId(a), peer.engine.streamId(b)]).toEqual([0x7ffffffd, 0x7fffffff]);
+    expect(peer.engine.open(REQ, true)).toBe(0);
+    expect(peer.engine.lastResult).toBe(RESULT.IDS_EXHAUSTED);
+    // The streams already open finish normally.
+    peer.read();
+    peer.send(peer.headers(0x7fffffff, OK, true));
+    expect(peer.engine.of(EV.HEAD, b)).toHaveLength(1);
+    expect(peer.engine.phase).toBe(PHASE.OPEN);
+  });
+
+  it('a request queued behind MAX_CONCURRENT_STREAMS when ids run out is refused (REFUSED_STREAM: retry elsewhere)', () => {
+    const peer = clientPeer({}, [[SETTING.MAX_CONCURRENT_STREAMS, 1]]);
+    peer.engine.setNextLocalId(0x7ffffffd);
+    peer.engine.open(REQ, true); // 0x7ffffffd
+    const last = peer.engine.open(REQ, true); // queued: will get 0x7fffffff
+    const queued = peer.engine.open(REQ, true); // queued: no id left for it by then
+    expect(last).toBeGreaterThan(0);
+    expect(queued).toBeGreaterThan(0);
+    peer.read();
+    peer.send(peer.headers(0x7ffffffd, OK, true));
+    expect(peer.engine.streamId(last)).toBe(0x7fffffff);
+    peer.read();
+    peer.send(peer.headers(0x7fffffff, OK, true));
+    const reset = peer.engine.of(EV.RESET, queued);
+    expect(reset.map((e) => e.a)).toEqual([ERR.REFUSED_STREAM]);
+    expect(peer.engine.of(EV.CLOSED, queued)).toHaveLength(1);
+    expect(peer.engine.phase).toBe(PHASE.OPEN);
+  });
+
+  it('a server out of push ids answers IDS_EXHAUSTED to a push', () => {
+    const peer = serverPeer({}, [[SETTING.ENABLE_PUSH, 1]]);
+    peer.send(peer.headers(1, REQ, true));
+    const s = peer.engine.of(EV.REQUEST)[0].stream;
+    expect(peer.engine.respond(s, OK)).toBe(RESULT.OK);
+    peer.engine.setNextLocalId(0x7ffffffe);
+    const pushed = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/style.css']] as [string, string][];
+    const p = peer.engine.push(s, pushed);
+    expect(peer.engine.streamId(p)).toBe(0x7ffffffe);
+    expect(peer.engine.push(s, pushed)).toBe(0);
+    expect(peer.engine.lastResult).toBe(RESULT.IDS_EXHAUSTED);
+  });
+
   it('an even stream id from a client is a connection PROTOCOL_ERROR (§5.1.1)', () => {
     const peer = serverPeer();
     peer.send(peer.headers(2, REQ, true));
