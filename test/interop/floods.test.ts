@@ -6,13 +6,13 @@
 // Thresholds come from the settings (small, 100), and every attack sends at least 10× the
 // limit in one write (a few ms on loopback), so the 1 s rate windows cannot hide it.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import net from 'node:net';
-import http2 from 'node:http2';
-import { serve, runtime, type Server } from '../../bindings/index.js';
+import type http2 from 'node:http2';
+import { serve, type Server } from '../../bindings/index.js';
 import {
-  FRAME, ERR, PREFACE, PeerHpack, concat, frame, settings, ping, rstStream, data, headers, continuation,
-  parseFrames, errorCodeOf, type Frame,
+  FRAME, ERR, PeerHpack, frame, settings, ping, rstStream, data, headers, continuation, errorCodeOf, type Frame,
 } from '../support/frames.js';
+import { REQ, POSTREQ } from '../proto/raw-peer.js';
+import { Attacker, HeapWatch, goodClient, get as getOn } from './attack-kit.js';
 
 const LIMIT = 100;
 const FLOOD = 2000; // frames per attack: 20× every limit below
@@ -20,13 +20,8 @@ const FLOOD = 2000; // frames per attack: 20× every limit below
 // the baseline taken with the server idle and one client connected (measured ~+45 KB).
 const HEAP_BOUND = 1 << 20;
 
-const REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-const POSTREQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-
 let server: Server;
 let good: http2.ClientHttp2Session;
-const sockets = new Set<net.Socket>();
-const heap = () => runtime().ex.h2_heap_used() >>> 0;
 
 beforeAll(async () => {
   server = await serve({
@@ -41,8 +36,7 @@ beforeAll(async () => {
       maxContinuations: 64,
     },
   });
-  good = http2.connect(server.url);
-  await new Promise<void>((resolve, reject) => { good.once('connect', () => resolve()); good.once('error', reject); });
+  good = await goodClient(server.url);
 });
 
 afterAll(async () => {
@@ -50,25 +44,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-afterEach(() => {
-  for (const s of sockets) s.destroy();
-  sockets.clear();
-});
+afterEach(() => Attacker.destroyAll());
 
 /** One GET on the well-behaved connection: its status and body. */
-function get(): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = good.request({ ':path': '/' });
-    let status = 0;
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('response', (h) => { status = Number(h[':status']); });
-    req.on('data', (d: string) => { body += d; });
-    req.on('end', () => resolve({ status, body }));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = () => getOn(good);
 
 interface Outcome { goaway?: Frame; frames: Frame[]; closed: boolean }
 
@@ -76,59 +55,38 @@ interface Outcome { goaway?: Frame; frames: Frame[]; closed: boolean }
  * Connects, writes the preface and `attack` (all of it at once, optionally without reading
  * until it is written), then reads until GOAWAY arrives or the socket closes (10 s at most).
  */
-function mount(attack: (hp: PeerHpack) => Uint8Array[], readWhileSending = true): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const hp = new PeerHpack();
-    const sock = net.connect({ host: '127.0.0.1', port: server.port });
-    sockets.add(sock);
-    let buf = new Uint8Array(0);
-    const frames: Frame[] = [];
-    let done = false;
-    const finish = (closed: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve({ goaway: frames.find((f) => f.type === FRAME.GOAWAY), frames, closed });
-    };
-    const timer = setTimeout(() => reject(new Error('no GOAWAY and no close within 10 s')), 10_000);
-    sock.on('data', (d: Buffer) => {
-      const { frames: got, rest } = parseFrames(concat(buf, d));
-      buf = rest;
-      frames.push(...got);
-      if (got.some((f) => f.type === FRAME.GOAWAY)) finish(false);
-    });
-    sock.on('close', () => finish(true));
-    sock.on('error', () => {}); // a reset after GOAWAY is fine; 'close' follows
-    sock.on('connect', () => {
-      if (!readWhileSending) sock.pause();
-      sock.write(concat(PREFACE, settings(), ...attack(hp)), () => { if (!readWhileSending) setTimeout(() => sock.resume(), 50); });
-    });
-  });
+async function mount(attack: (hp: PeerHpack) => Uint8Array[], readWhileSending = true): Promise<Outcome> {
+  const a = await Attacker.open(server.port, !readWhileSending);
+  await a.preface([], ...attack(a.hp));
+  if (!readWhileSending) setTimeout(() => a.resume(), 50);
+  await a.ended();
+  return { goaway: a.goaway(), frames: a.frames, closed: a.closed };
 }
 
 /** Runs an attack while the good client keeps asking; checks all three observations. */
 async function underAttack(why: RegExp, attack: (hp: PeerHpack) => Uint8Array[], readWhileSending = true) {
   const warm = await get();
   expect(warm.status).toBe(200);
-  const baseline = heap();
-  let peak = baseline;
-  const sampler = setInterval(() => { peak = Math.max(peak, heap()); }, 1);
+  const watch = new HeapWatch();
+  let stopped = false;
   try {
     const during = Array.from({ length: 20 }, () => get());
     const outcome = await mount(attack, readWhileSending);
-    peak = Math.max(peak, heap());
+    watch.sample();
     const responses = await Promise.all(during);
     const after = await Promise.all(Array.from({ length: 5 }, () => get()));
     for (const r of [...responses, ...after]) expect(r).toEqual({ status: 200, body: 'ok' });
     expect(outcome.goaway, 'attacker received GOAWAY').toBeDefined();
     expect(errorCodeOf(outcome.goaway!)).toBe(ERR.ENHANCE_YOUR_CALM);
     expect(new TextDecoder().decode(outcome.goaway!.payload.subarray(8)), 'GOAWAY debug data names the defence').toMatch(why);
+    const { baseline, peak, after: end } = watch.stop();
+    stopped = true;
     expect(peak - baseline, `heap peak ${peak} vs baseline ${baseline}`).toBeLessThan(HEAP_BOUND);
-    expect(heap() - baseline).toBeLessThan(HEAP_BOUND);
+    expect(end - baseline).toBeLessThan(HEAP_BOUND);
     console.log(`${why}: heap baseline ${baseline}, peak +${peak - baseline}, frames back ${outcome.frames.length}`);
     return outcome;
   } finally {
-    clearInterval(sampler);
+    if (!stopped) watch.stop();
   }
 }
 
