@@ -166,8 +166,10 @@ class Incoming implements IncomingRequest {
   readonly scheme: string;
   readonly authority: string;
   readonly path: string;
-  readonly headers: [string, string][];
   readonly streamId: number;
+  // The field list, copied as bytes and decoded when first asked for.
+  private headBytes: Uint8Array | undefined;
+  private headerList: [string, string][] | undefined;
   private bodyHandle: number;
   private trailerFields: [string, string][] = [];
   private ended = false;
@@ -178,9 +180,18 @@ class Incoming implements IncomingRequest {
     this.scheme = rt.pseudo(req, 1);
     this.authority = rt.pseudo(req, 2);
     this.path = rt.pseudo(req, 3);
-    this.headers = rt.headers(ex.h2_request_headers(req));
+    this.headBytes = rt.headerBytes(ex.h2_request_headers(req));
     this.bodyHandle = ex.h2_request_body(req);
     this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;
+  }
+
+  get headers(): [string, string][] {
+    if (!this.headerList) {
+      const b = this.headBytes;
+      this.headerList = b ? this.rt.fields(b, 0, b.length) : [];
+      this.headBytes = undefined;
+    }
+    return this.headerList;
   }
 
   async *body(): AsyncIterable<Uint8Array> {
