@@ -202,13 +202,28 @@ describe('HPACK bomb (RFC 9113 §10.5.1, RFC 7541 §7.3)', () => {
   });
 });
 
-describe('zero-length HEADERS flood (CVE-2019-9518)', () => {
+describe('zero-length HEADERS flood (CVE-2019-9518) and 0-length fields (CVE-2019-9516)', () => {
   it('empty field blocks with END_HEADERS: each request refused, ENHANCE_YOUR_CALM past the reset limit', async () => {
     await whileGoodClientAsks(async () => {
       const a = await Attacker.open(server.port);
       await a.preface([], ...Array.from({ length: 2000 }, (_, i) => headers(1 + 2 * i, new Uint8Array(0), true)));
       await expectGoaway(a, ERR.ENHANCE_YOUR_CALM, /stream resets|control frames queued/);
       expect(a.of(FRAME.RST_STREAM).length).toBeLessThanOrEqual(LIMIT + 1);
+    });
+  });
+
+  it('fields with a 0-length name and value (CVE-2019-9516): malformed, refused, nothing kept; in a loop, ENHANCE_YOUR_CALM', async () => {
+    await whileGoodClientAsks(async () => {
+      const a = await Attacker.open(server.port);
+      // 1000 × literal-with-indexing, new name "" = "" (0x40 0x00 0x00): 32 bytes each as the
+      // list counts them (under the limit), and each enters the dynamic table (bounded by
+      // its 4096 bytes: the oldest are evicted). An empty name is malformed (§8.2.1).
+      const empties = (id: number) => headers(id, concat(PLAIN_GET, new Uint8Array(3000).fill(0).map((_, i) => (i % 3 === 0 ? 0x40 : 0))), true);
+      await a.preface([], empties(1));
+      await expectReset(a, 1, ERR.PROTOCOL_ERROR);
+      expect(a.goaway()).toBeUndefined();
+      await a.send(...Array.from({ length: 2 * LIMIT }, (_, i) => empties(3 + 2 * i)));
+      await expectGoaway(a, ERR.ENHANCE_YOUR_CALM, /stream resets|control frames queued/);
     });
   });
 
