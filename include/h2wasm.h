@@ -176,9 +176,9 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_MAX_STREAM_SEND_BUFFER   102   /* bytes buffered per stream before send_data is refused */
 #define H2_OPT_MAX_CONNECTION_SEND_BUFFER 103 /* the same across all streams */
 #define H2_OPT_MAX_CONTINUATIONS        104   /* CONTINUATION frames per field block */
-#define H2_OPT_MAX_QUEUED_CONTROL_FRAMES 105  /* unsent SETTINGS/PING ACKs before ENHANCE_YOUR_CALM */
+#define H2_OPT_MAX_QUEUED_CONTROL_FRAMES 105  /* unsent SETTINGS/PING ACKs and peer-provoked RST_STREAMs before ENHANCE_YOUR_CALM */
 #define H2_OPT_MAX_CLOSED_STREAMS       106   /* closed streams remembered */
-#define H2_OPT_MAX_RESETS_PER_SECOND    107   /* peer resets / refused streams per second */
+#define H2_OPT_MAX_RESETS_PER_SECOND    107   /* peer resets / refused streams / peer-caused stream errors per second */
 #define H2_OPT_MAX_PENDING_STREAMS      108   /* our requests queued behind MAX_CONCURRENT_STREAMS */
 #define H2_OPT_OUTPUT_HIGH_WATER        109   /* output bytes buffered before DATA waits for the host */
 #define H2_OPT_KEEPALIVE_INTERVAL_MS    110   /* idle time before a keepalive PING (0 = off) */

@@ -23,11 +23,17 @@ export class Config {
   maxConnectionSendBuffer: u32 = 16 << 20;
   /** Most CONTINUATION frames one field block may span (CVE-2024-27316). */
   maxContinuations: u32 = 64;
-  /** Most control-frame ACKs (SETTINGS, PING) queued unsent before the peer is cut off (CVE-2019-9512/9515). */
+  /**
+   * Most control frames the peer made us queue and has not read — SETTINGS and PING ACKs,
+   * RST_STREAMs for its errors and refused streams — before it is cut off (CVE-2019-9512/9514/9515).
+   */
   maxQueuedControlFrames: u32 = 1000;
   /** Most closed streams remembered to tell late frames from protocol errors. */
   maxClosedStreams: u32 = 1000;
-  /** Streams the peer may reset (or have refused) per rate window before ENHANCE_YOUR_CALM (CVE-2023-44487). */
+  /**
+   * Streams the peer may reset, have refused, or make us reset for its errors (stream
+   * errors it provokes) per rate window before ENHANCE_YOUR_CALM (CVE-2023-44487, CVE-2019-9514).
+   */
   maxResetsPerWindow: u32 = 1000;
   /**
    * Frames per rate window that cost work but carry nothing (empty DATA without END_STREAM,
