@@ -44,10 +44,10 @@ export class StreamCtx {
   noCopyPending: u32 = 0;
 
   // ---- waiters
-  readonly headWait: Waitable = new Waitable();
-  readonly recvWait: Waitable = new Waitable();
-  readonly capacityWait: Waitable = new Waitable();
-  readonly resetWait: Waitable = new Waitable();
+  /** Every task waiting on this stream (head, body, trailers, capacity, reset). Any news
+   *  wakes them all and each polls again: a spurious wake costs one poll, and a stream
+   *  holds one waitable instead of four. */
+  readonly wait: Waitable = new Waitable();
 
   constructor(conn: ConnLike, stream: Stream) {
     this.conn = conn;
@@ -57,10 +57,7 @@ export class StreamCtx {
   }
 
   notifyAll(): void {
-    this.headWait.notify();
-    this.recvWait.notify();
-    this.capacityWait.notify();
-    this.resetWait.notify();
+    this.wait.notify();
   }
 
   /** The stream can no longer deliver anything new. */
@@ -71,15 +68,16 @@ export class StreamCtx {
   /**
    * Nobody will read this stream's body or trailers any more (its body, or the message
    * that would have handed it out, was freed): free what is buffered now — the context
-   * itself is garbage-collected, but its buffers live in unmanaged memory) and give the
-   * unread bytes back to the windows (unless the host releases by hand: then they are its
-   * to release, as they were handed to it).
+   * itself is garbage-collected, but its buffers live in unmanaged memory) and give back
+   * to the windows the bytes nobody will release now: those never handed over, and with
+   * manual release those handed over and not yet released (h2_body_release needs the body).
    */
   dropReceived(): void {
     if (this.readerGone) return;
     this.readerGone = true;
-    const unread = this.recv.len;
-    if (unread > 0 && !this.conn.manualRelease) {
+    const unread = this.recv.len + this.unreleased;
+    this.unreleased = 0;
+    if (unread > 0) {
       const s = this.stream;
       if (s != null) this.conn.engine.releaseCapacity(s, unread);
       else this.conn.engine.releaseClosed(unread);
