@@ -88,6 +88,11 @@ afterEach(() => Attacker.destroyAll());
 
 const debugOf = (g: Frame) => new TextDecoder().decode(g.payload.subarray(8));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `done` every 10 ms for at most `ms`; true once it holds. */
+async function eventually(done: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = performance.now() + ms; !done() && performance.now() < end;) await sleep(10);
+  return done();
+}
 
 /**
  * Runs `attack` while the good client asks (20 GETs during, 5 after: every one 200 "ok"),
@@ -327,8 +332,7 @@ describe('slow reader (CVE-2019-9517)', () => {
       expect(b.finished).toBe(false);
       console.log(`zero window: the handler pulled ${b.pulled} bytes, then waited`);
       a.destroy();
-      await sleep(100);
-      expect(b.failed, 'the handler learned the stream ended').toBe(true);
+      expect(await eventually(() => b.failed), 'the handler learned the stream ended').toBe(true);
     });
   });
 
@@ -390,8 +394,10 @@ describe('a client that opens many streams and never reads', () => {
       const open = 3 * STREAMS;
       const reqs = Array.from({ length: open }, (_, i) => headers(1 + 2 * i, a.hp.encode([...REQ.slice(0, 3), [':path', `/big/hold${i}/8`]]), true));
       await a.preface([], ...reqs);
-      await sleep(500);
-      const started = [...Array(open).keys()].filter((i) => bigs.get(`hold${i}`)?.started);
+      const startedNow = () => [...Array(open).keys()].filter((i) => bigs.get(`hold${i}`)?.started);
+      await eventually(() => startedNow().length >= STREAMS);
+      await sleep(200); // time for any more to start, were the limit not enforced
+      const started = startedNow();
       expect(started, 'only maxConcurrentStreams requests reach the handler').toHaveLength(STREAMS);
       const pulled = started.reduce((n, i) => n + bigs.get(`hold${i}`)!.pulled, 0);
       console.log(`${STREAMS} held responses: the handlers pulled ${pulled} bytes in all, then waited`);
