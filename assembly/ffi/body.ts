@@ -63,13 +63,13 @@ abstract class RecvTask extends Task {
     if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
-    ctx.recvWait.register(this);
+    ctx.wait.register(this);
     return false;
   }
 
   cancel(): void {
     const ctx = this.body.ctx;
-    if (ctx != null) ctx.recvWait.unregister(this);
+    if (ctx != null) ctx.wait.unregister(this);
   }
 }
 
@@ -229,13 +229,13 @@ export class CapacityTask extends Task {
     const c = ctx.conn.engine.capacity(s);
     if (c > 0) return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
     if (!canSend(s.state) && s.pendingHead == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    ctx.capacityWait.register(this);
+    ctx.wait.register(this);
     return false;
   }
 
   cancel(): void {
     const ctx = this.send.ctx;
-    if (ctx != null) ctx.capacityWait.unregister(this);
+    if (ctx != null) ctx.wait.unregister(this);
   }
 }
 
@@ -251,12 +251,12 @@ export class ResetTask extends Task {
     if (ctx.resetCode >= 0) return this.finish(TaskType.RESET, <u32>ctx.resetCode, HandleKind.NONE);
     if (ctx.conn.isFailed) return this.fail(streamError(ctx));
     if (ctx.closed) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    ctx.resetWait.register(this);
+    ctx.wait.register(this);
     return false;
   }
 
   cancel(): void {
     const ctx = this.send.ctx;
-    if (ctx != null) ctx.resetWait.unregister(this);
+    if (ctx != null) ctx.wait.unregister(this);
   }
 }

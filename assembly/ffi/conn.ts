@@ -356,7 +356,7 @@ export class ConnDriver extends ConnLike {
       t.copyFrom(fields, fieldsLen);
       ctx.trailers = t;
       ctx.recvEnded = true;
-      ctx.recvWait.notify();
+      ctx.wait.notify();
       return;
     }
     const resp = new Response();
@@ -376,7 +376,7 @@ export class ConnDriver extends ConnLike {
     const h = handleNew(HandleKind.RESPONSE, resp);
     resp.handle = h;
     ctx.responseHandle = h;
-    ctx.headWait.notify();
+    ctx.wait.notify();
   }
 
   onData(stream: Stream, data: usize, len: u32, endStream: bool): void {
@@ -402,7 +402,7 @@ export class ConnDriver extends ConnLike {
       b.pushBytes(data, len);
     }
     if (endStream) ctx.recvEnded = true;
-    ctx.recvWait.notify();
+    ctx.wait.notify();
   }
 
   onReset(stream: Stream, code: u32, remote: bool): void {
@@ -427,7 +427,7 @@ export class ConnDriver extends ConnLike {
 
   onCapacity(stream: Stream, capacity: u32): void {
     const a = stream.attachment;
-    if (a != null) changetype<StreamCtx>(a).capacityWait.notify();
+    if (a != null) changetype<StreamCtx>(a).wait.notify();
   }
 
   onPingAck(data: u64, rtt: i64): void {

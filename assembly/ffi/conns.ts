@@ -218,11 +218,11 @@ export class ResponseTask extends Task {
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
     if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, "stream closed without a response"));
-    ctx.headWait.register(this);
+    ctx.wait.register(this);
     return false;
   }
   cancel(): void {
-    this.ctx.headWait.unregister(this);
+    this.ctx.wait.unregister(this);
   }
 }
 
