@@ -30,6 +30,8 @@ if (!CARGO) console.log('examples/rust: cargo not installed, its tests are skipp
 const NGHTTPD = which('nghttpd');
 const CURL = which('curl');
 const H2LOAD = which('h2load');
+const MISSING = [['nghttpd', NGHTTPD], ['curl', CURL], ['h2load', H2LOAD]].filter(([, p]) => !p).map(([n]) => n);
+if (CARGO && MISSING.length) console.log(`examples/rust: ${MISSING.join(', ')} not installed, the tests that need them are skipped`);
 
 const SRC = join(ROOT, 'examples', 'rust');
 const TARGET = join(SRC, 'target');
