@@ -102,7 +102,7 @@ describe.skipIf(!CARGO)(`examples/rust (wasmtime ${WASMTIME})`, () => {
     dir = mkdtempSync(join(tmpdir(), 'h2wasm-rust-example-'));
     client = join(BIN, 'client');
     server = join(BIN, 'server');
-    // A cold build (wasmtime with Cranelift) takes about 5 minutes on two cores; later runs
+    // A cold build (wasmtime with Cranelift, rustls) takes 5 to 10 minutes on two cores; later runs
     // reuse examples/rust/target and take a second. Niced, so that the test files running
     // beside it in the same `npm test` keep their share of the CPU.
     const env = { ...process.env, CARGO_TARGET_DIR: TARGET, PATH: `${process.env.PATH}:${join(homedir(), '.cargo', 'bin')}` };
