@@ -490,7 +490,11 @@ export class PingTask extends Task {
   }
 }
 
-/** Splits a received request head into pseudo-headers and headers. */
+/**
+ * Splits a received request head into pseudo-headers and headers. The engine validated
+ * it (§8.3: pseudo-headers first; names lowercase), so the regular fields are one run,
+ * copied whole.
+ */
 function splitRequest(req: Request, fields: usize, len: u32): void {
   let at: u32 = 0;
   while (at < len) {
@@ -498,14 +502,15 @@ function splitRequest(req: Request, fields: usize, len: u32): void {
     const nl = load<u32>(p);
     const vl = load<u32>(p, 4);
     const name = p + FIELD_HEADER;
-    const which = nl > 1 && load<u8>(name) == 0x3a ? pseudoIndex(name, nl) : -1;
+    if (nl < 2 || load<u8>(name) != 0x3a) break;
+    const which = pseudoIndex(name, nl);
     if (which >= 0) req.setPseudo(which, name + nl, vl);
-    else req.headers.add(name, nl, name + nl, vl, load<u32>(p, 8));
     at += FIELD_HEADER + nl + vl;
   }
+  if (at < len) req.headers.copyFrom(fields + at, len - at);
 }
 
-/** Splits a received response head into :status and headers. */
+/** Splits a received response head into :status and headers (validated, as above). */
 function splitResponse(resp: Response, fields: usize, len: u32): void {
   let at: u32 = 0;
   while (at < len) {
@@ -513,31 +518,31 @@ function splitResponse(resp: Response, fields: usize, len: u32): void {
     const nl = load<u32>(p);
     const vl = load<u32>(p, 4);
     const name = p + FIELD_HEADER;
-    if (nl == 7 && load<u8>(name) == 0x3a) {
+    if (nl < 2 || load<u8>(name) != 0x3a) break;
+    if (nl == 7) {
       let s: u32 = 0;
       for (let i: u32 = 0; i < vl; i++) s = s * 10 + (<u32>load<u8>(name + nl + i) - 0x30);
       resp.status = s;
-    } else {
-      resp.headers.add(name, nl, name + nl, vl, load<u32>(p, 8));
     }
     at += FIELD_HEADER + nl + vl;
   }
+  if (at < len) resp.headers.copyFrom(fields + at, len - at);
 }
 
+/** Which request pseudo-header [name, name+len) is (a Pseudo index), or -1. */
 function pseudoIndex(name: usize, len: u32): i32 {
-  for (let i = 0; i < Pseudo.COUNT; i++) {
-    const n = Request.pseudoName(i);
-    if (<u32>n.length == len) {
-      let same = true;
-      for (let k: u32 = 0; k < len; k++) {
-        if (<u32>load<u8>(name + k) != <u32>n.charCodeAt(<i32>k)) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return i;
-    }
+  // The length and the letter after the colon tell them apart; the bytes confirm it.
+  let which: i32 = -1;
+  const c = load<u8>(name, 1);
+  if (len == 7) which = c == 0x6d ? Pseudo.METHOD : c == 0x73 ? Pseudo.SCHEME : -1;
+  else if (len == 5) which = Pseudo.PATH;
+  else if (len == 10) which = Pseudo.AUTHORITY;
+  else if (len == 9) which = Pseudo.PROTOCOL;
+  if (which < 0) return -1;
+  const n = Request.pseudoName(which);
+  for (let k: u32 = 1; k < len; k++) {
+    if (<u32>load<u8>(name + k) != <u32>n.charCodeAt(<i32>k)) return -1;
   }
-  return -1;
+  return which;
 }
 
