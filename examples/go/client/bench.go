@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"time"
 
@@ -22,20 +20,12 @@ type benchResult struct {
 // freed slots are refilled together once the executor is drained. Bodies are read chunk
 // by chunk and each buf is freed where it is, in wasm memory.
 func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Duration, total, streams int) (r benchResult, err error) {
-	u, err := url.Parse(rawURL)
+	s, err := newSession(rawURL, wasmPath, timeout)
 	if err != nil {
 		return r, err
 	}
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	h, err := h2wasm.New(ctx, wasmPath)
-	if err != nil {
-		return r, err
-	}
-	defer h.Close()
+	defer s.close()
+	u, ctx, h := s.u, s.ctx, s.h
 
 	t0 := time.Now()
 	conn, err := dial(u, insecure)
@@ -82,20 +72,10 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 
 	send = func() {
 		started++
-		req := h.Call("h2_request_new")
-		h.WithBytes([]byte(method), func(p, n uint32) uint32 {
-			return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
-		})
-		if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
-			return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
-		}); rc != 0 {
-			h.Call("h2_request_free", uint64(req))
-			fail(fmt.Errorf("h2_request_set_uri: code %d", rc))
+		req, err := newRequest(h, u, method, data)
+		if err != nil {
+			fail(err)
 			return
-		}
-		h.AddHeader(h.Call("h2_request_headers", uint64(req)), "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
-		if data != "" {
-			h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
 		}
 		var status, body uint32
 		var readBody h2wasm.TaskFunc
@@ -118,28 +98,13 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 				over(taskErr(h, task, typ, "body"))
 			}
 		}
-		onResponse := func(task, typ uint32) {
-			if typ != h2wasm.TaskResponse {
-				over(taskErr(h, task, typ, "response"))
-				return
-			}
-			resp := h.TaskValue(task)
-			status = h.Call("h2_response_status", uint64(resp))
-			body = h.Call("h2_response_body", uint64(resp))
-			h.Call("h2_response_free", uint64(resp))
-			if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
-				fail(err)
-			}
-		}
+		onResponse := responseHandler(h, nil, &status, &body, readBody, over, fail)
 		if err := h.Push(h.Call("h2_clientconn_send", uint64(clientconn), uint64(req)), onResponse); err != nil {
 			fail(err)
 		}
 	}
 
-	opts := h.Call("h2_clientconn_options_new")
-	h.Call("h2_clientconn_options_exec", uint64(opts), uint64(h.Exec))
-	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptInitialWindowSize, 4<<20)
-	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptConnectionWindow, 16<<20)
+	opts := clientOptions(h)
 	onHandshake := func(task, typ uint32) {
 		if typ != h2wasm.TaskClientConn {
 			fail(taskErr(h, task, typ, "handshake"))

@@ -109,21 +109,50 @@ func dial(u *url.URL, insecure bool) (net.Conn, error) {
 	return nil, fmt.Errorf("unsupported scheme %q", u.Scheme)
 }
 
-func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Duration) (status uint32, err error) {
+// session is what fetch and bench both start from: the URL (an empty path made /), and
+// h2wasm loaded from wasmPath under a context that ends after timeout.
+type session struct {
+	u   *url.URL
+	ctx context.Context
+	h   *h2wasm.Host
+	// close closes h, then ends ctx.
+	close func()
+}
+
+func newSession(rawURL, wasmPath string, timeout time.Duration) (*session, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if u.Path == "" {
 		u.Path = "/"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	h, err := h2wasm.New(ctx, wasmPath)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &session{u: u, ctx: ctx, h: h, close: func() { h.Close(); cancel() }}, nil
+}
+
+// clientOptions makes the connection options both modes use: h's executor, and large
+// receive windows, so that bodies stream without waiting on WINDOW_UPDATE round trips.
+func clientOptions(h *h2wasm.Host) uint32 {
+	opts := h.Call("h2_clientconn_options_new")
+	h.Call("h2_clientconn_options_exec", uint64(opts), uint64(h.Exec))
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptInitialWindowSize, 4<<20)
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptConnectionWindow, 16<<20)
+	return opts
+}
+
+func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Duration) (status uint32, err error) {
+	s, err := newSession(rawURL, wasmPath, timeout)
 	if err != nil {
 		return 0, err
 	}
-	defer h.Close()
+	defer s.close()
+	u, ctx, h := s.u, s.ctx, s.h
 	conn, err := dial(u, insecure)
 	if err != nil {
 		return 0, err
@@ -136,11 +165,7 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 	var failed error
 	fail := func(e error) { failed = e; h.Stop() }
 
-	opts := h.Call("h2_clientconn_options_new")
-	h.Call("h2_clientconn_options_exec", uint64(opts), uint64(h.Exec))
-	// Large receive windows: the body streams without waiting on WINDOW_UPDATE round trips.
-	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptInitialWindowSize, 4<<20)
-	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptConnectionWindow, 16<<20)
+	opts := clientOptions(h)
 
 	var clientconn, body uint32
 	var readBody h2wasm.TaskFunc
@@ -160,44 +185,24 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 			fail(h.TaskError(task))
 		}
 	}
-	onResponse := func(task, typ uint32) {
-		if typ != h2wasm.TaskResponse {
-			fail(taskErr(h, task, typ, "response"))
-			return
-		}
-		resp := h.TaskValue(task)
-		status = h.Call("h2_response_status", uint64(resp))
+	// The status line and the headers go to stderr.
+	printHead := func(resp, status uint32) {
 		fmt.Fprintf(os.Stderr, "HTTP/2 %d\n", status)
 		for _, f := range h.Headers(h.Call("h2_response_headers", uint64(resp))) {
 			fmt.Fprintf(os.Stderr, "%s: %s\n", f[0], f[1])
 		}
-		body = h.Call("h2_response_body", uint64(resp))
-		h.Call("h2_response_free", uint64(resp))
-		if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
-			fail(err)
-		}
 	}
+	onResponse := responseHandler(h, printHead, &status, &body, readBody, fail, fail)
 	onHandshake := func(task, typ uint32) {
 		if typ != h2wasm.TaskClientConn {
 			fail(taskErr(h, task, typ, "handshake"))
 			return
 		}
 		clientconn = h.TaskValue(task)
-		req := h.Call("h2_request_new")
-		h.WithBytes([]byte(method), func(p, n uint32) uint32 {
-			return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
-		})
-		if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
-			return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
-		}); rc != 0 {
-			h.Call("h2_request_free", uint64(req))
-			fail(fmt.Errorf("h2_request_set_uri: code %d", rc))
+		req, err := newRequest(h, u, method, data)
+		if err != nil {
+			fail(err)
 			return
-		}
-		hdrs := h.Call("h2_request_headers", uint64(req))
-		h.AddHeader(hdrs, "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
-		if data != "" {
-			h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
 		}
 		if err := h.Push(h.Call("h2_clientconn_send", uint64(clientconn), uint64(req)), onResponse); err != nil {
 			fail(err)
@@ -216,6 +221,51 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 		h.Call("h2_clientconn_free", uint64(clientconn))
 	}
 	return status, failed
+}
+
+// newRequest makes the request that fetch and bench send: method, URI, a user-agent
+// header and, when data is not empty, data as its body. When the engine refuses the URI
+// the request is freed and an error comes back instead.
+func newRequest(h *h2wasm.Host, u *url.URL, method, data string) (uint32, error) {
+	req := h.Call("h2_request_new")
+	h.WithBytes([]byte(method), func(p, n uint32) uint32 {
+		return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
+	})
+	if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
+		return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
+	}); rc != 0 {
+		h.Call("h2_request_free", uint64(req))
+		return 0, fmt.Errorf("h2_request_set_uri: code %d", rc)
+	}
+	h.AddHeader(h.Call("h2_request_headers", uint64(req)), "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
+	if data != "" {
+		h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
+	}
+	return req, nil
+}
+
+// responseHandler makes the task func that a sent request's response goes to, in fetch
+// and in bench: it stores the status in *status, lets head (when not nil) see the
+// response and its status, stores the body in *body, frees the response and starts
+// reading the body with readBody. A task that ended without a response goes to
+// noResponse; a body read that cannot start, to fail.
+func responseHandler(h *h2wasm.Host, head func(resp, status uint32), status, body *uint32, readBody h2wasm.TaskFunc, noResponse, fail func(error)) h2wasm.TaskFunc {
+	return func(task, typ uint32) {
+		if typ != h2wasm.TaskResponse {
+			noResponse(taskErr(h, task, typ, "response"))
+			return
+		}
+		resp := h.TaskValue(task)
+		*status = h.Call("h2_response_status", uint64(resp))
+		if head != nil {
+			head(resp, *status)
+		}
+		*body = h.Call("h2_response_body", uint64(resp))
+		h.Call("h2_response_free", uint64(resp))
+		if err := h.Push(h.Call("h2_body_data", uint64(*body)), readBody); err != nil {
+			fail(err)
+		}
+	}
 }
 
 func taskErr(h *h2wasm.Host, task, typ uint32, what string) error {
