@@ -4,6 +4,7 @@ import "./ffi/abort";
 import { hostAlloc, hostFree } from "./ffi/memory";
 import { handleLiveCount } from "./ffi/handles";
 import { heapUsedBytes } from "./util/heap";
+import { collectNow, safepoint } from "./util/gc";
 
 /** Allocates `len` bytes for the host; 0 when memory cannot grow. Free with h2_free. */
 export function h2_alloc(len: u32): usize {
@@ -23,6 +24,7 @@ export function h2_handle_count(): u32 {
 /** Bytes of linear memory in use (allocator blocks, after a full GC): for leak checks and
  *  memory-per-connection figures. Walks the heap: a diagnostic, not for hot paths. */
 export function h2_heap_used(): u32 {
+  collectNow();
   return heapUsedBytes();
 }
 
@@ -40,6 +42,7 @@ import * as hpack from "./ffi/hpack";
  * handle table is full. The host owns the handle; free it with h2_hpack_encoder_free.
  */
 export function h2_hpack_encoder_new(): u32 {
+  safepoint();
   return hpack.encoderNew();
 }
 
@@ -97,6 +100,7 @@ export function h2_hpack_encoder_table_len(encoder: u32): u32 {
  * free it with h2_hpack_decoder_free.
  */
 export function h2_hpack_decoder_new(): u32 {
+  safepoint();
   return hpack.decoderNew();
 }
 

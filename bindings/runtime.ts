@@ -133,8 +133,22 @@ export class Runtime {
 
   private imports(): HostImports {
     return {
-      io_read: (userdata, ctx, buf, len) => this.transports.get(userdata)?.read(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR,
-      io_write: (userdata, ctx, buf, len) => this.transports.get(userdata)?.write(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR,
+      // An exception must never unwind through the module (it would leave a call half
+      // done): a transport that throws answers as a failed one.
+      io_read: (userdata, ctx, buf, len) => {
+        try {
+          return this.transports.get(userdata)?.read(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR;
+        } catch {
+          return IO_ERROR;
+        }
+      },
+      io_write: (userdata, ctx, buf, len) => {
+        try {
+          return this.transports.get(userdata)?.write(ctx, buf >>> 0, len >>> 0) ?? IO_ERROR;
+        } catch {
+          return IO_ERROR;
+        }
+      },
       body_read: (userdata, ctx, buf, len) => {
         const read = this.sources.get(userdata);
         if (!read) return IO_ERROR;

@@ -11,6 +11,10 @@
  *   handle is H2E_INVALID_ARG (or 0 where a handle is returned), never a trap. Freeing
  *   twice is harmless.
  * - One ownership rule: a call that takes ownership takes it whether it succeeds or not.
+ * - Imports (h2_host.*) must return, never throw or trap through the module; inside one,
+ *   call only what its contract names (h2_context_waker, h2_waker_*, h2_alloc/h2_free…).
+ *   The module collects its garbage at the entry of h2_executor_poll/_push and the *_new
+ *   constructors, and never while one of its imports is running.
  * - Through wasm2c, an export `h2_x` becomes a function taking the instance first
  *   (wasm2c 1.0.32, Debian's: `Z_h2wasmZ_h2_x(Z_h2wasm_instance_t*, ...)`; newer wasm2c:
  *   `w2c_h2wasm_h2_x(w2c_h2wasm*, ...)`), and an import `h2_host.y` a function you

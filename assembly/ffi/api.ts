@@ -19,6 +19,7 @@ import {
 import { Role } from "../proto/config";
 import { Phase } from "../proto/connection";
 import { ByteBuffer } from "../util/bytes";
+import { safepoint } from "../util/gc";
 import { FIELD_HEADER, validateFieldList } from "../hpack";
 import { hostHeadersForeach } from "./host";
 
@@ -44,6 +45,7 @@ function taskHandle(t: Task): u32 {
 
 // ---- io ----------------------------------------------------------------------------------
 export function h2_io_new(): u32 {
+  safepoint();
   const io = new Io();
   io.handle = register(HandleKind.IO, io);
   return io.handle;
@@ -73,11 +75,13 @@ export function h2_waker_free(waker: u32): u32 {
 
 // ---- executor and tasks ----------------------------------------------------------------
 export function h2_executor_new(): u32 {
+  safepoint();
   const e = new Executor();
   e.handle = register(HandleKind.EXECUTOR, e);
   return e.handle;
 }
 export function h2_executor_push(exec: u32, task: u32): u32 {
+  safepoint();
   const e = get<Executor>(exec, HandleKind.EXECUTOR);
   const t = get<Task>(task, HandleKind.TASK);
   if (e == null || t == null || t.executor != null) return H2E_INVALID_ARG;
@@ -85,6 +89,7 @@ export function h2_executor_push(exec: u32, task: u32): u32 {
   return H2E_OK;
 }
 export function h2_executor_poll(exec: u32): u32 {
+  safepoint();
   const e = get<Executor>(exec, HandleKind.EXECUTOR);
   if (e == null) return 0;
   const t = e.poll();
@@ -185,6 +190,7 @@ function handshake(io: u32, opts: u32, optionsKind: HandleKind, connKind: Handle
 }
 
 export function h2_clientconn_options_new(): u32 {
+  safepoint();
   return optionsNew(Role.CLIENT, HandleKind.CLIENTCONN_OPTIONS);
 }
 export function h2_clientconn_options_exec(opts: u32, exec: u32): u32 {
@@ -256,6 +262,7 @@ export function h2_clientconn_free(conn: u32): u32 {
 }
 
 export function h2_serverconn_options_new(): u32 {
+  safepoint();
   return optionsNew(Role.SERVER, HandleKind.SERVERCONN_OPTIONS);
 }
 export function h2_serverconn_options_exec(opts: u32, exec: u32): u32 {
@@ -303,6 +310,7 @@ export function h2_serverconn_free(conn: u32): u32 {
 
 // ---- requests --------------------------------------------------------------------------
 export function h2_request_new(): u32 {
+  safepoint();
   const r = new Request();
   r.handle = register(HandleKind.REQUEST, r);
   return r.handle;
@@ -386,6 +394,7 @@ export function h2_request_respond(req: u32): u32 {
 
 // ---- responses and responding ------------------------------------------------------------
 export function h2_response_new(): u32 {
+  safepoint();
   const r = new Response();
   r.handle = register(HandleKind.RESPONSE, r);
   return r.handle;
@@ -553,6 +562,7 @@ export function h2_headers_fields_len(headers: u32): u32 {
 }
 /** New standalone headers (for trailers); the host owns them until passed on. */
 export function h2_headers_new(): u32 {
+  safepoint();
   const h = new Headers();
   return h.borrowHandle();
 }
@@ -566,6 +576,7 @@ export function h2_headers_free(headers: u32): u32 {
 
 // ---- bodies and bufs ---------------------------------------------------------------------
 export function h2_body_new(): u32 {
+  safepoint();
   const b = new Body();
   b.handle = register(HandleKind.BODY, b);
   return b.handle;
@@ -598,6 +609,7 @@ export function h2_body_free(body: u32): u32 {
   return release(body, HandleKind.BODY) ? H2E_OK : H2E_INVALID_ARG;
 }
 export function h2_buf_copy(ptr: usize, len: u32): u32 {
+  safepoint();
   if (!validRange(ptr, len)) return 0;
   const bytes = new ByteBuffer();
   if (!bytes.reserve(len)) return 0;

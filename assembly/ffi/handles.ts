@@ -3,6 +3,8 @@
 // generation, so a stale, freed, foreign or zero handle never resolves: lookups answer
 // null and the ABI turns that into H2E_INVALID_ARG. Double free is therefore harmless.
 
+import { countAllocation } from "../util/gc";
+
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 const GEN_MASK: u32 = (1 << (32 - INDEX_BITS)) - 1;
@@ -54,6 +56,7 @@ export function handleNew(kind: HandleKind, obj: Object): u32 {
   unchecked(objects[slot] = obj);
   unchecked(kinds[slot] = <u32>kind);
   live++;
+  countAllocation(); // each handle's object becomes garbage when freed (util/gc.ts)
   return (unchecked(generations[slot]) << INDEX_BITS) | (slot + 1);
 }
 

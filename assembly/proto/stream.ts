@@ -2,6 +2,7 @@
 // we still have to send on it, and what we know about what it receives. The engine owns
 // streams; layers above hold them by reference and tag them with `userdata`.
 import { ByteBuffer } from "../util/bytes";
+import { countAllocation } from "../util/gc";
 import { RecvWindow, SendWindow } from "./flow";
 import { ClosedBy, StreamState } from "./state";
 
@@ -72,6 +73,7 @@ export class Stream {
     this.local = local;
     this.sendWindow = new SendWindow(sendWindow);
     this.recvWindow = new RecvWindow(recvWindow);
+    countAllocation(); // a stream and what hangs off it: garbage once closed (util/gc.ts)
   }
 
   /** Bytes waiting to be framed. */

@@ -16,19 +16,36 @@ const ROOT_SIZE: usize = HL_END + 4;
 const FREE: usize = 1;
 const TAGS: usize = 3;
 
-/** Bytes in used blocks (headers included), after a full GC. */
-export function heapUsedBytes(): u32 {
-  __collect();
+let usedBytes: usize = 0;
+let usedBlocks: u32 = 0;
+
+/** Counts the used blocks and their bytes (headers included). */
+function walk(): void {
+  usedBytes = 0;
+  usedBlocks = 0;
   const root = changetype<usize>(ROOT);
-  if (root == 0) return 0;
+  if (root == 0) return;
   const tail = load<usize>(root + HL_END);
   let p = root + ROOT_SIZE;
-  let used: usize = 0;
   while (p < tail) {
     const info = load<usize>(p);
     const size = info & ~TAGS;
-    if ((info & FREE) == 0) used += 4 + size;
+    if ((info & FREE) == 0) {
+      usedBytes += 4 + size;
+      usedBlocks++;
+    }
     p += 4 + size;
   }
-  return <u32>used;
+}
+
+/** Bytes in used blocks, headers included (collect first for a figure without garbage). */
+export function heapUsedBytes(): u32 {
+  walk();
+  return <u32>usedBytes;
+}
+
+/** How many blocks are in use: the live set's size after a collection. */
+export function heapBlocksUsed(): u32 {
+  walk();
+  return usedBlocks;
 }
