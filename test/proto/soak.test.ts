@@ -5,22 +5,12 @@
 // SOAK_REQUESTS overrides the count (longer local runs).
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, EV, RESULT, OK } from './engine.js';
+import { rng, logUniform } from '../support/rng.js';
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 10000);
 const CONNECTIONS = 10;
 const IN_FLIGHT = 50;
 
-/** xorshift32: deterministic, so a failure replays from its seed. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-const logUniform = (r: () => number, max: number) => Math.floor(Math.exp(r() * Math.log(max + 1))) - 1;
 
 /** The body of request/response `n`: bytes derived from n, so the receiver can check them. */
 function body(n: number, len: number): Uint8Array {

@@ -15,6 +15,7 @@ import { Runtime, type Transport } from '../../bindings/runtime.js';
 import { ClientSession } from '../../bindings/client.js';
 import { ServerConnection, type IncomingRequest, type Responder } from '../../bindings/server-conn.js';
 import { ROOT } from '../support/wasm.js';
+import { rng, logUniform } from '../support/rng.js';
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 20_000);
 const SEED = Number(process.env.SOAK_SEED ?? 9);
@@ -31,17 +32,6 @@ const MAX_BODY = 16 << 10;
  */
 const HEAP_TOLERANCE = 16 << 10;
 
-/** xorshift32, seeded: the same SOAK_SEED gives the same mix. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-const logUniform = (r: () => number, max: number) => Math.floor(Math.exp(r() * Math.log(max + 1))) - 1;
 
 /** Byte i of body n (cheap to check at the receiver). */
 const byteOf = (n: number, i: number) => (n * 31 + i * 7) & 0xff;

@@ -1,0 +1,15 @@
+// Seeded randomness for the soaks: the same seed gives the same run, so a failure replays.
+
+/** xorshift32: a number in [0, 1) per call. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x / 0x100000000;
+  };
+}
+
+/** An integer in [0, max], log-uniform: small values as often as large ones per decade. */
+export const logUniform = (r: () => number, max: number): number => Math.floor(Math.exp(r() * Math.log(max + 1))) - 1;
