@@ -33,7 +33,9 @@
  *     and exit(70).
  *
  * The helpers (h2w_*) copy bytes into and out of linear memory through h2_alloc /
- * h2_free, read a flat field list, and wrap the (ptr, len) string calls for C strings.
+ * h2_free, read a flat field list, wrap the (ptr, len) string calls for C strings, and
+ * give the examples their non-blocking socket halves (h2w_sock_read / _write), the
+ * client's connect and its handshake.
  */
 #ifndef H2WASM_HOST_H
 #define H2WASM_HOST_H
@@ -188,6 +190,112 @@ static inline int64_t h2w_now_ms(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* ---- Sockets: the io callbacks' two halves and the client's connect -------------------
+ * Every example drives non-blocking sockets the way hyper's do: a read or write that would
+ * block takes a waker from `ctx` (freeing the one it replaces) and answers H2_IO_PENDING;
+ * the program's select() loop wakes it when the fd is ready. send() with MSG_NOSIGNAL so a
+ * peer that went away is an error, not SIGPIPE. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static uint32_t h2w_sock_read(int fd, h2_waker *waker, h2_context ctx, h2_ptr buf, uint32_t len) {
+  ssize_t n = read(fd, h2w_ptr(buf), len);
+  if (n >= 0) return (uint32_t)n;
+  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
+  if (*waker) h2_waker_free(*waker);
+  *waker = h2_context_waker(ctx);
+  return H2_IO_PENDING;
+}
+
+static uint32_t h2w_sock_write(int fd, h2_waker *waker, h2_context ctx, h2_ptr buf, uint32_t len) {
+  ssize_t n = send(fd, h2w_ptr(buf), len, MSG_NOSIGNAL);
+  if (n >= 0) return (uint32_t)n;
+  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
+  if (*waker) h2_waker_free(*waker);
+  *waker = h2_context_waker(ctx);
+  return H2_IO_PENDING;
+}
+
+/* Makes an accepted or connected socket ready for the loop: non-blocking, no Nagle (HTTP/2
+ * writes small frames). */
+static int h2w_sock_prepare(int fd) {
+  int one = 1;
+  if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return -1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return 0;
+}
+
+/* Connects to host:port (blocking, every address getaddrinfo gives) and prepares the
+ * socket; -1 when nothing accepted. */
+static int h2w_connect(const char *host, const char *port) {
+  struct addrinfo hints = {0}, *result, *rp;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, port, &hints, &result) != 0) return -1;
+  int sfd = -1;
+  for (rp = result; rp != NULL; rp = rp->ai_next) {
+    sfd = socket(rp->ai_family, rp->ai_socktype, rp->ai_protocol);
+    if (sfd == -1) continue;
+    if (connect(sfd, rp->ai_addr, rp->ai_addrlen) != -1) break;
+    close(sfd);
+    sfd = -1;
+  }
+  freeaddrinfo(result);
+  if (sfd >= 0 && h2w_sock_prepare(sfd) != 0) {
+    close(sfd);
+    sfd = -1;
+  }
+  return sfd;
+}
+
+/* One turn of a one-socket select() loop, once the executor has nothing ready: waits until
+ * the fd can do what a waker waits for, or the executor's next deadline (at most 1 s), and
+ * wakes those wakers. -1 when select() fails (EINTR is not a failure). */
+#include <sys/select.h>
+static int h2w_wait_socket(int fd, h2_waker *read_waker, h2_waker *write_waker, h2_executor exec) {
+  fd_set fds_read, fds_write, fds_excep;
+  FD_ZERO(&fds_read); FD_ZERO(&fds_write); FD_ZERO(&fds_excep);
+  if (*read_waker) FD_SET(fd, &fds_read);
+  if (*write_waker) FD_SET(fd, &fds_write);
+  FD_SET(fd, &fds_excep);
+  int64_t wait_ms = 1000, deadline = h2_executor_next_deadline(exec);
+  if (deadline >= 0) {
+    int64_t d = deadline - h2w_now_ms();
+    wait_ms = d < 0 ? 0 : d < wait_ms ? d : wait_ms;
+  }
+  struct timeval tv = {(time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000};
+  if (select(fd + 1, &fds_read, &fds_write, &fds_excep, &tv) < 0) return errno == EINTR ? 0 : -1;
+  if ((FD_ISSET(fd, &fds_read) || FD_ISSET(fd, &fds_excep)) && *read_waker) {
+    h2_waker_wake(*read_waker);
+    *read_waker = 0;
+  }
+  if ((FD_ISSET(fd, &fds_write) || FD_ISSET(fd, &fds_excep)) && *write_waker) {
+    h2_waker_wake(*write_waker);
+    *write_waker = 0;
+  }
+  return 0;
+}
+
+/* The client handshake of the examples on io userdata 1, with large windows so a download
+ * is not held back by 64 KiB round trips; the task is pushed with `task_userdata`. */
+static void h2w_client_handshake(h2_executor exec, uint32_t task_userdata) {
+  h2_io io = h2_io_new();
+  h2_io_set_userdata(io, 1);
+  h2_clientconn_options opts = h2_clientconn_options_new();
+  h2_clientconn_options_exec(opts, exec);
+  h2_clientconn_options_set(opts, H2_OPT_INITIAL_WINDOW_SIZE, 4u << 20);
+  h2_clientconn_options_set(opts, H2_OPT_CONNECTION_WINDOW, 16u << 20);
+  h2_task handshake = h2_clientconn_handshake(io, opts); /* io and opts are taken */
+  h2_task_set_userdata(handshake, task_userdata);
+  h2_executor_push(exec, handshake);
+}
+
 
 /* ---- Imports: Z_h2_hostZ_* forward to the contract's h2_host_* ------------------------ */
 

@@ -54,24 +54,12 @@ static struct conn *conn_of(uint32_t userdata) {
 
 uint32_t h2_host_io_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
   struct conn *c = conn_of(userdata);
-  if (!c) return H2_IO_ERROR;
-  ssize_t n = read(c->fd, h2w_ptr(buf), len);
-  if (n >= 0) return (uint32_t)n;
-  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
-  if (c->read_waker) h2_waker_free(c->read_waker);
-  c->read_waker = h2_context_waker(ctx);
-  return H2_IO_PENDING;
+  return c ? h2w_sock_read(c->fd, &c->read_waker, ctx, buf, len) : H2_IO_ERROR;
 }
 
 uint32_t h2_host_io_write(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
   struct conn *c = conn_of(userdata);
-  if (!c) return H2_IO_ERROR;
-  ssize_t n = send(c->fd, h2w_ptr(buf), len, MSG_NOSIGNAL);
-  if (n >= 0) return (uint32_t)n;
-  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
-  if (c->write_waker) h2_waker_free(c->write_waker);
-  c->write_waker = h2_context_waker(ctx);
-  return H2_IO_PENDING;
+  return c ? h2w_sock_write(c->fd, &c->write_waker, ctx, buf, len) : H2_IO_ERROR;
 }
 
 static h2_executor exec;
@@ -183,10 +171,7 @@ static void accept_all(int lfd) {
     if (fd < 0) return;
     uint32_t slot = 0;
     while (slot < MAX_CONNS && conns[slot].fd >= 0) slot++;
-    if (slot == MAX_CONNS || fd >= FD_SETSIZE) { close(fd); continue; }
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (slot == MAX_CONNS || fd >= FD_SETSIZE || h2w_sock_prepare(fd) != 0) { close(fd); continue; }
     struct conn *c = &conns[slot];
     c->fd = fd;
     c->gen = next_gen++ & 0xFFFF;

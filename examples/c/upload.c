@@ -34,25 +34,13 @@ struct conn_data {
 static struct conn_data conn_data = {-1, 0, 0};
 
 uint32_t h2_host_io_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
-  struct conn_data *c = &conn_data;
   if (userdata != 1) return H2_IO_ERROR;
-  ssize_t n = read(c->fd, h2w_ptr(buf), len);
-  if (n >= 0) return (uint32_t)n;
-  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
-  if (c->read_waker) h2_waker_free(c->read_waker);
-  c->read_waker = h2_context_waker(ctx);
-  return H2_IO_PENDING;
+  return h2w_sock_read(conn_data.fd, &conn_data.read_waker, ctx, buf, len);
 }
 
 uint32_t h2_host_io_write(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
-  struct conn_data *c = &conn_data;
   if (userdata != 1) return H2_IO_ERROR;
-  ssize_t n = write(c->fd, h2w_ptr(buf), len);
-  if (n >= 0) return (uint32_t)n;
-  if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
-  if (c->write_waker) h2_waker_free(c->write_waker);
-  c->write_waker = h2_context_waker(ctx);
-  return H2_IO_PENDING;
+  return h2w_sock_write(conn_data.fd, &conn_data.write_waker, ctx, buf, len);
 }
 
 /* The request body's data source (body userdata 1): the file, read as the core asks. */
@@ -67,23 +55,6 @@ uint32_t h2_host_body_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32
   if (n < 0) return H2_IO_ERROR; /* the stream is reset with INTERNAL_ERROR */
   upload_sent += (uint64_t)n;
   return (uint32_t)n;            /* 0: the end of the file, END_STREAM */
-}
-
-static int connect_to(const char *host, const char *port) {
-  struct addrinfo hints = {0}, *result, *rp;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host, port, &hints, &result) != 0) return -1;
-  int sfd = -1;
-  for (rp = result; rp != NULL; rp = rp->ai_next) {
-    sfd = socket(rp->ai_family, rp->ai_socktype, rp->ai_protocol);
-    if (sfd == -1) continue;
-    if (connect(sfd, rp->ai_addr, rp->ai_addrlen) != -1) break;
-    close(sfd);
-    sfd = -1;
-  }
-  freeaddrinfo(result);
-  return sfd;
 }
 
 enum { EXAMPLE_NOT_SET = 0, EXAMPLE_HANDSHAKE, EXAMPLE_SEND, EXAMPLE_RESP_BODY };
@@ -111,28 +82,15 @@ int main(int argc, char *argv[]) {
   H2W_TRAP_GUARD();
   h2w_init();
 
-  int fd = connect_to(host, port);
+  int fd = h2w_connect(host, port);
   if (fd < 0) {
     fprintf(stderr, "upload: cannot connect to %s:%s\n", host, port);
     return 1;
   }
-  if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return 1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* small frames: no Nagle */
   conn_data.fd = fd;
 
   h2_executor exec = h2_executor_new();
-  h2_io io = h2_io_new();
-  h2_io_set_userdata(io, 1);
-  h2_clientconn_options opts = h2_clientconn_options_new();
-  h2_clientconn_options_exec(opts, exec);
-  /* Large windows: a download is not held back by 64 KiB round trips. */
-  h2_clientconn_options_set(opts, H2_OPT_INITIAL_WINDOW_SIZE, 4u << 20);
-  h2_clientconn_options_set(opts, H2_OPT_CONNECTION_WINDOW, 16u << 20);
-
-  h2_task handshake = h2_clientconn_handshake(io, opts); /* io and opts are taken */
-  h2_task_set_userdata(handshake, EXAMPLE_HANDSHAKE);
-  h2_executor_push(exec, handshake);
+  h2w_client_handshake(exec, EXAMPLE_HANDSHAKE);
 
   h2_clientconn client = 0;
   h2_body body = 0;
@@ -206,28 +164,9 @@ int main(int argc, char *argv[]) {
     if (done) break;
 
     /* Nothing ready: wait for the socket (or the next timer). */
-    fd_set fds_read, fds_write, fds_excep;
-    FD_ZERO(&fds_read); FD_ZERO(&fds_write); FD_ZERO(&fds_excep);
-    if (conn_data.read_waker) FD_SET(fd, &fds_read);
-    if (conn_data.write_waker) FD_SET(fd, &fds_write);
-    FD_SET(fd, &fds_excep);
-    int64_t wait_ms = 1000, deadline = h2_executor_next_deadline(exec);
-    if (deadline >= 0) {
-      int64_t d = deadline - h2w_now_ms();
-      wait_ms = d < 0 ? 0 : d < wait_ms ? d : wait_ms;
-    }
-    struct timeval tv = {(time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000};
-    int sel = select(fd + 1, &fds_read, &fds_write, &fds_excep, &tv);
-    if (sel < 0) {
-      if (errno == EINTR) continue;
+    if (h2w_wait_socket(fd, &conn_data.read_waker, &conn_data.write_waker, exec) < 0) {
       perror("select");
       return 1;
-    }
-    if (FD_ISSET(fd, &fds_read) || FD_ISSET(fd, &fds_excep)) {
-      if (conn_data.read_waker) { h2_waker_wake(conn_data.read_waker); conn_data.read_waker = 0; }
-    }
-    if (FD_ISSET(fd, &fds_write) || FD_ISSET(fd, &fds_excep)) {
-      if (conn_data.write_waker) { h2_waker_wake(conn_data.write_waker); conn_data.write_waker = 0; }
     }
   }
 
