@@ -11,10 +11,10 @@ import { ErrorCode } from "../frame/constants";
 import { canSend } from "../proto/state";
 import { SendResult } from "../proto/connection";
 import { Stream } from "../proto/stream";
-import { Disposable, Task, TaskType } from "./task";
+import { Disposable, TaskType } from "./task";
 import { HandleKind, handleNew } from "./handles";
 import { Buf, Headers } from "./http";
-import { StreamCtx, RECV_BUFFER_LIMIT } from "./stream-ctx";
+import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from "./stream-ctx";
 import {
   H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_LIMIT_EXCEEDED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError,
 } from "./errors";
@@ -53,9 +53,13 @@ export function streamError(ctx: StreamCtx): u32 {
 }
 
 /** A task reading from a received body: they finish alike once nothing more can come. */
-abstract class RecvTask extends Task {
+abstract class RecvTask extends StreamTask {
   constructor(public body: Body) {
     super();
+  }
+
+  waitsOn(): StreamCtx | null {
+    return this.body.ctx;
   }
 
   /** EMPTY at the end of the body, ERROR when the stream failed, else wait for news. */
@@ -63,13 +67,7 @@ abstract class RecvTask extends Task {
     if (ctx.recvEnded) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
-    ctx.wait.register(this);
-    return false;
-  }
-
-  cancel(): void {
-    const ctx = this.body.ctx;
-    if (ctx != null) ctx.wait.unregister(this);
+    return this.waitFor(ctx);
   }
 }
 
@@ -213,9 +211,13 @@ function mapSend(r: u32): u32 {
 }
 
 /** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
-export class CapacityTask extends Task {
+export class CapacityTask extends StreamTask {
   constructor(public send: SendStream) {
     super();
+  }
+
+  waitsOn(): StreamCtx | null {
+    return this.send.ctx;
   }
 
   poll(): bool {
@@ -229,20 +231,18 @@ export class CapacityTask extends Task {
     const c = ctx.conn.engine.capacity(s);
     if (c > 0) return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
     if (!canSend(s.state) && s.pendingHead == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    ctx.wait.register(this);
-    return false;
-  }
-
-  cancel(): void {
-    const ctx = this.send.ctx;
-    if (ctx != null) ctx.wait.unregister(this);
+    return this.waitFor(ctx);
   }
 }
 
 /** poll_reset: RESET with the peer's RFC 9113 code once it resets the stream; EMPTY when it closes normally. */
-export class ResetTask extends Task {
+export class ResetTask extends StreamTask {
   constructor(public send: SendStream) {
     super();
+  }
+
+  waitsOn(): StreamCtx | null {
+    return this.send.ctx;
   }
 
   poll(): bool {
@@ -251,12 +251,6 @@ export class ResetTask extends Task {
     if (ctx.resetCode >= 0) return this.finish(TaskType.RESET, <u32>ctx.resetCode, HandleKind.NONE);
     if (ctx.conn.isFailed) return this.fail(streamError(ctx));
     if (ctx.closed) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
-    ctx.wait.register(this);
-    return false;
-  }
-
-  cancel(): void {
-    const ctx = this.send.ctx;
-    if (ctx != null) ctx.wait.unregister(this);
+    return this.waitFor(ctx);
   }
 }

@@ -10,7 +10,7 @@ import { ByteBuffer } from "../util/bytes";
 import { ConnDriver, PingTask } from "./conn";
 import { Executor } from "./executor";
 import { Io } from "./io";
-import { StreamCtx } from "./stream-ctx";
+import { StreamCtx, StreamTask } from "./stream-ctx";
 import { Request, Response } from "./messages";
 import { Body, SendStream, streamError } from "./body";
 import { Disposable, ReadyTask, Task, TaskType } from "./task";
@@ -204,9 +204,12 @@ function handleGetSend(h: u32): SendStream | null {
 }
 
 /** Yields the response (RESPONSE with its handle), or the stream's error. */
-export class ResponseTask extends Task {
+export class ResponseTask extends StreamTask {
   constructor(public ctx: StreamCtx) {
     super();
+  }
+  waitsOn(): StreamCtx | null {
+    return this.ctx;
   }
   poll(): bool {
     const ctx = this.ctx;
@@ -218,11 +221,7 @@ export class ResponseTask extends Task {
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
     if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, "stream closed without a response"));
-    ctx.wait.register(this);
-    return false;
-  }
-  cancel(): void {
-    this.ctx.wait.unregister(this);
+    return this.waitFor(ctx);
   }
 }
 

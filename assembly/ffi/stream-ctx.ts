@@ -5,7 +5,7 @@
 import { ByteBuffer } from "../util/bytes";
 import { Stream } from "../proto/stream";
 import { Headers } from "./http";
-import { Waitable } from "./task";
+import { Task, Waitable } from "./task";
 import { Body } from "./body";
 import { ConnLike } from "./conn-like";
 
@@ -97,5 +97,23 @@ export class StreamCtx {
     const s = this.source;
     if (s != null) s.dispose();
     this.source = null;
+  }
+}
+
+/** A task that waits on one stream (its head, body, trailers, capacity or reset): it
+ *  registers on the stream's waitable when it has to wait, and lets go when freed. */
+export abstract class StreamTask extends Task {
+  /** The stream context it waits on; null once that is gone. */
+  abstract waitsOn(): StreamCtx | null;
+
+  /** Not finished yet: wait for news on `ctx` (poll's answer, false). */
+  protected waitFor(ctx: StreamCtx): bool {
+    ctx.wait.register(this);
+    return false;
+  }
+
+  cancel(): void {
+    const ctx = this.waitsOn();
+    if (ctx != null) ctx.wait.unregister(this);
   }
 }
