@@ -27,6 +27,7 @@ export interface ConnectionOptions {
   idleTimeoutMs?: number;
   gracefulTimeoutMs?: number;
   maxGlitchesPerSecond?: number;
+  closeLingerMs?: number;
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
@@ -35,7 +36,7 @@ export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
   maxConnectionSendBuffer: 103, maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106,
   maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
   keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
-  maxGlitchesPerSecond: 115,
+  maxGlitchesPerSecond: 115, closeLingerMs: 116,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */

@@ -191,6 +191,7 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_IDLE_TIMEOUT_MS          113   /* close after this long without streams (0 = never) */
 #define H2_OPT_GRACEFUL_TIMEOUT_MS      114   /* most a graceful shutdown waits (0 = forever) */
 #define H2_OPT_MAX_GLITCHES_PER_SECOND  115   /* empty DATA / PRIORITY / tiny WINDOW_UPDATE / empty CONTINUATION frames per second */
+#define H2_OPT_CLOSE_LINGER_MS          116   /* once closed, how long the last bytes (GOAWAY) may wait for a peer that takes none (0 = forever) */
 
 typedef uint32_t h2_io;
 typedef uint32_t h2_context;

@@ -97,7 +97,7 @@ export function h2_executor_poll(exec: u32): u32 {
 }
 export function h2_executor_set_time(exec: u32, nowMs: i64): u32 {
   const e = get<Executor>(exec, HandleKind.EXECUTOR);
-  if (e == null) return H2E_INVALID_ARG;
+  if (e == null || nowMs < 0) return H2E_INVALID_ARG;
   e.setTime(nowMs);
   return H2E_OK;
 }

@@ -20,8 +20,10 @@ export abstract class ConnLike extends Handler {
 
   /** Reads what the transport has, feeds the engine, writes what it produced. */
   abstract drive(): void;
-  /** Acts on the time; returns the next deadline (-1 for none). */
-  abstract tick(now: i64): i64;
+  /** Acts on the time (the host's present). */
+  abstract tick(now: i64): void;
+  /** The next deadline (-1 for none). */
+  abstract nextDeadline(): i64;
   /** True once the connection is over and written out: the executor drops it. */
   abstract get finished(): bool;
 }

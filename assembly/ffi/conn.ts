@@ -77,7 +77,8 @@ export class ConnDriver extends ConnLike {
     this.executor = executor;
     // The ABI holds received bytes until the host takes them, so release is ours to do.
     config.autoRelease = false;
-    this.engine = new Connection(config, this, executor.now);
+    // Its clock starts now if the host told the time in this turn, else at the next set_time.
+    this.engine = new Connection(config, this, executor.now, executor.timeCurrent);
   }
 
   /** Over once freed, once the transport failed, or once closed with its last bytes (GOAWAY) written. */
@@ -265,10 +266,12 @@ export class ConnDriver extends ConnLike {
     return progressed;
   }
 
-  tick(now: i64): i64 {
-    if (this.freed) return -1;
-    this.engine.tick(now);
-    return this.engine.nextDeadline();
+  tick(now: i64): void {
+    if (!this.freed) this.engine.tick(now);
+  }
+
+  nextDeadline(): i64 {
+    return this.freed ? -1 : this.engine.nextDeadline();
   }
 
   // ---------------------------------------------------------------------------------

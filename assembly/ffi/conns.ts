@@ -54,6 +54,7 @@ export namespace OptionKey {
   export const IDLE_TIMEOUT_MS: u32 = 113;
   export const GRACEFUL_TIMEOUT_MS: u32 = 114;
   export const MAX_GLITCHES_PER_SECOND: u32 = 115;
+  export const CLOSE_LINGER_MS: u32 = 116;
 }
 
 /** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
@@ -99,6 +100,7 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = <i64>value; break;
     case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = <i64>value; break;
     case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
+    case OptionKey.CLOSE_LINGER_MS: c.closeLinger = <i64>value; break;
     default: return H2E_INVALID_ARG;
   }
   return H2E_OK;

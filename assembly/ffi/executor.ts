@@ -14,7 +14,10 @@ export class Executor extends TaskScheduler {
   private readyHead: i32 = 0;
   private pending: Set<Task> = new Set();
   private conns: ConnLike[] = [];
+  /** The last time the host told (ms); never goes back. */
   now: i64 = 0;
+  /** `now` was told in the host's current turn (from set_time until a poll finds nothing). */
+  timeCurrent: bool = false;
   freed: bool = false;
 
   /** Takes `task` (the host keeps its handle, to free it after it comes back). */
@@ -49,7 +52,19 @@ export class Executor extends TaskScheduler {
         }
       }
     }
+    this.endTurn();
     return null;
+  }
+
+  /**
+   * A poll found nothing: the host's turn is over and it will sleep until a waker or a
+   * deadline. The time told is stale from here: what happens before the next set_time
+   * (a handshake, a send, a PING) takes that set_time's time (proto/clock.ts).
+   */
+  private endTurn(): void {
+    this.timeCurrent = false;
+    const conns = this.conns;
+    for (let i = 0; i < conns.length; i++) unchecked(conns[i]).engine.timeLapsed();
   }
 
   private driveAll(): void {
@@ -64,19 +79,21 @@ export class Executor extends TaskScheduler {
     conns.length = j;
   }
 
-  /** Sets the time (ms, host's clock) and lets every connection act on it. */
+  /** Sets the time (ms, host's clock; a time earlier than the last is kept at the last)
+   *  and lets every connection act on it. */
   setTime(now: i64): void {
     if (now > this.now) this.now = now;
+    this.timeCurrent = true;
     const conns = this.conns;
     for (let i = 0; i < conns.length; i++) unchecked(conns[i]).tick(this.now);
   }
 
-  /** The earliest deadline of any connection, -1 when none. */
+  /** The earliest deadline of any connection, -1 when none. Acts on nothing. */
   nextDeadline(): i64 {
     let t: i64 = -1;
     const conns = this.conns;
     for (let i = 0; i < conns.length; i++) {
-      const d = unchecked(conns[i]).tick(this.now);
+      const d = unchecked(conns[i]).nextDeadline();
       if (d >= 0 && (t < 0 || d < t)) t = d;
     }
     return t;

@@ -8,6 +8,9 @@ export namespace Role {
   export const SERVER: u8 = 2;
 }
 
+/** The server's default idle timeout (see Config.idleTimeout). */
+export const SERVER_IDLE_TIMEOUT_MS: i64 = 300_000;
+
 export class Config {
   /** The SETTINGS we send (§6.5.2). Defaults follow nghttp2/h2 where the RFC leaves it open. */
   local: Settings = new Settings();
@@ -51,15 +54,26 @@ export class Config {
   keepaliveTimeout: i64 = 20000;
   /** How long the peer may take to ACK our SETTINGS (0 = forever). */
   settingsTimeout: i64 = 10000;
-  /** Close after this long with no open stream (0 = never). */
+  /**
+   * Close (GOAWAY NO_ERROR) after this long with no open stream (0 = never). A server
+   * closes after 5 minutes: longer than the upstream pools of nginx (60 s) and haproxy and
+   * than fetch()'s 90 s, so a proxy or client closes first and never races our GOAWAY; a
+   * client keeps its connection (its owner decides, as with Go's ClientConn and node).
+   */
   idleTimeout: i64 = 0;
   /** Most time a graceful shutdown waits for in-flight streams (0 = forever). */
   gracefulTimeout: i64 = 0;
+  /**
+   * Once closed, how long our last bytes (the GOAWAY) may wait for a peer that takes none
+   * of them before they are dropped and the transport closed (0 = forever).
+   */
+  closeLinger: i64 = 5000;
 
   constructor(public role: u8) {
     this.local.initialWindowSize = DEFAULT_INITIAL_WINDOW_SIZE;
     this.local.maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
     this.local.maxConcurrentStreams = role == Role.SERVER ? 100 : UNLIMITED;
+    if (role == Role.SERVER) this.idleTimeout = SERVER_IDLE_TIMEOUT_MS;
     this.local.maxHeaderListSize = 64 << 10;
     // A client refuses push unless asked (as h2 and Go do); a server never receives push.
     this.local.enablePush = false;

@@ -1,6 +1,7 @@
 // The connection engine (RFC 9113 §3–§8): one type for both roles, fed bytes with
 // receive(), giving bytes out through `output`, reporting to a Handler. It knows nothing
-// of handles, hosts or clocks: time comes in through tick(now).
+// of handles, hosts or clocks: time comes in through tick(now) (clock.ts says how a
+// stale time is handled).
 //
 // Receive path: preface check (server) → FrameDecoder → per-type handlers → stream
 // state (state.ts), flow control (flow.ts), header blocks (field-block.ts, HPACK,
@@ -21,7 +22,8 @@ import { Handler, HeadKind } from "./events";
 import { FieldBlock } from "./field-block";
 import { RecvWindow, SendWindow } from "./flow";
 import { MessageValidator } from "./message";
-import { PingTracker } from "./ping";
+import { PingTracker, NOT_OURS } from "./ping";
+import { Clock, UNSTAMPED } from "./clock";
 import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { Settings, SENT_SETTINGS } from "./settings";
@@ -120,11 +122,13 @@ export class Connection {
   private readonly pings: PingTracker = new PingTracker();
   /** Control-frame ACKs (SETTINGS, PING) written but not yet taken by the host. */
   private queuedAcks: u32 = 0;
-  // Time, in host-supplied milliseconds.
-  now: i64 = 0;
+  // Time, in host-supplied milliseconds; the stamps below may be UNSTAMPED (clock.ts).
+  readonly clock: Clock;
   private lastActivity: i64 = 0;
   private lastPingAt: i64 = 0;
   private shutdownStarted: i64 = 0;
+  /** When the connection closed, or since then last took our bytes (the close linger counts from it). */
+  private closedAt: i64 = 0;
   // Streams the peer reset or we refused in the current rate window (Rapid Reset).
   private resetCount: u32 = 0;
   private resetWindowStart: i64 = 0;
@@ -133,14 +137,17 @@ export class Connection {
   private glitchWindowStart: i64 = 0;
 
   /**
-   * `now` is the host's time at creation (ms), so timeouts count from the start. When
-   * it is 0 (the host had not told the time yet), the first tick() starts the clock.
+   * `now` is the last time the host told (ms) and `timeCurrent` whether it is the present
+   * (told in the host's current turn). When it is not, the connection's clock starts at the
+   * next tick(): its timeouts never count from a time before it existed.
    */
-  constructor(config: Config, handler: Handler, now: i64 = 0) {
-    this.clockStarted = now != 0;
-    this.now = now;
-    this.lastActivity = now;
-    this.lastPingAt = now;
+  constructor(config: Config, handler: Handler, now: i64 = 0, timeCurrent: bool = false) {
+    const clock = new Clock(now, timeCurrent);
+    this.clock = clock;
+    const t = clock.stamp();
+    this.lastActivity = t;
+    this.lastPingAt = t;
+    this.shutdownStarted = t;
     this.resetWindowStart = now;
     this.glitchWindowStart = now;
     this.role = config.role;
@@ -188,7 +195,7 @@ export class Connection {
     const copy = new Settings();
     copy.copyFrom(s);
     this.unackedSettings.push(copy);
-    this.settingsSentAt = this.now;
+    this.settingsSentAt = this.clock.stamp();
     return true;
   }
 
@@ -199,6 +206,8 @@ export class Connection {
   /** The host wrote `n` bytes of the output. */
   consumeOutput(n: u32): void {
     const out = this.output;
+    // A closed connection lingers while the peer keeps taking its last bytes.
+    if (this.phase == Phase.CLOSED && n > 0) this.closedAt = this.clock.stamp();
     this.outputStart += min(n, this.outputLen);
     if (this.outputStart == out.len) {
       out.len = 0;
@@ -218,45 +227,69 @@ export class Connection {
     return this.phase == Phase.CLOSED && this.outputLen == 0;
   }
 
-  /** The time of the next thing the engine must do without new input, or -1 for none. */
+  /** The last time the host told (ms). */
+  @inline get now(): i64 { return this.clock.now; }
+
+  /**
+   * The time of the next thing the engine must do without new input, or -1 for none. A
+   * stamp taken while the time was stale counts as the last time told: the answer is then
+   * early, never late, and the tick it brings fixes the stamp and moves the deadline on.
+   */
   nextDeadline(): i64 {
     let t: i64 = NO_DEADLINE;
-    if (this.phase == Phase.CLOSED) return t;
     const c = this.config;
-    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, this.settingsSentAt + c.settingsTimeout);
-    const oldestPing = this.pings.oldest();
+    const clock = this.clock;
+    if (this.phase == Phase.CLOSED) {
+      // Our last bytes (GOAWAY) wait for a peer that does not read: give up after the linger.
+      if (this.outputLen > 0 && c.closeLinger > 0) t = clock.at(this.closedAt) + c.closeLinger;
+      return t;
+    }
+    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, clock.at(this.settingsSentAt) + c.settingsTimeout);
+    const oldestPing = this.pings.oldest(clock.now);
     if (oldestPing >= 0 && c.keepaliveTimeout > 0) t = earliest(t, oldestPing + c.keepaliveTimeout);
-    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(this.lastActivity, this.lastPingAt) + c.keepaliveInterval);
-    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, this.lastActivity + c.idleTimeout);
-    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0) t = earliest(t, this.shutdownStarted + c.gracefulTimeout);
+    const lastActivity = clock.at(this.lastActivity);
+    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(lastActivity, clock.at(this.lastPingAt)) + c.keepaliveInterval);
+    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, lastActivity + c.idleTimeout);
+    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
     return t;
   }
 
-  private clockStarted: bool;
+  /** The host's turn ended: the time told is stale until the next tick (clock.ts). */
+  timeLapsed(): void {
+    this.clock.lapse();
+  }
 
-  /** The first time the host tells: everything stamped so far happened now. */
-  private startClock(now: i64): void {
-    this.clockStarted = true;
-    this.now = now;
-    this.lastActivity = now;
-    this.lastPingAt = now;
-    this.resetWindowStart = now;
-    this.glitchWindowStart = now;
-    this.settingsSentAt = now;
-    this.shutdownStarted = now;
+  /** The time is told again: what was stamped while it was stale happened now. */
+  private fixStamps(): void {
+    const clock = this.clock;
+    clock.pending = false;
+    this.lastActivity = clock.at(this.lastActivity);
+    this.lastPingAt = clock.at(this.lastPingAt);
+    this.settingsSentAt = clock.at(this.settingsSentAt);
+    this.shutdownStarted = clock.at(this.shutdownStarted);
+    this.closedAt = clock.at(this.closedAt);
+    this.pings.fixStamps(clock.now);
   }
 
   /** Tells the engine the time; it acts on whatever deadline has passed. */
   tick(now: i64): void {
-    if (!this.clockStarted) this.startClock(now);
-    if (now > this.now) this.now = now;
-    if (this.phase == Phase.CLOSED) return;
+    const clock = this.clock;
+    clock.advance(now);
+    if (clock.pending) this.fixStamps();
+    now = clock.now;
     const c = this.config;
+    if (this.phase == Phase.CLOSED) {
+      if (this.outputLen > 0 && c.closeLinger > 0 && now >= this.closedAt + c.closeLinger) {
+        // The peer took none of our last bytes in the linger: drop them, so the host closes.
+        this.consumeOutput(this.outputLen);
+      }
+      return;
+    }
     if (c.settingsTimeout > 0 && this.unackedSettings.length > 0 && now >= this.settingsSentAt + c.settingsTimeout) {
       this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
       return;
     }
-    const oldestPing = this.pings.oldest();
+    const oldestPing = this.pings.oldest(now);
     if (oldestPing >= 0 && c.keepaliveTimeout > 0 && now >= oldestPing + c.keepaliveTimeout) {
       if (this.phase == Phase.DRAINING_PING) {
         this.finalGoaway(); // the shutdown PING went unanswered: go on without it
@@ -270,12 +303,12 @@ export class Connection {
     }
     if (c.idleTimeout > 0 && this.store.size == 0 && now >= this.lastActivity + c.idleTimeout) {
       this.goaway(ErrorCode.NO_ERROR, "idle timeout");
-      this.phase = Phase.CLOSED;
+      this.enterClosed();
       return;
     }
     if (this.phase != Phase.OPEN && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
       this.closeAllStreams(ErrorCode.CANCEL);
-      this.phase = Phase.CLOSED;
+      this.enterClosed();
     }
   }
 
@@ -285,7 +318,7 @@ export class Connection {
   /** Feeds bytes from the transport; returns how many were taken (all, unless closed). */
   receive(ptr: usize, len: u32): u32 {
     if (this.phase == Phase.CLOSED) return 0;
-    this.lastActivity = this.now;
+    this.lastActivity = this.clock.stamp();
     let p = ptr;
     let n = len;
     if (this.prefaceMatched < PREFACE_LENGTH) {
@@ -331,7 +364,7 @@ export class Connection {
       this.errorMessage = "connection closed by peer";
       this.errorRemote = true;
     }
-    this.phase = Phase.CLOSED;
+    this.enterClosed();
   }
 
   private onFrame(): void {
@@ -634,7 +667,7 @@ export class Connection {
         return;
       }
       this.applyLocalSettings(this.unackedSettings.shift());
-      this.settingsSentAt = this.now;
+      this.settingsSentAt = this.clock.stamp();
       this.handler.onSettingsAck();
       return;
     }
@@ -700,10 +733,10 @@ export class Connection {
     const dec = this.decoder;
     if (dec.isAck) {
       const sentAt = this.pings.finish(dec.pingData);
-      if (sentAt < 0) return; // not ours: ignore
-      this.lastPingAt = this.now;
+      if (sentAt == NOT_OURS) return; // ignore
+      this.lastPingAt = this.clock.stamp();
       if (dec.pingData == this.pings.shutdownPing && this.phase == Phase.DRAINING_PING) this.finalGoaway();
-      this.handler.onPingAck(dec.pingData, this.now - sentAt);
+      this.handler.onPingAck(dec.pingData, sentAt == UNSTAMPED ? 0 : this.now - sentAt);
       return;
     }
     if (!this.queueAck()) return;
@@ -1375,10 +1408,11 @@ export class Connection {
   /** Sends a PING of ours; returns its opaque data (0 when too many are in flight). */
   ping(): u64 {
     if (this.phase == Phase.CLOSED) return 0;
-    const d = this.pings.start(this.now);
+    const sentAt = this.clock.stamp();
+    const d = this.pings.start(sentAt);
     if (d == 0) return 0;
     encodePing(this.output, d, false);
-    this.lastPingAt = this.now;
+    this.lastPingAt = sentAt;
     return d;
   }
 
@@ -1401,7 +1435,7 @@ export class Connection {
    */
   gracefulShutdown(): void {
     if (this.phase != Phase.OPEN) return;
-    this.shutdownStarted = this.now;
+    this.shutdownStarted = this.clock.stamp();
     if (this.role == Role.CLIENT) {
       this.goaway(ErrorCode.NO_ERROR, "");
       this.maybeFinishDraining();
@@ -1427,7 +1461,14 @@ export class Connection {
   }
 
   private maybeFinishDraining(): void {
-    if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pendingCount == 0) this.phase = Phase.CLOSED;
+    if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pendingCount == 0) this.enterClosed();
+  }
+
+  /** Done: nothing more is read or produced; what is in `output` goes out within the close linger. */
+  private enterClosed(): void {
+    if (this.phase == Phase.CLOSED) return;
+    this.phase = Phase.CLOSED;
+    this.closedAt = this.clock.stamp();
   }
 
   /** A connection error (§5.4.1): GOAWAY with `code`, then closed. */
@@ -1441,7 +1482,7 @@ export class Connection {
     this.phase = Phase.OPEN;
     this.goaway(code, message);
     this.closeAllStreams(code == ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
-    this.phase = Phase.CLOSED;
+    this.enterClosed();
     this.handler.onConnectionError(code, message, false);
   }
 

@@ -135,14 +135,20 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
     case 113: c.idleTimeout = value; break;
     case 114: c.gracefulTimeout = value; break;
     case 115: c.maxGlitchesPerWindow = <u32>value; break;
+    case 116: c.closeLinger = value; break;
     default: break;
   }
 }
 
 export function engine_new(cfg: i32): i32 {
+  return engine_new_at(cfg, 0, false);
+}
+
+/** An engine created at `now` (the last time the host told), current or stale. */
+export function engine_new_at(cfg: i32, now: i64, current: bool): i32 {
   const r = new Recorder();
   recorders.push(r);
-  engines.push(new Connection(changetype<Config>(configs[cfg]), r));
+  engines.push(new Connection(changetype<Config>(configs[cfg]), r, now, current));
   configs[cfg] = null; // the engine holds it now
   return engines.length - 1;
 }
@@ -181,6 +187,7 @@ export function engine_is_done(e: i32): bool { return eng(e).isDone; }
 export function engine_error_code(e: i32): u32 { return eng(e).errorCode; }
 export function engine_tick(e: i32, now: i64): void { eng(e).tick(now); }
 export function engine_next_deadline(e: i32): i64 { return eng(e).nextDeadline(); }
+export function engine_time_lapsed(e: i32): void { eng(e).timeLapsed(); }
 export function engine_ping(e: i32): u64 { return eng(e).ping(); }
 export function engine_goaway(e: i32, code: u32): void { eng(e).goaway(code, "test"); }
 export function engine_shutdown(e: i32): void { eng(e).gracefulShutdown(); }

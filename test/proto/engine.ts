@@ -21,6 +21,7 @@ export const CFG = {
   maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerWindow: 107,
   maxPendingStreams: 108, outputHighWater: 109, keepaliveInterval: 110, keepaliveTimeout: 111,
   settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerWindow: 115,
+  closeLinger: 116,
 } as const;
 export type ConfigOptions = Partial<Record<keyof typeof CFG, number | boolean>>;
 
@@ -52,12 +53,14 @@ export class Engine {
   readonly e: number;
   readonly events: Event[] = [];
 
-  constructor(readonly ex: Exports, role: 'client' | 'server', options: ConfigOptions = {}) {
+  /** `clock`: created at `now`, the host's present time (`current`) or a stale one;
+   *  without it the engine's clock starts at its first tick. */
+  constructor(readonly ex: Exports, role: 'client' | 'server', options: ConfigOptions = {}, clock?: { now: number; current: boolean }) {
     const cfg = ex.engine_config_new(role === 'client' ? 1 : 2);
     for (const [k, v] of Object.entries(options)) {
       ex.engine_config_set(cfg, CFG[k as keyof typeof CFG], BigInt(typeof v === 'boolean' ? (v ? 1 : 0) : v));
     }
-    this.e = ex.engine_new(cfg);
+    this.e = clock ? ex.engine_new_at(cfg, BigInt(clock.now), clock.current) : ex.engine_new(cfg);
   }
 
   /** Copies `bytes` into wasm memory for the duration of `use(ptr, len)`. */
@@ -157,6 +160,8 @@ export class Engine {
   abort(code: number): void { this.ex.engine_abort(this.e, code); this.drainLog(); }
   tick(now: number): void { this.ex.engine_tick(this.e, BigInt(now)); this.drainLog(); }
   nextDeadline(): number { return Number(this.ex.engine_next_deadline(this.e)); }
+  /** The host's turn ended: the time told last is stale until the next tick. */
+  timeLapsed(): void { this.ex.engine_time_lapsed(this.e); }
   eof(): void { this.ex.engine_receive_eof(this.e); this.drainLog(); }
 
   streamId(stream: number): number { return this.ex.engine_stream_id(this.e, stream) >>> 0; }

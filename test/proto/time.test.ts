@@ -1,0 +1,149 @@
+// Time at the engine (proto/clock.ts): the host tells the time when its own events fire,
+// and between its turns the last time told is stale. Nothing done while it is stale may
+// start a deadline from it — the fault behind "the first connection after 20 s idle dies
+// with SETTINGS_TIMEOUT". Each case has a control where the time was current, to show the
+// deadline itself still fires. Then the close linger: a closed connection whose peer
+// takes none of its last bytes gives them up.
+import { describe, it, expect } from 'vitest';
+import { Engine, harness, pump, connectedPair, PHASE } from './engine.js';
+import { ERR, PREFACE, concat, settings, settingsAck, ping, parseFrames, FRAME } from '../support/frames.js';
+
+const ex = harness();
+
+/** A server engine that received a client preface and whose SETTINGS are acknowledged. */
+function greetedServer(options = {}, clock?: { now: number; current: boolean }): Engine {
+  const engine = new Engine(ex, 'server', options, clock);
+  engine.receive(concat(PREFACE, settings(), settingsAck()));
+  engine.takeOutput();
+  return engine;
+}
+
+describe('a stale time starts no deadline', () => {
+  it('a connection created while the time is stale counts its SETTINGS timeout from the next tick', () => {
+    // The host last told 1000, slept 25 s, and accepted a connection before telling the time.
+    const server = new Engine(ex, 'server', {}, { now: 1000, current: false });
+    expect(server.nextDeadline()).toBe(11_000); // an early estimate: never later than the truth
+    server.tick(26_000);
+    expect(server.phase).toBe(PHASE.OPEN);
+    expect(server.nextDeadline()).toBe(36_000);
+    server.tick(36_000); // the timeout itself still fires, 10 s after the connection began
+    expect(server.phase).toBe(PHASE.CLOSED);
+    expect(server.errorCode).toBe(ERR.SETTINGS_TIMEOUT);
+  });
+
+  it('control: created while the time is current, it counts from then', () => {
+    const server = new Engine(ex, 'server', {}, { now: 1000, current: true });
+    expect(server.nextDeadline()).toBe(11_000);
+    server.tick(11_000);
+    expect(server.errorCode).toBe(ERR.SETTINGS_TIMEOUT);
+  });
+
+  it('a PING sent while the time is stale is timed from the next tick', () => {
+    const { client } = connectedPair(ex, { keepaliveTimeout: 20_000 }, {});
+    client.tick(1000);
+    client.timeLapsed();
+    client.ping(); // an application's ping() between turns, 59 s after the last tick
+    client.takeOutput(); // written, never answered
+    client.tick(60_000);
+    expect(client.phase).toBe(PHASE.OPEN);
+    expect(client.nextDeadline()).toBe(80_000);
+    client.tick(80_000);
+    expect(client.phase).toBe(PHASE.CLOSED);
+  });
+
+  it('control: a PING sent while the time is current and unanswered for 59 s fails the connection', () => {
+    const { client } = connectedPair(ex, { keepaliveTimeout: 20_000 }, {});
+    client.tick(1000);
+    client.ping();
+    client.takeOutput();
+    client.tick(60_000);
+    expect(client.phase).toBe(PHASE.CLOSED);
+  });
+
+  it('bytes received while the time is stale are activity as of the next tick (idle timeout)', () => {
+    const server = greetedServer({ idleTimeout: 20_000 });
+    server.tick(1000);
+    server.timeLapsed();
+    server.receive(ping(7n)); // arrives at 30 s, read before the host tells the time
+    server.tick(30_000);
+    expect(server.phase).toBe(PHASE.OPEN);
+    expect(server.nextDeadline()).toBe(50_000);
+  });
+
+  it('control: bytes received at 1000 leave the connection idle since then', () => {
+    const server = greetedServer({ idleTimeout: 20_000 });
+    server.tick(1000);
+    server.receive(ping(7n));
+    server.tick(30_000);
+    expect(server.phase).toBe(PHASE.CLOSED);
+    const goaway = parseFrames(server.takeOutput()).frames.find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway).toBeDefined();
+  });
+
+  it('a graceful shutdown begun while the time is stale waits gracefulTimeout from the next tick', () => {
+    const { client, server } = connectedPair(ex, {}, { gracefulTimeout: 2000 });
+    client.open([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']], true);
+    pump(client, server);
+    server.tick(10);
+    server.timeLapsed();
+    server.shutdown();
+    pump(client, server);
+    server.tick(5000);
+    expect(server.phase).toBe(PHASE.DRAINING);
+    expect(server.nextDeadline()).toBe(7000);
+    server.tick(7000);
+    expect(server.phase).toBe(PHASE.CLOSED);
+  });
+
+  it('a time earlier than the last one told is ignored', () => {
+    const server = new Engine(ex, 'server', { idleTimeout: 0 }, { now: 5000, current: true });
+    server.tick(1000);
+    expect(server.nextDeadline()).toBe(15_000);
+  });
+
+  it('the server closes an idle connection after 5 minutes by default', () => {
+    const server = greetedServer({}, { now: 1000, current: true });
+    expect(server.nextDeadline()).toBe(301_000);
+    server.tick(301_000);
+    expect(server.phase).toBe(PHASE.CLOSED);
+  });
+});
+
+describe('close linger', () => {
+  /** A server cut off with a connection error; its GOAWAY waits in the output, unwritten. */
+  function cutOff(options = {}): Engine {
+    const server = greetedServer({ idleTimeout: 0, ...options }, { now: 1000, current: true });
+    server.abort(ERR.PROTOCOL_ERROR);
+    expect(server.phase).toBe(PHASE.CLOSED);
+    expect(server.isDone).toBe(false);
+    return server;
+  }
+
+  it('drops the last bytes when the peer took none of them for closeLinger (default 5 s)', () => {
+    const server = cutOff();
+    expect(server.nextDeadline()).toBe(6000);
+    server.tick(5999);
+    expect(server.isDone).toBe(false);
+    server.tick(6000);
+    expect(server.isDone).toBe(true);
+    expect(server.nextDeadline()).toBe(-1);
+  });
+
+  it('a peer that keeps taking bytes keeps the linger going', () => {
+    const server = cutOff({ closeLinger: 1000 });
+    server.tick(1800);
+    server.takeOutput(4); // the transport took 4 bytes at 1800
+    expect(server.nextDeadline()).toBe(2800);
+    server.tick(2000);
+    expect(server.isDone).toBe(false);
+    server.tick(2800);
+    expect(server.isDone).toBe(true);
+  });
+
+  it('closeLinger 0 waits for ever', () => {
+    const server = cutOff({ closeLinger: 0 });
+    expect(server.nextDeadline()).toBe(-1);
+    server.tick(10_000_000);
+    expect(server.isDone).toBe(false);
+  });
+});
