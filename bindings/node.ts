@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Runtime, type Transport } from './runtime.js';
-import { ServerConnection, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
+import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
@@ -17,19 +17,48 @@ export function runtime(): Runtime {
   return shared;
 }
 
+/** How long a socket the engine is done with may take to flush and close before it is
+ *  destroyed: a peer that reads nothing (a flood's attacker) must not hold it. */
+export const SOCKET_LINGER_MS = 2000;
+
 /** Wires a socket to a new transport; returns its io handle. */
 export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const { transport, io } = rt.transport({
     write: tap ? (bytes) => { tap('send', bytes); return socket.write(bytes); } : (bytes) => socket.write(bytes),
-    end: () => socket.end(),
+    end: () => endSocket(socket),
   });
-  socket.on('data', tap ? (d: Buffer) => { tap('recv', d); transport.push(d); } : (d: Buffer) => transport.push(d));
+  // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
+  transport.onDrain = () => socket.resume();
+  const push = (d: Buffer) => { if (!transport.push(d)) socket.pause(); };
+  socket.on('data', tap ? (d: Buffer) => { tap('recv', d); push(d); } : push);
   socket.on('end', () => transport.end());
   socket.on('error', () => transport.end(true));
   socket.on('close', () => transport.end());
   socket.on('drain', () => transport.writable());
   return { transport, io };
+}
+
+/**
+ * Ends a socket the engine is done with: FIN after what is written, then destroyed once it
+ * made no progress for SOCKET_LINGER_MS — its bytes not flushed, or flushed and the peer
+ * not closing its side. A slow reader that keeps taking bytes keeps the socket.
+ */
+export function endSocket(socket: net.Socket, lingerMs = SOCKET_LINGER_MS): void {
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.end();
+  let written = socket.bytesWritten;
+  const timer = setInterval(() => {
+    if (socket.destroyed) return clearInterval(timer);
+    if (socket.writableLength > 0 && socket.bytesWritten > written) {
+      written = socket.bytesWritten;
+      return;
+    }
+    clearInterval(timer);
+    socket.destroy();
+  }, lingerMs);
+  timer.unref();
+  socket.once('close', () => clearInterval(timer));
 }
 
 export interface TlsOptions {
@@ -64,6 +93,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const rt = runtime();
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.tls) : undefined);
   if (!handler) throw new TypeError('h2wasm: serve() needs fetch or handler');
+  checkOptions(rt, options.settings ?? {}); // a bad setting fails here, not at the first connection
   const conns = new Set<ServerConnection>();
   const onSocket = (socket: net.Socket) => {
     const { transport, io } = attachSocket(rt, socket);
@@ -189,7 +219,7 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     });
   }
   if (unrefWhenIdle) session.onActivity = (n) => (n === 0 ? socket.unref() : socket.ref());
-  session.closed.then(() => socket.destroySoon());
+  session.closed.then(() => endSocket(socket));
   return session;
 }
 

@@ -6,6 +6,12 @@
 // Crossings are batched: io_read hands over everything queued from the socket in one
 // call, io_write takes everything the engine produced in one call, and a poll round runs
 // every finished task before going back to the event loop.
+//
+// Time (the contract in h2wasm.h): every poll round starts by telling the executor the
+// time, and every event that needs the engine (bytes, a writable socket, a call of the
+// application's, a timer) schedules a round. What the application calls between rounds
+// (a handshake, a request, a PING) the core stamps with the next round's time. After each
+// round the one timer is armed at the executor's next deadline, or cleared when none.
 import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
 
 export const IO_PENDING = 0xffffffff;
@@ -22,10 +28,21 @@ export interface Sink {
   end(): void;
 }
 
+/** Bytes queued from a transport before it asks its socket to stop reading. The engine
+ *  takes everything queued on each poll round, so only a connection that no longer reads
+ *  (closed after an error, waiting to write its GOAWAY) reaches it. */
+export const READ_HIGH_WATER = 256 * 1024;
+
 /** One transport: bytes from the peer queue here until the engine reads them. */
 export class Transport {
   private chunks: Uint8Array[] = [];
   private queued = 0;
+  /** The socket was asked to stop reading (push returned false): resume() asks again. */
+  paused = false;
+  /** Called when a paused transport's queue drained: the adapter resumes its socket. */
+  onDrain: (() => void) | undefined;
+  /** The connection is over: bytes that still arrive are dropped, not queued. */
+  dropped = false;
   eof = false;
   failed = false;
   readWaker = 0;
@@ -33,11 +50,16 @@ export class Transport {
   blocked = false;
   constructor(readonly rt: Runtime, readonly id: number, readonly sink: Sink) {}
 
-  /** The socket delivered bytes. */
-  push(chunk: Uint8Array): void {
+  /** The socket delivered bytes. Returns false when the socket should stop reading
+   *  until onDrain (the queue is at READ_HIGH_WATER, or the connection is gone). */
+  push(chunk: Uint8Array): boolean {
+    if (this.dropped) return false;
     this.chunks.push(chunk);
     this.queued += chunk.length;
     this.wakeRead();
+    if (this.queued < READ_HIGH_WATER) return true;
+    this.paused = true;
+    return false;
   }
 
   /** The socket reached EOF (or failed). */
@@ -89,7 +111,18 @@ export class Transport {
       else this.chunks[0] = c.subarray(take);
     }
     this.queued -= n;
+    if (this.paused && this.queued === 0) {
+      this.paused = false;
+      this.onDrain?.();
+    }
     return n;
+  }
+
+  /** The connection is over: free what is queued and take nothing more. */
+  drop(): void {
+    this.dropped = true;
+    this.chunks = [];
+    this.queued = 0;
   }
 
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
@@ -186,6 +219,7 @@ export class Runtime {
   }
 
   dropTransport(t: Transport): void {
+    t.drop();
     this.transports.delete(t.id);
   }
 
@@ -244,16 +278,20 @@ export class Runtime {
     this.armTimer();
   }
 
+  /** One timer, at the executor's next deadline; none when nothing is due. */
   private armTimer(): void {
     const at = Number(this.ex.h2_executor_next_deadline(this.exec));
-    if (at < 0 || at === this.timerAt) return;
+    if (at === this.timerAt && (at < 0 || this.timer)) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.timerAt = at;
+    if (at < 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = -1;
       this.run();
-    }, Math.max(0, at - now()));
+      // setTimeout takes at most 2^31-1 ms (longer fires at once): a far deadline re-arms.
+    }, Math.min(Math.max(0, at - now()), 0x7fffffff));
     // Timers must not keep a process alive on their own (Node's unref, where it exists).
     (this.timer as unknown as { unref?: () => void }).unref?.();
   }
