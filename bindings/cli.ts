@@ -8,10 +8,13 @@ import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
-import type { IncomingRequest, Responder } from './server-conn.js';
+import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 
 const USAGE = `usage:
   h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
+               [--set OPTION=VALUE]...
+      OPTION is any connection setting by name (README, "Options and limits"), e.g.
+      --set idleTimeoutMs=60000 --set maxConcurrentStreams=250
   h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
       the response body (only the body) to stdout; -v logs every frame to stderr;
       -k accepts any TLS certificate; exit 0 on any response, 1 on an error
@@ -24,8 +27,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag'>): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
+function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list'>): Record<string, string | boolean | string[]> {
+  const out: Record<string, string | boolean | string[]> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const kind = spec[a];
@@ -33,16 +36,31 @@ function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag'>): Reco
     if (kind === 'flag') out[a] = true;
     else {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      out[a] = argv[++i];
+      const v = argv[++i];
+      out[a] = kind === 'list' ? [...((out[a] as string[] | undefined) ?? []), v] : v;
     }
   }
   return out;
 }
 
+/** `--set name=value` pairs as connection options; a value the module refuses fails serve(). */
+function parseSettings(pairs: string[] = []): ConnectionOptions {
+  const out: Record<string, number | boolean> = {};
+  for (const pair of pairs) {
+    const m = /^(\w+)=(.+)$/.exec(pair);
+    if (!m || !(m[1] in OPTION_KEYS)) fail(`bad --set ${pair} (options: ${Object.keys(OPTION_KEYS).join(', ')})`);
+    const v = m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2]);
+    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0)) fail(`bad --set ${pair}: a whole number, true or false`);
+    out[m[1]] = v;
+  }
+  return out as ConnectionOptions;
+}
+
 const TYPES: Record<string, string> = { '.html': 'text/html', '.txt': 'text/plain', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
 
 async function cmdServe(argv: string[]): Promise<void> {
-  const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value' });
+  const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list' });
+  const settings = parseSettings(o['--set'] as string[] | undefined);
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
@@ -58,6 +76,7 @@ async function cmdServe(argv: string[]): Promise<void> {
     hostname: (o['--host'] as string) ?? '127.0.0.1',
     tls,
     handler: (req, res) => answer(req, res, dir),
+    settings,
     onError: (e) => process.stderr.write(`h2wasm: handler error: ${(e as Error).message}\n`),
   }).catch((e) => fail(`cannot listen: ${(e as Error).message}`));
   process.stderr.write(`h2wasm: serving ${server.url}${dir ? ` from ${dir}` : ''}\n`);

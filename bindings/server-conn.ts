@@ -49,6 +49,16 @@ export function applyOptions(rt: Runtime, opts: number, set: 'h2_clientconn_opti
   }
 }
 
+/** Throws (as applyOptions) when the module refuses one of the server options. */
+export function checkOptions(rt: Runtime, options: ConnectionOptions): void {
+  const opts = rt.ex.h2_serverconn_options_new();
+  try {
+    applyOptions(rt, opts, 'h2_serverconn_options_set', options);
+  } finally {
+    rt.ex.h2_serverconn_options_free(opts);
+  }
+}
+
 /** A request as the low-level handler sees it. */
 export interface IncomingRequest {
   readonly method: string;
