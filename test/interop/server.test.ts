@@ -2,13 +2,13 @@
 // strict), curl, nghttp and h2load. Each peer that is not installed skips its tests with
 // one line saying so; .ci/run installs them all.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../support/wasm.js';
 import { recorded, recordSkipped, versionOf } from './record.js';
+import { startServe, type ServeProcess } from './serve-cli.js';
 
 const GOBIN = join(process.env.GOPATH ?? join(process.env.HOME ?? '/root', 'go'), 'bin');
 function which(cmd: string): string | null {
@@ -32,24 +32,6 @@ for (const [name, args] of Object.entries(versionArgs)) {
 const H2C = 'peer client → h2wasm serve CLI (h2c)';
 const TLS = 'peer client → h2wasm serve CLI (TLS, ALPN h2)';
 
-const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
-
-/** Starts `h2wasm serve` on a free port; resolves with its URL once it listens. */
-async function startServer(args: string[]): Promise<{ url: string; port: number; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 10000);
-    proc.stderr!.on('data', (d) => {
-      err += d;
-      const m = /serving (\S+)/.exec(err);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
-  });
-  return { url, port: Number(new URL(url).port), proc };
-}
-
 function run(cmd: string, args: string[], timeoutMs = 120000, input?: Buffer) {
   const r = spawnSync(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, input });
   return { status: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '', raw: r.stdout };
@@ -58,9 +40,9 @@ function run(cmd: string, args: string[], timeoutMs = 120000, input?: Buffer) {
 const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('h2wasm serve (h2c) against real peers', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  beforeAll(async () => { server = await startServer([]); });
-  afterAll(() => { server?.proc.kill(); });
+  let server: ServeProcess;
+  beforeAll(async () => { server = await startServe([]); });
+  afterAll(() => server?.stop());
 
   it.skipIf(!peers.h2spec)('passes every h2spec case', () => recorded('h2spec', versions.h2spec, H2C, 'every case', () => {
     const r = run(peers.h2spec!, ['-h', '127.0.0.1', '-p', String(server.port), '-o', '5']);
@@ -107,7 +89,7 @@ describe('h2wasm serve (h2c) against real peers', () => {
 });
 
 describe('h2wasm serve --dir, over TLS (ALPN h2)', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: ServeProcess;
   let dir: string;
   let file: Buffer;
   beforeAll(async () => {
@@ -119,9 +101,9 @@ describe('h2wasm serve --dir, over TLS (ALPN h2)', () => {
     expect(gen.status, gen.stderr).toBe(0);
     file = randomBytes(3 << 20);
     writeFileSync(join(dir, 'blob.bin'), file);
-    server = await startServer(['--dir', dir, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    server = await startServe(['--dir', dir, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
   });
-  afterAll(() => { server?.proc.kill(); });
+  afterAll(() => server?.stop());
 
   it.skipIf(!peers.h2spec || !peers.openssl)('passes every h2spec case over TLS (-t -k)', () => recorded('h2spec', versions.h2spec, TLS, 'every case (-t -k)', () => {
     const r = run(peers.h2spec!, ['-t', '-k', '-h', '127.0.0.1', '-p', String(server.port), '-o', '5']);
