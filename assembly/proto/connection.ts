@@ -124,7 +124,11 @@ export class Connection {
   private queuedAcks: u32 = 0;
   // Time, in host-supplied milliseconds; the stamps below may be UNSTAMPED (clock.ts).
   readonly clock: Clock;
+  /** Bytes last received (keepalive PINGs wait for a silence of keepaliveInterval). */
   private lastActivity: i64 = 0;
+  /** When the last stream closed, or the connection began: the idle timeout counts from it
+   *  (PINGs and other frames on no stream keep nothing open, as with Go's IdleTimeout). */
+  private idleSince: i64 = 0;
   private lastPingAt: i64 = 0;
   private shutdownStarted: i64 = 0;
   /** When the connection closed, or since then last took our bytes (the close linger counts from it). */
@@ -146,6 +150,7 @@ export class Connection {
     this.clock = clock;
     const t = clock.stamp();
     this.lastActivity = t;
+    this.idleSince = t;
     this.lastPingAt = t;
     this.shutdownStarted = t;
     this.resetWindowStart = now;
@@ -249,7 +254,7 @@ export class Connection {
     if (oldestPing >= 0 && c.keepaliveTimeout > 0) t = earliest(t, oldestPing + c.keepaliveTimeout);
     const lastActivity = clock.at(this.lastActivity);
     if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(lastActivity, clock.at(this.lastPingAt)) + c.keepaliveInterval);
-    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, lastActivity + c.idleTimeout);
+    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.at(this.idleSince) + c.idleTimeout);
     if (this.phase != Phase.OPEN && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
     return t;
   }
@@ -264,6 +269,7 @@ export class Connection {
     const clock = this.clock;
     clock.pending = false;
     this.lastActivity = clock.at(this.lastActivity);
+    this.idleSince = clock.at(this.idleSince);
     this.lastPingAt = clock.at(this.lastPingAt);
     this.settingsSentAt = clock.at(this.settingsSentAt);
     this.shutdownStarted = clock.at(this.shutdownStarted);
@@ -301,7 +307,7 @@ export class Connection {
     if (c.keepaliveInterval > 0 && this.pings.count == 0 && now >= max(this.lastActivity, this.lastPingAt) + c.keepaliveInterval) {
       this.ping();
     }
-    if (c.idleTimeout > 0 && this.store.size == 0 && now >= this.lastActivity + c.idleTimeout) {
+    if (c.idleTimeout > 0 && this.store.size == 0 && now >= this.idleSince + c.idleTimeout) {
       this.goaway(ErrorCode.NO_ERROR, "idle timeout");
       this.enterClosed();
       return;
@@ -1258,6 +1264,7 @@ export class Connection {
     this.bufferedTotal -= stream.buffered;
     this.queue.remove(stream);
     this.store.close(stream);
+    if (this.store.size == 0) this.idleSince = this.clock.stamp();
     this.handler.onClosed(stream);
     stream.dispose();
     this.openPending();

@@ -6,9 +6,17 @@
 // takes none of its last bytes gives them up.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, pump, connectedPair, PHASE } from './engine.js';
-import { ERR, PREFACE, concat, settings, settingsAck, ping, parseFrames, FRAME } from '../support/frames.js';
+import { ERR, PREFACE, PeerHpack, concat, settings, settingsAck, ping, headers, parseFrames, FRAME } from '../support/frames.js';
 
 const ex = harness();
+
+/** The peer sends a GET on stream 1; the server answers it: one stream opens and closes. */
+function answerOneRequest(server: Engine): void {
+  const id = 1;
+  server.receive(headers(id, new PeerHpack().encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']]), true));
+  server.respond(server.streamByWireId(id), [[':status', '204']], true);
+  server.takeOutput();
+}
 
 /** A server engine that received a client preface and whose SETTINGS are acknowledged. */
 function greetedServer(options = {}, clock?: { now: number; current: boolean }): Engine {
@@ -60,24 +68,32 @@ describe('a stale time starts no deadline', () => {
     expect(client.phase).toBe(PHASE.CLOSED);
   });
 
-  it('bytes received while the time is stale are activity as of the next tick (idle timeout)', () => {
+  it('a stream that closes while the time is stale starts the idle timeout at the next tick', () => {
     const server = greetedServer({ idleTimeout: 20_000 });
     server.tick(1000);
     server.timeLapsed();
-    server.receive(ping(7n)); // arrives at 30 s, read before the host tells the time
+    answerOneRequest(server); // at 30 s, before the host tells the time
     server.tick(30_000);
     expect(server.phase).toBe(PHASE.OPEN);
     expect(server.nextDeadline()).toBe(50_000);
   });
 
-  it('control: bytes received at 1000 leave the connection idle since then', () => {
+  it('control: a stream that closed at 1000 leaves the connection idle since then', () => {
     const server = greetedServer({ idleTimeout: 20_000 });
     server.tick(1000);
-    server.receive(ping(7n));
+    answerOneRequest(server);
     server.tick(30_000);
     expect(server.phase).toBe(PHASE.CLOSED);
     const goaway = parseFrames(server.takeOutput()).frames.find((f) => f.type === FRAME.GOAWAY);
     expect(goaway).toBeDefined();
+  });
+
+  it('PINGs keep no connection from idling out (idle counts from the last stream)', () => {
+    const server = greetedServer({ idleTimeout: 20_000 }, { now: 1000, current: true });
+    server.tick(15_000);
+    server.receive(ping(7n));
+    server.tick(21_000);
+    expect(server.phase).toBe(PHASE.CLOSED);
   });
 
   it('a graceful shutdown begun while the time is stale waits gracefulTimeout from the next tick', () => {

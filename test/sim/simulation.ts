@@ -1,12 +1,26 @@
-// Deterministic simulation: a client instance and a server instance of build/h2wasm.wasm
-// over a simulated network, every choice drawn from ONE seeded PRNG (mulberry32). No
-// Math.random, no Date.now: time is a virtual clock handed to h2_executor_set_time.
-// Injected: random write/read chunk sizes (partial writes), random delivery delays
-// (in-order per direction, scheduled in a priority queue), random order in which the
-// two executors are polled, H2_IO_PENDING answers from io_read/io_write with the waker
-// woken at a random later virtual time, and in "chaos" seeds write failures
-// (H2_IO_ERROR), connection drops (EOF mid-stream) and clock jumps past the keepalive
-// and idle timeouts. Every run returns a transcript (strings) for determinism checks.
+// Deterministic simulation: a client instance and a server instance of build/h2wasm.wasm,
+// each behind a simulated host, over a simulated network, every choice drawn from ONE
+// seeded PRNG (mulberry32). No Math.random, no Date.now: each host has a virtual clock.
+//
+// The hosts behave as real ones do. Each acts only when one of its own events fires —
+// bytes arriving, its socket writable, its one timer, its application starting a request
+// or accepting a connection — and each such event is one turn: the event's effects, the
+// time told (h2_executor_set_time), polls until nothing is ready, then its timer armed at
+// the executor's next deadline (fired late by a random amount) or cleared. A "runtime"
+// host (the TS runtime, the Go host) makes the application's calls before it tells the
+// time; a "strict" host (the C examples) tells it first. Neither host tells the time while
+// it sleeps, and the workload sleeps: sessions of requests separated by idle gaps of
+// seconds to hours, think time of up to minutes between requests on one connection. The
+// client pools one connection at a time as fetch() does: it opens a new one when the last
+// closed or is going away (the server's idle timeout), and retries what the server
+// refused unprocessed. Host clocks run from different origins, jump back a little in any
+// seed, and jump forward in chaos seeds.
+//
+// Injected besides: random write/read chunk sizes (partial writes), random delivery delays
+// (in order per direction), H2_IO_PENDING answers from io_read/io_write with the waker
+// woken at a random later virtual time, and in chaos seeds write failures (H2_IO_ERROR)
+// and connection drops (EOF mid-stream). Every run returns a transcript for determinism.
+import { readFileSync } from 'node:fs';
 import { releaseModule, PENDING, IO_ERROR, TASK } from '../ffi/mem-host.js';
 
 type Ex = Record<string, any> & { memory: WebAssembly.Memory };
@@ -63,9 +77,13 @@ class Queue {
   }
 }
 
+/** How a host orders its application's calls and telling the time within a turn. */
+export type HostTime = 'runtime' | 'strict';
+
+/** One end of one connection's byte pipe. */
 interface End {
-  name: 'c' | 's';
   side: Side;
+  conn: number;
   inbox: Uint8Array[];
   eof: boolean;
   broken: boolean;
@@ -76,19 +94,38 @@ interface End {
   peer: End;
 }
 
-interface Side { name: 'c' | 's'; ex: Ex; exec: number; end: End }
+interface Side {
+  name: 'c' | 's';
+  ex: Ex;
+  exec: number;
+  time: HostTime;
+  /** The host's clock reads virtual time + offset (hosts' clocks have different origins). */
+  offset: number;
+  /** Only the newest armed timer fires (a re-arm or a clear bumps this). */
+  timerGen: number;
+  ends: Map<number, End>;
+}
 
 export interface SimConfig {
   seed: number;
   chaos: boolean;
+  /** Requests, each with the virtual time its application starts it (sessions and think time). */
   requests: number;
+  starts: number[];
   pPendingRead: number;
   pPendingWrite: number;
   pWriteFail: number;
   pDrop: number;
   maxDelay: number;
   keepalive: boolean;
+  /** The server closes idle connections after 20 s (else its default, 5 min). */
   idleTimeout: boolean;
+  /** The client closes its connection after this long without requests: fetch()'s 90 s,
+   *  or 5 s for a client that keeps a connection for little more than a request, as curl. */
+  clientIdle: number;
+  hostTime: { c: HostTime; s: HostTime };
+  /** Most a host timer fires after its deadline (ms); a few fire up to 60 s late. */
+  timerLate: number;
   /** Test-only: flip one byte of the first large server->client delivery (the checker must notice). */
   corrupt?: boolean;
   /** Test-only: the host loses the wakers of injected write PENDINGs (the hang detector must notice). */
@@ -101,22 +138,42 @@ export interface SimResult {
   transcript: string[];
   completed: number;
   failed: number;
+  /** Connections the client opened. */
+  connections: number;
   /** Problems that break the property (wrong bytes, hang, leak, unexpected task). */
   problems: string[];
   virtualMs: number;
 }
 
-const VIRTUAL_DEADLINE = 600_000;
 const KiB = 1024;
+const START = 1000;
 const OPT = { KEEPALIVE_INTERVAL_MS: 110, KEEPALIVE_TIMEOUT_MS: 111, IDLE_TIMEOUT_MS: 113 };
+/** Attempts of a request the server refused unprocessed (GOAWAY, REFUSED_STREAM). */
+const MAX_ATTEMPTS = 4;
+
+const logUniform = (r: () => number, lo: number, hi: number) => Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo))));
 
 export function configFor(seed: number): SimConfig {
   const r = mulberry32(seed ^ 0x9e3779b9);
   const chaos = r() < 0.5;
+  // One to three sessions of one to three requests, separated by 1 s .. 3 h of silence;
+  // within a session a request may wait up to 10 min of think time.
+  const starts: number[] = [];
+  let t = START;
+  const sessions = 1 + Math.floor(r() * 3);
+  for (let s = 0; s < sessions; s++) {
+    if (s > 0) t += logUniform(r, 1000, 3 * 3600_000);
+    const n = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < n; k++) {
+      if (k > 0 && r() < 0.4) t += logUniform(r, 100, 10 * 60_000);
+      starts.push(t);
+    }
+  }
   return {
     seed,
     chaos,
-    requests: 1 + Math.floor(r() * 4),
+    requests: starts.length,
+    starts,
     pPendingRead: r() * 0.3,
     pPendingWrite: r() * 0.3,
     pWriteFail: chaos ? r() * 0.01 : 0,
@@ -124,6 +181,9 @@ export function configFor(seed: number): SimConfig {
     maxDelay: r() < 0.2 ? 500 : 1 + Math.floor(r() * 40),
     keepalive: r() < 0.4,
     idleTimeout: r() < 0.3,
+    clientIdle: r() < 0.3 ? 5000 : 90_000,
+    hostTime: { c: r() < 0.5 ? 'runtime' : 'strict', s: r() < 0.5 ? 'runtime' : 'strict' },
+    timerLate: r() < 0.5 ? 20 : 2000,
   };
 }
 
@@ -160,7 +220,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-// Task userdata: kind << 24 | request index.
+// Task userdata: kind << 24 | index (a connection, a server request, or attempt << 12 | request).
 const K = { HS: 1, RESP: 2, CDATA: 3, CTRAIL: 4, ACCEPT: 5, SDATA: 6, STRAIL: 7, CCLOSE: 8, SCLOSE: 9 };
 const tag = (k: number, i: number) => ((k << 24) | i) >>> 0;
 
@@ -169,69 +229,120 @@ interface Req {
   body: Uint8Array;
   trailers: [string, string][];
   state: 'pending' | 'done' | 'failed';
+  attempt: number;
   got: Uint8Array[];
   respBody: number;
-  startDelay: number;
 }
 
-interface SReq { i: number; req: number; body: number; respond: number; got: Uint8Array[]; path: string }
+/** One connection as both hosts see it. */
+interface Conn {
+  id: number;
+  client: number;
+  server: number;
+  state: 'connecting' | 'open' | 'closed';
+  /** Requests started while the handshake was under way. */
+  waiting: Req[];
+}
 
-export function simulate(seed: number, override: Partial<SimConfig> = {}): SimResult {
+interface SReq { i: number; conn: number; body: number; respond: number; got: Uint8Array[] }
+
+export function simulate(seed: number, override: Partial<SimConfig> = {}, module?: string): SimResult {
   const cfg = { ...configFor(seed), ...override };
+  if (override.starts && !override.requests) cfg.requests = override.starts.length;
+  if (cfg.starts.length !== cfg.requests) cfg.starts = Array.from({ length: cfg.requests }, (_, i) => cfg.starts[i] ?? cfg.starts[cfg.starts.length - 1] ?? START);
   const r = mulberry32(seed);
   const transcript: string[] = [];
   const problems: string[] = [];
   const q = new Queue();
   let seq = 0;
-  let now = 1000;
+  let now = START;
   const log = (s: string) => transcript.push(`${now} ${s}`);
   const at = (t: number, label: string, run: () => void) => q.push({ at: t, seq: seq++, run, label });
   const dec = new TextDecoder();
   const enc = new TextEncoder();
+  const wasm = module ? new WebAssembly.Module(readFileSync(module)) : releaseModule();
 
-  const sides: Record<'c' | 's', Side> = {} as any;
-  // Wakes happen only from the event loop, never inside an io callback.
-  const wake = (s: Side, which: 'readWaker' | 'writeWaker', why: string) => {
-    const w = s.end[which];
-    if (!w) return;
-    s.end[which] = 0;
-    log(`wake ${s.name}.${which === 'readWaker' ? 'r' : 'w'} ${why}`);
-    s.ex.h2_waker_wake(w);
-  };
-  const park = (s: Side, ctx: number, which: 'readWaker' | 'writeWaker') => {
-    if (s.end[which]) s.ex.h2_waker_free(s.end[which]);
-    s.end[which] = s.ex.h2_context_waker(ctx);
-  };
+  // ---- hosts: turns, time, timers ------------------------------------------------------
 
-  const dropConn = (why: string) => {
-    const c = sides.c.end, s = sides.s.end;
-    if (c.broken && s.broken) return;
-    log(`drop ${why}`);
-    for (const e of [c, s]) {
-      e.broken = true;
-      e.eof = true;
+  const hostNow = (s: Side) => Math.max(0, now + s.offset);
+  /** One turn of a host: the event's effects, the time, polls until idle, the timer. */
+  const turn = (s: Side, effect: () => void) => {
+    if (s.time === 'strict') { tellTime(s); effect(); } else { effect(); tellTime(s); }
+    let t: number;
+    for (let guard = 0; (t = s.ex.h2_executor_poll(s.exec)) !== 0; guard++) {
+      if (guard > 100_000) throw new Error(`${s.name}: poll never ran dry`);
+      onTask(s, t);
     }
-    for (const side of [sides.c, sides.s]) {
-      at(now + Math.floor(r() * cfg.maxDelay), `wake-after-drop ${side.name}`, () => {
-        wake(side, 'readWaker', 'eof');
-        wake(side, 'writeWaker', 'eof');
+    armTimer(s);
+  };
+  const tellTime = (s: Side) => s.ex.h2_executor_set_time(s.exec, BigInt(hostNow(s)));
+  const armTimer = (s: Side) => {
+    const gen = ++s.timerGen;
+    const deadline = Number(s.ex.h2_executor_next_deadline(s.exec));
+    if (deadline < 0) return;
+    const late = r() < 0.05 ? Math.floor(r() * 60_000) : Math.floor(r() * cfg.timerLate);
+    at(Math.max(now, deadline - s.offset) + late, `timer ${s.name}`, () => {
+      if (gen !== s.timerGen) return;
+      turn(s, () => log(`timer ${s.name}`));
+    });
+  };
+  /** Schedules an event of host `s`'s own at virtual time `t`. */
+  const hostEvent = (s: Side, t: number, label: string, effect: () => void) => at(t, label, () => turn(s, effect));
+
+  // ---- the network ---------------------------------------------------------------------
+
+  // Wakes happen only from the host's event loop, never inside an io callback.
+  const wake = (e: End, which: 'readWaker' | 'writeWaker', why: string) => {
+    const w = e[which];
+    if (!w) return;
+    e[which] = 0;
+    log(`wake ${e.side.name}${e.conn}.${which === 'readWaker' ? 'r' : 'w'} ${why}`);
+    e.side.ex.h2_waker_wake(w);
+  };
+  const park = (e: End, ctx: number, which: 'readWaker' | 'writeWaker') => {
+    if (e[which]) e.side.ex.h2_waker_free(e[which]);
+    e[which] = e.side.ex.h2_context_waker(ctx);
+  };
+  const dropConn = (e: End, why: string) => {
+    if (e.broken && e.peer.broken) return;
+    log(`drop conn ${e.conn} ${why}`);
+    for (const x of [e, e.peer]) {
+      x.broken = true;
+      x.eof = true;
+      hostEvent(x.side, now + Math.floor(r() * cfg.maxDelay), `wake-after-drop ${x.side.name}`, () => {
+        wake(x, 'readWaker', 'eof');
+        wake(x, 'writeWaker', 'eof');
       });
     }
   };
 
+  /** The host closes its socket once its connection is over: the peer reads EOF after
+   *  whatever was already on its way. */
+  const closeSocket = (e: End | undefined) => {
+    if (!e || e.broken) return;
+    e.broken = true;
+    const peer = e.peer;
+    hostEvent(peer.side, Math.max(e.lastArrival, now + Math.floor(r() * cfg.maxDelay)), `eof ${peer.side.name}`, () => {
+      peer.eof = true;
+      wake(peer, 'readWaker', 'eof');
+      wake(peer, 'writeWaker', 'eof');
+    });
+  };
+
   const makeSide = (name: 'c' | 's'): Side => {
-    const side = { name } as Side;
+    const side: Side = { name, ex: null as unknown as Ex, exec: 0, time: cfg.hostTime[name], offset: Math.floor(r() * 1e6), timerGen: 0, ends: new Map() };
     const host = {
-      io_read: (_ud: number, ctx: number, buf: number, len: number): number => {
-        const e = side.end;
+      io_read: (ud: number, ctx: number, buf: number, len: number): number => {
+        const e = side.ends.get(ud);
+        if (!e) return IO_ERROR;
         if (e.inbox.length === 0) {
           if (e.eof) return 0;
-          park(side, ctx, 'readWaker');
+          park(e, ctx, 'readWaker');
           return PENDING;
         }
         if (r() < cfg.pPendingRead) {
-          park(side, ctx, 'readWaker');
-          at(now + 1 + Math.floor(r() * cfg.maxDelay), `spurious-read ${name}`, () => wake(side, 'readWaker', 'spurious'));
+          park(e, ctx, 'readWaker');
+          hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `spurious-read ${name}`, () => wake(e, 'readWaker', 'spurious'));
           return PENDING;
         }
         const want = Math.max(1, Math.min(len, 1 + Math.floor(r() * (r() < 0.5 ? 64 : 32 * KiB))));
@@ -246,17 +357,17 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
         }
         return n;
       },
-      io_write: (_ud: number, ctx: number, buf: number, len: number): number => {
-        const e = side.end;
-        if (e.broken) return IO_ERROR;
+      io_write: (ud: number, ctx: number, buf: number, len: number): number => {
+        const e = side.ends.get(ud);
+        if (!e || e.broken) return IO_ERROR;
         if (r() < cfg.pWriteFail) {
-          log(`write-fail ${name}`);
-          dropConn(`after write failure on ${name}`);
+          log(`write-fail ${name}${e.conn}`);
+          dropConn(e, `after write failure on ${name}`);
           return IO_ERROR;
         }
         if (r() < cfg.pPendingWrite) {
-          park(side, ctx, 'writeWaker');
-          if (!cfg.loseWakes) at(now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () => wake(side, 'writeWaker', 'writable'));
+          park(e, ctx, 'writeWaker');
+          if (!cfg.loseWakes) hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () => wake(e, 'writeWaker', 'writable'));
           return PENDING;
         }
         const n = Math.max(1, Math.min(len, 1 + Math.floor(r() * (r() < 0.3 ? 100 : 64 * KiB))));
@@ -270,16 +381,15 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
           const t = Math.max(e.lastArrival, now + Math.floor(r() * cfg.maxDelay));
           e.lastArrival = t;
           const peer = e.peer;
-          const peerSide = sides[peer.name];
-          at(t, `deliver ${name}->${peer.name}`, () => {
+          hostEvent(peer.side, t, `deliver ${name}->${peer.side.name}`, () => {
             if (peer.broken) return;
             if (cfg.corrupt && name === 's' && chunk.length > 1000) { cfg.corrupt = false; chunk[chunk.length - 1] ^= 0x5a; log('corrupted'); }
-            log(`deliver ${name}->${peer.name} ${chunk.length}`);
+            log(`deliver ${name}->${peer.side.name}${e.conn} ${chunk.length}`);
             peer.inbox.push(chunk);
-            wake(peerSide, 'readWaker', 'data');
+            wake(peer, 'readWaker', 'data');
           });
         }
-        if (r() < cfg.pDrop) at(now + Math.floor(r() * cfg.maxDelay), 'drop', () => dropConn(`mid-stream by ${name}`));
+        if (r() < cfg.pDrop) at(now + Math.floor(r() * cfg.maxDelay), 'drop', () => dropConn(e, `mid-stream by ${name}`));
         return n;
       },
       body_read: () => IO_ERROR,
@@ -290,8 +400,7 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
       },
       informational: () => {},
     };
-    const inst = new WebAssembly.Instance(releaseModule(), { h2_host: host });
-    side.ex = inst.exports as Ex;
+    side.ex = new WebAssembly.Instance(wasm, { h2_host: host }).exports as Ex;
     return side;
   };
   let foreach: [string, string][] = [];
@@ -313,31 +422,25 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
 
   const C = makeSide('c');
   const S = makeSide('s');
-  sides.c = C; sides.s = S;
-  const cEnd: End = { name: 'c', side: C, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: null as any };
-  const sEnd: End = { name: 's', side: S, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: cEnd };
-  cEnd.peer = sEnd;
-  C.end = cEnd; S.end = sEnd;
   const baseHandles = { c: C.ex.h2_handle_count(), s: S.ex.h2_handle_count() };
   const baseHeap = { c: C.ex.h2_heap_used() >>> 0, s: S.ex.h2_heap_used() >>> 0 };
   C.exec = C.ex.h2_executor_new();
   S.exec = S.ex.h2_executor_new();
-  C.ex.h2_executor_set_time(C.exec, BigInt(now));
-  S.ex.h2_executor_set_time(S.exec, BigInt(now));
+  tellTime(C);
+  tellTime(S);
 
-  // Workload.
+  // ---- workload ------------------------------------------------------------------------
+
   const reqs: Req[] = [];
   for (let i = 0; i < cfg.requests; i++) {
     const trailers: [string, string][] = [];
     const nt = r() < 0.5 ? 0 : 1 + Math.floor(r() * 3);
     for (let k = 0; k < nt; k++) trailers.push([`x-t${k}`, `v${Math.floor(r() * 1e9)}`]);
-    const late = r() < 0.3 && (cfg.chaos || !cfg.idleTimeout);
-    const startDelay = late ? Math.floor(r() * 30_000) : 0;
-    reqs.push({ i, body: fill(r, bodySize(r)), trailers, state: 'pending', got: [], respBody: 0, startDelay });
+    reqs.push({ i, body: fill(r, bodySize(r)), trailers, state: 'pending', attempt: 0, got: [], respBody: 0 });
   }
-  log(`config ${JSON.stringify(cfg)} sizes ${reqs.map((q) => q.body.length).join(',')}`);
+  log(`config ${JSON.stringify(cfg)} sizes ${reqs.map((x) => x.body.length).join(',')}`);
 
-  // Handshake.
+  const live = { c: new Set<number>(), s: new Set<number>() };
   const push = (s: Side, task: number, user: number) => {
     if (!task) throw new Error(`${s.name}: 0 task handle for ${user >>> 24}/${user & 0xffffff}`);
     s.ex.h2_task_set_userdata(task, user);
@@ -345,44 +448,69 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
     const rc = s.ex.h2_executor_push(s.exec, task);
     if (rc !== 0) throw new Error(`${s.name}: push refused ${rc}`);
   };
-  const live = { c: new Set<number>(), s: new Set<number>() };
-  const [cio, sio] = [C.ex.h2_io_new(), S.ex.h2_io_new()];
-  C.ex.h2_io_set_userdata(cio, 1);
-  S.ex.h2_io_set_userdata(sio, 2);
-  const co = C.ex.h2_clientconn_options_new();
-  C.ex.h2_clientconn_options_exec(co, C.exec);
-  const so = S.ex.h2_serverconn_options_new();
-  S.ex.h2_serverconn_options_exec(so, S.exec);
-  if (cfg.keepalive) {
-    C.ex.h2_clientconn_options_set(co, OPT.KEEPALIVE_INTERVAL_MS, 3000n);
-    C.ex.h2_clientconn_options_set(co, OPT.KEEPALIVE_TIMEOUT_MS, 5000n);
-  }
-  if (cfg.idleTimeout) S.ex.h2_serverconn_options_set(so, OPT.IDLE_TIMEOUT_MS, 20000n);
-  push(C, C.ex.h2_clientconn_handshake(cio, co), tag(K.HS, 0));
-  push(S, S.ex.h2_serverconn_handshake(sio, so), tag(K.HS, 0));
 
-  let client = 0;
-  let server = 0;
+  const conns: Conn[] = [];
+  let current: Conn | null = null;
   const sreqs = new Map<number, SReq>();
   let accepted = 0;
-  let connDead = false;
 
-  const failReq = (i: number, why: string) => {
-    const q = reqs[i];
+  const failReq = (q: Req, why: string) => {
     if (q.state !== 'pending') return;
     q.state = 'failed';
-    log(`req ${i} failed: ${why}`);
+    log(`req ${q.i} failed: ${why}`);
     if (q.respBody) { C.ex.h2_body_free(q.respBody); q.respBody = 0; }
   };
-  const failAll = (why: string) => { for (const q of reqs) failReq(q.i, why); };
 
-  const sendRequest = (q: Req) => {
+  /** The client opens connection `id`: its io and handshake now, the server accepts after a network delay. */
+  const openConn = (): Conn => {
+    const conn: Conn = { id: conns.length, client: 0, server: 0, state: 'connecting', waiting: [] };
+    conns.push(conn);
+    log(`open conn ${conn.id}`);
+    const cEnd: End = { side: C, conn: conn.id, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: null as unknown as End };
+    const sEnd: End = { side: S, conn: conn.id, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: cEnd };
+    cEnd.peer = sEnd;
+    C.ends.set(conn.id, cEnd);
+    S.ends.set(conn.id, sEnd);
+    const cio = C.ex.h2_io_new();
+    C.ex.h2_io_set_userdata(cio, conn.id);
+    const co = C.ex.h2_clientconn_options_new();
+    C.ex.h2_clientconn_options_exec(co, C.exec);
+    C.ex.h2_clientconn_options_set(co, OPT.IDLE_TIMEOUT_MS, BigInt(cfg.clientIdle));
+    if (cfg.keepalive) {
+      C.ex.h2_clientconn_options_set(co, OPT.KEEPALIVE_INTERVAL_MS, 3000n);
+      C.ex.h2_clientconn_options_set(co, OPT.KEEPALIVE_TIMEOUT_MS, 5000n);
+    }
+    push(C, C.ex.h2_clientconn_handshake(cio, co), tag(K.HS, conn.id));
+    hostEvent(S, now + Math.floor(r() * cfg.maxDelay), `accept ${conn.id}`, () => {
+      log(`accept conn ${conn.id}`);
+      const sio = S.ex.h2_io_new();
+      S.ex.h2_io_set_userdata(sio, conn.id);
+      const so = S.ex.h2_serverconn_options_new();
+      S.ex.h2_serverconn_options_exec(so, S.exec);
+      if (cfg.idleTimeout) S.ex.h2_serverconn_options_set(so, OPT.IDLE_TIMEOUT_MS, 20000n);
+      push(S, S.ex.h2_serverconn_handshake(sio, so), tag(K.HS, conn.id));
+    });
+    return conn;
+  };
+
+  /** The application starts (or retries) a request: on the pooled connection, or a new one. */
+  const startRequest = (q: Req) => {
+    if (q.state !== 'pending') return;
+    const usable = current && (current.state === 'connecting' || (current.state === 'open' && C.ex.h2_clientconn_is_ready(current.client) === 1));
+    if (!usable) current = openConn();
+    const conn = current!;
+    if (conn.state === 'open') sendRequest(q, conn);
+    else conn.waiting.push(q);
+  };
+
+  const sendRequest = (q: Req, conn: Conn) => {
     const ex = C.ex;
+    log(`send req ${q.i} attempt ${q.attempt} on conn ${conn.id}`);
     const req = ex.h2_request_new();
     withBytes(ex, 'POST', (p, n) => ex.h2_request_set_method(req, p, n));
     withBytes(ex, `http://sim/echo/${q.i}`, (p, n) => ex.h2_request_set_uri(req, p, n));
     const ss = ex.h2_request_send_stream(req);
-    push(C, ex.h2_clientconn_send(client, req), tag(K.RESP, q.i));
+    push(C, ex.h2_clientconn_send(conn.client, req), tag(K.RESP, (q.attempt << 12) | q.i));
     // The body in random pieces, then trailers or END_STREAM.
     let off = 0;
     let ok = true;
@@ -434,116 +562,144 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
     ex.h2_send_stream_free(ss);
   };
 
+  /** The connection is over on the client: free it; requests that waited for it start again. */
+  const clientConnClosed = (conn: Conn) => {
+    if (conn.state === 'closed') return;
+    conn.state = 'closed';
+    if (conn.client) { C.ex.h2_clientconn_free(conn.client); conn.client = 0; }
+    closeSocket(C.ends.get(conn.id));
+    const waiting = conn.waiting.splice(0);
+    for (const q of waiting) retry(q, `conn ${conn.id} closed before its handshake finished`);
+  };
+
+  const retry = (q: Req, why: string) => {
+    if (q.attempt + 1 >= MAX_ATTEMPTS) { failReq(q, `${why}, ${MAX_ATTEMPTS} attempts`); return; }
+    q.attempt++;
+    log(`req ${q.i} retried: ${why}`);
+    startRequest(q);
+  };
+
   const onTask = (s: Side, t: number) => {
     const ex = s.ex;
     const type = ex.h2_task_type(t);
     const user = ex.h2_task_userdata(t);
-    const kind = user >>> 24, i = user & 0xffffff;
+    const kind = user >>> 24, idx = user & 0xffffff;
     const v = ex.h2_task_value(t);
     ex.h2_task_free(t);
     live[s.name].delete(t);
-    const name = Object.keys(K).find((k) => (K as any)[k] === kind);
+    const name = Object.keys(K).find((k) => (K as Record<string, number>)[k] === kind);
+    let retryable = false;
     if (type === TASK.ERROR) {
-      log(`task ${s.name} ${name}#${i} ERROR ${errText(ex, v)}`);
+      retryable = ex.h2_error_is_retryable(v) === 1;
+      const text = errText(ex, v);
+      log(`task ${s.name} ${name}#${idx} ERROR ${text}${retryable ? ' (retryable)' : ''}`);
       ex.h2_error_free(v);
-    } else log(`task ${s.name} ${name}#${i} type ${type}`);
+      // Without injected faults a connection only ever ends cleanly (idle timeouts, EOF
+      // after GOAWAY): a retry hiding a failed connection is still a failed connection.
+      if (!cfg.chaos && (kind === K.HS || kind === K.CCLOSE || kind === K.SCLOSE)) problems.push(`${s.name}: conn ${idx} failed in a fault-free seed: ${text}`);
+    } else log(`task ${s.name} ${name}#${idx} type ${type}`);
     const isErr = type === TASK.ERROR;
     if (s === C) {
+      const q = reqs[idx & 0xfff];
+      const stale = q && kind !== K.HS && kind !== K.CCLOSE && (idx >>> 12) !== q.attempt;
+      if (stale) { problems.push(`req ${q.i}: a task of attempt ${idx >>> 12} came back during attempt ${q.attempt}`); return; }
       switch (kind) {
-        case K.HS:
-          if (isErr) { connDead = true; failAll('handshake failed'); return; }
-          if (type !== TASK.CLIENTCONN) { problems.push(`client handshake type ${type}`); return; }
-          client = v;
-          push(C, C.ex.h2_clientconn_poll_close(client), tag(K.CCLOSE, 0));
-          for (const q of reqs) {
-            // Some requests start later (think time), so keepalive and idle timers fire in between.
-            const wait = q.startDelay;
-            if (wait === 0) sendRequest(q);
-            else at(now + wait, `start ${q.i}`, () => {
-              if (q.state !== 'pending') return;
-              log(`start ${q.i}`);
-              sendRequest(q);
-            });
+        case K.HS: {
+          const conn = conns[idx];
+          if (isErr || type !== TASK.CLIENTCONN) {
+            if (!isErr) problems.push(`client handshake type ${type}`);
+            clientConnClosed(conn);
+            return;
           }
+          conn.client = v;
+          conn.state = 'open';
+          push(C, C.ex.h2_clientconn_poll_close(conn.client), tag(K.CCLOSE, conn.id));
+          for (const w of conn.waiting.splice(0)) sendRequest(w, conn);
           return;
+        }
         case K.CCLOSE:
-          connDead = true;
+          clientConnClosed(conns[idx]);
           return;
         case K.RESP: {
-          const q = reqs[i];
-          if (isErr) { failReq(i, 'response error'); return; }
-          if (type !== TASK.RESPONSE) { problems.push(`req ${i}: response task type ${type}`); return; }
+          if (isErr) {
+            if (retryable) retry(q, 'refused unprocessed');
+            else failReq(q, 'response error');
+            return;
+          }
+          if (type !== TASK.RESPONSE) { problems.push(`req ${q.i}: response task type ${type}`); return; }
           const st = ex.h2_response_status(v);
-          if (st !== 200) problems.push(`req ${i}: status ${st}`);
+          if (st !== 200) problems.push(`req ${q.i}: status ${st}`);
           q.respBody = ex.h2_response_body(v);
           ex.h2_response_free(v);
-          push(C, ex.h2_body_data(q.respBody), tag(K.CDATA, i));
+          push(C, ex.h2_body_data(q.respBody), tag(K.CDATA, idx));
           return;
         }
         case K.CDATA: {
-          const q = reqs[i];
-          if (isErr) { failReq(i, 'body error'); return; }
+          if (isErr) { failReq(q, 'body error'); return; }
           if (type === TASK.BUF) {
-            const p = ex.h2_buf_bytes(v);
-            q.got.push(bytes(ex, p, ex.h2_buf_len(v)));
+            q.got.push(bytes(ex, ex.h2_buf_bytes(v), ex.h2_buf_len(v)));
             ex.h2_buf_free(v);
-            push(C, ex.h2_body_data(q.respBody), tag(K.CDATA, i));
+            push(C, ex.h2_body_data(q.respBody), tag(K.CDATA, idx));
           } else if (type === TASK.EMPTY) {
-            push(C, ex.h2_body_trailers(q.respBody), tag(K.CTRAIL, i));
-          } else problems.push(`req ${i}: body task type ${type}`);
+            push(C, ex.h2_body_trailers(q.respBody), tag(K.CTRAIL, idx));
+          } else problems.push(`req ${q.i}: body task type ${type}`);
           return;
         }
         case K.CTRAIL: {
-          const q = reqs[i];
-          if (isErr) { failReq(i, 'trailers error'); return; }
+          if (isErr) { failReq(q, 'trailers error'); return; }
           const tr = type === TASK.TRAILERS ? headersOf(ex, v) : [];
           if (type === TASK.TRAILERS) ex.h2_headers_free(v);
-          else if (type !== TASK.EMPTY) problems.push(`req ${i}: trailers task type ${type}`);
+          else if (type !== TASK.EMPTY) problems.push(`req ${q.i}: trailers task type ${type}`);
           ex.h2_body_free(q.respBody);
           q.respBody = 0;
           const got = concat(q.got);
-          if (!eq(got, q.body)) problems.push(`req ${i}: wrong bytes (${got.length} vs ${q.body.length})`);
-          if (JSON.stringify(tr) !== JSON.stringify(q.trailers)) problems.push(`req ${i}: trailers ${JSON.stringify(tr)} vs ${JSON.stringify(q.trailers)}`);
-          if (q.state === 'pending') { q.state = 'done'; log(`req ${i} done ${got.length}B`); }
+          if (!eq(got, q.body)) problems.push(`req ${q.i}: wrong bytes (${got.length} vs ${q.body.length})`);
+          if (JSON.stringify(tr) !== JSON.stringify(q.trailers)) problems.push(`req ${q.i}: trailers ${JSON.stringify(tr)} vs ${JSON.stringify(q.trailers)}`);
+          if (q.state === 'pending') { q.state = 'done'; log(`req ${q.i} done ${got.length}B`); }
           return;
         }
       }
     } else {
       switch (kind) {
-        case K.HS:
-          if (isErr) return;
+        case K.HS: {
+          if (isErr) { closeSocket(S.ends.get(idx)); return; }
           if (type !== TASK.SERVERCONN) { problems.push(`server handshake type ${type}`); return; }
-          server = v;
-          push(S, ex.h2_serverconn_poll_close(server), tag(K.SCLOSE, 0));
-          push(S, ex.h2_serverconn_accept(server), tag(K.ACCEPT, 0));
+          conns[idx].server = v;
+          push(S, ex.h2_serverconn_poll_close(v), tag(K.SCLOSE, idx));
+          push(S, ex.h2_serverconn_accept(v), tag(K.ACCEPT, idx));
           return;
-        case K.SCLOSE:
+        }
+        case K.SCLOSE: {
+          const conn = conns[idx];
+          if (conn.server) { ex.h2_serverconn_free(conn.server); conn.server = 0; }
+          closeSocket(S.ends.get(conn.id));
           return;
+        }
         case K.ACCEPT: {
           if (isErr || type === TASK.EMPTY) return;
           if (type !== TASK.REQUEST) { problems.push(`accept type ${type}`); return; }
           const j = accepted++;
-          const sr: SReq = { i: j, req: v, body: ex.h2_request_body(v), respond: ex.h2_request_respond(v), got: [], path: '' };
+          const sr: SReq = { i: j, conn: idx, body: ex.h2_request_body(v), respond: ex.h2_request_respond(v), got: [] };
           ex.h2_request_free(v);
           sreqs.set(j, sr);
           push(S, ex.h2_body_data(sr.body), tag(K.SDATA, j));
-          push(S, ex.h2_serverconn_accept(server), tag(K.ACCEPT, 0));
+          if (conns[idx].server) push(S, ex.h2_serverconn_accept(conns[idx].server), tag(K.ACCEPT, idx));
           return;
         }
         case K.SDATA: {
-          const sr = sreqs.get(i)!;
-          if (isErr || (type !== TASK.BUF && type !== TASK.EMPTY)) { ex.h2_body_free(sr.body); ex.h2_respond_free(sr.respond); sreqs.delete(i); return; }
+          const sr = sreqs.get(idx)!;
+          if (isErr || (type !== TASK.BUF && type !== TASK.EMPTY)) { ex.h2_body_free(sr.body); ex.h2_respond_free(sr.respond); sreqs.delete(idx); return; }
           if (type === TASK.BUF) {
             sr.got.push(bytes(ex, ex.h2_buf_bytes(v), ex.h2_buf_len(v)));
             ex.h2_buf_free(v);
-            push(S, ex.h2_body_data(sr.body), tag(K.SDATA, i));
-          } else push(S, ex.h2_body_trailers(sr.body), tag(K.STRAIL, i));
+            push(S, ex.h2_body_data(sr.body), tag(K.SDATA, idx));
+          } else push(S, ex.h2_body_trailers(sr.body), tag(K.STRAIL, idx));
           return;
         }
         case K.STRAIL: {
-          const sr = sreqs.get(i)!;
+          const sr = sreqs.get(idx)!;
           ex.h2_body_free(sr.body);
-          sreqs.delete(i);
+          sreqs.delete(idx);
           if (isErr) { ex.h2_respond_free(sr.respond); return; }
           serverRespond(sr, type === TASK.TRAILERS ? v : 0);
           return;
@@ -552,66 +708,37 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
     }
   };
 
-  const pollAll = () => {
-    for (let guard = 0; ; guard++) {
-      if (guard > 100_000) throw new Error('pollAll: no quiescence');
-      let any = false;
-      const order = r() < 0.5 ? [C, S] : [S, C];
-      for (const s of order) {
-        let t: number;
-        while ((t = s.ex.h2_executor_poll(s.exec)) !== 0) { any = true; onTask(s, t); }
-      }
-      if (!any) return;
-    }
-  };
+  // ---- the run -------------------------------------------------------------------------
 
-  const setTime = () => {
-    C.ex.h2_executor_set_time(C.exec, BigInt(now));
-    S.ex.h2_executor_set_time(S.exec, BigInt(now));
-  };
-
-  const pending = () => reqs.some((q) => q.state === 'pending');
-  // Chaos seeds: a few host clock jumps past the keepalive / idle / settings timeouts.
-  if (cfg.chaos) {
-    const jumps = Math.floor(r() * 3);
-    for (let k = 0; k < jumps; k++) {
-      const when = now + Math.floor(r() * 2000);
-      const by = Math.floor(r() * 40_000);
-      at(when, 'jump', () => { log(`jump +${by}`); now += by; });
-    }
+  for (const q of reqs) hostEvent(C, cfg.starts[q.i], `start ${q.i}`, () => { log(`start req ${q.i}`); startRequest(q); });
+  // Host clocks: a little backwards in any seed (the executor keeps its last time); in
+  // chaos seeds also forward, past the keepalive, idle and SETTINGS timeouts.
+  for (const s of [C, S]) {
+    at(START + Math.floor(r() * 60_000), `clock-back ${s.name}`, () => { const by = Math.floor(r() * 3000); log(`clock ${s.name} -${by}`); s.offset -= by; });
+    if (cfg.chaos && r() < 0.5) at(START + Math.floor(r() * 60_000), `clock-jump ${s.name}`, () => { const by = Math.floor(r() * 40_000); log(`clock ${s.name} +${by}`); s.offset += by; });
   }
 
-  pollAll();
+  const pending = () => reqs.some((x) => x.state === 'pending');
+  const lastStart = Math.max(...cfg.starts);
+  const virtualDeadline = lastStart + 600_000;
   while (pending()) {
-    const dl = [C, S].map((s) => Number(s.ex.h2_executor_next_deadline(s.exec))).filter((d) => d >= 0);
-    const top = q.peek();
-    const nextDl = dl.length ? Math.min(...dl) : Infinity;
-    if (!top && nextDl === Infinity) break;
-    if (top && top.at <= nextDl) {
-      q.pop();
-      if (top.at > now) now = top.at;
-      setTime();
-      top.run();
-      setTime();
-    } else {
-      if (nextDl > now) now = nextDl;
-      log(`timer`);
-      setTime();
-    }
-    if (now > VIRTUAL_DEADLINE + 1000) break;
-    pollAll();
+    const ev = q.pop();
+    if (!ev) break;
+    if (ev.at > now) now = ev.at;
+    if (now > virtualDeadline) break;
+    ev.run();
   }
-  for (const q of reqs) if (q.state === 'pending') problems.push(`req ${q.i}: neither completed nor failed (hang) at ${now} ms, queue ${q.got.length} bufs, connDead ${connDead}`);
-  if (!cfg.chaos) for (const q of reqs) if (q.state === 'failed') problems.push(`req ${q.i}: failed in a fault-free seed`);
+  for (const x of reqs) if (x.state === 'pending') problems.push(`req ${x.i}: neither completed nor failed (hang) at ${now} ms, ${x.got.length} bufs, attempt ${x.attempt}, conn ${current?.id} ${current?.state}`);
+  if (!cfg.chaos) for (const x of reqs) if (x.state === 'failed') problems.push(`req ${x.i}: failed in a fault-free seed`);
 
   // Teardown: free what the host owns, then the executors; handles and heap back to baseline.
-  for (const q of reqs) if (q.respBody) C.ex.h2_body_free(q.respBody);
+  for (const x of reqs) if (x.respBody) C.ex.h2_body_free(x.respBody);
   for (const sr of sreqs.values()) { S.ex.h2_body_free(sr.body); if (sr.respond) S.ex.h2_respond_free(sr.respond); }
-  for (const s of [C, S]) {
-    for (const w of ['readWaker', 'writeWaker'] as const) if (s.end[w]) { s.ex.h2_waker_free(s.end[w]); s.end[w] = 0; }
+  for (const s of [C, S]) for (const e of s.ends.values()) for (const w of ['readWaker', 'writeWaker'] as const) if (e[w]) { s.ex.h2_waker_free(e[w]); e[w] = 0; }
+  for (const c of conns) {
+    if (c.client) C.ex.h2_clientconn_free(c.client);
+    if (c.server) S.ex.h2_serverconn_free(c.server);
   }
-  if (client) C.ex.h2_clientconn_free(client);
-  if (server) S.ex.h2_serverconn_free(server);
   // Drain whatever finished with the connections.
   for (const s of [C, S]) { let t: number; while ((t = s.ex.h2_executor_poll(s.exec)) !== 0) { const v = s.ex.h2_task_type(t) === TASK.ERROR ? s.ex.h2_task_value(t) : 0; if (v) s.ex.h2_error_free(v); s.ex.h2_task_free(t); live[s.name].delete(t); } }
   // Tasks pushed but never returned (a handshake that never finished): the host cancels them.
@@ -625,8 +752,8 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}): SimRe
     // Lazily built tables stay (the 256 KiB HPACK Huffman decoding table): baseline + 320 KiB.
     if (heap > baseHeap[s.name] + 320 * KiB) problems.push(`${s.name}: heap ${heap} after teardown, baseline ${baseHeap[s.name]}`);
   }
-  const completed = reqs.filter((q) => q.state === 'done').length;
-  const failed = reqs.filter((q) => q.state === 'failed').length;
-  log(`end completed ${completed} failed ${failed} problems ${problems.length}`);
-  return { seed, config: cfg, transcript, completed, failed, problems, virtualMs: now };
+  const completed = reqs.filter((x) => x.state === 'done').length;
+  const failed = reqs.filter((x) => x.state === 'failed').length;
+  log(`end completed ${completed} failed ${failed} connections ${conns.length} problems ${problems.length}`);
+  return { seed, config: cfg, transcript, completed, failed, connections: conns.length, problems, virtualMs: now };
 }
