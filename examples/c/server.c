@@ -213,8 +213,10 @@ int main(int argc, char *argv[]) {
   fcntl(lfd, F_SETFL, O_NONBLOCK);
   fprintf(stderr, "listening on http://127.0.0.1:%d\n", port);
 
+  /* Time is told when an event fires, before the calls it leads to (accept, wakes, poll):
+   * a handshake never starts with the time of the last event, however long ago. */
+  h2_executor_set_time(exec, h2w_now_ms());
   for (;;) {
-    h2_executor_set_time(exec, h2w_now_ms());
     h2_task task;
     while ((task = h2_executor_poll(exec)) != 0) on_task(task);
 
@@ -241,6 +243,7 @@ int main(int argc, char *argv[]) {
       perror("select");
       return 1;
     }
+    h2_executor_set_time(exec, h2w_now_ms());
     if (FD_ISSET(lfd, &rd)) accept_all(lfd);
     for (int i = 0; i < MAX_CONNS; i++) {
       struct conn *c = &conns[i];

@@ -90,6 +90,7 @@ int main(int argc, char *argv[]) {
   conn_data.fd = fd;
 
   h2_executor exec = h2_executor_new();
+  h2_executor_set_time(exec, h2w_now_ms()); /* before the handshake, as at every event */
   h2w_client_handshake(exec, EXAMPLE_HANDSHAKE);
 
   h2_clientconn client = 0;

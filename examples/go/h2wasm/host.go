@@ -385,6 +385,8 @@ func (h *Host) Run(ctx context.Context) error {
 		ready, posts := h.ready, h.posts
 		h.ready, h.posts = nil, nil
 		h.mu.Unlock()
+		// The time first: the posted calls (a handshake, a request) are stamped with it.
+		h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
 		for _, t := range ready {
 			t.queued.Store(false)
 			h.wakeTransport(t)
@@ -392,7 +394,6 @@ func (h *Host) Run(ctx context.Context) error {
 		for _, fn := range posts {
 			fn()
 		}
-		h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
 		for !h.stopped {
 			task := h.Call("h2_executor_poll", uint64(h.Exec))
 			if task == 0 {

@@ -603,11 +603,16 @@ impl Host {
         self.start.elapsed().as_millis() as i64
     }
 
+    /// Tells the executor the time: at every event, before the calls it leads to.
+    pub fn tell_time(&mut self) {
+        let now = self.now_ms();
+        self.h2_executor_set_time(self.exec, now);
+    }
+
     /// Tells the executor the time, then returns the next finished task as
     /// (task, type, userdata), or None when nothing is ready. Free the task after use.
     pub fn poll(&mut self) -> Option<(u32, u32, u32)> {
-        let now = self.now_ms();
-        self.h2_executor_set_time(self.exec, now);
+        self.tell_time();
         let task = self.h2_executor_poll(self.exec);
         if task == 0 {
             return None;
@@ -743,6 +748,8 @@ impl Host {
         let ready = fds[ids.len()..].iter().map(|p| p.revents != 0).collect();
         self.pollfds = fds;
         self.pollids = ids;
+        // An event fired: the time, before the caller accepts a connection or sends.
+        self.tell_time();
         Ok(ready)
     }
 }
