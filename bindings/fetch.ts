@@ -17,6 +17,10 @@ export interface H2RequestInit extends RequestInit {
   h2?: ConnectionOptions & { rejectUnauthorized?: boolean; ca?: string | Uint8Array | (string | Uint8Array)[] };
 }
 
+/** A pooled session closes after this long without a request (as Go's DefaultTransport's
+ *  IdleConnTimeout), before the servers it talks to would (h2wasm serve: 5 min). */
+export const FETCH_IDLE_TIMEOUT_MS = 90_000;
+
 const trailersOf = new WeakMap<Response, ClientResponse>();
 
 /**
@@ -49,7 +53,7 @@ export function createFetch(connect: Connector): H2Fetch {
     const have = pool.get(origin);
     if (have && have.isOpen && !fresh) return have;
     if (have && fresh) have.close().catch(() => {});
-    const s = connect(origin, { ...(init?.h2 ?? {}) });
+    const s = connect(origin, { idleTimeoutMs: FETCH_IDLE_TIMEOUT_MS, ...(init?.h2 ?? {}) });
     pool.set(origin, s);
     s.closed.then(() => { if (pool.get(origin) === s) pool.delete(origin); });
     s.ready.catch(() => { if (pool.get(origin) === s) pool.delete(origin); });

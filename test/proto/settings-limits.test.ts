@@ -190,7 +190,7 @@ describe('deadlines', () => {
   });
 
   it('reports no deadline when nothing is pending', () => {
-    const { server } = connectedPair(ex, {}, { settingsTimeout: 0 });
+    const { server } = connectedPair(ex, {}, { settingsTimeout: 0, idleTimeout: 0 });
     expect(server.nextDeadline()).toBe(-1);
   });
 });
