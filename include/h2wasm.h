@@ -185,10 +185,10 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_MAX_RESETS_PER_SECOND    107   /* peer resets / refused streams / peer-caused stream errors per second */
 #define H2_OPT_MAX_PENDING_STREAMS      108   /* our requests queued behind MAX_CONCURRENT_STREAMS */
 #define H2_OPT_OUTPUT_HIGH_WATER        109   /* output bytes buffered before DATA waits for the host */
-#define H2_OPT_KEEPALIVE_INTERVAL_MS    110   /* idle time before a keepalive PING (0 = off) */
+#define H2_OPT_KEEPALIVE_INTERVAL_MS    110   /* silence (nothing received) before a keepalive PING (0 = off, the default) */
 #define H2_OPT_KEEPALIVE_TIMEOUT_MS     111   /* how long a PING may go unanswered */
 #define H2_OPT_SETTINGS_TIMEOUT_MS      112   /* how long our SETTINGS may go unacknowledged */
-#define H2_OPT_IDLE_TIMEOUT_MS          113   /* close after this long without streams (0 = never) */
+#define H2_OPT_IDLE_TIMEOUT_MS          113   /* GOAWAY after this long since the last stream closed (0 = never); server default 300000, client 0 */
 #define H2_OPT_GRACEFUL_TIMEOUT_MS      114   /* most a graceful shutdown waits (0 = forever) */
 #define H2_OPT_MAX_GLITCHES_PER_SECOND  115   /* empty DATA / PRIORITY / tiny WINDOW_UPDATE / empty CONTINUATION frames per second */
 #define H2_OPT_CLOSE_LINGER_MS          116   /* once closed, how long the last bytes (GOAWAY) may wait for a peer that takes none (0 = forever) */
@@ -260,7 +260,24 @@ H2_EXPORT h2_code h2_waker_wake(h2_waker waker);
 /** Frees a waker without waking it. */
 H2_EXPORT h2_code h2_waker_free(h2_waker waker);
 
-/* ---- Executor and tasks ---------------------------------------------------------------- */
+/* ---- Executor and tasks ----------------------------------------------------------------
+ *
+ * Time. The core never reads a clock; the host tells it the time. The contract:
+ *  - Tell the time (h2_executor_set_time) whenever one of your own events fires — a socket
+ *    ready, your timer, a call of your application's — before the calls that event leads
+ *    to (a handshake, a send, a PING, h2_executor_poll). Times are ms on one monotonic
+ *    clock; a time earlier than the last one told is ignored; a negative one is refused.
+ *  - The time told is current until h2_executor_poll returns 0 (your turn is over). A call
+ *    made after that and before the next set_time (you accepted a connection before telling
+ *    the time, after sleeping for hours) is not stamped with the old time: what it starts
+ *    counts from the next set_time. No deadline is ever computed from a time older than the
+ *    connection, SETTINGS, PING or stream it governs.
+ *  - After each turn, arm one timer at h2_executor_next_deadline (clear it on -1). Until
+ *    the time is told again, the deadline of something stamped late is an early estimate:
+ *    your timer may fire before anything is due; tell the time, poll, and re-arm.
+ *  - A timer that fires late, a clock that jumps forward (a suspended machine) or a long
+ *    sleep with nothing due are all fine: deadlines that passed fire at the next set_time.
+ */
 
 /** A new executor; the host owns it. */
 H2_EXPORT h2_executor h2_executor_new(void);
@@ -269,9 +286,11 @@ H2_EXPORT h2_code h2_executor_push(h2_executor exec, h2_task task);
 /** Drives the executor's connections and returns one finished task, or 0 when none is
  *  ready (then wait for a waker or the next deadline). Only tasks the host pushed return. */
 H2_EXPORT h2_task h2_executor_poll(h2_executor exec);
-/** Tells the executor the time (ms on any monotonic clock); timers fire on it. */
+/** Tells the executor the time (ms on one monotonic clock, >= 0) and acts on every deadline
+ *  that passed (see "Time" above). H2E_INVALID_ARG for a bad handle or a negative time. */
 H2_EXPORT h2_code h2_executor_set_time(h2_executor exec, int64_t now_ms);
-/** The next time (ms) something is due (keepalive, timeouts), or -1 for none. */
+/** The next time (ms) something is due (keepalive, SETTINGS and PING timeouts, idle
+ *  timeout, graceful-shutdown wait, close linger), or -1 for none. Acts on nothing. */
 H2_EXPORT int64_t h2_executor_next_deadline(h2_executor exec);
 /** Frees the executor. Its connections are aborted (CANCEL) and tasks waiting on them
  *  finish with an error, wherever they were pushed. */

@@ -199,11 +199,14 @@ export function pushTask(h: MemHost, exec: number, task: number, user: number): 
   if (rc !== 0) throw new Error(`pushTask: push refused (${rc})`);
 }
 
+/** The task userdata of the handshakes startPair pushes. */
+export const PAIR_HANDSHAKE = 0x7fff0001;
+
 /**
- * Handshakes a client (on `ch`/`cexec`) with a server (on `sh`/`sexec`) over an in-memory
- * duplex. Returns the two connection handles and the userdata of each end.
+ * Starts the handshakes of a client (on `ch`/`cexec`) and a server (on `sh`/`sexec`) over
+ * an in-memory duplex, without polling. Returns the userdata of each end.
  */
-export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
+export function startPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
   const [cio, cud] = ch.io();
   const [sio, sud] = sh.io();
   wire(ch, cud, sh, sud);
@@ -213,14 +216,22 @@ export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: numb
   const so = sh.ex.h2_serverconn_options_new();
   sh.ex.h2_serverconn_options_exec(so, sexec);
   for (const [k, v] of serverOpts) if (sh.ex.h2_serverconn_options_set(so, k, v) !== 0) throw new Error(`server option ${k}`);
-  const HS = 0x7fff0001;
-  pushTask(ch, cexec, ch.ex.h2_clientconn_handshake(cio, co), HS);
-  pushTask(sh, sexec, sh.ex.h2_serverconn_handshake(sio, so), HS);
+  pushTask(ch, cexec, ch.ex.h2_clientconn_handshake(cio, co), PAIR_HANDSHAKE);
+  pushTask(sh, sexec, sh.ex.h2_serverconn_handshake(sio, so), PAIR_HANDSHAKE);
+  return { cud, sud };
+}
+
+/**
+ * Handshakes a client (on `ch`/`cexec`) with a server (on `sh`/`sexec`) over an in-memory
+ * duplex. Returns the two connection handles and the userdata of each end.
+ */
+export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
+  const { cud, sud } = startPair(ch, cexec, sh, sexec, serverOpts, clientOpts);
   let client = 0;
   let server = 0;
   const execs: [MemHost, number][] = ch === sh && cexec === sexec ? [[ch, cexec]] : [[ch, cexec], [sh, sexec]];
   pump(execs, (h, t, type, user) => {
-    if (user !== HS) throw new Error(`connectPair: unexpected task ${user}`);
+    if (user !== PAIR_HANDSHAKE) throw new Error(`connectPair: unexpected task ${user}`);
     if (type === TASK.CLIENTCONN) client = h.ex.h2_task_value(t);
     else if (type === TASK.SERVERCONN) server = h.ex.h2_task_value(t);
     else throw new Error(`connectPair: handshake task type ${type}`);
