@@ -293,7 +293,7 @@ export class ClientSession {
     if (this.conn) this.rt.ex.h2_clientconn_free(this.conn);
     this.conn = 0;
     this.rt.schedule();
-    this.finish();
+    this.finish(true);
   }
 
   /**
@@ -311,7 +311,8 @@ export class ClientSession {
     this.onActivity?.(this.inFlight);
   }
 
-  private finish(): void {
+  /** `aborted`: destroyed by its owner (its socket need not be given long to drain). */
+  private finish(aborted = false): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.closing = true;
@@ -322,7 +323,7 @@ export class ClientSession {
       this.rt.schedule();
     }
     this.conn = 0;
-    this.transport.sink.end();
+    this.transport.sink.end(aborted || this.error !== undefined || this.hostError !== undefined);
     this.rt.dropTransport(this.transport);
     this.resolveClosed();
   }

@@ -17,8 +17,12 @@ export function runtime(): Runtime {
   return shared;
 }
 
-/** How long a socket the engine is done with may take to flush and close before it is
- *  destroyed: a peer that reads nothing (a flood's attacker) must not hold it. */
+/** How long a socket the engine is done with may take to hand over what is left and
+ *  close before it is destroyed: after a clean close (a slow reader may still be taking
+ *  the last response: what is left is at most the kernel's buffers and one write, since
+ *  the engine writes only as the socket drains; nginx's lingering_time is 30 s too), and
+ *  after a failed one (a flood's attacker that reads nothing must not hold it). */
+export const SOCKET_DRAIN_MS = 30_000;
 export const SOCKET_LINGER_MS = 2000;
 
 /** Wires a socket to a new transport; returns its io handle. */
@@ -26,7 +30,7 @@ export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const { transport, io } = rt.transport({
     write: tap ? (bytes) => { tap('send', bytes); return socket.write(bytes); } : (bytes) => socket.write(bytes),
-    end: () => endSocket(socket),
+    end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();
@@ -40,26 +44,21 @@ export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 
 }
 
 /**
- * Ends a socket the engine is done with: FIN after what is written, then destroyed once it
- * made no progress for SOCKET_LINGER_MS — its bytes not flushed, or flushed and the peer
- * not closing its side. A slow reader that keeps taking bytes keeps the socket.
+ * Ends a socket the engine is done with: FIN after what is written, destroyed if it has
+ * not closed `patienceMs` later. (Node may have ended it already, when the peer
+ * half-closed: the timer runs all the same.) Progress cannot be told apart from a stall
+ * here — Node hands all it buffered to the kernel in one write, and the kernel's share is
+ * out of sight — so the bound is on the whole drain.
  */
-export function endSocket(socket: net.Socket, lingerMs = SOCKET_LINGER_MS): void {
-  if (socket.destroyed || socket.writableEnded) return;
-  socket.end();
-  let written = socket.bytesWritten;
-  const timer = setInterval(() => {
-    if (socket.destroyed) return clearInterval(timer);
-    if (socket.writableLength > 0 && socket.bytesWritten > written) {
-      written = socket.bytesWritten;
-      return;
-    }
-    clearInterval(timer);
-    socket.destroy();
-  }, lingerMs);
+export function endSocket(socket: net.Socket, patienceMs = SOCKET_DRAIN_MS): void {
+  if (socket.destroyed || lingering.has(socket)) return;
+  lingering.add(socket);
+  if (!socket.writableEnded) socket.end();
+  const timer = setTimeout(() => socket.destroy(), patienceMs);
   timer.unref();
-  socket.once('close', () => clearInterval(timer));
+  socket.once('close', () => clearTimeout(timer));
 }
+const lingering = new WeakSet<net.Socket>();
 
 export interface TlsOptions {
   cert: string | Buffer;
@@ -219,7 +218,6 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     });
   }
   if (unrefWhenIdle) session.onActivity = (n) => (n === 0 ? socket.unref() : socket.ref());
-  session.closed.then(() => endSocket(socket));
   return session;
 }
 

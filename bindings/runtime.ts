@@ -22,10 +22,12 @@ export const TASK = {
   CAPACITY: 8, RESET: 9, PING: 10,
 } as const;
 
-/** Where a connection's bytes go; `write` returns false when the peer is slow (backpressure). */
+/** Where a connection's bytes go; `write` returns false when the peer is slow (backpressure).
+ *  `end(failed)`: the connection is over, cleanly or after an error (then the peer need
+ *  not be given long to take what is left). */
 export interface Sink {
   write(bytes: Uint8Array): boolean;
-  end(): void;
+  end(failed?: boolean): void;
 }
 
 /** Bytes queued from a transport before it asks its socket to stop reading. The engine
@@ -41,7 +43,8 @@ export class Transport {
   paused = false;
   /** Called when a paused transport's queue drained: the adapter resumes its socket. */
   onDrain: (() => void) | undefined;
-  /** The connection is over: bytes that still arrive are dropped, not queued. */
+  /** The connection is over: bytes that still arrive are read and thrown away (so the
+   *  peer's FIN is seen and a close does not reset unread data), not queued. */
   dropped = false;
   eof = false;
   failed = false;
@@ -51,9 +54,9 @@ export class Transport {
   constructor(readonly rt: Runtime, readonly id: number, readonly sink: Sink) {}
 
   /** The socket delivered bytes. Returns false when the socket should stop reading
-   *  until onDrain (the queue is at READ_HIGH_WATER, or the connection is gone). */
+   *  until onDrain (the queue is at READ_HIGH_WATER). */
   push(chunk: Uint8Array): boolean {
-    if (this.dropped) return false;
+    if (this.dropped) return true;
     this.chunks.push(chunk);
     this.queued += chunk.length;
     this.wakeRead();
@@ -118,11 +121,15 @@ export class Transport {
     return n;
   }
 
-  /** The connection is over: free what is queued and take nothing more. */
+  /** The connection is over: free what is queued and keep nothing more. */
   drop(): void {
     this.dropped = true;
     this.chunks = [];
     this.queued = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.onDrain?.();
+    }
   }
 
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */

@@ -104,12 +104,12 @@ export class ServerConnection {
     applyOptions(rt, opts, 'h2_serverconn_options_set', options);
     rt.submit(ex.h2_serverconn_handshake(io, opts), (task, type) => {
       if (type !== TASK.SERVERCONN) {
-        this.finish();
+        this.finish(true);
         return;
       }
       this.conn = ex.h2_task_value(task);
       this.acceptNext();
-      rt.submit(ex.h2_serverconn_poll_close(this.conn), () => this.finish());
+      rt.submit(ex.h2_serverconn_poll_close(this.conn), (_t, type) => this.finish(type !== TASK.EMPTY));
     });
   }
 
@@ -161,12 +161,12 @@ export class ServerConnection {
     return this.done;
   }
 
-  private finish(): void {
+  private finish(failed: boolean): void {
     if (this.closed) return;
     this.closed = true;
     if (this.conn) this.rt.ex.h2_serverconn_free(this.conn);
     this.conn = 0;
-    this.transport.sink.end();
+    this.transport.sink.end(failed);
     this.rt.dropTransport(this.transport);
     this.resolveDone();
   }

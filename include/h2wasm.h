@@ -266,7 +266,7 @@ H2_EXPORT h2_code h2_waker_free(h2_waker waker);
  *  - Tell the time (h2_executor_set_time) whenever one of your own events fires — a socket
  *    ready, your timer, a call of your application's — before the calls that event leads
  *    to (a handshake, a send, a PING, h2_executor_poll). Times are ms on one monotonic
- *    clock; a time earlier than the last one told is ignored; a negative one is refused.
+ *    clock, 0 .. 2^53-1; a time earlier than the last one told counts as the last one.
  *  - The time told is current until h2_executor_poll returns 0 (your turn is over). A call
  *    made after that and before the next set_time (you accepted a connection before telling
  *    the time, after sleeping for hours) is not stamped with the old time: what it starts
@@ -286,8 +286,9 @@ H2_EXPORT h2_code h2_executor_push(h2_executor exec, h2_task task);
 /** Drives the executor's connections and returns one finished task, or 0 when none is
  *  ready (then wait for a waker or the next deadline). Only tasks the host pushed return. */
 H2_EXPORT h2_task h2_executor_poll(h2_executor exec);
-/** Tells the executor the time (ms on one monotonic clock, >= 0) and acts on every deadline
- *  that passed (see "Time" above). H2E_INVALID_ARG for a bad handle or a negative time. */
+/** Tells the executor the time (ms on one monotonic clock, 0 .. 2^53-1) and acts on every
+ *  deadline that passed (see "Time" above). H2E_INVALID_ARG for a bad handle or a time
+ *  out of that range. */
 H2_EXPORT h2_code h2_executor_set_time(h2_executor exec, int64_t now_ms);
 /** The next time (ms) something is due (keepalive, SETTINGS and PING timeouts, idle
  *  timeout, graceful-shutdown wait, close linger), or -1 for none. Acts on nothing. */

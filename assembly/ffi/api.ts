@@ -18,6 +18,7 @@ import {
 } from "./conns";
 import { Role } from "../proto/config";
 import { Phase } from "../proto/connection";
+import { MAX_TIME_MS } from "../proto/clock";
 import { ByteBuffer } from "../util/bytes";
 import { safepoint } from "../util/gc";
 import { FIELD_HEADER, validateFieldList } from "../hpack";
@@ -97,7 +98,7 @@ export function h2_executor_poll(exec: u32): u32 {
 }
 export function h2_executor_set_time(exec: u32, nowMs: i64): u32 {
   const e = get<Executor>(exec, HandleKind.EXECUTOR);
-  if (e == null || nowMs < 0) return H2E_INVALID_ARG;
+  if (e == null || nowMs < 0 || nowMs > MAX_TIME_MS) return H2E_INVALID_ARG;
   e.setTime(nowMs);
   return H2E_OK;
 }

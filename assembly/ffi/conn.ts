@@ -81,7 +81,8 @@ export class ConnDriver extends ConnLike {
     this.engine = new Connection(config, this, executor.now, executor.timeCurrent);
   }
 
-  /** Over once freed, once the transport failed, or once closed with its last bytes (GOAWAY) written. */
+  /** Over once freed, once the transport failed, or once closed with its last bytes (GOAWAY)
+   *  written, or dropped after the close linger. */
   get finished(): bool {
     return this.freed || this.transportFailed || (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0);
   }

@@ -4,6 +4,7 @@
 // (server::Builder, handshake, accept, SendResponse) on one engine.
 import { ErrorCode } from "../frame/constants";
 import { Config, Role } from "../proto/config";
+import { MAX_TIME_MS } from "../proto/clock";
 import { Phase, SendResult } from "../proto/connection";
 import { Stream } from "../proto/stream";
 import { ByteBuffer } from "../util/bytes";
@@ -57,6 +58,11 @@ export namespace OptionKey {
   export const CLOSE_LINGER_MS: u32 = 116;
 }
 
+/** A timeout option in ms, at most MAX_TIME_MS (longer is as good as never). */
+@inline function ms(value: u64): i64 {
+  return <i64>min<u64>(value, <u64>MAX_TIME_MS);
+}
+
 /** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
 export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
   const c = o.config;
@@ -94,13 +100,13 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.MAX_RESETS_PER_SECOND: c.maxResetsPerWindow = v32; break;
     case OptionKey.MAX_PENDING_STREAMS: c.maxPendingStreams = v32; break;
     case OptionKey.OUTPUT_HIGH_WATER: c.outputHighWater = max<u32>(v32, 1024); break;
-    case OptionKey.KEEPALIVE_INTERVAL_MS: c.keepaliveInterval = <i64>value; break;
-    case OptionKey.KEEPALIVE_TIMEOUT_MS: c.keepaliveTimeout = <i64>value; break;
-    case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = <i64>value; break;
-    case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = <i64>value; break;
-    case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = <i64>value; break;
+    case OptionKey.KEEPALIVE_INTERVAL_MS: c.keepaliveInterval = ms(value); break;
+    case OptionKey.KEEPALIVE_TIMEOUT_MS: c.keepaliveTimeout = ms(value); break;
+    case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = ms(value); break;
+    case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = ms(value); break;
+    case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = ms(value); break;
     case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
-    case OptionKey.CLOSE_LINGER_MS: c.closeLinger = <i64>value; break;
+    case OptionKey.CLOSE_LINGER_MS: c.closeLinger = ms(value); break;
     default: return H2E_INVALID_ARG;
   }
   return H2E_OK;

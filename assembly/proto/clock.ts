@@ -5,6 +5,10 @@
 // UNSTAMPED and takes the time of the next tick, so no deadline is ever counted from a
 // time older than the thing it governs.
 
+/** The largest time, and the largest timeout, a host can give (ms; 2^53-1, JavaScript's
+ *  safe integers): a time plus a timeout never overflows. */
+export const MAX_TIME_MS: i64 = (1 << 53) - 1;
+
 /** A stamp taken while the time was stale: it becomes the time of the next tick. */
 export const UNSTAMPED: i64 = i64.MIN_VALUE;
 

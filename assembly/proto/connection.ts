@@ -62,6 +62,7 @@ export namespace Phase {
 }
 
 const NO_DEADLINE: i64 = -1;
+const NOT_DRAINING: i64 = -1;
 
 export class Connection {
   readonly role: u8;
@@ -130,7 +131,8 @@ export class Connection {
    *  (PINGs and other frames on no stream keep nothing open, as with Go's IdleTimeout). */
   private idleSince: i64 = 0;
   private lastPingAt: i64 = 0;
-  private shutdownStarted: i64 = 0;
+  /** When draining began (our GOAWAY or the peer's): gracefulTimeout counts from it. -1: not yet. */
+  private shutdownStarted: i64 = NOT_DRAINING;
   /** When the connection closed, or since then last took our bytes (the close linger counts from it). */
   private closedAt: i64 = 0;
   // Streams the peer reset or we refused in the current rate window (Rapid Reset).
@@ -152,7 +154,6 @@ export class Connection {
     this.lastActivity = t;
     this.idleSince = t;
     this.lastPingAt = t;
-    this.shutdownStarted = t;
     this.resetWindowStart = now;
     this.glitchWindowStart = now;
     this.role = config.role;
@@ -255,7 +256,7 @@ export class Connection {
     const lastActivity = clock.at(this.lastActivity);
     if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(lastActivity, clock.at(this.lastPingAt)) + c.keepaliveInterval);
     if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.at(this.idleSince) + c.idleTimeout);
-    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
+    if (this.shutdownStarted != NOT_DRAINING && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
     return t;
   }
 
@@ -298,7 +299,9 @@ export class Connection {
     const oldestPing = this.pings.oldest(now);
     if (oldestPing >= 0 && c.keepaliveTimeout > 0 && now >= oldestPing + c.keepaliveTimeout) {
       if (this.phase == Phase.DRAINING_PING) {
-        this.finalGoaway(); // the shutdown PING went unanswered: go on without it
+        // The shutdown PING went unanswered: go on without it (and stop timing it).
+        this.pings.finish(this.pings.shutdownPing);
+        this.finalGoaway();
       } else {
         this.connectionError(ErrorCode.NO_ERROR, "keepalive PING not answered in time");
         return;
@@ -312,7 +315,7 @@ export class Connection {
       this.enterClosed();
       return;
     }
-    if (this.phase != Phase.OPEN && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
+    if (this.shutdownStarted != NOT_DRAINING && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
       this.closeAllStreams(ErrorCode.CANCEL);
       this.enterClosed();
     }
@@ -770,7 +773,7 @@ export class Connection {
       }
     }
     this.failPending(ErrorCode.REFUSED_STREAM);
-    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    this.beginDraining();
     this.maybeFinishDraining();
   }
 
@@ -1431,7 +1434,7 @@ export class Connection {
     this.goawaySent = true;
     const msg = String.UTF8.encode(message);
     encodeGoaway(this.output, last, code, changetype<usize>(msg), <u32>msg.byteLength);
-    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    this.beginDraining();
     this.failPending(ErrorCode.REFUSED_STREAM);
   }
 
@@ -1469,6 +1472,12 @@ export class Connection {
 
   private maybeFinishDraining(): void {
     if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pendingCount == 0) this.enterClosed();
+  }
+
+  /** No new streams from here (a GOAWAY either way): the in-flight ones finish within gracefulTimeout. */
+  private beginDraining(): void {
+    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    if (this.shutdownStarted == NOT_DRAINING) this.shutdownStarted = this.clock.stamp();
   }
 
   /** Done: nothing more is read or produced; what is in `output` goes out within the close linger. */

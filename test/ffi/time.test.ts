@@ -39,12 +39,14 @@ function connectAfterSilence(silence: number, tellFirst: boolean) {
 }
 
 describe('time at the ABI', () => {
-  it('refuses a negative time and a bad executor', () => {
+  it('refuses a negative time, one past 2^53-1 and a bad executor', () => {
     const h = new MemHost();
     const exec = h.ex.h2_executor_new();
     expect(h.ex.h2_executor_set_time(exec, -1n)).toBe(H2E.INVALID_ARG);
     expect(h.ex.h2_executor_set_time(0, 5n)).toBe(H2E.INVALID_ARG);
+    expect(h.ex.h2_executor_set_time(exec, 2n ** 53n)).toBe(H2E.INVALID_ARG);
     expect(h.ex.h2_executor_set_time(exec, 0n)).toBe(H2E.OK);
+    expect(h.ex.h2_executor_set_time(exec, 2n ** 53n - 1n)).toBe(H2E.OK);
     h.ex.h2_executor_free(exec);
   });
 

@@ -125,6 +125,44 @@ describe('a stale time starts no deadline', () => {
   });
 });
 
+describe('draining', () => {
+  const GET_: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']];
+
+  it('a GOAWAY received on an old connection gives in-flight streams gracefulTimeout from then', () => {
+    const { client, server } = connectedPair(ex, { gracefulTimeout: 2000 }, {});
+    client.tick(1000);
+    client.open(GET_);
+    pump(client, server);
+    client.tick(60_000); // the connection is a minute old
+    server.goaway(ERR.NO_ERROR);
+    pump(client, server);
+    client.tick(60_001);
+    expect(client.phase).toBe(PHASE.DRAINING);
+    expect(client.nextDeadline()).toBe(62_000);
+    client.tick(62_000);
+    expect(client.phase).toBe(PHASE.CLOSED);
+  });
+
+  it('a graceful shutdown whose PING goes unanswered sends its final GOAWAY and lets streams finish', () => {
+    const { client, server } = connectedPair(ex, {}, { keepaliveTimeout: 1000 });
+    server.tick(1000);
+    client.open(GET_, true);
+    pump(client, server);
+    server.shutdown(); // GOAWAY 2^31-1 and a PING the client never sees answered
+    const sent = parseFrames(server.takeOutput()).frames;
+    expect(sent.filter((f) => f.type === FRAME.GOAWAY)).toHaveLength(1);
+    server.tick(2000);
+    const final = parseFrames(server.takeOutput()).frames;
+    expect(final.filter((f) => f.type === FRAME.GOAWAY)).toHaveLength(1);
+    expect(server.phase).toBe(PHASE.DRAINING);
+    server.tick(60_000); // no keepalive failure for the PING it gave up on
+    expect(server.phase).toBe(PHASE.DRAINING);
+    expect(server.errorCode).toBe(ERR.NO_ERROR);
+    server.respond(server.streamByWireId(1), [[':status', '204']], true);
+    expect(server.phase).toBe(PHASE.CLOSED);
+  });
+});
+
 describe('close linger', () => {
   /** A server cut off with a connection error; its GOAWAY waits in the output, unwritten. */
   function cutOff(options = {}): Engine {
