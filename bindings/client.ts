@@ -323,8 +323,9 @@ export class ClientSession {
       this.rt.schedule();
     }
     this.conn = 0;
-    this.transport.sink.end(aborted || this.error !== undefined || this.hostError !== undefined);
-    this.rt.dropTransport(this.transport);
+    const failed = aborted || this.error !== undefined || this.hostError !== undefined;
+    this.transport.sink.end(failed);
+    this.rt.dropTransport(this.transport, failed);
     this.resolveClosed();
   }
 

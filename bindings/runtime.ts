@@ -43,8 +43,7 @@ export class Transport {
   paused = false;
   /** Called when a paused transport's queue drained: the adapter resumes its socket. */
   onDrain: (() => void) | undefined;
-  /** The connection is over: bytes that still arrive are read and thrown away (so the
-   *  peer's FIN is seen and a close does not reset unread data), not queued. */
+  /** The connection is over: bytes that still arrive are not queued (see drop). */
   dropped = false;
   eof = false;
   failed = false;
@@ -56,7 +55,7 @@ export class Transport {
   /** The socket delivered bytes. Returns false when the socket should stop reading
    *  until onDrain (the queue is at READ_HIGH_WATER). */
   push(chunk: Uint8Array): boolean {
-    if (this.dropped) return true;
+    if (this.dropped) return !this.paused;
     this.chunks.push(chunk);
     this.queued += chunk.length;
     this.wakeRead();
@@ -121,12 +120,19 @@ export class Transport {
     return n;
   }
 
-  /** The connection is over: free what is queued and keep nothing more. */
-  drop(): void {
+  /**
+   * The connection is over: free what is queued and keep nothing more. After a clean
+   * close the socket reads on and throws bytes away, so the peer's FIN is seen and the
+   * close resets no unread data; after a failure it stops reading (a flood's attacker
+   * would have us read at line rate only to throw it away) until it is destroyed.
+   */
+  drop(failed = false): void {
     this.dropped = true;
     this.chunks = [];
     this.queued = 0;
-    if (this.paused) {
+    if (failed) {
+      this.paused = true;
+    } else if (this.paused) {
       this.paused = false;
       this.onDrain?.();
     }
@@ -225,8 +231,8 @@ export class Runtime {
     return { transport, io };
   }
 
-  dropTransport(t: Transport): void {
-    t.drop();
+  dropTransport(t: Transport, failed = false): void {
+    t.drop(failed);
     this.transports.delete(t.id);
   }
 

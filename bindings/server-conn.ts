@@ -167,7 +167,7 @@ export class ServerConnection {
     if (this.conn) this.rt.ex.h2_serverconn_free(this.conn);
     this.conn = 0;
     this.transport.sink.end(failed);
-    this.rt.dropTransport(this.transport);
+    this.rt.dropTransport(this.transport, failed);
     this.resolveDone();
   }
 }

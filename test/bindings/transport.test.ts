@@ -29,7 +29,7 @@ async function pair(): Promise<[net.Socket, net.Socket]> {
 }
 
 describe('transports', () => {
-  it('ask their socket to pause at READ_HIGH_WATER and to resume once drained or dropped', () => {
+  it('ask their socket to pause at READ_HIGH_WATER and to resume once drained', () => {
     const rt = runtime();
     const { transport, io } = rt.transport({ write: () => true, end: () => {} });
     let resumed = 0;
@@ -37,11 +37,22 @@ describe('transports', () => {
     expect(transport.push(new Uint8Array(READ_HIGH_WATER - 1))).toBe(true);
     expect(transport.push(new Uint8Array(1))).toBe(false);
     expect(transport.paused).toBe(true);
-    // The connection is over before the engine read anything: the socket reads on, and
-    // what arrives is thrown away (the peer's FIN must still be seen).
+    // The connection closed cleanly before the engine read anything: the socket reads on,
+    // and what arrives is thrown away (the peer's FIN must still be seen).
     rt.dropTransport(transport);
     expect(resumed).toBe(1);
     expect(transport.push(new Uint8Array(1 << 20))).toBe(true);
+    rt.ex.h2_io_free(io);
+  });
+
+  it('stop reading for good when their connection failed', () => {
+    const rt = runtime();
+    const { transport, io } = rt.transport({ write: () => true, end: () => {} });
+    let resumed = 0;
+    transport.onDrain = () => { resumed++; };
+    rt.dropTransport(transport, true);
+    expect(transport.push(new Uint8Array(100))).toBe(false);
+    expect(resumed).toBe(0);
     rt.ex.h2_io_free(io);
   });
 });
