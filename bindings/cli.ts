@@ -108,7 +108,7 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
       const st = statSync(file);
       if (st.isFile()) {
         const headers: [string, string][] = [['content-length', String(st.size)], ['content-type', TYPES[extname(file)] ?? 'application/octet-stream']];
-        return res.respond(200, headers, req.method === 'HEAD' ? null : createReadStream(file));
+        return res.respond(200, headers, req.method === 'HEAD' ? null : fileBody(file));
       }
     } catch {
       // fall through to 404
@@ -120,6 +120,12 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
   const headers: [string, string][] = [['content-type', 'text/plain']];
   if (req.method === 'POST') headers.push(['x-received-sha256', (hash ?? createHash('sha256')).digest('hex')]);
   return res.respond(200, headers, req.method === 'HEAD' ? null : body);
+}
+
+/** A file's bytes, opened on the first read: a response that never gets to send (the
+ *  peer keeps its window shut) holds no file descriptor. */
+async function* fileBody(path: string): AsyncGenerator<Uint8Array> {
+  yield* createReadStream(path);
 }
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */

@@ -87,6 +87,8 @@ export interface Responder {
 export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
 
 const encoder = new TextEncoder();
+/** The capacity a streamed body waits for before it pulls its next chunk. */
+const PULL_CHUNK = 16 * 1024;
 
 export class ServerConnection {
   conn = 0;
@@ -276,7 +278,7 @@ class StreamResponder implements Responder {
       } else if (body instanceof Uint8Array) {
         if (body.length > 0) await this.write(send, body, end);
       } else if (body != null) {
-        for await (const chunk of body) await this.write(send, chunk, false);
+        await this.stream(send, body);
         if (end) this.sendData(send, new Uint8Array(0), true);
       }
       if (!end) {
@@ -287,6 +289,36 @@ class StreamResponder implements Responder {
     } finally {
       ex.h2_send_stream_free(send);
       rt.schedule();
+    }
+  }
+
+  /**
+   * Sends an iterable body at the pace of the peer's windows: the next chunk is asked for
+   * only once the stream can send (its window and the connection's are open past what it
+   * holds), as nghttp2 asks its data provider. A stalled stream holds at most one chunk,
+   * in wasm and in JS, and a lazy body (a file opened on its first read) never opens.
+   */
+  private async stream(send: number, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const it = body[Symbol.asyncIterator]();
+    let done = false;
+    try {
+      for (;;) {
+        ex.h2_send_stream_reserve_capacity(send, PULL_CHUNK);
+        if (ex.h2_send_stream_capacity(send) === 0) {
+          const { type } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
+          if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
+        }
+        const next = await it.next();
+        if (next.done) {
+          done = true;
+          return;
+        }
+        await this.write(send, next.value, false);
+      }
+    } finally {
+      if (!done) await it.return?.();
     }
   }
 
