@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `h2wasm` command: `serve` (an HTTP/2 server on h2wasm), more to come.
 // Errors are one clear line and a non-zero exit, never a stack trace.
-import { readFileSync, statSync, createReadStream } from 'node:fs';
+import { readFileSync, statSync, createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
 import { serve, connect } from './node.js';
@@ -122,11 +122,27 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
   return res.respond(200, headers, req.method === 'HEAD' ? null : body);
 }
 
-/** A file's bytes, opened on the first read: a response that never gets to send (the
- *  peer keeps its window shut) holds no file descriptor. */
-async function* fileBody(path: string): AsyncGenerator<Uint8Array> {
-  yield* createReadStream(path);
+/**
+ * A file's bytes, opened on the first read and read a chunk per pull with no read-ahead
+ * (the response asks for the next chunk only when its stream has capacity): a response
+ * that never gets to send holds no file descriptor, one that waits holds no bytes. The
+ * reads are synchronous, as nginx's and nghttpd's are: thousands of streams reading
+ * through libuv's four-thread pool would queue every other request's file behind theirs.
+ */
+function* fileBody(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+      const n = readSync(fd, buffer, 0, FILE_CHUNK, null);
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
+const FILE_CHUNK = 64 * 1024;
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */
 async function cmdGet(argv: string[]): Promise<void> {

@@ -28,6 +28,7 @@ export interface ConnectionOptions {
   gracefulTimeoutMs?: number;
   maxGlitchesPerSecond?: number;
   closeLingerMs?: number;
+  capacityHighWater?: number;
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
@@ -36,7 +37,7 @@ export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
   maxConnectionSendBuffer: 103, maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106,
   maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
   keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
-  maxGlitchesPerSecond: 115, closeLingerMs: 116,
+  maxGlitchesPerSecond: 115, closeLingerMs: 116, capacityHighWater: 117,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */
@@ -73,7 +74,7 @@ export interface IncomingRequest {
   trailers(): Promise<[string, string][]>;
 }
 
-export type ResponseBody = Uint8Array | string | AsyncIterable<Uint8Array> | null | undefined;
+export type ResponseBody = Uint8Array | string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null | undefined;
 
 export interface Responder {
   /** Sends the response: head, then the body (paced by flow control), then trailers. */
@@ -87,8 +88,8 @@ export interface Responder {
 export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
 
 const encoder = new TextEncoder();
-/** The capacity a streamed body waits for before it pulls its next chunk. */
-const PULL_CHUNK = 16 * 1024;
+/** The capacity a streamed body waits for before it pulls its next chunk (a file stream's chunk). */
+const PULL_CHUNK = 64 * 1024;
 
 export class ServerConnection {
   conn = 0;
@@ -293,33 +294,46 @@ class StreamResponder implements Responder {
   }
 
   /**
-   * Sends an iterable body at the pace of the peer's windows: the next chunk is asked for
-   * only once the stream can send (its window and the connection's are open past what it
-   * holds), as nghttp2 asks its data provider. A stalled stream holds at most one chunk,
-   * in wasm and in JS, and a lazy body (a file opened on its first read) never opens.
+   * Sends an iterable body at the pace of the peer's windows and of the transport: the
+   * next chunk is asked for only once the stream has send capacity assigned (its window
+   * and the connection's open, the connection not holding capacityHighWater unwritten),
+   * as nghttp2 asks its data provider, and a chunk goes in no faster than capacity comes.
+   * A stalled stream holds at most one chunk, in JS, and nothing in wasm beyond what was
+   * assigned to it; a lazy body (a file opened on its first read) never opens.
    */
-  private async stream(send: number, body: AsyncIterable<Uint8Array>): Promise<void> {
-    const rt = this.rt;
-    const ex = rt.ex;
-    const it = body[Symbol.asyncIterator]();
+  private async stream(send: number, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
     let done = false;
     try {
       for (;;) {
-        ex.h2_send_stream_reserve_capacity(send, PULL_CHUNK);
-        if (ex.h2_send_stream_capacity(send) === 0) {
-          const { type } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
-          if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
-        }
+        await this.capacity(send, PULL_CHUNK);
         const next = await it.next();
         if (next.done) {
           done = true;
           return;
         }
-        await this.write(send, next.value, false);
+        const chunk = next.value;
+        for (let at = 0; at < chunk.length;) {
+          const n = Math.min(chunk.length - at, await this.capacity(send, chunk.length - at));
+          const rc = this.sendData(send, chunk.subarray(at, at + n), false);
+          if (rc !== 0) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+          at += n;
+        }
       }
     } finally {
       if (!done) await it.return?.();
     }
+  }
+
+  /** The send capacity assigned to the stream, waiting for some when there is none. */
+  private async capacity(send: number, want: number): Promise<number> {
+    const ex = this.rt.ex;
+    ex.h2_send_stream_reserve_capacity(send, want);
+    const now = ex.h2_send_stream_capacity(send);
+    if (now > 0) return now;
+    const { type, value } = await this.rt.wait(ex.h2_send_stream_poll_capacity(send));
+    if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
+    return value;
   }
 
   /**

@@ -192,6 +192,7 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_GRACEFUL_TIMEOUT_MS      114   /* most a graceful shutdown waits (0 = forever) */
 #define H2_OPT_MAX_GLITCHES_PER_SECOND  115   /* empty DATA / PRIORITY / tiny WINDOW_UPDATE / empty CONTINUATION frames per second */
 #define H2_OPT_CLOSE_LINGER_MS          116   /* once closed, how long the last bytes (GOAWAY) may wait for a peer that takes none (0 = forever) */
+#define H2_OPT_CAPACITY_HIGH_WATER      117   /* send capacity is assigned while the connection holds less than this unwritten (>= 16384) */
 
 typedef uint32_t h2_io;
 typedef uint32_t h2_context;
@@ -509,9 +510,14 @@ H2_EXPORT h2_code h2_buf_free(h2_buf buf);
 
 /* ---- Send streams (the h2 crate's SendStream) ------------------------------------------------ */
 
-/** Asks for `n` bytes of send capacity (replaces an earlier request). */
+/** Asks for `n` bytes of send capacity: the most to have assigned at once (not additive:
+ *  it replaces the earlier request; lowering it, or 0, gives capacity back). Capacity is
+ *  assigned in the order streams asked, within their window, the connection's window,
+ *  the send-buffer caps and H2_OPT_CAPACITY_HIGH_WATER (the connection's unwritten bytes),
+ *  and is held for this stream: no other stream is assigned the same room. */
 H2_EXPORT h2_code h2_send_stream_reserve_capacity(h2_send_stream stream, uint32_t n);
-/** Capacity assigned now: what may be sent without passing the peer's windows or our caps. */
+/** Capacity assigned and not yet used (send_data uses it up); 0 once the stream cannot
+ *  send. A stream that ends gives its capacity back. */
 H2_EXPORT uint32_t h2_send_stream_capacity(h2_send_stream stream);
 /** H2_TASK_CAPACITY once capacity is assigned; H2_TASK_EMPTY when the stream cannot send. */
 H2_EXPORT h2_task h2_send_stream_poll_capacity(h2_send_stream stream);

@@ -56,6 +56,7 @@ export namespace OptionKey {
   export const GRACEFUL_TIMEOUT_MS: u32 = 114;
   export const MAX_GLITCHES_PER_SECOND: u32 = 115;
   export const CLOSE_LINGER_MS: u32 = 116;
+  export const CAPACITY_HIGH_WATER: u32 = 117;
 }
 
 /** A timeout option in ms, at most MAX_TIME_MS (longer is as good as never). */
@@ -107,6 +108,7 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = ms(value); break;
     case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
     case OptionKey.CLOSE_LINGER_MS: c.closeLinger = ms(value); break;
+    case OptionKey.CAPACITY_HIGH_WATER: c.capacityHighWater = max<u32>(v32, 16384); break;
     default: return H2E_INVALID_ARG;
   }
   return H2E_OK;

@@ -24,6 +24,12 @@ export class Config {
   maxStreamSendBuffer: u32 = 1 << 20;
   /** Most bytes all streams together may have buffered for sending. */
   maxConnectionSendBuffer: u32 = 16 << 20;
+  /**
+   * Send capacity (reserveCapacity) is assigned only while the connection holds less than
+   * this unwritten — output, buffered DATA and capacity assigned but unused: what streams
+   * pull follows what the transport takes, so a peer that reads nothing holds at most this.
+   */
+  capacityHighWater: u32 = 256 << 10;
   /** Most CONTINUATION frames one field block may span (CVE-2024-27316). */
   maxContinuations: u32 = 64;
   /**

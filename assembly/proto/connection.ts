@@ -26,6 +26,7 @@ import { PingTracker, NOT_OURS } from "./ping";
 import { Clock, UNSTAMPED } from "./clock";
 import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
+import { CapacityQueue } from "./capacity";
 import { Settings, SENT_SETTINGS } from "./settings";
 import {
   StreamState, ClosedBy, Verdict, checkReceive, verdictKind, verdictErrorCode,
@@ -99,6 +100,9 @@ export class Connection {
   private readonly queue: SendQueue = new SendQueue();
   /** Bytes buffered for sending across all streams (capped by maxConnectionSendBuffer). */
   bufferedTotal: u32 = 0;
+  /** Capacity assigned to streams and not yet used, across all streams. */
+  assignedTotal: u32 = 0;
+  private readonly waitingCapacity: CapacityQueue = new CapacityQueue();
   // Our streams waiting for a MAX_CONCURRENT_STREAMS slot, FIFO.
   private pendingFirst: Stream | null = null;
   private pendingLast: Stream | null = null;
@@ -226,6 +230,7 @@ export class Connection {
       out.len = rest;
       this.outputStart = 0;
     }
+    if (n > 0) this.assignCapacity(); // the transport took bytes: room to hand out
   }
 
   /** True once the connection is finished and its output written: close the transport. */
@@ -709,6 +714,7 @@ export class Connection {
       this.hpackOut.setMaxTableSize(value);
     }
     remote.apply(id, value);
+    if (id == SettingId.INITIAL_WINDOW_SIZE) this.assignCapacity();
     return true;
   }
 
@@ -785,6 +791,7 @@ export class Connection {
         this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE overflows the connection window");
         return;
       }
+      this.assignCapacity();
       return; // the ring kept everyone waiting; produce() resumes
     }
     const stream = this.store.get(id);
@@ -803,7 +810,7 @@ export class Connection {
       return;
     }
     this.schedule(stream);
-    this.notifyCapacity(stream);
+    this.assignCapacity();
   }
 
   /** Verdict for a frame on a stream that is not live (§5.1): idle, closed or forgotten. */
@@ -881,9 +888,10 @@ export class Connection {
       case FrameType.WINDOW_UPDATE: {
         if (dec.increment >= 1024) return false;
         const id = dec.streamId;
-        if (id == 0) return this.bufferedTotal == 0;
+        // Something to send: bytes buffered, or a stream waiting for capacity to pull more.
+        if (id == 0) return this.bufferedTotal == 0 && this.waitingCapacity.isEmpty;
         const stream = this.store.get(id);
-        return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null);
+        return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null && !stream.waitingCapacity);
       }
       default: return false;
     }
@@ -1178,6 +1186,9 @@ export class Connection {
       b.pushBytes(data, len);
       this.bufferedTotal += len;
       stream.reserved = stream.reserved > len ? stream.reserved - len : 0;
+      const used = min(len, stream.assigned);
+      stream.assigned -= used;
+      this.assignedTotal -= used;
     }
     if (endStream) stream.endAfterData = true;
     this.schedule(stream);
@@ -1266,10 +1277,15 @@ export class Connection {
     stream.state = StreamState.CLOSED;
     this.bufferedTotal -= stream.buffered;
     this.queue.remove(stream);
+    this.waitingCapacity.remove(stream);
+    this.assignedTotal -= stream.assigned;
+    const gaveBack = stream.assigned > 0;
+    stream.assigned = 0;
     this.store.close(stream);
     if (this.store.size == 0) this.idleSince = this.clock.stamp();
     this.handler.onClosed(stream);
     stream.dispose();
+    if (gaveBack) this.assignCapacity();
     this.openPending();
     this.maybeFinishDraining();
   }
@@ -1287,29 +1303,57 @@ export class Connection {
   // ---------------------------------------------------------------------------------
   // Send: capacity (the h2 crate's reserve_capacity / capacity / poll_capacity)
 
-  /** Asks for `n` bytes of send capacity on `stream` (replaces any earlier request). */
+  /**
+   * Asks for `n` bytes of send capacity on `stream`, the most it wants assigned at once
+   * (not additive: it replaces the earlier request; 0 gives back what was assigned).
+   */
   reserveCapacity(stream: Stream, n: u32): void {
     stream.reserved = n;
+    if (stream.assigned > n) {
+      this.assignedTotal -= stream.assigned - n;
+      stream.assigned = n;
+    }
+    if (n > stream.assigned && this.canSendBody(stream)) this.waitingCapacity.push(stream);
+    else this.waitingCapacity.remove(stream);
+    this.assignCapacity();
+  }
+
+  /** Capacity assigned to `stream` and not yet used: what it may send now (0 once it cannot send). */
+  capacity(stream: Stream): u32 {
+    return this.canSendBody(stream) ? stream.assigned : 0;
   }
 
   /**
-   * Capacity assigned to `stream` now: what it may send without exceeding the peer's
-   * windows or our buffer caps, limited to what it reserved.
+   * Hands out send capacity to the streams waiting for it, in the order they asked, as
+   * far as their windows, the connection's window, the send-buffer caps and the
+   * transport (capacityHighWater) allow. Each stream assigned more hears onCapacity.
    */
-  capacity(stream: Stream): u32 {
-    if (!this.canSendBody(stream)) return 0;
-    const buffered = <i64>stream.buffered;
-    let room = min<i64>(stream.sendWindow.window, this.sendWindow.window) - buffered;
-    room = min<i64>(room, <i64>this.config.maxStreamSendBuffer - buffered);
-    room = min<i64>(room, <i64>this.config.maxConnectionSendBuffer - <i64>this.bufferedTotal);
-    room = min<i64>(room, <i64>stream.reserved);
-    return room > 0 ? <u32>room : 0;
-  }
-
-  private notifyCapacity(stream: Stream): void {
-    if (stream.reserved == 0) return;
-    const c = this.capacity(stream);
-    if (c > 0) this.handler.onCapacity(stream, c);
+  assignCapacity(): void {
+    const waiting = this.waitingCapacity;
+    if (waiting.isEmpty || this.phase == Phase.CLOSED) return;
+    const c = this.config;
+    const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
+    let connRoom = min<i64>(<i64>c.capacityHighWater - held, <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    let s = waiting.first;
+    while (s != null && connRoom > 0) {
+      const next = s.nextWaiting;
+      if (!this.canSendBody(s) || s.reserved <= s.assigned) {
+        waiting.remove(s);
+      } else {
+        const used = <i64>s.buffered + <i64>s.assigned;
+        let room = min<i64>(s.sendWindow.window - used, <i64>c.maxStreamSendBuffer - used);
+        room = min<i64>(min<i64>(room, connRoom), <i64>(s.reserved - s.assigned));
+        if (room > 0) {
+          s.assigned += <u32>room;
+          this.assignedTotal += <u32>room;
+          connRoom -= room;
+          if (s.assigned >= s.reserved) waiting.remove(s);
+          this.handler.onCapacity(s, s.assigned);
+        }
+      }
+      s = next;
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -1358,7 +1402,10 @@ export class Connection {
         stream.sendOffset += n;
         this.bufferedTotal -= n;
         if (last) {
-          b.clear();
+          // Drained: give the memory back. A stream that waits (a window shut, a slow
+          // transport) holds no buffer sized for the bytes it sent before.
+          b.dispose();
+          stream.sendBuffer = null;
           stream.sendOffset = 0;
         }
         if (end) {
@@ -1384,8 +1431,6 @@ export class Connection {
       } else if (stream.endAfterData && canSend(stream.state)) {
         encodeData(out, stream.id, 0, 0, true);
         this.endSent(stream);
-      } else {
-        this.notifyCapacity(stream);
       }
     }
   }

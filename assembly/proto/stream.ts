@@ -40,8 +40,15 @@ export class Stream {
   /** Bytes accepted by sendData and not yet framed; `sendOffset` is how far framing got. */
   sendBuffer: ByteBuffer | null = null;
   sendOffset: u32 = 0;
-  /** Capacity asked for with reserveCapacity (the h2 crate's SendStream), and assigned so far. */
+  /** Capacity asked for with reserveCapacity (the h2 crate's SendStream): the most it
+   *  wants assigned at once. */
   reserved: u32 = 0;
+  /** Capacity assigned to it and not yet used by sendData: held for it on the connection. */
+  assigned: u32 = 0;
+  /** Linked into the queue of streams waiting for capacity (capacity.ts). */
+  waitingCapacity: bool = false;
+  prevWaiting: Stream | null = null;
+  nextWaiting: Stream | null = null;
   /** Padding length for this stream's DATA frames (0..255), -1 for none. */
   padding: i32 = -1;
   /** END_STREAM goes on the last DATA frame once the buffer drains. */
