@@ -29,6 +29,11 @@ export interface ConnectionOptions {
   maxGlitchesPerSecond?: number;
   closeLingerMs?: number;
   capacityHighWater?: number;
+  handshakeTimeoutMs?: number;
+  headerTimeoutMs?: number;
+  sendStallTimeoutMs?: number;
+  writeStallTimeoutMs?: number;
+  recvIdleTimeoutMs?: number;
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
@@ -38,6 +43,7 @@ export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
   maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
   keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
   maxGlitchesPerSecond: 115, closeLingerMs: 116, capacityHighWater: 117,
+  handshakeTimeoutMs: 118, headerTimeoutMs: 119, sendStallTimeoutMs: 120, writeStallTimeoutMs: 121, recvIdleTimeoutMs: 122,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */

@@ -193,6 +193,11 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_OPT_MAX_GLITCHES_PER_SECOND  115   /* empty DATA / PRIORITY / tiny WINDOW_UPDATE / empty CONTINUATION frames per second */
 #define H2_OPT_CLOSE_LINGER_MS          116   /* once closed, how long the last bytes (GOAWAY) may wait for a peer that takes none (0 = forever) */
 #define H2_OPT_CAPACITY_HIGH_WATER      117   /* send capacity is assigned while the connection holds less than this unwritten (>= 16384) */
+#define H2_OPT_HANDSHAKE_TIMEOUT_MS     118   /* the peer's preface and first SETTINGS must arrive within this (10000; 0 = forever) */
+#define H2_OPT_HEADER_TIMEOUT_MS        119   /* a header block waiting for CONTINUATION longer than this ends the connection (10000) */
+#define H2_OPT_SEND_STALL_TIMEOUT_MS    120   /* a stream with data whose window the peer keeps shut is reset after this (server 30000, client 0) */
+#define H2_OPT_WRITE_STALL_TIMEOUT_MS   121   /* the transport takes none of our bytes this long: GOAWAY, closed (30000) */
+#define H2_OPT_RECV_IDLE_TIMEOUT_MS     122   /* every open stream waits on the peer and nothing arrives this long: GOAWAY (server 60000, client 0) */
 
 typedef uint32_t h2_io;
 typedef uint32_t h2_context;

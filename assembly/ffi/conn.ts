@@ -153,6 +153,7 @@ export class ConnDriver extends ConnLike {
       const n = hostIoWrite(this.io.userdata, ctx.handle, engine.outputPtr, len);
       if (n == H2_IO_PENDING) {
         ctx.pending = true;
+        engine.writeBlocked();
         return;
       }
       if (n == H2_IO_ERROR || n == 0 || n > len) {

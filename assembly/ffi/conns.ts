@@ -57,6 +57,11 @@ export namespace OptionKey {
   export const MAX_GLITCHES_PER_SECOND: u32 = 115;
   export const CLOSE_LINGER_MS: u32 = 116;
   export const CAPACITY_HIGH_WATER: u32 = 117;
+  export const HANDSHAKE_TIMEOUT_MS: u32 = 118;
+  export const HEADER_TIMEOUT_MS: u32 = 119;
+  export const SEND_STALL_TIMEOUT_MS: u32 = 120;
+  export const WRITE_STALL_TIMEOUT_MS: u32 = 121;
+  export const RECV_IDLE_TIMEOUT_MS: u32 = 122;
 }
 
 /** A timeout option in ms, at most MAX_TIME_MS (longer is as good as never). */
@@ -109,6 +114,11 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
     case OptionKey.CLOSE_LINGER_MS: c.closeLinger = ms(value); break;
     case OptionKey.CAPACITY_HIGH_WATER: c.capacityHighWater = max<u32>(v32, 16384); break;
+    case OptionKey.HANDSHAKE_TIMEOUT_MS: c.handshakeTimeout = ms(value); break;
+    case OptionKey.HEADER_TIMEOUT_MS: c.headerTimeout = ms(value); break;
+    case OptionKey.SEND_STALL_TIMEOUT_MS: c.sendStallTimeout = ms(value); break;
+    case OptionKey.WRITE_STALL_TIMEOUT_MS: c.writeStallTimeout = ms(value); break;
+    case OptionKey.RECV_IDLE_TIMEOUT_MS: c.recvIdleTimeout = ms(value); break;
     default: return H2E_INVALID_ARG;
   }
   return H2E_OK;

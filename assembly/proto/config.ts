@@ -69,6 +69,22 @@ export class Config {
   idleTimeout: i64 = 0;
   /** Most time a graceful shutdown waits for in-flight streams (0 = forever). */
   gracefulTimeout: i64 = 0;
+
+  // The slow family (nginx's client_header_timeout / send_timeout, Go's ReadHeaderTimeout):
+  /** The peer's preface and first SETTINGS must arrive within this (0 = forever). */
+  handshakeTimeout: i64 = 10000;
+  /** A header block left waiting for its CONTINUATION longer than this is cut off: the
+   *  connection can carry nothing else meanwhile (0 = forever). */
+  headerTimeout: i64 = 10000;
+  /** A stream with data for the peer whose window (or the connection's) the peer keeps
+   *  shut this long is reset (CANCEL); the connection's window shut that long ends the
+   *  connection. Server 30000, client 0 (off): a client waits for its server. */
+  sendStallTimeout: i64 = 0;
+  /** The transport takes none of our bytes this long: GOAWAY, and the connection closed. */
+  writeStallTimeout: i64 = 30000;
+  /** Every open stream waits on the peer (it has not ended its side) and no frame for any
+   *  arrives this long: GOAWAY. Server 60000, client 0 (off). */
+  recvIdleTimeout: i64 = 0;
   /**
    * Once closed, how long our last bytes (the GOAWAY) may wait for a peer that takes none
    * of them before they are dropped and the transport closed (0 = forever).
@@ -79,7 +95,11 @@ export class Config {
     this.local.initialWindowSize = DEFAULT_INITIAL_WINDOW_SIZE;
     this.local.maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
     this.local.maxConcurrentStreams = role == Role.SERVER ? 100 : UNLIMITED;
-    if (role == Role.SERVER) this.idleTimeout = SERVER_IDLE_TIMEOUT_MS;
+    if (role == Role.SERVER) {
+      this.idleTimeout = SERVER_IDLE_TIMEOUT_MS;
+      this.sendStallTimeout = 30000;
+      this.recvIdleTimeout = 60000;
+    }
     this.local.maxHeaderListSize = 64 << 10;
     // A client refuses push unless asked (as h2 and Go do); a server never receives push.
     this.local.enablePush = false;

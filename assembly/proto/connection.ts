@@ -27,6 +27,7 @@ import { Clock, UNSTAMPED } from "./clock";
 import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
+import { StallQueue } from "./stall-queue";
 import { Settings, SENT_SETTINGS } from "./settings";
 import {
   StreamState, ClosedBy, Verdict, checkReceive, verdictKind, verdictErrorCode,
@@ -63,7 +64,8 @@ export namespace Phase {
 }
 
 const NO_DEADLINE: i64 = -1;
-const NOT_DRAINING: i64 = -1;
+/** A stamp field that is not set (nothing is being timed). */
+const NONE: i64 = -1;
 
 export class Connection {
   readonly role: u8;
@@ -136,7 +138,15 @@ export class Connection {
   private idleSince: i64 = 0;
   private lastPingAt: i64 = 0;
   /** When draining began (our GOAWAY or the peer's): gracefulTimeout counts from it. -1: not yet. */
-  private shutdownStarted: i64 = NOT_DRAINING;
+  private shutdownStarted: i64 = NONE;
+  // The slow family's clocks (config.ts says what each bounds); NONE while not running.
+  private startedAt: i64 = 0;
+  private blockStartedAt: i64 = NONE;
+  private writeBlockedSince: i64 = NONE;
+  private connStalledSince: i64 = NONE;
+  /** When a stream frame (HEADERS, CONTINUATION, DATA) last went either way. */
+  private lastStreamFrameAt: i64 = 0;
+  private readonly stalls: StallQueue = new StallQueue();
   /** When the connection closed, or since then last took our bytes (the close linger counts from it). */
   private closedAt: i64 = 0;
   // Streams the peer reset or we refused in the current rate window (Rapid Reset).
@@ -158,6 +168,8 @@ export class Connection {
     this.lastActivity = t;
     this.idleSince = t;
     this.lastPingAt = t;
+    this.startedAt = t;
+    this.lastStreamFrameAt = t;
     this.resetWindowStart = now;
     this.glitchWindowStart = now;
     this.role = config.role;
@@ -218,6 +230,7 @@ export class Connection {
     const out = this.output;
     // A closed connection lingers while the peer keeps taking its last bytes.
     if (this.phase == Phase.CLOSED && n > 0) this.closedAt = this.clock.stamp();
+    if (n > 0) this.writeBlockedSince = NONE;
     this.outputStart += min(n, this.outputLen);
     if (this.outputStart == out.len) {
       out.len = 0;
@@ -261,8 +274,87 @@ export class Connection {
     const lastActivity = clock.at(this.lastActivity);
     if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(lastActivity, clock.at(this.lastPingAt)) + c.keepaliveInterval);
     if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.at(this.idleSince) + c.idleTimeout);
-    if (this.shutdownStarted != NOT_DRAINING && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
+    if (this.shutdownStarted != NONE && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
+    return earliest(t, this.slowDeadline());
+  }
+
+  /** The earliest deadline of the slow family (config.ts), or NO_DEADLINE. */
+  private slowDeadline(): i64 {
+    let t: i64 = NO_DEADLINE;
+    const c = this.config;
+    const clock = this.clock;
+    if (!this.peerSettingsSeen && c.handshakeTimeout > 0) t = earliest(t, clock.at(this.startedAt) + c.handshakeTimeout);
+    if (this.blockStartedAt != NONE && c.headerTimeout > 0) t = earliest(t, clock.at(this.blockStartedAt) + c.headerTimeout);
+    if (this.writeBlockedSince != NONE && c.writeStallTimeout > 0) t = earliest(t, clock.at(this.writeBlockedSince) + c.writeStallTimeout);
+    if (c.sendStallTimeout > 0) {
+      const head = this.stalls.first;
+      if (head != null) t = earliest(t, clock.at(head.stalledSince) + c.sendStallTimeout);
+      if (this.connStalledSince != NONE) t = earliest(t, clock.at(this.connStalledSince) + c.sendStallTimeout);
+    }
+    if (c.recvIdleTimeout > 0 && this.store.size > 0) t = earliest(t, clock.at(this.lastStreamFrameAt) + c.recvIdleTimeout);
     return t;
+  }
+
+  /** Acts on the slow family's deadlines that passed; false once the connection ended. */
+  private slowTick(now: i64): bool {
+    const c = this.config;
+    if (!this.peerSettingsSeen && c.handshakeTimeout > 0 && now >= this.startedAt + c.handshakeTimeout) {
+      this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer sent no preface and SETTINGS in time (handshake timeout)");
+      return false;
+    }
+    if (this.blockStartedAt != NONE && c.headerTimeout > 0 && now >= this.blockStartedAt + c.headerTimeout) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block not finished in time");
+      return false;
+    }
+    if (this.writeBlockedSince != NONE && c.writeStallTimeout > 0 && now >= this.writeBlockedSince + c.writeStallTimeout) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the transport took none of our bytes in time");
+      this.consumeOutput(this.outputLen); // it cannot leave: no linger
+      return false;
+    }
+    if (c.sendStallTimeout > 0) {
+      if (this.connStalledSince != NONE && now >= this.connStalledSince + c.sendStallTimeout) {
+        if (this.sendWindow.window <= 0) {
+          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "connection window kept shut with data waiting");
+          return false;
+        }
+        this.connStalledSince = NONE;
+      }
+      let s = this.stalls.first;
+      while (s != null && now >= s.stalledSince + c.sendStallTimeout) {
+        const next = s.nextStalled;
+        this.stalls.remove(s);
+        if (this.isStalled(s)) this.resetStream(s, ErrorCode.CANCEL);
+        s = next;
+      }
+    }
+    if (c.recvIdleTimeout > 0 && this.store.size > 0 && now >= this.lastStreamFrameAt + c.recvIdleTimeout) {
+      if (this.allStreamsWaitOnPeer()) {
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "open streams silent: nothing received in time");
+        return false;
+      }
+      this.lastStreamFrameAt = now; // some stream is ours to answer: look again later
+    }
+    return true;
+  }
+
+  /** A stream with something to send (buffered, or capacity it waits for) and a shut window. */
+  private isStalled(s: Stream): bool {
+    return canSend(s.state) && (s.buffered > 0 || s.waitingCapacity) && s.sendWindow.window <= 0;
+  }
+
+  /** Every open stream waits for the peer (it has not ended its side), and we are sending nothing on any. */
+  private allStreamsWaitOnPeer(): bool {
+    const streams = this.store.values();
+    for (let i = 0; i < streams.length; i++) {
+      const s = unchecked(streams[i]);
+      if (!canReceive(s.state) || s.buffered > 0 || s.waitingCapacity) return false;
+    }
+    return true;
+  }
+
+  /** The host could not take our output (it answered PENDING): the write stall clock runs. */
+  writeBlocked(): void {
+    if (this.writeBlockedSince == NONE && this.outputLen > 0) this.writeBlockedSince = this.clock.stamp();
   }
 
   /** The host's turn ended: the time told is stale until the next tick (clock.ts). */
@@ -280,6 +372,12 @@ export class Connection {
     this.settingsSentAt = clock.at(this.settingsSentAt);
     this.shutdownStarted = clock.at(this.shutdownStarted);
     this.closedAt = clock.at(this.closedAt);
+    this.startedAt = clock.at(this.startedAt);
+    this.blockStartedAt = clock.at(this.blockStartedAt);
+    this.writeBlockedSince = clock.at(this.writeBlockedSince);
+    this.connStalledSince = clock.at(this.connStalledSince);
+    this.lastStreamFrameAt = clock.at(this.lastStreamFrameAt);
+    this.stalls.fixStamps(clock.now);
     this.pings.fixStamps(clock.now);
   }
 
@@ -301,6 +399,7 @@ export class Connection {
       this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
       return;
     }
+    if (!this.slowTick(now)) return;
     const oldestPing = this.pings.oldest(now);
     if (oldestPing >= 0 && c.keepaliveTimeout > 0 && now >= oldestPing + c.keepaliveTimeout) {
       if (this.phase == Phase.DRAINING_PING) {
@@ -320,7 +419,7 @@ export class Connection {
       this.enterClosed();
       return;
     }
-    if (this.shutdownStarted != NOT_DRAINING && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
+    if (this.shutdownStarted != NONE && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
       this.closeAllStreams(ErrorCode.CANCEL);
       this.enterClosed();
     }
@@ -393,6 +492,7 @@ export class Connection {
       this.peerSettingsSeen = true;
     }
     if (this.isGlitch(type) && !this.countGlitch()) return;
+    if (type == FrameType.DATA || type == FrameType.HEADERS || type == FrameType.CONTINUATION) this.lastStreamFrameAt = this.clock.stamp();
     switch (type) {
       case FrameType.DATA: this.onData(); break;
       case FrameType.HEADERS: this.onHeaders(); break;
@@ -477,6 +577,7 @@ export class Connection {
   private endOrHoldBlock(): void {
     if (this.decoder.endHeaders) this.endBlock();
     else if (!this.block.hold()) this.connectionError(ErrorCode.INTERNAL_ERROR, this.block.error);
+    else this.blockStartedAt = this.clock.stamp();
   }
 
   private onPushPromise(): void {
@@ -505,6 +606,7 @@ export class Connection {
 
   /** A whole field block arrived: decode it (always, to keep HPACK in step), then act. */
   private endBlock(): void {
+    this.blockStartedAt = NONE;
     const block = this.block;
     const fields = this.fields;
     fields.clear();
@@ -709,6 +811,7 @@ export class Connection {
           return false;
         }
         if (delta > 0) this.schedule(s);
+        if (s.sendWindow.window > 0) this.stalls.remove(s);
       }
     } else if (id == SettingId.HEADER_TABLE_SIZE) {
       this.hpackOut.setMaxTableSize(value);
@@ -791,6 +894,7 @@ export class Connection {
         this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE overflows the connection window");
         return;
       }
+      if (this.sendWindow.window > 0) this.connStalledSince = NONE;
       this.assignCapacity();
       return; // the ring kept everyone waiting; produce() resumes
     }
@@ -809,6 +913,7 @@ export class Connection {
       this.peerStreamError(stream, ErrorCode.FLOW_CONTROL_ERROR);
       return;
     }
+    if (stream.sendWindow.window > 0) this.stalls.remove(stream);
     this.schedule(stream);
     this.assignCapacity();
   }
@@ -1147,6 +1252,7 @@ export class Connection {
     // The peer's SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2): advisory, but a head past it
     // would only be refused; better to fail here with a clear LIMIT.
     if (headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize) return false;
+    this.lastStreamFrameAt = this.clock.stamp();
     const encoded = this.encoded;
     encoded.clear();
     if (!this.hpackOut.encode(fields, len, encoded)) return false;
@@ -1278,6 +1384,7 @@ export class Connection {
     this.bufferedTotal -= stream.buffered;
     this.queue.remove(stream);
     this.waitingCapacity.remove(stream);
+    this.stalls.remove(stream);
     this.assignedTotal -= stream.assigned;
     const gaveBack = stream.assigned > 0;
     stream.assigned = 0;
@@ -1342,6 +1449,7 @@ export class Connection {
         waiting.remove(s);
       } else {
         const used = <i64>s.buffered + <i64>s.assigned;
+        if (s.sendWindow.window <= 0) this.stalls.push(s, this.clock.stamp());
         let room = min<i64>(s.sendWindow.window - used, <i64>c.maxStreamSendBuffer - used);
         room = min<i64>(min<i64>(room, connRoom), <i64>(s.reserved - s.assigned));
         if (room > 0) {
@@ -1382,6 +1490,7 @@ export class Connection {
         const connRoom = this.sendWindow.available;
         if (connRoom == 0) {
           queue.pushFront(stream); // everyone waits for the connection WINDOW_UPDATE
+          if (this.connStalledSince == NONE) this.connStalledSince = this.clock.stamp();
           break;
         }
         // Padding (chosen per stream, §6.1) counts against the windows and the frame size.
@@ -1389,7 +1498,11 @@ export class Connection {
         const overhead: u32 = pad >= 0 ? <u32>pad + 1 : 0;
         const room = min(min(stream.sendWindow.available, connRoom), maxFrame);
         const n = room > overhead ? min(buffered, room - overhead) : 0;
-        if (n == 0) continue; // out of the ring until its own WINDOW_UPDATE
+        if (n == 0) {
+          // Out of the ring until its own WINDOW_UPDATE; timed while the peer keeps it shut.
+          if (stream.sendWindow.window <= 0) this.stalls.push(stream, this.clock.stamp());
+          continue;
+        }
         const last = n == buffered;
         const end = last && stream.endAfterData && stream.pendingTrailers == null;
         const b = changetype<ByteBuffer>(stream.sendBuffer);
@@ -1399,6 +1512,7 @@ export class Connection {
         }
         stream.sendWindow.consume(n + overhead);
         this.sendWindow.consume(n + overhead);
+        this.lastStreamFrameAt = this.clock.stamp();
         stream.sendOffset += n;
         this.bufferedTotal -= n;
         if (last) {
@@ -1522,7 +1636,7 @@ export class Connection {
   /** No new streams from here (a GOAWAY either way): the in-flight ones finish within gracefulTimeout. */
   private beginDraining(): void {
     if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
-    if (this.shutdownStarted == NOT_DRAINING) this.shutdownStarted = this.clock.stamp();
+    if (this.shutdownStarted == NONE) this.shutdownStarted = this.clock.stamp();
   }
 
   /** Done: nothing more is read or produced; what is in `output` goes out within the close linger. */
@@ -1580,6 +1694,7 @@ function headerListSize(fields: usize, len: u32): u64 {
   return total;
 }
 
+/** The earlier of two deadlines, either of which may be NO_DEADLINE (-1). */
 @inline function earliest(a: i64, b: i64): i64 {
-  return a < 0 ? b : min(a, b);
+  return a < 0 ? b : b < 0 ? a : min(a, b);
 }

@@ -45,6 +45,11 @@ export class Stream {
   reserved: u32 = 0;
   /** Capacity assigned to it and not yet used by sendData: held for it on the connection. */
   assigned: u32 = 0;
+  /** Linked into the queue of streams whose window the peer keeps shut (stall-queue.ts). */
+  stalled: bool = false;
+  stalledSince: i64 = 0;
+  prevStalled: Stream | null = null;
+  nextStalled: Stream | null = null;
   /** Linked into the queue of streams waiting for capacity (capacity.ts). */
   waitingCapacity: bool = false;
   prevWaiting: Stream | null = null;

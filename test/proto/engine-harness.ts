@@ -136,6 +136,12 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
     case 114: c.gracefulTimeout = value; break;
     case 115: c.maxGlitchesPerWindow = <u32>value; break;
     case 116: c.closeLinger = value; break;
+    case 117: c.capacityHighWater = <u32>value; break;
+    case 118: c.handshakeTimeout = value; break;
+    case 119: c.headerTimeout = value; break;
+    case 120: c.sendStallTimeout = value; break;
+    case 121: c.writeStallTimeout = value; break;
+    case 122: c.recvIdleTimeout = value; break;
     default: break;
   }
 }
@@ -188,6 +194,7 @@ export function engine_error_code(e: i32): u32 { return eng(e).errorCode; }
 export function engine_tick(e: i32, now: i64): void { eng(e).tick(now); }
 export function engine_next_deadline(e: i32): i64 { return eng(e).nextDeadline(); }
 export function engine_time_lapsed(e: i32): void { eng(e).timeLapsed(); }
+export function engine_write_blocked(e: i32): void { eng(e).writeBlocked(); }
 export function engine_ping(e: i32): u64 { return eng(e).ping(); }
 export function engine_goaway(e: i32, code: u32): void { eng(e).goaway(code, "test"); }
 export function engine_shutdown(e: i32): void { eng(e).gracefulShutdown(); }

@@ -21,7 +21,8 @@ export const CFG = {
   maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerWindow: 107,
   maxPendingStreams: 108, outputHighWater: 109, keepaliveInterval: 110, keepaliveTimeout: 111,
   settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerWindow: 115,
-  closeLinger: 116,
+  closeLinger: 116, capacityHighWater: 117,
+  handshakeTimeout: 118, headerTimeout: 119, sendStallTimeout: 120, writeStallTimeout: 121, recvIdleTimeout: 122,
 } as const;
 export type ConfigOptions = Partial<Record<keyof typeof CFG, number | boolean>>;
 
@@ -162,6 +163,8 @@ export class Engine {
   nextDeadline(): number { return Number(this.ex.engine_next_deadline(this.e)); }
   /** The host's turn ended: the time told last is stale until the next tick. */
   timeLapsed(): void { this.ex.engine_time_lapsed(this.e); }
+  /** The host could not take the output (it answered PENDING). */
+  writeBlocked(): void { this.ex.engine_write_blocked(this.e); }
   eof(): void { this.ex.engine_receive_eof(this.e); this.drainLog(); }
 
   streamId(stream: number): number { return this.ex.engine_stream_id(this.e, stream) >>> 0; }
