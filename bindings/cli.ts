@@ -78,6 +78,8 @@ async function cmdServe(argv: string[]): Promise<void> {
     handler: (req, res) => answer(req, res, dir),
     settings,
     onError: (e) => process.stderr.write(`h2wasm: handler error: ${(e as Error).message}\n`),
+    // At most one line per connection, for the streams its peer cut off mid-response.
+    onStreamsLost: (n) => process.stderr.write(`h2wasm: a connection ended with ${n} stream${n === 1 ? '' : 's'} cut off by the peer\n`),
   }).catch((e) => fail(`cannot listen: ${(e as Error).message}`));
   process.stderr.write(`h2wasm: serving ${server.url}${dir ? ` from ${dir}` : ''}\n`);
   // Graceful on the first signal (in-flight streams finish), but never held up for long:

@@ -20,4 +20,5 @@ export { h2wasmTrailers, createFetch } from './fetch.js';
 export type { H2Fetch, H2RequestInit } from './fetch.js';
 export { FrameLogger } from './frames-debug.js';
 export type { ConnectionOptions, IncomingRequest, Responder, StreamHandler, ResponseBody } from './server-conn.js';
+export { StreamClosedError } from './server-conn.js';
 export { Runtime } from './runtime.js';

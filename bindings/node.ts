@@ -75,7 +75,11 @@ export interface ServeOptions {
   handler?: StreamHandler;
   /** Settings and limits of every connection. */
   settings?: ConnectionOptions;
+  /** What a handler throws (not what the peer caused: see onStreamsLost). */
   onError?: (error: unknown) => void;
+  /** Once per connection that had any: how many of its streams the peer ended under their
+   *  handler (reset, connection gone). Not errors of the handler; counted, not thrown. */
+  onStreamsLost?: (count: number) => void;
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 
@@ -96,7 +100,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const conns = new Set<ServerConnection>();
   const onSocket = (socket: net.Socket) => {
     const { transport, io } = attachSocket(rt, socket);
-    const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError);
+    const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError, options.onStreamsLost);
     conns.add(conn);
     conn.done.then(() => conns.delete(conn));
   };

@@ -93,6 +93,25 @@ export interface Responder {
 
 export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
 
+/**
+ * The stream ended under the handler — reset by the peer, or its connection gone — so what
+ * the handler was doing cannot finish. Not the handler's fault: a server counts these per
+ * connection rather than reporting each as an error.
+ */
+export class StreamClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamClosedError';
+  }
+}
+
+/** H2E_CLOSED: the ABI's "stream or connection closed or reset". */
+const H2E_CLOSED = 9;
+
+/** An error for a send-side result code: the stream gone, or something else. */
+const sendError = (what: string, rc: number) =>
+  rc === H2E_CLOSED ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`) : new Error(`h2wasm: ${what} failed (code ${rc})`);
+
 const encoder = new TextEncoder();
 /** The capacity a streamed body waits for before it pulls its next chunk (a file stream's chunk). */
 const PULL_CHUNK = 64 * 1024;
@@ -103,9 +122,16 @@ export class ServerConnection {
   readonly done: Promise<void>;
   private resolveDone!: () => void;
   private inFlight = 0;
+  /** Handlers whose stream the peer ended under them (StreamClosedError): told once, at the end. */
+  private streamsLost = 0;
 
+  /**
+   * `onError` hears what handlers throw; `onStreamsLost`, once the connection and its
+   * handlers are over, how many of its streams the peer ended under their handler (a
+   * reset, the connection gone) — none of them the handler's fault.
+   */
   constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: ConnectionOptions, readonly handler: StreamHandler,
-    readonly onError: (e: unknown) => void = () => {}) {
+    readonly onError: (e: unknown) => void = () => {}, readonly onStreamsLost: (count: number) => void = () => {}) {
     this.done = new Promise((r) => { this.resolveDone = r; });
     const ex = rt.ex;
     const opts = ex.h2_serverconn_options_new();
@@ -144,9 +170,11 @@ export class ServerConnection {
       this.inFlight--;
       incoming.release();
       responder.release();
+      this.reportLost();
     };
     const failed = (e: unknown) => {
-      this.onError(e);
+      if (e instanceof StreamClosedError) this.streamsLost++;
+      else this.onError(e);
       if (!responder.sent) responder.fail();
       done();
     };
@@ -178,6 +206,14 @@ export class ServerConnection {
     this.transport.sink.end(failed);
     this.rt.dropTransport(this.transport, failed);
     this.resolveDone();
+    this.reportLost();
+  }
+
+  private reportLost(): void {
+    if (!this.closed || this.inFlight > 0 || this.streamsLost === 0) return;
+    const n = this.streamsLost;
+    this.streamsLost = 0;
+    this.onStreamsLost(n);
   }
 }
 
@@ -232,7 +268,7 @@ class Incoming implements IncomingRequest {
         }
       } else {
         const err = type === TASK.ERROR ? rt.errorMessage(value) : { message: 'body failed' };
-        throw new Error(`h2wasm: request body: ${err.message}`);
+        throw new StreamClosedError(`h2wasm: request body: ${err.message}`);
       }
     }
   }
@@ -275,7 +311,7 @@ class StreamResponder implements Responder {
     const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
     rt.schedule();
     if (endWithHead) return;
-    if (!send) throw new Error(`h2wasm: response not sent (code ${ex.h2_last_result()})`);
+    if (!send) throw sendError('response', ex.h2_last_result());
     const end = trailerList.length === 0;
     try {
       if (typeof body === 'string') {
@@ -322,7 +358,7 @@ class StreamResponder implements Responder {
         for (let at = 0; at < chunk.length;) {
           const n = Math.min(chunk.length - at, await this.capacity(send, chunk.length - at));
           const rc = this.sendData(send, chunk.subarray(at, at + n), false);
-          if (rc !== 0) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+          if (rc !== 0) throw sendError('send_data', rc);
           at += n;
         }
       }
@@ -338,7 +374,7 @@ class StreamResponder implements Responder {
     const now = ex.h2_send_stream_capacity(send);
     if (now > 0) return now;
     const { type, value } = await this.rt.wait(ex.h2_send_stream_poll_capacity(send));
-    if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
+    if (type !== TASK.CAPACITY) throw new StreamClosedError('h2wasm: stream closed while sending');
     return value;
   }
 
@@ -359,10 +395,10 @@ class StreamResponder implements Responder {
         at += piece.length;
         continue;
       }
-      if (rc !== 8) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+      if (rc !== 8) throw sendError('send_data', rc);
       ex.h2_send_stream_reserve_capacity(send, chunk.length - at);
       const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
-      if (type !== TASK.CAPACITY) throw new Error('h2wasm: stream closed while sending');
+      if (type !== TASK.CAPACITY) throw new StreamClosedError('h2wasm: stream closed while sending');
       allowed = Math.max(1, value);
     } while (at < chunk.length);
   }

@@ -71,3 +71,41 @@ describe('serve()', () => {
     expect(r).toMatchObject({ status: 200, body: 'finished\n' });
   });
 });
+
+describe('serve(): what the peer causes is counted, not reported as a handler error', () => {
+  it('a response the peer resets mid-body: onStreamsLost once per connection, onError never', async () => {
+    const errors: unknown[] = [];
+    const lost: number[] = [];
+    const server = await serve({
+      port: 0,
+      handler: (req, res) => res.respond(200, [], (async function* () {
+        for (;;) {
+          yield new Uint8Array(16384);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })()),
+      onError: (e) => errors.push(e),
+      onStreamsLost: (n) => lost.push(n),
+    });
+    const client = http2.connect(server.url);
+    await Promise.all([1, 2, 3].map(() => new Promise<void>((resolve) => {
+      const req = client.request({ ':path': '/' });
+      req.once('data', () => { req.close(http2.constants.NGHTTP2_CANCEL); resolve(); });
+      req.on('error', () => {});
+    })));
+    client.close();
+    for (let i = 0; i < 200 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await server.close();
+    expect(errors).toEqual([]);
+    expect(lost).toEqual([3]);
+  });
+
+  it('an exception of the handler still reaches onError', async () => {
+    const errors: unknown[] = [];
+    const server = await serve({ port: 0, handler: () => { throw new Error('handler bug'); }, onError: (e) => errors.push(e) });
+    const r = await get(server.url, '/').catch(() => null);
+    await server.close();
+    expect(r?.status ?? 500).toBe(500);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['handler bug']);
+  });
+});
