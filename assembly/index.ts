@@ -178,3 +178,6 @@ export function h2_hpack_decoder_table_entry(decoder: u32, index: u32, buf: usiz
 // ---- The connection ABI: io, executor, tasks, client, server, messages, bodies ---------
 // (assembly/ffi/api.ts; each function's contract is in include/h2wasm.h)
 export * from "./ffi/api";
+
+// ---- The instance's memory budget (assembly/ffi/budget.ts) ------------------------------
+export * from "./ffi/budget";

@@ -9,12 +9,14 @@ import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
+import type { Limits } from './runtime.js';
 
 const USAGE = `usage:
   h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
-               [--set OPTION=VALUE]...
+               [--set OPTION=VALUE]... [--limit NAME=VALUE]...
       OPTION is any connection setting by name (README, "Options and limits"), e.g.
-      --set idleTimeoutMs=60000 --set maxConcurrentStreams=250
+      --set idleTimeoutMs=60000 --set maxConcurrentStreams=250; NAME a limit of the
+      process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections
   h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
       the response body (only the body) to stdout; -v logs every frame to stderr;
       -k accepts any TLS certificate; exit 0 on any response, 1 on an error
@@ -43,6 +45,19 @@ function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list
   return out;
 }
 
+const LIMIT_NAMES = ['memoryBudget', 'sendBytes', 'recvBytes', 'streams', 'connections'];
+
+/** `--limit name=value` pairs as the memory budget's limits. */
+function parseLimits(pairs: string[] = []): Limits {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const m = /^(\w+)=(\d+)$/.exec(pair);
+    if (!m || !LIMIT_NAMES.includes(m[1])) fail(`bad --limit ${pair} (limits: ${LIMIT_NAMES.join(', ')})`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out as Limits;
+}
+
 /** `--set name=value` pairs as connection options; a value the module refuses fails serve(). */
 function parseSettings(pairs: string[] = []): ConnectionOptions {
   const out: Record<string, number | boolean> = {};
@@ -59,8 +74,9 @@ function parseSettings(pairs: string[] = []): ConnectionOptions {
 const TYPES: Record<string, string> = { '.html': 'text/html', '.txt': 'text/plain', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
 
 async function cmdServe(argv: string[]): Promise<void> {
-  const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list' });
+  const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list', '--limit': 'list' });
   const settings = parseSettings(o['--set'] as string[] | undefined);
+  const limits = parseLimits(o['--limit'] as string[] | undefined);
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
@@ -77,6 +93,7 @@ async function cmdServe(argv: string[]): Promise<void> {
     tls,
     handler: (req, res) => answer(req, res, dir),
     settings,
+    limits,
     onError: (e) => process.stderr.write(`h2wasm: handler error: ${(e as Error).message}\n`),
     // At most one line per connection, for the streams its peer cut off mid-response.
     onStreamsLost: (n) => process.stderr.write(`h2wasm: a connection ended with ${n} stream${n === 1 ? '' : 's'} cut off by the peer\n`),

@@ -22,3 +22,4 @@ export { FrameLogger } from './frames-debug.js';
 export type { ConnectionOptions, IncomingRequest, Responder, StreamHandler, ResponseBody } from './server-conn.js';
 export { StreamClosedError } from './server-conn.js';
 export { Runtime } from './runtime.js';
+export type { Limits, BudgetUse } from './runtime.js';

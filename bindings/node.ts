@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { Runtime, type Transport } from './runtime.js';
+import { Runtime, type Transport, type Limits } from './runtime.js';
 import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
 import { ClientSession, type ClientPush } from './client.js';
@@ -75,6 +75,9 @@ export interface ServeOptions {
   handler?: StreamHandler;
   /** Settings and limits of every connection. */
   settings?: ConnectionOptions;
+  /** The memory budget of the module instance, shared by every connection of the process
+   *  (server and client alike): see `Limits`. */
+  limits?: Limits;
   /** What a handler throws (not what the peer caused: see onStreamsLost). */
   onError?: (error: unknown) => void;
   /** Once per connection that had any: how many of its streams the peer ended under their
@@ -97,6 +100,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.tls) : undefined);
   if (!handler) throw new TypeError('h2wasm: serve() needs fetch or handler');
   checkOptions(rt, options.settings ?? {}); // a bad setting fails here, not at the first connection
+  if (options.limits) rt.setLimits(options.limits);
   const conns = new Set<ServerConnection>();
   const onSocket = (socket: net.Socket) => {
     const { transport, io } = attachSocket(rt, socket);
@@ -186,6 +190,8 @@ export interface ClientOptions extends ConnectionOptions {
   unrefWhenIdle?: boolean;
   /** Pushed responses (with `enablePush: true`); without it pushes are cancelled. */
   onPush?: (push: ClientPush) => void;
+  /** The memory budget of the module instance, shared by every connection of the process. */
+  limits?: Limits;
 }
 
 /**
@@ -197,10 +203,11 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
   const u = typeof url === 'string' ? new URL(url) : url;
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:') throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
-  const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, ...connOptions } = options;
+  const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, ...connOptions } = options;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = Number(u.port) || (secure ? 443 : 80);
   const rt = runtime();
+  if (limits) rt.setLimits(limits);
   const socket: net.Socket = secure
     ? tls.connect({ host, port, ALPNProtocols: ['h2'], rejectUnauthorized, ca, servername: servername ?? (net.isIP(host) ? undefined : host) })
     : net.connect({ host, port });

@@ -152,6 +152,29 @@ export class Transport {
   }
 }
 
+/**
+ * The module instance's memory budget, shared by every connection of the runtime (see
+ * h2wasm.h, "The instance's memory budget"). `memoryBudget` derives the others; each of
+ * those may be set after it.
+ */
+export interface Limits {
+  /** The whole budget in bytes (default 256 MiB). */
+  memoryBudget?: number;
+  /** Bytes held to send across connections (memoryBudget / 2). */
+  sendBytes?: number;
+  /** Bytes received and not yet taken (memoryBudget / 4). */
+  recvBytes?: number;
+  /** Open streams (memoryBudget / 4096). */
+  streams?: number;
+  /** Connections (memoryBudget / 65536). */
+  connections?: number;
+}
+
+const LIMIT_KEYS: [keyof Limits, number][] = [['memoryBudget', 1], ['sendBytes', 2], ['recvBytes', 3], ['streams', 4], ['connections', 5]];
+
+/** What the budget holds now (h2_budget_get). */
+export interface BudgetUse { used: number; sendBytes: number; recvBytes: number; streams: number; connections: number; shed: number }
+
 /** Pulls a body from JS: returns bytes, null at the end, or 'pending' (call rt.schedule() when ready). */
 export type SourceRead = (max: number) => Uint8Array | null | 'pending';
 
@@ -217,6 +240,23 @@ export class Runtime {
       },
       informational: () => {},
     };
+  }
+
+  // ---- the instance's budget --------------------------------------------------------------
+
+  /** Sets the instance's budget (memoryBudget first); throws on a value the module refuses. */
+  setLimits(limits: Limits): void {
+    for (const [name, key] of LIMIT_KEYS) {
+      const v = limits[name];
+      if (v === undefined) continue;
+      if (!Number.isInteger(v) || v < 0 || this.ex.h2_budget_set(key, BigInt(v)) !== 0) throw new RangeError(`h2wasm: invalid limit ${name} = ${v}`);
+    }
+  }
+
+  /** What the instance's budget holds now. */
+  budget(): BudgetUse {
+    const get = (k: number) => Number(this.ex.h2_budget_get(k));
+    return { used: get(101), sendBytes: get(102), recvBytes: get(103), streams: get(104), connections: get(105), shed: get(106) };
   }
 
   // ---- transports and bodies -----------------------------------------------------------

@@ -266,6 +266,38 @@ H2_EXPORT h2_code h2_waker_wake(h2_waker waker);
 /** Frees a waker without waking it. */
 H2_EXPORT h2_code h2_waker_free(h2_waker waker);
 
+/* ---- The instance's memory budget -----------------------------------------------------
+ *
+ * Every connection of a module instance shares one linear memory (4 GiB at most), so the
+ * instance keeps one budget across all of them (Envoy's overload manager as the model).
+ * It accounts bytes held to send (buffered, assigned as capacity, framed and unwritten),
+ * bytes received and not yet taken by the host, and a fixed cost per connection (32 KiB)
+ * and per open stream (2 KiB), and acts as it fills: past SEND_BYTES, send capacity is no
+ * longer assigned and send_data answers H2E_LIMIT_EXCEEDED (wait for capacity); from 7/8
+ * of MEMORY (or past STREAMS) new streams are refused with REFUSED_STREAM, which the peer
+ * may retry; from 15/16 (or past CONNECTIONS) a new connection gets GOAWAY
+ * ENHANCE_YOUR_CALM before it holds anything; and when something was refused and the
+ * budget is full, the connection holding the most that made no progress for a second
+ * (its transport took nothing) is closed with ENHANCE_YOUR_CALM, one per turn.
+ */
+#define H2_BUDGET_MEMORY           1  /* the whole budget in bytes (default 268435456, 1 MiB..4 GiB); setting it derives 2..5 */
+#define H2_BUDGET_SEND_BYTES       2  /* bytes held to send, all connections (MEMORY / 2) */
+#define H2_BUDGET_RECV_BYTES       3  /* bytes received and not yet taken (MEMORY / 4) */
+#define H2_BUDGET_STREAMS          4  /* open streams (MEMORY / 4096) */
+#define H2_BUDGET_CONNECTIONS      5  /* connections (MEMORY / 65536) */
+#define H2_BUDGET_USED           101  /* get only: bytes accounted, fixed costs included */
+#define H2_BUDGET_SEND_BYTES_USED 102 /* get only */
+#define H2_BUDGET_RECV_BYTES_USED 103 /* get only */
+#define H2_BUDGET_STREAMS_OPEN   104  /* get only */
+#define H2_BUDGET_CONNECTIONS_OPEN 105 /* get only */
+#define H2_BUDGET_CONNECTIONS_SHED 106 /* get only: connections closed for holding the most without progress */
+
+/** Sets one of the budget's limits (keys 1..5). H2E_INVALID_ARG for another key or a
+ *  MEMORY outside 1 MiB..4 GiB. Applies at once to every connection of the instance. */
+H2_EXPORT h2_code h2_budget_set(uint32_t key, uint64_t value);
+/** A limit (keys 1..5) or what is in use (keys 101..106); 0 for an unknown key. */
+H2_EXPORT uint64_t h2_budget_get(uint32_t key);
+
 /* ---- Executor and tasks ----------------------------------------------------------------
  *
  * Time. The core never reads a clock; the host tells it the time. The contract:

@@ -2,6 +2,7 @@
 // enforce. Each limit has a default here, a setter in the ABI, and a test.
 import { DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE } from "../frame/constants";
 import { Settings, UNLIMITED } from "./settings";
+import { Budget, instanceBudget } from "./budget";
 
 export namespace Role {
   export const CLIENT: u8 = 1;
@@ -14,6 +15,8 @@ export const SERVER_IDLE_TIMEOUT_MS: i64 = 300_000;
 export class Config {
   /** The SETTINGS we send (§6.5.2). Defaults follow nghttp2/h2 where the RFC leaves it open. */
   local: Settings = new Settings();
+  /** The budget this connection shares with the instance's others (budget.ts). */
+  budget: Budget = instanceBudget;
 
   /** Connection-level receive window we keep open (WINDOW_UPDATE on stream 0 at start). */
   connectionWindow: u32 = 1 << 20;

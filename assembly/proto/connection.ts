@@ -28,6 +28,7 @@ import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
 import { StallQueue } from "./stall-queue";
+import { Budget, BudgetMember } from "./budget";
 import { Settings, SENT_SETTINGS } from "./settings";
 import {
   StreamState, ClosedBy, Verdict, checkReceive, verdictKind, verdictErrorCode,
@@ -67,8 +68,18 @@ const NO_DEADLINE: i64 = -1;
 /** A stamp field that is not set (nothing is being timed). */
 const NONE: i64 = -1;
 
-export class Connection {
+/** How long a connection must have made no progress to be shed when the budget is full. */
+const SHED_STALL_MS: i64 = 1000;
+
+export class Connection extends BudgetMember {
   readonly role: u8;
+  readonly budget: Budget;
+  // What it holds, as last told to the budget, and when it last moved bytes.
+  private budgetSend: u64 = 0;
+  private budgetRecv: u64 = 0;
+  /** Received bytes the application has not released yet (manual flow control), all streams. */
+  private unreleasedTotal: u64 = 0;
+  private lastProgressAt: i64 = 0;
   readonly config: Config;
   handler: Handler;
 
@@ -162,6 +173,7 @@ export class Connection {
    * next tick(): its timeouts never count from a time before it existed.
    */
   constructor(config: Config, handler: Handler, now: i64 = 0, timeCurrent: bool = false) {
+    super();
     const clock = new Clock(now, timeCurrent);
     this.clock = clock;
     const t = clock.stamp();
@@ -170,13 +182,16 @@ export class Connection {
     this.lastPingAt = t;
     this.startedAt = t;
     this.lastStreamFrameAt = t;
+    this.lastProgressAt = t;
     this.resetWindowStart = now;
     this.glitchWindowStart = now;
     this.role = config.role;
     this.config = config;
     this.handler = handler;
     const isClient = config.role == Role.CLIENT;
-    this.store = new StreamStore(isClient, config.maxClosedStreams);
+    this.budget = config.budget;
+    const admitted = config.budget.connectionAllowed();
+    this.store = new StreamStore(isClient, config.maxClosedStreams, config.budget);
     this.nextLocalId = isClient ? 1 : 2;
     // The peer may use a 4096-byte table until it acknowledges our HEADER_TABLE_SIZE
     // (applyLocalSettings); our header-list limit is local policy, enforced at once.
@@ -185,7 +200,10 @@ export class Connection {
     this.decoder.role = isClient ? FrameRole.CLIENT : FrameRole.SERVER;
     this.decoder.setMaxFrameSize(config.local.maxFrameSize);
     if (isClient) this.prefaceMatched = PREFACE_LENGTH;
+    this.budget.join(this);
     this.start();
+    // Over the instance's budget: refused before it holds anything (budget.ts).
+    if (!admitted) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "over the memory budget: no new connections");
   }
 
   // ---------------------------------------------------------------------------------
@@ -230,7 +248,10 @@ export class Connection {
     const out = this.output;
     // A closed connection lingers while the peer keeps taking its last bytes.
     if (this.phase == Phase.CLOSED && n > 0) this.closedAt = this.clock.stamp();
-    if (n > 0) this.writeBlockedSince = NONE;
+    if (n > 0) {
+      this.writeBlockedSince = NONE;
+      this.lastProgressAt = this.clock.stamp();
+    }
     this.outputStart += min(n, this.outputLen);
     if (this.outputStart == out.len) {
       out.len = 0;
@@ -244,6 +265,7 @@ export class Connection {
       this.outputStart = 0;
     }
     if (n > 0) this.assignCapacity(); // the transport took bytes: room to hand out
+    this.syncBudget();
   }
 
   /** True once the connection is finished and its output written: close the transport. */
@@ -352,6 +374,32 @@ export class Connection {
     return true;
   }
 
+  // ---------------------------------------------------------------------------------
+  // The instance's budget (budget.ts)
+
+  /** Tells the budget what the connection holds now: to send, and received but not taken. */
+  syncBudget(): void {
+    const send = <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal;
+    const recv = this.unreleasedTotal;
+    const b = this.budget;
+    b.sendBytes = b.sendBytes + send - this.budgetSend;
+    b.recvBytes = b.recvBytes + recv - this.budgetRecv;
+    this.budgetSend = send;
+    this.budgetRecv = recv;
+    this.held = send + recv;
+  }
+
+  progressAt(): i64 {
+    return this.clock.at(this.lastProgressAt);
+  }
+
+  /** The budget is full and this connection holds the most without moving: close it now. */
+  shed(): void {
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "over the memory budget: holding the most without progress");
+    this.consumeOutput(this.outputLen); // a peer that takes nothing will not take the GOAWAY either
+    this.syncBudget();
+  }
+
   /** The host could not take our output (it answered PENDING): the write stall clock runs. */
   writeBlocked(): void {
     if (this.writeBlockedSince == NONE && this.outputLen > 0) this.writeBlockedSince = this.clock.stamp();
@@ -377,6 +425,7 @@ export class Connection {
     this.writeBlockedSince = clock.at(this.writeBlockedSince);
     this.connStalledSince = clock.at(this.connStalledSince);
     this.lastStreamFrameAt = clock.at(this.lastStreamFrameAt);
+    this.lastProgressAt = clock.at(this.lastProgressAt);
     this.stalls.fixStamps(clock.now);
     this.pings.fixStamps(clock.now);
   }
@@ -386,6 +435,7 @@ export class Connection {
     const clock = this.clock;
     clock.advance(now);
     if (clock.pending) this.fixStamps();
+    this.budget.shedIfPressed(clock.now, SHED_STALL_MS);
     now = clock.now;
     const c = this.config;
     if (this.phase == Phase.CLOSED) {
@@ -555,7 +605,11 @@ export class Connection {
     if (padding > 0) this.releaseBoth(stream, padding);
     if (endStream) stream.state = afterRecvEnd(stream.state);
     // Counted before the handler sees the bytes, so it may release them at once.
-    if (!this.config.autoRelease) stream.unreleasedBytes += len;
+    if (!this.config.autoRelease) {
+      stream.unreleasedBytes += len;
+      this.unreleasedTotal += len;
+      this.syncBudget();
+    }
     this.handler.onData(stream, dec.payloadPtr, len, endStream);
     if (this.config.autoRelease) this.releaseBoth(stream, len);
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
@@ -701,7 +755,7 @@ export class Connection {
     store.lastRemoteId = id;
     if (this.goawaySent && id > this.goawayLastId) return; // §6.8: ignored after GOAWAY
     if (store.activeRemote >= this.localAcked.maxConcurrentStreams ||
-        store.activeRemote >= this.config.local.maxConcurrentStreams) {
+        store.activeRemote >= this.config.local.maxConcurrentStreams || !this.budget.streamAllowed()) {
       this.refuse(id, ErrorCode.REFUSED_STREAM);
       return;
     }
@@ -1068,6 +1122,9 @@ export class Connection {
    * window is left to give them back to; without this it would shrink for good.
    */
   releaseClosed(n: u32): void {
+    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.lastProgressAt = this.clock.stamp();
+    this.syncBudget();
     if (this.phase != Phase.CLOSED) this.releaseConnection(n);
   }
 
@@ -1075,7 +1132,10 @@ export class Connection {
   releaseCapacity(stream: Stream, n: u32): u32 {
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
     stream.unreleasedBytes -= n;
+    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.lastProgressAt = this.clock.stamp();
     this.releaseBoth(stream, n);
+    this.syncBudget();
     return SendResult.OK;
   }
 
@@ -1095,6 +1155,10 @@ export class Connection {
     }
     if (this.nextLocalId > MAX_STREAM_ID) {
       this.lastSendResult = SendResult.IDS_EXHAUSTED;
+      return null;
+    }
+    if (!this.budget.streamAllowed()) {
+      this.lastSendResult = SendResult.LIMIT;
       return null;
     }
     // Our own request must be well-formed too: refuse to put a malformed one on the wire.
@@ -1225,6 +1289,10 @@ export class Connection {
       this.lastSendResult = SendResult.IDS_EXHAUSTED;
       return null;
     }
+    if (!this.budget.streamAllowed()) {
+      this.lastSendResult = SendResult.LIMIT;
+      return null;
+    }
     if (!this.validator.validatePushPromise(fields, len)) {
       this.lastSendResult = SendResult.INVALID;
       return null;
@@ -1274,6 +1342,11 @@ export class Connection {
         <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer) {
       return SendResult.LIMIT;
     }
+    // Past what was assigned to it, the instance's budget must have room too.
+    if (len > stream.assigned && <u64>(len - stream.assigned) > this.budget.sendRoom()) {
+      this.budget.press();
+      return SendResult.LIMIT;
+    }
     if (len > 0) {
       let b = stream.sendBuffer;
       if (b == null) {
@@ -1298,6 +1371,7 @@ export class Connection {
     }
     if (endStream) stream.endAfterData = true;
     this.schedule(stream);
+    this.syncBudget();
     return SendResult.OK;
   }
 
@@ -1392,6 +1466,7 @@ export class Connection {
     if (this.store.size == 0) this.idleSince = this.clock.stamp();
     this.handler.onClosed(stream);
     stream.dispose();
+    this.syncBudget();
     if (gaveBack) this.assignCapacity();
     this.openPending();
     this.maybeFinishDraining();
@@ -1423,6 +1498,7 @@ export class Connection {
     if (n > stream.assigned && this.canSendBody(stream)) this.waitingCapacity.push(stream);
     else this.waitingCapacity.remove(stream);
     this.assignCapacity();
+    this.syncBudget();
   }
 
   /** Capacity assigned to `stream` and not yet used: what it may send now (0 once it cannot send). */
@@ -1442,6 +1518,11 @@ export class Connection {
     const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
     let connRoom = min<i64>(<i64>c.capacityHighWater - held, <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal);
     connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    const budgetRoom = this.budget.sendRoom();
+    if (<u64>max<i64>(connRoom, 0) > budgetRoom) {
+      connRoom = <i64>budgetRoom;
+      if (budgetRoom == 0) this.budget.press();
+    }
     let s = waiting.first;
     while (s != null && connRoom > 0) {
       const next = s.nextWaiting;
@@ -1462,6 +1543,7 @@ export class Connection {
       }
       s = next;
     }
+    this.syncBudget();
   }
 
   // ---------------------------------------------------------------------------------
@@ -1547,6 +1629,7 @@ export class Connection {
         this.endSent(stream);
       }
     }
+    this.syncBudget();
   }
 
   /**
@@ -1663,6 +1746,15 @@ export class Connection {
 
   /** Frees every buffer the engine owns; the engine must not be used afterwards. */
   dispose(): void {
+    // What it held leaves the instance's budget with it.
+    const b = this.budget;
+    b.sendBytes -= this.budgetSend;
+    b.recvBytes -= this.budgetRecv;
+    this.budgetSend = 0;
+    this.budgetRecv = 0;
+    this.held = 0;
+    this.store.release();
+    this.budget.leave(this);
     const streams = this.store.values();
     for (let i = 0; i < streams.length; i++) unchecked(streams[i]).dispose();
     let s = this.pendingFirst;

@@ -3,6 +3,7 @@
 // count of active streams per initiator (§5.1.2), and a bounded memory of recently closed
 // streams so a late frame is told apart from a protocol error (§5.1 "closed") without
 // keeping every stream forever.
+import { Budget } from "./budget";
 import { ClosedBy } from "./state";
 import { Stream } from "./stream";
 
@@ -31,7 +32,7 @@ export class StreamStore {
   activeLocal: u32 = 0;
   activeRemote: u32 = 0;
 
-  constructor(public localIsClient: bool, closedCapacity: u32) {
+  constructor(public localIsClient: bool, closedCapacity: u32, private budget: Budget) {
     this.closedIds = new StaticArray<u32>(<i32>max<u32>(closedCapacity, 1));
   }
 
@@ -63,6 +64,7 @@ export class StreamStore {
   /** Registers a stream that has just been given its id. */
   insert(stream: Stream): void {
     this.live.set(stream.id, stream);
+    this.budget.streams++;
     if (stream.local) {
       if (stream.id > this.lastLocalId) this.lastLocalId = stream.id;
     } else if (stream.id > this.lastRemoteId) {
@@ -89,6 +91,7 @@ export class StreamStore {
       else this.activeRemote--;
     }
     this.live.delete(stream.id);
+    this.budget.streams--;
     this.remember(stream.id, stream.closedBy);
   }
 
@@ -100,6 +103,11 @@ export class StreamStore {
     unchecked(ring[this.closedNext] = id);
     this.closedHow.set(id, how);
     this.closedNext = (this.closedNext + 1) % ring.length;
+  }
+
+  /** The store goes with its connection: its live streams leave the budget. */
+  release(): void {
+    this.budget.streams -= <u64>this.live.size;
   }
 
   /** Every live stream, for connection-wide actions (settings changes, GOAWAY, shutdown). */

@@ -340,6 +340,8 @@ h2_code h2_free(h2_ptr ptr) { return H2W_EXPORT(h2_free)(H2W_INSTANCE, ptr); }
 uint32_t h2_handle_count(void) { return H2W_EXPORT(h2_handle_count)(H2W_INSTANCE); }
 uint32_t h2_heap_used(void) { return H2W_EXPORT(h2_heap_used)(H2W_INSTANCE); }
 uint32_t h2_version(void) { return H2W_EXPORT(h2_version)(H2W_INSTANCE); }
+h2_code h2_budget_set(uint32_t key, uint64_t value) { return H2W_EXPORT(h2_budget_set)(H2W_INSTANCE, key, value); }
+uint64_t h2_budget_get(uint32_t key) { return H2W_EXPORT(h2_budget_get)(H2W_INSTANCE, key); }
 h2_hpack_encoder h2_hpack_encoder_new(void) { return H2W_EXPORT(h2_hpack_encoder_new)(H2W_INSTANCE); }
 h2_code h2_hpack_encoder_free(h2_hpack_encoder encoder) { return H2W_EXPORT(h2_hpack_encoder_free)(H2W_INSTANCE, encoder); }
 h2_code h2_hpack_encoder_set_max_table_size(h2_hpack_encoder encoder, uint32_t n) { return H2W_EXPORT(h2_hpack_encoder_set_max_table_size)(H2W_INSTANCE, encoder, n); }

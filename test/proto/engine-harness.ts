@@ -4,6 +4,7 @@
 // streams may have no id yet), recorded in every event.
 import { Config, Role } from "../../assembly/proto/config";
 import { Connection } from "../../assembly/proto/connection";
+import { Budget } from "../../assembly/proto/budget";
 import { Handler } from "../../assembly/proto/events";
 import { Stream } from "../../assembly/proto/stream";
 import { ByteBuffer } from "../../assembly/util/bytes";
@@ -106,6 +107,44 @@ export function engine_alloc(n: u32): usize {
 export function engine_config_new(role: u8): i32 {
   configs.push(new Config(role == 1 ? Role.CLIENT : Role.SERVER));
   return configs.length - 1;
+}
+
+const budgets: Budget[] = [];
+
+/** A budget of its own (`memory` bytes, the finer limits derived) for engines made from configs given it. */
+export function engine_budget_new(memory: u64): i32 {
+  const b = new Budget();
+  b.setMemory(memory);
+  budgets.push(b);
+  return budgets.length - 1;
+}
+export function engine_config_budget(cfg: i32, budget: i32): void {
+  changetype<Config>(configs[cfg]).budget = budgets[budget];
+}
+/** 0 used, 1 send bytes, 2 recv bytes, 3 streams, 4 connections, 5 shed; 10.. the limits (memory, send, recv, streams, connections). */
+export function engine_budget_get(budget: i32, what: u32): u64 {
+  const b = budgets[budget];
+  switch (what) {
+    case 0: return b.used;
+    case 1: return b.sendBytes;
+    case 2: return b.recvBytes;
+    case 3: return b.streams;
+    case 4: return b.connections;
+    case 5: return b.shedCount;
+    case 10: return b.memory;
+    case 11: return b.maxSendBytes;
+    case 12: return b.maxRecvBytes;
+    case 13: return b.maxStreams;
+    case 14: return b.maxConnections;
+    default: return 0;
+  }
+}
+export function engine_budget_set(budget: i32, what: u32, value: u64): void {
+  const b = budgets[budget];
+  if (what == 11) b.maxSendBytes = value;
+  else if (what == 12) b.maxRecvBytes = value;
+  else if (what == 13) b.maxStreams = value;
+  else if (what == 14) b.maxConnections = value;
 }
 
 /** Sets one knob of a config before an engine is made from it (keys listed in engine.ts). */

@@ -50,14 +50,34 @@ export function harness(fresh = false): Exports {
   return shared;
 }
 
+/** A memory budget of its own for the engines given it (proto/budget.ts). */
+export class TestBudget {
+  readonly b: number;
+  constructor(readonly ex: Exports, memory: number) {
+    this.b = ex.engine_budget_new(BigInt(memory));
+  }
+  private get(what: number): number { return Number(this.ex.engine_budget_get(this.b, what)); }
+  get used(): number { return this.get(0); }
+  get sendBytes(): number { return this.get(1); }
+  get recvBytes(): number { return this.get(2); }
+  get streams(): number { return this.get(3); }
+  get connections(): number { return this.get(4); }
+  get shed(): number { return this.get(5); }
+  get maxSendBytes(): number { return this.get(11); }
+  set maxStreams(v: number) { this.ex.engine_budget_set(this.b, 13, BigInt(v)); }
+  set maxConnections(v: number) { this.ex.engine_budget_set(this.b, 14, BigInt(v)); }
+}
+
 export class Engine {
   readonly e: number;
   readonly events: Event[] = [];
 
   /** `clock`: created at `now`, the host's present time (`current`) or a stale one;
-   *  without it the engine's clock starts at its first tick. */
-  constructor(readonly ex: Exports, role: 'client' | 'server', options: ConfigOptions = {}, clock?: { now: number; current: boolean }) {
+   *  without it the engine's clock starts at its first tick. `budget`: a TestBudget's
+   *  index, shared with the other engines given it (else the instance's). */
+  constructor(readonly ex: Exports, role: 'client' | 'server', options: ConfigOptions = {}, clock?: { now: number; current: boolean }, budget?: TestBudget) {
     const cfg = ex.engine_config_new(role === 'client' ? 1 : 2);
+    if (budget) ex.engine_config_budget(cfg, budget.b);
     for (const [k, v] of Object.entries(options)) {
       ex.engine_config_set(cfg, CFG[k as keyof typeof CFG], BigInt(typeof v === 'boolean' ? (v ? 1 : 0) : v));
     }

@@ -746,6 +746,8 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   C.ex.h2_executor_free(C.exec);
   S.ex.h2_executor_free(S.exec);
   for (const s of [C, S]) {
+    const held = Number(s.ex.h2_budget_get(101));
+    if (held !== 0) problems.push(`${s.name}: the memory budget still accounts ${held} bytes after teardown`);
     const hc = s.ex.h2_handle_count();
     if (hc !== baseHandles[s.name]) problems.push(`${s.name}: ${hc} handles after teardown, baseline ${baseHandles[s.name]}`);
     const heap = s.ex.h2_heap_used() >>> 0;

@@ -193,6 +193,7 @@ describe('soak', () => {
     expect(tally.reset).toBeGreaterThan(0);
     expect(handles1, 'live handles back to the start').toBe(handles0);
     expect(heap1 - heap0, `heap ${heap0} → ${heap1}`).toBeLessThanOrEqual(HEAP_TOLERANCE);
+    expect(rt.budget(), 'the memory budget accounts nothing once every connection is gone').toEqual({ used: 0, sendBytes: 0, recvBytes: 0, streams: 0, connections: 0, shed: 0 });
   }, 3_600_000);
 });
 
