@@ -23,14 +23,17 @@ export function runtime(): Runtime {
  *  the engine writes only as the socket drains; nginx's lingering_time is 30 s too), and
  *  after a failed one (a flood's attacker that reads nothing must not hold it). */
 export const SOCKET_DRAIN_MS = 30_000;
+/** Bytes a socket may hold in Node's buffer: the rest waits in the engine, accounted. */
+export const SOCKET_BUFFER = 64 * 1024;
 export const SOCKET_LINGER_MS = 2000;
 
 /** Wires a socket to a new transport; returns its io handle. */
 export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const { transport, io } = rt.transport({
-    write: tap ? (bytes) => { tap('send', bytes); return socket.write(bytes); } : (bytes) => socket.write(bytes),
+    write: tap ? (bytes, flushed) => { tap('send', bytes); return socket.write(bytes, flushed); } : (bytes, flushed) => socket.write(bytes, flushed),
     end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
+    room: () => SOCKET_BUFFER - socket.writableLength,
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();

@@ -26,8 +26,12 @@ export const TASK = {
  *  `end(failed)`: the connection is over, cleanly or after an error (then the peer need
  *  not be given long to take what is left). */
 export interface Sink {
-  write(bytes: Uint8Array): boolean;
+  /** `flushed`, when given, is called once these bytes left the sink's own buffer. */
+  write(bytes: Uint8Array, flushed?: () => void): boolean;
   end(failed?: boolean): void;
+  /** How many bytes the sink takes now without holding more than it should (a socket:
+   *  its buffer up to a bound); absent, it takes everything until write returns false. */
+  room?(): number;
 }
 
 /** Bytes queued from a transport before it asks its socket to stop reading. The engine
@@ -146,9 +150,23 @@ export class Transport {
       this.writeWaker = this.rt.ex.h2_context_waker(ctx);
       return IO_PENDING;
     }
-    const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, len).slice();
-    if (!this.sink.write(bytes)) this.blocked = true;
-    return len;
+    // Only what the sink should hold: the rest stays in wasm memory, where the engine and
+    // the instance's budget see it waiting (a peer that does not read is then visible).
+    const room = this.sink.room ? this.sink.room() : len;
+    if (room <= 0) {
+      this.blocked = true;
+      return this.write(ctx, buf, len);
+    }
+    const n = Math.min(len, room);
+    const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, n).slice();
+    if (n < len) {
+      // The sink is full for now: its flush, not only a 'drain', lets the writer go on.
+      this.blocked = true;
+      this.sink.write(bytes, () => { if (this.blocked) this.writable(); });
+    } else if (!this.sink.write(bytes)) {
+      this.blocked = true;
+    }
+    return n;
   }
 }
 
