@@ -147,6 +147,7 @@ export class ClientSession {
   readonly ready: Promise<void>;
   /** Resolves when the connection is closed (cleanly or not). */
   readonly closed: Promise<void>;
+  private readonly unlistenBroken: (() => void) | undefined;
   /** The error the connection ended with, if any. */
   error: H2ConnectionError | undefined;
   /** Called with the number of requests in flight whenever it changes (adapters ref/unref sockets). */
@@ -167,6 +168,10 @@ export class ClientSession {
     this.scheme = scheme;
     this.authority = authority;
     this.closed = new Promise((r) => { this.resolveClosed = r; });
+    this.unlistenBroken = rt.whenBroken(() => {
+      this.error ??= new H2ConnectionError(`h2wasm: the module instance trapped (${rt.broken?.message}); the connection failed`, 1, 2, false);
+      this.finish(true);
+    });
     const ex = rt.ex;
     const opts = ex.h2_clientconn_options_new();
     ex.h2_clientconn_options_exec(opts, rt.exec);
@@ -316,8 +321,9 @@ export class ClientSession {
     if (this.isClosed) return;
     this.isClosed = true;
     this.closing = true;
+    this.unlistenBroken?.();
     const conn = this.conn;
-    if (conn) {
+    if (conn && !this.rt.broken) {
       // Streams still waiting learn the connection ended before the handle goes.
       this.rt.ex.h2_clientconn_free(conn);
       this.rt.schedule();

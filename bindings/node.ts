@@ -11,9 +11,21 @@ import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
 
 let shared: Runtime | undefined;
-/** The process-wide runtime (one module instance, one executor). */
+let compiled: WebAssembly.Module | undefined;
+/**
+ * The process-wide runtime (one module instance, one executor). If its instance traps (a
+ * bug in the module), its connections fail, one line says so, and the next call makes a
+ * fresh instance of the same compiled module for new connections.
+ */
 export function runtime(): Runtime {
-  shared ??= new Runtime(readFileSync(WASM_URL));
+  if (shared && !shared.broken) return shared;
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  const limits = shared?.limits;
+  shared = new Runtime(compiled);
+  if (limits) shared.setLimits(limits);
+  shared.onTrap = (e, n) => {
+    console.error(`h2wasm: the module instance trapped (${e.message}); its ${n} connection${n === 1 ? '' : 's'} failed; new connections get a fresh instance`);
+  };
   return shared;
 }
 
@@ -106,6 +118,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   if (options.limits) rt.setLimits(options.limits);
   const conns = new Set<ServerConnection>();
   const onSocket = (socket: net.Socket) => {
+    const rt = runtime(); // a fresh instance after a trap
     const { transport, io } = attachSocket(rt, socket);
     const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError, options.onStreamsLost);
     conns.add(conn);

@@ -262,8 +262,12 @@ export class Runtime {
 
   // ---- the instance's budget --------------------------------------------------------------
 
+  /** The limits set on this instance (a fresh one after a trap gets them too). */
+  limits: Limits | undefined;
+
   /** Sets the instance's budget (memoryBudget first); throws on a value the module refuses. */
   setLimits(limits: Limits): void {
+    this.limits = { ...this.limits, ...limits };
     for (const [name, key] of LIMIT_KEYS) {
       const v = limits[name];
       if (v === undefined) continue;
@@ -307,6 +311,7 @@ export class Runtime {
 
   /** Pushes `task`; `then` runs when it finishes (the task is freed after it returns). */
   submit(task: number, then: Continuation): void {
+    if (this.broken) throw new Error(`h2wasm: the module instance trapped (${this.broken.message}); it serves nothing more`);
     if (!task) throw new Error('h2wasm: the module refused to create a task (bad handle)');
     const id = this.nextId++;
     this.continuations.set(id, then);
@@ -318,7 +323,7 @@ export class Runtime {
   /** The task's outcome as a promise: its type and (taken) value. */
   wait(task: number): Promise<{ type: number; value: number }> {
     return new Promise((resolve) => {
-      this.submit(task, (t, type) => resolve({ type, value: this.ex.h2_task_value(t) }));
+      this.submit(task, (t, type) => resolve({ type, value: t === 0 ? 0 : this.ex.h2_task_value(t) }));
     });
   }
 
@@ -332,21 +337,71 @@ export class Runtime {
   /** Polls until no task is ready, runs their continuations, then arms the next deadline. */
   run(): void {
     this.scheduled = false;
+    if (this.broken) return;
     const ex = this.ex;
-    ex.h2_executor_set_time(this.exec, BigInt(Math.floor(now())));
-    let task: number;
-    for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
-      const id = ex.h2_task_userdata(task);
-      const then = this.continuations.get(id);
-      this.continuations.delete(id);
-      const type = ex.h2_task_type(task);
-      try {
-        then?.(task, type);
-      } finally {
-        ex.h2_task_free(task);
+    try {
+      ex.h2_executor_set_time(this.exec, BigInt(Math.floor(now())));
+      let task: number;
+      for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
+        const id = ex.h2_task_userdata(task);
+        const then = this.continuations.get(id);
+        this.continuations.delete(id);
+        const type = ex.h2_task_type(task);
+        try {
+          then?.(task, type);
+        } finally {
+          ex.h2_task_free(task);
+        }
       }
+      this.armTimer();
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      this.trapped(e);
     }
-    this.armTimer();
+  }
+
+  // ---- a trap ------------------------------------------------------------------------------
+  //
+  // A trap is a bug in the module (every size a peer or host decides is checked first), but
+  // a server must outlive it: the instance is not called again, every connection on it is
+  // failed at once, and whoever made the runtime (node.ts runtime()) serves new connections
+  // from a fresh instance of the same compiled module.
+
+  /** The trap that broke this instance, once it trapped. */
+  broken: Error | undefined;
+  private readonly brokenListeners = new Set<() => void>();
+  /** Called once, when the instance traps, with how many connections it failed. */
+  onTrap: ((error: Error, connections: number) => void) | undefined;
+
+  /** Registers what to do if the instance traps (a connection failing itself); returns the unregister. */
+  whenBroken(fn: () => void): () => void {
+    this.brokenListeners.add(fn);
+    return () => this.brokenListeners.delete(fn);
+  }
+
+  /** The instance trapped: stop calling it, fail everything on it, tell onTrap. */
+  trapped(error: Error): void {
+    if (this.broken) return;
+    this.broken = error;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // Whatever waits on a task hears an error (task 0: nothing to read from the instance).
+    const waiting = [...this.continuations.values()];
+    this.continuations.clear();
+    for (const then of waiting) {
+      try { then(0, TASK.ERROR); } catch { /* it failed on its own: nothing more to do */ }
+    }
+    const connections = this.transports.size;
+    for (const fn of [...this.brokenListeners]) {
+      try { fn(); } catch { /* a listener's own failure must not stop the others */ }
+    }
+    this.brokenListeners.clear();
+    for (const t of [...this.transports.values()]) {
+      t.sink.end(true);
+      t.drop(true);
+    }
+    this.transports.clear();
+    this.onTrap?.(error, connections);
   }
 
   /** One timer, at the executor's next deadline; none when nothing is due. */
@@ -515,6 +570,7 @@ export class Runtime {
 
   /** The message of an error handle (and frees it). */
   errorMessage(err: number): { message: string; code: number; reason: number; retryable: boolean } {
+    if (err === 0 && this.broken) return { message: `the module instance trapped (${this.broken.message})`, code: 1, reason: 2, retryable: false };
     const cap = 512;
     const buf = this.ex.h2_alloc(cap) >>> 0;
     const n = this.ex.h2_error_print(err, buf, cap);

@@ -130,9 +130,12 @@ export class ServerConnection {
    * handlers are over, how many of its streams the peer ended under their handler (a
    * reset, the connection gone) — none of them the handler's fault.
    */
+  private readonly unlistenBroken: () => void;
+
   constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: ConnectionOptions, readonly handler: StreamHandler,
     readonly onError: (e: unknown) => void = () => {}, readonly onStreamsLost: (count: number) => void = () => {}) {
     this.done = new Promise((r) => { this.resolveDone = r; });
+    this.unlistenBroken = rt.whenBroken(() => this.finish(true));
     const ex = rt.ex;
     const opts = ex.h2_serverconn_options_new();
     ex.h2_serverconn_options_exec(opts, rt.exec);
@@ -201,7 +204,8 @@ export class ServerConnection {
   private finish(failed: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.conn) this.rt.ex.h2_serverconn_free(this.conn);
+    this.unlistenBroken();
+    if (this.conn && !this.rt.broken) this.rt.ex.h2_serverconn_free(this.conn);
     this.conn = 0;
     this.transport.sink.end(failed);
     this.rt.dropTransport(this.transport, failed);
