@@ -23,7 +23,7 @@ import { FieldBlock } from "./field-block";
 import { RecvWindow, SendWindow } from "./flow";
 import { MessageValidator } from "./message";
 import { PingTracker, NOT_OURS } from "./ping";
-import { Clock, UNSTAMPED } from "./clock";
+import { Clock, Stamp, UNSTAMPED } from "./clock";
 import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
@@ -65,8 +65,6 @@ export namespace Phase {
 }
 
 const NO_DEADLINE: i64 = -1;
-/** A stamp field that is not set (nothing is being timed). */
-const NONE: i64 = -1;
 
 /** How long a connection must have made no progress to be shed when the budget is full. */
 const SHED_STALL_MS: i64 = 1000;
@@ -79,7 +77,6 @@ export class Connection extends BudgetMember {
   private budgetRecv: u64 = 0;
   /** Received bytes the application has not released yet (manual flow control), all streams. */
   private unreleasedTotal: u64 = 0;
-  private lastProgressAt: i64 = 0;
   readonly config: Config;
   handler: Handler;
 
@@ -93,7 +90,6 @@ export class Connection extends BudgetMember {
   readonly localAcked: Settings = new Settings();
   // SETTINGS frames we sent and the peer has not acknowledged, oldest first.
   private unackedSettings: Settings[] = [];
-  private settingsSentAt: i64 = 0;
 
   private readonly decoder: FrameDecoder = new FrameDecoder();
   private readonly hpackIn: HpackDecoder;
@@ -140,26 +136,9 @@ export class Connection extends BudgetMember {
   private readonly pings: PingTracker = new PingTracker();
   /** Control-frame ACKs (SETTINGS, PING) written but not yet taken by the host. */
   private queuedAcks: u32 = 0;
-  // Time, in host-supplied milliseconds; the stamps below may be UNSTAMPED (clock.ts).
+  /** Time, in host-supplied milliseconds, and the connection's stamps (clock.ts Stamp). */
   readonly clock: Clock;
-  /** Bytes last received (keepalive PINGs wait for a silence of keepaliveInterval). */
-  private lastActivity: i64 = 0;
-  /** When the last stream closed, or the connection began: the idle timeout counts from it
-   *  (PINGs and other frames on no stream keep nothing open, as with Go's IdleTimeout). */
-  private idleSince: i64 = 0;
-  private lastPingAt: i64 = 0;
-  /** When draining began (our GOAWAY or the peer's): gracefulTimeout counts from it. -1: not yet. */
-  private shutdownStarted: i64 = NONE;
-  // The slow family's clocks (config.ts says what each bounds); NONE while not running.
-  private startedAt: i64 = 0;
-  private blockStartedAt: i64 = NONE;
-  private writeBlockedSince: i64 = NONE;
-  private connStalledSince: i64 = NONE;
-  /** When a stream frame (HEADERS, CONTINUATION, DATA) last went either way. */
-  private lastStreamFrameAt: i64 = 0;
   private readonly stalls: StallQueue = new StallQueue();
-  /** When the connection closed, or since then last took our bytes (the close linger counts from it). */
-  private closedAt: i64 = 0;
   // Streams the peer reset or we refused in the current rate window (Rapid Reset).
   private resetCount: u32 = 0;
   private resetWindowStart: i64 = 0;
@@ -176,13 +155,13 @@ export class Connection extends BudgetMember {
     super();
     const clock = new Clock(now, timeCurrent);
     this.clock = clock;
-    const t = clock.stamp();
-    this.lastActivity = t;
-    this.idleSince = t;
-    this.lastPingAt = t;
-    this.startedAt = t;
-    this.lastStreamFrameAt = t;
-    this.lastProgressAt = t;
+    // What counts from the connection's start.
+    clock.mark(Stamp.ACTIVITY);
+    clock.put(Stamp.IDLE_SINCE, clock.get(Stamp.ACTIVITY));
+    clock.put(Stamp.PING, clock.get(Stamp.ACTIVITY));
+    clock.put(Stamp.STARTED, clock.get(Stamp.ACTIVITY));
+    clock.put(Stamp.STREAM_FRAME, clock.get(Stamp.ACTIVITY));
+    clock.put(Stamp.PROGRESS, clock.get(Stamp.ACTIVITY));
     this.resetWindowStart = now;
     this.glitchWindowStart = now;
     this.role = config.role;
@@ -235,7 +214,7 @@ export class Connection extends BudgetMember {
     const copy = new Settings();
     copy.copyFrom(s);
     this.unackedSettings.push(copy);
-    this.settingsSentAt = this.clock.stamp();
+    this.clock.mark(Stamp.SETTINGS_SENT);
     return true;
   }
 
@@ -247,10 +226,10 @@ export class Connection extends BudgetMember {
   consumeOutput(n: u32): void {
     const out = this.output;
     // A closed connection lingers while the peer keeps taking its last bytes.
-    if (this.phase == Phase.CLOSED && n > 0) this.closedAt = this.clock.stamp();
     if (n > 0) {
-      this.writeBlockedSince = NONE;
-      this.lastProgressAt = this.clock.stamp();
+      if (this.phase == Phase.CLOSED) this.clock.mark(Stamp.CLOSED);
+      this.clock.clear(Stamp.WRITE_BLOCKED);
+      this.clock.mark(Stamp.PROGRESS);
     }
     this.outputStart += min(n, this.outputLen);
     if (this.outputStart == out.len) {
@@ -264,7 +243,8 @@ export class Connection extends BudgetMember {
       out.len = rest;
       this.outputStart = 0;
     }
-    if (n > 0) this.assignCapacity(); // the transport took bytes: room to hand out
+    if (n == 0) return;
+    this.assignCapacity(); // the transport took bytes: room to hand out
     this.syncBudget();
   }
 
@@ -287,16 +267,15 @@ export class Connection extends BudgetMember {
     const clock = this.clock;
     if (this.phase == Phase.CLOSED) {
       // Our last bytes (GOAWAY) wait for a peer that does not read: give up after the linger.
-      if (this.outputLen > 0 && c.closeLinger > 0) t = clock.at(this.closedAt) + c.closeLinger;
+      if (this.outputLen > 0 && c.closeLinger > 0) t = clock.since(Stamp.CLOSED) + c.closeLinger;
       return t;
     }
-    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, clock.at(this.settingsSentAt) + c.settingsTimeout);
+    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, clock.since(Stamp.SETTINGS_SENT) + c.settingsTimeout);
     const oldestPing = this.pings.oldest(clock.now);
     if (oldestPing >= 0 && c.keepaliveTimeout > 0) t = earliest(t, oldestPing + c.keepaliveTimeout);
-    const lastActivity = clock.at(this.lastActivity);
-    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(lastActivity, clock.at(this.lastPingAt)) + c.keepaliveInterval);
-    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.at(this.idleSince) + c.idleTimeout);
-    if (this.shutdownStarted != NONE && c.gracefulTimeout > 0) t = earliest(t, clock.at(this.shutdownStarted) + c.gracefulTimeout);
+    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(clock.since(Stamp.ACTIVITY), clock.since(Stamp.PING)) + c.keepaliveInterval);
+    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.since(Stamp.IDLE_SINCE) + c.idleTimeout);
+    if (clock.isSet(Stamp.SHUTDOWN) && c.gracefulTimeout > 0) t = earliest(t, clock.since(Stamp.SHUTDOWN) + c.gracefulTimeout);
     return earliest(t, this.slowDeadline());
   }
 
@@ -305,41 +284,42 @@ export class Connection extends BudgetMember {
     let t: i64 = NO_DEADLINE;
     const c = this.config;
     const clock = this.clock;
-    if (!this.peerSettingsSeen && c.handshakeTimeout > 0) t = earliest(t, clock.at(this.startedAt) + c.handshakeTimeout);
-    if (this.blockStartedAt != NONE && c.headerTimeout > 0) t = earliest(t, clock.at(this.blockStartedAt) + c.headerTimeout);
-    if (this.writeBlockedSince != NONE && c.writeStallTimeout > 0) t = earliest(t, clock.at(this.writeBlockedSince) + c.writeStallTimeout);
+    if (!this.peerSettingsSeen && c.handshakeTimeout > 0) t = earliest(t, clock.since(Stamp.STARTED) + c.handshakeTimeout);
+    if (clock.isSet(Stamp.BLOCK) && c.headerTimeout > 0) t = earliest(t, clock.since(Stamp.BLOCK) + c.headerTimeout);
+    if (clock.isSet(Stamp.WRITE_BLOCKED) && c.writeStallTimeout > 0) t = earliest(t, clock.since(Stamp.WRITE_BLOCKED) + c.writeStallTimeout);
     if (c.sendStallTimeout > 0) {
       const head = this.stalls.first;
       if (head != null) t = earliest(t, clock.at(head.stalledSince) + c.sendStallTimeout);
-      if (this.connStalledSince != NONE) t = earliest(t, clock.at(this.connStalledSince) + c.sendStallTimeout);
+      if (clock.isSet(Stamp.CONN_STALLED)) t = earliest(t, clock.since(Stamp.CONN_STALLED) + c.sendStallTimeout);
     }
-    if (c.recvIdleTimeout > 0 && this.store.size > 0) t = earliest(t, clock.at(this.lastStreamFrameAt) + c.recvIdleTimeout);
+    if (c.recvIdleTimeout > 0 && this.store.size > 0) t = earliest(t, clock.since(Stamp.STREAM_FRAME) + c.recvIdleTimeout);
     return t;
   }
 
   /** Acts on the slow family's deadlines that passed; false once the connection ended. */
   private slowTick(now: i64): bool {
     const c = this.config;
-    if (!this.peerSettingsSeen && c.handshakeTimeout > 0 && now >= this.startedAt + c.handshakeTimeout) {
+    const clock = this.clock;
+    if (!this.peerSettingsSeen && c.handshakeTimeout > 0 && now >= clock.get(Stamp.STARTED) + c.handshakeTimeout) {
       this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer sent no preface and SETTINGS in time (handshake timeout)");
       return false;
     }
-    if (this.blockStartedAt != NONE && c.headerTimeout > 0 && now >= this.blockStartedAt + c.headerTimeout) {
+    if (clock.isSet(Stamp.BLOCK) && c.headerTimeout > 0 && now >= clock.get(Stamp.BLOCK) + c.headerTimeout) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block not finished in time");
       return false;
     }
-    if (this.writeBlockedSince != NONE && c.writeStallTimeout > 0 && now >= this.writeBlockedSince + c.writeStallTimeout) {
+    if (clock.isSet(Stamp.WRITE_BLOCKED) && c.writeStallTimeout > 0 && now >= clock.get(Stamp.WRITE_BLOCKED) + c.writeStallTimeout) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the transport took none of our bytes in time");
-      this.consumeOutput(this.outputLen); // it cannot leave: no linger
+      this.abandonOutput(); // it cannot leave: no linger
       return false;
     }
     if (c.sendStallTimeout > 0) {
-      if (this.connStalledSince != NONE && now >= this.connStalledSince + c.sendStallTimeout) {
+      if (clock.isSet(Stamp.CONN_STALLED) && now >= clock.get(Stamp.CONN_STALLED) + c.sendStallTimeout) {
         if (this.sendWindow.window <= 0) {
           this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "connection window kept shut with data waiting");
           return false;
         }
-        this.connStalledSince = NONE;
+        clock.clear(Stamp.CONN_STALLED);
       }
       let s = this.stalls.first;
       while (s != null && now >= s.stalledSince + c.sendStallTimeout) {
@@ -349,12 +329,12 @@ export class Connection extends BudgetMember {
         s = next;
       }
     }
-    if (c.recvIdleTimeout > 0 && this.store.size > 0 && now >= this.lastStreamFrameAt + c.recvIdleTimeout) {
+    if (c.recvIdleTimeout > 0 && this.store.size > 0 && now >= clock.get(Stamp.STREAM_FRAME) + c.recvIdleTimeout) {
       if (this.allStreamsWaitOnPeer()) {
         this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "open streams silent: nothing received in time");
         return false;
       }
-      this.lastStreamFrameAt = now; // some stream is ours to answer: look again later
+      clock.put(Stamp.STREAM_FRAME, now); // some stream is ours to answer: look again later
     }
     return true;
   }
@@ -379,8 +359,10 @@ export class Connection extends BudgetMember {
 
   /** Tells the budget what the connection holds now: to send, and received but not taken. */
   syncBudget(): void {
-    const send = <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal;
-    const recv = this.unreleasedTotal;
+    this.report(<u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal, this.unreleasedTotal);
+  }
+
+  private report(send: u64, recv: u64): void {
     const b = this.budget;
     b.sendBytes = b.sendBytes + send - this.budgetSend;
     b.recvBytes = b.recvBytes + recv - this.budgetRecv;
@@ -390,19 +372,23 @@ export class Connection extends BudgetMember {
   }
 
   progressAt(): i64 {
-    return this.clock.at(this.lastProgressAt);
+    return this.clock.since(Stamp.PROGRESS);
   }
 
   /** The budget is full and this connection holds the most without moving: close it now. */
   shed(): void {
     this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "over the memory budget: holding the most without progress");
-    this.consumeOutput(this.outputLen); // a peer that takes nothing will not take the GOAWAY either
-    this.syncBudget();
+    this.abandonOutput(); // a peer that takes nothing will not take the GOAWAY either
+  }
+
+  /** Gives up what is left to write (the peer takes none of it): the host closes the transport. */
+  private abandonOutput(): void {
+    this.consumeOutput(this.outputLen);
   }
 
   /** The host could not take our output (it answered PENDING): the write stall clock runs. */
   writeBlocked(): void {
-    if (this.writeBlockedSince == NONE && this.outputLen > 0) this.writeBlockedSince = this.clock.stamp();
+    if (this.outputLen > 0) this.clock.markOnce(Stamp.WRITE_BLOCKED);
   }
 
   /** The host's turn ended: the time told is stale until the next tick (clock.ts). */
@@ -412,20 +398,8 @@ export class Connection extends BudgetMember {
 
   /** The time is told again: what was stamped while it was stale happened now. */
   private fixStamps(): void {
-    const clock = this.clock;
+    const clock = this.clock; // its own slots it fixed in advance()
     clock.pending = false;
-    this.lastActivity = clock.at(this.lastActivity);
-    this.idleSince = clock.at(this.idleSince);
-    this.lastPingAt = clock.at(this.lastPingAt);
-    this.settingsSentAt = clock.at(this.settingsSentAt);
-    this.shutdownStarted = clock.at(this.shutdownStarted);
-    this.closedAt = clock.at(this.closedAt);
-    this.startedAt = clock.at(this.startedAt);
-    this.blockStartedAt = clock.at(this.blockStartedAt);
-    this.writeBlockedSince = clock.at(this.writeBlockedSince);
-    this.connStalledSince = clock.at(this.connStalledSince);
-    this.lastStreamFrameAt = clock.at(this.lastStreamFrameAt);
-    this.lastProgressAt = clock.at(this.lastProgressAt);
     this.stalls.fixStamps(clock.now);
     this.pings.fixStamps(clock.now);
   }
@@ -439,13 +413,12 @@ export class Connection extends BudgetMember {
     now = clock.now;
     const c = this.config;
     if (this.phase == Phase.CLOSED) {
-      if (this.outputLen > 0 && c.closeLinger > 0 && now >= this.closedAt + c.closeLinger) {
-        // The peer took none of our last bytes in the linger: drop them, so the host closes.
-        this.consumeOutput(this.outputLen);
+      if (this.outputLen > 0 && c.closeLinger > 0 && now >= clock.get(Stamp.CLOSED) + c.closeLinger) {
+        this.abandonOutput(); // the peer took none of our last bytes in the linger
       }
       return;
     }
-    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0 && now >= this.settingsSentAt + c.settingsTimeout) {
+    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0 && now >= clock.get(Stamp.SETTINGS_SENT) + c.settingsTimeout) {
       this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
       return;
     }
@@ -461,15 +434,15 @@ export class Connection extends BudgetMember {
         return;
       }
     }
-    if (c.keepaliveInterval > 0 && this.pings.count == 0 && now >= max(this.lastActivity, this.lastPingAt) + c.keepaliveInterval) {
+    if (c.keepaliveInterval > 0 && this.pings.count == 0 && now >= max(clock.get(Stamp.ACTIVITY), clock.get(Stamp.PING)) + c.keepaliveInterval) {
       this.ping();
     }
-    if (c.idleTimeout > 0 && this.store.size == 0 && now >= this.idleSince + c.idleTimeout) {
+    if (c.idleTimeout > 0 && this.store.size == 0 && now >= clock.get(Stamp.IDLE_SINCE) + c.idleTimeout) {
       this.goaway(ErrorCode.NO_ERROR, "idle timeout");
       this.enterClosed();
       return;
     }
-    if (this.shutdownStarted != NONE && c.gracefulTimeout > 0 && now >= this.shutdownStarted + c.gracefulTimeout) {
+    if (clock.isSet(Stamp.SHUTDOWN) && c.gracefulTimeout > 0 && now >= clock.get(Stamp.SHUTDOWN) + c.gracefulTimeout) {
       this.closeAllStreams(ErrorCode.CANCEL);
       this.enterClosed();
     }
@@ -481,7 +454,7 @@ export class Connection extends BudgetMember {
   /** Feeds bytes from the transport; returns how many were taken (all, unless closed). */
   receive(ptr: usize, len: u32): u32 {
     if (this.phase == Phase.CLOSED) return 0;
-    this.lastActivity = this.clock.stamp();
+    this.clock.mark(Stamp.ACTIVITY);
     let p = ptr;
     let n = len;
     if (this.prefaceMatched < PREFACE_LENGTH) {
@@ -542,7 +515,7 @@ export class Connection extends BudgetMember {
       this.peerSettingsSeen = true;
     }
     if (this.isGlitch(type) && !this.countGlitch()) return;
-    if (type == FrameType.DATA || type == FrameType.HEADERS || type == FrameType.CONTINUATION) this.lastStreamFrameAt = this.clock.stamp();
+    if (type == FrameType.DATA || type == FrameType.HEADERS || type == FrameType.CONTINUATION) this.clock.mark(Stamp.STREAM_FRAME);
     switch (type) {
       case FrameType.DATA: this.onData(); break;
       case FrameType.HEADERS: this.onHeaders(); break;
@@ -631,7 +604,7 @@ export class Connection extends BudgetMember {
   private endOrHoldBlock(): void {
     if (this.decoder.endHeaders) this.endBlock();
     else if (!this.block.hold()) this.connectionError(ErrorCode.INTERNAL_ERROR, this.block.error);
-    else this.blockStartedAt = this.clock.stamp();
+    else this.clock.mark(Stamp.BLOCK);
   }
 
   private onPushPromise(): void {
@@ -660,7 +633,7 @@ export class Connection extends BudgetMember {
 
   /** A whole field block arrived: decode it (always, to keep HPACK in step), then act. */
   private endBlock(): void {
-    this.blockStartedAt = NONE;
+    this.clock.clear(Stamp.BLOCK);
     const block = this.block;
     const fields = this.fields;
     fields.clear();
@@ -837,7 +810,7 @@ export class Connection extends BudgetMember {
         return;
       }
       this.applyLocalSettings(this.unackedSettings.shift());
-      this.settingsSentAt = this.clock.stamp();
+      this.clock.mark(Stamp.SETTINGS_SENT);
       this.handler.onSettingsAck();
       return;
     }
@@ -906,7 +879,7 @@ export class Connection extends BudgetMember {
     if (dec.isAck) {
       const sentAt = this.pings.finish(dec.pingData);
       if (sentAt == NOT_OURS) return; // ignore
-      this.lastPingAt = this.clock.stamp();
+      this.clock.mark(Stamp.PING);
       if (dec.pingData == this.pings.shutdownPing && this.phase == Phase.DRAINING_PING) this.finalGoaway();
       this.handler.onPingAck(dec.pingData, sentAt == UNSTAMPED ? 0 : this.now - sentAt);
       return;
@@ -948,7 +921,7 @@ export class Connection extends BudgetMember {
         this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE overflows the connection window");
         return;
       }
-      if (this.sendWindow.window > 0) this.connStalledSince = NONE;
+      if (this.sendWindow.window > 0) this.clock.clear(Stamp.CONN_STALLED);
       this.assignCapacity();
       return; // the ring kept everyone waiting; produce() resumes
     }
@@ -1123,7 +1096,7 @@ export class Connection extends BudgetMember {
    */
   releaseClosed(n: u32): void {
     this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
-    this.lastProgressAt = this.clock.stamp();
+    this.clock.mark(Stamp.PROGRESS);
     this.syncBudget();
     if (this.phase != Phase.CLOSED) this.releaseConnection(n);
   }
@@ -1133,7 +1106,7 @@ export class Connection extends BudgetMember {
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
     stream.unreleasedBytes -= n;
     this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
-    this.lastProgressAt = this.clock.stamp();
+    this.clock.mark(Stamp.PROGRESS);
     this.releaseBoth(stream, n);
     this.syncBudget();
     return SendResult.OK;
@@ -1320,7 +1293,7 @@ export class Connection extends BudgetMember {
     // The peer's SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2): advisory, but a head past it
     // would only be refused; better to fail here with a clear LIMIT.
     if (headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize) return false;
-    this.lastStreamFrameAt = this.clock.stamp();
+    this.clock.mark(Stamp.STREAM_FRAME);
     const encoded = this.encoded;
     encoded.clear();
     if (!this.hpackOut.encode(fields, len, encoded)) return false;
@@ -1463,7 +1436,7 @@ export class Connection extends BudgetMember {
     const gaveBack = stream.assigned > 0;
     stream.assigned = 0;
     this.store.close(stream);
-    if (this.store.size == 0) this.idleSince = this.clock.stamp();
+    if (this.store.size == 0) this.clock.mark(Stamp.IDLE_SINCE);
     this.handler.onClosed(stream);
     stream.dispose();
     this.syncBudget();
@@ -1518,6 +1491,7 @@ export class Connection extends BudgetMember {
     const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
     let connRoom = min<i64>(<i64>c.capacityHighWater - held, <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal);
     connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    const assignedBefore = this.assignedTotal;
     const budgetRoom = this.budget.sendRoom();
     if (<u64>max<i64>(connRoom, 0) > budgetRoom) {
       connRoom = <i64>budgetRoom;
@@ -1543,7 +1517,7 @@ export class Connection extends BudgetMember {
       }
       s = next;
     }
-    this.syncBudget();
+    if (this.assignedTotal != assignedBefore) this.syncBudget();
   }
 
   // ---------------------------------------------------------------------------------
@@ -1564,6 +1538,7 @@ export class Connection extends BudgetMember {
     const out = this.output;
     const highWater = this.config.outputHighWater;
     const maxFrame = this.remote.maxFrameSize;
+    let framed = false;
     while (this.outputLen < highWater && this.phase != Phase.CLOSED) {
       const stream = queue.pop();
       if (stream == null) break;
@@ -1572,7 +1547,7 @@ export class Connection extends BudgetMember {
         const connRoom = this.sendWindow.available;
         if (connRoom == 0) {
           queue.pushFront(stream); // everyone waits for the connection WINDOW_UPDATE
-          if (this.connStalledSince == NONE) this.connStalledSince = this.clock.stamp();
+          this.clock.markOnce(Stamp.CONN_STALLED);
           break;
         }
         // Padding (chosen per stream, §6.1) counts against the windows and the frame size.
@@ -1594,7 +1569,7 @@ export class Connection extends BudgetMember {
         }
         stream.sendWindow.consume(n + overhead);
         this.sendWindow.consume(n + overhead);
-        this.lastStreamFrameAt = this.clock.stamp();
+        framed = true;
         stream.sendOffset += n;
         this.bufferedTotal -= n;
         if (last) {
@@ -1629,6 +1604,7 @@ export class Connection extends BudgetMember {
         this.endSent(stream);
       }
     }
+    if (framed) this.clock.mark(Stamp.STREAM_FRAME);
     this.syncBudget();
   }
 
@@ -1664,7 +1640,7 @@ export class Connection extends BudgetMember {
     const d = this.pings.start(sentAt);
     if (d == 0) return 0;
     encodePing(this.output, d, false);
-    this.lastPingAt = sentAt;
+    this.clock.put(Stamp.PING, sentAt);
     return d;
   }
 
@@ -1687,7 +1663,7 @@ export class Connection extends BudgetMember {
    */
   gracefulShutdown(): void {
     if (this.phase != Phase.OPEN) return;
-    this.shutdownStarted = this.clock.stamp();
+    this.clock.mark(Stamp.SHUTDOWN);
     if (this.role == Role.CLIENT) {
       this.goaway(ErrorCode.NO_ERROR, "");
       this.maybeFinishDraining();
@@ -1719,14 +1695,14 @@ export class Connection extends BudgetMember {
   /** No new streams from here (a GOAWAY either way): the in-flight ones finish within gracefulTimeout. */
   private beginDraining(): void {
     if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
-    if (this.shutdownStarted == NONE) this.shutdownStarted = this.clock.stamp();
+    this.clock.markOnce(Stamp.SHUTDOWN);
   }
 
   /** Done: nothing more is read or produced; what is in `output` goes out within the close linger. */
   private enterClosed(): void {
     if (this.phase == Phase.CLOSED) return;
     this.phase = Phase.CLOSED;
-    this.closedAt = this.clock.stamp();
+    this.clock.mark(Stamp.CLOSED);
   }
 
   /** A connection error (§5.4.1): GOAWAY with `code`, then closed. */
@@ -1747,12 +1723,7 @@ export class Connection extends BudgetMember {
   /** Frees every buffer the engine owns; the engine must not be used afterwards. */
   dispose(): void {
     // What it held leaves the instance's budget with it.
-    const b = this.budget;
-    b.sendBytes -= this.budgetSend;
-    b.recvBytes -= this.budgetRecv;
-    this.budgetSend = 0;
-    this.budgetRecv = 0;
-    this.held = 0;
+    this.report(0, 0);
     this.store.release();
     this.budget.leave(this);
     const streams = this.store.values();
