@@ -323,7 +323,7 @@ export class Connection extends BudgetMember {
       }
       let s = this.stalls.first;
       while (s != null && now >= s.stalledSince + c.sendStallTimeout) {
-        const next = s.nextStalled;
+        const next = this.stalls.next(s);
         this.stalls.remove(s);
         if (this.isStalled(s)) this.resetStream(s, ErrorCode.CANCEL);
         s = next;
@@ -1499,12 +1499,12 @@ export class Connection extends BudgetMember {
     }
     let s = waiting.first;
     while (s != null && connRoom > 0) {
-      const next = s.nextWaiting;
+      const next = waiting.next(s);
       if (!this.canSendBody(s) || s.reserved <= s.assigned) {
         waiting.remove(s);
       } else {
         const used = <i64>s.buffered + <i64>s.assigned;
-        if (s.sendWindow.window <= 0) this.stalls.push(s, this.clock.stamp());
+        if (s.sendWindow.window <= 0) this.stalls.stall(s, this.clock.stamp());
         let room = min<i64>(s.sendWindow.window - used, <i64>c.maxStreamSendBuffer - used);
         room = min<i64>(min<i64>(room, connRoom), <i64>(s.reserved - s.assigned));
         if (room > 0) {
@@ -1557,7 +1557,7 @@ export class Connection extends BudgetMember {
         const n = room > overhead ? min(buffered, room - overhead) : 0;
         if (n == 0) {
           // Out of the ring until its own WINDOW_UPDATE; timed while the peer keeps it shut.
-          if (stream.sendWindow.window <= 0) this.stalls.push(stream, this.clock.stamp());
+          if (stream.sendWindow.window <= 0) this.stalls.stall(stream, this.clock.stamp());
           continue;
         }
         const last = n == buffered;

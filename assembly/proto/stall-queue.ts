@@ -1,39 +1,16 @@
 // Streams with data for the peer whose window the peer keeps shut, oldest stall first:
 // each entered when it found its window shut (its stalledSince is a clock stamp), so the
-// head is always the next to pass sendStallTimeout. Intrusive doubly linked list
-// (Stream.prevStalled / nextStalled): no allocation, O(1) push and remove.
+// head is always the next to pass sendStallTimeout. An intrusive list (stream-list.ts).
 import { Stream } from "./stream";
+import { StreamList, StallLinks } from "./stream-list";
 import { UNSTAMPED } from "./clock";
 
-export class StallQueue {
-  first: Stream | null = null;
-  private last: Stream | null = null;
-
-  /** Appends `stream`, stalled since `at`, unless it is already in. */
-  push(stream: Stream, at: i64): void {
-    if (stream.stalled) return;
-    stream.stalled = true;
+export class StallQueue extends StreamList<StallLinks> {
+  /** Appends `stream`, stalled since `at`, unless it is in already. */
+  stall(stream: Stream, at: i64): void {
+    if (this.has(stream)) return;
     stream.stalledSince = at;
-    stream.nextStalled = null;
-    const last = this.last;
-    stream.prevStalled = last;
-    if (last == null) this.first = stream;
-    else last.nextStalled = stream;
-    this.last = stream;
-  }
-
-  /** Drops `stream` if it is in. */
-  remove(stream: Stream): void {
-    if (!stream.stalled) return;
-    const prev = stream.prevStalled;
-    const next = stream.nextStalled;
-    if (prev == null) this.first = next;
-    else prev.nextStalled = next;
-    if (next == null) this.last = prev;
-    else next.prevStalled = prev;
-    stream.prevStalled = null;
-    stream.nextStalled = null;
-    stream.stalled = false;
+    this.push(stream);
   }
 
   /** The time is told: stalls stamped while it was stale began now. They are the newest,
@@ -42,7 +19,7 @@ export class StallQueue {
     let s = this.last;
     while (s != null && s.stalledSince == UNSTAMPED) {
       s.stalledSince = now;
-      s = s.prevStalled;
+      s = this.prev(s);
     }
   }
 }
