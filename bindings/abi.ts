@@ -9,4 +9,5 @@ export const H2E = {
   INVALID_PEER_MESSAGE: 6,
   OUT_OF_MEMORY: 7,
   LIMIT_EXCEEDED: 8,
+  CLOSED: 9,
 } as const;

@@ -47,36 +47,28 @@ function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list
 
 const LIMIT_NAMES = ['memoryBudget', 'sendBytes', 'recvBytes', 'streams', 'connections'];
 
-/** `--limit name=value` pairs as the memory budget's limits. */
-function parseLimits(pairs: string[] = []): Limits {
-  const out: Record<string, number> = {};
-  for (const pair of pairs) {
-    const m = /^(\w+)=(\d+)$/.exec(pair);
-    if (!m || !LIMIT_NAMES.includes(m[1])) fail(`bad --limit ${pair} (limits: ${LIMIT_NAMES.join(', ')})`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out as Limits;
-}
-
-/** `--set name=value` pairs as connection options; a value the module refuses fails serve(). */
-function parseSettings(pairs: string[] = []): ConnectionOptions {
+/**
+ * `name=value` pairs of `flag` (--set, --limit) whose names are `names`: values are whole
+ * numbers (or true / false where `booleans`). A value the module refuses fails serve().
+ */
+function parsePairs(flag: string, pairs: string[] = [], names: string[], booleans: boolean): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
   for (const pair of pairs) {
     const m = /^(\w+)=(.+)$/.exec(pair);
-    if (!m || !(m[1] in OPTION_KEYS)) fail(`bad --set ${pair} (options: ${Object.keys(OPTION_KEYS).join(', ')})`);
-    const v = m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2]);
-    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0)) fail(`bad --set ${pair}: a whole number, true or false`);
+    if (!m || !names.includes(m[1])) fail(`bad ${flag} ${pair} (names: ${names.join(', ')})`);
+    const v = booleans && m[2] === 'true' ? true : booleans && m[2] === 'false' ? false : Number(m[2]);
+    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0)) fail(`bad ${flag} ${pair}: a whole number${booleans ? ', true or false' : ''}`);
     out[m[1]] = v;
   }
-  return out as ConnectionOptions;
+  return out;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.txt': 'text/plain', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
 
 async function cmdServe(argv: string[]): Promise<void> {
   const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list', '--limit': 'list' });
-  const settings = parseSettings(o['--set'] as string[] | undefined);
-  const limits = parseLimits(o['--limit'] as string[] | undefined);
+  const settings = parsePairs('--set', o['--set'] as string[] | undefined, Object.keys(OPTION_KEYS), true) as ConnectionOptions;
+  const limits = parsePairs('--limit', o['--limit'] as string[] | undefined, LIMIT_NAMES, false) as Limits;
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;

@@ -6,6 +6,7 @@
 // body a send stream written at the pace capacity allows (reserve_capacity /
 // poll_capacity, as the server's respond does), then trailers. The response body is read
 // with h2_body_data only when the consumer pulls, so flow control applies backpressure.
+import { H2E } from './abi.js';
 import { Runtime, TASK, type Transport } from './runtime.js';
 import { applyOptions, type ConnectionOptions } from './server-conn.js';
 
@@ -21,7 +22,7 @@ export function errorName(code: number): string {
 }
 
 /** H2E_CLOSED: the ABI's "stream or connection closed or reset" result. */
-const H2E_CLOSED = 9;
+const H2E_CLOSED = H2E.CLOSED;
 
 /** What both error classes carry. */
 export interface H2ErrorInfo {

@@ -142,20 +142,24 @@ export class Transport {
     }
   }
 
+  /** PENDING, holding a waker for when the sink takes bytes again. */
+  private waitWritable(ctx: number): number {
+    if (this.writeWaker) this.rt.ex.h2_waker_free(this.writeWaker);
+    this.writeWaker = this.rt.ex.h2_context_waker(ctx);
+    return IO_PENDING;
+  }
+
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
   write(ctx: number, buf: number, len: number): number {
     if (this.eof) return IO_ERROR;
-    if (this.blocked) {
-      if (this.writeWaker) this.rt.ex.h2_waker_free(this.writeWaker);
-      this.writeWaker = this.rt.ex.h2_context_waker(ctx);
-      return IO_PENDING;
-    }
+    if (this.blocked) return this.waitWritable(ctx);
     // Only what the sink should hold: the rest stays in wasm memory, where the engine and
     // the instance's budget see it waiting (a peer that does not read is then visible).
     const room = this.sink.room ? this.sink.room() : len;
     if (room <= 0) {
+      // Full from earlier writes, the last of which returned false: 'drain' wakes us.
       this.blocked = true;
-      return this.write(ctx, buf, len);
+      return this.waitWritable(ctx);
     }
     const n = Math.min(len, room);
     const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, n).slice();

@@ -2,6 +2,7 @@
 // low-level stream API (method, path, headers, a body to iterate, respond with status,
 // headers, body and trailers). No `node:` import; node.ts brings the sockets.
 import { Runtime, TASK, type Transport } from './runtime.js';
+import { H2E } from './abi.js';
 
 /** Settings and limits of a connection, by the header's H2_OPT_* names. */
 export interface ConnectionOptions {
@@ -105,12 +106,9 @@ export class StreamClosedError extends Error {
   }
 }
 
-/** H2E_CLOSED: the ABI's "stream or connection closed or reset". */
-const H2E_CLOSED = 9;
-
 /** An error for a send-side result code: the stream gone, or something else. */
 const sendError = (what: string, rc: number) =>
-  rc === H2E_CLOSED ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`) : new Error(`h2wasm: ${what} failed (code ${rc})`);
+  rc === H2E.CLOSED ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`) : new Error(`h2wasm: ${what} failed (code ${rc})`);
 
 const encoder = new TextEncoder();
 /** The capacity a streamed body waits for before it pulls its next chunk (a file stream's chunk). */
@@ -387,8 +385,6 @@ class StreamResponder implements Responder {
    * allows, so the body streams at the pace of the peer's windows with bounded buffering.
    */
   private async write(send: number, chunk: Uint8Array, end: boolean): Promise<void> {
-    const rt = this.rt;
-    const ex = rt.ex;
     let at = 0;
     let allowed = 1 << 20; // first try: as much as the send buffer takes
     do {
@@ -399,11 +395,8 @@ class StreamResponder implements Responder {
         at += piece.length;
         continue;
       }
-      if (rc !== 8) throw sendError('send_data', rc);
-      ex.h2_send_stream_reserve_capacity(send, chunk.length - at);
-      const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(send));
-      if (type !== TASK.CAPACITY) throw new StreamClosedError('h2wasm: stream closed while sending');
-      allowed = Math.max(1, value);
+      if (rc !== H2E.LIMIT_EXCEEDED) throw sendError('send_data', rc);
+      allowed = await this.capacity(send, chunk.length - at);
     } while (at < chunk.length);
   }
 

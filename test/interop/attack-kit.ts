@@ -17,10 +17,12 @@ export async function goodClient(url: string): Promise<http2.ClientHttp2Session>
   return session;
 }
 
-/** One GET on a well-behaved session: its status and body. */
-export function get(session: http2.ClientHttp2Session, path = '/'): Promise<{ status: number; body: string }> {
+/** One GET on a well-behaved session: its status and body (cancelled after `timeoutMs`). */
+export function get(session: http2.ClientHttp2Session, path = '/', timeoutMs = 0): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
+    if (session.destroyed || session.closed) return reject(new Error('session gone'));
     const req = session.request({ ':path': path });
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.close(http2.constants.NGHTTP2_CANCEL));
     let status = 0;
     let body = '';
     req.setEncoding('utf8');
@@ -30,6 +32,38 @@ export function get(session: http2.ClientHttp2Session, path = '/'): Promise<{ st
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A well-behaved client asking for `path` on its own session every 50 ms until stop(): the
+ * latency of every answer that came with status 200 and `body`, and what went wrong.
+ */
+export class GoodTraffic {
+  readonly latencies: number[] = [];
+  readonly failures: string[] = [];
+  asked = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly inflight = new Set<Promise<void>>();
+  constructor(session: http2.ClientHttp2Session, path: string, body: string, onTick?: () => void) {
+    this.timer = setInterval(() => {
+      this.asked++;
+      const t0 = performance.now();
+      const p = get(session, path, 10_000).then(
+        (r) => {
+          if (r.status === 200 && r.body === body) this.latencies.push(performance.now() - t0);
+          else this.failures.push(`${r.status} ${r.body}`);
+        },
+        (e) => { this.failures.push(String(e)); },
+      ).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+      onTick?.();
+    }, 50);
+  }
+  get ok(): number { return this.latencies.length; }
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.inflight);
+  }
 }
 
 /** Samples the heap every `everyMs` until stop(): the baseline, the peak, and the value at the end. */

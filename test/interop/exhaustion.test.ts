@@ -16,13 +16,14 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import net from 'node:net';
 import http2 from 'node:http2';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { FLAG, FRAME, PREFACE, PeerHpack, concat, frame, settings, settingsAck, headers, data, windowUpdate } from '../support/frames.js';
-import { startServe } from './serve-cli.js';
+import { startServe, RssWatch } from './serve-cli.js';
+import { GoodTraffic, goodClient, get } from './attack-kit.js';
 import { freePort, listening, which } from '../examples/support.js';
 
 const RESULTS = join(ROOT, 'test-results', 'exhaustion.jsonl');
@@ -68,9 +69,6 @@ const SERVERS: Record<string, (dir: string) => Promise<Target>> = {
   },
 };
 
-const rssMiB = (pid: number) => {
-  try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return 0; }
-};
 
 // ---- the attacks (raw sockets, our own frames) ---------------------------------------------
 
@@ -171,27 +169,14 @@ interface Measured {
   rssPeak: number; recoveredMs: number | null; sigtermMs: number; note?: string;
 }
 
-function ask(session: http2.ClientHttp2Session): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    if (session.destroyed || session.closed) return reject(new Error('session gone'));
-    const req = session.request({ ':path': '/small' });
-    let status = 0;
-    req.on('response', (h) => { status = Number(h[':status']); });
-    req.on('data', () => {});
-    req.on('end', () => (status === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${status}`))));
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.close(http2.constants.NGHTTP2_CANCEL));
-  });
-}
-
+/** How long a fresh client on a new connection waits for /small; null past `withinMs`. */
 async function freshClient(port: number, withinMs: number): Promise<number | null> {
   const t0 = performance.now();
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on('error', () => {});
   try {
-    await Promise.race([ask(session), new Promise((_, reject) => setTimeout(() => reject(new Error('too late')), withinMs))]);
-    return performance.now() - t0;
+    const r = await get(session, '/small', withinMs);
+    return r.status === 200 && performance.now() - t0 <= withinMs ? performance.now() - t0 : null;
   } catch {
     return null;
   } finally {
@@ -201,37 +186,27 @@ async function freshClient(port: number, withinMs: number): Promise<number | nul
 
 async function measure(row: Row, serverName: string, dir: string): Promise<Measured> {
   const target = await SERVERS[serverName](dir);
-  const session = http2.connect(`http://127.0.0.1:${target.port}`);
-  session.on('error', () => {});
-  await ask(session); // connected and warm before the attack
-  let rssPeak = rssMiB(target.pid);
-  const latencies: number[] = [];
-  let asked = 0;
-  let lost = 0;
-  const inflight = new Set<Promise<void>>();
-  const asker = setInterval(() => {
-    asked++;
-    const p = ask(session).then((ms) => { latencies.push(ms); }, () => { lost++; }).finally(() => inflight.delete(p));
-    inflight.add(p);
-    rssPeak = Math.max(rssPeak, rssMiB(target.pid));
-  }, 50);
+  const session = await goodClient(`http://127.0.0.1:${target.port}`);
+  expect((await get(session, '/small')).status).toBe(200); // warm before the attack
+  const rss = new RssWatch(target.pid, 50);
+  const traffic = new GoodTraffic(session, '/small', 'small\n');
   const attack = await row.mount(target.port);
   let note: string | undefined;
   if (attack.done) await attack.done.catch((e) => { note = (e as Error).message; });
   else await new Promise((r) => setTimeout(r, row.ms));
-  clearInterval(asker);
   for (const t of attack.timers) clearInterval(t);
   for (const s of attack.sockets) s.destroy();
-  await Promise.all(inflight);
-  rssPeak = Math.max(rssPeak, rssMiB(target.pid));
+  await traffic.stop();
+  rss.sample();
+  rss.stop();
   session.destroy();
   const recoveredMs = target.exited() ? null : await freshClient(target.port, 5000);
   const sigtermMs = await target.stop();
-  latencies.sort((a, b) => a - b);
+  const latencies = [...traffic.latencies].sort((a, b) => a - b);
   const q = (f: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * f))]) : -1);
   const m: Measured = {
-    row: row.name, server: serverName, asked, answered: latencies.length, lost, p50: q(0.5), p99: q(0.99), max: q(1),
-    rssPeak: Math.round(rssPeak), recoveredMs: recoveredMs === null ? null : Math.round(recoveredMs), sigtermMs, note,
+    row: row.name, server: serverName, asked: traffic.asked, answered: latencies.length, lost: traffic.failures.length, p50: q(0.5), p99: q(0.99), max: q(1),
+    rssPeak: Math.round(rss.peak), recoveredMs: recoveredMs === null ? null : Math.round(recoveredMs), sigtermMs, note,
   };
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   appendFileSync(RESULTS, JSON.stringify({ ...m, time: Date.now() }) + '\n');

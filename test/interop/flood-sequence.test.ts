@@ -15,8 +15,8 @@ import type http2 from 'node:http2';
 import {
   FRAME, ERR, PREFACE, PeerHpack, concat, frame, settings, ping, rstStream, data, headers, continuation, windowUpdate,
 } from '../support/frames.js';
-import { goodClient, get } from './attack-kit.js';
-import { startServe, type ServeProcess } from './serve-cli.js';
+import { goodClient, get, GoodTraffic } from './attack-kit.js';
+import { startServe, RssWatch, type ServeProcess } from './serve-cli.js';
 
 // FLOOD_MS=60000 npx vitest run test/interop/flood-sequence.test.ts runs each for a minute.
 const ATTACK_MS = Number(process.env.FLOOD_MS ?? 6000);
@@ -116,42 +116,6 @@ async function mount(port: number, flood: Flood, ms: number): Promise<Mounted> {
   return out;
 }
 
-/** Samples the server's RSS every 20 ms. */
-class RssWatch {
-  peak = 0;
-  private timer: ReturnType<typeof setInterval>;
-  constructor(private server: ServeProcess) {
-    this.timer = setInterval(() => this.sample(), 20);
-  }
-  sample(): number {
-    const v = this.server.rssMiB();
-    this.peak = Math.max(this.peak, v);
-    return v;
-  }
-  stop(): void { clearInterval(this.timer); }
-}
-
-/** A node:http2 client asking for / every 50 ms: how many answers, and which were wrong. */
-class GoodTraffic {
-  ok = 0;
-  failures: string[] = [];
-  private timer: ReturnType<typeof setInterval>;
-  private inflight = new Set<Promise<void>>();
-  constructor(session: http2.ClientHttp2Session) {
-    this.timer = setInterval(() => {
-      const p = get(session).then(
-        (r) => { if (r.status === 200 && r.body === 'hello from h2wasm\n') this.ok++; else this.failures.push(`${r.status} ${r.body}`); },
-        (e) => { this.failures.push(String(e)); },
-      ).finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }, 50);
-  }
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await Promise.all(this.inflight);
-  }
-}
-
 describe('seven floods in a row against one h2wasm serve process (defaults)', () => {
   let server: ServeProcess;
   let session: http2.ClientHttp2Session;
@@ -168,8 +132,8 @@ describe('seven floods in a row against one h2wasm serve process (defaults)', ()
     expect((await get(session)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
     const start = server.rssMiB();
-    const watch = new RssWatch(server);
-    const traffic = new GoodTraffic(session);
+    const watch = new RssWatch(server.proc.pid!);
+    const traffic = new GoodTraffic(session, '/', 'hello from h2wasm\n');
     const rows: string[] = [];
     try {
       for (const flood of FLOODS) {

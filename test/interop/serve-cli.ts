@@ -8,6 +8,30 @@ import { ROOT } from '../support/wasm.js';
 
 export const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
 
+/** A process's resident set size in MiB (VmRSS); 0 once it is gone. */
+export function rssMiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's RSS every `everyMs`: the peak since the last reset. */
+export class RssWatch {
+  peak = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+  constructor(private readonly pid: number, everyMs = 20) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+  sample(): number {
+    const v = rssMiB(this.pid);
+    this.peak = Math.max(this.peak, v);
+    return v;
+  }
+  stop(): void { clearInterval(this.timer); }
+}
+
 export interface ServeProcess {
   url: string;
   port: number;
@@ -37,7 +61,7 @@ export async function startServe(args: string[] = []): Promise<ServeProcess> {
     port: Number(new URL(url).port),
     proc,
     stderr: () => err,
-    rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]) / 1024,
+    rssMiB: () => rssMiB(proc.pid!),
     stop: () => new Promise<void>((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
       proc.once('exit', () => resolve());

@@ -2,7 +2,7 @@
 // held at its threshold and one millisecond before it, with its default, and with a
 // control where the peer is slow but legitimately so.
 import { describe, it, expect } from 'vitest';
-import { Engine, harness, connectedPair, pump, EV, PHASE, GET, POST } from './engine.js';
+import { Engine, harness, connectedPair, pump, EV, PHASE, GET } from './engine.js';
 import { ERR, PREFACE, PeerHpack, FRAME, concat, settings, settingsAck, headers, continuation, windowUpdate, parseFrames, errorCodeOf } from '../support/frames.js';
 
 const ex = harness();
@@ -18,6 +18,15 @@ function greeted(options = {}, peerSettings: [number, number][] = []): Engine {
   return server;
 }
 
+/** `e`'s next deadline is `at`: one millisecond before it, it is open; at it, closed. */
+function closesAt(e: Engine, at: number): void {
+  expect(e.nextDeadline()).toBe(at);
+  e.tick(at - 1);
+  expect(e.phase).toBe(PHASE.OPEN);
+  e.tick(at);
+  expect(e.phase).toBe(PHASE.CLOSED);
+}
+
 const goawayCode = (e: Engine) => {
   const g = parseFrames(e.takeOutput()).frames.find((f) => f.type === FRAME.GOAWAY);
   return g ? errorCodeOf(g) : -1;
@@ -26,11 +35,7 @@ const goawayCode = (e: Engine) => {
 describe('handshake timeout (10 s): preface and first SETTINGS', () => {
   it('closes a connection whose peer sent nothing, at the threshold and not before', () => {
     const server = new Engine(ex, 'server', { settingsTimeout: 0 }, { now: 1000, current: true });
-    expect(server.nextDeadline()).toBe(11_000);
-    server.tick(10_999);
-    expect(server.phase).toBe(PHASE.OPEN);
-    server.tick(11_000);
-    expect(server.phase).toBe(PHASE.CLOSED);
+    closesAt(server, 11_000);
     expect(server.errorCode).toBe(ERR.SETTINGS_TIMEOUT);
   });
 
@@ -46,11 +51,7 @@ describe('header timeout (10 s): a header block waiting for its CONTINUATION', (
     const server = greeted();
     const block = new PeerHpack().encode(GET_REQ);
     server.receive(headers(1, block.subarray(0, 2), true, false));
-    expect(server.nextDeadline()).toBe(11_000);
-    server.tick(10_999);
-    expect(server.phase).toBe(PHASE.OPEN);
-    server.tick(11_000);
-    expect(server.phase).toBe(PHASE.CLOSED);
+    closesAt(server, 11_000);
     expect(goawayCode(server)).toBe(ERR.ENHANCE_YOUR_CALM);
   });
 
@@ -106,10 +107,7 @@ describe('send stall timeout (server 30 s): the peer keeps a window shut while w
     server.respond(s, [[':status', '200']]);
     server.sendData(s, new Uint8Array(70_000)); // past the 65,535-byte connection window
     server.takeOutput();
-    server.tick(30_999);
-    expect(server.phase).toBe(PHASE.OPEN);
-    server.tick(31_000);
-    expect(server.phase).toBe(PHASE.CLOSED);
+    closesAt(server, 31_000);
     expect(server.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
   });
 });
@@ -119,11 +117,7 @@ describe('write stall timeout (30 s): the transport takes none of our bytes', ()
     const server = greeted({ keepaliveTimeout: 0 });
     server.ping(); // something to write (and a PING nobody times here)
     server.writeBlocked(); // the host answered PENDING at 1000
-    expect(server.nextDeadline()).toBe(31_000);
-    server.tick(30_999);
-    expect(server.phase).toBe(PHASE.OPEN);
-    server.tick(31_000);
-    expect(server.phase).toBe(PHASE.CLOSED);
+    closesAt(server, 31_000);
     expect(server.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
     expect(server.isDone).toBe(true);
   });
@@ -143,11 +137,7 @@ describe('receive idle timeout (server 60 s): every open stream waits on a silen
   it('ends the connection at the threshold', () => {
     const server = greeted();
     server.receive(headers(1, new PeerHpack().encode(REQ))); // a POST whose body never comes
-    expect(server.nextDeadline()).toBe(61_000);
-    server.tick(60_999);
-    expect(server.phase).toBe(PHASE.OPEN);
-    server.tick(61_000);
-    expect(server.phase).toBe(PHASE.CLOSED);
+    closesAt(server, 61_000);
     expect(server.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
   });
 
@@ -166,6 +156,5 @@ describe('receive idle timeout (server 60 s): every open stream waits on a silen
     pump(client, server);
     client.tick(1000 + 3600_000);
     expect(client.phase).toBe(PHASE.OPEN);
-    void POST;
   });
 });
