@@ -1491,6 +1491,9 @@ export class Connection extends BudgetMember {
     const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
     let connRoom = min<i64>(<i64>c.capacityHighWater - held, <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal);
     connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    // Streams wait and the peer keeps the connection window shut: the send stall clock runs
+    // (as when buffered DATA finds it shut in produce()).
+    if (this.sendWindow.window <= 0) this.clock.markOnce(Stamp.CONN_STALLED);
     const assignedBefore = this.assignedTotal;
     const budgetRoom = this.budget.sendRoom();
     if (<u64>max<i64>(connRoom, 0) > budgetRoom) {

@@ -100,6 +100,20 @@ describe('send stall timeout (server 30 s): the peer keeps a window shut while w
     expect(server.nextDeadline()).toBe(50_000);
   });
 
+  it('the connection window held shut while a stream waits for capacity (nothing buffered) ends the connection', () => {
+    const server = greeted({}, [[4, 1 << 20]]);
+    server.receive(headers(1, new PeerHpack().encode(GET_REQ), true));
+    const s = server.streamByWireId(1);
+    server.respond(s, [[':status', '200']]);
+    server.reserve(s, 65_535);
+    server.sendData(s, new Uint8Array(server.capacity(s))); // the whole connection window
+    server.takeOutput();
+    server.reserve(s, 16_384); // a body pulled on capacity asks for more: none comes
+    expect(server.capacity(s)).toBe(0);
+    closesAt(server, 31_000);
+    expect(server.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
+  });
+
   it('the connection window held shut ends the connection', () => {
     const server = greeted({}, [[4, 1 << 20]]);
     server.receive(headers(1, new PeerHpack().encode(GET_REQ), true));
