@@ -184,7 +184,7 @@ export interface Limits {
   memoryBudget?: number;
   /** Bytes held to send across connections (memoryBudget / 2). */
   sendBytes?: number;
-  /** Bytes received and not yet taken (memoryBudget / 4). */
+  /** Bytes received and not yet taken (memoryBudget / 4): past it new streams are refused. */
   recvBytes?: number;
   /** Open streams (memoryBudget / 4096). */
   streams?: number;
@@ -271,12 +271,12 @@ export class Runtime {
 
   /** Sets the instance's budget (memoryBudget first); throws on a value the module refuses. */
   setLimits(limits: Limits): void {
-    this.limits = { ...this.limits, ...limits };
     for (const [name, key] of LIMIT_KEYS) {
       const v = limits[name];
       if (v === undefined) continue;
       if (!Number.isInteger(v) || v < 0 || this.ex.h2_budget_set(key, BigInt(v)) !== 0) throw new RangeError(`h2wasm: invalid limit ${name} = ${v}`);
     }
+    this.limits = { ...this.limits, ...limits }; // only once the module took them all
   }
 
   /** What the instance's budget holds now. */

@@ -273,7 +273,8 @@ H2_EXPORT h2_code h2_waker_free(h2_waker waker);
  * It accounts bytes held to send (buffered, assigned as capacity, framed and unwritten),
  * bytes received and not yet taken by the host, and a fixed cost per connection (32 KiB)
  * and per open stream (2 KiB), and acts as it fills: past SEND_BYTES, send capacity is no
- * longer assigned and send_data answers H2E_LIMIT_EXCEEDED (wait for capacity); from 7/8
+ * longer assigned and send_data answers H2E_LIMIT_EXCEEDED (wait for capacity); past
+ * RECV_BYTES (received, not yet released by the host) and from 7/8
  * of MEMORY (or past STREAMS) new streams are refused with REFUSED_STREAM, which the peer
  * may retry; from 15/16 (or past CONNECTIONS) a new connection gets GOAWAY
  * ENHANCE_YOUR_CALM before it holds anything; and when something was refused and the

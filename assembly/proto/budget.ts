@@ -5,6 +5,8 @@
 // hold — bytes to send (buffered, assigned, framed and unwritten), bytes received and not
 // yet taken, and a fixed cost per connection and per stream — and acts as it fills:
 //   - send capacity and send_data stop past maxSendBytes (handlers wait);
+//   - past maxRecvBytes (received, not yet taken by the hosts) new streams are refused (the
+//     windows we granted bound the rest);
 //   - new streams are refused (REFUSED_STREAM, retryable) from STREAMS_REFUSED_AT;
 //   - new connections get GOAWAY ENHANCE_YOUR_CALM from CONNECTIONS_REFUSED_AT, before
 //     they allocate their buffers;
@@ -26,8 +28,12 @@ export abstract class BudgetMember {
   /** Linked into the budget's member list. */
   prevMember: BudgetMember | null = null;
   nextMember: BudgetMember | null = null;
-  /** Bytes this member holds (send and receive), as last reported. */
-  held: u64 = 0;
+  /** Bytes this member holds to send and received-not-taken, as last accounted. */
+  heldSend: u64 = 0;
+  heldRecv: u64 = 0;
+  @inline get held(): u64 { return this.heldSend + this.heldRecv; }
+  /** Closed and on its way out (what it holds goes with it): never shed. */
+  leaving: bool = false;
   /** When its transport last took bytes or its host last took received ones (host time). */
   abstract progressAt(): i64;
   /** Closes it for holding too much without progress. */
@@ -72,9 +78,17 @@ export class Budget {
     return limit > this.sendBytes ? limit - this.sendBytes : 0;
   }
 
+  /** `m` now holds `send` bytes to send and `recv` received and not taken by its host. */
+  account(m: BudgetMember, send: u64, recv: u64): void {
+    this.sendBytes = this.sendBytes + send - m.heldSend;
+    this.recvBytes = this.recvBytes + recv - m.heldRecv;
+    m.heldSend = send;
+    m.heldRecv = recv;
+  }
+
   /** A new stream may open. */
   streamAllowed(): bool {
-    if (this.streams < this.maxStreams && this.used < this.memory / 16 * STREAMS_REFUSED_AT) return true;
+    if (this.streams < this.maxStreams && this.recvBytes <= this.maxRecvBytes && this.used < this.memory / 16 * STREAMS_REFUSED_AT) return true;
     this.pressed = true;
     return false;
   }
@@ -84,11 +98,6 @@ export class Budget {
     if (this.connections < this.maxConnections && this.used < this.memory / 16 * CONNECTIONS_REFUSED_AT) return true;
     this.pressed = true;
     return false;
-  }
-
-  /** Receiving may go on: false past maxRecvBytes (windows then stay shut). */
-  @inline recvAllowed(): bool {
-    return this.recvBytes < this.maxRecvBytes;
   }
 
   /** Notes that something was refused for want of budget: shedding looks at it. */
@@ -127,7 +136,7 @@ export class Budget {
     let worst: BudgetMember | null = null;
     let m = this.first;
     while (m != null) {
-      if (m.held > 0 && now - m.progressAt() >= stallMs && (worst == null || m.held > worst.held)) worst = m;
+      if (!m.leaving && m.held > 0 && now - m.progressAt() >= stallMs && (worst == null || m.held > worst.held)) worst = m;
       m = m.nextMember;
     }
     if (worst != null) {

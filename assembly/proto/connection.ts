@@ -66,15 +66,28 @@ export namespace Phase {
 
 const NO_DEADLINE: i64 = -1;
 
+/** The engine's timers, in the order a tick acts on them (what each times: config.ts). */
+namespace Timer {
+  export const SETTINGS: i32 = 0;
+  export const HANDSHAKE: i32 = 1;
+  export const HEADER: i32 = 2;
+  export const WRITE_STALL: i32 = 3;
+  export const CONN_STALL: i32 = 4;
+  export const STREAM_STALL: i32 = 5;
+  export const RECV_IDLE: i32 = 6;
+  export const PING_ANSWER: i32 = 7;
+  export const KEEPALIVE: i32 = 8;
+  export const IDLE: i32 = 9;
+  export const GRACEFUL: i32 = 10;
+  export const COUNT: i32 = 11;
+}
+
 /** How long a connection must have made no progress to be shed when the budget is full. */
 const SHED_STALL_MS: i64 = 1000;
 
 export class Connection extends BudgetMember {
   readonly role: u8;
   readonly budget: Budget;
-  // What it holds, as last told to the budget, and when it last moved bytes.
-  private budgetSend: u64 = 0;
-  private budgetRecv: u64 = 0;
   /** Received bytes the application has not released yet (manual flow control), all streams. */
   private unreleasedTotal: u64 = 0;
   readonly config: Config;
@@ -262,81 +275,122 @@ export class Connection extends BudgetMember {
    * early, never late, and the tick it brings fixes the stamp and moves the deadline on.
    */
   nextDeadline(): i64 {
+    if (this.phase == Phase.CLOSED) return this.lingerDeadline();
     let t: i64 = NO_DEADLINE;
-    const c = this.config;
-    const clock = this.clock;
-    if (this.phase == Phase.CLOSED) {
-      // Our last bytes (GOAWAY) wait for a peer that does not read: give up after the linger.
-      if (this.outputLen > 0 && c.closeLinger > 0) t = clock.since(Stamp.CLOSED) + c.closeLinger;
-      return t;
-    }
-    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) t = earliest(t, clock.since(Stamp.SETTINGS_SENT) + c.settingsTimeout);
-    const oldestPing = this.pings.oldest(clock.now);
-    if (oldestPing >= 0 && c.keepaliveTimeout > 0) t = earliest(t, oldestPing + c.keepaliveTimeout);
-    if (c.keepaliveInterval > 0 && this.pings.count == 0) t = earliest(t, max(clock.since(Stamp.ACTIVITY), clock.since(Stamp.PING)) + c.keepaliveInterval);
-    if (c.idleTimeout > 0 && this.store.size == 0) t = earliest(t, clock.since(Stamp.IDLE_SINCE) + c.idleTimeout);
-    if (clock.isSet(Stamp.SHUTDOWN) && c.gracefulTimeout > 0) t = earliest(t, clock.since(Stamp.SHUTDOWN) + c.gracefulTimeout);
-    return earliest(t, this.slowDeadline());
-  }
-
-  /** The earliest deadline of the slow family (config.ts), or NO_DEADLINE. */
-  private slowDeadline(): i64 {
-    let t: i64 = NO_DEADLINE;
-    const c = this.config;
-    const clock = this.clock;
-    if (!this.peerSettingsSeen && c.handshakeTimeout > 0) t = earliest(t, clock.since(Stamp.STARTED) + c.handshakeTimeout);
-    if (clock.isSet(Stamp.BLOCK) && c.headerTimeout > 0) t = earliest(t, clock.since(Stamp.BLOCK) + c.headerTimeout);
-    if (clock.isSet(Stamp.WRITE_BLOCKED) && c.writeStallTimeout > 0) t = earliest(t, clock.since(Stamp.WRITE_BLOCKED) + c.writeStallTimeout);
-    if (c.sendStallTimeout > 0) {
-      const head = this.stalls.first;
-      if (head != null) t = earliest(t, clock.at(head.stalledSince) + c.sendStallTimeout);
-      if (clock.isSet(Stamp.CONN_STALLED)) t = earliest(t, clock.since(Stamp.CONN_STALLED) + c.sendStallTimeout);
-    }
-    if (c.recvIdleTimeout > 0 && this.store.size > 0) t = earliest(t, clock.since(Stamp.STREAM_FRAME) + c.recvIdleTimeout);
+    for (let timer = 0; timer < Timer.COUNT; timer++) t = earliest(t, this.deadlineOf(timer));
     return t;
   }
 
-  /** Acts on the slow family's deadlines that passed; false once the connection ended. */
-  private slowTick(now: i64): bool {
+  /** Our last bytes (GOAWAY) wait for a peer that does not read: give up after the linger. */
+  private lingerDeadline(): i64 {
+    const c = this.config;
+    return this.outputLen > 0 && c.closeLinger > 0 ? this.clock.since(Stamp.CLOSED) + c.closeLinger : NO_DEADLINE;
+  }
+
+  /** When `timer` (Timer) fires, or NO_DEADLINE while it is not running. The one place each
+   *  timer's condition is written: nextDeadline() reports it and tick() acts on it. */
+  private deadlineOf(timer: i32): i64 {
     const c = this.config;
     const clock = this.clock;
-    if (!this.peerSettingsSeen && c.handshakeTimeout > 0 && now >= clock.get(Stamp.STARTED) + c.handshakeTimeout) {
-      this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer sent no preface and SETTINGS in time (handshake timeout)");
-      return false;
+    switch (timer) {
+      case Timer.SETTINGS:
+        if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) return clock.since(Stamp.SETTINGS_SENT) + c.settingsTimeout;
+        break;
+      case Timer.HANDSHAKE:
+        if (c.handshakeTimeout > 0 && !this.peerSettingsSeen) return clock.since(Stamp.STARTED) + c.handshakeTimeout;
+        break;
+      case Timer.HEADER:
+        if (c.headerTimeout > 0 && clock.isSet(Stamp.BLOCK)) return clock.since(Stamp.BLOCK) + c.headerTimeout;
+        break;
+      case Timer.WRITE_STALL:
+        if (c.writeStallTimeout > 0 && clock.isSet(Stamp.WRITE_BLOCKED)) return clock.since(Stamp.WRITE_BLOCKED) + c.writeStallTimeout;
+        break;
+      case Timer.CONN_STALL:
+        if (c.sendStallTimeout > 0 && clock.isSet(Stamp.CONN_STALLED)) return clock.since(Stamp.CONN_STALLED) + c.sendStallTimeout;
+        break;
+      case Timer.STREAM_STALL: {
+        const head = this.stalls.first;
+        if (c.sendStallTimeout > 0 && head != null) return clock.at(head.stalledSince) + c.sendStallTimeout;
+        break;
+      }
+      case Timer.RECV_IDLE:
+        if (c.recvIdleTimeout > 0 && this.store.size > 0) return clock.since(Stamp.STREAM_FRAME) + c.recvIdleTimeout;
+        break;
+      case Timer.PING_ANSWER: {
+        const oldestPing = this.pings.oldest(clock.now);
+        if (c.keepaliveTimeout > 0 && oldestPing >= 0) return oldestPing + c.keepaliveTimeout;
+        break;
+      }
+      case Timer.KEEPALIVE:
+        if (c.keepaliveInterval > 0 && this.pings.count == 0) return max(clock.since(Stamp.ACTIVITY), clock.since(Stamp.PING)) + c.keepaliveInterval;
+        break;
+      case Timer.IDLE:
+        if (c.idleTimeout > 0 && this.store.size == 0) return clock.since(Stamp.IDLE_SINCE) + c.idleTimeout;
+        break;
+      case Timer.GRACEFUL:
+        if (c.gracefulTimeout > 0 && clock.isSet(Stamp.SHUTDOWN)) return clock.since(Stamp.SHUTDOWN) + c.gracefulTimeout;
+        break;
     }
-    if (clock.isSet(Stamp.BLOCK) && c.headerTimeout > 0 && now >= clock.get(Stamp.BLOCK) + c.headerTimeout) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block not finished in time");
-      return false;
-    }
-    if (clock.isSet(Stamp.WRITE_BLOCKED) && c.writeStallTimeout > 0 && now >= clock.get(Stamp.WRITE_BLOCKED) + c.writeStallTimeout) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the transport took none of our bytes in time");
-      this.abandonOutput(); // it cannot leave: no linger
-      return false;
-    }
-    if (c.sendStallTimeout > 0) {
-      if (clock.isSet(Stamp.CONN_STALLED) && now >= clock.get(Stamp.CONN_STALLED) + c.sendStallTimeout) {
-        if (this.sendWindow.window <= 0) {
-          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "connection window kept shut with data waiting");
-          return false;
+    return NO_DEADLINE;
+  }
+
+  /** Does what `timer`'s deadline, passed at `now`, calls for. */
+  private fire(timer: i32, now: i64): void {
+    const clock = this.clock;
+    switch (timer) {
+      case Timer.SETTINGS:
+        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
+        break;
+      case Timer.HANDSHAKE:
+        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer sent no preface and SETTINGS in time (handshake timeout)");
+        break;
+      case Timer.HEADER:
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block not finished in time");
+        break;
+      case Timer.WRITE_STALL:
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the transport took none of our bytes in time");
+        this.abandonOutput(); // it cannot leave: no linger
+        break;
+      case Timer.CONN_STALL:
+        if (this.sendWindow.window <= 0) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "connection window kept shut with data waiting");
+        else clock.clear(Stamp.CONN_STALLED);
+        break;
+      case Timer.STREAM_STALL: {
+        const timeout = this.config.sendStallTimeout;
+        let s = this.stalls.first;
+        while (s != null && now >= s.stalledSince + timeout) {
+          const next = this.stalls.next(s);
+          this.stalls.remove(s);
+          if (this.isStalled(s)) this.resetStream(s, ErrorCode.CANCEL);
+          s = next;
         }
-        clock.clear(Stamp.CONN_STALLED);
+        break;
       }
-      let s = this.stalls.first;
-      while (s != null && now >= s.stalledSince + c.sendStallTimeout) {
-        const next = this.stalls.next(s);
-        this.stalls.remove(s);
-        if (this.isStalled(s)) this.resetStream(s, ErrorCode.CANCEL);
-        s = next;
-      }
+      case Timer.RECV_IDLE:
+        if (this.allStreamsWaitOnPeer()) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "open streams silent: nothing received in time");
+        else clock.put(Stamp.STREAM_FRAME, now); // some stream is ours to answer: look again later
+        break;
+      case Timer.PING_ANSWER:
+        if (this.phase == Phase.DRAINING_PING) {
+          // The shutdown PING went unanswered: go on without it (and stop timing it).
+          this.pings.finish(this.pings.shutdownPing);
+          this.finalGoaway();
+        } else {
+          this.connectionError(ErrorCode.NO_ERROR, "keepalive PING not answered in time");
+        }
+        break;
+      case Timer.KEEPALIVE:
+        this.ping();
+        break;
+      case Timer.IDLE:
+        this.goaway(ErrorCode.NO_ERROR, "idle timeout");
+        this.enterClosed();
+        break;
+      case Timer.GRACEFUL:
+        this.closeAllStreams(ErrorCode.CANCEL);
+        this.enterClosed();
+        break;
     }
-    if (c.recvIdleTimeout > 0 && this.store.size > 0 && now >= clock.get(Stamp.STREAM_FRAME) + c.recvIdleTimeout) {
-      if (this.allStreamsWaitOnPeer()) {
-        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "open streams silent: nothing received in time");
-        return false;
-      }
-      clock.put(Stamp.STREAM_FRAME, now); // some stream is ours to answer: look again later
-    }
-    return true;
   }
 
   /** A stream with something to send (buffered, or capacity it waits for) and a shut window. */
@@ -359,16 +413,7 @@ export class Connection extends BudgetMember {
 
   /** Tells the budget what the connection holds now: to send, and received but not taken. */
   syncBudget(): void {
-    this.report(<u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal, this.unreleasedTotal);
-  }
-
-  private report(send: u64, recv: u64): void {
-    const b = this.budget;
-    b.sendBytes = b.sendBytes + send - this.budgetSend;
-    b.recvBytes = b.recvBytes + recv - this.budgetRecv;
-    this.budgetSend = send;
-    this.budgetRecv = recv;
-    this.held = send + recv;
+    this.budget.account(this, <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal, this.unreleasedTotal);
   }
 
   progressAt(): i64 {
@@ -411,40 +456,17 @@ export class Connection extends BudgetMember {
     if (clock.pending) this.fixStamps();
     this.budget.shedIfPressed(clock.now, SHED_STALL_MS);
     now = clock.now;
-    const c = this.config;
     if (this.phase == Phase.CLOSED) {
-      if (this.outputLen > 0 && c.closeLinger > 0 && now >= clock.get(Stamp.CLOSED) + c.closeLinger) {
-        this.abandonOutput(); // the peer took none of our last bytes in the linger
-      }
+      const linger = this.lingerDeadline();
+      if (linger != NO_DEADLINE && now >= linger) this.abandonOutput(); // the peer took none of our last bytes in the linger
       return;
     }
-    if (c.settingsTimeout > 0 && this.unackedSettings.length > 0 && now >= clock.get(Stamp.SETTINGS_SENT) + c.settingsTimeout) {
-      this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
-      return;
-    }
-    if (!this.slowTick(now)) return;
-    const oldestPing = this.pings.oldest(now);
-    if (oldestPing >= 0 && c.keepaliveTimeout > 0 && now >= oldestPing + c.keepaliveTimeout) {
-      if (this.phase == Phase.DRAINING_PING) {
-        // The shutdown PING went unanswered: go on without it (and stop timing it).
-        this.pings.finish(this.pings.shutdownPing);
-        this.finalGoaway();
-      } else {
-        this.connectionError(ErrorCode.NO_ERROR, "keepalive PING not answered in time");
-        return;
-      }
-    }
-    if (c.keepaliveInterval > 0 && this.pings.count == 0 && now >= max(clock.get(Stamp.ACTIVITY), clock.get(Stamp.PING)) + c.keepaliveInterval) {
-      this.ping();
-    }
-    if (c.idleTimeout > 0 && this.store.size == 0 && now >= clock.get(Stamp.IDLE_SINCE) + c.idleTimeout) {
-      this.goaway(ErrorCode.NO_ERROR, "idle timeout");
-      this.enterClosed();
-      return;
-    }
-    if (clock.isSet(Stamp.SHUTDOWN) && c.gracefulTimeout > 0 && now >= clock.get(Stamp.SHUTDOWN) + c.gracefulTimeout) {
-      this.closeAllStreams(ErrorCode.CANCEL);
-      this.enterClosed();
+    // In Timer order, each looked at after the ones before it acted.
+    for (let timer = 0; timer < Timer.COUNT; timer++) {
+      const t = this.deadlineOf(timer);
+      if (t == NO_DEADLINE || now < t) continue;
+      this.fire(timer, now);
+      if (this.phase == Phase.CLOSED) return;
     }
   }
 
@@ -1705,6 +1727,7 @@ export class Connection extends BudgetMember {
   private enterClosed(): void {
     if (this.phase == Phase.CLOSED) return;
     this.phase = Phase.CLOSED;
+    this.leaving = true;
     this.clock.mark(Stamp.CLOSED);
   }
 
@@ -1726,7 +1749,7 @@ export class Connection extends BudgetMember {
   /** Frees every buffer the engine owns; the engine must not be used afterwards. */
   dispose(): void {
     // What it held leaves the instance's budget with it.
-    this.report(0, 0);
+    this.budget.account(this, 0, 0);
     this.store.release();
     this.budget.leave(this);
     const streams = this.store.values();

@@ -4,13 +4,14 @@
 // threshold. Engines here share a budget of their own, so the counts are exact.
 import { describe, it, expect } from 'vitest';
 import { Engine, TestBudget, harness, pump, EV, PHASE, RESULT, POST } from './engine.js';
-import { ERR, PREFACE, FRAME, PeerHpack, concat, settings, settingsAck, headers, parseFrames, errorCodeOf } from '../support/frames.js';
+import { ERR, PREFACE, FRAME, PeerHpack, concat, settings, settingsAck, headers, data, parseFrames, errorCodeOf } from '../support/frames.js';
 
 const ex = harness();
 const MiB = 1 << 20;
 const CONNECTION_COST = 32 << 10;
 const STREAM_COST = 2 << 10;
 const GET_REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']];
+const POST_REQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'x'], [':path', '/up']];
 
 /** A client and a server sharing `budget`, handshaken. */
 function pairOn(budget: TestBudget, clientOptions = {}, serverOptions = {}) {
@@ -90,6 +91,45 @@ describe('the memory budget', () => {
     const rst = parseFrames(server.takeOutput()).frames.filter((f) => f.type === FRAME.RST_STREAM);
     expect(rst.map((f) => [f.streamId, errorCodeOf(f)])).toEqual([[5, ERR.REFUSED_STREAM]]);
     expect(server.of(EV.REQUEST)).toHaveLength(2);
+  });
+
+  it('past its receive limit (bytes the hosts have not taken), refuses new streams; the worst holder is shed once', () => {
+    const budget = new TestBudget(ex, 64 * MiB);
+    budget.maxRecvBytes = 100_000;
+    const hp = new PeerHpack();
+    const big = serverOn(budget, 65535, { autoRelease: false });
+    const small = serverOn(budget, 65535, { autoRelease: false });
+    const upload = (e: Engine, id: number, bytes: number, peer = new PeerHpack()) => {
+      e.receive(headers(id, peer.encode(POST_REQ)));
+      for (let sent = 0; sent < bytes; sent += 16_000) e.receive(data(id, new Uint8Array(Math.min(16_000, bytes - sent))));
+    };
+    const refused = () => parseFrames(small.takeOutput()).frames
+      .filter((f) => f.type === FRAME.RST_STREAM).map((f) => [f.streamId, errorCodeOf(f)]);
+    upload(big, 1, 64_000);
+    upload(small, 1, 30_000, hp);
+    upload(small, 3, 5_000, hp); // 99,000 held: under the limit, taken
+    expect(small.of(EV.REQUEST)).toHaveLength(2);
+    small.receive(data(3, new Uint8Array(5_000))); // 104,000: over it
+    expect(budget.recvBytes).toBe(104_000);
+    small.receive(headers(5, hp.encode(POST_REQ)));
+    expect(refused()).toEqual([[5, ERR.REFUSED_STREAM]]);
+    small.tick(1500); // refused, but nobody has stood still for a second yet
+    expect(big.phase).toBe(PHASE.OPEN);
+    small.receive(headers(7, hp.encode(POST_REQ)));
+    small.tick(2000);
+    expect(big.phase).toBe(PHASE.CLOSED);
+    expect(big.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
+    expect(small.phase).toBe(PHASE.OPEN);
+    expect(refused()).toEqual([[7, ERR.REFUSED_STREAM]]); // taken: small moved its bytes
+    // Until its host frees it, the shed one still holds its bytes, and is not shed again.
+    small.receive(headers(9, hp.encode(POST_REQ)));
+    expect(refused()).toEqual([[9, ERR.REFUSED_STREAM]]);
+    small.tick(2900); // small moved bytes at 2000: not a candidate; big is leaving
+    expect(budget.shed).toBe(1);
+    big.free();
+    expect(budget.recvBytes).toBe(40_000);
+    small.receive(headers(11, hp.encode(POST_REQ))); // back under it: streams open again
+    expect(small.of(EV.REQUEST)).toHaveLength(3);
   });
 
   it('gives a new connection GOAWAY ENHANCE_YOUR_CALM past its connection limit', () => {

@@ -64,6 +64,7 @@ export class TestBudget {
   get connections(): number { return this.get(4); }
   get shed(): number { return this.get(5); }
   get maxSendBytes(): number { return this.get(11); }
+  set maxRecvBytes(v: number) { this.ex.engine_budget_set(this.b, 12, BigInt(v)); }
   set maxStreams(v: number) { this.ex.engine_budget_set(this.b, 13, BigInt(v)); }
   set maxConnections(v: number) { this.ex.engine_budget_set(this.b, 14, BigInt(v)); }
 }
