@@ -322,8 +322,10 @@ H2_EXPORT uint64_t h2_budget_get(uint32_t key);
 H2_EXPORT h2_executor h2_executor_new(void);
 /** Pushes a task; the executor runs it, the host keeps the handle (free it after poll returns it). */
 H2_EXPORT h2_code h2_executor_push(h2_executor exec, h2_task task);
-/** Drives the executor's connections and returns one finished task, or 0 when none is
- *  ready (then wait for a waker or the next deadline). Only tasks the host pushed return. */
+/** Drives the executor's connections that have something to do (a waker woken, a call
+ *  made on them, a deadline passed) and returns one finished task, or 0 when none is ready
+ *  (then wait for a waker or the next deadline). Only tasks the host pushed return. Idle
+ *  connections cost a turn nothing: set_time, poll and next_deadline do not visit them. */
 H2_EXPORT h2_task h2_executor_poll(h2_executor exec);
 /** Tells the executor the time (ms on one monotonic clock, 0 .. 2^53-1) and acts on every
  *  deadline that passed (see "Time" above). H2E_INVALID_ARG for a bad handle or a time

@@ -2,7 +2,12 @@
 // streams, bodies, tasks and the executor can refer to a connection without a cycle.
 import { Connection } from "../proto/connection";
 import { Handler } from "../proto/events";
-import { Waitable } from "./task";
+import { TaskScheduler, Waitable } from "./task";
+
+/** What a connection needs of its executor: to be driven again (implemented by Executor). */
+export abstract class ConnScheduler extends TaskScheduler {
+  abstract activate(conn: ConnLike): void;
+}
 
 export abstract class ConnLike extends Handler {
   handle: u32 = 0;
@@ -17,6 +22,34 @@ export abstract class ConnLike extends Handler {
   manualRelease: bool = false;
   readonly closeWait: Waitable = new Waitable();
 
+  // The executor drives only connections that have something to do: one its host woke, one
+  // the host called into, one whose deadline came. With thousands of idle connections a
+  // poll costs what the active ones cost, not what all of them do.
+  scheduler: ConnScheduler | null = null;
+  /** In the executor's active list. */
+  active: bool = false;
+  /** Inside drive(): what it changes, its own loops carry on with. */
+  driving: bool = false;
+  /** Touched while driving (a host call from inside a callback): drive once more. */
+  again: bool = false;
+  /** Its position in the executor's list of connections (-1 once detached). */
+  slot: i32 = -1;
+  /** Its next deadline as of its last drive (-1 for none): its key in the executor's heap. */
+  deadline: i64 = -1;
+  /** Its position in the executor's deadline heap (-1 when not in it). */
+  heapIndex: i32 = -1;
+  /** In the executor's list of connections whose stamps wait for the next set_time. */
+  stampsQueued: bool = false;
+
+  /** Something outside drive() changed it: the executor drives it at the next poll. */
+  touched(): void {
+    if (this.driving) {
+      this.again = true;
+      return;
+    }
+    const s = this.scheduler;
+    if (!this.active && s != null) s.activate(this);
+  }
 
   /** Reads what the transport has, feeds the engine, writes what it produced. */
   abstract drive(): void;

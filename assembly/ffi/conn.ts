@@ -78,7 +78,10 @@ export class ConnDriver extends ConnLike {
     // The ABI holds received bytes until the host takes them, so release is ours to do.
     config.autoRelease = false;
     // Its clock starts now if the host told the time in this turn, else at the next set_time.
-    this.engine = new Connection(config, this, executor.now, executor.timeCurrent);
+    this.engine = new Connection(config, this, 0, false, executor.time);
+    this.readCtx.owner = this;
+    this.writeCtx.owner = this;
+    this.sourceCtx.owner = this;
   }
 
   /** Over once freed, once the transport failed, or once closed with its last bytes (GOAWAY)
@@ -261,6 +264,7 @@ export class ConnDriver extends ConnLike {
       }
       engine.externalSent(s, n + (prefixLen - 9) + pad, false);
       ctx.noCopyPending -= n;
+      this.sourced += n; // its source may be asked for more in this drive
       progressed = true;
       if (ctx.noCopyPending > 0) unchecked(list[j++] = ctx);
     }
@@ -479,6 +483,7 @@ export class ConnDriver extends ConnLike {
     }
     this.engine.dispose();
     this.scratch.dispose();
+    this.touched(); // the executor lets it go at its next poll
   }
 }
 

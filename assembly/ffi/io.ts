@@ -3,6 +3,7 @@
 // EOF (reads), H2_IO_PENDING after the host took a waker from the context, H2_IO_ERROR.
 // A pending direction is not asked again until its waker is woken: no busy polling.
 import { HandleKind, handleNew, handleRelease } from "./handles";
+import { ConnLike } from "./conn-like";
 
 export class Io {
   handle: u32 = 0;
@@ -16,6 +17,8 @@ export class Context {
   woken: bool = true;
   /** A callback returned PENDING: wait for a wake before asking again. */
   pending: bool = false;
+  /** The connection a wake drives again. */
+  owner: ConnLike | null = null;
 
   constructor() {
     this.handle = handleNew(HandleKind.CONTEXT, this);
@@ -40,6 +43,8 @@ export class Context {
 
   wake(): void {
     this.woken = true;
+    const o = this.owner;
+    if (o != null) o.touched();
   }
 }
 

@@ -47,19 +47,40 @@ export namespace Stamp {
   export const COUNT: i32 = 12;
 }
 
-export class Clock {
+/** The host's time as told: one per executor, shared by the clocks of its connections, so
+ *  telling the time or its going stale is one store, not one per connection. */
+export class TimeSource {
   /** The last time the host told (ms); never goes back. */
-  now: i64;
+  now: i64 = 0;
   /** `now` is the host's present time (told in this turn of the host's). */
-  current: bool;
+  current: bool = false;
+}
+
+export class Clock {
+  readonly source: TimeSource;
   /** Some stamp is UNSTAMPED: the next tick must fix it. */
   pending: bool = false;
   private readonly slots: StaticArray<i64> = new StaticArray<i64>(Stamp.COUNT);
 
-  constructor(now: i64, current: bool) {
-    this.now = now;
-    this.current = current;
+  /** A clock on `source` (its executor's), or on a source of its own at `now`. */
+  constructor(now: i64, current: bool, source: TimeSource | null = null) {
+    if (source == null) {
+      source = new TimeSource();
+      source.now = now;
+      source.current = current;
+    }
+    this.source = source;
     for (let i = 0; i < Stamp.COUNT; i++) unchecked(this.slots[i] = NONE);
+  }
+
+  /** The last time the host told (ms). */
+  @inline get now(): i64 {
+    return this.source.now;
+  }
+
+  /** The time told is the present (told in the host's current turn). */
+  @inline get current(): bool {
+    return this.source.current;
   }
 
   /** The time of something happening now: `now` when current, else UNSTAMPED (fixed at the next tick). */
@@ -111,16 +132,17 @@ export class Clock {
   /** The host told the time: it is current until lapse(). Stamps taken while it was stale
    *  become this time (the caller fixes its own lists of stamps too). */
   advance(now: i64): void {
-    if (now > this.now) this.now = now;
-    this.current = true;
+    const source = this.source;
+    if (now > source.now) source.now = now;
+    source.current = true;
     if (!this.pending) return;
     for (let i = 0; i < Stamp.COUNT; i++) {
-      if (unchecked(this.slots[i]) == UNSTAMPED) unchecked(this.slots[i] = this.now);
+      if (unchecked(this.slots[i]) == UNSTAMPED) unchecked(this.slots[i] = source.now);
     }
   }
 
-  /** The host's turn ended: `now` is stale from here on. */
+  /** The host's turn ended: `now` is stale from here on (for every clock on the source). */
   lapse(): void {
-    this.current = false;
+    this.source.current = false;
   }
 }

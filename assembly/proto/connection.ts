@@ -23,7 +23,7 @@ import { FieldBlock } from "./field-block";
 import { RecvWindow, SendWindow } from "./flow";
 import { MessageValidator } from "./message";
 import { PingTracker, NOT_OURS } from "./ping";
-import { Clock, Stamp, UNSTAMPED } from "./clock";
+import { Clock, Stamp, TimeSource, UNSTAMPED } from "./clock";
 import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
@@ -83,7 +83,7 @@ namespace Timer {
 }
 
 /** How long a connection must have made no progress to be shed when the budget is full. */
-const SHED_STALL_MS: i64 = 1000;
+export const SHED_STALL_MS: i64 = 1000;
 
 export class Connection extends BudgetMember {
   readonly role: u8;
@@ -162,11 +162,13 @@ export class Connection extends BudgetMember {
   /**
    * `now` is the last time the host told (ms) and `timeCurrent` whether it is the present
    * (told in the host's current turn). When it is not, the connection's clock starts at the
-   * next tick(): its timeouts never count from a time before it existed.
+   * next tick(): its timeouts never count from a time before it existed. With `time`, the
+   * connection reads the time from it (its executor's, shared) and `now`/`timeCurrent` are unused.
    */
-  constructor(config: Config, handler: Handler, now: i64 = 0, timeCurrent: bool = false) {
+  constructor(config: Config, handler: Handler, now: i64 = 0, timeCurrent: bool = false, time: TimeSource | null = null) {
     super();
-    const clock = new Clock(now, timeCurrent);
+    const clock = new Clock(now, timeCurrent, time);
+    now = clock.now;
     this.clock = clock;
     // What counts from the connection's start.
     clock.mark(Stamp.ACTIVITY);
@@ -216,6 +218,7 @@ export class Connection extends BudgetMember {
 
   /** Sends a SETTINGS frame with every value that differs from the RFC's initial ones. */
   sendSettings(s: Settings): bool {
+    this.handler.touched();
     if (this.unackedSettings.length >= 4) return false;
     const list = this.settingsList;
     list.clear();
@@ -434,6 +437,11 @@ export class Connection extends BudgetMember {
   /** The host could not take our output (it answered PENDING): the write stall clock runs. */
   writeBlocked(): void {
     if (this.outputLen > 0) this.clock.markOnce(Stamp.WRITE_BLOCKED);
+  }
+
+  /** Some stamp waits for the next tick to take its time (clock.ts): tick, even with nothing due. */
+  get stampsPending(): bool {
+    return this.clock.pending;
   }
 
   /** The host's turn ended: the time told is stale until the next tick (clock.ts). */
@@ -1117,6 +1125,7 @@ export class Connection extends BudgetMember {
    * window is left to give them back to; without this it would shrink for good.
    */
   releaseClosed(n: u32): void {
+    this.handler.touched();
     this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
     this.clock.mark(Stamp.PROGRESS);
     this.syncBudget();
@@ -1125,6 +1134,7 @@ export class Connection extends BudgetMember {
 
   /** Manual flow control: the application is done with `n` received bytes of `stream`. */
   releaseCapacity(stream: Stream, n: u32): u32 {
+    this.handler.touched();
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
     stream.unreleasedBytes -= n;
     this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
@@ -1144,6 +1154,7 @@ export class Connection extends BudgetMember {
    * null with `lastSendResult` set.
    */
   openStream(fields: usize, len: u32, endStream: bool): Stream | null {
+    this.handler.touched();
     if (this.phase != Phase.OPEN || this.goawayReceived) {
       this.lastSendResult = SendResult.CLOSED;
       return null;
@@ -1252,6 +1263,7 @@ export class Connection extends BudgetMember {
    * final one) or, after the final one, nothing else: trailers go through sendTrailers.
    */
   sendResponse(stream: Stream, fields: usize, len: u32, endStream: bool, informational: bool): u32 {
+    this.handler.touched();
     if (stream.local && stream.state != StreamState.RESERVED_LOCAL) return SendResult.BAD_STATE;
     if (!stream.local && stream.state != StreamState.OPEN && stream.state != StreamState.HALF_CLOSED_REMOTE) return SendResult.BAD_STATE;
     if (stream.id == 0 || this.phase == Phase.CLOSED) return SendResult.BAD_STATE;
@@ -1272,6 +1284,7 @@ export class Connection extends BudgetMember {
 
   /** Server: promises a pushed request on `parent`; returns the reserved stream or null. */
   pushPromise(parent: Stream, fields: usize, len: u32): Stream | null {
+    this.handler.touched();
     if (this.role != Role.SERVER || !this.remote.enablePush) {
       this.lastSendResult = SendResult.BAD_STATE;
       return null;
@@ -1331,6 +1344,7 @@ export class Connection extends BudgetMember {
    * would be passed: wait for capacity and try again.
    */
   sendData(stream: Stream, data: usize, len: u32, endStream: bool): u32 {
+    this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
     const buffered = stream.buffered;
     if (<u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
@@ -1372,6 +1386,7 @@ export class Connection extends BudgetMember {
 
   /** Sends trailers (END_STREAM) after whatever data is still buffered. */
   sendTrailers(stream: Stream, fields: usize, len: u32): u32 {
+    this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
     if (!this.validator.validateTrailers(fields, len)) return SendResult.INVALID;
     const t = new ByteBuffer();
@@ -1392,6 +1407,7 @@ export class Connection extends BudgetMember {
 
   /** Resets `stream` with `code` (RST_STREAM) and forgets it. */
   resetStream(stream: Stream, code: u32): void {
+    this.handler.touched();
     if (stream.state == StreamState.CLOSED && stream.id != 0 && this.store.get(stream.id) == null) return;
     if (stream.pendingHead != null) {
       this.removePending(stream);
@@ -1485,6 +1501,7 @@ export class Connection extends BudgetMember {
    * (not additive: it replaces the earlier request; 0 gives back what was assigned).
    */
   reserveCapacity(stream: Stream, n: u32): void {
+    this.handler.touched();
     stream.reserved = n;
     if (stream.assigned > n) {
       this.assignedTotal -= stream.assigned - n;
@@ -1660,6 +1677,7 @@ export class Connection extends BudgetMember {
 
   /** Sends a PING of ours; returns its opaque data (0 when too many are in flight). */
   ping(): u64 {
+    this.handler.touched();
     if (this.phase == Phase.CLOSED) return 0;
     const sentAt = this.clock.stamp();
     const d = this.pings.start(sentAt);
@@ -1671,6 +1689,7 @@ export class Connection extends BudgetMember {
 
   /** Sends GOAWAY with our last processed stream and `code`; no new streams after it. */
   goaway(code: u32, message: string): void {
+    this.handler.touched();
     if (this.phase == Phase.CLOSED) return;
     const last = this.store.lastRemoteId;
     this.goawayLastId = last;
@@ -1687,6 +1706,7 @@ export class Connection extends BudgetMember {
    * id; in-flight streams finish; then the connection closes.
    */
   gracefulShutdown(): void {
+    this.handler.touched();
     if (this.phase != Phase.OPEN) return;
     this.clock.mark(Stamp.SHUTDOWN);
     if (this.role == Role.CLIENT) {
@@ -1733,6 +1753,7 @@ export class Connection extends BudgetMember {
 
   /** A connection error (§5.4.1): GOAWAY with `code`, then closed. */
   connectionError(code: u32, message: string): void {
+    this.handler.touched();
     if (this.phase == Phase.CLOSED) return;
     if (this.errorCode == ErrorCode.NO_ERROR) {
       this.errorCode = code;

@@ -41,6 +41,9 @@ export abstract class Handler {
   onGoaway(lastStreamId: u32, code: u32, debug: usize, debugLen: u32): void {}
   /** The connection failed (`code` is what we sent in GOAWAY, or the peer's) and is closed. */
   onConnectionError(code: u32, message: string, remote: bool): void {}
+  /** The engine was called from outside its own I/O (a send, a reset, a ping, …): whoever
+   *  drives it must run it again before sleeping. */
+  touched(): void {}
 }
 
 /** A handler that ignores everything: for engines whose owner only reads state. */
