@@ -161,7 +161,7 @@ export class Executor extends ConnScheduler {
     const active = this.activeList;
     for (let i = this.activeHead; i < active.length; i++) {
       const c = unchecked(active[i]);
-      if (c.engine.stampsPending) c.tick(now);
+      if (c.engine.stampsPending) this.tickNow(c, now);
     }
     // Then whatever is due, earliest first.
     const heap = this.deadlines;

@@ -462,7 +462,6 @@ export class Connection extends BudgetMember {
     const clock = this.clock;
     clock.advance(now);
     if (clock.pending) this.fixStamps();
-    this.budget.shedIfPressed(clock.now, SHED_STALL_MS);
     now = clock.now;
     if (this.phase == Phase.CLOSED) {
       const linger = this.lingerDeadline();

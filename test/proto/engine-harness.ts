@@ -3,7 +3,7 @@
 // thin functions over the engine's API. Streams are named by a harness index (our own
 // streams may have no id yet), recorded in every event.
 import { Config, Role } from "../../assembly/proto/config";
-import { Connection } from "../../assembly/proto/connection";
+import { Connection, SHED_STALL_MS } from "../../assembly/proto/connection";
 import { Budget } from "../../assembly/proto/budget";
 import { Handler } from "../../assembly/proto/events";
 import { Stream } from "../../assembly/proto/stream";
@@ -230,7 +230,12 @@ export function engine_log_clear(e: i32): void { rec(e).log.clear(); }
 export function engine_phase(e: i32): u8 { return eng(e).phase; }
 export function engine_is_done(e: i32): bool { return eng(e).isDone; }
 export function engine_error_code(e: i32): u32 { return eng(e).errorCode; }
-export function engine_tick(e: i32, now: i64): void { eng(e).tick(now); }
+/** Tells engine `e` the time, as a host does: the instance's budget acts on it too (ffi/executor.ts). */
+export function engine_tick(e: i32, now: i64): void {
+  const engine = eng(e);
+  engine.budget.shedIfPressed(now, SHED_STALL_MS);
+  engine.tick(now);
+}
 export function engine_next_deadline(e: i32): i64 { return eng(e).nextDeadline(); }
 export function engine_time_lapsed(e: i32): void { eng(e).timeLapsed(); }
 export function engine_write_blocked(e: i32): void { eng(e).writeBlocked(); }
