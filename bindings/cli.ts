@@ -8,8 +8,8 @@ import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
-import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
-import type { Limits } from './runtime.js';
+import { OPTION_KEYS, PULL_CHUNK, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
+import { LIMIT_KEYS, type Limits } from './runtime.js';
 
 const USAGE = `usage:
   h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
@@ -45,8 +45,6 @@ function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list
   return out;
 }
 
-const LIMIT_NAMES = ['memoryBudget', 'sendBytes', 'recvBytes', 'streams', 'connections'];
-
 /**
  * `name=value` pairs of `flag` (--set, --limit) whose names are `names`: values are whole
  * numbers (or true / false where `booleans`). A value the module refuses fails serve().
@@ -68,7 +66,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.txt': 'text/plai
 async function cmdServe(argv: string[]): Promise<void> {
   const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list', '--limit': 'list' });
   const settings = parsePairs('--set', o['--set'] as string[] | undefined, Object.keys(OPTION_KEYS), true) as ConnectionOptions;
-  const limits = parsePairs('--limit', o['--limit'] as string[] | undefined, LIMIT_NAMES, false) as Limits;
+  const limits = parsePairs('--limit', o['--limit'] as string[] | undefined, LIMIT_KEYS.map(([name]) => name), false) as Limits;
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
@@ -142,10 +140,11 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
  */
 function* fileBody(path: string): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
+  // One buffer for the whole file: respond() is done with a chunk before it pulls the next.
+  const buffer = Buffer.allocUnsafe(PULL_CHUNK);
   try {
     for (;;) {
-      const buffer = Buffer.allocUnsafe(FILE_CHUNK);
-      const n = readSync(fd, buffer, 0, FILE_CHUNK, null);
+      const n = readSync(fd, buffer, 0, PULL_CHUNK, null);
       if (n === 0) return;
       yield buffer.subarray(0, n);
     }
@@ -153,7 +152,6 @@ function* fileBody(path: string): Generator<Uint8Array> {
     closeSync(fd);
   }
 }
-const FILE_CHUNK = 64 * 1024;
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */
 async function cmdGet(argv: string[]): Promise<void> {

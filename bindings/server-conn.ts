@@ -111,8 +111,9 @@ const sendError = (what: string, rc: number) =>
   rc === H2E.CLOSED ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`) : new Error(`h2wasm: ${what} failed (code ${rc})`);
 
 const encoder = new TextEncoder();
-/** The capacity a streamed body waits for before it pulls its next chunk (a file stream's chunk). */
-const PULL_CHUNK = 64 * 1024;
+/** The capacity a streamed body waits for before it pulls its next chunk (also the chunk
+ *  `h2wasm serve --dir` reads a file in). */
+export const PULL_CHUNK = 64 * 1024;
 
 export class ServerConnection {
   conn = 0;
@@ -203,7 +204,7 @@ export class ServerConnection {
     if (this.closed) return;
     this.closed = true;
     this.unlistenBroken();
-    if (this.conn && !this.rt.broken) this.rt.ex.h2_serverconn_free(this.conn);
+    if (this.conn) this.rt.ex.h2_serverconn_free(this.conn);
     this.conn = 0;
     this.transport.sink.end(failed);
     this.rt.dropTransport(this.transport, failed);
@@ -348,20 +349,30 @@ class StreamResponder implements Responder {
   private async stream(send: number, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
     const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
     let done = false;
+    let held = 0; // capacity assigned to the stream and not used yet
     try {
       for (;;) {
-        await this.capacity(send, PULL_CHUNK);
-        const next = await it.next();
+        if (held === 0) held = await this.capacity(send, PULL_CHUNK);
+        const pulled = it.next();
+        if (pulled instanceof Promise) {
+          // A body that is not ready (an upstream, events to come) holds no capacity while it
+          // waits: what was assigned would keep the connection window from every other stream.
+          this.rt.ex.h2_send_stream_reserve_capacity(send, 0);
+          held = 0;
+        }
+        const next = await pulled;
         if (next.done) {
           done = true;
           return;
         }
         const chunk = next.value;
         for (let at = 0; at < chunk.length;) {
-          const n = Math.min(chunk.length - at, await this.capacity(send, chunk.length - at));
+          if (held === 0) held = await this.capacity(send, chunk.length - at);
+          const n = Math.min(chunk.length - at, held);
           const rc = this.sendData(send, chunk.subarray(at, at + n), false);
           if (rc !== 0) throw sendError('send_data', rc);
           at += n;
+          held -= n;
         }
       }
     } finally {
