@@ -11,3 +11,18 @@ export const H2E = {
   LIMIT_EXCEEDED: 8,
   CLOSED: 9,
 } as const;
+
+/** The keys of h2_budget_set / h2_budget_get (H2_BUDGET_*). */
+export const H2_BUDGET = {
+  MEMORY: 1,
+  SEND_BYTES: 2,
+  RECV_BYTES: 3,
+  STREAMS: 4,
+  CONNECTIONS: 5,
+  USED: 101,
+  SEND_BYTES_USED: 102,
+  RECV_BYTES_USED: 103,
+  STREAMS_OPEN: 104,
+  CONNECTIONS_OPEN: 105,
+  CONNECTIONS_SHED: 106,
+} as const;

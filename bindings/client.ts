@@ -7,7 +7,7 @@
 // poll_capacity, as the server's respond does), then trailers. The response body is read
 // with h2_body_data only when the consumer pulls, so flow control applies backpressure.
 import { H2E } from './abi.js';
-import { Runtime, TASK, type Transport } from './runtime.js';
+import { Runtime, TASK, INTERNAL_ERROR, type Transport } from './runtime.js';
 import { applyOptions, type ConnectionOptions } from './server-conn.js';
 
 /** RFC 9113 §7 error code names, by number. */
@@ -21,8 +21,6 @@ export function errorName(code: number): string {
   return H2_ERROR_NAMES[code] ?? `UNKNOWN_ERROR_0x${code.toString(16)}`;
 }
 
-/** H2E_CLOSED: the ABI's "stream or connection closed or reset" result. */
-const H2E_CLOSED = H2E.CLOSED;
 
 /** What both error classes carry. */
 export interface H2ErrorInfo {
@@ -136,7 +134,7 @@ function fieldList(h: Iterable<[string, string]> | Record<string, string> | unde
 function typedError(rt: Runtime, err: number, connFailed: boolean, prefix: string): H2StreamError | H2ConnectionError {
   const e = rt.errorMessage(err);
   const message = `${prefix}: ${e.message}${e.reason ? ` (${errorName(e.reason)})` : ''}`;
-  if (e.code === H2E_CLOSED && !connFailed) return new H2StreamError(message, e.reason, e.code, e.retryable);
+  if (e.code === H2E.CLOSED && !connFailed) return new H2StreamError(message, e.reason, e.code, e.retryable);
   if (e.retryable) return new H2StreamError(message, e.reason, e.code, e.retryable);
   return new H2ConnectionError(message, e.reason, e.code, e.retryable);
 }
@@ -170,7 +168,7 @@ export class ClientSession {
     this.authority = authority;
     this.closed = new Promise((r) => { this.resolveClosed = r; });
     this.unlistenBroken = rt.whenBroken(() => {
-      this.error ??= new H2ConnectionError(`h2wasm: the module instance trapped (${rt.broken?.message}); the connection failed`, 1, 2, false);
+      this.error ??= new H2ConnectionError(`h2wasm: the module instance trapped (${rt.broken?.message}); the connection failed`, INTERNAL_ERROR, H2E.ERROR, false);
       this.finish(true);
     });
     const ex = rt.ex;
@@ -181,7 +179,7 @@ export class ClientSession {
     } catch (e) {
       ex.h2_clientconn_options_free(opts);
       ex.h2_io_free(io);
-      this.finish();
+      this.finish(true); // nothing was sent: no reason to give the socket time to drain
       this.ready = Promise.reject(e);
       this.ready.catch(() => {});
       return;
@@ -229,7 +227,7 @@ export class ClientSession {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     await this.ready;
-    if (this.isClosed || !this.conn) throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E_CLOSED, true);
+    if (this.isClosed || !this.conn) throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E.CLOSED, true);
     if (signal?.aborted) throw abortError(signal);
     return new ClientStream(this, options).start();
   }
@@ -237,11 +235,11 @@ export class ClientSession {
   /** One PING round trip; resolves with the RTT in ms. */
   async ping(): Promise<number> {
     await this.ready;
-    if (this.isClosed) throw this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E_CLOSED, false);
+    if (this.isClosed) throw this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E.CLOSED, false);
     const { type, value } = await this.rt.wait(this.rt.ex.h2_clientconn_ping(this.conn));
     if (type === TASK.PING) return value;
     if (type === TASK.ERROR) throw typedError(this.rt, value, true, 'ping failed');
-    throw new H2ConnectionError('h2wasm: ping failed', 0, H2E_CLOSED, false);
+    throw new H2ConnectionError('h2wasm: ping failed', 0, H2E.CLOSED, false);
   }
 
   /** Takes pushed requests as they come, until the connection can push no more. */
@@ -324,7 +322,7 @@ export class ClientSession {
     this.closing = true;
     this.unlistenBroken?.();
     const conn = this.conn;
-    if (conn && !this.rt.broken) {
+    if (conn) {
       // Streams still waiting learn the connection ended before the handle goes.
       this.rt.ex.h2_clientconn_free(conn);
       this.rt.schedule();
@@ -454,7 +452,7 @@ export class ClientStream implements ClientResponse {
         }
         const err = type === TASK.ERROR
           ? typedError(rt, value, this.session.connectionFailed, 'request failed')
-          : new H2StreamError('request failed: stream closed without a response', 0, H2E_CLOSED, false);
+          : new H2StreamError('request failed: stream closed without a response', 0, H2E.CLOSED, false);
         this.failure = err;
         this.release();
         if (!this.aborted) reject(err);
@@ -488,7 +486,7 @@ export class ClientStream implements ClientResponse {
       const h = ex.h2_headers_new();
       rt.setHeaders(h, trailers);
       const rc = ex.h2_send_stream_send_trailers(this.send, h);
-      if (rc !== 0 && rc !== H2E_CLOSED) throw new Error(`h2wasm: trailers not sent (code ${rc})`);
+      if (rc !== 0 && rc !== H2E.CLOSED) throw new Error(`h2wasm: trailers not sent (code ${rc})`);
     }
     rt.schedule();
   }
@@ -508,8 +506,8 @@ export class ClientStream implements ClientResponse {
         at += piece.length;
         continue;
       }
-      if (rc === H2E_CLOSED) return; // the stream ended (reset, or answered early): the response tells
-      if (rc !== 8) throw new Error(`h2wasm: send_data failed (code ${rc})`);
+      if (rc === H2E.CLOSED) return; // the stream ended (reset, or answered early): the response tells
+      if (rc !== H2E.LIMIT_EXCEEDED) throw new Error(`h2wasm: send_data failed (code ${rc})`);
       ex.h2_send_stream_reserve_capacity(this.send, Math.min(chunk.length - at, 1 << 20));
       const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(this.send));
       if (type !== TASK.CAPACITY) return; // the stream cannot send any more
@@ -598,7 +596,7 @@ export class ClientStream implements ClientResponse {
       }
       const err = type === TASK.ERROR
         ? typedError(rt, value, this.session.connectionFailed, 'response body')
-        : new H2StreamError('response body failed', 0, H2E_CLOSED, false);
+        : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
       this.failure = err;
       this.release();
       this.failEnd(err);

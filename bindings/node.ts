@@ -29,14 +29,15 @@ export function runtime(): Runtime {
   return shared;
 }
 
-/** How long a socket the engine is done with may take to hand over what is left and
- *  close before it is destroyed: after a clean close (a slow reader may still be taking
- *  the last response: what is left is at most the kernel's buffers and one write, since
- *  the engine writes only as the socket drains; nginx's lingering_time is 30 s too), and
- *  after a failed one (a flood's attacker that reads nothing must not hold it). */
+/** How long a socket the engine is done with after a clean close may take to hand Node's
+ *  buffer to the kernel before it is destroyed (a slow reader may still be taking the
+ *  last response; what is left is at most SOCKET_BUFFER, since the engine writes only as
+ *  the socket drains; nginx's lingering_time is 30 s too). */
 export const SOCKET_DRAIN_MS = 30_000;
 /** Bytes a socket may hold in Node's buffer: the rest waits in the engine, accounted. */
 export const SOCKET_BUFFER = 64 * 1024;
+/** How long a socket is kept after a failed connection (a flood's attacker must not hold
+ *  it): time for the peer to see our GOAWAY and close first. */
 export const SOCKET_LINGER_MS = 2000;
 
 /** Wires a socket to a new transport; returns its io handle. */
@@ -45,7 +46,9 @@ export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 
   const { transport, io } = rt.transport({
     write: tap ? (bytes, flushed) => { tap('send', bytes); return socket.write(bytes, flushed); } : (bytes, flushed) => socket.write(bytes, flushed),
     end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
-    room: () => SOCKET_BUFFER - socket.writableLength,
+    // Never past the socket's own high-water mark: a full socket is then one whose last
+    // write returned false, and its 'drain' wakes the writer.
+    room: () => Math.min(SOCKET_BUFFER, socket.writableHighWaterMark) - socket.writableLength,
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();
@@ -61,9 +64,9 @@ export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 
 /**
  * Ends a socket the engine is done with: FIN after what is written, destroyed if it has
  * not closed `patienceMs` later. (Node may have ended it already, when the peer
- * half-closed: the timer runs all the same.) Progress cannot be told apart from a stall
- * here — Node hands all it buffered to the kernel in one write, and the kernel's share is
- * out of sight — so the bound is on the whole drain.
+ * half-closed: the timer runs all the same.) Not shortened at 'finish': what Node handed
+ * the kernel may still be on its way to a slow reader, whose WINDOW_UPDATEs arriving at a
+ * close would make the kernel reset the connection and drop that tail.
  */
 export function endSocket(socket: net.Socket, patienceMs = SOCKET_DRAIN_MS): void {
   if (socket.destroyed || lingering.has(socket)) return;

@@ -13,6 +13,10 @@
 // (a handshake, a request, a PING) the core stamps with the next round's time. After each
 // round the one timer is armed at the executor's next deadline, or cleared when none.
 import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
+import { H2E, H2_BUDGET } from './abi.js';
+
+/** RFC 9113 INTERNAL_ERROR: what the connections of a trapped instance report. */
+export const INTERNAL_ERROR = 2;
 
 export const IO_PENDING = 0xffffffff;
 export const IO_ERROR = 0xfffffffe;
@@ -83,6 +87,7 @@ export class Transport {
   }
 
   private wakeRead(): void {
+    if (this.dropped) return;
     if (this.readWaker) {
       this.rt.ex.h2_waker_wake(this.readWaker);
       this.readWaker = 0;
@@ -91,6 +96,7 @@ export class Transport {
   }
 
   private wakeWrite(): void {
+    if (this.dropped) return;
     if (this.writeWaker) {
       this.rt.ex.h2_waker_wake(this.writeWaker);
       this.writeWaker = 0;
@@ -132,6 +138,9 @@ export class Transport {
    */
   drop(failed = false): void {
     this.dropped = true;
+    for (const w of [this.readWaker, this.writeWaker]) if (w) this.rt.ex.h2_waker_free(w);
+    this.readWaker = 0;
+    this.writeWaker = 0;
     this.chunks = [];
     this.queued = 0;
     if (failed) {
@@ -192,7 +201,11 @@ export interface Limits {
   connections?: number;
 }
 
-const LIMIT_KEYS: [keyof Limits, number][] = [['memoryBudget', 1], ['sendBytes', 2], ['recvBytes', 3], ['streams', 4], ['connections', 5]];
+/** Each limit's budget key, memoryBudget first (setting it derives the others). */
+export const LIMIT_KEYS: [keyof Limits, number][] = [
+  ['memoryBudget', H2_BUDGET.MEMORY], ['sendBytes', H2_BUDGET.SEND_BYTES], ['recvBytes', H2_BUDGET.RECV_BYTES],
+  ['streams', H2_BUDGET.STREAMS], ['connections', H2_BUDGET.CONNECTIONS],
+];
 
 /** What the budget holds now (h2_budget_get). */
 export interface BudgetUse { used: number; sendBytes: number; recvBytes: number; streams: number; connections: number; shed: number }
@@ -269,20 +282,38 @@ export class Runtime {
   /** The limits set on this instance (a fresh one after a trap gets them too). */
   limits: Limits | undefined;
 
-  /** Sets the instance's budget (memoryBudget first); throws on a value the module refuses. */
+  /**
+   * Sets the instance's budget (memoryBudget first, deriving the others); throws on a value
+   * the module refuses, leaving the budget as it was. `limits` then holds every limit as
+   * the module has it, so a fresh instance after a trap gets exactly the same.
+   */
   setLimits(limits: Limits): void {
+    const before = this.limitsNow();
     for (const [name, key] of LIMIT_KEYS) {
       const v = limits[name];
       if (v === undefined) continue;
-      if (!Number.isInteger(v) || v < 0 || this.ex.h2_budget_set(key, BigInt(v)) !== 0) throw new RangeError(`h2wasm: invalid limit ${name} = ${v}`);
+      if (!Number.isInteger(v) || v < 0 || this.ex.h2_budget_set(key, BigInt(v)) !== 0) {
+        for (const [n, k] of LIMIT_KEYS) this.ex.h2_budget_set(k, BigInt(before[n]!));
+        throw new RangeError(`h2wasm: invalid limit ${name} = ${v}`);
+      }
     }
-    this.limits = { ...this.limits, ...limits }; // only once the module took them all
+    this.limits = this.limitsNow();
+  }
+
+  /** Every limit as the module has it now. */
+  private limitsNow(): Limits {
+    const out: Limits = {};
+    for (const [name, key] of LIMIT_KEYS) out[name] = Number(this.ex.h2_budget_get(key));
+    return out;
   }
 
   /** What the instance's budget holds now. */
   budget(): BudgetUse {
     const get = (k: number) => Number(this.ex.h2_budget_get(k));
-    return { used: get(101), sendBytes: get(102), recvBytes: get(103), streams: get(104), connections: get(105), shed: get(106) };
+    return {
+      used: get(H2_BUDGET.USED), sendBytes: get(H2_BUDGET.SEND_BYTES_USED), recvBytes: get(H2_BUDGET.RECV_BYTES_USED),
+      streams: get(H2_BUDGET.STREAMS_OPEN), connections: get(H2_BUDGET.CONNECTIONS_OPEN), shed: get(H2_BUDGET.CONNECTIONS_SHED),
+    };
   }
 
   // ---- transports and bodies -----------------------------------------------------------
@@ -327,7 +358,7 @@ export class Runtime {
   /** The task's outcome as a promise: its type and (taken) value. */
   wait(task: number): Promise<{ type: number; value: number }> {
     return new Promise((resolve) => {
-      this.submit(task, (t, type) => resolve({ type, value: t === 0 ? 0 : this.ex.h2_task_value(t) }));
+      this.submit(task, (t, type) => resolve({ type, value: this.ex.h2_task_value(t) }));
     });
   }
 
@@ -387,6 +418,11 @@ export class Runtime {
   trapped(error: Error): void {
     if (this.broken) return;
     this.broken = error;
+    // From here every export answers 0 without entering the instance: what the dying
+    // connections still call on their way out (frees, releases, wakes) cannot trap again.
+    const inert: Record<string, unknown> = { memory: this.ex.memory };
+    for (const [name, value] of Object.entries(this.ex)) if (typeof value === 'function') inert[name] = () => 0;
+    (this as { ex: H2Exports }).ex = inert as unknown as H2Exports;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     // Whatever waits on a task hears an error (task 0: nothing to read from the instance).
@@ -574,7 +610,7 @@ export class Runtime {
 
   /** The message of an error handle (and frees it). */
   errorMessage(err: number): { message: string; code: number; reason: number; retryable: boolean } {
-    if (err === 0 && this.broken) return { message: `the module instance trapped (${this.broken.message})`, code: 1, reason: 2, retryable: false };
+    if (err === 0 && this.broken) return { message: `the module instance trapped (${this.broken.message})`, code: H2E.ERROR, reason: INTERNAL_ERROR, retryable: false };
     const cap = 512;
     const buf = this.ex.h2_alloc(cap) >>> 0;
     const n = this.ex.h2_error_print(err, buf, cap);
