@@ -39,6 +39,9 @@ export function makeCert(): { key: Buffer; cert: Buffer } | null {
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
+/** Resolves after `ms`. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Waits until `cond()` holds, polling every 5 ms, at most `ms`. */
 export async function until(what: string, cond: () => boolean, ms = 10000): Promise<void> {
   const deadline = Date.now() + ms;

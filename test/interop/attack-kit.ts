@@ -22,7 +22,8 @@ export function get(session: http2.ClientHttp2Session, path = '/', timeoutMs = 0
   return new Promise((resolve, reject) => {
     if (session.destroyed || session.closed) return reject(new Error('session gone'));
     const req = session.request({ ':path': path });
-    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.close(http2.constants.NGHTTP2_CANCEL));
+    let timedOut = false;
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => { timedOut = true; req.close(http2.constants.NGHTTP2_CANCEL); });
     let status = 0;
     let body = '';
     req.setEncoding('utf8');
@@ -30,6 +31,9 @@ export function get(session: http2.ClientHttp2Session, path = '/', timeoutMs = 0
     req.on('data', (d: string) => { body += d; });
     req.on('end', () => resolve({ status, body }));
     req.on('error', reject);
+    // Closed without its end: cancelled by the timeout, or its session went away (node ends
+    // the stream with CANCEL and no 'error' then). After 'end' this rejects nothing.
+    req.on('close', () => reject(new Error(timedOut ? `no answer within ${timeoutMs} ms` : `stream closed without an answer (RST ${req.rstCode})`)));
     req.end();
   });
 }

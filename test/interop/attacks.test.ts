@@ -17,6 +17,7 @@ import {
 } from '../support/frames.js';
 import { REQ, POSTREQ } from '../proto/raw-peer.js';
 import { Attacker, HeapWatch, goodClient, get } from './attack-kit.js';
+import { sleep } from '../bindings/support.js';
 
 const LIMIT = 100; // maxResetsPerSecond, maxGlitchesPerSecond, maxQueuedControlFrames
 const STREAMS = 20; // maxConcurrentStreams
@@ -87,7 +88,6 @@ afterAll(async () => {
 afterEach(() => Attacker.destroyAll());
 
 const debugOf = (g: Frame) => new TextDecoder().decode(g.payload.subarray(8));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls `done` every 10 ms for at most `ms`; true once it holds. */
 async function eventually(done: () => boolean, ms = 5000): Promise<boolean> {
   for (const end = performance.now() + ms; !done() && performance.now() < end;) await sleep(10);

@@ -10,19 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which, sha, freePort, selfSignedCert, listening, Processes, MiB } from '../examples/support.js';
 import { fetch, connect, createFetch, type ClientSession, type H2RequestInit } from '../../bindings/index.js';
-import { recorded, recordSkipped, versionOf } from './record.js';
+import { recorded, recordSkipped, skipForMissing, versionOf } from './record.js';
+import { sleep } from '../bindings/support.js';
 import { spawnSync } from 'node:child_process';
 
 const peers = { nghttpd: which('nghttpd'), openssl: which('openssl') };
-if (!peers.nghttpd || !peers.openssl) {
-  console.log('interop: nghttpd or openssl not installed, the client idle/restart soak is skipped');
-  if (!peers.nghttpd) recordSkipped('nghttpd');
-}
+if (!peers.nghttpd) recordSkipped('nghttpd');
+const skip = skipForMissing('the client idle/restart soak', Object.entries(peers).filter(([, p]) => !p).map(([n]) => n));
 const version = peers.nghttpd ? versionOf(spawnSync(peers.nghttpd, ['--version']).stdout.toString()) : '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INSECURE: H2RequestInit = { h2: { rejectUnauthorized: false } };
 
-describe.skipIf(!peers.nghttpd || !peers.openssl)('fetch() and connect() through idle gaps and server restarts (nghttpd)', () => {
+describe.skipIf(skip)('fetch() and connect() through idle gaps and server restarts (nghttpd)', () => {
   const procs = new Processes();
   let dir: string;
   let tls: { key: string; cert: string };

@@ -11,11 +11,11 @@
 // five times nghttpd's slowest in the same run) — except in the row whose sockets never
 // read, where this machine's kernel holds the good client up for every server (its row
 // says how long): the issue's 2 s is not claimed there (docs/exhaustion.md has the figures).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
 import http2 from 'node:http2';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,15 +24,15 @@ import { FLAG, FRAME, PREFACE, PeerHpack, concat, frame, settings, settingsAck, 
 import { startServe, RssWatch } from './serve-cli.js';
 import { GoodTraffic, goodClient, get } from './attack-kit.js';
 import { freePort, listening, which } from '../examples/support.js';
+import { skipForMissing } from './record.js';
 
 const RESULTS = join(ROOT, 'test-results', 'exhaustion.jsonl');
 const nghttpd = which('nghttpd');
-if (!nghttpd) console.log('interop: nghttpd not installed, the exhaustion comparison runs without it');
 // Thousands of sockets, each end in this machine's processes: the descriptor limit must allow
 // them (.ci/run raises it; `ulimit -n 65536` before npm test does the same by hand).
 const FD_LIMIT = Number(spawnSync('sh', ['-c', 'ulimit -n']).stdout?.toString().trim()) || 0;
 const enoughFds = FD_LIMIT === 0 || FD_LIMIT >= 8192 || String(spawnSync('sh', ['-c', 'ulimit -n']).stdout).trim() === 'unlimited';
-if (!enoughFds) console.log(`interop: ulimit -n is ${FD_LIMIT}, under the 8192 the exhaustion suite needs: it is skipped (raise it to run it)`);
+const skip = skipForMissing('the exhaustion suite', [...(nghttpd ? [] : ['nghttpd']), ...(enoughFds ? [] : [`ulimit -n of 8192 (it is ${FD_LIMIT})`])]);
 
 interface Target { name: string; port: number; pid: number; exited: () => boolean; stop: () => Promise<number> }
 
@@ -54,7 +54,7 @@ const SERVERS: Record<string, (dir: string) => Promise<Target>> = {
   },
   nghttpd: async (dir) => {
     const port = await freePort();
-    const child = spawn(nghttpd!, ['--no-tls', '-d', dir, String(port)], { stdio: 'ignore' });
+    const child = spawn(nghttpd!, ['--no-tls', '--address=127.0.0.1', '-d', dir, String(port)], { stdio: 'ignore' });
     await listening(port, child);
     return { name: 'nghttpd', port, pid: child.pid!, exited: () => child.exitCode !== null, stop: stopper(child) };
   },
@@ -100,8 +100,9 @@ interface Row {
   name: string;
   ms: number;
   mount: (port: number) => Promise<Attack>;
-  /** The slowest answer allowed, where it cannot be 2 s (or five times nghttpd's) on this machine. */
-  slowestMs?: number;
+  /** The slowest answer is not bounded here (only by the good client's 10 s cancel, which
+   *  counts as a loss): the 2 s cannot be met on this machine (the row says why). */
+  slowestUnbounded?: boolean;
 }
 
 const ROWS: Row[] = [
@@ -117,8 +118,8 @@ const ROWS: Row[] = [
     // buffers. The good client's early requests then wait 1-5 s for all three servers, with
     // no event loop stalled in any process (measured: 0.4 s at most in the server's, none in
     // the test's); across runs ours waited 0.3-6.8 s, nghttpd 0.3-2.7 s, node 0.3-3.0 s.
-    // The issue's 2 s is not met here (docs/exhaustion.md): the bound is the client's 10 s.
-    slowestMs: 10_000,
+    // The issue's 2 s is not met here (docs/exhaustion.md): no bound but the client's 10 s cancel.
+    slowestUnbounded: true,
     mount: async (port) => ({ timers: [], sockets: await open(port, 300, { read: false, first: (hp) => concat(PREFACE, settings([[4, MAX_WINDOW]]), settingsAck(), windowUpdate(0, MAX_WINDOW - 65535), streams(100, (id) => headers(id, hp.encode(GET_BIG), true))) }) }),
   },
   {
@@ -197,22 +198,34 @@ async function freshClient(port: number, withinMs: number): Promise<number | nul
 
 async function measure(row: Row, serverName: string, dir: string): Promise<Measured> {
   const target = await SERVERS[serverName](dir);
-  const session = await goodClient(`http://127.0.0.1:${target.port}`);
-  expect((await get(session, '/small')).status).toBe(200); // warm before the attack
-  const rss = new RssWatch(target.pid, 50);
-  const traffic = new GoodTraffic(session, '/small', 'small\n');
-  const attack = await row.mount(target.port);
+  let attack: Attack | undefined;
+  let session: http2.ClientHttp2Session | undefined;
+  let rss: RssWatch | undefined;
+  let traffic: GoodTraffic | undefined;
   let note: string | undefined;
-  if (attack.done) await attack.done.catch((e) => { note = (e as Error).message; });
-  else await new Promise((r) => setTimeout(r, row.ms));
-  for (const t of attack.timers) clearInterval(t);
-  for (const s of attack.sockets) s.destroy();
-  await traffic.stop();
-  rss.sample();
-  rss.stop();
-  session.destroy();
-  const recoveredMs = target.exited() ? null : await freshClient(target.port, 5000);
-  const sigtermMs = await target.stop();
+  let recoveredMs: number | null = null;
+  let sigtermMs: number;
+  try {
+    session = await goodClient(`http://127.0.0.1:${target.port}`);
+    expect((await get(session, '/small')).status).toBe(200); // warm before the attack
+    rss = new RssWatch(target.pid, 50);
+    traffic = new GoodTraffic(session, '/small', 'small\n');
+    attack = await row.mount(target.port);
+    if (attack.done) await attack.done.catch((e) => { note = (e as Error).message; });
+    else await new Promise((r) => setTimeout(r, row.ms));
+  } finally {
+    // Whatever failed above, nothing of this measurement outlives it.
+    for (const t of attack?.timers ?? []) clearInterval(t);
+    for (const s of attack?.sockets ?? []) s.destroy();
+    await traffic?.stop();
+    rss?.sample();
+    rss?.stop();
+    session?.destroy();
+    if (traffic) recoveredMs = target.exited() ? null : await freshClient(target.port, 5000);
+    sigtermMs = await target.stop();
+  }
+  traffic = traffic!;
+  rss = rss!;
   const latencies = [...traffic.latencies].sort((a, b) => a - b);
   const q = (f: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * f))]) : -1);
   const m: Measured = {
@@ -225,8 +238,9 @@ async function measure(row: Row, serverName: string, dir: string): Promise<Measu
   return m;
 }
 
-describe.skipIf(!enoughFds)('many hostile connections against one process (issue #15\'s table)', () => {
+describe.skipIf(skip)('many hostile connections against one process (issue #15\'s table)', () => {
   let dir: string;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'h2wasm-exhaustion-'));
     writeFileSync(join(dir, 'big'), randomBytes(64 << 20));
@@ -238,13 +252,13 @@ describe.skipIf(!enoughFds)('many hostile connections against one process (issue
       const ours = await measure(row, 'h2wasm serve', dir);
       let nghttpdMax = 0;
       for (const peer of ['nghttpd', 'node:http2']) {
-        if (peer === 'nghttpd' && !nghttpd) continue;
         const m = await measure(row, peer, dir).catch((e) => { console.log(`exhaustion: ${peer} — ${row.name}: ${(e as Error).message}`); return null; });
         if (peer === 'nghttpd' && m) nghttpdMax = m.max;
       }
       expect(ours.note, 'every GET of the attack answered').toBeUndefined();
       expect(ours.lost, 'the good client lost requests').toBe(0);
-      expect(ours.max, 'the good client\'s slowest answer (ms)').toBeLessThanOrEqual(row.slowestMs ?? Math.max(2000, 5 * nghttpdMax));
+      expect(ours.answered, 'the good client was answered at all').toBeGreaterThan(0);
+      if (!row.slowestUnbounded) expect(ours.max, 'the good client\'s slowest answer (ms)').toBeLessThanOrEqual(Math.max(2000, 5 * nghttpdMax));
       expect(ours.rssPeak, 'RSS peak (MiB)').toBeLessThan(1024);
       expect(ours.recoveredMs, 'a fresh client after the attack (ms)').not.toBeNull();
       expect(ours.recoveredMs!).toBeLessThanOrEqual(1000);

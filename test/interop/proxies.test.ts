@@ -14,21 +14,16 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { which, run, listening, freePort, selfSignedCert, Processes, MiB } from '../examples/support.js';
+import { which, run, listening, freePort, selfSignedCert, Processes, MiB, sha } from '../examples/support.js';
+import { sleep } from '../bindings/support.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
-import { record, recordSkipped, versionOf } from './record.js';
+import { record, recordSkipped, skipForMissing, versionOf } from './record.js';
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin'];
 const peers = { nginx: which('nginx', SBIN), haproxy: which('haproxy', SBIN), curl: which('curl'), openssl: which('openssl') };
 const missing = Object.entries(peers).filter(([, p]) => !p).map(([n]) => n);
-if (missing.length) {
-  console.log(`interop: ${missing.join(', ')} not installed, the proxy soak is skipped`);
-  for (const n of ['nginx', 'haproxy']) if (!peers[n as keyof typeof peers]) recordSkipped(n);
-}
-const skip = missing.length > 0;
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+for (const n of ['nginx', 'haproxy']) if (!peers[n as keyof typeof peers]) recordSkipped(n);
+const skip = skipForMissing('the proxy soak', missing);
 
 /**
  * Server settings scaled down so that a 2.5 s gap outlasts the idle timeout, the SETTINGS

@@ -2,6 +2,7 @@
 // line to test-results/interop.jsonl; scripts/interop-table.mjs (run by .ci/run after
 // `npm test`) turns the file into the table. Appends are single small writes, so test
 // files running in parallel workers do not interleave lines.
+import { describe, it, expect } from 'vitest';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
@@ -45,4 +46,21 @@ export async function recorded<T>(peer: string, version: string, direction: stri
 /** The first dotted version number in a tool's `--version` output ('' when none). */
 export function versionOf(output: string): string {
   return /\d+\.\d+(?:\.\d+)?/.exec(output)?.[0] ?? '';
+}
+
+/**
+ * Whether a suite must skip for want of `missing` (peers, or what the machine lacks). Off CI
+ * it skips with a line saying so; under CI (.ci/run installs every peer) a missing one is a
+ * failing test, never a suite that silently turns green.
+ */
+export function skipForMissing(suite: string, missing: string[]): boolean {
+  if (missing.length === 0) return false;
+  if (process.env.CI) {
+    describe(suite, () => {
+      it('has what it needs on this machine', () => { expect(missing, `missing under CI: ${missing.join(', ')}`).toEqual([]); });
+    });
+    return true;
+  }
+  console.log(`interop: ${missing.join(', ')} missing, ${suite} is skipped`);
+  return true;
 }

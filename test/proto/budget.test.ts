@@ -4,7 +4,7 @@
 // threshold. Engines here share a budget of their own, so the counts are exact.
 import { describe, it, expect } from 'vitest';
 import { Engine, TestBudget, harness, pump, EV, PHASE, RESULT, POST } from './engine.js';
-import { ERR, PREFACE, FRAME, PeerHpack, concat, settings, settingsAck, headers, data, parseFrames, errorCodeOf } from '../support/frames.js';
+import { ERR, PREFACE, FRAME, PeerHpack, concat, settings, settingsAck, headers, data, windowUpdate, parseFrames, errorCodeOf } from '../support/frames.js';
 
 const ex = harness();
 const MiB = 1 << 20;
@@ -70,15 +70,17 @@ describe('the memory budget', () => {
   });
 
   it('assigns no send capacity past the send budget', () => {
-    const budget = new TestBudget(ex, 2 * MiB);
-    const a = serverOn(budget, 1 << 20, { capacityHighWater: 4 * MiB });
-    a.receive(headers(1, new PeerHpack().encode(GET_REQ), true));
+    const budget = new TestBudget(ex, 2 * MiB); // 1 MiB to send
+    // Windows, buffer caps and high water all at 4 MiB: only the budget is left to stop it.
+    const a = serverOn(budget, 4 * MiB, { capacityHighWater: 8 * MiB, maxStreamSendBuffer: 4 * MiB, maxConnectionSendBuffer: 8 * MiB });
+    a.receive(concat(windowUpdate(0, 4 * MiB), headers(1, new PeerHpack().encode(GET_REQ), true)));
     const s = a.streamByWireId(1);
     a.respond(s, [[':status', '200']]);
     a.takeOutput();
+    expect(budget.sendBytes).toBe(0);
     a.reserve(s, 4 * MiB);
-    expect(a.capacity(s)).toBeLessThanOrEqual(budget.maxSendBytes);
-    expect(a.capacity(s)).toBeGreaterThan(0);
+    expect(a.capacity(s)).toBe(budget.maxSendBytes);
+    expect(budget.sendBytes).toBe(budget.maxSendBytes);
   });
 
   it('refuses new streams with REFUSED_STREAM past its stream limit', () => {

@@ -99,7 +99,9 @@ describe('deterministic simulation', () => {
 
   it('the checker can fail: a host that loses wakers is reported, not passed', () => {
     const res = run(2, { ...FAULT_FREE, pPendingWrite: 0.5, keepalive: false, idleTimeout: false, loseWakes: true });
-    expect(res.problems.length).toBeGreaterThan(0);
+    // Bytes left unread behind a lost waker: the handshake stalls until the SETTINGS timeout
+    // ends it (or, with no timeout to end it, the run hangs): either is reported.
+    expect(res.problems.some((p) => /hang|did not acknowledge SETTINGS in time/.test(p))).toBe(true);
   });
 
   it.each(REGRESSION)('regression seed %i', (seed) => check(run(seed)));
