@@ -140,10 +140,11 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
  */
 function* fileBody(path: string): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
-  // One buffer for the whole file: respond() is done with a chunk before it pulls the next.
-  const buffer = Buffer.allocUnsafe(PULL_CHUNK);
   try {
     for (;;) {
+      // A buffer per pull, not one per file: a stream waiting between pulls (thousands of
+      // them when peers stop reading) must hold no bytes (a kept buffer took RSS past 1.5 GB).
+      const buffer = Buffer.allocUnsafe(PULL_CHUNK);
       const n = readSync(fd, buffer, 0, PULL_CHUNK, null);
       if (n === 0) return;
       yield buffer.subarray(0, n);
