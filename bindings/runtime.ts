@@ -210,7 +210,8 @@ export const LIMIT_KEYS: [keyof Limits, number][] = [
 /** What the budget holds now (h2_budget_get). */
 export interface BudgetUse { used: number; sendBytes: number; recvBytes: number; streams: number; connections: number; shed: number }
 
-/** Pulls a body from JS: returns bytes, null at the end, or 'pending' (call rt.schedule() when ready). */
+/** Pulls a body from JS: returns bytes, null at the end, or 'pending' (then call the source's
+ *  wake() once it has more: the engine does not ask again before). */
 export type SourceRead = (max: number) => Uint8Array | null | 'pending';
 
 type Continuation = (task: number, type: number) => void;
@@ -220,6 +221,8 @@ export class Runtime {
   readonly exec: number;
   private transports = new Map<number, Transport>();
   private sources = new Map<number, SourceRead>();
+  /** The waker a source that answered 'pending' holds, by source id. */
+  private sourceWakers = new Map<number, number>();
   private continuations = new Map<number, Continuation>();
   private nextId = 1;
   private scheduled = false;
@@ -262,11 +265,17 @@ export class Runtime {
         } catch {
           return IO_ERROR;
         }
-        if (chunk === 'pending') return IO_PENDING;
         if (chunk === null) return 0;
+        if (chunk === 'pending' || chunk.length === 0) {
+          // PENDING holds a waker (the ABI's contract): the source's wake() uses it.
+          const old = this.sourceWakers.get(userdata);
+          if (old) this.ex.h2_waker_free(old);
+          this.sourceWakers.set(userdata, this.ex.h2_context_waker(ctx));
+          return IO_PENDING;
+        }
         if (chunk.length > len >>> 0) return IO_ERROR;
         new Uint8Array(this.ex.memory.buffer, buf >>> 0, chunk.length).set(chunk);
-        return chunk.length === 0 ? IO_PENDING : chunk.length;
+        return chunk.length;
       },
       send_data: () => IO_ERROR,
       headers_foreach: (_userdata, name, nameLen, value, valueLen) => {
@@ -333,13 +342,31 @@ export class Runtime {
     this.transports.delete(t.id);
   }
 
-  /** A data-source body read through `read`. Returns the body handle and a release function. */
-  source(read: SourceRead): { body: number; release: () => void } {
+  /** A data-source body read through `read`: its body handle, wake() for after a 'pending'
+   *  (the engine asks again), and release() once the body is done with. */
+  source(read: SourceRead): { body: number; wake: () => void; release: () => void } {
     const id = this.nextId++;
     this.sources.set(id, read);
     const body = this.ex.h2_body_new();
     this.ex.h2_body_set_userdata(body, id);
-    return { body, release: () => this.sources.delete(id) };
+    const takeWaker = () => {
+      const w = this.sourceWakers.get(id) ?? 0;
+      this.sourceWakers.delete(id);
+      return w;
+    };
+    return {
+      body,
+      wake: () => {
+        const w = takeWaker();
+        if (w) this.ex.h2_waker_wake(w);
+        this.schedule();
+      },
+      release: () => {
+        const w = takeWaker();
+        if (w) this.ex.h2_waker_free(w);
+        this.sources.delete(id);
+      },
+    };
   }
 
   // ---- tasks ---------------------------------------------------------------------------
