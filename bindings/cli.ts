@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The `h2wasm` command: `serve` (an HTTP/2 server on h2wasm), more to come.
 // Errors are one clear line and a non-zero exit, never a stack trace.
-import { readFileSync, statSync, createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
-import { OPTION_KEYS, PULL_CHUNK, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
+import { fileBody } from './file-body.js';
+import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
 
 const USAGE = `usage:
@@ -117,7 +118,7 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
       const st = statSync(file);
       if (st.isFile()) {
         const headers: [string, string][] = [['content-length', String(st.size)], ['content-type', TYPES[extname(file)] ?? 'application/octet-stream']];
-        return res.respond(200, headers, req.method === 'HEAD' ? null : fileBody(file));
+        return res.respond(200, headers, req.method === 'HEAD' ? null : fileBody(file, st));
       }
     } catch {
       // fall through to 404
@@ -129,29 +130,6 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
   const headers: [string, string][] = [['content-type', 'text/plain']];
   if (req.method === 'POST') headers.push(['x-received-sha256', (hash ?? createHash('sha256')).digest('hex')]);
   return res.respond(200, headers, req.method === 'HEAD' ? null : body);
-}
-
-/**
- * A file's bytes, opened on the first read and read a chunk per pull with no read-ahead
- * (the response asks for the next chunk only when its stream has capacity): a response
- * that never gets to send holds no file descriptor, one that waits holds no bytes. The
- * reads are synchronous, as nginx's and nghttpd's are: thousands of streams reading
- * through libuv's four-thread pool would queue every other request's file behind theirs.
- */
-function* fileBody(path: string): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      // A buffer per pull, not one per file: a stream waiting between pulls (thousands of
-      // them when peers stop reading) must hold no bytes (a kept buffer took RSS past 1.5 GB).
-      const buffer = Buffer.allocUnsafe(PULL_CHUNK);
-      const n = readSync(fd, buffer, 0, PULL_CHUNK, null);
-      if (n === 0) return;
-      yield buffer.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */
