@@ -6,11 +6,8 @@
 // own connection asks for /small every 50 ms through the attack (answers, p50, p99, the
 // slowest), the server's RSS is sampled every 50 ms, after the attackers leave a fresh
 // client must be answered (and how soon), then SIGTERM must stop the server (and how soon).
-// What ours must do: lose nothing, stay under 1 GiB, answer a fresh client within 1 s of
-// the attack's end, stop within 5 s of SIGTERM, and answer every request within 2 s (or
-// five times nghttpd's slowest in the same run) — except in the row whose sockets never
-// read, where this machine's kernel holds the good client up for every server (its row
-// says how long): the issue's 2 s is not claimed there (docs/exhaustion.md has the figures).
+// What ours must do: lose nothing, answer every request within 2 s, stay under 1 GiB,
+// answer a fresh client within 1 s of the attack's end, and stop within 5 s of SIGTERM.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
 import http2 from 'node:http2';
@@ -100,9 +97,6 @@ interface Row {
   name: string;
   ms: number;
   mount: (port: number) => Promise<Attack>;
-  /** The slowest answer is not bounded here (only by the good client's 10 s cancel, which
-   *  counts as a loss): the 2 s cannot be met on this machine (the row says why). */
-  slowestUnbounded?: boolean;
 }
 
 const ROWS: Row[] = [
@@ -115,11 +109,9 @@ const ROWS: Row[] = [
     name: '300 connections × 100 streams GET /big, huge windows, TCP never read, 12 s',
     ms: 12_000,
     // Both ends of 300 sockets that never read live on this machine: a few GiB in kernel
-    // buffers. The good client's early requests then wait 1-5 s for all three servers, with
-    // no event loop stalled in any process (measured: 0.4 s at most in the server's, none in
-    // the test's); across runs ours waited 0.3-6.8 s, nghttpd 0.3-2.7 s, node 0.3-3.0 s.
-    // The issue's 2 s is not met here (docs/exhaustion.md): no bound but the client's 10 s cancel.
-    slowestUnbounded: true,
+    // buffers, copied in by the server. That copying once held our event loop for 2 s in
+    // one round (answers waited 0.3-6.8 s); the runtime's write allowance (TURN_WRITE_BYTES
+    // a turn) now spreads it, and the shared file descriptors keep /small openable.
     mount: async (port) => ({ timers: [], sockets: await open(port, 300, { read: false, first: (hp) => concat(PREFACE, settings([[4, MAX_WINDOW]]), settingsAck(), windowUpdate(0, MAX_WINDOW - 65535), streams(100, (id) => headers(id, hp.encode(GET_BIG), true))) }) }),
   },
   {
@@ -179,6 +171,8 @@ const ROWS: Row[] = [
 interface Measured {
   row: string; server: string; asked: number; answered: number; lost: number; p50: number; p99: number; max: number;
   rssPeak: number; recoveredMs: number | null; sigtermMs: number; note?: string;
+  /** Each distinct way a good request failed, with how often. */
+  failures?: Record<string, number>;
 }
 
 /** How long a fresh client on a new connection waits for /small; null past `withinMs`. */
@@ -232,9 +226,13 @@ async function measure(row: Row, serverName: string, dir: string): Promise<Measu
     row: row.name, server: serverName, asked: traffic.asked, answered: latencies.length, lost: traffic.failures.length, p50: q(0.5), p99: q(0.99), max: q(1),
     rssPeak: Math.round(rss.peak), recoveredMs: recoveredMs === null ? null : Math.round(recoveredMs), sigtermMs, note,
   };
+  if (traffic.failures.length) {
+    m.failures = {};
+    for (const f of traffic.failures) m.failures[f] = (m.failures[f] ?? 0) + 1;
+  }
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   appendFileSync(RESULTS, JSON.stringify({ ...m, time: Date.now() }) + '\n');
-  console.log(`exhaustion: ${serverName} — ${row.name}: ${m.answered}/${m.asked} answered, p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms; RSS peak ${m.rssPeak} MiB; fresh client after ${m.recoveredMs ?? 'never (5 s)'} ms; SIGTERM ${m.sigtermMs} ms${note ? `; ${note}` : ''}`);
+  console.log(`exhaustion: ${serverName} — ${row.name}: ${m.answered}/${m.asked} answered, p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms; RSS peak ${m.rssPeak} MiB; fresh client after ${m.recoveredMs ?? 'never (5 s)'} ms; SIGTERM ${m.sigtermMs} ms${note ? `; ${note}` : ''}${m.failures ? `; lost: ${JSON.stringify(m.failures)}` : ''}`);
   return m;
 }
 
@@ -250,15 +248,13 @@ describe.skipIf(skip)('many hostile connections against one process (issue #15\'
   for (const row of ROWS) {
     it(row.name, async () => {
       const ours = await measure(row, 'h2wasm serve', dir);
-      let nghttpdMax = 0;
       for (const peer of ['nghttpd', 'node:http2']) {
-        const m = await measure(row, peer, dir).catch((e) => { console.log(`exhaustion: ${peer} — ${row.name}: ${(e as Error).message}`); return null; });
-        if (peer === 'nghttpd' && m) nghttpdMax = m.max;
+        await measure(row, peer, dir).catch((e) => { console.log(`exhaustion: ${peer} — ${row.name}: ${(e as Error).message}`); });
       }
       expect(ours.note, 'every GET of the attack answered').toBeUndefined();
       expect(ours.lost, 'the good client lost requests').toBe(0);
       expect(ours.answered, 'the good client was answered at all').toBeGreaterThan(0);
-      if (!row.slowestUnbounded) expect(ours.max, 'the good client\'s slowest answer (ms)').toBeLessThanOrEqual(Math.max(2000, 5 * nghttpdMax));
+      expect(ours.max, 'the good client\'s slowest answer (ms)').toBeLessThanOrEqual(2000);
       expect(ours.rssPeak, 'RSS peak (MiB)').toBeLessThan(1024);
       expect(ours.recoveredMs, 'a fresh client after the attack (ms)').not.toBeNull();
       expect(ours.recoveredMs!).toBeLessThanOrEqual(1000);
