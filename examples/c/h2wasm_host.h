@@ -30,7 +30,8 @@
  *     into the module (h2w_mem() does).
  *   - a wasm trap (an out-of-bounds access, unreachable) longjmps to the last
  *     wasm_rt_impl_try(); H2W_TRAP_GUARD() at the top of main() turns one into a message
- *     and exit(70).
+ *     and exit(70). A server can outlive one instead: a wasm_rt_impl_try() at the top of
+ *     its loop, and on a trap h2w_reinstantiate() (examples/c/server.c does).
  *
  * The helpers (h2w_*) copy bytes into and out of linear memory through h2_alloc /
  * h2_free, read a flat field list, wrap the (ptr, len) string calls for C strings, and
@@ -57,6 +58,7 @@ struct w2c_h2__host { int unused; };
 #define H2W_IMPORT(name) w2c_h2__host_##name
 #define H2W_HOST_INSTANCE struct w2c_h2__host
 #define H2W_INSTANTIATE(inst) wasm2c_h2wasm_instantiate((inst), NULL)
+#define H2W_FREE(inst) wasm2c_h2wasm_free(inst)
 #define H2W_MODULE_INIT() ((void)0)
 #else
 typedef Z_h2wasm_instance_t h2w_instance_t;
@@ -65,6 +67,7 @@ struct Z_h2_host_instance_t { int unused; };
 #define H2W_IMPORT(name) Z_h2_hostZ_##name
 #define H2W_HOST_INSTANCE struct Z_h2_host_instance_t
 #define H2W_INSTANTIATE(inst) Z_h2wasm_instantiate((inst), NULL)
+#define H2W_FREE(inst) Z_h2wasm_free(inst)
 #define H2W_MODULE_INIT() Z_h2wasm_init_module()
 #endif
 
@@ -86,6 +89,15 @@ static h2w_instance_t h2w_instance;
 static void h2w_init(void) {
   wasm_rt_init();
   H2W_MODULE_INIT();
+  H2W_INSTANTIATE(&h2w_instance);
+}
+
+/** Replaces the instance with a fresh one of the same module, after a trap: the trapped
+ *  instance must not be entered again. Every handle of the old instance is gone with it
+ *  (make a new executor). */
+static void h2w_reinstantiate(void) {
+  H2W_FREE(&h2w_instance);
+  memset(&h2w_instance, 0, sizeof h2w_instance);
   H2W_INSTANTIATE(&h2w_instance);
 }
 

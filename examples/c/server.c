@@ -5,6 +5,12 @@
  * bytes arrived ("received N bytes").
  *
  *   server [--port N]        listens on 127.0.0.1:N (default 8080) until killed
+ *          [--inject-trap PATH]  for tests: a request for PATH makes the next io_write
+ *                                trap inside the module, as a bug in the module would
+ *
+ * A trap does not end the server: the trapped instance is not entered again, its
+ * connections are closed at once, one line says so, and new connections are served by a
+ * fresh instance of the same module.
  *
  * Task userdata: KIND << 24 | index, where the index is a connection slot (handshake,
  * accept, close) or a request slot (body).
@@ -46,6 +52,9 @@ struct req {
 static struct req *reqs;
 static size_t nreqs;
 
+static const char *trap_path; /* --inject-trap */
+static int trap_armed;
+
 static struct conn *conn_of(uint32_t userdata) {
   uint32_t slot = userdata & 0xFFFF;
   if (slot >= MAX_CONNS || conns[slot].fd < 0 || conns[slot].gen != (userdata >> 16)) return NULL;
@@ -58,6 +67,10 @@ uint32_t h2_host_io_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t
 }
 
 uint32_t h2_host_io_write(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
+  if (trap_armed) {
+    trap_armed = 0;
+    wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); /* unwinds through the module to main's loop */
+  }
   struct conn *c = conn_of(userdata);
   return c ? h2w_sock_write(c->fd, &c->write_waker, ctx, buf, len) : H2_IO_ERROR;
 }
@@ -135,8 +148,9 @@ static void on_task(h2_task task) {
   case K_ACCEPT:
     if (type == H2_TASK_REQUEST) {
       h2_request req = h2_task_value(task);
-      char method[16];
+      char method[16], path[256];
       h2w_request_pseudo(req, 0, method, sizeof method);
+      if (trap_path && h2w_request_pseudo(req, 3, path, sizeof path) >= 0 && strcmp(path, trap_path) == 0) trap_armed = 1;
       uint32_t i = new_req();
       reqs[i].has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
       reqs[i].body = h2_request_body(req);
@@ -187,12 +201,36 @@ static void accept_all(int lfd) {
   }
 }
 
+/*
+ * The instance trapped (a bug in the module: it checks every size a peer or host decides
+ * before it allocates): it is not entered again. Its connections are closed, their slots
+ * and the requests' (handles of the old instance) forgotten, and a fresh instance and
+ * executor serve whatever comes next.
+ */
+static void recover(wasm_rt_trap_t trap) {
+  int failed = 0;
+  for (int i = 0; i < MAX_CONNS; i++) {
+    if (conns[i].fd < 0) continue;
+    close(conns[i].fd);
+    memset(&conns[i], 0, sizeof conns[i]);
+    conns[i].fd = -1;
+    failed++;
+  }
+  if (reqs) memset(reqs, 0, nreqs * sizeof *reqs);
+  trap_armed = 0;
+  h2w_reinstantiate();
+  exec = h2_executor_new();
+  h2_executor_set_time(exec, h2w_now_ms());
+  fprintf(stderr, "h2wasm: wasm trap (%s): the instance is replaced; %d connection(s) failed\n", wasm_rt_strerror(trap), failed);
+}
+
 int main(int argc, char *argv[]) {
   H2W_TRAP_GUARD();
   int port = 8080;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
-    else { fprintf(stderr, "usage: server [--port N]\n"); return 2; }
+    else if (strcmp(argv[i], "--inject-trap") == 0 && i + 1 < argc) trap_path = argv[++i];
+    else { fprintf(stderr, "usage: server [--port N] [--inject-trap PATH]\n"); return 2; }
   }
   signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < MAX_CONNS; i++) conns[i].fd = -1;
@@ -217,6 +255,9 @@ int main(int argc, char *argv[]) {
    * a handshake never starts with the time of the last event, however long ago. */
   h2_executor_set_time(exec, h2w_now_ms());
   for (;;) {
+    /* A trap anywhere in this round lands here (setjmp: main's frame outlives it). */
+    wasm_rt_trap_t trap = wasm_rt_impl_try();
+    if (trap != WASM_RT_TRAP_NONE) recover(trap);
     h2_task task;
     while ((task = h2_executor_poll(exec)) != 0) on_task(task);
 

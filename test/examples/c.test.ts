@@ -2,6 +2,8 @@
 //   - client: GETs 0 B, 1 MiB and 10 MiB files from nghttpd; stdout must be the file, byte for byte;
 //     bench mode (-n 2000 -m 100, one connection) against nghttpd: all ok, the summary line last;
 //   - server: curl GET and a 1 MiB POST (the byte count comes back), h2load -n 10000 -c 4 -m 20;
+//   - server: a trap injected mid-poll (--inject-trap) fails that instance's connections, and
+//     the next connection is served by a fresh instance;
 //   - upload: a 5 MiB file POSTed to a node:http2 server that answers the sha256 it received.
 // Without wasm2c or gcc the suite is skipped with one line; a missing nghttpd, curl or
 // h2load skips only the tests that need it.
@@ -14,7 +16,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import http2 from 'node:http2';
 import { ROOT } from '../support/wasm.js';
-import { MiB, PEERS, Processes, expectBench, freePort, h2loadAll2xx, run, sha, startNghttpd, startOnFreePort, which } from './support.js';
+import { MiB, PEERS, Processes, expectBench, expectTrapRecovery, freePort, h2loadAll2xx, run, sha, startNghttpd, startOnFreePort, which } from './support.js';
 
 const TOOLS = !!which('wasm2c') && !!which('gcc');
 if (!TOOLS) console.log('examples/c: wasm2c or gcc not installed, the C example tests are skipped');
@@ -116,6 +118,10 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
         expect(h2load2xx(ng.stdout.toString())).toBe(10000);
       }
     });
+  });
+
+  it('server outlives a trap: the instance\'s connections fail, one line says so, the next connection is served', async () => {
+    await expectTrapRecovery(procs, join(DIR, 'server'), (port) => ['--port', String(port)]);
   });
 
   it('upload to the C server: both sides wait only on wakers, and 5 MiB still arrives without stalls', async () => {

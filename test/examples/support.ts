@@ -3,6 +3,7 @@
 // waiting for them to listen, a self-signed certificate for nghttpd, the bench summary
 // line, h2load; and hostExampleSuite, the one suite the Go and Rust hosts both pass.
 // sha and freePort are the bindings suites' own, re-exported.
+import http2 from 'node:http2';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -321,6 +322,10 @@ export function hostExampleSuite(ex: HostExample): void {
         expect(r.stdout.toString()).toBe('received 6 bytes\n');
       });
 
+      it('outlives a trap: the instance\'s connections fail, one line says so, the next connection is served', async () => {
+        await expectTrapRecovery(procs, server, (port) => ['--port', String(port), ex.wasmFlag, WASM]);
+      });
+
       it.skipIf(!H2LOAD)('serves h2load -n 10000 -c 4 -m 20, every response 2xx', async () => {
         const rps = await h2loadAll2xx(H2LOAD!, srv.port);
         console.log(`interop: ${ex.name} host (${ex.engine}) server ${Math.round(rps)} req/s`);
@@ -328,6 +333,58 @@ export function hostExampleSuite(ex: HostExample): void {
       });
     });
   });
+}
+
+/** One GET on a node:http2 session: `status body`, or what ended it instead. */
+function getOn(session: http2.ClientHttp2Session, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = session.request({ ':path': path });
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('response', (h) => {
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => resolve(`${h[':status']} ${body}`));
+    });
+    req.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    req.on('close', () => resolve(`closed (RST ${req.rstCode})`));
+  });
+}
+
+const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T | string> =>
+  Promise.race([p, new Promise<string>((r) => setTimeout(() => r(`${what}: nothing within ${ms} ms`), ms))]);
+
+/**
+ * A native example server started with `--inject-trap /trap` (args(port) plus that): a
+ * request for /trap makes the module trap mid-poll, as a bug in it would. That request
+ * fails, and so does the instance's other connection (not a hang); the server says so in
+ * one line, keeps running, and a new connection is answered by a fresh instance.
+ */
+export async function expectTrapRecovery(procs: Processes, server: string, args: (port: number) => string[]): Promise<void> {
+  const srv = await startOnFreePort(procs, server, (port) => [...args(port), '--inject-trap', '/trap'], 10_000);
+  const url = `http://127.0.0.1:${srv.port}`;
+  const sessions: http2.ClientHttp2Session[] = [];
+  const session = () => {
+    const s = http2.connect(url);
+    s.on('error', () => {});
+    sessions.push(s);
+    return s;
+  };
+  try {
+    const bystander = session();
+    expect(await within(5000, getOn(bystander, '/'), 'GET /')).toMatch(/^200 hello from h2wasm/);
+    const bystanderClosed = new Promise<string>((r) => bystander.on('close', () => r('closed')));
+    const trapped = await within(5000, getOn(session(), '/trap'), 'GET /trap');
+    expect(trapped, 'the request that trapped the instance').toMatch(/^(error|closed)/);
+    expect(await within(5000, bystanderClosed, 'the other connection of the trapped instance')).toBe('closed');
+    expect(await within(5000, getOn(session(), '/'), 'GET / on a new connection')).toMatch(/^200 hello from h2wasm/);
+    expect(srv.child.exitCode, srv.stderr()).toBeNull();
+    const lines = srv.stderr().split('\n').filter((l) => /trap/.test(l));
+    expect(lines, srv.stderr()).toHaveLength(1);
+    expect(lines[0]).toMatch(/2 connection\(s\) failed/);
+  } finally {
+    for (const s of sessions) s.destroy();
+    srv.child.kill('SIGKILL');
+  }
 }
 
 /**

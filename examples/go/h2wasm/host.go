@@ -34,6 +34,14 @@
 // apart by their userdata, an id into a map of callbacks). Since wakers are only taken
 // and woken on the loop, and a goroutine always enqueues after changing state, no
 // wake-up is lost.
+//
+// # A trap
+//
+// A trap is a bug in the module (it checks every size a peer or host decides before it
+// allocates), but a server must outlive it. An export that traps panics with a *Trap;
+// Run recovers it, never enters that instance again, closes every connection on it at
+// once, drops the callbacks of its tasks, tells OnTrap (one line on stderr by default)
+// and goes on with a fresh instance of the same compiled module and a new executor.
 package h2wasm
 
 import (
@@ -43,6 +51,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,14 +93,23 @@ const WazeroVersion = "v1.12.0"
 // returns (with its value, unless the callback took it with h.TaskValue).
 type TaskFunc func(task, typ uint32)
 
+// Trap is the panic of an export call that trapped (or failed): Run recovers it.
+type Trap struct {
+	Export string
+	Err    error
+}
+
+func (t *Trap) Error() string { return fmt.Sprintf("h2wasm: %s: %v", t.Export, t.Err) }
+
 // Host is one wasm instance, its executor and the transports it drives.
 type Host struct {
-	ctx  context.Context
-	rt   wazero.Runtime
-	mod  api.Module
-	mem  api.Memory
-	fns  map[string]api.Function
-	Exec uint32
+	ctx      context.Context
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	mod      api.Module
+	mem      api.Memory
+	fns      map[string]api.Function
+	Exec     uint32
 
 	start time.Time
 
@@ -111,6 +129,11 @@ type Host struct {
 	fields          [][2]string
 	sources         map[uint32]*source
 	onInformational func(userdata, status uint32)
+
+	// OnTrap hears, on the loop, that the instance trapped and how many connections it
+	// failed; a fresh instance serves from then on. Nil: one line on stderr.
+	OnTrap    func(err error, connections int)
+	trapArmed bool // InjectTrap
 }
 
 // DefaultWasmPath finds build/h2wasm.wasm: $H2WASM_WASM, then the repository's build/
@@ -169,17 +192,61 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 	if err := h.hostModule(); err != nil {
 		return nil, err
 	}
-	h.mod, err = h.rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithName("h2wasm"))
-	if err != nil {
-		return nil, fmt.Errorf("instantiate %s: %w", wasmPath, err)
+	if h.compiled, err = h.rt.CompileModule(ctx, wasm); err != nil {
+		return nil, fmt.Errorf("compile %s: %w", wasmPath, err)
 	}
-	h.mem = h.mod.Memory()
-	h.Exec = h.Call("h2_executor_new")
-	if h.Exec == 0 {
-		return nil, errors.New("h2_executor_new failed")
+	if err := h.instantiate(); err != nil {
+		return nil, fmt.Errorf("instantiate %s: %w", wasmPath, err)
 	}
 	return h, nil
 }
+
+// instantiate makes the module instance and its executor.
+func (h *Host) instantiate() error {
+	mod, err := h.rt.InstantiateModule(h.ctx, h.compiled, wazero.NewModuleConfig().WithName("h2wasm"))
+	if err != nil {
+		return err
+	}
+	h.mod = mod
+	h.mem = mod.Memory()
+	h.fns = map[string]api.Function{}
+	if h.Exec = h.Call("h2_executor_new"); h.Exec == 0 {
+		return errors.New("h2_executor_new failed")
+	}
+	return nil
+}
+
+// replaceInstance is what a trap leads to: the trapped instance is closed without another
+// call into it, its connections fail at once, the callbacks of its tasks are dropped (their
+// handles died with it), and a fresh instance of the compiled module takes over.
+func (h *Host) replaceInstance(trap *Trap) error {
+	failed := len(h.transports)
+	for _, t := range h.transports {
+		t.fail()
+	}
+	h.transports = map[uint32]*transport{}
+	h.tasks = map[uint32]TaskFunc{}
+	h.sources = map[uint32]*source{}
+	h.fields = nil
+	h.trapArmed = false
+	h.Exec = 0
+	h.mod.Close(h.ctx)
+	if err := h.instantiate(); err != nil {
+		return fmt.Errorf("after a trap (%v), a fresh instance: %w", trap.Err, err)
+	}
+	if h.OnTrap != nil {
+		h.OnTrap(trap, failed)
+	} else {
+		// One line: wazero's error goes on with the wasm stack trace.
+		first, _, _ := strings.Cut(trap.Error(), "\n")
+		fmt.Fprintf(os.Stderr, "h2wasm: the module instance trapped (%s); %d connection(s) failed; new connections get a fresh instance\n", first, failed)
+	}
+	return nil
+}
+
+// InjectTrap is for tests: the next io_write traps inside the module, as a bug in the
+// module would (the import panics; wazero unwinds the call with an error).
+func (h *Host) InjectTrap() { h.trapArmed = true }
 
 // Close frees the executor and the runtime.
 func (h *Host) Close() {
@@ -254,7 +321,7 @@ func (h *Host) Call64(name string, args ...uint64) uint64 {
 	stack := make([]uint64, max(len(args), 1))
 	copy(stack, args)
 	if err := f.CallWithStack(h.ctx, stack); err != nil {
-		panic(fmt.Sprintf("h2wasm: %s: %v", name, err))
+		panic(&Trap{Export: name, Err: err})
 	}
 	if len(def.ResultTypes()) == 0 {
 		return 0
@@ -376,44 +443,17 @@ func (h *Host) now() int64 { return time.Since(h.start).Milliseconds() }
 
 // Run is the loop: it polls the executor until no task is ready, then sleeps until an
 // I/O goroutine or Post signals, or the executor's next deadline. It returns when Stop
-// was called or ctx is done.
+// was called or ctx is done (or when no fresh instance can be made after a trap).
 func (h *Host) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		h.mu.Lock()
-		ready, posts := h.ready, h.posts
-		h.ready, h.posts = nil, nil
-		h.mu.Unlock()
-		// The time first: the posted calls (a handshake, a request) are stamped with it.
-		h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
-		for _, t := range ready {
-			t.queued.Store(false)
-			h.wakeTransport(t)
-		}
-		for _, fn := range posts {
-			fn()
-		}
-		for !h.stopped {
-			task := h.Call("h2_executor_poll", uint64(h.Exec))
-			if task == 0 {
-				break
-			}
-			typ := h.Call("h2_task_type", uint64(task))
-			id := h.Call("h2_task_userdata", uint64(task))
-			fn := h.tasks[id]
-			delete(h.tasks, id)
-			if fn != nil {
-				fn(task, typ)
-			}
-			h.Call("h2_task_free", uint64(task))
+		wait, err := h.guardedRound()
+		if err != nil {
+			return err
 		}
 		if h.stopped {
 			return nil
-		}
-		wait := time.Hour
-		if d := int64(h.Call64("h2_executor_next_deadline", uint64(h.Exec))); d >= 0 {
-			wait = max(time.Duration(d-h.now())*time.Millisecond, 0)
 		}
 		timer.Reset(wait)
 		select {
@@ -429,6 +469,58 @@ func (h *Host) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// guardedRound runs a round; a trap in it replaces the instance, and the next round comes
+// at once (for what was posted meanwhile).
+func (h *Host) guardedRound() (wait time.Duration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			trap, ok := r.(*Trap)
+			if !ok {
+				panic(r)
+			}
+			wait, err = 0, h.replaceInstance(trap)
+		}
+	}()
+	return h.round(), nil
+}
+
+// round wakes what its I/O goroutines made ready, runs the posted calls, polls the executor
+// until no task is ready, and returns how long it may sleep.
+func (h *Host) round() time.Duration {
+	h.mu.Lock()
+	ready, posts := h.ready, h.posts
+	h.ready, h.posts = nil, nil
+	h.mu.Unlock()
+	// The time first: the posted calls (a handshake, a request) are stamped with it.
+	h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
+	for _, t := range ready {
+		t.queued.Store(false)
+		h.wakeTransport(t)
+	}
+	for _, fn := range posts {
+		fn()
+	}
+	for !h.stopped {
+		task := h.Call("h2_executor_poll", uint64(h.Exec))
+		if task == 0 {
+			break
+		}
+		typ := h.Call("h2_task_type", uint64(task))
+		id := h.Call("h2_task_userdata", uint64(task))
+		fn := h.tasks[id]
+		delete(h.tasks, id)
+		if fn != nil {
+			fn(task, typ)
+		}
+		h.Call("h2_task_free", uint64(task))
+	}
+	wait := time.Hour
+	if d := int64(h.Call64("h2_executor_next_deadline", uint64(h.Exec))); d >= 0 {
+		wait = max(time.Duration(d-h.now())*time.Millisecond, 0)
+	}
+	return wait
 }
 
 // SetInformational sets the handler for 1xx responses.

@@ -66,6 +66,18 @@ func (h *Host) closeTransport(t *transport) {
 }
 
 // ready puts t on the host's ready list (once) and signals the loop.
+// fail drops the transport at once, unsent output and all: its instance trapped, and its
+// wakers died with it.
+func (t *transport) fail() {
+	t.readWaker, t.writeWaker = 0, 0
+	t.mu.Lock()
+	t.closing = true
+	t.out = nil
+	t.cond.Broadcast()
+	t.mu.Unlock()
+	t.conn.Close()
+}
+
 func (t *transport) ready() {
 	if t.queued.Swap(true) {
 		return
@@ -187,6 +199,10 @@ func (h *Host) ioRead(userdata, ctx, buf, n uint32) uint32 {
 
 // ioWrite is h2_host.io_write.
 func (h *Host) ioWrite(userdata, ctx, buf, n uint32) uint32 {
+	if h.trapArmed {
+		h.trapArmed = false
+		panic(errors.New("unreachable (injected)"))
+	}
 	t := h.transports[userdata]
 	if t == nil {
 		return IOError

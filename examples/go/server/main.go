@@ -1,6 +1,6 @@
 // Command server is an h2c (HTTP/2 prior knowledge) server on h2wasm under wazero:
 //
-//	go run ./server [--port 8080] [--host 127.0.0.1] [-wasm PATH]
+//	go run ./server [--port 8080] [--host 127.0.0.1] [-wasm PATH] [-inject-trap PATH]
 //
 // Every request is answered 200 with a short text body: GET (and any other method
 // without a body) gets a greeting, a request with a body gets the byte count
@@ -11,7 +11,10 @@
 //	h2load -n 10000 -c 4 -m 20 http://127.0.0.1:8080/
 //
 // One goroutine (the loop in h2wasm.Host.Run) owns the wasm instance and every
-// connection; the accept goroutine hands new conns to it with Host.Post.
+// connection; the accept goroutine hands new conns to it with Host.Post. A trap in the
+// instance does not end the server: its connections fail, one line says so, and new
+// connections are served by a fresh instance (-inject-trap PATH, for tests, makes a
+// request for PATH trap the instance).
 package main
 
 import (
@@ -27,10 +30,13 @@ import (
 	"example.com/h2wasm-go/h2wasm"
 )
 
+var trapPath string
+
 func main() {
 	port := flag.Int("port", 8080, "TCP port (0: any free one)")
 	host := flag.String("host", "127.0.0.1", "address to listen on")
 	wasmPath := flag.String("wasm", h2wasm.DefaultWasmPath(), "path to h2wasm.wasm")
+	flag.StringVar(&trapPath, "inject-trap", "", "for tests: a request for this path makes the next io_write trap inside the module")
 	flag.Parse()
 	if err := serve(*host, *port, *wasmPath); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
@@ -108,6 +114,9 @@ func startConn(h *h2wasm.Host, c net.Conn) {
 
 // handle reads a request's body to the end, counting bytes, then answers it.
 func handle(h *h2wasm.Host, req uint32) {
+	if trapPath != "" && h.Pseudo(req, h2wasm.PseudoPath) == trapPath {
+		h.InjectTrap()
+	}
 	body := h.Call("h2_request_body", uint64(req))
 	respond := h.Call("h2_request_respond", uint64(req))
 	h.Call("h2_request_free", uint64(req))

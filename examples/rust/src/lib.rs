@@ -40,7 +40,11 @@
 //! [`Abi`] has one method per export this host uses (named as in include/h2wasm.h, wasm
 //! i32 as `u32`, i64 as `i64`). It is implemented for the [`Host`] and for the
 //! `Caller` an import receives, since imports call exports too (`h2_context_waker`,
-//! `h2_waker_free`). A wasm trap ends the process with a message and exit status 70.
+//! `h2_waker_free`). A wasm trap (or a failed call) panics with a [`Trap`]: a program that
+//! does not catch it ends as on any panic. From then on every export answers 0 without
+//! entering the instance (so dropping the [`Host`] cannot trap again); a server catches
+//! the panic, drops the host (its sockets close) and goes on with [`Host::fresh`], a new
+//! instance of the same compiled module (examples/rust/src/bin/server.rs does).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -73,15 +77,23 @@ pub const TASK_SERVERCONN: u32 = 5;
 pub const TASK_REQUEST: u32 = 6;
 
 pub const PSEUDO_METHOD: u32 = 0;
+pub const PSEUDO_PATH: u32 = 3;
 
 pub const OPT_MAX_CONCURRENT_STREAMS: u32 = 3;
 pub const OPT_INITIAL_WINDOW_SIZE: u32 = 4;
 pub const OPT_CONNECTION_WINDOW: u32 = 100;
 
-/// Reports a wasm trap (or a failed call) and ends the process, as the C host does.
-fn trap(name: &str, e: wasmtime::Error) -> ! {
-    eprintln!("h2wasm: wasm trap in {name}: {e:#}");
-    std::process::exit(70)
+/// The panic payload of an export call that trapped (or failed).
+#[derive(Debug)]
+pub struct Trap {
+    pub export: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Trap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wasm trap in {}: {}", self.export, self.message)
+    }
 }
 
 macro_rules! exports {
@@ -105,10 +117,18 @@ macro_rules! exports {
             $(
                 #[allow(clippy::too_many_arguments)]
                 fn $name(&mut self, $($arg: $ty),*) -> $ret {
+                    if self.as_context().data().broken {
+                        return Default::default(); // a trapped instance is not entered again
+                    }
                     let ex = self.as_context().data().exports();
                     match ex.$name.call(&mut *self, ($($arg,)*)) {
                         Ok(v) => v,
-                        Err(e) => trap(stringify!($name), e),
+                        Err(e) => {
+                            self.as_context_mut().data_mut().broken = true;
+                            // One line, the cause: wasmtime's message leads with the wasm backtrace.
+                            let message = e.root_cause().to_string().lines().next().unwrap_or_default().to_string();
+                            std::panic::panic_any(Trap { export: stringify!($name), message })
+                        }
                     }
                 }
             )*
@@ -319,6 +339,10 @@ pub struct State {
     next_id: u32,
     /// Filled by headers_foreach during [`Host::headers`].
     fields: Vec<(String, String)>,
+    /// The instance trapped: no export is called again.
+    broken: bool,
+    /// [`Host::inject_trap`]: the next io_write traps.
+    trap_armed: bool,
 }
 
 impl State {
@@ -378,7 +402,14 @@ fn io_read(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32)
     take_waker(&mut caller, id, ctx, false)
 }
 
-fn io_write(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32) -> u32 {
+fn io_write(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32) -> wasmtime::Result<u32> {
+    if std::mem::take(&mut caller.data_mut().trap_armed) {
+        return Err(wasmtime::Error::msg("unreachable (injected)"));
+    }
+    Ok(io_write_socket(caller, id, ctx, buf, len))
+}
+
+fn io_write_socket(mut caller: Caller<'_, State>, id: u32, ctx: u32, buf: u32, len: u32) -> u32 {
     let memory = caller.data().memory();
     let (data, state) = memory.data_and_store_mut(&mut caller);
     let (Some(conn), Some(src)) = (state.conns.get_mut(&id), range(data, buf, len)) else {
@@ -448,6 +479,8 @@ pub fn default_wasm_path() -> PathBuf {
 
 /// One wasm instance, its executor and the sockets it drives. Owned by one thread.
 pub struct Host {
+    module: Module,
+    linker: Linker<State>,
     store: Store<State>,
     memory: Memory,
     /// The executor every connection of this host runs on.
@@ -486,6 +519,16 @@ impl Host {
         link(linker.func_wrap("h2_host", "send_data", |_: u32, _: u32, _: u32, _: u32, _: u32, _: u32| IO_ERROR))?;
         link(linker.func_wrap("h2_host", "headers_foreach", headers_foreach))?;
         link(linker.func_wrap("h2_host", "informational", |_: u32, _: u32| {}))?;
+        Host::instantiate(module, linker)
+    }
+
+    /// A new instance of this host's compiled module, with its own executor and no
+    /// sockets: what a server goes on with after a [`Trap`].
+    pub fn fresh(&self) -> Result<Host, String> {
+        Host::instantiate(self.module.clone(), self.linker.clone())
+    }
+
+    fn instantiate(module: Module, linker: Linker<State>) -> Result<Host, String> {
         let state = State {
             exports: None,
             memory: None,
@@ -493,23 +536,33 @@ impl Host {
             sources: HashMap::new(),
             next_id: 0,
             fields: Vec::new(),
+            broken: false,
+            trap_armed: false,
         };
-        let mut store = Store::new(&engine, state);
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .map_err(|e| format!("instantiate {}: {e:#}", path.display()))?;
+        let mut store = Store::new(module.engine(), state);
+        let instance = linker.instantiate(&mut store, &module).map_err(|e| format!("instantiate h2wasm.wasm: {e:#}"))?;
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| "h2wasm.wasm exports no memory".to_string())?;
-        let exports = Exports::load(&mut store, &instance).map_err(|e| format!("{}: {e:#}", path.display()))?;
+        let exports = Exports::load(&mut store, &instance).map_err(|e| format!("h2wasm.wasm: {e:#}"))?;
         store.data_mut().exports = Some(Rc::new(exports));
         store.data_mut().memory = Some(memory);
-        let mut host = Host { store, memory, exec: 0, start: Instant::now(), pollfds: Vec::new(), pollids: Vec::new() };
+        let mut host = Host { module, linker, store, memory, exec: 0, start: Instant::now(), pollfds: Vec::new(), pollids: Vec::new() };
         host.exec = host.h2_executor_new();
         if host.exec == 0 {
             return Err("h2_executor_new failed".into());
         }
         Ok(host)
+    }
+
+    /// For tests: the next io_write traps inside the module, as a bug in the module would.
+    pub fn inject_trap(&mut self) {
+        self.store.data_mut().trap_armed = true;
+    }
+
+    /// How many sockets this host holds (open, or closing with output left).
+    pub fn connections(&self) -> usize {
+        self.store.data().conns.len()
     }
 
     /// Linear memory as it is now (it can move when memory grows: take it again after calls).

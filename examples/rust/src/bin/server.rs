@@ -1,6 +1,6 @@
 //! server — an h2c (HTTP/2 prior knowledge) server on h2wasm under wasmtime:
 //!
-//!   server [--port 8080] [--host 127.0.0.1] [--wasm PATH]
+//!   server [--port 8080] [--host 127.0.0.1] [--wasm PATH] [--inject-trap PATH]
 //!
 //! Every request is read to its end and answered 200 with a short text body: a request
 //! without a body (GET) gets a greeting, one with a body gets the byte count
@@ -13,9 +13,14 @@
 //! One thread, one executor, every connection: a non-blocking listener and sockets
 //! multiplexed by Host::wait (poll(2)). Task userdata: KIND << 24 | index, where the index
 //! is a connection slot (handshake, accept, close) or a request slot (body).
+//!
+//! A trap in the instance does not end the server: its connections fail, one line says
+//! so, and new connections are served by a fresh instance of the same compiled module
+//! (--inject-trap PATH, for tests, makes a request for PATH trap the instance).
 
 use std::net::TcpListener;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::exit;
 use std::time::Duration;
@@ -84,6 +89,7 @@ struct Server {
     conns: Slab<Conn>,
     reqs: Slab<Req>,
     greeting: String,
+    trap_path: Option<String>,
 }
 
 impl Server {
@@ -167,6 +173,9 @@ impl Server {
             K_HANDSHAKE => self.close_conn(index),
             K_ACCEPT if typ == TASK_REQUEST => {
                 let req = self.h.h2_task_value(task);
+                if self.trap_path.is_some() && self.trap_path.as_deref() == Some(self.h.pseudo(req, PSEUDO_PATH).as_str()) {
+                    self.h.inject_trap();
+                }
                 let body = self.h.h2_request_body(req);
                 let respond = self.h.h2_request_respond(req);
                 self.h.h2_request_free(req);
@@ -211,13 +220,54 @@ impl Server {
     }
 }
 
+impl Server {
+    /// One round: every ready task, then a wait for sockets (the listener among them).
+    fn round(&mut self, listener: &TcpListener, lfd: RawFd) {
+        while let Some((task, typ, userdata)) = self.h.poll() {
+            self.on_task(task, typ, userdata);
+            self.h.h2_task_free(task);
+        }
+        let ready = self.h.wait(&[lfd], Duration::from_secs(1)).unwrap_or_else(|e| {
+            eprintln!("server: poll: {e}");
+            exit(1)
+        });
+        if ready[0] {
+            loop {
+                match listener.accept() {
+                    Ok((stream, _)) => self.start_conn(stream),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // Out of descriptors or a connection reset before accept: try later.
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+
+    /// The instance trapped (a bug in the module: it checks every size a peer or host
+    /// decides before it allocates): it is not entered again. Dropping its host closes
+    /// every connection on it; the slots (handles of that instance) are forgotten; a fresh
+    /// instance of the same compiled module serves what comes next.
+    fn replace_instance(&mut self, trap: &Trap) {
+        let fresh = self.h.fresh().unwrap_or_else(|e| {
+            eprintln!("server: after a trap ({trap}), a fresh instance: {e}");
+            exit(1)
+        });
+        let failed = self.h.connections();
+        self.h = fresh;
+        self.conns = Slab::new();
+        self.reqs = Slab::new();
+        eprintln!("h2wasm: the module instance trapped ({trap}); {failed} connection(s) failed; new connections get a fresh instance");
+    }
+}
+
 fn usage() -> ! {
-    eprintln!("usage: server [--port N] [--host ADDR] [--wasm PATH]");
+    eprintln!("usage: server [--port N] [--host ADDR] [--wasm PATH] [--inject-trap PATH]");
     exit(2)
 }
 
 fn main() {
-    let (mut port, mut host, mut wasm) = (8080u16, "127.0.0.1".to_string(), default_wasm_path());
+    let (mut port, mut host, mut wasm, mut trap_path) = (8080u16, "127.0.0.1".to_string(), default_wasm_path(), None);
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
@@ -225,6 +275,7 @@ fn main() {
             "--port" | "-port" => port = value().parse().unwrap_or_else(|_| usage()),
             "--host" | "-host" => host = value(),
             "--wasm" | "-wasm" => wasm = PathBuf::from(value()),
+            "--inject-trap" | "-inject-trap" => trap_path = Some(value()),
             _ => usage(),
         }
     }
@@ -240,26 +291,20 @@ fn main() {
     let addr = listener.local_addr().expect("local address");
     eprintln!("listening on http://{addr} (h2c, wasmtime {WASMTIME_VERSION})");
     let greeting = format!("hello from h2wasm (Rust host, wasmtime {WASMTIME_VERSION})\n");
-    let mut s = Server { h, conns: Slab::new(), reqs: Slab::new(), greeting };
+    let mut s = Server { h, conns: Slab::new(), reqs: Slab::new(), greeting, trap_path };
     let lfd = listener.as_raw_fd();
-    loop {
-        while let Some((task, typ, userdata)) = s.h.poll() {
-            s.on_task(task, typ, userdata);
-            s.h.h2_task_free(task);
+    // A trap is said in one line by replace_instance, not by the panic hook.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<Trap>().is_none() {
+            hook(info)
         }
-        let ready = s.h.wait(&[lfd], Duration::from_secs(1)).unwrap_or_else(|e| {
-            eprintln!("server: poll: {e}");
-            exit(1)
-        });
-        if ready[0] {
-            loop {
-                match listener.accept() {
-                    Ok((stream, _)) => s.start_conn(stream),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    // Out of descriptors or a connection reset before accept: try later.
-                    Err(_) => break,
-                }
+    }));
+    loop {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| s.round(&listener, lfd))) {
+            match payload.downcast::<Trap>() {
+                Ok(trap) => s.replace_instance(&trap),
+                Err(other) => std::panic::resume_unwind(other),
             }
         }
     }
