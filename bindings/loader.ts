@@ -1,6 +1,7 @@
 // Instantiates the h2wasm module and exposes its raw ABI, typed. No `node:` import here:
 // this file runs unchanged in Node, browsers, Deno and edge workers. The Node entry
 // (index.ts) registers how to find the module on disk; other hosts pass bytes or a URL.
+import { H2_IO } from './abi.js';
 
 /** The raw exports; see include/h2wasm.h for each function's contract. */
 export interface H2Exports {
@@ -36,7 +37,7 @@ export class H2Module {
 export type ModuleSource = BufferSource | WebAssembly.Module | Response | URL | string;
 
 /** H2_IO_ERROR: what an import the host did not provide answers. */
-const IO_ERROR = 0xfffffffe;
+const IO_ERROR = H2_IO.ERROR;
 
 /**
  * The module's imports, with every one the host left out answering as a failed

@@ -13,18 +13,15 @@
 // (a handshake, a request, a PING) the core stamps with the next round's time. After each
 // round the one timer is armed at the executor's next deadline, or cleared when none.
 import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
-import { H2E, H2_BUDGET } from './abi.js';
+import { H2E, H2_BUDGET, H2_IO, TASK } from './abi.js';
 
 /** RFC 9113 INTERNAL_ERROR: what the connections of a trapped instance report. */
 export const INTERNAL_ERROR = 2;
 
-export const IO_PENDING = 0xffffffff;
-export const IO_ERROR = 0xfffffffe;
-
-export const TASK = {
-  EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7,
-  CAPACITY: 8, RESET: 9, PING: 10,
-} as const;
+/** io answers and task types, as abi.ts (the header) defines them. */
+export const IO_PENDING = H2_IO.PENDING;
+export const IO_ERROR = H2_IO.ERROR;
+export { TASK };
 
 /** Where a connection's bytes go; `write` returns false when the peer is slow (backpressure).
  *  `end(failed)`: the connection is over, cleanly or after an error (then the peer need

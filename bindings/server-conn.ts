@@ -2,7 +2,7 @@
 // low-level stream API (method, path, headers, a body to iterate, respond with status,
 // headers, body and trailers). No `node:` import; node.ts brings the sockets.
 import { Runtime, TASK, type Transport } from './runtime.js';
-import { H2E } from './abi.js';
+import { H2E, H2_OPT } from './abi.js';
 
 /** Settings and limits of a connection, by the header's H2_OPT_* names. */
 export interface ConnectionOptions {
@@ -38,13 +38,19 @@ export interface ConnectionOptions {
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
-  headerTableSize: 1, enablePush: 2, maxConcurrentStreams: 3, initialWindowSize: 4, maxFrameSize: 5,
-  maxHeaderListSize: 6, enableConnectProtocol: 8, connectionWindow: 100, maxStreamSendBuffer: 102,
-  maxConnectionSendBuffer: 103, maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106,
-  maxResetsPerSecond: 107, maxPendingStreams: 108, outputHighWater: 109, keepaliveIntervalMs: 110,
-  keepaliveTimeoutMs: 111, settingsTimeoutMs: 112, idleTimeoutMs: 113, gracefulTimeoutMs: 114,
-  maxGlitchesPerSecond: 115, closeLingerMs: 116, capacityHighWater: 117,
-  handshakeTimeoutMs: 118, headerTimeoutMs: 119, sendStallTimeoutMs: 120, writeStallTimeoutMs: 121, recvIdleTimeoutMs: 122,
+  headerTableSize: H2_OPT.HEADER_TABLE_SIZE, enablePush: H2_OPT.ENABLE_PUSH, maxConcurrentStreams: H2_OPT.MAX_CONCURRENT_STREAMS,
+  initialWindowSize: H2_OPT.INITIAL_WINDOW_SIZE, maxFrameSize: H2_OPT.MAX_FRAME_SIZE, maxHeaderListSize: H2_OPT.MAX_HEADER_LIST_SIZE,
+  enableConnectProtocol: H2_OPT.ENABLE_CONNECT_PROTOCOL, connectionWindow: H2_OPT.CONNECTION_WINDOW,
+  maxStreamSendBuffer: H2_OPT.MAX_STREAM_SEND_BUFFER, maxConnectionSendBuffer: H2_OPT.MAX_CONNECTION_SEND_BUFFER,
+  maxContinuations: H2_OPT.MAX_CONTINUATIONS, maxQueuedControlFrames: H2_OPT.MAX_QUEUED_CONTROL_FRAMES,
+  maxClosedStreams: H2_OPT.MAX_CLOSED_STREAMS, maxResetsPerSecond: H2_OPT.MAX_RESETS_PER_SECOND,
+  maxPendingStreams: H2_OPT.MAX_PENDING_STREAMS, outputHighWater: H2_OPT.OUTPUT_HIGH_WATER,
+  keepaliveIntervalMs: H2_OPT.KEEPALIVE_INTERVAL_MS, keepaliveTimeoutMs: H2_OPT.KEEPALIVE_TIMEOUT_MS,
+  settingsTimeoutMs: H2_OPT.SETTINGS_TIMEOUT_MS, idleTimeoutMs: H2_OPT.IDLE_TIMEOUT_MS, gracefulTimeoutMs: H2_OPT.GRACEFUL_TIMEOUT_MS,
+  maxGlitchesPerSecond: H2_OPT.MAX_GLITCHES_PER_SECOND, closeLingerMs: H2_OPT.CLOSE_LINGER_MS,
+  capacityHighWater: H2_OPT.CAPACITY_HIGH_WATER, handshakeTimeoutMs: H2_OPT.HANDSHAKE_TIMEOUT_MS,
+  headerTimeoutMs: H2_OPT.HEADER_TIMEOUT_MS, sendStallTimeoutMs: H2_OPT.SEND_STALL_TIMEOUT_MS,
+  writeStallTimeoutMs: H2_OPT.WRITE_STALL_TIMEOUT_MS, recvIdleTimeoutMs: H2_OPT.RECV_IDLE_TIMEOUT_MS,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */

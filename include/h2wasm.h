@@ -442,8 +442,14 @@ H2_EXPORT h2_code h2_request_set_uri(h2_request req, h2_ptr uri, uint32_t len);
 H2_EXPORT h2_code h2_request_set_uri_parts(h2_request req, h2_ptr scheme, uint32_t scheme_len, h2_ptr authority, uint32_t authority_len, h2_ptr path, uint32_t path_len);
 /** Sets :protocol (RFC 8441 extended CONNECT; the server must have enabled it). */
 H2_EXPORT h2_code h2_request_set_protocol(h2_request req, h2_ptr protocol, uint32_t len);
-/** Copies a pseudo-header (0 :method, 1 :scheme, 2 :authority, 3 :path, 4 :protocol) into
- *  [buf, buf+cap); returns its full length, 0xFFFFFFFF when absent. */
+/* Which pseudo-header h2_request_pseudo copies. */
+#define H2_PSEUDO_METHOD    0 /* :method */
+#define H2_PSEUDO_SCHEME    1 /* :scheme */
+#define H2_PSEUDO_AUTHORITY 2 /* :authority */
+#define H2_PSEUDO_PATH      3 /* :path */
+#define H2_PSEUDO_PROTOCOL  4 /* :protocol */
+/** Copies a pseudo-header (`which`: H2_PSEUDO_*) into [buf, buf+cap); returns its full
+ *  length, 0xFFFFFFFF when absent. */
 H2_EXPORT uint32_t h2_request_pseudo(h2_request req, uint32_t which, h2_ptr buf, uint32_t cap);
 /** The request's headers, borrowed (valid while the request is). Names are lowercased. */
 H2_EXPORT h2_headers h2_request_headers(h2_request req);

@@ -151,7 +151,7 @@ static h2_code h2w_headers_add(h2_headers headers, const char *name, const char 
   return rc;
 }
 
-/** Copies a request pseudo-header (0 :method .. 4 :protocol) into `out` as a C string;
+/** Copies a request pseudo-header (`which`: H2_PSEUDO_*) into `out` as a C string;
  *  returns its length, or -1 when absent. Truncated to cap-1. */
 static int h2w_request_pseudo(h2_request req, uint32_t which, char *out, size_t cap) {
   h2_ptr buf = h2_alloc((uint32_t)cap);

@@ -149,8 +149,8 @@ static void on_task(h2_task task) {
     if (type == H2_TASK_REQUEST) {
       h2_request req = h2_task_value(task);
       char method[16], path[256];
-      h2w_request_pseudo(req, 0, method, sizeof method);
-      if (trap_path && h2w_request_pseudo(req, 3, path, sizeof path) >= 0 && strcmp(path, trap_path) == 0) trap_armed = 1;
+      h2w_request_pseudo(req, H2_PSEUDO_METHOD, method, sizeof method);
+      if (trap_path && h2w_request_pseudo(req, H2_PSEUDO_PATH, path, sizeof path) >= 0 && strcmp(path, trap_path) == 0) trap_armed = 1;
       uint32_t i = new_req();
       reqs[i].has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
       reqs[i].body = h2_request_body(req);

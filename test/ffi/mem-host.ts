@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 
-export const PENDING = 0xffffffff;
-export const IO_ERROR = 0xfffffffe;
-export const TASK = { EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7, CAPACITY: 8, RESET: 9, PING: 10 } as const;
-export const H2E = { OK: 0, ERROR: 1, INVALID_ARG: 2, CLOSED: 9 } as const;
+// The ABI's numbers, from the one TypeScript table (checked against the header).
+import { H2_IO, TASK, H2E } from '../../bindings/abi.js';
+export { TASK, H2E };
+
+export const PENDING = H2_IO.PENDING;
+export const IO_ERROR = H2_IO.ERROR;
 
 export type Ex = Record<string, any> & { memory: WebAssembly.Memory };
 

@@ -7,17 +7,14 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ROOT } from '../support/wasm.js';
 
-export const PENDING = 0xffffffff;
+// The ABI's numbers, from the one TypeScript table (checked against the header).
+import { H2_IO, TASK, H2_PSEUDO as PSEUDO, H2_OPT as OPT } from '../../bindings/abi.js';
+export { TASK, PSEUDO, OPT };
+
+export const PENDING = H2_IO.PENDING;
+export const IO_ERROR = H2_IO.ERROR;
 /** Bytes the host lets Node's socket buffer before it answers PENDING (its backpressure). */
 const WRITE_BUFFER_LIMIT = 1 << 20;
-export const IO_ERROR = 0xfffffffe;
-export const TASK = { EMPTY: 0, ERROR: 1, CLIENTCONN: 2, RESPONSE: 3, BUF: 4, SERVERCONN: 5, REQUEST: 6, TRAILERS: 7, CAPACITY: 8, RESET: 9, PING: 10 } as const;
-export const PSEUDO = { METHOD: 0, SCHEME: 1, AUTHORITY: 2, PATH: 3, PROTOCOL: 4 } as const;
-export const OPT = {
-  HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5,
-  MAX_HEADER_LIST_SIZE: 6, ENABLE_CONNECT_PROTOCOL: 8, CONNECTION_WINDOW: 100, MANUAL_RELEASE: 101,
-  MAX_STREAM_SEND_BUFFER: 102, MAX_CONNECTION_SEND_BUFFER: 103, GRACEFUL_TIMEOUT_MS: 114,
-} as const;
 
 /** One transport as the io callbacks see it. */
 class Transport {

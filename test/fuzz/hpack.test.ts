@@ -9,9 +9,9 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { MemHost } from '../ffi/mem-host.js';
+import { H2E } from '../../bindings/abi.js';
 import { fc, params, mutationArb, mutate, describeThrow } from './common.js';
 
-const H2E = { OK: 0, ERROR: 1, INVALID_PEER_MESSAGE: 6, LIMIT_EXCEEDED: 8 };
 const RUNS = 10000;
 const HEAP_SLACK = 1024;
 

@@ -22,6 +22,7 @@
 // and connection drops (EOF mid-stream). Every run returns a transcript for determinism.
 import { readFileSync } from 'node:fs';
 import { releaseModule, PENDING, IO_ERROR, TASK } from '../ffi/mem-host.js';
+import { H2_OPT as OPT } from '../../bindings/abi.js';
 
 type Ex = Record<string, any> & { memory: WebAssembly.Memory };
 
@@ -147,7 +148,6 @@ export interface SimResult {
 
 const KiB = 1024;
 const START = 1000;
-const OPT = { KEEPALIVE_INTERVAL_MS: 110, KEEPALIVE_TIMEOUT_MS: 111, IDLE_TIMEOUT_MS: 113 };
 /** Attempts of a request the server refused unprocessed (GOAWAY, REFUSED_STREAM). */
 const MAX_ATTEMPTS = 4;
 
