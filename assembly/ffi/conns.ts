@@ -103,7 +103,7 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.MAX_CONTINUATIONS: c.maxContinuations = v32; break;
     case OptionKey.MAX_QUEUED_CONTROL_FRAMES: c.maxQueuedControlFrames = v32; break;
     case OptionKey.MAX_CLOSED_STREAMS: c.maxClosedStreams = max<u32>(v32, 1); break;
-    case OptionKey.MAX_RESETS_PER_SECOND: c.maxResetsPerWindow = v32; break;
+    case OptionKey.MAX_RESETS_PER_SECOND: c.maxResetsPerSecond = v32; break;
     case OptionKey.MAX_PENDING_STREAMS: c.maxPendingStreams = v32; break;
     case OptionKey.OUTPUT_HIGH_WATER: c.outputHighWater = max<u32>(v32, 1024); break;
     case OptionKey.KEEPALIVE_INTERVAL_MS: c.keepaliveInterval = ms(value); break;
@@ -111,7 +111,7 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
     case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = ms(value); break;
     case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = ms(value); break;
     case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = ms(value); break;
-    case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerWindow = v32; break;
+    case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerSecond = v32; break;
     case OptionKey.CLOSE_LINGER_MS: c.closeLinger = ms(value); break;
     case OptionKey.CAPACITY_HIGH_WATER: c.capacityHighWater = max<u32>(v32, 16384); break;
     case OptionKey.HANDSHAKE_TIMEOUT_MS: c.handshakeTimeout = ms(value); break;

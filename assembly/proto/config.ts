@@ -44,15 +44,16 @@ export class Config {
   maxClosedStreams: u32 = 1000;
   /**
    * Streams the peer may reset, have refused, or make us reset for its errors (stream
-   * errors it provokes) per rate window before ENHANCE_YOUR_CALM (CVE-2023-44487, CVE-2019-9514).
+   * errors it provokes) per second (a burst of as many) before ENHANCE_YOUR_CALM
+   * (CVE-2023-44487, CVE-2019-9514).
    */
-  maxResetsPerWindow: u32 = 1000;
+  maxResetsPerSecond: u32 = 1000;
   /**
-   * Frames per rate window that cost work but carry nothing (empty DATA without END_STREAM,
+   * Frames per second (a burst of as many) that cost work but carry nothing (empty DATA without END_STREAM,
    * PRIORITY, tiny WINDOW_UPDATE with nothing to send, empty CONTINUATION / unfinished empty
    * HEADERS) before ENHANCE_YOUR_CALM (CVE-2019-9518, CVE-2019-9513; nghttp2's "glitches").
    */
-  maxGlitchesPerWindow: u32 = 1000;
+  maxGlitchesPerSecond: u32 = 1000;
   /** Our own streams waiting for a MAX_CONCURRENT_STREAMS slot before open is refused. */
   maxPendingStreams: u32 = 10000;
   /** Bytes of output buffered before the scheduler stops producing DATA (the rest waits for the host to write). */

@@ -28,6 +28,7 @@ import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
 import { StallQueue } from "./stall-queue";
+import { RateLimit } from "./rate-limit";
 import { Budget, BudgetMember } from "./budget";
 import { Settings, SENT_SETTINGS } from "./settings";
 import {
@@ -152,12 +153,10 @@ export class Connection extends BudgetMember {
   /** Time, in host-supplied milliseconds, and the connection's stamps (clock.ts Stamp). */
   readonly clock: Clock;
   private readonly stalls: StallQueue = new StallQueue();
-  // Streams the peer reset or we refused in the current rate window (Rapid Reset).
-  private resetCount: u32 = 0;
-  private resetWindowStart: i64 = 0;
-  // Frames that cost work but carry nothing, in the current rate window (see isGlitch).
-  private glitchCount: u32 = 0;
-  private glitchWindowStart: i64 = 0;
+  /** Streams the peer reset, had refused or made us reset (Rapid Reset, reset floods). */
+  private resets: RateLimit;
+  /** Frames that cost work but carry nothing (see isGlitch). */
+  private glitches: RateLimit;
 
   /**
    * `now` is the last time the host told (ms) and `timeCurrent` whether it is the present
@@ -177,8 +176,8 @@ export class Connection extends BudgetMember {
     clock.put(Stamp.STARTED, clock.get(Stamp.ACTIVITY));
     clock.put(Stamp.STREAM_FRAME, clock.get(Stamp.ACTIVITY));
     clock.put(Stamp.PROGRESS, clock.get(Stamp.ACTIVITY));
-    this.resetWindowStart = now;
-    this.glitchWindowStart = now;
+    this.resets = new RateLimit(config.maxResetsPerSecond, config.maxResetsPerSecond, now);
+    this.glitches = new RateLimit(config.maxGlitchesPerSecond, config.maxGlitchesPerSecond, now);
     this.role = config.role;
     this.config = config;
     this.handler = handler;
@@ -1022,16 +1021,15 @@ export class Connection extends BudgetMember {
 
   /** Counts one peer reset or refused stream; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countReset(): bool {
-    if (this.now - this.resetWindowStart >= 1000) {
-      this.resetWindowStart = this.now;
-      this.resetCount = 0;
-    }
-    this.resetCount++;
-    if (this.resetCount > this.config.maxResetsPerWindow) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets");
-      return false;
-    }
-    return true;
+    return this.withinRate(this.resets, "too many stream resets");
+  }
+
+  /** Counts one event against `limit`; false (and ENHANCE_YOUR_CALM, `why`) past it. */
+  private withinRate(limit: RateLimit, why: string): bool {
+    limit.update(this.now);
+    if (limit.drain()) return true;
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, why);
+    return false;
   }
 
   /**
@@ -1060,16 +1058,7 @@ export class Connection extends BudgetMember {
 
   /** Counts one glitch; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countGlitch(): bool {
-    if (this.now - this.glitchWindowStart >= 1000) {
-      this.glitchWindowStart = this.now;
-      this.glitchCount = 0;
-    }
-    this.glitchCount++;
-    if (this.glitchCount > this.config.maxGlitchesPerWindow) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many empty or useless frames (glitch flood)");
-      return false;
-    }
-    return true;
+    return this.withinRate(this.glitches, "too many empty or useless frames (glitch flood)");
   }
 
   /**

@@ -165,7 +165,7 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
     case 104: c.maxContinuations = <u32>value; break;
     case 105: c.maxQueuedControlFrames = <u32>value; break;
     case 106: c.maxClosedStreams = <u32>value; break;
-    case 107: c.maxResetsPerWindow = <u32>value; break;
+    case 107: c.maxResetsPerSecond = <u32>value; break;
     case 108: c.maxPendingStreams = <u32>value; break;
     case 109: c.outputHighWater = <u32>value; break;
     case 110: c.keepaliveInterval = value; break;
@@ -173,7 +173,7 @@ export function engine_config_set(cfg: i32, key: u32, value: i64): void {
     case 112: c.settingsTimeout = value; break;
     case 113: c.idleTimeout = value; break;
     case 114: c.gracefulTimeout = value; break;
-    case 115: c.maxGlitchesPerWindow = <u32>value; break;
+    case 115: c.maxGlitchesPerSecond = <u32>value; break;
     case 116: c.closeLinger = value; break;
     case 117: c.capacityHighWater = <u32>value; break;
     case 118: c.handshakeTimeout = value; break;

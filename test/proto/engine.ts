@@ -18,9 +18,9 @@ export const CFG = {
   headerTableSize: 1, enablePush: 2, maxConcurrentStreams: 3, initialWindowSize: 4, maxFrameSize: 5,
   maxHeaderListSize: 6, enableConnectProtocol: 8,
   connectionWindow: 100, autoRelease: 101, maxStreamSendBuffer: 102, maxConnectionSendBuffer: 103,
-  maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerWindow: 107,
+  maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerSecond: 107,
   maxPendingStreams: 108, outputHighWater: 109, keepaliveInterval: 110, keepaliveTimeout: 111,
-  settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerWindow: 115,
+  settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerSecond: 115,
   closeLinger: 116, capacityHighWater: 117,
   handshakeTimeout: 118, headerTimeout: 119, sendStallTimeout: 120, writeStallTimeout: 121, recvIdleTimeout: 122,
 } as const;

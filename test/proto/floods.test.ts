@@ -1,7 +1,8 @@
 // "Glitch" floods at engine level (CVE-2019-9518 empty frames, CVE-2019-9513 PRIORITY,
-// tiny WINDOW_UPDATE loops): frames that cost work but carry nothing share one counter per
-// 1 s window (host time via tick); past maxGlitchesPerWindow the connection ends with
-// GOAWAY ENHANCE_YOUR_CALM. Exactly the limit is fine: it is a limit, not a heuristic.
+// tiny WINDOW_UPDATE loops): frames that cost work but carry nothing share one rate limit
+// (a token bucket: maxGlitchesPerSecond at once, refilled at as many per second of host
+// time, via tick); past it the connection ends with GOAWAY ENHANCE_YOUR_CALM. Exactly the
+// limit is fine: it is a limit, not a heuristic.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, EV, PHASE, OK, type ConfigOptions } from './engine.js';
 import {
@@ -102,8 +103,8 @@ function flood(peer: Peer, f: Flood, from: number, n: number) {
 describe('glitch floods (engine)', () => {
   for (const f of floods) {
     describe(f.name, () => {
-      it('exactly maxGlitchesPerWindow is allowed; one more is ENHANCE_YOUR_CALM', () => {
-        const peer = serverPeer({ maxGlitchesPerWindow: 50, ...f.options });
+      it('exactly maxGlitchesPerSecond is allowed; one more is ENHANCE_YOUR_CALM', () => {
+        const peer = serverPeer({ maxGlitchesPerSecond: 50, ...f.options });
         f.setup(peer);
         flood(peer, f, 0, 50);
         expectFine(peer);
@@ -112,7 +113,7 @@ describe('glitch floods (engine)', () => {
       });
 
       it('the setting moves the threshold', () => {
-        const peer = serverPeer({ maxGlitchesPerWindow: 200, ...f.options });
+        const peer = serverPeer({ maxGlitchesPerSecond: 200, ...f.options });
         f.setup(peer);
         flood(peer, f, 0, 200);
         expectFine(peer);
@@ -131,7 +132,7 @@ describe('glitch floods (engine)', () => {
   });
 
   it('all kinds share one counter', () => {
-    const peer = serverPeer({ maxGlitchesPerWindow: 40, maxContinuations: 1000 });
+    const peer = serverPeer({ maxGlitchesPerSecond: 40, maxContinuations: 1000 });
     peer.send(headers(1, peer.hpack.encode(POSTREQ)));
     for (let i = 0; i < 10; i++) peer.send(data(1, new Uint8Array(0)), priority(5, 1), windowUpdate(0, 1), windowUpdate(1, 1));
     expectFine(peer);
@@ -140,7 +141,7 @@ describe('glitch floods (engine)', () => {
   });
 
   it('the count starts again in each 1 s window of host time', () => {
-    const peer = serverPeer({ maxGlitchesPerWindow: 50 });
+    const peer = serverPeer({ maxGlitchesPerSecond: 50 });
     for (let w = 0; w < 5; w++) {
       peer.engine.tick(1 + 1000 * w);
       for (let i = 0; i < 50; i++) peer.send(priority(3, 1));
@@ -151,7 +152,7 @@ describe('glitch floods (engine)', () => {
   });
 
   it('useful frames of the same types are not counted', () => {
-    const peer = serverPeer({ maxGlitchesPerWindow: 10 });
+    const peer = serverPeer({ maxGlitchesPerSecond: 10 });
     peer.send(headers(1, peer.hpack.encode(POSTREQ)));
     // DATA with bytes, or empty with END_STREAM; big WINDOW_UPDATEs.
     for (let i = 0; i < 100; i++) peer.send(data(1, 'x'), windowUpdate(0, 1024), windowUpdate(1, 1024));
@@ -170,7 +171,7 @@ describe('glitch floods (engine)', () => {
 
 // Stream errors the peer provokes (CVE-2019-9514, "reset flood"; the h2 crate's
 // max_local_error_reset_streams): each makes us write RST_STREAM and often start a
-// request first, so they count with the peer's own resets (maxResetsPerWindow), and,
+// request first, so they count with the peer's own resets (maxResetsPerSecond), and,
 // while the peer does not read them, with its queued control frames (maxQueuedControlFrames).
 describe('provoked stream errors (engine)', () => {
   const calmAbout = (peer: Peer, why: RegExp) => {
@@ -183,8 +184,8 @@ describe('provoked stream errors (engine)', () => {
   };
   const rsts = (peer: Peer, code: number) => peer.frames.filter((f) => f.type === FRAME.RST_STREAM && errorCodeOf(f) === code).length;
 
-  it('stream window overflow in a loop: RST_STREAM FLOW_CONTROL_ERROR each time, ENHANCE_YOUR_CALM past maxResetsPerWindow', () => {
-    const peer = serverPeer({ maxResetsPerWindow: 50 });
+  it('stream window overflow in a loop: RST_STREAM FLOW_CONTROL_ERROR each time, ENHANCE_YOUR_CALM past maxResetsPerSecond', () => {
+    const peer = serverPeer({ maxResetsPerSecond: 50 });
     for (let i = 0; i < 50; i++) peer.send(headers(1 + 2 * i, peer.hpack.encode(POSTREQ)), windowUpdate(1 + 2 * i, 0x7fffffff)).read();
     expect(rsts(peer, ERR.FLOW_CONTROL_ERROR)).toBe(50);
     expectFine(peer);
@@ -193,7 +194,7 @@ describe('provoked stream errors (engine)', () => {
   });
 
   it('DATA on a half-closed (remote) stream in a loop (STREAM_CLOSED) counts the same way', () => {
-    const peer = serverPeer({ maxResetsPerWindow: 30 });
+    const peer = serverPeer({ maxResetsPerSecond: 30 });
     for (let i = 0; i < 30; i++) peer.send(headers(1 + 2 * i, peer.hpack.encode(REQ), true), data(1 + 2 * i, 'x')).read();
     expect(rsts(peer, ERR.STREAM_CLOSED)).toBe(30);
     expectFine(peer);
@@ -202,7 +203,7 @@ describe('provoked stream errors (engine)', () => {
   });
 
   it('RST_STREAMs the peer leaves unread count as queued control frames', () => {
-    const peer = serverPeer({ maxQueuedControlFrames: 40, maxResetsPerWindow: 1000 });
+    const peer = serverPeer({ maxQueuedControlFrames: 40, maxResetsPerSecond: 1000 });
     // Requests with an empty field block: each refused (PROTOCOL_ERROR); nothing is read.
     for (let i = 0; i < 40; i++) peer.engine.receive(headers(1 + 2 * i, new Uint8Array(0), true));
     expect(peer.engine.phase).toBe(PHASE.OPEN);
@@ -211,7 +212,7 @@ describe('provoked stream errors (engine)', () => {
   });
 
   it('read as they come, they never pile up', () => {
-    const peer = serverPeer({ maxQueuedControlFrames: 40, maxResetsPerWindow: 1000 });
+    const peer = serverPeer({ maxQueuedControlFrames: 40, maxResetsPerSecond: 1000 });
     for (let i = 0; i < 200; i++) peer.send(headers(1 + 2 * i, new Uint8Array(0), true)).read();
     expectFine(peer);
   });

@@ -65,5 +65,16 @@ export function msg_span_len(which: i32): u32 {
 }
 // --- end message validation ---
 
+// --- rate limit ---
+// One RateLimit (assembly/proto/rate-limit.ts) at a time; used by test/proto/rate-limit.test.ts.
+import { RateLimit } from "../../assembly/proto/rate-limit";
+
+let limit = new RateLimit(0, 0, 0);
+export function rl_new(burst: u32, rate: u32, now: i64): void { limit = new RateLimit(burst, rate, now); }
+export function rl_update(now: i64): void { limit.update(now); }
+export function rl_drain(n: u32): bool { return limit.drain(n); }
+export function rl_available(): u32 { return limit.available; }
+// --- end rate limit ---
+
 // --- connection engine ---
 export * from "./engine-harness";

@@ -492,7 +492,7 @@ describe('§6.7 PING, §6.8 GOAWAY, floods', () => {
   });
 
   it('cuts off Rapid Reset (CVE-2023-44487) past the reset rate limit', () => {
-    const peer = serverPeer({ maxResetsPerWindow: 50 });
+    const peer = serverPeer({ maxResetsPerSecond: 50 });
     for (let i = 0; i < 51; i++) {
       const id = 1 + 2 * i;
       peer.send(peer.headers(id, REQ), rstStream(id, ERR.CANCEL));
