@@ -485,11 +485,13 @@ H2_EXPORT h2_body h2_response_body(h2_response resp);
 H2_EXPORT h2_code h2_response_set_body(h2_response resp, h2_body body);
 /** Sends the final response (taken). Returns a send stream for the body (the host owns
  *  it), or 0 when END_STREAM went with it, the body is a data source, or it failed
- *  (h2_last_result tells which). */
+ *  (h2_last_result tells which: H2E_OK, or see "A send that fails" below). */
 H2_EXPORT h2_send_stream h2_respond_send_response(h2_respond respond, h2_response resp, uint32_t end_of_stream);
 /** Sends a 1xx informational response (taken); any number before the final one. */
 H2_EXPORT h2_code h2_respond_send_informational(h2_respond respond, h2_response resp);
-/** Server push (§8.4): promises `req` (taken); returns the pushed stream's respond handle. */
+/** Server push (§8.4): promises `req` (taken); returns the pushed stream's respond handle,
+ *  or 0 (h2_last_result: see "A send that fails" below; H2E_CLOSED also when the peer
+ *  disabled push). */
 H2_EXPORT h2_respond h2_respond_push(h2_respond respond, h2_request req);
 /** Resets the stream with `reason` (RFC 9113 code). */
 H2_EXPORT h2_code h2_respond_reset(h2_respond respond, uint32_t reason);
@@ -497,7 +499,13 @@ H2_EXPORT h2_code h2_respond_reset(h2_respond respond, uint32_t reason);
 H2_EXPORT uint32_t h2_respond_stream_id(h2_respond respond);
 /** Frees the respond handle; a stream never answered is reset (CANCEL). */
 H2_EXPORT h2_code h2_respond_free(h2_respond respond);
-/** The H2E code behind the last call that returned a 0 handle (send_response, push). */
+/** The H2E code behind the last call that returned a 0 handle (send_response, push).
+ *
+ *  A send that fails (a request, a response, a push, DATA, trailers) reports the same code
+ *  for the same cause on every path: H2E_LIMIT_EXCEEDED for a limit (a send buffer, the
+ *  instance's budget, a head larger than the peer's SETTINGS_MAX_HEADER_LIST_SIZE),
+ *  H2E_INVALID_ARG for a malformed message (RFC 9113 §8), H2E_CLOSED when the stream or
+ *  connection cannot take it (closed, reset, going away, stream ids exhausted). */
 H2_EXPORT h2_code h2_last_result(void);
 
 /* ---- Headers ------------------------------------------------------------------------------- */

@@ -16,7 +16,7 @@ import { HandleKind, handleNew } from "./handles";
 import { Buf, Headers } from "./http";
 import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from "./stream-ctx";
 import {
-  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_LIMIT_EXCEEDED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError,
+  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_LIMIT_EXCEEDED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult,
 } from "./errors";
 
 /** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
@@ -164,13 +164,13 @@ export class SendStream extends Disposable {
   sendData(data: usize, len: u32, endStream: bool): u32 {
     const s = this.liveStream();
     if (s == null) return H2E_CLOSED;
-    return mapSend(changetype<StreamCtx>(this.ctx).conn.engine.sendData(s, data, len, endStream));
+    return codeOfResult(changetype<StreamCtx>(this.ctx).conn.engine.sendData(s, data, len, endStream));
   }
 
   sendTrailers(headers: Headers): u32 {
     const s = this.liveStream();
     if (s == null) return H2E_CLOSED;
-    return mapSend(changetype<StreamCtx>(this.ctx).conn.engine.sendTrailers(s, headers.list.ptr, headers.list.len));
+    return codeOfResult(changetype<StreamCtx>(this.ctx).conn.engine.sendTrailers(s, headers.list.ptr, headers.list.len));
   }
 
   sendReset(code: u32): u32 {
@@ -201,14 +201,6 @@ export class SendStream extends Disposable {
   }
 }
 
-function mapSend(r: u32): u32 {
-  switch (r) {
-    case SendResult.OK: return H2E_OK;
-    case SendResult.LIMIT: return H2E_LIMIT_EXCEEDED;
-    case SendResult.INVALID: return H2E_INVALID_ARG;
-    default: return H2E_CLOSED;
-  }
-}
 
 /** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
 export class CapacityTask extends StreamTask {

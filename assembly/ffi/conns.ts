@@ -16,7 +16,7 @@ import { Request, Response } from "./messages";
 import { Body, SendStream, streamError } from "./body";
 import { Disposable, ReadyTask, Task, TaskType } from "./task";
 import { HandleKind, handleNew } from "./handles";
-import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError } from "./errors";
+import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from "./errors";
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
 export class ConnOptions {
@@ -203,13 +203,15 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
   return new ResponseTask(ctx);
 }
 
+/** The error a request that could not be sent fails with (its code: codeOfResult). */
 function sendError(result: u32): u32 {
+  const code = codeOfResult(result);
   switch (result) {
-    case SendResult.CLOSED: return newError(H2E_CLOSED, ErrorCode.REFUSED_STREAM, "connection is going away (GOAWAY): retry on a new connection", true);
-    case SendResult.IDS_EXHAUSTED: return newError(H2E_CLOSED, ErrorCode.REFUSED_STREAM, "stream ids exhausted: retry on a new connection", true);
-    case SendResult.LIMIT: return newError(H2E_LIMIT_EXCEEDED, 0, "too many requests queued, or head larger than the peer accepts");
-    case SendResult.INVALID: return newError(H2E_INVALID_ARG, ErrorCode.PROTOCOL_ERROR, "malformed request (RFC 9113 §8)");
-    default: return newError(H2E_ERROR, 0, "request could not be sent");
+    case SendResult.CLOSED: return newError(code, ErrorCode.REFUSED_STREAM, "connection is going away (GOAWAY): retry on a new connection", true);
+    case SendResult.IDS_EXHAUSTED: return newError(code, ErrorCode.REFUSED_STREAM, "stream ids exhausted: retry on a new connection", true);
+    case SendResult.LIMIT: return newError(code, 0, "too many requests queued, or head larger than the peer accepts");
+    case SendResult.INVALID: return newError(code, ErrorCode.PROTOCOL_ERROR, "malformed request (RFC 9113 §8)");
+    default: return newError(code, 0, "request could not be sent");
   }
 }
 
@@ -350,7 +352,7 @@ export function sendResponse(r: Respond, resp: Response, endStream: bool, inform
   const result = ctx.conn.engine.sendResponse(s, fields.ptr, fields.len, end, informational);
   doneWithHead();
   if (result != SendResult.OK) {
-    lastRespondCode = result == SendResult.INVALID ? H2E_INVALID_ARG : result == SendResult.LIMIT ? H2E_LIMIT_EXCEEDED : H2E_CLOSED;
+    lastRespondCode = codeOfResult(result);
     return 0;
   }
   lastRespondCode = H2E_OK;
@@ -391,7 +393,7 @@ export function push(r: Respond, req: Request): u32 {
   const promised = engine.pushPromise(s, fields.ptr, fields.len);
   doneWithHead();
   if (promised == null) {
-    lastRespondCode = engine.lastSendResult == SendResult.INVALID ? H2E_INVALID_ARG : H2E_CLOSED;
+    lastRespondCode = codeOfResult(engine.lastSendResult);
     return 0;
   }
   lastRespondCode = H2E_OK;

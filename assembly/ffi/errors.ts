@@ -15,6 +15,23 @@ export const H2E_LIMIT_EXCEEDED: u32 = 8;
 export const H2E_CLOSED: u32 = 9;
 
 import { HandleKind, handleNew } from "./handles";
+import { SendResult } from "../proto/connection";
+
+/**
+ * The ABI's code for an engine result (proto's SendResult): every export that reports one
+ * maps it here. LIMIT (a buffer cap, the budget, a head larger than the peer accepts) is
+ * H2E_LIMIT_EXCEEDED wherever it comes from; INVALID (malformed, RFC 9113 §8) is
+ * H2E_INVALID_ARG; a stream or connection that cannot take it (BAD_STATE, CLOSED,
+ * IDS_EXHAUSTED) is H2E_CLOSED.
+ */
+export function codeOfResult(result: u32): u32 {
+  switch (result) {
+    case SendResult.OK: return H2E_OK;
+    case SendResult.LIMIT: return H2E_LIMIT_EXCEEDED;
+    case SendResult.INVALID: return H2E_INVALID_ARG;
+    default: return H2E_CLOSED;
+  }
+}
 
 /** What a failed task carries: an H2E code, the RFC 9113 error code, and a message. */
 export class ErrorObject {
