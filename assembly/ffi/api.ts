@@ -21,7 +21,7 @@ import { Phase } from "../proto/connection";
 import { MAX_TIME_MS } from "../proto/clock";
 import { ByteBuffer } from "../util/bytes";
 import { safepoint } from "../util/gc";
-import { FIELD_HEADER, validateFieldList } from "../hpack";
+import { FIELD_HEADER, validateFieldList, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack";
 import { hostHeadersForeach } from "./host";
 
 // ---- typed lookups ---------------------------------------------------------------------
@@ -519,8 +519,8 @@ export function h2_headers_get(headers: u32, name: usize, nameLen: u32, index: u
   const at = h.find(name, nameLen, index);
   if (at < 0) return 0xffffffff;
   const p = h.list.ptr + <usize>at;
-  const vl = load<u32>(p, 4);
-  memory.copy(buf, p + FIELD_HEADER + load<u32>(p), min(cap, vl));
+  const vl = fieldValueLen(p);
+  memory.copy(buf, fieldValue(p), min(cap, vl));
   return vl;
 }
 export function h2_headers_remove(headers: u32, name: usize, nameLen: u32): u32 {
@@ -536,13 +536,9 @@ export function h2_headers_foreach(headers: u32, userdata: u32): u32 {
   const h = get<Headers>(headers, HandleKind.HEADERS);
   if (h == null) return H2E_INVALID_ARG;
   const l = h.list;
-  let at: u32 = 0;
-  while (at < l.len) {
-    const p = l.ptr + at;
-    const nl = load<u32>(p);
-    const vl = load<u32>(p, 4);
-    if (hostHeadersForeach(userdata, p + FIELD_HEADER, nl, p + FIELD_HEADER + nl, vl) != 0) break;
-    at += FIELD_HEADER + nl + vl;
+  const end = l.ptr + <usize>l.len;
+  for (let p = l.ptr; p < end; p = nextField(p)) {
+    if (hostHeadersForeach(userdata, fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p)) != 0) break;
   }
   return H2E_OK;
 }

@@ -8,7 +8,7 @@ import { Connection, Phase, SendResult } from "../proto/connection";
 import { HeadKind } from "../proto/events";
 import { Stream } from "../proto/stream";
 import { Config, Role } from "../proto/config";
-import { FIELD_HEADER } from "../hpack";
+import { fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack";
 import { ByteBuffer } from "../util/bytes";
 import { ConnLike } from "./conn-like";
 import { Executor } from "./executor";
@@ -506,37 +506,33 @@ export class PingTask extends Task {
  * copied whole.
  */
 function splitRequest(req: Request, fields: usize, len: u32): void {
-  let at: u32 = 0;
-  while (at < len) {
-    const p = fields + at;
-    const nl = load<u32>(p);
-    const vl = load<u32>(p, 4);
-    const name = p + FIELD_HEADER;
+  const end = fields + <usize>len;
+  let p = fields;
+  for (; p < end; p = nextField(p)) {
+    const name = fieldName(p);
+    const nl = fieldNameLen(p);
     if (nl < 2 || load<u8>(name) != 0x3a) break;
     const which = pseudoIndex(name, nl);
-    if (which >= 0) req.setPseudo(which, name + nl, vl);
-    at += FIELD_HEADER + nl + vl;
+    if (which >= 0) req.setPseudo(which, fieldValue(p), fieldValueLen(p));
   }
-  if (at < len) req.headers.copyFrom(fields + at, len - at);
+  if (p < end) req.headers.copyFrom(p, <u32>(end - p));
 }
 
 /** Splits a received response head into :status and headers (validated, as above). */
 function splitResponse(resp: Response, fields: usize, len: u32): void {
-  let at: u32 = 0;
-  while (at < len) {
-    const p = fields + at;
-    const nl = load<u32>(p);
-    const vl = load<u32>(p, 4);
-    const name = p + FIELD_HEADER;
-    if (nl < 2 || load<u8>(name) != 0x3a) break;
+  const end = fields + <usize>len;
+  let p = fields;
+  for (; p < end; p = nextField(p)) {
+    const nl = fieldNameLen(p);
+    if (nl < 2 || load<u8>(fieldName(p)) != 0x3a) break;
     if (nl == 7) {
+      const value = fieldValue(p);
       let s: u32 = 0;
-      for (let i: u32 = 0; i < vl; i++) s = s * 10 + (<u32>load<u8>(name + nl + i) - 0x30);
+      for (let i: u32 = 0; i < fieldValueLen(p); i++) s = s * 10 + (<u32>load<u8>(value + i) - 0x30);
       resp.status = s;
     }
-    at += FIELD_HEADER + nl + vl;
   }
-  if (at < len) resp.headers.copyFrom(fields + at, len - at);
+  if (p < end) resp.headers.copyFrom(p, <u32>(end - p));
 }
 
 /** Which request pseudo-header [name, name+len) is (a Pseudo index), or -1. */

@@ -3,7 +3,7 @@
 // to and from the wire without re-encoding. Names are lowercased on the way in (HTTP/2
 // requires it, §8.2.1), so a hyper client that sets "Host" ports unchanged.
 import { ByteBuffer } from "../util/bytes";
-import { FIELD_HEADER } from "../hpack";
+import { FIELD_HEADER, fieldFlags, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen, nextField } from "../hpack";
 import { Disposable } from "./task";
 import { HandleKind, handleNew, handleRelease } from "./handles";
 
@@ -52,7 +52,7 @@ export class Headers extends Disposable {
     let removed: u32 = 0;
     while (read < l.len) {
       const p = l.ptr + read;
-      const size = FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+      const size = fieldSize(p);
       if (nameIs(p, name, nameLen)) {
         removed++;
       } else {
@@ -76,7 +76,7 @@ export class Headers extends Disposable {
         if (seen == index) return <i64>at;
         seen++;
       }
-      at += FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+      at += fieldSize(p);
     }
     return -1;
   }
@@ -87,7 +87,7 @@ export class Headers extends Disposable {
     let n: u32 = 0;
     while (at < l.len) {
       const p = l.ptr + at;
-      at += FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+      at += fieldSize(p);
       n++;
     }
     return n;
@@ -96,13 +96,9 @@ export class Headers extends Disposable {
   /** Replaces the contents with a well-formed field list (names lowercased). */
   setAll(fields: usize, len: u32): bool {
     this.list.clear();
-    let at: u32 = 0;
-    while (at < len) {
-      const p = fields + at;
-      const nl = load<u32>(p);
-      const vl = load<u32>(p, 4);
-      if (!this.add(p + FIELD_HEADER, nl, p + FIELD_HEADER + nl, vl, load<u32>(p, 8))) return false;
-      at += FIELD_HEADER + nl + vl;
+    const end = fields + <usize>len;
+    for (let p = fields; p < end; p = nextField(p)) {
+      if (!this.add(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p), fieldFlags(p))) return false;
     }
     return true;
   }
@@ -118,8 +114,8 @@ export class Headers extends Disposable {
 
 /** Does the field at `p` have the name [name, name+len) (ASCII case-insensitively)? */
 function nameIs(p: usize, name: usize, len: u32): bool {
-  if (load<u32>(p) != len) return false;
-  const n = p + FIELD_HEADER;
+  if (fieldNameLen(p) != len) return false;
+  const n = fieldName(p);
   for (let i: u32 = 0; i < len; i++) {
     let a = load<u8>(n + i);
     let b = load<u8>(name + i);

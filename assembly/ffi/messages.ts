@@ -1,7 +1,7 @@
 // Requests and responses as the ABI hands them around (hyper_request, hyper_response),
 // and how they become the field lists the engine sends.
 import { ByteBuffer } from "../util/bytes";
-import { FIELD_HEADER } from "../hpack";
+import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen } from "../hpack";
 import { Headers } from "./http";
 import { Disposable } from "./task";
 import { HandleKind, handleRelease } from "./handles";
@@ -142,8 +142,8 @@ export class Request extends Disposable {
       const at = this.headers.find(changetype<usize>(HOST), 4, 0);
       if (at >= 0) {
         const p = this.headers.list.ptr + <usize>at;
-        authority = p + FIELD_HEADER + 4;
-        authorityLen = load<u32>(p, 4);
+        authority = fieldValue(p);
+        authorityLen = fieldValueLen(p);
         hasAuthority = true;
         hostFromHeader = true;
       }
@@ -270,8 +270,8 @@ function appendRegular(out: ByteBuffer, headers: Headers, skipHost: bool): bool 
   let at: u32 = 0;
   while (at < l.len) {
     const p = l.ptr + at;
-    const size = FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
-    const isHost = load<u32>(p) == 4 && load<u32>(p + FIELD_HEADER) == 0x74736f68; // "host"
+    const size = fieldSize(p);
+    const isHost = fieldNameLen(p) == 4 && load<u32>(fieldName(p)) == 0x74736f68; // "host"
     if (!isHost) {
       if (!out.reserve(size)) return false;
       out.pushBytes(p, size);

@@ -29,7 +29,7 @@ import {
   S_PATH, S_AGE, S_AUTHORIZATION, S_CONTENT_LENGTH, S_COOKIE, S_ETAG, S_IF_MODIFIED_SINCE,
   S_IF_NONE_MATCH, S_PROXY_AUTHORIZATION, S_SET_COOKIE,
 } from "./static-table";
-import { FIELD_HEADER, FLAG_NEVER_INDEX, FLAG_NO_INDEX } from "./field-list";
+import { FLAG_NEVER_INDEX, FLAG_NO_INDEX, fieldName, fieldNameLen, fieldValue, fieldValueLen, fieldFlags, nextField } from "./field-list";
 
 /** The peer's table size before any SETTINGS (RFC 9113 §6.5.2). */
 export const DEFAULT_PEER_TABLE_SIZE: u32 = 4096;
@@ -98,14 +98,8 @@ export class Encoder {
   encode(list: usize, len: u32, out: ByteBuffer): bool {
     if (!this.beginBlock(out)) return false;
     const end = list + <usize>len;
-    let p = list;
-    while (p < end) {
-      const nl = load<u32>(p);
-      const vl = load<u32>(p, 4);
-      const flags = load<u32>(p, 8);
-      const name = p + FIELD_HEADER;
-      if (!this.encodeField(name, nl, name + <usize>nl, vl, flags, out)) return false;
-      p = name + <usize>nl + <usize>vl;
+    for (let p = list; p < end; p = nextField(p)) {
+      if (!this.encodeField(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p), fieldFlags(p), out)) return false;
     }
     return true;
   }

@@ -11,6 +11,27 @@ export const FLAG_NEVER_INDEX: u32 = 1;
 /** Encode: literal without indexing. */
 export const FLAG_NO_INDEX: u32 = 2;
 
+// Reading a list: `p` points at a field; these give its parts and where the next one
+// starts. Every walker of a field list goes through them: nothing else knows the layout.
+/** The name's length of the field at `p`. */
+@inline export function fieldNameLen(p: usize): u32 { return load<u32>(p); }
+/** The value's length of the field at `p`. */
+@inline export function fieldValueLen(p: usize): u32 { return load<u32>(p, 4); }
+/** The flags (FLAG_*) of the field at `p`. */
+@inline export function fieldFlags(p: usize): u32 { return load<u32>(p, 8); }
+/** Where the name of the field at `p` starts. */
+@inline export function fieldName(p: usize): usize { return p + FIELD_HEADER; }
+/** Where the value of the field at `p` starts. */
+@inline export function fieldValue(p: usize): usize { return p + FIELD_HEADER + load<u32>(p); }
+/** The bytes the field at `p` takes, header included. */
+@inline export function fieldSize(p: usize): u32 { return FIELD_HEADER + load<u32>(p) + load<u32>(p, 4); }
+/** Where the field after the one at `p` starts. */
+@inline export function nextField(p: usize): usize { return p + <usize>fieldSize(p); }
+/** Whether the field at `p` lies whole before `end` (a list not known to be well-formed). */
+@inline export function fieldFits(p: usize, end: usize): bool {
+  return <u64>end - <u64>p >= <u64>FIELD_HEADER && <u64>load<u32>(p) + <u64>load<u32>(p, 4) <= <u64>end - <u64>p - <u64>FIELD_HEADER;
+}
+
 /** Writes a field header at `p`. */
 @inline
 export function writeFieldHeader(p: usize, nameLen: u32, valueLen: u32, flags: u32): void {
@@ -24,15 +45,10 @@ export function writeFieldHeader(p: usize, nameLen: u32, valueLen: u32, flags: u
  * fields, or -1 when the list is truncated (a header or its octets run past the end).
  */
 export function validateFieldList(p: usize, len: u32): i64 {
-  const end = <u64>p + <u64>len;
-  let at = <u64>p;
+  const end = p + <usize>len;
   let n: i64 = 0;
-  while (at < end) {
-    if (at + <u64>FIELD_HEADER > end) return -1;
-    const nl = <u64>load<u32>(<usize>at);
-    const vl = <u64>load<u32>(<usize>at, 4);
-    at += <u64>FIELD_HEADER + nl + vl;
-    if (at > end) return -1;
+  for (let at = p; at < end; at = nextField(at)) {
+    if (!fieldFits(at, end)) return -1;
     n++;
   }
   return n;

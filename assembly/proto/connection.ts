@@ -15,7 +15,7 @@ import {
   encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE,
   MAX_WINDOW_SIZE, SettingId,
 } from "../frame";
-import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus, DEFAULT_MAX_TABLE_SIZE } from "../hpack";
+import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus, DEFAULT_MAX_TABLE_SIZE, fieldNameLen, fieldValueLen, nextField } from "../hpack";
 import { ByteBuffer } from "../util/bytes";
 import { Config, Role } from "./config";
 import { Handler, HeadKind } from "./events";
@@ -1782,13 +1782,7 @@ export class Connection extends BudgetMember {
 function headerListSize(fields: usize, len: u32): u64 {
   const end = fields + <usize>len;
   let total: u64 = 0;
-  let p = fields;
-  while (p < end) {
-    const nl = load<u32>(p);
-    const vl = load<u32>(p, 4);
-    total += <u64>nl + <u64>vl + 32;
-    p += 12 + <usize>nl + <usize>vl;
-  }
+  for (let p = fields; p < end; p = nextField(p)) total += <u64>fieldNameLen(p) + <u64>fieldValueLen(p) + 32;
   return total;
 }
 

@@ -31,6 +31,7 @@ import {
   C_AUTHORITY, C_NAME, C_PATH, C_SCHEME, C_TOKEN, C_VALUE, allIn, charIs, eqAscii, eqAsciiNoCase,
   eqBytesNoCase, indexOfByte, initCharTable,
 } from "./message-chars";
+import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack/field-list";
 
 /** The request method, classified (RFC 9110 §9.1: methods are case-sensitive). */
 export namespace Method {
@@ -67,9 +68,6 @@ export namespace Pseudo {
   export const PROTOCOL: u32 = 16;
   export const STATUS: u32 = 32;
 }
-
-/** Bytes before each field's name in the flat list: name_len, value_len, flags. */
-export const FIELD_HEADER_SIZE: u32 = 12;
 
 const REQUEST_PSEUDO: u32 = Pseudo.METHOD | Pseudo.SCHEME | Pseudo.AUTHORITY | Pseudo.PATH;
 
@@ -321,19 +319,12 @@ export class MessageValidator {
 
   private scan(ptr: usize, len: u32, kind: u8, allowed: u32): bool {
     this.reset(kind, allowed);
-    let off: u64 = <u64>ptr;
-    const end: u64 = <u64>ptr + <u64>len;
+    const end = ptr + <usize>len;
     let index: i32 = 0;
-    while (off < end) {
+    for (let p = ptr; p < end; p = nextField(p)) {
       this.errorIndex = index;
-      if (end - off < <u64>FIELD_HEADER_SIZE) return this.fail("truncated field list");
-      const nameLen = load<u32>(<usize>off);
-      const valueLen = load<u32>(<usize>off + 4);
-      const name = off + <u64>FIELD_HEADER_SIZE;
-      if (<u64>nameLen + <u64>valueLen > end - name) return this.fail("truncated field list");
-      const value = name + <u64>nameLen;
-      if (!this.field(<usize>name, nameLen, <usize>value, valueLen)) return false;
-      off = value + <u64>valueLen;
+      if (!fieldFits(p, end)) return this.fail("truncated field list");
+      if (!this.field(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p))) return false;
       index++;
     }
     this.errorIndex = -1;
