@@ -17,7 +17,6 @@ import {
   sendResponse, push, CloseTask, ping, lastRespondCode, PushTask, pushedResponse,
 } from "./conns";
 import { Role } from "../proto/config";
-import { Phase } from "../proto/connection";
 import { MAX_TIME_MS } from "../proto/clock";
 import { ByteBuffer } from "../util/bytes";
 import { safepoint } from "../util/gc";
@@ -221,13 +220,11 @@ export function h2_clientconn_send(conn: u32, req: u32): u32 {
 }
 export function h2_clientconn_is_ready(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
-  if (c == null || c.isFailed) return 0;
-  const e = c.engine;
-  return e.phase == Phase.OPEN && !e.goawayReceived && e.pendingCount == 0 && e.store.activeLocal < e.remote.maxConcurrentStreams ? 1 : 0;
+  return c != null && !c.isFailed && c.engine.canOpenStreamNow ? 1 : 0;
 }
 export function h2_clientconn_max_concurrent_streams(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
-  return c == null ? 0 : c.engine.remote.maxConcurrentStreams;
+  return c == null ? 0 : c.engine.peerMaxConcurrentStreams;
 }
 export function h2_clientconn_ping(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);

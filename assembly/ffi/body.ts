@@ -8,7 +8,6 @@
 // h2_host.body_read import; a send stream is written by the host call by call.
 import { ByteBuffer } from "../util/bytes";
 import { ErrorCode } from "../frame/constants";
-import { canSend } from "../proto/state";
 import { SendResult } from "../proto/connection";
 import { Stream } from "../proto/stream";
 import { Disposable, TaskType } from "./task";
@@ -143,7 +142,7 @@ export class SendStream extends Disposable {
     if (ctx == null) return;
     // Freeing a stream that could still send resets it (the h2 crate does the same).
     const s = ctx.stream;
-    if (s != null && (canSend(s.state) || s.pendingHead != null) && !s.endAfterData) {
+    if (s != null && s.canStillSend && !s.sendEnding) {
       ctx.conn.engine.resetStream(s, ErrorCode.CANCEL);
     }
     this.ctx = null;
@@ -222,7 +221,7 @@ export class CapacityTask extends StreamTask {
     }
     const c = ctx.conn.engine.capacity(s);
     if (c > 0) return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
-    if (!canSend(s.state) && s.pendingHead == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    if (!s.canStillSend) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     return this.waitFor(ctx);
   }
 }

@@ -186,7 +186,7 @@ export class ConnDriver extends ConnLike {
     const s = ctx.stream;
     const source = ctx.source;
     if (s == null || source == null || ctx.sourceEnded || ctx.resetCode >= 0) return true;
-    if (s.pendingHead != null || ctx.noCopyPending > 0) return false; // queued, or its zero-copy bytes still out
+    if (s.isQueued || ctx.noCopyPending > 0) return false; // queued, or its zero-copy bytes still out
     const scratch = this.scratch;
     for (let k = 0; k < 4; k++) {
       // Keep about one window's worth buffered: enough to fill it, never more.

@@ -1184,6 +1184,17 @@ export class Connection extends BudgetMember {
     return stream;
   }
 
+  /** Client: whether a request sent now goes out at once (open, no GOAWAY received, none
+   *  queued, a concurrency slot free): hyper's "ready". */
+  get canOpenStreamNow(): bool {
+    return this.phase == Phase.OPEN && !this.goawayReceived && this.pendingCount == 0 && this.store.activeLocal < this.remote.maxConcurrentStreams;
+  }
+
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS: how many streams we may have open. */
+  get peerMaxConcurrentStreams(): u32 {
+    return this.remote.maxConcurrentStreams;
+  }
+
   /** Result of the last openStream / pushPromise that returned null. */
   lastSendResult: u32 = SendResult.OK;
 

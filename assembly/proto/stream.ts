@@ -4,7 +4,7 @@
 import { ByteBuffer } from "../util/bytes";
 import { countAllocation } from "../util/gc";
 import { RecvWindow, SendWindow } from "./flow";
-import { ClosedBy, StreamState } from "./state";
+import { ClosedBy, StreamState, canSend } from "./state";
 
 export namespace RecvPhase {
   /** Nothing received yet (a stream we opened waits for the response). */
@@ -96,6 +96,22 @@ export class Stream {
 
   @inline get isClosed(): bool {
     return this.state == StreamState.CLOSED;
+  }
+
+  /** Whether our side may still send on it: open for sending, or its head still waiting
+   *  for a concurrency slot. */
+  get canStillSend(): bool {
+    return canSend(this.state) || this.pendingHead != null;
+  }
+
+  /** Whether its head waits for a concurrency slot (nothing of it was sent yet). */
+  get isQueued(): bool {
+    return this.pendingHead != null;
+  }
+
+  /** Whether our side's end is decided: END_STREAM goes out once what is buffered does. */
+  get sendEnding(): bool {
+    return this.endAfterData;
   }
 
   /** Gives back every buffer the stream holds; called once it is closed and forgotten. */
