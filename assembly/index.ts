@@ -1,4 +1,4 @@
-// The module's export list, and nothing else (DESIGN.md §1). Every export here is
+// The module's export list, and nothing else (docs/architecture.md). Every export here is
 // declared in include/h2wasm.h with its ownership rule.
 import "./ffi/abort";
 import { hostAlloc, hostFree } from "./ffi/memory";

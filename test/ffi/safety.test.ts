@@ -1,4 +1,4 @@
-// Safety, as a test over every export (DESIGN.md §2): a zero, stale, freed, wrong-kind or
+// Safety, as a test over every export (docs/architecture.md, rules of the house): a zero, stale, freed, wrong-kind or
 // random handle, and an out-of-range pointer or length, give the function's error value
 // and never a trap; double free is harmless; the instance keeps working afterwards.
 //
