@@ -1,7 +1,7 @@
 // The instance's memory budget at the ABI (proto/budget.ts does the accounting): one
 // setter and one getter for the whole instance, every connection of it sharing the budget.
-import { instanceBudget } from "../proto/budget";
-import { H2E_INVALID_ARG, H2E_OK } from "./errors";
+import { instanceBudget } from "../../proto/budget";
+import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 
 /** The budget's keys (the H2_BUDGET_* of the header). */
 export namespace BudgetKey {

@@ -1,0 +1,91 @@
+// The ABI: Bodies (hyper_body) and bufs (hyper_buf).
+// Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
+// resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
+// bounds-check host ranges, delegate.
+import { HandleKind } from "../handles";
+import { validRange } from "../memory";
+import { H2E_INVALID_ARG, H2E_OK } from "../errors";
+import { Buf } from "../http";
+import { Body, BodyDataTask, TrailersTask, bodyRelease } from "../body";
+import { ByteBuffer } from "../../util/bytes";
+import { safepoint } from "../../util/gc";
+import { get, register, release, taskHandle } from "./common";
+
+/** A new data-source body, read through h2_host_body_read(userdata, …); the host owns it until set. */
+export function h2_body_new(): u32 {
+  safepoint();
+  const b = new Body();
+  b.handle = register(HandleKind.BODY, b);
+  return b.handle;
+}
+
+/** Sets the userdata passed to body_read. */
+export function h2_body_set_userdata(body: u32, userdata: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  if (b == null) return H2E_INVALID_ARG;
+  b.userdata = userdata;
+  return H2E_OK;
+}
+
+/** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY
+ *  at the end, or an error. Unless release is manual, the bytes go back to the window. */
+export function h2_body_data(body: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  return b == null ? 0 : taskHandle(new BodyDataTask(b));
+}
+
+/** After the end: H2_TASK_TRAILERS with the trailers, or H2_TASK_EMPTY when there are none. */
+export function h2_body_trailers(body: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  return b == null ? 0 : taskHandle(new TrailersTask(b));
+}
+
+/** 1 when the received body is over with nothing left to read: no bytes buffered, no
+ *  trailers (h2_body_data and h2_body_trailers would both finish EMPTY at once). A
+ *  request with END_STREAM on its head is one; hosts skip both tasks for it. 0 otherwise. */
+export function h2_body_is_end(body: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  if (b == null) return 0;
+  const ctx = b.ctx;
+  return ctx != null && ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null ? 1 : 0;
+}
+
+/** Manual flow control (H2_OPT_MANUAL_RELEASE): the host is done with `n` received bytes. */
+export function h2_body_release(body: u32, n: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  return b == null ? H2E_INVALID_ARG : bodyRelease(b, n);
+}
+
+/** Frees a body; an unfinished received body resets its stream (CANCEL). */
+export function h2_body_free(body: u32): u32 {
+  return release(body, HandleKind.BODY) ? H2E_OK : H2E_INVALID_ARG;
+}
+
+/** A buf holding a copy of [ptr, ptr+len); the host owns it. */
+export function h2_buf_copy(ptr: usize, len: u32): u32 {
+  safepoint();
+  if (!validRange(ptr, len)) return 0;
+  const bytes = new ByteBuffer();
+  if (!bytes.reserve(len)) return 0;
+  bytes.pushBytes(ptr, len);
+  const h = register(HandleKind.BUF, new Buf(bytes));
+  if (h == 0) bytes.dispose(); // the handle table is full: the copy would be lost
+  return h;
+}
+
+/** The buf's bytes (owned by the buf). */
+export function h2_buf_bytes(buf: u32): usize {
+  const b = get<Buf>(buf, HandleKind.BUF);
+  return b == null ? 0 : b.bytes.ptr;
+}
+
+/** The buf's length. */
+export function h2_buf_len(buf: u32): u32 {
+  const b = get<Buf>(buf, HandleKind.BUF);
+  return b == null ? 0 : b.bytes.len;
+}
+
+/** Frees a buf. */
+export function h2_buf_free(buf: u32): u32 {
+  return release(buf, HandleKind.BUF) ? H2E_OK : H2E_INVALID_ARG;
+}

@@ -1,0 +1,57 @@
+// What the ABI's section files share: typed handle lookups, registering and releasing
+// handles, task handles, and the connection options both roles use.
+import { HandleKind, handleGet, handleNew, handleRelease } from "../handles";
+import { H2E_INVALID_ARG, H2E_OK } from "../errors";
+import { Executor } from "../executor";
+import { Task, Disposable } from "../task";
+import { Io } from "../io";
+import { ConnOptions, setOption, startConn } from "../conns";
+
+@inline export function get<T>(h: u32, kind: HandleKind): T | null {
+  return changetype<T | null>(handleGet(h, kind));
+}
+
+export function register(kind: HandleKind, obj: Object): u32 {
+  return handleNew(kind, obj);
+}
+
+/** Releases a handle and disposes its object; false when the handle was not live. */
+export function release(h: u32, kind: HandleKind): bool {
+  const obj = handleRelease(h, kind);
+  if (obj == null) return false;
+  if (obj instanceof Disposable) changetype<Disposable>(obj).dispose();
+  return true;
+}
+
+export function taskHandle(t: Task): u32 {
+  const h = handleNew(HandleKind.TASK, t);
+  t.handle = h;
+  return h;
+}
+
+export function optionsNew(role: u8, kind: HandleKind): u32 {
+  const o = new ConnOptions(role);
+  o.handle = register(kind, o);
+  return o.handle;
+}
+
+export function optionsExec(opts: u32, kind: HandleKind, exec: u32): u32 {
+  const o = get<ConnOptions>(opts, kind);
+  const e = get<Executor>(exec, HandleKind.EXECUTOR);
+  if (o == null || e == null) return H2E_INVALID_ARG;
+  o.executor = e;
+  return H2E_OK;
+}
+
+export function optionsSet(opts: u32, kind: HandleKind, key: u32, value: u64): u32 {
+  const o = get<ConnOptions>(opts, kind);
+  return o == null ? H2E_INVALID_ARG : setOption(o, key, value);
+}
+
+export function handshake(io: u32, opts: u32, optionsKind: HandleKind, connKind: HandleKind): u32 {
+  // Both are consumed, whatever happens.
+  const i = changetype<Io | null>(handleRelease(io, HandleKind.IO));
+  const o = changetype<ConnOptions | null>(handleRelease(opts, optionsKind));
+  if (i == null || o == null) return 0;
+  return taskHandle(startConn(i, o, connKind));
+}

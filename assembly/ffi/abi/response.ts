@@ -1,0 +1,152 @@
+// The ABI: Responses (hyper_response) and answering a request (the h2 crate's SendResponse).
+// Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
+// resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
+// bounds-check host ranges, delegate.
+import { HandleKind, handleRelease } from "../handles";
+import { H2E_INVALID_ARG, H2E_OK } from "../errors";
+import { Request, Response } from "../messages";
+import { Body } from "../body";
+import { responseBody, Respond, sendResponse, push, lastRespondCode } from "../conns";
+import { safepoint } from "../../util/gc";
+import { get, register, release } from "./common";
+
+/** A new response (status 200); the host owns it until sent. */
+export function h2_response_new(): u32 {
+  safepoint();
+  const r = new Response();
+  r.handle = register(HandleKind.RESPONSE, r);
+  return r.handle;
+}
+
+/** Frees a response. */
+export function h2_response_free(resp: u32): u32 {
+  return release(resp, HandleKind.RESPONSE) ? H2E_OK : H2E_INVALID_ARG;
+}
+
+/** The status code. */
+export function h2_response_status(resp: u32): u32 {
+  const r = get<Response>(resp, HandleKind.RESPONSE);
+  return r == null ? 0 : r.status;
+}
+
+/** Sets the status code (100..999). */
+export function h2_response_set_status(resp: u32, status: u32): u32 {
+  const r = get<Response>(resp, HandleKind.RESPONSE);
+  if (r == null || status < 100 || status > 999) return H2E_INVALID_ARG;
+  r.status = status;
+  return H2E_OK;
+}
+
+/** hyper's HYPER_HTTP_VERSION_2 (20): every h2wasm response is HTTP/2. */
+export function h2_response_version(resp: u32): u32 {
+  return get<Response>(resp, HandleKind.RESPONSE) == null ? 0 : 20;
+}
+
+/** The response's headers, borrowed. */
+export function h2_response_headers(resp: u32): u32 {
+  const r = get<Response>(resp, HandleKind.RESPONSE);
+  return r == null ? 0 : r.headers.borrowHandle();
+}
+
+/** Client: the body reader of a received response (once; the host owns it). */
+export function h2_response_body(resp: u32): u32 {
+  const r = get<Response>(resp, HandleKind.RESPONSE);
+  return r == null ? 0 : responseBody(r);
+}
+
+/** Server: gives a response a body read from a data source (taken). */
+export function h2_response_set_body(resp: u32, body: u32): u32 {
+  const r = get<Response>(resp, HandleKind.RESPONSE);
+  const b = changetype<Body | null>(handleRelease(body, HandleKind.BODY));
+  if (b == null) return H2E_INVALID_ARG;
+  if (r == null || b.ctx != null) {
+    b.dispose();
+    return H2E_INVALID_ARG;
+  }
+  const old = r.body;
+  if (old != null) old.dispose();
+  r.body = b;
+  return H2E_OK;
+}
+
+function respondWith(respond: u32, resp: u32, endStream: bool, informational: bool): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  const msg = changetype<Response | null>(handleRelease(resp, HandleKind.RESPONSE));
+  lastResult = H2E_INVALID_ARG;
+  if (msg == null) return 0;
+  if (r == null) {
+    msg.dispose();
+    return 0;
+  }
+  msg.headers.releaseHandle();
+  const send = sendResponse(r, msg, endStream, informational);
+  msg.dispose();
+  lastResult = lastRespondCode;
+  return send;
+}
+
+/** Sends the final response (consumed). Returns a send stream for the body, or 0 (see h2_last_result). */
+export function h2_respond_send_response(respond: u32, resp: u32, endStream: u32): u32 {
+  return respondWith(respond, resp, endStream != 0, false);
+}
+
+/** Sends a 1xx informational response (taken); any number before the final one. */
+export function h2_respond_send_informational(respond: u32, resp: u32): u32 {
+  respondWith(respond, resp, false, true);
+  return lastResult;
+}
+
+/** Server push (§8.4): promises `req` (taken); returns the pushed stream's respond handle,
+ *  or 0 (h2_last_result: see "A send that fails" below; H2E_CLOSED also when the peer
+ *  disabled push). */
+export function h2_respond_push(respond: u32, req: u32): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  const q = changetype<Request | null>(handleRelease(req, HandleKind.REQUEST));
+  lastResult = H2E_INVALID_ARG;
+  if (q == null) return 0;
+  if (r == null) {
+    q.dispose();
+    return 0;
+  }
+  q.headers.releaseHandle();
+  const h = push(r, q);
+  q.dispose();
+  lastResult = lastRespondCode;
+  return h;
+}
+
+/** Resets the stream with `reason` (RFC 9113 code). */
+export function h2_respond_reset(respond: u32, reason: u32): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  if (r == null) return H2E_INVALID_ARG;
+  const s = r.ctx.stream;
+  if (s == null) return H2E_OK;
+  r.responded = true;
+  r.ctx.conn.engine.resetStream(s, reason);
+  return H2E_OK;
+}
+
+/** The stream id. */
+export function h2_respond_stream_id(respond: u32): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  return r == null ? 0 : r.ctx.id;
+}
+
+/** Frees the respond handle; a stream never answered is reset (CANCEL). */
+export function h2_respond_free(respond: u32): u32 {
+  return release(respond, HandleKind.RESPOND) ? H2E_OK : H2E_INVALID_ARG;
+}
+
+/** The H2E code behind the last call that answered a 0 handle (send_response, push). */
+let lastResult: u32 = H2E_OK;
+
+/** The H2E code behind the last call that returned a 0 handle (send_response, push).
+ *
+ *  A send that fails (a request, a response, a push, DATA, trailers) reports the same code
+ *  for the same cause on every path: H2E_LIMIT_EXCEEDED for a limit (a send buffer, the
+ *  instance's budget, a head larger than the peer's SETTINGS_MAX_HEADER_LIST_SIZE),
+ *  H2E_INVALID_ARG for a malformed message (RFC 9113 §8), H2E_CLOSED when the stream or
+ *  connection cannot take it (closed, reset, going away, stream ids exhausted). */
+export function h2_last_result(): u32 {
+  return lastResult;
+}
