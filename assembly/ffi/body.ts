@@ -8,14 +8,13 @@
 // h2_host.body_read import; a send stream is written by the host call by call.
 import { ByteBuffer } from "../util/bytes";
 import { ErrorCode } from "../frame/constants";
-import { SendResult } from "../proto/connection";
 import { Stream } from "../proto/stream";
 import { Disposable, TaskType } from "./task";
 import { HandleKind, handleNew } from "./handles";
 import { Buf, Headers } from "./http";
 import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from "./stream-ctx";
 import {
-  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_LIMIT_EXCEEDED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult,
+  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult,
 } from "./errors";
 
 /** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
@@ -36,7 +35,6 @@ export class Body extends Disposable {
     }
   }
 }
-
 
 /** The error a task on `ctx` fails with, or 0 when the stream is still fine. */
 export function streamError(ctx: StreamCtx): u32 {
@@ -200,9 +198,8 @@ export class SendStream extends Disposable {
   }
 }
 
-
-/** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
-export class CapacityTask extends StreamTask {
+/** A task that waits on a send stream's stream. */
+abstract class SendStreamTask extends StreamTask {
   constructor(public send: SendStream) {
     super();
   }
@@ -210,7 +207,10 @@ export class CapacityTask extends StreamTask {
   waitsOn(): StreamCtx | null {
     return this.send.ctx;
   }
+}
 
+/** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
+export class CapacityTask extends SendStreamTask {
   poll(): bool {
     const ctx = this.send.ctx;
     if (ctx == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
@@ -227,15 +227,7 @@ export class CapacityTask extends StreamTask {
 }
 
 /** poll_reset: RESET with the peer's RFC 9113 code once it resets the stream; EMPTY when it closes normally. */
-export class ResetTask extends StreamTask {
-  constructor(public send: SendStream) {
-    super();
-  }
-
-  waitsOn(): StreamCtx | null {
-    return this.send.ctx;
-  }
-
+export class ResetTask extends SendStreamTask {
   poll(): bool {
     const ctx = this.send.ctx;
     if (ctx == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);

@@ -7,7 +7,7 @@ import { ErrorCode } from "../frame/constants";
 import { Connection, Phase, SendResult } from "../proto/connection";
 import { HeadKind } from "../proto/events";
 import { Stream } from "../proto/stream";
-import { Config, Role } from "../proto/config";
+import { Config } from "../proto/config";
 import { fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack";
 import { ByteBuffer } from "../util/bytes";
 import { ConnLike } from "./conn-like";
@@ -16,10 +16,9 @@ import { Context, Io } from "./io";
 import { StreamCtx } from "./stream-ctx";
 import { Headers } from "./http";
 import { Request, Response, Pseudo } from "./messages";
-import { Body } from "./body";
 import { Task, TaskType, Waitable } from "./task";
 import { HandleKind, handleNew, handleRelease } from "./handles";
-import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, H2E_OK, newError } from "./errors";
+import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from "./errors";
 import {
   hostIoRead, hostIoWrite, hostBodyRead, hostInformational, hostSendData, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
 } from "./host";

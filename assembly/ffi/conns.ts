@@ -6,7 +6,7 @@ import { ErrorCode } from "../frame/constants";
 import { Config, Role } from "../proto/config";
 import { MAX_TIME_MS } from "../proto/clock";
 import { Phase, SendResult } from "../proto/connection";
-import { Stream } from "../proto/stream";
+
 import { ByteBuffer } from "../util/bytes";
 import { ConnDriver, PingTask } from "./conn";
 import { Executor } from "./executor";
@@ -432,7 +432,6 @@ export function ping(conn: ConnDriver): Task {
   conn.pingTasks.set(d, t);
   return t;
 }
-
 
 /** h2_clientconn_poll_push: REQUEST with the next pushed request, EMPTY once none can come. */
 export class PushTask extends Task {

@@ -179,19 +179,25 @@ export class Request extends Disposable {
   dispose(): void {
     this.pseudoBytes.dispose();
     for (let i = 0; i < Pseudo.COUNT; i++) unchecked(this.spans[i] = -1);
-    this.headers.releaseHandle();
-    this.headers.dispose();
-    const body = this.body;
-    if (body != null) body.dispose();
+    releaseParts(this.headers, this.body, this.ctx, this.received && !this.bodyTaken);
     this.body = null;
-    // A received request whose body reader was never taken: nobody reads what arrives.
-    const ctx = this.ctx;
-    if (ctx != null && this.received && !this.bodyTaken) ctx.dropReceived();
   }
 
   static pseudoName(which: i32): string {
     return PSEUDO_NAMES[which];
   }
+}
+
+/**
+ * What a request and a response both let go of: their headers, the body they were to send,
+ * and, for one received whose body reader was never taken (`unread`), what still arrives
+ * on its stream (nobody reads it).
+ */
+function releaseParts(headers: Headers, body: Body | null, ctx: StreamCtx | null, unread: bool): void {
+  headers.releaseHandle();
+  headers.dispose();
+  if (body != null) body.dispose();
+  if (ctx != null && unread) ctx.dropReceived();
 }
 
 export class Response extends Disposable {
@@ -217,14 +223,8 @@ export class Response extends Disposable {
   }
 
   dispose(): void {
-    this.headers.releaseHandle();
-    this.headers.dispose();
-    const body = this.body;
-    if (body != null) body.dispose();
+    releaseParts(this.headers, this.body, this.ctx, !this.bodyTaken);
     this.body = null;
-    // A received response whose body reader was never taken: nobody reads what arrives.
-    const ctx = this.ctx;
-    if (ctx != null && !this.bodyTaken) ctx.dropReceived();
   }
 }
 

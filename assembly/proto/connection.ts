@@ -12,8 +12,7 @@
 import {
   ErrorCode, FrameType, FrameDecoder, DecodeStatus, Role as FrameRole, SettingsList,
   encodeData, encodeHeaders, encodePushPromise, encodeRstStream, encodeSettings, encodeSettingsAck,
-  encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE,
-  MAX_WINDOW_SIZE, SettingId,
+  encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE, SettingId,
 } from "../frame";
 import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus, DEFAULT_MAX_TABLE_SIZE, fieldNameLen, fieldValueLen, nextField } from "../hpack";
 import { ByteBuffer } from "../util/bytes";

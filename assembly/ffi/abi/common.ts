@@ -5,6 +5,7 @@ import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Executor } from "../executor";
 import { Task, Disposable } from "../task";
 import { Io } from "../io";
+import { Body } from "../body";
 import { ConnOptions, setOption, startConn } from "../conns";
 
 @inline export function get<T>(h: u32, kind: HandleKind): T | null {
@@ -54,4 +55,21 @@ export function handshake(io: u32, opts: u32, optionsKind: HandleKind, connKind:
   const o = changetype<ConnOptions | null>(handleRelease(opts, optionsKind));
   if (i == null || o == null) return 0;
   return taskHandle(startConn(i, o, connKind));
+}
+
+/**
+ * Gives a request or a response a body read from a data source. The body is taken whatever
+ * happens; one already attached to a stream is refused; the message's earlier body goes.
+ */
+export function setSourceBody<T>(msg: T | null, body: u32): u32 {
+  const b = changetype<Body | null>(handleRelease(body, HandleKind.BODY));
+  if (b == null) return H2E_INVALID_ARG;
+  if (msg == null || b.ctx != null) {
+    b.dispose();
+    return H2E_INVALID_ARG;
+  }
+  const old = msg.body;
+  if (old != null) old.dispose();
+  msg.body = b;
+  return H2E_OK;
 }

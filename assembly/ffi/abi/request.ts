@@ -2,14 +2,14 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
+import { HandleKind } from "../handles";
 import { validRange } from "../memory";
 import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from "../errors";
 import { Request, Pseudo } from "../messages";
-import { Body, SendStream } from "../body";
+import { SendStream } from "../body";
 import { takeRespond, requestBody } from "../conns";
 import { safepoint } from "../../util/gc";
-import { get, register, release } from "./common";
+import { get, register, release, setSourceBody } from "./common";
 
 /** A new request (GET, https, path "/" unless set); the host owns it until sent. */
 export function h2_request_new(): u32 {
@@ -74,17 +74,7 @@ export function h2_request_headers(req: u32): u32 {
 
 /** Gives the request a body read from a data source (the body is taken). */
 export function h2_request_set_body(req: u32, body: u32): u32 {
-  const r = get<Request>(req, HandleKind.REQUEST);
-  const b = changetype<Body | null>(handleRelease(body, HandleKind.BODY));
-  if (b == null) return H2E_INVALID_ARG;
-  if (r == null || b.ctx != null) {
-    b.dispose();
-    return H2E_INVALID_ARG;
-  }
-  const old = r.body;
-  if (old != null) old.dispose();
-  r.body = b;
-  return H2E_OK;
+  return setSourceBody(get<Request>(req, HandleKind.REQUEST), body);
 }
 
 /** Makes the body a send stream the host writes after sending (the h2 crate's SendStream).

@@ -5,10 +5,10 @@
 import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Request, Response } from "../messages";
-import { Body } from "../body";
+
 import { responseBody, Respond, sendResponse, push, lastRespondCode } from "../conns";
 import { safepoint } from "../../util/gc";
-import { get, register, release } from "./common";
+import { get, register, release, setSourceBody } from "./common";
 
 /** A new response (status 200); the host owns it until sent. */
 export function h2_response_new(): u32 {
@@ -56,17 +56,7 @@ export function h2_response_body(resp: u32): u32 {
 
 /** Server: gives a response a body read from a data source (taken). */
 export function h2_response_set_body(resp: u32, body: u32): u32 {
-  const r = get<Response>(resp, HandleKind.RESPONSE);
-  const b = changetype<Body | null>(handleRelease(body, HandleKind.BODY));
-  if (b == null) return H2E_INVALID_ARG;
-  if (r == null || b.ctx != null) {
-    b.dispose();
-    return H2E_INVALID_ARG;
-  }
-  const old = r.body;
-  if (old != null) old.dispose();
-  r.body = b;
-  return H2E_OK;
+  return setSourceBody(get<Response>(resp, HandleKind.RESPONSE), body);
 }
 
 function respondWith(respond: u32, resp: u32, endStream: bool, informational: bool): u32 {
