@@ -38,7 +38,7 @@ async function worker(kind, url, n, m, seconds) {
     const http2 = await import('node:http2');
     const session = http2.connect(url);
     await new Promise((resolve, reject) => { session.once('connect', resolve); session.once('error', reject); });
-    close = () => new Promise((r) => session.close(r));
+    close = () => new Promise((r) => session.close(() => r(undefined)));
     one = () => new Promise((resolve, reject) => {
       const req = session.request({ ':path': '/' });
       let status = 0;

@@ -31,10 +31,16 @@ function which(cmd, extra = []) {
   return null;
 }
 
-/** A build step, bounded; never throws. */
+/**
+ * A build step, bounded; never throws.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ cwd?: string, timeoutMs?: number, env?: NodeJS.ProcessEnv }} [options]
+ */
 function build(cmd, args, { cwd, timeoutMs, env } = {}) {
   const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
-  return { status: r.error?.code === 'ETIMEDOUT' ? null : r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error?.code === 'ETIMEDOUT' ? `\n(stopped after ${timeoutMs / 1000} s)` : ''}` };
+  const timedOut = /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT';
+  return { status: timedOut ? null : r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${timedOut ? `\n(stopped after ${timeoutMs / 1000} s)` : ''}` };
 }
 
 const lastLine = (text) => text.trimEnd().split('\n').pop() ?? '';

@@ -34,8 +34,8 @@ export function printCommands() {
 
 export async function freePort() {
   const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
+  await new Promise((r) => s.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
   await new Promise((r) => s.close(r));
   return port;
 }
@@ -96,7 +96,7 @@ export function runTool(core, cmd, args, timeoutMs) {
   record(c, a);
   const t0 = performance.now();
   const r = spawnSync(c, a, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, timedOut: r.error?.code === 'ETIMEDOUT', ms: performance.now() - t0 };
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, timedOut: /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT', ms: performance.now() - t0 };
 }
 
 /** Seconds from h2load's "finished in 1.23s" / "finished in 456.7ms". */

@@ -80,7 +80,8 @@ const idle = {
 
 // ---- open streams ----------------------------------------------------------------------
 let accepted = 0;
-let release;
+/** @type {(value?: unknown) => void} */
+let release = () => {};
 const hold = new Promise((r) => { release = r; });
 const p = pair(async (req, res) => {
   accepted++;

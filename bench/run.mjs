@@ -30,7 +30,7 @@ for (const script of BENCHES) {
   process.stdout.write(`${r.stdout}\n`);
   process.stderr.write(r.stderr);
   if (r.status !== 0) {
-    const why = r.error?.code === 'ETIMEDOUT' ? `stopped after ${LIMIT_MS / 60000} min` : `exit ${r.status ?? r.signal}`;
+    const why = /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT' ? `stopped after ${LIMIT_MS / 60000} min` : `exit ${r.status ?? r.signal}`;
     console.error(`bench: ${script} failed (${why})`);
     failed.push(`${script} (${why})`);
   }

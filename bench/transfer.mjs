@@ -51,7 +51,7 @@ async function worker(kind, dir, url, size, file, seconds) {
       req.on('error', reject);
       if (upload) body().pipe(req); else req.end();
     });
-    await new Promise((r) => session.close(r));
+    await new Promise((r) => session.close(() => r(undefined)));
   }
   const secs = (performance.now() - t0) / 1000;
   clearTimeout(timer);

@@ -13,7 +13,10 @@ describe('Runtime.source', () => {
     server.on('stream', (stream) => {
       const parts: Buffer[] = [];
       stream.on('data', (d: Buffer) => parts.push(d));
-      stream.on('end', () => stream.respond({ ':status': 200, 'x-sha': sha(Buffer.concat(parts)), 'x-len': String(Buffer.concat(parts).length) }) || stream.end());
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'x-sha': sha(Buffer.concat(parts)), 'x-len': String(Buffer.concat(parts).length) });
+        stream.end();
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;

@@ -165,7 +165,7 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
   it('sends a body from a data source and receives trailers', async () => {
     const port = await nodeServer((req, res) => {
       const parts: Buffer[] = [];
-      req.on('data', (d) => parts.push(d));
+      req.on('data', (d: Buffer) => parts.push(d));
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.addTrailers({ 'x-length': String(Buffer.concat(parts).length) });
@@ -210,7 +210,7 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
   it('pads DATA frames when asked, and the peer still gets the exact body', async () => {
     const port = await nodeServer((req, res) => {
       const parts: Buffer[] = [];
-      req.on('data', (d) => parts.push(d));
+      req.on('data', (d: Buffer) => parts.push(d));
       req.on('end', () => res.end(createHash('sha256').update(Buffer.concat(parts)).digest('hex')));
     });
     const host = new RawHost();

@@ -450,7 +450,7 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   };
 
   const conns: Conn[] = [];
-  let current: Conn | null = null;
+  let current = null as Conn | null; // set by the event closures (TS cannot see it change)
   const sreqs = new Map<number, SReq>();
   let accepted = 0;
 

@@ -17,5 +17,5 @@ server.on('stream', (stream, headers) => {
   stream.respondWithFile(file, {}, { onError: () => { if (!stream.destroyed) stream.respond({ ':status': 404 }, { endStream: true }); } });
 });
 server.on('sessionError', () => {});
-server.listen(0, '127.0.0.1', () => console.log(`port ${server.address().port}`));
+server.listen(0, '127.0.0.1', () => console.log(`port ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`));
 process.on('SIGTERM', () => process.exit(0));
