@@ -1,7 +1,7 @@
 // The executor's connections by next deadline: a binary min-heap, each connection knowing
 // its place (ConnLike.heapIndex), so a deadline moves in O(log n) and the earliest is at
 // the top. set_time takes off what is due; next_deadline reads the top.
-import { ConnLike } from "./conn-like";
+import { ConnLike } from "./conn-driver-base";
 
 export class DeadlineHeap {
   private items: ConnLike[] = [];

@@ -10,7 +10,7 @@
 // whose stamps wait for it; the time itself is one TimeSource that every connection's clock
 // reads. A turn with thousands of idle connections costs what its active ones cost.
 import { Task } from "./task";
-import { ConnLike, ConnScheduler } from "./conn-like";
+import { ConnLike, ConnScheduler } from "./conn-driver-base";
 import { DeadlineHeap } from "./deadline-heap";
 import { ErrorCode } from "../frame/constants";
 import { TimeSource } from "../proto/clock";

@@ -7,7 +7,7 @@ import { Stream } from "../proto/stream";
 import { Headers } from "./http";
 import { Task, Waitable } from "./task";
 import { Body } from "./body";
-import { ConnLike } from "./conn-like";
+import { ConnLike } from "./conn-driver-base";
 
 /** How much received body one stream may hold before the window stays shut. */
 export const RECV_BUFFER_LIMIT: u32 = 1 << 30;

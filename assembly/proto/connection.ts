@@ -147,8 +147,9 @@ export class Connection extends BudgetMember {
   errorRemote: bool = false;
 
   private readonly pings: PingTracker = new PingTracker();
-  /** Control-frame ACKs (SETTINGS, PING) written but not yet taken by the host. */
-  private queuedAcks: u32 = 0;
+  /** Control frames the peer made us queue (SETTINGS and PING ACKs, RST_STREAMs for its
+   *  errors and refused streams) and the host has not taken yet. */
+  private queuedControlReplies: u32 = 0;
   /** Time, in host-supplied milliseconds, and the connection's stamps (clock.ts Stamp). */
   readonly clock: Clock;
   private readonly stalls: StallQueue = new StallQueue();
@@ -249,7 +250,7 @@ export class Connection extends BudgetMember {
     if (this.outputStart == out.len) {
       out.len = 0;
       this.outputStart = 0;
-      this.queuedAcks = 0;
+      this.queuedControlReplies = 0;
     } else if (this.outputStart >= (out.len >> 1)) {
       // Compact once half is written, so partial writes stay linear overall.
       const rest = out.len - this.outputStart;
@@ -846,7 +847,7 @@ export class Connection extends BudgetMember {
     for (let i: u32 = 0; i < count; i++) {
       if (!this.applyRemoteSetting(dec.settingId(i), dec.settingValue(i))) return;
     }
-    if (!this.queueAck()) return;
+    if (!this.queueControlReply()) return;
     encodeSettingsAck(this.output);
     this.handler.onRemoteSettings();
     this.openPending();
@@ -911,7 +912,7 @@ export class Connection extends BudgetMember {
       this.handler.onPingAck(dec.pingData, sentAt == UNSTAMPED ? 0 : this.now - sentAt);
       return;
     }
-    if (!this.queueAck()) return;
+    if (!this.queueControlReply()) return;
     encodePing(this.output, dec.pingData, true);
   }
 
@@ -1009,12 +1010,12 @@ export class Connection extends BudgetMember {
    * and with the queued control frames while the peer is not reading them.
    */
   private peerStreamError(stream: Stream, code: u32): void {
-    if (!this.countReset() || !this.queueAck()) return;
+    if (!this.countReset() || !this.queueControlReply()) return;
     this.resetStream(stream, code);
   }
 
   private peerStreamErrorId(id: u32, code: u32): void {
-    if (!this.countReset() || !this.queueAck()) return;
+    if (!this.countReset() || !this.queueControlReply()) return;
     this.resetStreamId(id, code);
   }
 
@@ -1065,9 +1066,9 @@ export class Connection extends BudgetMember {
    * its errors or refused streams); false (and ENHANCE_YOUR_CALM) when the host is not
    * draining them: the peer is not reading (CVE-2019-9512/9514/9515).
    */
-  private queueAck(): bool {
-    this.queuedAcks++;
-    if (this.queuedAcks > this.config.maxQueuedControlFrames) {
+  private queueControlReply(): bool {
+    this.queuedControlReplies++;
+    if (this.queuedControlReplies > this.config.maxQueuedControlFrames) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many control frames queued (SETTINGS/PING flood)");
       return false;
     }
@@ -1437,7 +1438,7 @@ export class Connection extends BudgetMember {
 
   /** Refuses a stream the peer opened without ever creating it. */
   private refuse(id: u32, code: u32): void {
-    if (!this.countReset() || !this.queueAck()) return;
+    if (!this.countReset() || !this.queueControlReply()) return;
     encodeRstStream(this.output, id, code);
     this.store.remember(id, ClosedBy.LOCAL_RESET);
   }

@@ -59,8 +59,8 @@ export namespace MessageKind {
   export const TRAILERS: u8 = 4;
 }
 
-/** Pseudo-header fields as bits of `MessageValidator.pseudo`. */
-export namespace Pseudo {
+/** Pseudo-header fields as bits of `MessageValidator.pseudo` (ffi/messages.ts Pseudo numbers them instead, as the ABI does). */
+export namespace PseudoBit {
   export const METHOD: u32 = 1;
   export const SCHEME: u32 = 2;
   export const AUTHORITY: u32 = 4;
@@ -69,7 +69,7 @@ export namespace Pseudo {
   export const STATUS: u32 = 32;
 }
 
-const REQUEST_PSEUDO: u32 = Pseudo.METHOD | Pseudo.SCHEME | Pseudo.AUTHORITY | Pseudo.PATH;
+const REQUEST_PSEUDO: u32 = PseudoBit.METHOD | PseudoBit.SCHEME | PseudoBit.AUTHORITY | PseudoBit.PATH;
 
 const SCHEME_OTHER: u8 = 0;
 const SCHEME_HTTP: u8 = 1;
@@ -90,14 +90,14 @@ const HTAB: u8 = 0x09;
 /** The bit of a pseudo-header name (colon included), 0 when it is not one we define. */
 function pseudoBit(name: usize, len: u32): u32 {
   switch (len) {
-    case 5: return eqAscii(name, len, ":path") ? Pseudo.PATH : 0;
+    case 5: return eqAscii(name, len, ":path") ? PseudoBit.PATH : 0;
     case 7:
-      if (eqAscii(name, len, ":method")) return Pseudo.METHOD;
-      if (eqAscii(name, len, ":scheme")) return Pseudo.SCHEME;
-      if (eqAscii(name, len, ":status")) return Pseudo.STATUS;
+      if (eqAscii(name, len, ":method")) return PseudoBit.METHOD;
+      if (eqAscii(name, len, ":scheme")) return PseudoBit.SCHEME;
+      if (eqAscii(name, len, ":status")) return PseudoBit.STATUS;
       return 0;
-    case 9: return eqAscii(name, len, ":protocol") ? Pseudo.PROTOCOL : 0;
-    case 10: return eqAscii(name, len, ":authority") ? Pseudo.AUTHORITY : 0;
+    case 9: return eqAscii(name, len, ":protocol") ? PseudoBit.PROTOCOL : 0;
+    case 10: return eqAscii(name, len, ":authority") ? PseudoBit.AUTHORITY : 0;
   }
   return 0;
 }
@@ -162,7 +162,7 @@ export class MessageValidator {
   // --- results of the last successful check -------------------------------------------
 
   kind: u8 = MessageKind.NONE;
-  /** Pseudo-header fields present (bits of `Pseudo`). */
+  /** Pseudo-header fields present (bits of `PseudoBit`). */
   pseudo: u32 = 0;
   /** Fields in the block. */
   fieldCount: u32 = 0;
@@ -215,12 +215,12 @@ export class MessageValidator {
     initCharTable();
   }
 
-  @inline get hasMethod(): bool { return (this.pseudo & Pseudo.METHOD) != 0; }
-  @inline get hasScheme(): bool { return (this.pseudo & Pseudo.SCHEME) != 0; }
-  @inline get hasPath(): bool { return (this.pseudo & Pseudo.PATH) != 0; }
-  @inline get hasAuthority(): bool { return (this.pseudo & Pseudo.AUTHORITY) != 0; }
+  @inline get hasMethod(): bool { return (this.pseudo & PseudoBit.METHOD) != 0; }
+  @inline get hasScheme(): bool { return (this.pseudo & PseudoBit.SCHEME) != 0; }
+  @inline get hasPath(): bool { return (this.pseudo & PseudoBit.PATH) != 0; }
+  @inline get hasAuthority(): bool { return (this.pseudo & PseudoBit.AUTHORITY) != 0; }
   /** RFC 8441: the request is an extended CONNECT (`:protocol` present, method CONNECT). */
-  @inline get hasProtocol(): bool { return (this.pseudo & Pseudo.PROTOCOL) != 0; }
+  @inline get hasProtocol(): bool { return (this.pseudo & PseudoBit.PROTOCOL) != 0; }
   /** A CONNECT request, classic (§8.5) or extended (RFC 8441). */
   @inline get isConnect(): bool { return this.method == Method.CONNECT; }
   /** An interim response (1xx; 101 never validates, §8.6): a final response must follow. */
@@ -233,7 +233,7 @@ export class MessageValidator {
    * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3), so `:protocol` is defined.
    */
   validateRequest(ptr: usize, len: u32, enableConnectProtocol: bool): bool {
-    const allowed = enableConnectProtocol ? REQUEST_PSEUDO | Pseudo.PROTOCOL : REQUEST_PSEUDO;
+    const allowed = enableConnectProtocol ? REQUEST_PSEUDO | PseudoBit.PROTOCOL : REQUEST_PSEUDO;
     if (!this.scan(ptr, len, MessageKind.REQUEST, allowed)) return false;
     return this.finishRequest();
   }
@@ -262,9 +262,9 @@ export class MessageValidator {
    * `Method.NONE` when unknown.
    */
   validateResponse(ptr: usize, len: u32, requestMethod: u8 = Method.NONE): bool {
-    if (!this.scan(ptr, len, MessageKind.RESPONSE, Pseudo.STATUS)) return false;
+    if (!this.scan(ptr, len, MessageKind.RESPONSE, PseudoBit.STATUS)) return false;
     // §8.3.2: :status in every response, interim ones included.
-    if ((this.pseudo & Pseudo.STATUS) == 0) return this.fail("missing :status");
+    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail("missing :status");
     const s = this.status;
     if (s < 200 || s == 204 || s == 304 || requestMethod == Method.HEAD) {
       this.expectedDataLength = 0;
@@ -376,7 +376,7 @@ export class MessageValidator {
     const bit = pseudoBit(name, nameLen);
     if (bit == 0) return this.fail("unknown pseudo-header field");
     if ((bit & this.allowedPseudo) == 0) {
-      if (bit == Pseudo.STATUS) return this.fail("response pseudo-header field :status in a request");
+      if (bit == PseudoBit.STATUS) return this.fail("response pseudo-header field :status in a request");
       if (this.kind == MessageKind.RESPONSE) return this.fail("request pseudo-header field in a response");
       // RFC 8441 §3, §4: :protocol is defined only once we sent the setting.
       if (this.kind == MessageKind.REQUEST) {
@@ -391,7 +391,7 @@ export class MessageValidator {
     this.pseudo |= bit;
 
     switch (bit) {
-      case Pseudo.METHOD: {
+      case PseudoBit.METHOD: {
         // RFC 9110 §9.1: method = token.
         if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail("invalid :method");
         this.methodPtr = value;
@@ -399,7 +399,7 @@ export class MessageValidator {
         this.method = classifyMethod(value, valueLen);
         break;
       }
-      case Pseudo.SCHEME: {
+      case PseudoBit.SCHEME: {
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Schemes are
         // case-insensitive, so "HTTPS" gets the https rules too.
         if (valueLen == 0 || !isAlpha(load<u8>(value)) || !allIn(value, valueLen, C_SCHEME)) {
@@ -411,14 +411,14 @@ export class MessageValidator {
         else if (eqAsciiNoCase(value, valueLen, "http")) this.scheme = SCHEME_HTTP;
         break;
       }
-      case Pseudo.AUTHORITY: {
+      case PseudoBit.AUTHORITY: {
         // RFC 3986 §3.2 characters; emptiness and userinfo depend on the scheme (finishRequest).
         if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail("invalid character in :authority");
         this.authorityPtr = value;
         this.authorityLen = valueLen;
         break;
       }
-      case Pseudo.PATH: {
+      case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
         if (!allIn(value, valueLen, C_PATH)) return this.fail("invalid character in :path");
@@ -426,14 +426,14 @@ export class MessageValidator {
         this.pathLen = valueLen;
         break;
       }
-      case Pseudo.PROTOCOL: {
+      case PseudoBit.PROTOCOL: {
         // RFC 8441 §4: a value from the Upgrade Token registry, i.e. a token.
         if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail("invalid :protocol");
         this.protocolPtr = value;
         this.protocolLen = valueLen;
         break;
       }
-      case Pseudo.STATUS: return this.statusField(value, valueLen);
+      case PseudoBit.STATUS: return this.statusField(value, valueLen);
     }
     return true;
   }
@@ -539,26 +539,26 @@ export class MessageValidator {
   private finishRequest(): bool {
     this.errorIndex = -1;
     const p = this.pseudo;
-    if ((p & Pseudo.METHOD) == 0) return this.fail("missing :method");
+    if ((p & PseudoBit.METHOD) == 0) return this.fail("missing :method");
     const connect = this.method == Method.CONNECT;
-    if ((p & Pseudo.PROTOCOL) != 0) {
+    if ((p & PseudoBit.PROTOCOL) != 0) {
       // RFC 8441 §4: :protocol only with CONNECT, and then :scheme, :path and
       // :authority are all present (the target URI is complete).
       if (!connect) return this.fail(":protocol in a request whose method is not CONNECT");
-      if ((p & Pseudo.SCHEME) == 0) return this.fail("missing :scheme in extended CONNECT");
-      if ((p & Pseudo.PATH) == 0) return this.fail("missing :path in extended CONNECT");
-      if ((p & Pseudo.AUTHORITY) == 0) return this.fail("missing :authority in extended CONNECT");
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail("missing :scheme in extended CONNECT");
+      if ((p & PseudoBit.PATH) == 0) return this.fail("missing :path in extended CONNECT");
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail("missing :authority in extended CONNECT");
     } else if (connect) {
       // §8.5: :scheme and :path omitted, :authority is host and port.
-      if ((p & (Pseudo.SCHEME | Pseudo.PATH)) != 0) return this.fail(":scheme or :path in a CONNECT request");
-      if ((p & Pseudo.AUTHORITY) == 0) return this.fail("missing :authority in a CONNECT request");
+      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(":scheme or :path in a CONNECT request");
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail("missing :authority in a CONNECT request");
     } else {
       // §8.3.1: exactly one :method, :scheme and :path.
-      if ((p & Pseudo.SCHEME) == 0) return this.fail("missing :scheme");
-      if ((p & Pseudo.PATH) == 0) return this.fail("missing :path");
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail("missing :scheme");
+      if ((p & PseudoBit.PATH) == 0) return this.fail("missing :path");
     }
 
-    if ((p & Pseudo.PATH) != 0) {
+    if ((p & PseudoBit.PATH) != 0) {
       // §8.3.1: never empty (we hold every scheme to it: an empty request-target has no
       // HTTP/1.1 form either). For http and https: an absolute path, or "*" for OPTIONS.
       if (this.pathLen == 0) return this.fail("empty :path");
@@ -575,8 +575,8 @@ export class MessageValidator {
     // §8.3.1: no userinfo for http and https (RFC 9110 §4.2.4), and an http(s) URI has a
     // non-empty host (RFC 9110 §4.2.1). CONNECT's authority-form is host:port only
     // (RFC 9110 §9.3.6), so a classic CONNECT is held to the same rules.
-    const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & Pseudo.PROTOCOL) == 0);
-    if ((p & Pseudo.AUTHORITY) != 0 && strictAuthority) {
+    const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & PseudoBit.PROTOCOL) == 0);
+    if ((p & PseudoBit.AUTHORITY) != 0 && strictAuthority) {
       if (this.authorityLen == 0) return this.fail("empty :authority");
       if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail("userinfo in :authority");
     }
@@ -586,7 +586,7 @@ export class MessageValidator {
       if (!allIn(this.hostPtr, this.hostLen, C_AUTHORITY) || indexOfByte(this.hostPtr, this.hostLen, 0x40) >= 0) {
         return this.fail("invalid host");
       }
-      if ((p & Pseudo.AUTHORITY) != 0) {
+      if ((p & PseudoBit.AUTHORITY) != 0) {
         if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail("host differs from :authority");
       } else if (this.hostLen == 0 && strictAuthority) {
         return this.fail("empty host");
@@ -612,11 +612,11 @@ export class MessageValidator {
 
 function duplicateMessage(bit: u32): string {
   switch (bit) {
-    case Pseudo.METHOD: return "duplicate :method";
-    case Pseudo.SCHEME: return "duplicate :scheme";
-    case Pseudo.AUTHORITY: return "duplicate :authority";
-    case Pseudo.PATH: return "duplicate :path";
-    case Pseudo.PROTOCOL: return "duplicate :protocol";
+    case PseudoBit.METHOD: return "duplicate :method";
+    case PseudoBit.SCHEME: return "duplicate :scheme";
+    case PseudoBit.AUTHORITY: return "duplicate :authority";
+    case PseudoBit.PATH: return "duplicate :path";
+    case PseudoBit.PROTOCOL: return "duplicate :protocol";
   }
   return "duplicate :status";
 }

@@ -125,7 +125,7 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
   });
 
   it('upload to the C server: both sides wait only on wakers, and 5 MiB still arrives without stalls', async () => {
-    // Before the fix in assembly/ffi/conn.ts this took ~30 s: each side sat in a 1 s
+    // Before the fix in assembly/ffi/conn-driver.ts this took ~30 s: each side sat in a 1 s
     // select() timeout with data to read or send and no waker taken.
     const file = join(tmp, 'five-c');
     writeFileSync(file, randomBytes(5 * MiB));

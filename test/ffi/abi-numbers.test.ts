@@ -54,7 +54,7 @@ const TABLES: Table[] = [
   { name: 'assembly/ffi/errors.ts', entries: asConsts('assembly/ffi/errors.ts', /^H2E_/), whole: ['H2E_'] },
   { name: 'assembly/ffi/host.ts', entries: asConsts('assembly/ffi/host.ts', /^H2_(IO|DATA)_/), whole: ['H2_IO_', 'H2_DATA_'] },
   { name: 'assembly/ffi/task.ts', entries: asNamespace('assembly/ffi/task.ts', 'TaskType', 'H2_TASK_'), whole: ['H2_TASK_'] },
-  { name: 'assembly/ffi/conns.ts', entries: asNamespace('assembly/ffi/conns.ts', 'OptionKey', 'H2_OPT_'), whole: ['H2_OPT_'] },
+  { name: 'assembly/ffi/conn-roles.ts', entries: asNamespace('assembly/ffi/conn-roles.ts', 'OptionKey', 'H2_OPT_'), whole: ['H2_OPT_'] },
   { name: 'assembly/ffi/abi/budget.ts', entries: asNamespace('assembly/ffi/abi/budget.ts', 'BudgetKey', 'H2_BUDGET_'), whole: ['H2_BUDGET_'] },
   { name: 'assembly/ffi/messages.ts', entries: asNamespace('assembly/ffi/messages.ts', 'Pseudo', 'H2_PSEUDO_', ['COUNT']), whole: ['H2_PSEUDO_'] },
   {

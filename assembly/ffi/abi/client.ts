@@ -5,8 +5,8 @@
 import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Request } from "../messages";
-import { ConnDriver } from "../conn";
-import { clientSend, CloseTask, ping, PushTask, pushedResponse } from "../conns";
+import { ConnDriver } from "../conn-driver";
+import { clientSend, CloseTask, ping, PushTask, pushedResponse } from "../conn-roles";
 import { Role } from "../../proto/config";
 import { safepoint } from "../../util/gc";
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from "./common";

@@ -6,7 +6,7 @@ import { Executor } from "../executor";
 import { Task, Disposable } from "../task";
 import { Io } from "../io";
 import { Body } from "../body";
-import { ConnOptions, setOption, startConn } from "../conns";
+import { ConnOptions, setOption, startConn } from "../conn-roles";
 
 @inline export function get<T>(h: u32, kind: HandleKind): T | null {
   return changetype<T | null>(handleGet(h, kind));

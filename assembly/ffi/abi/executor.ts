@@ -6,7 +6,7 @@ import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Executor } from "../executor";
 import { Task, TaskType } from "../task";
-import { push } from "../conns";
+import { push } from "../conn-roles";
 import { MAX_TIME_MS } from "../../proto/clock";
 import { safepoint } from "../../util/gc";
 import { get, register } from "./common";

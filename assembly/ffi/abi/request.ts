@@ -7,7 +7,7 @@ import { validRange } from "../memory";
 import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from "../errors";
 import { Request, Pseudo } from "../messages";
 import { SendStream } from "../body";
-import { takeRespond, requestBody } from "../conns";
+import { takeRespond, requestBody } from "../conn-roles";
 import { safepoint } from "../../util/gc";
 import { get, register, release, setSourceBody } from "./common";
 

@@ -6,7 +6,7 @@ import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Request, Response } from "../messages";
 
-import { responseBody, Respond, sendResponse, push, lastRespondCode } from "../conns";
+import { responseBody, Respond, sendResponse, push, lastRespondCode } from "../conn-roles";
 import { safepoint } from "../../util/gc";
 import { get, register, release, setSourceBody } from "./common";
 

@@ -4,8 +4,8 @@
 // bounds-check host ranges, delegate.
 import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { ConnDriver } from "../conn";
-import { AcceptTask, CloseTask, ping } from "../conns";
+import { ConnDriver } from "../conn-driver";
+import { AcceptTask, CloseTask, ping } from "../conn-roles";
 import { Role } from "../../proto/config";
 import { safepoint } from "../../util/gc";
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from "./common";

@@ -1,4 +1,4 @@
-// What the rest of the ABI needs of a connection driver (conn.ts), declared apart so
+// What the rest of the ABI needs of a connection driver (conn-driver.ts), declared apart so
 // streams, bodies, tasks and the executor can refer to a connection without a cycle.
 import { Connection } from "../proto/connection";
 import { Handler } from "../proto/events";

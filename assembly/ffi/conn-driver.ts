@@ -10,7 +10,7 @@ import { Stream } from "../proto/stream";
 import { Config } from "../proto/config";
 import { fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack";
 import { ByteBuffer } from "../util/bytes";
-import { ConnLike } from "./conn-like";
+import { ConnLike } from "./conn-driver-base";
 import { Executor } from "./executor";
 import { Context, Io } from "./io";
 import { StreamCtx } from "./stream-ctx";

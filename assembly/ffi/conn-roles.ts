@@ -8,7 +8,7 @@ import { MAX_TIME_MS } from "../proto/clock";
 import { Phase, SendResult } from "../proto/connection";
 
 import { ByteBuffer } from "../util/bytes";
-import { ConnDriver, PingTask } from "./conn";
+import { ConnDriver, PingTask } from "./conn-driver";
 import { Executor } from "./executor";
 import { Io } from "./io";
 import { StreamCtx, StreamTask } from "./stream-ctx";
