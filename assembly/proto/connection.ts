@@ -27,6 +27,7 @@ import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
 import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
 import { StallQueue } from "./stall-queue";
+import { PendingQueue } from "./pending-queue";
 import { RateLimit } from "./rate-limit";
 import { Budget, BudgetMember } from "./budget";
 import { Settings, SENT_SETTINGS } from "./settings";
@@ -53,6 +54,7 @@ export namespace SendResult {
 }
 
 /** Where the connection is in its life. */
+/** Where the connection is in its life; it only ever moves to a later phase. */
 export namespace Phase {
   /** Exchanging prefaces; frames flow normally. */
   export const OPEN: u8 = 0;
@@ -126,9 +128,8 @@ export class Connection extends BudgetMember {
   assignedTotal: u32 = 0;
   private readonly waitingCapacity: CapacityQueue = new CapacityQueue();
   // Our streams waiting for a MAX_CONCURRENT_STREAMS slot, FIFO.
-  private pendingFirst: Stream | null = null;
-  private pendingLast: Stream | null = null;
-  pendingCount: u32 = 0;
+  /** Our streams waiting for a concurrency slot. */
+  private readonly pending: PendingQueue = new PendingQueue();
   /** The id of our next stream (not private: tests start near the end of the id space). */
   nextLocalId: u32;
 
@@ -1162,12 +1163,12 @@ export class Connection extends BudgetMember {
     }
     const stream = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
     stream.requestMethod = this.validator.method;
-    if (this.pendingCount == 0 && this.store.activeLocal < this.remote.maxConcurrentStreams) {
+    if (this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams) {
       if (!this.sendRequestHead(stream, fields, len, endStream)) return null;
       this.lastSendResult = SendResult.OK;
       return stream;
     }
-    if (this.pendingCount >= this.config.maxPendingStreams) {
+    if (this.pending.count >= this.config.maxPendingStreams) {
       this.lastSendResult = SendResult.LIMIT;
       return null;
     }
@@ -1176,18 +1177,20 @@ export class Connection extends BudgetMember {
     head.pushBytes(fields, len);
     stream.pendingHead = head;
     stream.pendingHeadEnd = endStream;
-    if (this.pendingLast == null) this.pendingFirst = stream;
-    else changetype<Stream>(this.pendingLast).nextPending = stream;
-    this.pendingLast = stream;
-    this.pendingCount++;
+    this.pending.enqueue(stream);
     this.lastSendResult = SendResult.OK;
     return stream;
+  }
+
+  /** Client: how many of our streams wait for a concurrency slot. */
+  get pendingCount(): u32 {
+    return this.pending.count;
   }
 
   /** Client: whether a request sent now goes out at once (open, no GOAWAY received, none
    *  queued, a concurrency slot free): hyper's "ready". */
   get canOpenStreamNow(): bool {
-    return this.phase == Phase.OPEN && !this.goawayReceived && this.pendingCount == 0 && this.store.activeLocal < this.remote.maxConcurrentStreams;
+    return this.phase == Phase.OPEN && !this.goawayReceived && this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams;
   }
 
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS: how many streams we may have open. */
@@ -1218,13 +1221,9 @@ export class Connection extends BudgetMember {
 
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
-    while (this.pendingFirst != null && this.store.activeLocal < this.remote.maxConcurrentStreams &&
+    while (!this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams &&
            this.phase == Phase.OPEN && !this.goawayReceived && !this.goawaySent) {
-      const stream = changetype<Stream>(this.pendingFirst);
-      this.pendingFirst = stream.nextPending;
-      if (this.pendingFirst == null) this.pendingLast = null;
-      stream.nextPending = null;
-      this.pendingCount--;
+      const stream = changetype<Stream>(this.pending.dequeue());
       const head = changetype<ByteBuffer>(stream.pendingHead);
       const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
       head.dispose();
@@ -1243,18 +1242,14 @@ export class Connection extends BudgetMember {
 
   /** Fails every queued stream (GOAWAY received, connection closing). */
   private failPending(code: u32): void {
-    while (this.pendingFirst != null) {
-      const stream = changetype<Stream>(this.pendingFirst);
-      this.pendingFirst = stream.nextPending;
-      stream.nextPending = null;
-      this.pendingCount--;
+    for (let s = this.pending.dequeue(); s != null; s = this.pending.dequeue()) {
+      const stream = changetype<Stream>(s);
       stream.state = StreamState.CLOSED;
       this.bufferedTotal -= stream.buffered;
       this.handler.onReset(stream, code, true);
       this.handler.onClosed(stream);
       stream.dispose();
     }
-    this.pendingLast = null;
   }
 
   /**
@@ -1409,7 +1404,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (stream.state == StreamState.CLOSED && stream.id != 0 && this.store.get(stream.id) == null) return;
     if (stream.pendingHead != null) {
-      this.removePending(stream);
+      this.pending.leave(stream);
       stream.state = StreamState.CLOSED;
       this.bufferedTotal -= stream.buffered;
       this.handler.onReset(stream, code, false);
@@ -1441,23 +1436,6 @@ export class Connection extends BudgetMember {
     if (!this.countReset() || !this.queueControlReply()) return;
     encodeRstStream(this.output, id, code);
     this.store.remember(id, ClosedBy.LOCAL_RESET);
-  }
-
-  private removePending(stream: Stream): void {
-    let prev: Stream | null = null;
-    let s = this.pendingFirst;
-    while (s != null) {
-      if (s == stream) {
-        if (prev == null) this.pendingFirst = s.nextPending;
-        else prev.nextPending = s.nextPending;
-        if (this.pendingLast == s) this.pendingLast = prev;
-        s.nextPending = null;
-        this.pendingCount--;
-        return;
-      }
-      prev = s;
-      s = s.nextPending;
-    }
   }
 
   /** The stream reached CLOSED: release its slot and buffers, tell the handler. */
@@ -1722,7 +1700,6 @@ export class Connection extends BudgetMember {
   }
 
   private finalGoaway(): void {
-    this.phase = Phase.OPEN; // let goaway() write the final frame
     this.goaway(ErrorCode.NO_ERROR, "");
     this.maybeFinishDraining();
   }
@@ -1733,12 +1710,13 @@ export class Connection extends BudgetMember {
   }
 
   private maybeFinishDraining(): void {
-    if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pendingCount == 0) this.enterClosed();
+    if (this.phase == Phase.DRAINING && this.store.size == 0 && this.pending.isEmpty) this.enterClosed();
   }
 
-  /** No new streams from here (a GOAWAY either way): the in-flight ones finish within gracefulTimeout. */
+  /** No new streams from here (a GOAWAY either way): the in-flight ones finish within
+   *  gracefulTimeout. Phases only move forward: OPEN or DRAINING_PING become DRAINING. */
   private beginDraining(): void {
-    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
+    if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
     this.clock.markOnce(Stamp.SHUTDOWN);
   }
 
@@ -1759,7 +1737,6 @@ export class Connection extends BudgetMember {
       this.errorMessage = message;
       this.errorRemote = false;
     }
-    this.phase = Phase.OPEN;
     this.goaway(code, message);
     this.closeAllStreams(code == ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
     this.enterClosed();
@@ -1774,11 +1751,7 @@ export class Connection extends BudgetMember {
     this.budget.leave(this);
     const streams = this.store.values();
     for (let i = 0; i < streams.length; i++) unchecked(streams[i]).dispose();
-    let s = this.pendingFirst;
-    while (s != null) {
-      s.dispose();
-      s = s.nextPending;
-    }
+    for (let s = this.pending.first; s != null; s = this.pending.next(changetype<Stream>(s))) changetype<Stream>(s).dispose();
     this.output.dispose();
     this.fields.dispose();
     this.encoded.dispose();

@@ -1,6 +1,7 @@
 // The intrusive doubly linked list of streams the engine's queues are made of: the DATA
 // scheduler's ring (send-queue.ts), the streams waiting for capacity (capacity.ts), the
-// streams whose window the peer keeps shut (stall-queue.ts). A stream carries a pair of
+// streams whose window the peer keeps shut (stall-queue.ts), our streams waiting for a
+// concurrency slot (pending-queue.ts). A stream carries a pair of
 // links and a flag per list it can be in, so membership costs no allocation and push,
 // pop and remove are O(1). Which fields a list uses is its Links class, the type argument.
 import { Stream } from "./stream";
@@ -105,4 +106,14 @@ export class StallLinks {
   @inline setPrev(s: Stream, p: Stream | null): void { s.prevStalled = p; }
   @inline next(s: Stream): Stream | null { return s.nextStalled; }
   @inline setNext(s: Stream, n: Stream | null): void { s.nextStalled = n; }
+}
+
+/** The pending queue's links (Stream.queued, prevPending, nextPending). */
+export class PendingLinks {
+  @inline linked(s: Stream): bool { return s.queued; }
+  @inline setLinked(s: Stream, v: bool): void { s.queued = v; }
+  @inline prev(s: Stream): Stream | null { return s.prevPending; }
+  @inline setPrev(s: Stream, p: Stream | null): void { s.prevPending = p; }
+  @inline next(s: Stream): Stream | null { return s.nextPending; }
+  @inline setNext(s: Stream, n: Stream | null): void { s.nextPending = n; }
 }

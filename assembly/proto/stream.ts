@@ -67,7 +67,9 @@ export class Stream {
   scheduled: bool = false;
   prevScheduled: Stream | null = null;
   nextScheduled: Stream | null = null;
-  /** Linked into the queue of our streams waiting for a concurrency slot. */
+  /** Linked into the queue of our streams waiting for a concurrency slot (pending-queue.ts). */
+  queued: bool = false;
+  prevPending: Stream | null = null;
   nextPending: Stream | null = null;
 
   // ---- receive side ----------------------------------------------------------------

@@ -76,5 +76,30 @@ export function rl_drain(n: u32): bool { return limit.drain(n); }
 export function rl_available(): u32 { return limit.available; }
 // --- end rate limit ---
 
+// --- pending queue ---
+// One PendingQueue (assembly/proto/pending-queue.ts) over streams made here, named by
+// their index; used by test/proto/pending-queue.test.ts.
+import { PendingQueue } from "../../assembly/proto/pending-queue";
+import { Stream } from "../../assembly/proto/stream";
+
+let pq = new PendingQueue();
+const pqStreams: Stream[] = [];
+export function pq_new(streams: i32): void {
+  pq = new PendingQueue();
+  pqStreams.length = 0;
+  for (let i = 0; i < streams; i++) {
+    const s = new Stream(true, 65535, 65535);
+    s.id = <u32>i;
+    pqStreams.push(s);
+  }
+}
+export function pq_enqueue(i: i32): void { pq.enqueue(pqStreams[i]); }
+export function pq_leave(i: i32): void { pq.leave(pqStreams[i]); }
+/** The index of the stream dequeued, -1 when none waits. */
+export function pq_dequeue(): i32 { const s = pq.dequeue(); return s == null ? -1 : <i32>s.id; }
+export function pq_count(): u32 { return pq.count; }
+export function pq_waits(i: i32): bool { return pq.has(pqStreams[i]); }
+// --- end pending queue ---
+
 // --- connection engine ---
 export * from "./engine-harness";
