@@ -125,7 +125,7 @@ export class ConnDriver extends ConnLike {
       }
       if (n == 0) {
         this.eof = true;
-        const cleanly = engine.goawayReceived || engine.goawaySent;
+        const cleanly = engine.goAway.either;
         engine.receiveEof();
         if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed by peer");
         return;

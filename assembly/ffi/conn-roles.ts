@@ -5,7 +5,7 @@
 import { ErrorCode } from "../frame/constants";
 import { Config, Role } from "../proto/config";
 import { MAX_TIME_MS } from "../proto/clock";
-import { Phase, SendResult } from "../proto/connection";
+import { SendResult } from "../proto/connection";
 
 import { ByteBuffer } from "../util/bytes";
 import { ConnDriver, PingTask } from "./conn-driver";
@@ -295,7 +295,7 @@ export class AcceptTask extends Task {
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
     }
     const e = conn.engine;
-    if (conn.isFailed || conn.freed || e.phase == Phase.CLOSED || e.goawayReceived || (e.goawaySent && e.phase == Phase.DRAINING)) {
+    if (conn.isFailed || conn.freed || e.acceptsNoMoreStreams) {
       return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     }
     conn.incomingWait.register(this);
@@ -447,7 +447,7 @@ export class PushTask extends Task {
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
     }
     const e = conn.engine;
-    if (conn.isFailed || conn.freed || e.phase != Phase.OPEN || e.goawayReceived || !e.localAcked.enablePush) {
+    if (conn.isFailed || conn.freed || !e.pushesMayArrive) {
       return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     }
     conn.pushWait.register(this);

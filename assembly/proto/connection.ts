@@ -28,6 +28,7 @@ import { SendQueue } from "./send-queue";
 import { CapacityQueue } from "./capacity";
 import { StallQueue } from "./stall-queue";
 import { PendingQueue } from "./pending-queue";
+import { GoAway } from "./go-away";
 import { RateLimit } from "./rate-limit";
 import { Budget, BudgetMember } from "./budget";
 import { Settings, SENT_SETTINGS } from "./settings";
@@ -136,12 +137,8 @@ export class Connection extends BudgetMember {
   private prefaceMatched: u32 = 0;
   private peerSettingsSeen: bool = false;
   phase: u8 = Phase.OPEN;
-  goawaySent: bool = false;
-  goawayReceived: bool = false;
-  /** The last-stream-id of the GOAWAY we sent (streams above it are ignored). */
-  goawayLastId: u32 = MAX_STREAM_ID;
-  /** The last-stream-id of the peer's GOAWAY. */
-  peerGoawayLastId: u32 = MAX_STREAM_ID;
+  /** What each side said by GOAWAY. */
+  readonly goAway: GoAway = new GoAway();
   /** Why the connection ended (RFC 9113 code), and a message; NO_ERROR while fine. */
   errorCode: u32 = ErrorCode.NO_ERROR;
   errorMessage: string = "";
@@ -525,7 +522,7 @@ export class Connection extends BudgetMember {
     if (this.store.size > 0 || this.decoder.expectingContinuationFor != 0) {
       this.closeAllStreams(ErrorCode.CANCEL);
     }
-    if (this.errorCode == ErrorCode.NO_ERROR && !this.goawayReceived && !this.goawaySent) {
+    if (this.errorCode == ErrorCode.NO_ERROR && !this.goAway.either) {
       this.errorMessage = "connection closed by peer";
       this.errorRemote = true;
     }
@@ -755,7 +752,7 @@ export class Connection extends BudgetMember {
     const store = this.store;
     // Ids of streams the peer opens only increase (§5.1.1); lower idle ids close implicitly.
     store.lastRemoteId = id;
-    if (this.goawaySent && id > this.goawayLastId) return; // §6.8: ignored after GOAWAY
+    if (this.goAway.ignores(id)) return; // §6.8: ignored after GOAWAY
     if (store.activeRemote >= this.localAcked.maxConcurrentStreams ||
         store.activeRemote >= this.config.local.maxConcurrentStreams || !this.budget.streamAllowed()) {
       this.refuse(id, ErrorCode.REFUSED_STREAM);
@@ -920,8 +917,7 @@ export class Connection extends BudgetMember {
   private onGoaway(): void {
     const dec = this.decoder;
     const last = dec.lastStreamId;
-    this.goawayReceived = true;
-    this.peerGoawayLastId = min(this.peerGoawayLastId, last);
+    this.goAway.receive(last);
     if (dec.code != ErrorCode.NO_ERROR) {
       this.errorCode = dec.code;
       this.errorMessage = "peer sent GOAWAY with an error";
@@ -1144,7 +1140,7 @@ export class Connection extends BudgetMember {
    */
   openStream(fields: usize, len: u32, endStream: bool): Stream | null {
     this.handler.touched();
-    if (this.phase != Phase.OPEN || this.goawayReceived) {
+    if (this.phase != Phase.OPEN || this.goAway.received) {
       this.lastSendResult = SendResult.CLOSED;
       return null;
     }
@@ -1182,6 +1178,18 @@ export class Connection extends BudgetMember {
     return stream;
   }
 
+  /** Server: whether no more requests will come (closed, the peer went away, or our final
+   *  GOAWAY went out and only in-flight streams remain). */
+  get acceptsNoMoreStreams(): bool {
+    return this.phase == Phase.CLOSED || this.goAway.received || (this.goAway.sent && this.phase == Phase.DRAINING);
+  }
+
+  /** Client: whether pushed streams may still arrive (open, the peer did not go away, we
+   *  allowed push). */
+  get pushesMayArrive(): bool {
+    return this.phase == Phase.OPEN && !this.goAway.received && this.localAcked.enablePush;
+  }
+
   /** Client: how many of our streams wait for a concurrency slot. */
   get pendingCount(): u32 {
     return this.pending.count;
@@ -1190,7 +1198,7 @@ export class Connection extends BudgetMember {
   /** Client: whether a request sent now goes out at once (open, no GOAWAY received, none
    *  queued, a concurrency slot free): hyper's "ready". */
   get canOpenStreamNow(): bool {
-    return this.phase == Phase.OPEN && !this.goawayReceived && this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams;
+    return this.phase == Phase.OPEN && !this.goAway.received && this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams;
   }
 
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS: how many streams we may have open. */
@@ -1222,7 +1230,7 @@ export class Connection extends BudgetMember {
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
     while (!this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams &&
-           this.phase == Phase.OPEN && !this.goawayReceived && !this.goawaySent) {
+           this.phase == Phase.OPEN && !this.goAway.either) {
       const stream = changetype<Stream>(this.pending.dequeue());
       const head = changetype<ByteBuffer>(stream.pendingHead);
       const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
@@ -1669,8 +1677,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (this.phase == Phase.CLOSED) return;
     const last = this.store.lastRemoteId;
-    this.goawayLastId = last;
-    this.goawaySent = true;
+    this.goAway.send(last);
     const msg = String.UTF8.encode(message);
     encodeGoaway(this.output, last, code, changetype<usize>(msg), <u32>msg.byteLength);
     this.beginDraining();
@@ -1692,7 +1699,7 @@ export class Connection extends BudgetMember {
       return;
     }
     encodeGoaway(this.output, MAX_STREAM_ID, ErrorCode.NO_ERROR, 0, 0);
-    this.goawaySent = true;
+    this.goAway.announce();
     this.phase = Phase.DRAINING_PING;
     const d = this.ping();
     this.pings.shutdownPing = d;

@@ -101,5 +101,19 @@ export function pq_count(): u32 { return pq.count; }
 export function pq_waits(i: i32): bool { return pq.has(pqStreams[i]); }
 // --- end pending queue ---
 
+// --- GOAWAY state ---
+// One GoAway (assembly/proto/go-away.ts); used by test/proto/go-away.test.ts.
+import { GoAway } from "../../assembly/proto/go-away";
+
+let ga = new GoAway();
+export function ga_new(): void { ga = new GoAway(); }
+export function ga_send(last: u32): void { ga.send(last); }
+export function ga_announce(): void { ga.announce(); }
+export function ga_receive(last: u32): void { ga.receive(last); }
+export function ga_ignores(id: u32): bool { return ga.ignores(id); }
+export function ga_peer_last(): u32 { return ga.peerLastId; }
+export function ga_either(): bool { return ga.either; }
+// --- end GOAWAY state ---
+
 // --- connection engine ---
 export * from "./engine-harness";
