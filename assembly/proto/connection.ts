@@ -1676,8 +1676,9 @@ export class Connection extends BudgetMember {
   goaway(code: u32, message: string): void {
     this.handler.touched();
     if (this.phase == Phase.CLOSED) return;
-    const last = this.store.lastRemoteId;
-    this.goAway.send(last);
+    // §6.8: a later GOAWAY never names a higher last stream than an earlier one.
+    this.goAway.send(this.store.lastRemoteId);
+    const last = this.goAway.lastId;
     const msg = String.UTF8.encode(message);
     encodeGoaway(this.output, last, code, changetype<usize>(msg), <u32>msg.byteLength);
     this.beginDraining();
@@ -1708,6 +1709,8 @@ export class Connection extends BudgetMember {
 
   private finalGoaway(): void {
     this.goaway(ErrorCode.NO_ERROR, "");
+    // The shutdown's second step: from here only in-flight streams remain.
+    if (this.phase == Phase.DRAINING_PING) this.phase = Phase.DRAINING;
     this.maybeFinishDraining();
   }
 
@@ -1721,9 +1724,10 @@ export class Connection extends BudgetMember {
   }
 
   /** No new streams from here (a GOAWAY either way): the in-flight ones finish within
-   *  gracefulTimeout. Phases only move forward: OPEN or DRAINING_PING become DRAINING. */
+   *  gracefulTimeout. A graceful shutdown waiting for its PING stays there: its final
+   *  GOAWAY still has to go out (finalGoaway moves it on). */
   private beginDraining(): void {
-    if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
+    if (this.phase == Phase.OPEN) this.phase = Phase.DRAINING;
     this.clock.markOnce(Stamp.SHUTDOWN);
   }
 

@@ -13,10 +13,11 @@ export class GoAway {
   /** The lowest last-stream-id the peer's GOAWAYs gave. */
   peerLastId: u32 = MAX_STREAM_ID;
 
-  /** A GOAWAY we send naming `last`, the highest peer stream we processed. */
+  /** A GOAWAY we send naming `last`, the highest peer stream we processed; an earlier
+   *  GOAWAY's lower last id stands (§6.8: it must not increase). */
   send(last: u32): void {
     this.sent = true;
-    this.lastId = last;
+    this.lastId = min(this.lastId, last);
   }
 
   /** The first GOAWAY of a graceful shutdown (2^31-1): the peer should stop opening streams. */

@@ -25,6 +25,15 @@ describe('GoAway', () => {
     expect(ex.ga_ignores(9)).toBe(1);
   });
 
+  it('a later GOAWAY of ours never raises the last stream id an earlier one named', () => {
+    ex.ga_new();
+    ex.ga_announce();
+    ex.ga_send(7);
+    ex.ga_send(9);
+    expect(ex.ga_ignores(9)).toBe(1);
+    expect(ex.ga_ignores(7)).toBe(0);
+  });
+
   it('the peer\'s last stream id only ever decreases (§6.8: a later GOAWAY cannot raise it)', () => {
     ex.ga_new();
     expect(ex.ga_peer_last()).toBe(MAX);

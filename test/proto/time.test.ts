@@ -161,6 +161,40 @@ describe('draining', () => {
     server.respond(server.streamByWireId(1), [[':status', '204']], true);
     expect(server.phase).toBe(PHASE.CLOSED);
   });
+  it('the peer\'s GOAWAY during a graceful shutdown\'s PING: the final GOAWAY still goes out, with the real last stream, and streams finish', () => {
+    const { client, server } = connectedPair(ex, {}, { keepaliveTimeout: 1000 });
+    server.tick(1000);
+    client.open(GET_, true);
+    pump(client, server);
+    server.shutdown(); // GOAWAY 2^31-1 and a PING
+    const fromServer = server.takeOutput();
+    client.goaway(ERR.NO_ERROR); // the peer goes away too, before it sees the PING
+    client.receive(fromServer); // then answers it
+    server.receive(client.takeOutput()); // its GOAWAY, then the PING ACK
+    const final = parseFrames(server.takeOutput()).frames.filter((f) => f.type === FRAME.GOAWAY);
+    expect(final, 'the final GOAWAY').toHaveLength(1);
+    expect(new DataView(final[0].payload.buffer, final[0].payload.byteOffset).getUint32(0) & 0x7fffffff, 'its last stream').toBe(1);
+    expect(server.phase).toBe(PHASE.DRAINING);
+    server.tick(60_000); // no keepalive failure for the shutdown PING
+    expect(server.errorCode).toBe(ERR.NO_ERROR);
+    server.respond(server.streamByWireId(1), [[':status', '204']], true);
+    expect(server.phase).toBe(PHASE.CLOSED);
+  });
+
+  it('a GOAWAY after a final one never names a higher last stream (§6.8)', () => {
+    const { client, server } = connectedPair(ex, {}, {});
+    server.tick(1000);
+    client.open(GET_, true);
+    pump(client, server);
+    server.goaway(ERR.NO_ERROR); // last stream 1
+    server.takeOutput();
+    client.open(GET_, true); // stream 3, ignored by the server
+    server.receive(client.takeOutput());
+    server.abort(ERR.PROTOCOL_ERROR); // a second GOAWAY
+    const goaways = parseFrames(server.takeOutput()).frames.filter((f) => f.type === FRAME.GOAWAY);
+    expect(goaways).toHaveLength(1);
+    expect(new DataView(goaways[0].payload.buffer, goaways[0].payload.byteOffset).getUint32(0) & 0x7fffffff).toBe(1);
+  });
 });
 
 describe('close linger', () => {
