@@ -53,9 +53,20 @@ export const TURN_WRITE_BYTES = 1024 * 1024;
  *  PING ack) then leaves in the turn it was made instead of queueing behind bulk writers. */
 export const SMALL_WRITE = 4096;
 
-/** Runs `fn` on the next turn of the event loop, after pending I/O (not a microtask). */
-const nextTurn: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate
-  ?? ((fn) => { setTimeout(fn, 0); });
+/** Runs `fn` on the next turn of the event loop, after pending I/O (not a microtask):
+ *  setImmediate where there is one, else a MessageChannel message (setTimeout(0) from a
+ *  timer is clamped to 4 ms in browsers, which would cap a runtime at 1 MiB per 4 ms). */
+const nextTurn: (fn: () => void) => void = (() => {
+  const g = globalThis as { setImmediate?: (fn: () => void) => void; MessageChannel?: typeof MessageChannel };
+  if (g.setImmediate) return g.setImmediate;
+  if (g.MessageChannel) {
+    const waiting: (() => void)[] = [];
+    const channel = new g.MessageChannel();
+    channel.port1.onmessage = () => { for (const fn of waiting.splice(0)) fn(); };
+    return (fn: () => void) => { if (waiting.push(fn) === 1) channel.port2.postMessage(null); };
+  }
+  return (fn: () => void) => { setTimeout(fn, 0); };
+})();
 
 /** One transport: bytes from the peer queue here until the engine reads them. */
 export class Transport {
@@ -198,7 +209,7 @@ export class Transport {
     const allowance = len <= SMALL_WRITE ? len : this.rt.writeAllowance();
     if (allowance <= 0) return this.waitTurn(ctx);
     const n = Math.min(len, room, allowance);
-    this.rt.spend(n);
+    this.rt.spend(this, n);
     const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, n).slice();
     if (n < len && n < room) {
       // Only the allowance stopped it: the engine writes the rest, and waits for the next turn.
@@ -424,6 +435,8 @@ export class Runtime {
 
   private turnWritten = 0;
   private deferred = new Set<Transport>();
+  /** The transports that wrote in this turn: at the next they go after those that could not. */
+  private wroteThisTurn = new Set<Transport>();
   private turnPending = false;
 
   /** Bytes the transports may still hand their sinks in this turn of the event loop. */
@@ -431,9 +444,10 @@ export class Runtime {
     return TURN_WRITE_BYTES - this.turnWritten;
   }
 
-  /** `n` bytes were handed to a sink: the count starts again at the next turn. */
-  spend(n: number): void {
+  /** `t` handed its sink `n` bytes: the count starts again at the next turn. */
+  spend(t: Transport, n: number): void {
     this.turnWritten += n;
+    this.wroteThisTurn.add(t);
     this.awaitTurn();
   }
 
@@ -449,12 +463,15 @@ export class Runtime {
     nextTurn(() => {
       this.turnPending = false;
       this.turnWritten = 0;
-      // They go on in the order they waited. A writer the allowance cut short waits after
-      // those it found waiting (the engine retries it after the others it drives), so
-      // bulk writers take turns.
+      // Round robin: whoever waited without writing goes first. A writer the allowance cut
+      // short is retried at once by its connection's drive, so it waits first; woken first
+      // again, it would take every turn's allowance while the others wait.
       const waiting = [...this.deferred];
+      const wrote = this.wroteThisTurn;
       this.deferred = new Set();
-      for (const t of waiting) t.turn();
+      this.wroteThisTurn = new Set();
+      for (const t of waiting) if (!wrote.has(t)) t.turn();
+      for (const t of waiting) if (wrote.has(t)) t.turn();
     });
   }
 

@@ -55,9 +55,9 @@ const body = (n: number, seed: number) => {
   return b;
 };
 
-function serverAndClient(rt: Runtime, turns: Turns, perTurn: Map<number, number>, handler: (req: IncomingRequest, res: Responder) => Promise<void>) {
+function serverAndClient(rt: Runtime, turns: Turns, perTurn: Map<number, number>, handler: (req: IncomingRequest, res: Responder) => Promise<void>, serverOptions = {}) {
   const [cEnd, sEnd] = pipe(rt, turns, perTurn);
-  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, handler, (e) => { throw e; });
+  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, serverOptions, handler, (e) => { throw e; });
   const session = new ClientSession(rt, cEnd.transport, cEnd.io, { scheme: 'http', authority: 'x', initialWindowSize: WINDOW, connectionWindow: WINDOW });
   return { server, session };
 }
@@ -102,8 +102,11 @@ describe('the write allowance of a runtime', () => {
     const perTurn = new Map<number, number>();
     const big = body(16 * MiB, 1);
     const handler = async (_req: IncomingRequest, res: Responder) => { await res.respond(200, [], big); };
-    const one = serverAndClient(rt, turns, perTurn, handler);
-    const two = serverAndClient(rt, turns, perTurn, handler);
+    // Capacity far past the allowance: one drive of a connection could write megabytes (the
+    // sinks here have no room() to stop it), so only the turn order keeps them fair.
+    const ample = { capacityHighWater: 16 * MiB, maxStreamSendBuffer: 16 * MiB, maxConnectionSendBuffer: 16 * MiB };
+    const one = serverAndClient(rt, turns, perTurn, handler, ample);
+    const two = serverAndClient(rt, turns, perTurn, handler, ample);
     const received = [0, 0];
     let otherAtFirstEnd = -1;
     const finish = (i: number) => (got: Uint8Array) => {
