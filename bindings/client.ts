@@ -6,7 +6,7 @@
 // body a send stream written at the pace capacity allows (reserve_capacity /
 // poll_capacity, as the server's respond does), then trailers. The response body is read
 // with h2_body_data only when the consumer pulls, so flow control applies backpressure.
-import { H2E } from './abi.js';
+import { H2E, H2_PSEUDO } from './abi.js';
 import { Runtime, TASK, INTERNAL_ERROR, type Transport } from './runtime.js';
 import { applyOptions, type ConnectionOptions } from './server-conn.js';
 
@@ -264,7 +264,8 @@ export class ClientSession {
     const rt = this.rt;
     const ex = rt.ex;
     const info = {
-      method: rt.pseudo(req, 0), scheme: rt.pseudo(req, 1), authority: rt.pseudo(req, 2), path: rt.pseudo(req, 3),
+      method: rt.pseudo(req, H2_PSEUDO.METHOD), scheme: rt.pseudo(req, H2_PSEUDO.SCHEME),
+      authority: rt.pseudo(req, H2_PSEUDO.AUTHORITY), path: rt.pseudo(req, H2_PSEUDO.PATH),
       headers: rt.headers(ex.h2_request_headers(req)),
     };
     const task = ex.h2_request_pushed_response(req);

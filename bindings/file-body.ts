@@ -20,7 +20,20 @@ function acquire(path: string, st: Stats): OpenFile {
     return known;
   }
   const fd = openSync(path, 'r');
-  const now = fstatSync(fd);
+  let now: Stats;
+  try {
+    now = fstatSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  if (now.ino !== st.ino) {
+    // Replaced since the response's head was made from `st`: its content-length describes
+    // another file. The body fails (the stream is reset) rather than lie. (A file that only
+    // grew is served up to the stat's size.)
+    closeSync(fd);
+    throw new Error(`${path} changed after its response began`);
+  }
   const file: OpenFile = { fd, ino: now.ino, mtimeMs: now.mtimeMs, readers: 1 };
   // A file replaced on disk: its old readers keep their descriptor, new ones share this one.
   open.set(path, file);

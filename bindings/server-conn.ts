@@ -2,7 +2,7 @@
 // low-level stream API (method, path, headers, a body to iterate, respond with status,
 // headers, body and trailers). No `node:` import; node.ts brings the sockets.
 import { Runtime, TASK, type Transport } from './runtime.js';
-import { H2E, H2_OPT } from './abi.js';
+import { H2E, H2_OPT, H2_PSEUDO } from './abi.js';
 
 /** Settings and limits of a connection, by the header's H2_OPT_* names. */
 export interface ConnectionOptions {
@@ -241,10 +241,10 @@ class Incoming implements IncomingRequest {
 
   constructor(private rt: Runtime, req: number, respond: number) {
     const ex = rt.ex;
-    this.method = rt.pseudo(req, 0);
-    this.scheme = rt.pseudo(req, 1);
-    this.authority = rt.pseudo(req, 2);
-    this.path = rt.pseudo(req, 3);
+    this.method = rt.pseudo(req, H2_PSEUDO.METHOD);
+    this.scheme = rt.pseudo(req, H2_PSEUDO.SCHEME);
+    this.authority = rt.pseudo(req, H2_PSEUDO.AUTHORITY);
+    this.path = rt.pseudo(req, H2_PSEUDO.PATH);
     this.headBytes = rt.headerBytes(ex.h2_request_headers(req));
     this.bodyHandle = ex.h2_request_body(req);
     this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;

@@ -55,6 +55,17 @@ describe.skipIf(process.platform !== 'linux')('file bodies', () => {
     expect(descriptors()).toBe(before);
   });
 
+  it('fail a response whose file was replaced between its stat and its first read', () => {
+    const st = statSync(path);
+    const next = randomBytes(10);
+    writeFileSync(join(dir, 'h'), next);
+    renameSync(join(dir, 'h'), path);
+    const before = descriptors();
+    expect(() => fileBody(path, st).next()).toThrow(/changed/);
+    expect(descriptors()).toBe(before);
+    content = next; // what the file holds from here
+  });
+
   it('keep a replaced file for its readers, give new ones the new file, and stop at the stat\'s size', () => {
     const st = statSync(path);
     const old = fileBody(path, st);

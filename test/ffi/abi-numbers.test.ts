@@ -24,15 +24,27 @@ function headerNumbers(): Map<string, number> {
   return out;
 }
 
-/** The body of the block that opens with `opening` (up to its closing brace). */
-function block(text: string, opening: RegExp, file: string): string {
+/** The body of the block that opens with `opening`, up to `close` (a brace, or Go's paren). */
+function block(text: string, opening: RegExp, file: string, close = '}'): string {
   const m = opening.exec(text);
   if (!m) throw new Error(`${file}: no block ${opening}`);
   const start = m.index + m[0].length;
-  return text.slice(start, text.indexOf('}', start));
+  return text.slice(start, text.indexOf(close, start));
 }
 
-type Table = { name: string; entries: [string, number][]; whole?: string[] };
+/** The lines of `text` that look like a definition of an ABI number (`loose`), each of which
+ *  the table's own pattern must have read: one it cannot parse (an iota, a typed constant,
+ *  an expression) is a failure, not a silent omission. */
+function unread(text: string, loose: RegExp, strict: RegExp): string[] {
+  return text.split('\n').filter((l) => loose.test(l) && !strict.test(l));
+}
+
+const GO_CONSTS = block(read('examples/go/h2wasm/host.go'), /\/\/ Values of include\/h2wasm\.h\.\nconst \(/, 'host.go', ')');
+const GO_STRICT = /^\s*(IO|Task|Pseudo|Opt)(\w+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\s*$/;
+const RUST_SRC = read('examples/rust/src/lib.rs');
+const RUST_STRICT = /^pub const ((?:IO|TASK|PSEUDO|OPT)_\w+): u32 = (0x[0-9A-Fa-f_]+|[\d_]+);$/;
+
+type Table = { name: string; entries: [string, number][]; whole?: string[]; unread?: string[] };
 
 /** AssemblyScript `export const NAME: u32 = V;` lines (top level, names as the header's). */
 function asConsts(file: string, prefix: RegExp): [string, number][] {
@@ -74,12 +86,13 @@ const TABLES: Table[] = [
   {
     // const ( IOPending = 0xFFFFFFFF; TaskEmpty = 0; PseudoPath = 3; OptConnectionWindow = 100 ... )
     name: 'examples/go/h2wasm/host.go',
-    entries: [...block(read('examples/go/h2wasm/host.go'), /\/\/ Values of include\/h2wasm\.h\.\nconst \(/, 'host.go').matchAll(/^\s*(IO|Task|Pseudo|Opt)(\w+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)/gm)]
-      .map((m) => [`H2_${m[1]}${m[2]}`, num(m[3])]),
+    entries: GO_CONSTS.split('\n').map((l) => GO_STRICT.exec(l)).filter((m) => m !== null).map((m) => [`H2_${m[1]}${m[2]}`, num(m[3])]),
+    unread: unread(GO_CONSTS, /^\s*[A-Z]\w*(\s|$)/, GO_STRICT),
   },
   {
     name: 'examples/rust/src/lib.rs',
-    entries: [...read('examples/rust/src/lib.rs').matchAll(/^pub const ((?:IO|TASK|PSEUDO|OPT)_\w+): u32 = (0x[0-9A-Fa-f_]+|[\d_]+);/gm)].map((m) => [`H2_${m[1]}`, num(m[2])]),
+    entries: RUST_SRC.split('\n').map((l) => RUST_STRICT.exec(l)).filter((m) => m !== null).map((m) => [`H2_${m[1]}`, num(m[2])]),
+    unread: unread(RUST_SRC, /^pub(\([\w:]+\))? const (IO|TASK|PSEUDO|OPT)_/, RUST_STRICT),
   },
 ];
 
@@ -96,6 +109,7 @@ describe('the ABI\'s numbers', () => {
   for (const table of TABLES) {
     it(`in ${table.name} are the header's`, () => {
       expect(table.entries.length, 'constants found in the table').toBeGreaterThan(0);
+      expect(table.unread ?? [], `${table.name}: definitions this test cannot read`).toEqual([]);
       for (const [name, value] of table.entries) {
         const def = byKey.get(key(name));
         expect(def, `${table.name}: ${name} is not defined by include/h2wasm.h`).toBeDefined();

@@ -134,6 +134,12 @@ type Host struct {
 	// failed; a fresh instance serves from then on. Nil: one line on stderr.
 	OnTrap    func(err error, connections int)
 	trapArmed bool // InjectTrap
+	// broken: the instance trapped; no call enters it again (Call answers 0), so cleanup
+	// deferred by the frames the trap unwinds cannot run on its half-updated heap.
+	broken bool
+	// running: the posted calls of the round in progress, so a trap does not lose the ones
+	// it did not reach (each may hold a freshly accepted connection).
+	running []func()
 }
 
 // DefaultWasmPath finds build/h2wasm.wasm: $H2WASM_WASM, then the repository's build/
@@ -202,7 +208,7 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 }
 
 // instantiate makes the module instance and its executor.
-func (h *Host) instantiate() error {
+func (h *Host) instantiate() (err error) {
 	mod, err := h.rt.InstantiateModule(h.ctx, h.compiled, wazero.NewModuleConfig().WithName("h2wasm"))
 	if err != nil {
 		return err
@@ -210,6 +216,17 @@ func (h *Host) instantiate() error {
 	h.mod = mod
 	h.mem = mod.Memory()
 	h.fns = map[string]api.Function{}
+	h.broken = false
+	defer func() {
+		// A trap this early (in h2_executor_new) is an error to return, not a panic.
+		if r := recover(); r != nil {
+			trap, ok := r.(*Trap)
+			if !ok {
+				panic(r)
+			}
+			err = trap
+		}
+	}()
 	if h.Exec = h.Call("h2_executor_new"); h.Exec == 0 {
 		return errors.New("h2_executor_new failed")
 	}
@@ -230,6 +247,13 @@ func (h *Host) replaceInstance(trap *Trap) error {
 	h.fields = nil
 	h.trapArmed = false
 	h.Exec = 0
+	// The posted calls the trapped round did not reach go to the fresh instance.
+	if len(h.running) > 0 {
+		h.mu.Lock()
+		h.posts = append(h.running, h.posts...)
+		h.mu.Unlock()
+		h.running = nil
+	}
 	h.mod.Close(h.ctx)
 	if err := h.instantiate(); err != nil {
 		return fmt.Errorf("after a trap (%v), a fresh instance: %w", trap.Err, err)
@@ -304,6 +328,9 @@ func (h *Host) Call(name string, args ...uint64) uint32 {
 
 // Call64 is Call for an i64 result.
 func (h *Host) Call64(name string, args ...uint64) uint64 {
+	if h.broken {
+		return 0
+	}
 	f := h.fns[name]
 	if f == nil {
 		f = h.mod.ExportedFunction(name)
@@ -321,6 +348,7 @@ func (h *Host) Call64(name string, args ...uint64) uint64 {
 	stack := make([]uint64, max(len(args), 1))
 	copy(stack, args)
 	if err := f.CallWithStack(h.ctx, stack); err != nil {
+		h.broken = true
 		panic(&Trap{Export: name, Err: err})
 	}
 	if len(def.ResultTypes()) == 0 {
@@ -490,7 +518,8 @@ func (h *Host) guardedRound() (wait time.Duration, err error) {
 // until no task is ready, and returns how long it may sleep.
 func (h *Host) round() time.Duration {
 	h.mu.Lock()
-	ready, posts := h.ready, h.posts
+	ready := h.ready
+	h.running = append(h.running, h.posts...)
 	h.ready, h.posts = nil, nil
 	h.mu.Unlock()
 	// The time first: the posted calls (a handshake, a request) are stamped with it.
@@ -499,7 +528,9 @@ func (h *Host) round() time.Duration {
 		t.queued.Store(false)
 		h.wakeTransport(t)
 	}
-	for _, fn := range posts {
+	for len(h.running) > 0 {
+		fn := h.running[0]
+		h.running = h.running[1:]
 		fn()
 	}
 	for !h.stopped {

@@ -249,10 +249,20 @@ impl Server {
     /// every connection on it; the slots (handles of that instance) are forgotten; a fresh
     /// instance of the same compiled module serves what comes next.
     fn replace_instance(&mut self, trap: &Trap) {
-        let fresh = self.h.fresh().unwrap_or_else(|e| {
-            eprintln!("server: after a trap ({trap}), a fresh instance: {e}");
-            exit(1)
-        });
+        // A fresh instance that traps at once (in h2_executor_new) ends the server with a
+        // message: there is nothing left to serve with.
+        let fresh = match catch_unwind(AssertUnwindSafe(|| self.h.fresh())) {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => {
+                eprintln!("server: after a trap ({trap}), a fresh instance: {e}");
+                exit(1)
+            }
+            Err(payload) => {
+                let again = payload.downcast_ref::<Trap>().map(|t| t.to_string()).unwrap_or_else(|| "a panic".into());
+                eprintln!("server: after a trap ({trap}), the fresh instance trapped too ({again})");
+                exit(1)
+            }
+        };
         let failed = self.h.connections();
         self.h = fresh;
         self.conns = Slab::new();
