@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include "wasm-rt.h"
 #include "wasm-rt-impl.h"
 #include "h2wasm.h"            /* the contract (include/) */
@@ -96,6 +98,16 @@ static void h2w_init(void) {
  *  instance must not be entered again. Every handle of the old instance is gone with it
  *  (make a new executor). */
 static void h2w_reinstantiate(void) {
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  /* wasm2c 1.0.32 reserves 8 GiB of address space per memory but frees only its current
+   * size: give back the rest of the reservation first, or every trap leaks ~8 GiB of it
+   * (unmapping what a later release frees itself is harmless). */
+  {
+    wasm_rt_memory_t *m = &h2w_instance.w2c_memory;
+    const uint64_t reserved = 0x200000000ull;
+    if (m->data && m->size < reserved) munmap(m->data + m->size, (size_t)(reserved - m->size));
+  }
+#endif
   H2W_FREE(&h2w_instance);
   memset(&h2w_instance, 0, sizeof h2w_instance);
   H2W_INSTANTIATE(&h2w_instance);

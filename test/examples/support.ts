@@ -6,7 +6,7 @@
 import http2 from 'node:http2';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -350,6 +350,16 @@ function getOn(session: http2.ClientHttp2Session, path: string): Promise<string>
   });
 }
 
+/** A process's virtual address space in bytes (Linux /proc), 0 where it cannot be read. */
+function addressSpace(pid: number | undefined): number {
+  try {
+    const kb = /VmSize:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T | string> =>
   Promise.race([p, new Promise<string>((r) => setTimeout(() => r(`${what}: nothing within ${ms} ms`), ms))]);
 
@@ -359,7 +369,7 @@ const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T | string>
  * fails, and so does the instance's other connection (not a hang); the server says so in
  * one line, keeps running, and a new connection is answered by a fresh instance.
  */
-export async function expectTrapRecovery(procs: Processes, server: string, args: (port: number) => string[]): Promise<void> {
+export async function expectTrapRecovery(procs: Processes, server: string, args: (port: number) => string[], opts: { maxAddressSpaceGrowth?: number } = {}): Promise<void> {
   const srv = await startOnFreePort(procs, server, (port) => [...args(port), '--inject-trap', '/trap'], 10_000);
   const url = `http://127.0.0.1:${srv.port}`;
   const sessions: http2.ClientHttp2Session[] = [];
@@ -372,12 +382,16 @@ export async function expectTrapRecovery(procs: Processes, server: string, args:
   try {
     const bystander = session();
     expect(await within(5000, getOn(bystander, '/'), 'GET /')).toMatch(/^200 hello from h2wasm/);
+    const vmBefore = addressSpace(srv.child.pid);
     const bystanderClosed = new Promise<string>((r) => bystander.on('close', () => r('closed')));
     const trapped = await within(5000, getOn(session(), '/trap'), 'GET /trap');
     expect(trapped, 'the request that trapped the instance').toMatch(/^(error|closed)/);
     expect(await within(5000, bystanderClosed, 'the other connection of the trapped instance')).toBe('closed');
     expect(await within(5000, getOn(session(), '/'), 'GET / on a new connection')).toMatch(/^200 hello from h2wasm/);
     expect(srv.child.exitCode, srv.stderr()).toBeNull();
+    if (opts.maxAddressSpaceGrowth !== undefined && vmBefore > 0) {
+      expect(addressSpace(srv.child.pid) - vmBefore, 'address space the recovery kept (bytes)').toBeLessThanOrEqual(opts.maxAddressSpaceGrowth);
+    }
     const lines = srv.stderr().split('\n').filter((l) => /trap/.test(l));
     expect(lines, srv.stderr()).toHaveLength(1);
     expect(lines[0]).toMatch(/2 connection\(s\) failed/);
