@@ -329,80 +329,84 @@ export function requestBody(req: Request): u32 {
   return h;
 }
 
+/** What sendResponse and push give back, as one value: the H2E code and a handle (0 when
+ *  there is none). */
+@inline function sent(code: u32, handle: u32): u64 {
+  return (<u64>code << 32) | <u64>handle;
+}
+/** The handle of a sendResponse / push outcome. */
+@inline export function sentHandle(outcome: u64): u32 {
+  return <u32>outcome;
+}
+/** The H2E code of a sendResponse / push outcome. */
+@inline export function sentCode(outcome: u64): u32 {
+  return <u32>(outcome >> 32);
+}
+
 /**
- * Sends `resp` on the stream (1xx when informational, else the final head) and returns
- * a send stream for the body (0 when END_STREAM went with the head or on failure; the
- * code goes to *result).
+ * Sends `resp` on the stream (1xx when informational, else the final head). The outcome
+ * holds the code and a send stream for the body (0 when END_STREAM went with the head, the
+ * body is a data source, or it failed).
  */
-export function sendResponse(r: Respond, resp: Response, endStream: bool, informational: bool): u32 {
+export function sendResponse(r: Respond, resp: Response, endStream: bool, informational: bool): u64 {
   const ctx = r.ctx;
   const s = ctx.stream;
   if (s == null || r.responded) {
-    lastRespondCode = H2E_CLOSED;
-    return 0;
+    return sent(H2E_CLOSED, 0);
   }
   const fields = headScratch;
   if (!resp.toFields(fields)) {
     doneWithHead();
-    lastRespondCode = H2E_LIMIT_EXCEEDED;
-    return 0;
+    return sent(H2E_LIMIT_EXCEEDED, 0);
   }
   const body = resp.body;
   const end = endStream && body == null;
   const result = ctx.conn.engine.sendResponse(s, fields.ptr, fields.len, end, informational);
   doneWithHead();
   if (result != SendResult.OK) {
-    lastRespondCode = codeOfResult(result);
-    return 0;
+    return sent(codeOfResult(result), 0);
   }
-  lastRespondCode = H2E_OK;
-  if (informational) return 0;
+  if (informational) return sent(H2E_OK, 0);
   r.responded = true;
   if (body != null) {
     ctx.source = body;
     resp.body = null;
     (<ConnDriver>ctx.conn).sources.push(ctx);
-    return 0;
+    return sent(H2E_OK, 0);
   }
-  if (end) return 0;
+  if (end) return sent(H2E_OK, 0);
   const send = new SendStream();
   send.ctx = ctx;
   const h = handleNew(HandleKind.SEND_STREAM, send);
   send.handle = h;
-  return h;
+  return sent(H2E_OK, h);
 }
 
-/** The H2E code of the last sendResponse / push (the ABI reports it beside a 0 handle). */
-export let lastRespondCode: u32 = H2E_OK;
-
-/** Server push (§8.4): promises `req` on the respond's stream; returns a respond handle for the pushed stream. */
-export function push(r: Respond, req: Request): u32 {
+/** Server push (§8.4): promises `req` on the respond's stream; the outcome holds the code
+ *  and a respond handle for the pushed stream. */
+export function push(r: Respond, req: Request): u64 {
   const ctx = r.ctx;
   const s = ctx.stream;
   if (s == null) {
-    lastRespondCode = H2E_CLOSED;
-    return 0;
+    return sent(H2E_CLOSED, 0);
   }
   const fields = headScratch;
   if (!req.toFields(fields)) {
     doneWithHead();
-    lastRespondCode = H2E_LIMIT_EXCEEDED;
-    return 0;
+    return sent(H2E_LIMIT_EXCEEDED, 0);
   }
   const engine = ctx.conn.engine;
   const promised = engine.pushPromise(s, fields.ptr, fields.len);
   doneWithHead();
   if (promised == null) {
-    lastRespondCode = codeOfResult(engine.lastSendResult);
-    return 0;
+    return sent(codeOfResult(engine.lastSendResult), 0);
   }
-  lastRespondCode = H2E_OK;
   const pctx = new StreamCtx(ctx.conn, promised);
   pctx.recvEnded = true; // a pushed request has no body
   const pr = new Respond(pctx);
   const h = handleNew(HandleKind.RESPOND, pr);
   pr.handle = h;
-  return h;
+  return sent(H2E_OK, h);
 }
 
 /** h2_serverconn_poll_close / h2_clientconn_poll_close: EMPTY once closed cleanly, ERROR otherwise. */

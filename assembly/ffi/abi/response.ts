@@ -6,7 +6,7 @@ import { HandleKind, handleRelease } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Request, Response } from "../messages";
 
-import { responseBody, Respond, sendResponse, push, lastRespondCode } from "../conn-roles";
+import { responseBody, Respond, sendResponse, push, sentCode, sentHandle } from "../conn-roles";
 import { safepoint } from "../../util/gc";
 import { get, register, release, setSourceBody } from "./common";
 
@@ -69,10 +69,10 @@ function respondWith(respond: u32, resp: u32, endStream: bool, informational: bo
     return 0;
   }
   msg.headers.releaseHandle();
-  const send = sendResponse(r, msg, endStream, informational);
+  const outcome = sendResponse(r, msg, endStream, informational);
   msg.dispose();
-  lastResult = lastRespondCode;
-  return send;
+  lastResult = sentCode(outcome);
+  return sentHandle(outcome);
 }
 
 /** Sends the final response (consumed). Returns a send stream for the body, or 0 (see h2_last_result). */
@@ -99,10 +99,10 @@ export function h2_respond_push(respond: u32, req: u32): u32 {
     return 0;
   }
   q.headers.releaseHandle();
-  const h = push(r, q);
+  const outcome = push(r, q);
   q.dispose();
-  lastResult = lastRespondCode;
-  return h;
+  lastResult = sentCode(outcome);
+  return sentHandle(outcome);
 }
 
 /** Resets the stream with `reason` (RFC 9113 code). */
