@@ -10,7 +10,7 @@ import { ByteBuffer } from "../util/bytes";
 import { ErrorCode } from "../frame/constants";
 import { Stream } from "../proto/stream";
 import { Disposable, TaskType } from "./task";
-import { HandleKind, handleNew } from "./handles";
+import { HandleKind, handleNew, adopt } from "./handles";
 import { Buf, Headers } from "./http";
 import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from "./stream-ctx";
 import {
@@ -122,8 +122,7 @@ export class TrailersTask extends RecvTask {
     const t = ctx.trailers;
     if (t != null && !ctx.trailersTaken) {
       ctx.trailersTaken = true;
-      const h = handleNew(HandleKind.HEADERS, t);
-      t.handle = h;
+      const h = adopt(HandleKind.HEADERS, changetype<Headers>(t));
       return this.finish(TaskType.TRAILERS, h, HandleKind.HEADERS);
     }
     return this.endOrWait(ctx);

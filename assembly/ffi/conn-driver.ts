@@ -17,7 +17,7 @@ import { StreamCtx } from "./stream-ctx";
 import { Headers } from "./http";
 import { Request, Response, Pseudo } from "./messages";
 import { Task, TaskType, Waitable } from "./task";
-import { HandleKind, handleNew, handleRelease } from "./handles";
+import { HandleKind, handleRelease, adopt } from "./handles";
 import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from "./errors";
 import {
   hostIoRead, hostIoWrite, hostBodyRead, hostInformational, hostSendData, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
@@ -371,8 +371,7 @@ export class ConnDriver extends ConnLike {
     splitResponse(resp, fields, fieldsLen);
     if (kind == HeadKind.INFORMATIONAL) {
       if (ctx.wantsInformational) {
-        const h = handleNew(HandleKind.RESPONSE, resp);
-        resp.handle = h;
+        const h = adopt(HandleKind.RESPONSE, resp);
         hostInformational(ctx.informationalUserdata, h);
         handleRelease(h, HandleKind.RESPONSE);
       }
@@ -381,8 +380,7 @@ export class ConnDriver extends ConnLike {
     }
     resp.ctx = ctx;
     ctx.recvEnded = endStream;
-    const h = handleNew(HandleKind.RESPONSE, resp);
-    resp.handle = h;
+    const h = adopt(HandleKind.RESPONSE, resp);
     ctx.responseHandle = h;
     ctx.wait.notify();
   }

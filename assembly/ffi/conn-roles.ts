@@ -15,7 +15,7 @@ import { StreamCtx, StreamTask } from "./stream-ctx";
 import { Request, Response } from "./messages";
 import { Body, SendStream, streamError } from "./body";
 import { Disposable, ReadyTask, Task, TaskType } from "./task";
-import { HandleKind, handleNew } from "./handles";
+import { HandleKind, handleNew, adopt } from "./handles";
 import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from "./errors";
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
@@ -247,16 +247,15 @@ export class ResponseTask extends StreamTask {
   }
 }
 
-/** h2_response_body: the body reader of a received response (taken once). */
-export function responseBody(resp: Response): u32 {
-  const ctx = resp.ctx;
-  if (ctx == null || resp.bodyTaken) return 0;
-  resp.bodyTaken = true;
+/** The body reader of a received request or response (h2_request_body, h2_response_body):
+ *  0 when it was taken already or the message was not received. */
+export function bodyReader<T>(msg: T): u32 {
+  const ctx = msg.ctx;
+  if (ctx == null || msg.bodyTaken) return 0;
+  msg.bodyTaken = true;
   const body = new Body();
   body.ctx = ctx;
-  const h = handleNew(HandleKind.BODY, body);
-  body.handle = h;
-  return h;
+  return adopt(HandleKind.BODY, body);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,22 +311,9 @@ export function takeRespond(req: Request): u32 {
   if (ctx == null || req.respondTaken) return 0;
   req.respondTaken = true;
   const r = new Respond(ctx);
-  const h = handleNew(HandleKind.RESPOND, r);
-  r.handle = h;
-  return h;
+  return adopt(HandleKind.RESPOND, r);
 }
 
-/** h2_request_body on a received request: its body reader (taken once). */
-export function requestBody(req: Request): u32 {
-  const ctx = req.ctx;
-  if (ctx == null || req.bodyTaken) return 0;
-  req.bodyTaken = true;
-  const body = new Body();
-  body.ctx = ctx;
-  const h = handleNew(HandleKind.BODY, body);
-  body.handle = h;
-  return h;
-}
 
 /** What sendResponse and push give back, as one value: the H2E code and a handle (0 when
  *  there is none). */
@@ -377,8 +363,7 @@ export function sendResponse(r: Respond, resp: Response, endStream: bool, inform
   if (end) return sent(H2E_OK, 0);
   const send = new SendStream();
   send.ctx = ctx;
-  const h = handleNew(HandleKind.SEND_STREAM, send);
-  send.handle = h;
+  const h = adopt(HandleKind.SEND_STREAM, send);
   return sent(H2E_OK, h);
 }
 
@@ -404,8 +389,7 @@ export function push(r: Respond, req: Request): u64 {
   const pctx = new StreamCtx(ctx.conn, promised);
   pctx.recvEnded = true; // a pushed request has no body
   const pr = new Respond(pctx);
-  const h = handleNew(HandleKind.RESPOND, pr);
-  pr.handle = h;
+  const h = adopt(HandleKind.RESPOND, pr);
   return sent(H2E_OK, h);
 }
 
@@ -446,8 +430,7 @@ export class PushTask extends Task {
     const conn = this.conn;
     if (conn.pushes.length > 0) {
       const req = conn.pushes.shift();
-      const h = handleNew(HandleKind.REQUEST, req);
-      req.handle = h;
+      const h = adopt(HandleKind.REQUEST, req);
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
     }
     const e = conn.engine;

@@ -41,6 +41,14 @@ const generations = new Array<u32>();
 const freeSlots = new Array<u32>();
 let live: u32 = 0;
 
+/** Registers `obj` and records the handle on it (its `handle` field); returns the handle,
+ *  0 when the table is full. */
+@inline export function adopt<T>(kind: HandleKind, obj: T): u32 {
+  const h = handleNew(kind, changetype<Object>(obj));
+  obj.handle = h;
+  return h;
+}
+
 /** Registers `obj` and returns its handle, or 0 when the table is full. */
 export function handleNew(kind: HandleKind, obj: Object): u32 {
   let slot: u32;

@@ -2,21 +2,20 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind } from "../handles";
+import { HandleKind, adopt, handleNew } from "../handles";
 import { validRange } from "../memory";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Buf } from "../http";
 import { Body, BodyDataTask, TrailersTask, bodyRelease } from "../body";
 import { ByteBuffer } from "../../util/bytes";
 import { safepoint } from "../../util/gc";
-import { get, register, release, taskHandle } from "./common";
+import { get, release, taskHandle } from "./common";
 
 /** A new data-source body, read through h2_host_body_read(userdata, …); the host owns it until set. */
 export function h2_body_new(): u32 {
   safepoint();
   const b = new Body();
-  b.handle = register(HandleKind.BODY, b);
-  return b.handle;
+  return adopt(HandleKind.BODY, b);
 }
 
 /** Sets the userdata passed to body_read. */
@@ -68,7 +67,7 @@ export function h2_buf_copy(ptr: usize, len: u32): u32 {
   const bytes = new ByteBuffer();
   if (!bytes.reserve(len)) return 0;
   bytes.pushBytes(ptr, len);
-  const h = register(HandleKind.BUF, new Buf(bytes));
+  const h = handleNew(HandleKind.BUF, new Buf(bytes));
   if (h == 0) bytes.dispose(); // the handle table is full: the copy would be lost
   return h;
 }

@@ -1,6 +1,6 @@
-// What the ABI's section files share: typed handle lookups, registering and releasing
-// handles, task handles, and the connection options both roles use.
-import { HandleKind, handleGet, handleNew, handleRelease } from "../handles";
+// What the ABI's section files share: typed handle lookups, releasing handles, task
+// handles, the connection options both roles use, and a data-source body for a message.
+import { HandleKind, handleGet, handleRelease, adopt } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Executor } from "../executor";
 import { Task, Disposable } from "../task";
@@ -12,10 +12,6 @@ import { ConnOptions, setOption, startConn } from "../conn-roles";
   return changetype<T | null>(handleGet(h, kind));
 }
 
-export function register(kind: HandleKind, obj: Object): u32 {
-  return handleNew(kind, obj);
-}
-
 /** Releases a handle and disposes its object; false when the handle was not live. */
 export function release(h: u32, kind: HandleKind): bool {
   const obj = handleRelease(h, kind);
@@ -25,15 +21,12 @@ export function release(h: u32, kind: HandleKind): bool {
 }
 
 export function taskHandle(t: Task): u32 {
-  const h = handleNew(HandleKind.TASK, t);
-  t.handle = h;
-  return h;
+  return adopt(HandleKind.TASK, t);
 }
 
 export function optionsNew(role: u8, kind: HandleKind): u32 {
   const o = new ConnOptions(role);
-  o.handle = register(kind, o);
-  return o.handle;
+  return adopt(kind, o);
 }
 
 export function optionsExec(opts: u32, kind: HandleKind, exec: u32): u32 {

@@ -2,21 +2,20 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind } from "../handles";
+import { HandleKind, adopt } from "../handles";
 import { validRange } from "../memory";
 import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from "../errors";
 import { Request, Pseudo } from "../messages";
 import { SendStream } from "../body";
-import { takeRespond, requestBody } from "../conn-roles";
+import { takeRespond, bodyReader } from "../conn-roles";
 import { safepoint } from "../../util/gc";
-import { get, register, release, setSourceBody } from "./common";
+import { get, release, setSourceBody } from "./common";
 
 /** A new request (GET, https, path "/" unless set); the host owns it until sent. */
 export function h2_request_new(): u32 {
   safepoint();
   const r = new Request();
-  r.handle = register(HandleKind.REQUEST, r);
-  return r.handle;
+  return adopt(HandleKind.REQUEST, r);
 }
 
 /** Frees a request. */
@@ -83,7 +82,7 @@ export function h2_request_send_stream(req: u32): u32 {
   const r = get<Request>(req, HandleKind.REQUEST);
   if (r == null || r.streaming || r.body != null || r.ctx != null) return 0;
   const s = new SendStream();
-  s.handle = register(HandleKind.SEND_STREAM, s);
+  adopt(HandleKind.SEND_STREAM, s);
   r.streaming = true;
   r.streamingHandle = s.handle;
   return s.handle;
@@ -101,7 +100,7 @@ export function h2_request_on_informational(req: u32, userdata: u32): u32 {
 /** Server: the body reader of a received request (once; the host owns it). */
 export function h2_request_body(req: u32): u32 {
   const r = get<Request>(req, HandleKind.REQUEST);
-  return r == null ? 0 : requestBody(r);
+  return r == null ? 0 : bodyReader<Request>(r!);
 }
 
 /** Server: the right to answer a received request (once; the host owns it). */

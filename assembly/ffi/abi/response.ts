@@ -2,20 +2,19 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
+import { HandleKind, handleRelease, adopt } from "../handles";
 import { H2E_INVALID_ARG, H2E_OK } from "../errors";
 import { Request, Response } from "../messages";
 
-import { responseBody, Respond, sendResponse, push, sentCode, sentHandle } from "../conn-roles";
+import { bodyReader, Respond, sendResponse, push, sentCode, sentHandle } from "../conn-roles";
 import { safepoint } from "../../util/gc";
-import { get, register, release, setSourceBody } from "./common";
+import { get, release, setSourceBody } from "./common";
 
 /** A new response (status 200); the host owns it until sent. */
 export function h2_response_new(): u32 {
   safepoint();
   const r = new Response();
-  r.handle = register(HandleKind.RESPONSE, r);
-  return r.handle;
+  return adopt(HandleKind.RESPONSE, r);
 }
 
 /** Frees a response. */
@@ -51,7 +50,7 @@ export function h2_response_headers(resp: u32): u32 {
 /** Client: the body reader of a received response (once; the host owns it). */
 export function h2_response_body(resp: u32): u32 {
   const r = get<Response>(resp, HandleKind.RESPONSE);
-  return r == null ? 0 : responseBody(r);
+  return r == null ? 0 : bodyReader<Response>(r!);
 }
 
 /** Server: gives a response a body read from a data source (taken). */
