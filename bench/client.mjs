@@ -10,7 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  quick, dist, has, pinNote, freePort, startServer, runTool, h2loadRps, h2loadOk, summary, ratio, fx, times, printCommands,
+  quick,
+  dist,
+  has,
+  pinNote,
+  freePort,
+  startServer,
+  runTool,
+  h2loadRps,
+  h2loadOk,
+  summary,
+  ratio,
+  fx,
+  times,
+  printCommands,
 } from './lib.mjs';
 
 const STREAMS = 100;
@@ -21,7 +34,6 @@ async function worker(kind, url, n, m, seconds) {
   let ok = 0;
   let bytes = 0;
   let failed = 0;
-  let t0;
   let close;
   let one;
   if (kind === 'ours') {
@@ -37,24 +49,33 @@ async function worker(kind, url, n, m, seconds) {
   } else {
     const http2 = await import('node:http2');
     const session = http2.connect(url);
-    await new Promise((resolve, reject) => { session.once('connect', resolve); session.once('error', reject); });
-    close = () => new Promise((r) => session.close(() => r(undefined)));
-    one = () => new Promise((resolve, reject) => {
-      const req = session.request({ ':path': '/' });
-      let status = 0;
-      req.on('response', (h) => { status = h[':status']; });
-      req.on('data', (d) => { bytes += d.length; });
-      req.on('end', () => resolve(status));
-      req.on('error', reject);
-      req.end();
+    await new Promise((resolve, reject) => {
+      session.once('connect', resolve);
+      session.once('error', reject);
     });
+    close = () => new Promise((r) => session.close(() => r(undefined)));
+    one = () =>
+      new Promise((resolve, reject) => {
+        const req = session.request({ ':path': '/' });
+        let status = 0;
+        req.on('response', (h) => {
+          status = h[':status'];
+        });
+        req.on('data', (d) => {
+          bytes += d.length;
+        });
+        req.on('end', () => resolve(status));
+        req.on('error', reject);
+        req.end();
+      });
   }
-  t0 = performance.now();
+  const t0 = performance.now();
   const loop = async () => {
     while (started < n && performance.now() < deadline) {
       started++;
       try {
-        if ((await one()) === 200) ok++; else failed++;
+        if ((await one()) === 200) ok++;
+        else failed++;
       } catch {
         failed++;
       }
@@ -86,15 +107,37 @@ const url = `http://127.0.0.1:${port}/`;
 const server = await startServer(0, 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-d', dir, String(port)], port);
 const rows = [];
 try {
-  for (const [name, kind] of [['h2wasm connect()', 'ours'], ['node:http2 client', 'node']]) {
-    const r = runTool(1, process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, url, String(requests), String(STREAMS), String(limitS)], (limitS + 30) * 1000);
+  for (const [name, kind] of [
+    ['h2wasm connect()', 'ours'],
+    ['node:http2 client', 'node'],
+  ]) {
+    const r = runTool(
+      1,
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--worker', kind, url, String(requests), String(STREAMS), String(limitS)],
+      (limitS + 30) * 1000,
+    );
     let j = {};
-    try { j = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { /* failed run */ }
-    rows.push({ name, rps: j.rps ?? NaN, ok: j.ok ?? 0, note: r.timedOut ? 'killed at the time limit' : (r.status !== 0 ? r.stderr.trim().split('\n').pop() : '') });
+    try {
+      j = JSON.parse(r.stdout.trim().split('\n').pop());
+    } catch {
+      /* failed run */
+    }
+    rows.push({
+      name,
+      rps: j.rps ?? NaN,
+      ok: j.ok ?? 0,
+      note: r.timedOut ? 'killed at the time limit' : r.status !== 0 ? r.stderr.trim().split('\n').pop() : '',
+    });
   }
   if (has('h2load')) {
     const r = runTool(1, 'h2load', ['-n', String(requests), '-c', '1', '-m', String(STREAMS), url], limitS * 1000);
-    rows.push({ name: 'h2load', rps: h2loadRps(r.stdout), ok: h2loadOk(r.stdout), note: r.timedOut ? 'killed at the time limit' : '' });
+    rows.push({
+      name: 'h2load',
+      rps: h2loadRps(r.stdout),
+      ok: h2loadOk(r.stdout),
+      note: r.timedOut ? 'killed at the time limit' : '',
+    });
   }
 } finally {
   await server.stop();
@@ -104,12 +147,16 @@ try {
 const rate = (name) => rows.find((r) => r.name === name)?.rps;
 const node = rate('node:http2 client');
 const h2load = rate('h2load');
-console.log(`### Client req/s: one connection, ${STREAMS} concurrent streams, ${requests} GETs of a 19-byte file from nghttpd${quick ? ' (--quick)' : ''}`);
+console.log(
+  `### Client req/s: one connection, ${STREAMS} concurrent streams, ${requests} GETs of a 19-byte file from nghttpd${quick ? ' (--quick)' : ''}`,
+);
 console.log(`${pinNote('nghttpd on core 0, the client on core 1')}; each client stops after ${limitS} s at most.\n`);
 console.log('| client | req/s | ÷ node:http2 client | ÷ h2load | succeeded |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${fx(ratio(r.rps, node))} | ${fx(ratio(r.rps, h2load))} | ${r.ok}/${requests}${r.note ? ` (${r.note})` : ''} |`);
+  console.log(
+    `| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${fx(ratio(r.rps, node))} | ${fx(ratio(r.rps, h2load))} | ${r.ok}/${requests}${r.note ? ` (${r.note})` : ''} |`,
+  );
 }
 printCommands();
 

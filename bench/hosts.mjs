@@ -18,7 +18,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { root, wasmPath as WASM, freePort, startServer, runTool, commands, h2loadRps, h2loadOk, summary, ratio, fx, times, pinNote } from './lib.mjs';
+import {
+  root,
+  wasmPath as WASM,
+  freePort,
+  startServer,
+  runTool,
+  commands,
+  h2loadRps,
+  h2loadOk,
+  summary,
+  ratio,
+  fx,
+  times,
+  pinNote,
+} from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The line every client's bench mode ends stderr with. */
@@ -38,9 +52,20 @@ function which(cmd, extra = []) {
  * @param {{ cwd?: string, timeoutMs?: number, env?: NodeJS.ProcessEnv }} [options]
  */
 function build(cmd, args, { cwd, timeoutMs, env } = {}) {
-  const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: env ?? process.env,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 << 20,
+  });
   const timedOut = /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT';
-  return { status: timedOut ? null : r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${timedOut ? `\n(stopped after ${timeoutMs / 1000} s)` : ''}` };
+  return {
+    status: timedOut ? null : r.status,
+    stdout: r.stdout ?? '',
+    stderr: `${r.stderr ?? ''}${timedOut ? `\n(stopped after ${timeoutMs / 1000} s)` : ''}`,
+  };
 }
 
 const lastLine = (text) => text.trimEnd().split('\n').pop() ?? '';
@@ -53,14 +78,22 @@ function prepareHosts(log, tmp, buildMs) {
   const left = (capMs) => Math.max(1000, Math.min(capMs, deadline - Date.now()));
   const hosts = [];
   const skipped = [];
-  const skip = (name, why) => { skipped.push(`${name}: ${why}`); log(`bench/hosts: ${name} skipped: ${why}`); };
+  const skip = (name, why) => {
+    skipped.push(`${name}: ${why}`);
+    log(`bench/hosts: ${name} skipped: ${why}`);
+  };
 
   // C: wasm2c + gcc, examples/c/Makefile.
   if (!which('wasm2c') || !which('gcc') || !which('make')) skip('C (wasm2c)', 'wasm2c, gcc or make not installed');
   else {
     const r = build('make', ['-C', join(root, 'examples', 'c'), 'client'], { timeoutMs: left(600000) });
     if (r.status !== 0) skip('C (wasm2c)', `make failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
-    else hosts.push({ name: 'C (wasm2c + gcc)', cmd: join(root, 'examples', 'c', 'client'), args: (n, m, port) => ['-n', n, '-m', m, '127.0.0.1', port, '/tiny'] });
+    else
+      hosts.push({
+        name: 'C (wasm2c + gcc)',
+        cmd: join(root, 'examples', 'c', 'client'),
+        args: (n, m, port) => ['-n', n, '-m', m, '127.0.0.1', port, '/tiny'],
+      });
   }
 
   // Go: wazero (version from go.mod), built into a temp dir.
@@ -68,11 +101,21 @@ function prepareHosts(log, tmp, buildMs) {
   if (!go) skip('Go (wazero)', 'go not installed');
   else {
     const dir = join(root, 'examples', 'go');
-    const wazero = /github\.com\/tetratelabs\/wazero (v\S+)/.exec(readFileSync(join(dir, 'go.mod'), 'utf8'))?.[1] ?? '?';
+    const wazero =
+      /github\.com\/tetratelabs\/wazero (v\S+)/.exec(readFileSync(join(dir, 'go.mod'), 'utf8'))?.[1] ?? '?';
     const out = join(tmp, 'go-client');
-    const r = build(go, ['build', '-o', out, './client'], { cwd: dir, timeoutMs: left(600000), env: { ...process.env, PATH: `${process.env.PATH}:${dirname(go)}` } });
+    const r = build(go, ['build', '-o', out, './client'], {
+      cwd: dir,
+      timeoutMs: left(600000),
+      env: { ...process.env, PATH: `${process.env.PATH}:${dirname(go)}` },
+    });
     if (r.status !== 0) skip(`Go (wazero ${wazero})`, `go build failed: ${lastLine(r.stderr)}`);
-    else hosts.push({ name: `Go (wazero ${wazero})`, cmd: out, args: (n, m, port) => ['-n', n, '-m', m, '-wasm', WASM, `http://127.0.0.1:${port}/tiny`] });
+    else
+      hosts.push({
+        name: `Go (wazero ${wazero})`,
+        cmd: out,
+        args: (n, m, port) => ['-n', n, '-m', m, '-wasm', WASM, `http://127.0.0.1:${port}/tiny`],
+      });
   }
 
   // Rust: wasmtime, only when examples/rust exists (cold builds take minutes).
@@ -87,12 +130,23 @@ function prepareHosts(log, tmp, buildMs) {
     const r = build(cargo, ['build', '--release', '--bin', 'client'], { cwd: rustDir, timeoutMs: left(1800000) });
     const bin = join(rustDir, 'target', 'release', 'client');
     if (r.status !== 0 || !existsSync(bin)) skip(name, `cargo build failed: ${lastLine(r.stderr)}`);
-    else hosts.push({ name, cmd: bin, args: (n, m, port) => ['-n', n, '-m', m, '--wasm', WASM, `http://127.0.0.1:${port}/tiny`] });
+    else
+      hosts.push({
+        name,
+        cmd: bin,
+        args: (n, m, port) => ['-n', n, '-m', m, '--wasm', WASM, `http://127.0.0.1:${port}/tiny`],
+      });
   }
 
   // JavaScript: the library's connect() (dist/bindings) in bench/node-client.mjs.
-  if (!existsSync(join(root, 'dist', 'bindings', 'index.js'))) skip('JavaScript (Node)', 'dist/bindings is not built (node scripts/ensure.mjs)');
-  else hosts.push({ name: `JavaScript (Node ${process.version}, connect())`, cmd: process.execPath, args: (n, m, port) => [join(here, 'node-client.mjs'), '-n', n, '-m', m, `http://127.0.0.1:${port}/tiny`] });
+  if (!existsSync(join(root, 'dist', 'bindings', 'index.js')))
+    skip('JavaScript (Node)', 'dist/bindings is not built (node scripts/ensure.mjs)');
+  else
+    hosts.push({
+      name: `JavaScript (Node ${process.version}, connect())`,
+      cmd: process.execPath,
+      args: (n, m, port) => [join(here, 'node-client.mjs'), '-n', n, '-m', m, `http://127.0.0.1:${port}/tiny`],
+    });
   return { hosts, skipped };
 }
 
@@ -113,8 +167,13 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
 
   const h2load = which('h2load');
   const nghttpd = which('nghttpd', ['/usr/sbin']);
-  const missing = !h2load ? 'h2load is not installed (Debian nghttp2-client)' : !nghttpd ? 'nghttpd is not installed (Debian nghttp2-server)'
-    : !existsSync(WASM) ? 'build/h2wasm.wasm is missing (node scripts/ensure.mjs)' : '';
+  const missing = !h2load
+    ? 'h2load is not installed (Debian nghttp2-client)'
+    : !nghttpd
+      ? 'nghttpd is not installed (Debian nghttp2-server)'
+      : !existsSync(WASM)
+        ? 'build/h2wasm.wasm is missing (node scripts/ensure.mjs)'
+        : '';
   if (missing) {
     log(`bench/hosts: ${missing}; skipped`);
     return { markdown: `${title}\n\n${missing}; skipped\n`, rows: [], skipped: [missing], failed: false };
@@ -139,7 +198,8 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
       const r = runTool(1, host.cmd, host.args(String(requests), String(streams), String(port)), runMs);
       const last = lastLine(r.stderr);
       const m = BENCH_LINE.exec(last);
-      if (r.status !== 0 || !m || Number(m[2]) !== requests) return { rate: NaN, why: r.timedOut ? `killed after ${runMs / 1000} s` : last || `exit ${r.status}` };
+      if (r.status !== 0 || !m || Number(m[2]) !== requests)
+        return { rate: NaN, why: r.timedOut ? `killed after ${runMs / 1000} s` : last || `exit ${r.status}` };
       return { rate: Number(m[4]), why: '' };
     };
 
@@ -151,9 +211,12 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
         const g = h2loadOnce();
         const c = clientOnce(host);
         if (Number.isFinite(g)) best.h2load = Number.isFinite(best.h2load) ? Math.max(best.h2load, g) : g;
-        if (Number.isFinite(c.rate)) best.client = Number.isFinite(best.client) ? Math.max(best.client, c.rate) : c.rate;
+        if (Number.isFinite(c.rate))
+          best.client = Number.isFinite(best.client) ? Math.max(best.client, c.rate) : c.rate;
         else best.why ||= c.why;
-        log(`bench/hosts: ${host.name}, turn ${turn + 1}/${turns}: client ${Number.isFinite(c.rate) ? Math.round(c.rate) : `failed (${c.why})`} req/s, h2load ${Number.isFinite(g) ? Math.round(g) : 'failed'} req/s`);
+        log(
+          `bench/hosts: ${host.name}, turn ${turn + 1}/${turns}: client ${Number.isFinite(c.rate) ? Math.round(c.rate) : `failed (${c.why})`} req/s, h2load ${Number.isFinite(g) ? Math.round(g) : 'failed'} req/s`,
+        );
       }
       rows.push({ name: host.name, ...best });
     }
@@ -165,7 +228,7 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
       `Each host's own client in its bench mode (\`-n ${requests} -m ${streams}\`) and h2load \`-n ${requests} -c 1 -m ${streams}\` take turns against the same nghttpd in the same run; best of ${turns} each. ` +
         `${pinNote('nghttpd on core 0, the clients and h2load on core 1')}; ${cpus().length} cores; ` +
         `load average ${load.toFixed(2)} when it started${load > cpus().length / 2 ? ' (busy: the figures are noisy)' : ''}. ` +
-        'The ratio is what each host\'s crossing (and its I/O loop) costs beside a native client.',
+        "The ratio is what each host's crossing (and its I/O loop) costs beside a native client.",
       '',
       '| host | client req/s | h2load req/s (same run) | ratio |',
       '|---|---:|---:|---:|',
@@ -186,7 +249,11 @@ export async function benchHosts({ quick = false, write = !quick, log = (s) => c
         met: '–',
       });
     }
-    if (write) writeFileSync(join(here, 'hosts.md'), `# h2wasm: client req/s per host\n\nGenerated by \`node bench/hosts.mjs\` on ${new Date().toISOString()}.\n\n${markdown}`);
+    if (write)
+      writeFileSync(
+        join(here, 'hosts.md'),
+        `# h2wasm: client req/s per host\n\nGenerated by \`node bench/hosts.mjs\` on ${new Date().toISOString()}.\n\n${markdown}`,
+      );
     return { markdown, rows, skipped, failed: rows.some((r) => !Number.isFinite(r.client)) };
   } finally {
     if (server) await server.stop();

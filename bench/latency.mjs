@@ -15,7 +15,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
-import { quick, dist, wasmPath, cliPath, pinNote, freePort, startServer, runTool, summary, fx, printCommands } from './lib.mjs';
+import {
+  quick,
+  dist,
+  wasmPath,
+  cliPath,
+  pinNote,
+  freePort,
+  startServer,
+  runTool,
+  summary,
+  fx,
+  printCommands,
+} from './lib.mjs';
 
 async function worker(port, warmRuns) {
   const { Runtime } = await import(join(dist, 'runtime.js'));
@@ -27,7 +39,10 @@ async function worker(port, warmRuns) {
     const { transport, io } = attachSocket(rt, socket);
     const session = new ClientSession(rt, transport, io, { scheme: 'http', authority: `127.0.0.1:${port}` });
     await session.ready;
-    return () => { session.destroy(); socket.destroy(); };
+    return () => {
+      session.destroy();
+      socket.destroy();
+    };
   };
   const t0 = performance.now();
   const module = await WebAssembly.compile(bytes);
@@ -50,7 +65,10 @@ async function worker(port, warmRuns) {
   const nodeOnce = async () => {
     const n0 = performance.now();
     const s = http2.connect(`http://127.0.0.1:${port}`);
-    await new Promise((resolve, reject) => { s.once('remoteSettings', resolve); s.once('error', reject); });
+    await new Promise((resolve, reject) => {
+      s.once('remoteSettings', resolve);
+      s.once('error', reject);
+    });
     const t = performance.now() - n0;
     s.destroy();
     return t;
@@ -58,7 +76,17 @@ async function worker(port, warmRuns) {
   const nodeCold = await nodeOnce();
   const nodeWarm = [];
   for (let i = 0; i < warmRuns; i++) nodeWarm.push(await nodeOnce());
-  process.stdout.write(JSON.stringify({ cold: t3 - t0, compile: t1 - t0, instantiate: t2 - t1, handshake: t3 - t2, warm, nodeCold, nodeWarm }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      cold: t3 - t0,
+      compile: t1 - t0,
+      instantiate: t2 - t1,
+      handshake: t3 - t2,
+      warm,
+      nodeCold,
+      nodeWarm,
+    }) + '\n',
+  );
   process.exit(0);
 }
 
@@ -73,30 +101,58 @@ let failures = 0;
 const limit = Date.now() + (quick ? 30000 : 180000);
 try {
   for (let i = 0; i < COLD && Date.now() < limit; i++) {
-    const r = runTool(1, process.execPath, [fileURLToPath(import.meta.url), '--worker', String(port), String(WARM)], 20000);
-    try { runs.push(JSON.parse(r.stdout.trim().split('\n').pop())); } catch { failures++; }
+    const r = runTool(
+      1,
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--worker', String(port), String(WARM)],
+      20000,
+    );
+    try {
+      runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
+    } catch {
+      failures++;
+    }
   }
 } finally {
   await server.stop();
 }
 
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN; };
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+};
 const col = (k) => runs.map((r) => r[k]);
 const warm = runs.flatMap((r) => r.warm);
 const nodeWarm = runs.flatMap((r) => r.nodeWarm);
 const ms = (x) => `${fx(x, 2)} ms`;
 console.log(`### Instantiate + handshake latency${quick ? ' (--quick)' : ''}\n`);
 console.log(`From the .wasm bytes in hand to a completed client handshake with \`h2wasm serve\` on loopback;`);
-console.log(`${pinNote('server on core 0, client processes on core 1')}. Cold: ${runs.length} fresh processes${failures ? ` (${failures} failed)` : ''}, each compiling the bytes anew; warm: ${WARM} more in each, module compiled.\n`);
+console.log(
+  `${pinNote('server on core 0, client processes on core 1')}. Cold: ${runs.length} fresh processes${failures ? ` (${failures} failed)` : ''}, each compiling the bytes anew; warm: ${WARM} more in each, module compiled.\n`,
+);
 console.log('| what | median | p90 | runs |');
 console.log('|---|---:|---:|---:|');
-console.log(`| cold: compile + instantiate + handshake | ${ms(pct(col('cold'), 0.5))} | ${ms(pct(col('cold'), 0.9))} | ${runs.length} |`);
-console.log(`| … of which WebAssembly.compile | ${ms(pct(col('compile'), 0.5))} | ${ms(pct(col('compile'), 0.9))} | ${runs.length} |`);
-console.log(`| … of which instantiate (Runtime: instance + executor) | ${ms(pct(col('instantiate'), 0.5))} | ${ms(pct(col('instantiate'), 0.9))} | ${runs.length} |`);
-console.log(`| … of which TCP connect + handshake (first, code not yet warm) | ${ms(pct(col('handshake'), 0.5))} | ${ms(pct(col('handshake'), 0.9))} | ${runs.length} |`);
-console.log(`| warm: instantiate + handshake (module compiled) | ${ms(pct(warm, 0.5))} | ${ms(pct(warm, 0.9))} | ${warm.length} |`);
-console.log(`| peer: node:http2 client, first connection in the process | ${ms(pct(col('nodeCold'), 0.5))} | ${ms(pct(col('nodeCold'), 0.9))} | ${runs.length} |`);
-console.log(`| peer: node:http2 client, warm | ${ms(pct(nodeWarm, 0.5))} | ${ms(pct(nodeWarm, 0.9))} | ${nodeWarm.length} |`);
+console.log(
+  `| cold: compile + instantiate + handshake | ${ms(pct(col('cold'), 0.5))} | ${ms(pct(col('cold'), 0.9))} | ${runs.length} |`,
+);
+console.log(
+  `| … of which WebAssembly.compile | ${ms(pct(col('compile'), 0.5))} | ${ms(pct(col('compile'), 0.9))} | ${runs.length} |`,
+);
+console.log(
+  `| … of which instantiate (Runtime: instance + executor) | ${ms(pct(col('instantiate'), 0.5))} | ${ms(pct(col('instantiate'), 0.9))} | ${runs.length} |`,
+);
+console.log(
+  `| … of which TCP connect + handshake (first, code not yet warm) | ${ms(pct(col('handshake'), 0.5))} | ${ms(pct(col('handshake'), 0.9))} | ${runs.length} |`,
+);
+console.log(
+  `| warm: instantiate + handshake (module compiled) | ${ms(pct(warm, 0.5))} | ${ms(pct(warm, 0.9))} | ${warm.length} |`,
+);
+console.log(
+  `| peer: node:http2 client, first connection in the process | ${ms(pct(col('nodeCold'), 0.5))} | ${ms(pct(col('nodeCold'), 0.9))} | ${runs.length} |`,
+);
+console.log(
+  `| peer: node:http2 client, warm | ${ms(pct(nodeWarm, 0.5))} | ${ms(pct(nodeWarm, 0.9))} | ${nodeWarm.length} |`,
+);
 printCommands();
 
 const cold = pct(col('cold'), 0.5);

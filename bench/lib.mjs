@@ -21,11 +21,24 @@ export const onCore = (core, cmd, args) => (pin ? ['taskset', ['-c', String(core
 
 const quote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${String(s).replace(/'/g, `'\\''`)}'`);
 /** The command line as a shell would take it, with the repo root shown as `.`. */
-export const cmdline = (cmd, args) => [cmd, ...args].map((a) => quote(String(a).split(root + '/').join('./').replace(process.execPath, 'node'))).join(' ');
+export const cmdline = (cmd, args) =>
+  [cmd, ...args]
+    .map((a) =>
+      quote(
+        String(a)
+          .split(root + '/')
+          .join('./')
+          .replace(process.execPath, 'node'),
+      ),
+    )
+    .join(' ');
 
 /** Every command a bench ran (printed at the end of its section). */
 export const commands = [];
-export const record = (cmd, args) => { const line = cmdline(cmd, args); if (!commands.includes(line)) commands.push(line); };
+export const record = (cmd, args) => {
+  const line = cmdline(cmd, args);
+  if (!commands.includes(line)) commands.push(line);
+};
 export function printCommands() {
   console.log('\nCommands:\n```');
   for (const c of commands) console.log(c);
@@ -44,7 +57,10 @@ export async function waitForPort(port, ms = 10000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        r(true);
+      });
       c.on('error', () => r(false));
     });
     if (ok) return;
@@ -56,13 +72,31 @@ export async function waitForPort(port, ms = 10000) {
 // Every process started here is killed when this one ends, however it ends.
 const children = new Set();
 function killAll() {
-  for (const p of children) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+  for (const p of children) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   children.clear();
 }
 process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-process.on('uncaughtException', (e) => { console.error(e); killAll(); process.exit(1); });
-process.on('unhandledRejection', (e) => { console.error(e); killAll(); process.exit(1); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  killAll();
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  console.error(e);
+  killAll();
+  process.exit(1);
+});
 
 /** Starts a server on `core`, waits for its port; returns a handle with stop(). */
 export async function startServer(core, cmd, args, port) {
@@ -70,14 +104,16 @@ export async function startServer(core, cmd, args, port) {
   record(c, a);
   const proc = spawn(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
+  proc.stderr.on('data', (d) => {
+    if (stderr.length < 4000) stderr += d;
+  });
   children.add(proc);
   proc.on('exit', () => children.delete(proc));
   try {
     await waitForPort(port);
   } catch (e) {
     stop();
-    throw new Error(`${cmdline(cmd, args)}: ${e.message}\n${stderr}`);
+    throw new Error(`${cmdline(cmd, args)}: ${e.message}\n${stderr}`, { cause: e });
   }
   function stop() {
     children.delete(proc);
@@ -96,7 +132,13 @@ export function runTool(core, cmd, args, timeoutMs) {
   record(c, a);
   const t0 = performance.now();
   const r = spawnSync(c, a, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, timedOut: /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT', ms: performance.now() - t0 };
+  return {
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    status: r.status,
+    timedOut: /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT',
+    ms: performance.now() - t0,
+  };
 }
 
 /** Seconds from h2load's "finished in 1.23s" / "finished in 456.7ms". */
@@ -104,10 +146,19 @@ export function h2loadSeconds(out) {
   const m = /finished in ([\d.]+)(m?s)/.exec(out);
   return m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : NaN;
 }
-export const h2loadOk = (out) => { const m = /(\d+) succeeded, (\d+) failed/.exec(out); return m ? Number(m[1]) : 0; };
-export const h2loadRps = (out) => { const m = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out); return m ? Number(m[1]) : NaN; };
+export const h2loadOk = (out) => {
+  const m = /(\d+) succeeded, (\d+) failed/.exec(out);
+  return m ? Number(m[1]) : 0;
+};
+export const h2loadRps = (out) => {
+  const m = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  return m ? Number(m[1]) : NaN;
+};
 
-export const toolVersion = (cmd) => (has(cmd) ? (spawnSync(cmd, ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '?') : 'not installed');
+export const toolVersion = (cmd) =>
+  has(cmd)
+    ? (spawnSync(cmd, ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '?')
+    : 'not installed';
 
 /** A row of the summary table (bench/run.mjs reads them from $BENCH_SUMMARY). */
 export function summary(row) {

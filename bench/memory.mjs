@@ -23,10 +23,21 @@ const heap = () => ({ c: crt.ex.h2_heap_used() >>> 0, s: srt.ex.h2_heap_used() >
 
 /** A client session and a server connection joined by an in-memory duplex. */
 function pair(handler, serverSettings = {}) {
-  let c;
   let s;
-  c = crt.transport({ write: (b) => { s.transport.push(b); return true; }, end: () => s.transport.end() });
-  s = srt.transport({ write: (b) => { c.transport.push(b); return true; }, end: () => c.transport.end() });
+  const c = crt.transport({
+    write: (b) => {
+      s.transport.push(b);
+      return true;
+    },
+    end: () => s.transport.end(),
+  });
+  s = srt.transport({
+    write: (b) => {
+      c.transport.push(b);
+      return true;
+    },
+    end: () => c.transport.end(),
+  });
   const server = new ServerConnection(srt, s.transport, s.io, serverSettings, handler);
   const session = new ClientSession(crt, c.transport, c.io, { scheme: 'http', authority: 'mem' });
   return { session, server };
@@ -74,20 +85,27 @@ for (const p of pairs) await closePair(p);
 const idle3 = heap();
 const per = (a, b, n) => (b - a) / n;
 const idle = {
-  clientHandshaken: per(idle0.c, idle1.c, CONNS), serverHandshaken: per(idle0.s, idle1.s, CONNS),
-  clientUsed: per(idle0.c, idle2.c, CONNS), serverUsed: per(idle0.s, idle2.s, CONNS),
+  clientHandshaken: per(idle0.c, idle1.c, CONNS),
+  serverHandshaken: per(idle0.s, idle1.s, CONNS),
+  clientUsed: per(idle0.c, idle2.c, CONNS),
+  serverUsed: per(idle0.s, idle2.s, CONNS),
 };
 
 // ---- open streams ----------------------------------------------------------------------
 let accepted = 0;
 /** @type {(value?: unknown) => void} */
 let release = () => {};
-const hold = new Promise((r) => { release = r; });
-const p = pair(async (req, res) => {
-  accepted++;
-  if (req.path.startsWith('/open/')) await hold;
-  await res.respond(200, [['content-type', 'text/plain']], 'done\n');
-}, { maxConcurrentStreams: STREAMS + 100 });
+const hold = new Promise((r) => {
+  release = r;
+});
+const p = pair(
+  async (req, res) => {
+    accepted++;
+    if (req.path.startsWith('/open/')) await hold;
+    await res.respond(200, [['content-type', 'text/plain']], 'done\n');
+  },
+  { maxConcurrentStreams: STREAMS + 100 },
+);
 for (let i = 0; i < 10; i++) await get(p.session, '/warm'); // HPACK tables, buffers at their working size
 await settle();
 const base = heap();
@@ -110,11 +128,21 @@ console.log(`Client and server run in two instances of build/h2wasm.wasm through
 console.log('ClientSession and ServerConnection, so each instance counts one side. Deterministic.\n');
 console.log('| what | client side | server side |');
 console.log('|---|---:|---:|');
-console.log(`| per open stream (${STREAMS} concurrent GETs on one connection, server MAX_CONCURRENT_STREAMS ${STREAMS + 100}, every request held by the handler) | ${b(stream.client)} | ${b(stream.server)} |`);
-console.log(`| per idle connection, handshaken (${CONNS} connections) | ${b(idle.clientHandshaken)} | ${b(idle.serverHandshaken)} |`);
-console.log(`| per idle connection after one GET (HPACK tables and buffers in use) | ${b(idle.clientUsed)} | ${b(idle.serverUsed)} |`);
-console.log(`| heap left after the ${STREAMS} streams ended (vs before them) | ${b(after.c - base.c)} | ${b(after.s - base.s)} |`);
-console.log(`| heap left after the ${CONNS} connections closed (vs before them) | ${b(idle3.c - idle0.c)} | ${b(idle3.s - idle0.s)} |`);
+console.log(
+  `| per open stream (${STREAMS} concurrent GETs on one connection, server MAX_CONCURRENT_STREAMS ${STREAMS + 100}, every request held by the handler) | ${b(stream.client)} | ${b(stream.server)} |`,
+);
+console.log(
+  `| per idle connection, handshaken (${CONNS} connections) | ${b(idle.clientHandshaken)} | ${b(idle.serverHandshaken)} |`,
+);
+console.log(
+  `| per idle connection after one GET (HPACK tables and buffers in use) | ${b(idle.clientUsed)} | ${b(idle.serverUsed)} |`,
+);
+console.log(
+  `| heap left after the ${STREAMS} streams ended (vs before them) | ${b(after.c - base.c)} | ${b(after.s - base.s)} |`,
+);
+console.log(
+  `| heap left after the ${CONNS} connections closed (vs before them) | ${b(idle3.c - idle0.c)} | ${b(idle3.s - idle0.s)} |`,
+);
 console.log(`
 "Beyond the window buffers": the engine holds no buffer sized by a flow-control window.
 Received DATA waits in each stream's receive buffer (assembly/ffi/stream-ctx.ts), which

@@ -58,5 +58,7 @@ await Promise.all(Array.from({ length: args.streams }, worker));
 const seconds = (performance.now() - t0) / 1000;
 session.destroy();
 if (errors > 3) console.error(`node-client: ${errors} requests failed (the first 3 shown)`);
-console.error(`requests=${args.total} ok=${ok} seconds=${seconds.toFixed(3)} req/s=${Math.round(seconds > 0 ? ok / seconds : 0)}`);
+console.error(
+  `requests=${args.total} ok=${ok} seconds=${seconds.toFixed(3)} req/s=${Math.round(seconds > 0 ? ok / seconds : 0)}`,
+);
 process.exitCode = ok === args.total ? 0 : 1;

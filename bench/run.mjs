@@ -12,31 +12,55 @@ import { toolVersion, pin } from './lib.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const flags = quick ? ['--quick'] : [];
-const BENCHES = ['hpack/run.mjs', 'server.mjs', 'client.mjs', 'transfer.mjs', 'memory.mjs', 'size.mjs', 'latency.mjs', 'hosts.mjs'];
+const BENCHES = [
+  'hpack/run.mjs',
+  'server.mjs',
+  'client.mjs',
+  'transfer.mjs',
+  'memory.mjs',
+  'size.mjs',
+  'latency.mjs',
+  'hosts.mjs',
+];
 const LIMIT_MS = (quick ? 3 : 20) * 60000; // per bench, on top of each bench's own bounds
 
 const tmp = mkdtempSync(join(tmpdir(), 'h2wasm-bench-summary-'));
 const summaryFile = join(tmp, 'rows.jsonl');
 const started = new Date();
-const load0 = loadavg().map((x) => x.toFixed(2)).join(' ');
+const load0 = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 const sections = [];
 const failed = [];
 for (const script of BENCHES) {
   console.error(`bench: ${script}${quick ? ' --quick' : ''}`);
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(here, script), ...flags], {
-    encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGTERM', env: { ...process.env, BENCH_SUMMARY: summaryFile }, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    timeout: LIMIT_MS,
+    killSignal: 'SIGTERM',
+    env: { ...process.env, BENCH_SUMMARY: summaryFile },
+    maxBuffer: 64 << 20,
   });
   process.stdout.write(`${r.stdout}\n`);
   process.stderr.write(r.stderr);
   if (r.status !== 0) {
-    const why = /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT' ? `stopped after ${LIMIT_MS / 60000} min` : `exit ${r.status ?? r.signal}`;
+    const why =
+      /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === 'ETIMEDOUT'
+        ? `stopped after ${LIMIT_MS / 60000} min`
+        : `exit ${r.status ?? r.signal}`;
     console.error(`bench: ${script} failed (${why})`);
     failed.push(`${script} (${why})`);
   }
   sections.push(`${r.stdout.trim()}\n\n_(${script}: ${((Date.now() - t0) / 1000).toFixed(1)} s)_`);
 }
-const rows = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const rows = existsSync(summaryFile)
+  ? readFileSync(summaryFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 rmSync(tmp, { recursive: true, force: true });
 
 const cell = (s) => String(s ?? '–').replace(/\|/g, '\\|');
@@ -48,11 +72,17 @@ const table = [
 const cpu = cpus();
 const busy = Number(load0.split(' ')[0]) > cpu.length / 2; // before the bench: it loads both cores itself
 const machine = [
-  `- machine: ${cpu.length} cores (${cpu[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; load average at the start ${load0}, at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  `- machine: ${cpu.length} cores (${cpu[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; load average at the start ${load0}, at the end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
   `- pinning: ${pin ? 'taskset — servers on core 0, load generators and clients on core 1' : 'none (no taskset, or one core)'}`,
   `- versions: Node ${process.version}; ${toolVersion('h2load')}; ${toolVersion('nghttpd')}; h2wasm ${JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).version} (build/h2wasm.wasm, release)`,
   `- run: \`npm run bench${quick ? ' -- --quick' : ''}\` (node bench/run.mjs${quick ? ' --quick' : ''}), ${started.toISOString()}; each section below lists the exact commands it ran`,
-  ...(busy ? [`- **the machine was busy** (1-minute load average ${load0.split(' ')[0]} on ${cpu.length} cores before the bench started): figures and ratios are noisy; re-run on a quiet machine`] : []),
+  ...(busy
+    ? [
+        `- **the machine was busy** (1-minute load average ${load0.split(' ')[0]} on ${cpu.length} cores before the bench started): figures and ratios are noisy; re-run on a quiet machine`,
+      ]
+    : []),
 ].join('\n');
 
 const doc = `# h2wasm benchmarks

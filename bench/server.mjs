@@ -8,7 +8,19 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import {
-  root, quick, has, pin, freePort, startServer, runTool, h2loadRps, h2loadOk, summary, ratio, times, printCommands,
+  root,
+  quick,
+  has,
+  pin,
+  freePort,
+  startServer,
+  runTool,
+  h2loadRps,
+  h2loadOk,
+  summary,
+  ratio,
+  times,
+  printCommands,
 } from './lib.mjs';
 
 const requests = quick ? 5000 : 200000;
@@ -17,7 +29,12 @@ const requests = quick ? 5000 : 200000;
 async function measure(name, cmd, args, port) {
   const server = await startServer(0, cmd, args, port);
   try {
-    const r = runTool(1, 'h2load', ['-n', String(requests), '-c', '10', '-m', '100', `http://127.0.0.1:${port}/`], 300000);
+    const r = runTool(
+      1,
+      'h2load',
+      ['-n', String(requests), '-c', '10', '-m', '100', `http://127.0.0.1:${port}/`],
+      300000,
+    );
     return { name, rps: h2loadRps(r.stdout), succeeded: h2loadOk(r.stdout) };
   } finally {
     await server.stop();
@@ -26,21 +43,30 @@ async function measure(name, cmd, args, port) {
 
 const scripts = mkdtempSync(join(tmpdir(), 'h2wasm-bench-'));
 const nodeServer = join(scripts, 'node-http2.mjs');
-writeFileSync(nodeServer, `import http2 from 'node:http2';
+writeFileSync(
+  nodeServer,
+  `import http2 from 'node:http2';
 const s = http2.createServer();
 s.on('stream', (stream) => { stream.respond({ ':status': 200, 'content-type': 'text/plain' }); stream.end('hello from node\\n'); });
-s.listen(Number(process.argv[2]), '127.0.0.1');`);
+s.listen(Number(process.argv[2]), '127.0.0.1');`,
+);
 const fetchServer = join(scripts, 'h2wasm-fetch.mjs');
-writeFileSync(fetchServer, `import { serve } from ${JSON.stringify(join(root, 'dist', 'bindings', 'index.js'))};
-await serve({ port: Number(process.argv[2]), fetch: () => new Response('hello from h2wasm\\n', { headers: { 'content-type': 'text/plain' } }) });`);
+writeFileSync(
+  fetchServer,
+  `import { serve } from ${JSON.stringify(join(root, 'dist', 'bindings', 'index.js'))};
+await serve({ port: Number(process.argv[2]), fetch: () => new Response('hello from h2wasm\\n', { headers: { 'content-type': 'text/plain' } }) });`,
+);
 
 // The pure-JavaScript `http2` package from npm (what a runtime without node:http2 would
 // use; devDependency), h2c with prior knowledge through its `raw` server.
 const jsPackage = join(root, 'node_modules', 'http2', 'lib', 'index.js');
 const jsServer = join(scripts, 'npm-http2.cjs');
-writeFileSync(jsServer, `const http2 = require(${JSON.stringify(jsPackage)});
+writeFileSync(
+  jsServer,
+  `const http2 = require(${JSON.stringify(jsPackage)});
 http2.raw.createServer({}, (req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello from http2 (npm)\\n'); })
-  .listen(Number(process.argv[2]), '127.0.0.1');`);
+  .listen(Number(process.argv[2]), '127.0.0.1');`,
+);
 
 if (!has('h2load')) {
   console.log('bench/server: h2load is not installed (Debian nghttp2-client); skipped');
@@ -49,7 +75,14 @@ if (!has('h2load')) {
 
 const rows = [];
 let port = await freePort();
-rows.push(await measure('h2wasm serve (stream handler)', process.execPath, [join(root, 'dist', 'bindings', 'cli.js'), 'serve', '--port', String(port)], port));
+rows.push(
+  await measure(
+    'h2wasm serve (stream handler)',
+    process.execPath,
+    [join(root, 'dist', 'bindings', 'cli.js'), 'serve', '--port', String(port)],
+    port,
+  ),
+);
 port = await freePort();
 rows.push(await measure('h2wasm serve({ fetch })', process.execPath, [fetchServer, String(port)], port));
 port = await freePort();
@@ -71,12 +104,16 @@ const base = (name) => rows.find((r) => r.name === name)?.rps;
 const node = base('node:http2 (minimal)');
 const nghttpd = base('nghttpd');
 console.log(`\n### Server req/s: h2load -n ${requests} -c 10 -m 100, tiny body${quick ? ' (--quick)' : ''}`);
-console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}${pin ? ', server on core 0, h2load on core 1' : ''}\n`);
+console.log(
+  `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}${pin ? ', server on core 0, h2load on core 1' : ''}\n`,
+);
 console.log('| server | req/s | ÷ node:http2 | ÷ nghttpd | succeeded |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
   const ratio = (b) => (b && Number.isFinite(r.rps) ? (r.rps / b).toFixed(2) : '–');
-  console.log(`| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${ratio(node)} | ${ratio(nghttpd)} | ${r.succeeded}/${requests} |`);
+  console.log(
+    `| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${ratio(node)} | ${ratio(nghttpd)} | ${r.succeeded}/${requests} |`,
+  );
 }
 printCommands();
 
@@ -89,7 +126,12 @@ summary({
   peers: `node:http2 ${k(node)}; nghttpd ${k(nghttpd)}; http2 (npm, pure JS) ${k(base('http2 from npm (pure JS, 3.x)'))}`,
   ratio: `${times(ratio(ours, node))} node:http2, ${times(ratio(ours, nghttpd))} nghttpd`,
   goal: '≥ 5× node:http2, ≥ 0.8× nghttpd',
-  met: Number.isFinite(ratio(ours, node)) && Number.isFinite(ratio(ours, nghttpd)) ? (ratio(ours, node) >= 5 && ratio(ours, nghttpd) >= 0.8 ? 'yes' : 'no') : '–',
+  met:
+    Number.isFinite(ratio(ours, node)) && Number.isFinite(ratio(ours, nghttpd))
+      ? ratio(ours, node) >= 5 && ratio(ours, nghttpd) >= 0.8
+        ? 'yes'
+        : 'no'
+      : '–',
 });
 summary({
   bench: 'server req/s, same, through the fetch-style serve({ fetch }) handler',

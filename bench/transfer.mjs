@@ -13,12 +13,35 @@
 //
 //   node bench/transfer.mjs [--quick]
 //   node bench/transfer.mjs --worker ours|node download|upload URL SIZE FILE SECONDS
-import { mkdtempSync, writeFileSync, rmSync, truncateSync, createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import {
+  mkdtempSync,
+  writeFileSync,
+  rmSync,
+  truncateSync,
+  createReadStream,
+  openSync,
+  readSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  quick, dist, cliPath, has, pinNote, freePort, startServer, runTool, h2loadSeconds, h2loadOk, summary, ratio, fx, times, printCommands,
+  quick,
+  dist,
+  cliPath,
+  has,
+  pinNote,
+  freePort,
+  startServer,
+  runTool,
+  h2loadSeconds,
+  h2loadOk,
+  summary,
+  ratio,
+  fx,
+  times,
+  printCommands,
 } from './lib.mjs';
 
 const WINDOW_BITS = Number(process.env.BENCH_WINDOW_BITS ?? 30);
@@ -29,14 +52,19 @@ async function worker(kind, dir, url, size, file, seconds) {
   const { connect } = await import(join(dist, 'index.js'));
   const http2 = await import('node:http2');
   const t0 = performance.now();
-  const timer = setTimeout(() => { console.error('time limit reached'); process.exit(2); }, seconds * 1000);
+  const timer = setTimeout(() => {
+    console.error('time limit reached');
+    process.exit(2);
+  }, seconds * 1000);
   let bytes = 0;
   let status = 0;
   const upload = dir === 'upload';
   const body = () => createReadStream(file, { highWaterMark: 1 << 20 });
   if (kind === 'ours') {
     const session = connect(u, { initialWindowSize: WINDOW, connectionWindow: WINDOW });
-    const res = await session.request(upload ? { method: 'POST', path: u.pathname, body: body() } : { path: u.pathname });
+    const res = await session.request(
+      upload ? { method: 'POST', path: u.pathname, body: body() } : { path: u.pathname },
+    );
     status = res.status;
     for await (const chunk of res.body) bytes += chunk.length;
     await session.close();
@@ -45,18 +73,31 @@ async function worker(kind, dir, url, size, file, seconds) {
     session.on('connect', () => session.setLocalWindowSize(WINDOW));
     await new Promise((resolve, reject) => {
       const req = session.request({ ':method': upload ? 'POST' : 'GET', ':path': u.pathname });
-      req.on('response', (h) => { status = h[':status']; });
-      req.on('data', (d) => { bytes += d.length; });
+      req.on('response', (h) => {
+        status = h[':status'];
+      });
+      req.on('data', (d) => {
+        bytes += d.length;
+      });
       req.on('end', resolve);
       req.on('error', reject);
-      if (upload) body().pipe(req); else req.end();
+      if (upload) body().pipe(req);
+      else req.end();
     });
     await new Promise((r) => session.close(() => r(undefined)));
   }
   const secs = (performance.now() - t0) / 1000;
   clearTimeout(timer);
   const moved = upload ? size : bytes;
-  process.stdout.write(JSON.stringify({ status, bytes, secs, ok: status === 200 && (upload || bytes === size), gbps: moved / secs / 1e9 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      status,
+      bytes,
+      secs,
+      ok: status === 200 && (upload || bytes === size),
+      gbps: moved / secs / 1e9,
+    }) + '\n',
+  );
   process.exit(0);
 }
 
@@ -69,7 +110,9 @@ const SIZE = quick ? 64 << 20 : 1 << 30;
 const sizeLabel = quick ? '64 MiB' : '1 GiB';
 const limitS = quick ? 30 : 180;
 if (!has('nghttpd') || !has('h2load')) {
-  console.log('### Transfer, one stream\n\nnghttpd or h2load is not installed (Debian nghttp2-server, nghttp2-client); skipped');
+  console.log(
+    '### Transfer, one stream\n\nnghttpd or h2load is not installed (Debian nghttp2-server, nghttp2-client); skipped',
+  );
   process.exit(0);
 }
 
@@ -87,14 +130,22 @@ truncateSync(big, SIZE); // sparse
   closeSync(fd);
 }
 const nodeServer = join(dir, 'node-http2-files.mjs');
-writeFileSync(nodeServer, `import http2 from 'node:http2';
+writeFileSync(
+  nodeServer,
+  `import http2 from 'node:http2';
 import { join } from 'node:path';
 const s = http2.createServer({ settings: { initialWindowSize: ${WINDOW} } });
 s.on('stream', (stream, h) => stream.respondWithFile(join(${JSON.stringify(dir)}, h[':path'].slice(1)), { 'content-type': 'application/octet-stream' }));
-s.listen(Number(process.argv[2]), '127.0.0.1');`);
+s.listen(Number(process.argv[2]), '127.0.0.1');`,
+);
 
 const h2load = (args) => {
-  const r = runTool(1, 'h2load', ['-n', '1', '-c', '1', '-m', '1', '-w', String(WINDOW_BITS), '-W', String(WINDOW_BITS), ...args], limitS * 1000);
+  const r = runTool(
+    1,
+    'h2load',
+    ['-n', '1', '-c', '1', '-m', '1', '-w', String(WINDOW_BITS), '-W', String(WINDOW_BITS), ...args],
+    limitS * 1000,
+  );
   const secs = h2loadSeconds(r.stdout);
   const data = Number(/\((\d+)\) data/.exec(r.stdout)?.[1] ?? NaN);
   const upload = args.includes('-d');
@@ -102,10 +153,24 @@ const h2load = (args) => {
   return { gbps: ok ? SIZE / secs / 1e9 : NaN, note: r.timedOut ? 'killed at the time limit' : ok ? '' : 'failed' };
 };
 const client = (kind, direction, url) => {
-  const r = runTool(1, process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, direction, url, String(SIZE), big, String(limitS)], (limitS + 10) * 1000);
+  const r = runTool(
+    1,
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--worker', kind, direction, url, String(SIZE), big, String(limitS)],
+    (limitS + 10) * 1000,
+  );
   let j = {};
-  try { j = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { /* failed run */ }
-  const note = r.timedOut || r.status === 2 ? 'killed at the time limit' : j.ok ? '' : `failed: ${j.status ? `status ${j.status}, ${j.bytes} bytes` : r.stderr.trim().split('\n').pop()}`;
+  try {
+    j = JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    /* failed run */
+  }
+  const note =
+    r.timedOut || r.status === 2
+      ? 'killed at the time limit'
+      : j.ok
+        ? ''
+        : `failed: ${j.status ? `status ${j.status}, ${j.bytes} bytes` : r.stderr.trim().split('\n').pop()}`;
   return { gbps: j.ok ? j.gbps : NaN, note };
 };
 
@@ -115,11 +180,23 @@ const servers = [];
 try {
   const ngPort = await freePort();
   const ng = `http://127.0.0.1:${ngPort}`;
-  servers.push(await startServer(0, 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-w', String(WINDOW_BITS), '-W', String(WINDOW_BITS), '-d', dir, String(ngPort)], ngPort));
+  servers.push(
+    await startServer(
+      0,
+      'nghttpd',
+      ['--no-tls', '-a', '127.0.0.1', '-w', String(WINDOW_BITS), '-W', String(WINDOW_BITS), '-d', dir, String(ngPort)],
+      ngPort,
+    ),
+  );
   down.push({ name: 'nghttpd → h2load', ...h2load([`${ng}/big.bin`]) });
 
   const ourPort = await freePort();
-  const ours = await startServer(0, process.execPath, [cliPath, 'serve', '--port', String(ourPort), '--dir', dir], ourPort);
+  const ours = await startServer(
+    0,
+    process.execPath,
+    [cliPath, 'serve', '--port', String(ourPort), '--dir', dir],
+    ourPort,
+  );
   down.push({ name: 'h2wasm serve → h2load', ...h2load([`http://127.0.0.1:${ourPort}/big.bin`]) });
   await ours.stop();
 
@@ -144,11 +221,14 @@ function table(title, rows, refName) {
   console.log(`\n#### ${title}\n`);
   console.log(`| transfer | GB/s | ÷ ${refName} |`);
   console.log('|---|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name} | ${fx(r.gbps)}${r.note ? ` (${r.note})` : ''} | ${fx(ratio(r.gbps, ref))} |`);
+  for (const r of rows)
+    console.log(`| ${r.name} | ${fx(r.gbps)}${r.note ? ` (${r.note})` : ''} | ${fx(ratio(r.gbps, ref))} |`);
   return ref;
 }
 console.log(`### Transfer: ${sizeLabel} on one stream${quick ? ' (--quick)' : ''}`);
-console.log(`${pinNote('servers on core 0, clients on core 1')}; receivers' windows 2^${WINDOW_BITS}-1; a sparse file, in the page cache; each transfer stops after ${limitS} s at most.`);
+console.log(
+  `${pinNote('servers on core 0, clients on core 1')}; receivers' windows 2^${WINDOW_BITS}-1; a sparse file, in the page cache; each transfer stops after ${limitS} s at most.`,
+);
 const refDown = table(`Download ${sizeLabel}`, down, 'nghttpd → h2load');
 const refUp = table(`Upload ${sizeLabel} (POST)`, up, 'h2load -d → nghttpd');
 printCommands();

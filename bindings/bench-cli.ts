@@ -24,13 +24,24 @@ export interface BenchResult {
   errors: Map<string, number>;
 }
 
-export async function runBench(o: BenchOptions, progress: (done: number, total: number, elapsedMs: number) => void): Promise<BenchResult> {
+export async function runBench(
+  o: BenchOptions,
+  progress: (done: number, total: number, elapsedMs: number) => void,
+): Promise<BenchResult> {
   const u = new URL(o.url);
   const path = u.pathname + u.search;
   const sessions: ClientSession[] = [];
   for (let i = 0; i < o.connections; i++) sessions.push(connect(u, { rejectUnauthorized: !o.insecure }));
   await Promise.all(sessions.map((s) => s.ready));
-  const result: BenchResult = { done: 0, failed: 0, bytes: 0, elapsedMs: 0, latenciesMs: [], statuses: new Map(), errors: new Map() };
+  const result: BenchResult = {
+    done: 0,
+    failed: 0,
+    bytes: 0,
+    elapsedMs: 0,
+    latenciesMs: [],
+    statuses: new Map(),
+    errors: new Map(),
+  };
   const start = performance.now();
   const deadline = o.seconds > 0 ? start + o.seconds * 1000 : Infinity;
   let started = 0;
@@ -60,13 +71,18 @@ export async function runBench(o: BenchOptions, progress: (done: number, total: 
   return result;
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 
 export function formatBench(o: BenchOptions, r: BenchResult): string {
   const secs = r.elapsedMs / 1000;
   const sorted = [...r.latenciesMs].sort((a, b) => a - b);
   const ms = (v: number) => `${v.toFixed(2)}ms`;
-  const statuses = [...r.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
+  const statuses =
+    [...r.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ') || 'none';
   const lines = [
     `finished in ${secs.toFixed(2)}s, ${(r.done / secs).toFixed(2)} req/s, ${(r.bytes / secs / 1e6).toFixed(2)}MB/s (body bytes)`,
     `requests: ${r.done + r.failed} done, ${r.done} succeeded, ${r.failed} failed (${o.connections} connections × ${o.streams} streams)`,

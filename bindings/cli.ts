@@ -30,7 +30,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list'>): Record<string, string | boolean | string[]> {
+function parseArgs(
+  argv: string[],
+  spec: Record<string, 'value' | 'flag' | 'list'>,
+): Record<string, string | boolean | string[]> {
   const out: Record<string, string | boolean | string[]> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -50,31 +53,62 @@ function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag' | 'list
  * `name=value` pairs of `flag` (--set, --limit) whose names are `names`: values are whole
  * numbers (or true / false where `booleans`). A value the module refuses fails serve().
  */
-function parsePairs(flag: string, pairs: string[] = [], names: string[], booleans: boolean): Record<string, number | boolean> {
+function parsePairs(
+  flag: string,
+  pairs: string[] = [],
+  names: string[],
+  booleans: boolean,
+): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
   for (const pair of pairs) {
     const m = /^(\w+)=(.+)$/.exec(pair);
     if (!m || !names.includes(m[1])) fail(`bad ${flag} ${pair} (names: ${names.join(', ')})`);
     const v = booleans && m[2] === 'true' ? true : booleans && m[2] === 'false' ? false : Number(m[2]);
-    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0)) fail(`bad ${flag} ${pair}: a whole number${booleans ? ', true or false' : ''}`);
+    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0))
+      fail(`bad ${flag} ${pair}: a whole number${booleans ? ', true or false' : ''}`);
     out[m[1]] = v;
   }
   return out;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.txt': 'text/plain', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.txt': 'text/plain',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+};
 
 async function cmdServe(argv: string[]): Promise<void> {
-  const o = parseArgs(argv, { '--port': 'value', '--host': 'value', '--dir': 'value', '--tls-cert': 'value', '--tls-key': 'value', '--set': 'list', '--limit': 'list' });
-  const settings = parsePairs('--set', o['--set'] as string[] | undefined, Object.keys(OPTION_KEYS), true) as ConnectionOptions;
-  const limits = parsePairs('--limit', o['--limit'] as string[] | undefined, LIMIT_KEYS.map(([name]) => name), false) as Limits;
+  const o = parseArgs(argv, {
+    '--port': 'value',
+    '--host': 'value',
+    '--dir': 'value',
+    '--tls-cert': 'value',
+    '--tls-key': 'value',
+    '--set': 'list',
+    '--limit': 'list',
+  });
+  const settings = parsePairs(
+    '--set',
+    o['--set'] as string[] | undefined,
+    Object.keys(OPTION_KEYS),
+    true,
+  ) as ConnectionOptions;
+  const limits = parsePairs(
+    '--limit',
+    o['--limit'] as string[] | undefined,
+    LIMIT_KEYS.map(([name]) => name),
+    false,
+  ) as Limits;
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
   if ((o['--tls-cert'] === undefined) !== (o['--tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
-    if (o['--tls-cert']) tls = { cert: readFileSync(o['--tls-cert'] as string), key: readFileSync(o['--tls-key'] as string) };
+    if (o['--tls-cert'])
+      tls = { cert: readFileSync(o['--tls-cert'] as string), key: readFileSync(o['--tls-key'] as string) };
   } catch (e) {
     fail(`cannot read TLS files: ${(e as Error).message}`);
   }
@@ -87,7 +121,8 @@ async function cmdServe(argv: string[]): Promise<void> {
     limits,
     onError: (e) => process.stderr.write(`h2wasm: handler error: ${(e as Error).message}\n`),
     // At most one line per connection, for the streams its peer cut off mid-response.
-    onStreamsLost: (n) => process.stderr.write(`h2wasm: a connection ended with ${n} stream${n === 1 ? '' : 's'} cut off by the peer\n`),
+    onStreamsLost: (n) =>
+      process.stderr.write(`h2wasm: a connection ended with ${n} stream${n === 1 ? '' : 's'} cut off by the peer\n`),
   }).catch((e) => fail(`cannot listen: ${(e as Error).message}`));
   process.stderr.write(`h2wasm: serving ${server.url}${dir ? ` from ${dir}` : ''}\n`);
   // Graceful on the first signal (in-flight streams finish), but never held up for long:
@@ -117,7 +152,10 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
     try {
       const st = statSync(file);
       if (st.isFile()) {
-        const headers: [string, string][] = [['content-length', String(st.size)], ['content-type', TYPES[extname(file)] ?? 'application/octet-stream']];
+        const headers: [string, string][] = [
+          ['content-length', String(st.size)],
+          ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'],
+        ];
         return res.respond(200, headers, req.method === 'HEAD' ? null : fileBody(file, st));
       }
     } catch {
@@ -166,7 +204,8 @@ async function cmdGet(argv: string[]): Promise<void> {
   } catch {
     fail(`bad URL ${url}`);
   }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') fail(`unsupported URL scheme ${target.protocol} (http: or https:)`);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    fail(`unsupported URL scheme ${target.protocol} (http: or https:)`);
   let body: Uint8Array | undefined;
   if (data !== undefined) {
     if (data.startsWith('@')) {
@@ -177,13 +216,20 @@ async function cmdGet(argv: string[]): Promise<void> {
       }
     } else body = new TextEncoder().encode(data);
   }
-  const logger = verbose ? new FrameLogger((line) => process.stderr.write(`${line}\n`), true, defaultModule()) : undefined;
+  const logger = verbose
+    ? new FrameLogger((line) => process.stderr.write(`${line}\n`), true, defaultModule())
+    : undefined;
   const session = connect(target, {
     rejectUnauthorized: !insecure,
     onBytes: logger ? (dir, bytes) => logger.feed(dir, bytes) : undefined,
   });
   try {
-    const res = await session.request({ method: method ?? (body ? 'POST' : 'GET'), path: target.pathname + target.search, headers, body });
+    const res = await session.request({
+      method: method ?? (body ? 'POST' : 'GET'),
+      path: target.pathname + target.search,
+      headers,
+      body,
+    });
     for await (const chunk of res.body) {
       if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
     }
@@ -200,21 +246,31 @@ function describe(e: unknown, url: URL): string {
   const err = e as NodeJS.ErrnoException & { code?: string };
   const where = url.host;
   switch (err.code) {
-    case 'ECONNREFUSED': return `connection refused (${where})`;
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot resolve ${url.hostname}`;
-    case 'ECONNRESET': return `connection reset by ${where}`;
-    case 'ETIMEDOUT': return `connection to ${where} timed out`;
+    case 'ECONNREFUSED':
+      return `connection refused (${where})`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve ${url.hostname}`;
+    case 'ECONNRESET':
+      return `connection reset by ${where}`;
+    case 'ETIMEDOUT':
+      return `connection to ${where} timed out`;
   }
-  if (typeof err.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code)) return `TLS: ${err.message} (use -k to accept it)`;
+  if (typeof err.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code))
+    return `TLS: ${err.message} (use -k to accept it)`;
   const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '');
-  if (/handshake with .* failed/.test(message)) return `${message} (not an HTTP/2 server? http: URLs need h2c with prior knowledge)`;
+  if (/handshake with .* failed/.test(message))
+    return `${message} (not an HTTP/2 server? http: URLs need h2c with prior knowledge)`;
   return message;
 }
 
 async function cmdBench(argv: string[]): Promise<void> {
   const url = argv.find((a, i) => !a.startsWith('-') && !['-n', '-c', '-m', '-d'].includes(argv[i - 1]));
   if (!url) fail(`bench needs a URL\n${USAGE}`);
-  const o = parseArgs(argv.filter((a) => a !== url), { '-n': 'value', '-c': 'value', '-m': 'value', '-d': 'value', '-k': 'flag' });
+  const o = parseArgs(
+    argv.filter((a) => a !== url),
+    { '-n': 'value', '-c': 'value', '-m': 'value', '-d': 'value', '-k': 'flag' },
+  );
   const num = (k: string, d: number, min: number) => {
     if (o[k] === undefined) return d;
     const v = Number(o[k]);
@@ -240,7 +296,10 @@ async function cmdBench(argv: string[]): Promise<void> {
   const result = await runBench(options, (done, total, elapsed) => {
     const bar = progressBar(done, Number.isFinite(total) && total < Number.MAX_SAFE_INTEGER ? total : done, elapsed);
     if (tty) process.stderr.write(`\r${bar}`);
-    else if (elapsed - last >= 1000) { last = elapsed; process.stderr.write(`${bar}\n`); }
+    else if (elapsed - last >= 1000) {
+      last = elapsed;
+      process.stderr.write(`${bar}\n`);
+    }
   }).catch((e) => fail((e as Error).message));
   const finalBar = progressBar(result.done + result.failed, result.done + result.failed, result.elapsedMs);
   process.stderr.write(tty ? `\r${finalBar}\n` : `${finalBar}\n`);

@@ -12,15 +12,25 @@ import { applyOptions, type ConnectionOptions } from './server-conn.js';
 
 /** RFC 9113 §7 error code names, by number. */
 export const H2_ERROR_NAMES = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
 ] as const;
 
 export function errorName(code: number): string {
   return H2_ERROR_NAMES[code] ?? `UNKNOWN_ERROR_0x${code.toString(16)}`;
 }
-
 
 /** What both error classes carry. */
 export interface H2ErrorInfo {
@@ -38,7 +48,12 @@ export interface H2ErrorInfo {
 export class H2StreamError extends Error implements H2ErrorInfo {
   override readonly name: string = 'H2StreamError';
   readonly code: string;
-  constructor(message: string, readonly errorCode: number, readonly h2Code: number, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly errorCode: number,
+    readonly h2Code: number,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.code = errorName(errorCode);
   }
@@ -48,7 +63,12 @@ export class H2StreamError extends Error implements H2ErrorInfo {
 export class H2ConnectionError extends Error implements H2ErrorInfo {
   override readonly name: string = 'H2ConnectionError';
   readonly code: string;
-  constructor(message: string, readonly errorCode: number, readonly h2Code: number, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly errorCode: number,
+    readonly h2Code: number,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.code = errorName(errorCode);
   }
@@ -64,7 +84,8 @@ export function abortError(signal?: AbortSignal): Error {
   return e;
 }
 
-export type RequestBody = string | Uint8Array | ArrayBuffer | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | null | undefined;
+export type RequestBody =
+  string | Uint8Array | ArrayBuffer | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | null | undefined;
 
 export interface ClientRequestOptions {
   method?: string;
@@ -122,11 +143,20 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Headers that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (§8.2.2). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'http2-settings',
+]);
 
 function fieldList(h: Iterable<[string, string]> | Record<string, string> | undefined): [string, string][] {
   if (!h) return [];
-  if (Symbol.iterator in (h as object)) return [...(h as Iterable<[string, string]>)].map(([k, v]) => [String(k), String(v)]);
+  if (Symbol.iterator in (h as object))
+    return [...(h as Iterable<[string, string]>)].map(([k, v]) => [String(k), String(v)]);
   return Object.entries(h as Record<string, string>).map(([k, v]) => [k, String(v)]);
 }
 
@@ -161,14 +191,26 @@ export class ClientSession {
   readonly scheme: string;
   readonly authority: string;
 
-  constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: SessionOptions = {}) {
+  constructor(
+    readonly rt: Runtime,
+    readonly transport: Transport,
+    io: number,
+    options: SessionOptions = {},
+  ) {
     const { scheme = 'https', authority = 'localhost', onPush, ...connOptions } = options;
     this.onPush = onPush;
     this.scheme = scheme;
     this.authority = authority;
-    this.closed = new Promise((r) => { this.resolveClosed = r; });
+    this.closed = new Promise((r) => {
+      this.resolveClosed = r;
+    });
     this.unlistenBroken = rt.whenBroken(() => {
-      this.error ??= new H2ConnectionError(`h2wasm: the module instance trapped (${rt.broken?.message}); the connection failed`, INTERNAL_ERROR, H2E.ERROR, false);
+      this.error ??= new H2ConnectionError(
+        `h2wasm: the module instance trapped (${rt.broken?.message}); the connection failed`,
+        INTERNAL_ERROR,
+        H2E.ERROR,
+        false,
+      );
       this.finish(true);
     });
     const ex = rt.ex;
@@ -187,10 +229,14 @@ export class ClientSession {
     this.ready = new Promise((resolve, reject) => {
       rt.submit(ex.h2_clientconn_handshake(io, opts), (task, type) => {
         if (type !== TASK.CLIENTCONN) {
-          const err = type === TASK.ERROR
-            ? typedError(rt, ex.h2_task_value(task), true, `HTTP/2 handshake with ${authority} failed`)
-            : new H2ConnectionError(`HTTP/2 handshake with ${authority} failed: connection closed`, 0, 3, false);
-          this.error = err instanceof H2ConnectionError ? err : new H2ConnectionError(err.message, err.errorCode, err.h2Code, false);
+          const err =
+            type === TASK.ERROR
+              ? typedError(rt, ex.h2_task_value(task), true, `HTTP/2 handshake with ${authority} failed`)
+              : new H2ConnectionError(`HTTP/2 handshake with ${authority} failed: connection closed`, 0, 3, false);
+          this.error =
+            err instanceof H2ConnectionError
+              ? err
+              : new H2ConnectionError(err.message, err.errorCode, err.h2Code, false);
           this.finish();
           reject(this.hostError ?? this.error);
           return;
@@ -199,7 +245,8 @@ export class ClientSession {
         resolve();
         if (connOptions.enablePush) this.pollPush(true);
         rt.submit(ex.h2_clientconn_poll_close(this.conn), (t, ty) => {
-          if (ty === TASK.ERROR) this.error = typedError(rt, ex.h2_task_value(t), true, 'connection closed') as H2ConnectionError;
+          if (ty === TASK.ERROR)
+            this.error = typedError(rt, ex.h2_task_value(t), true, 'connection closed') as H2ConnectionError;
           this.finish();
         });
       });
@@ -227,7 +274,8 @@ export class ClientSession {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     await this.ready;
-    if (this.isClosed || !this.conn) throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E.CLOSED, true);
+    if (this.isClosed || !this.conn)
+      throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E.CLOSED, true);
     if (signal?.aborted) throw abortError(signal);
     return new ClientStream(this, options).start();
   }
@@ -255,7 +303,10 @@ export class ClientSession {
       } else if (type === TASK.EMPTY && retry && !this.isClosed && !this.closing) {
         // EMPTY also while our SETTINGS (ENABLE_PUSH) await their ACK: after a PING round
         // trip they are acknowledged, so ask once more.
-        this.ping().then(() => this.pollPush(false), () => {});
+        this.ping().then(
+          () => this.pollPush(false),
+          () => {},
+        );
       } else if (type === TASK.ERROR) ex.h2_error_free(ex.h2_task_value(task));
     });
   }
@@ -264,8 +315,10 @@ export class ClientSession {
     const rt = this.rt;
     const ex = rt.ex;
     const info = {
-      method: rt.pseudo(req, H2_PSEUDO.METHOD), scheme: rt.pseudo(req, H2_PSEUDO.SCHEME),
-      authority: rt.pseudo(req, H2_PSEUDO.AUTHORITY), path: rt.pseudo(req, H2_PSEUDO.PATH),
+      method: rt.pseudo(req, H2_PSEUDO.METHOD),
+      scheme: rt.pseudo(req, H2_PSEUDO.SCHEME),
+      authority: rt.pseudo(req, H2_PSEUDO.AUTHORITY),
+      path: rt.pseudo(req, H2_PSEUDO.PATH),
       headers: rt.headers(ex.h2_request_headers(req)),
     };
     const task = ex.h2_request_pushed_response(req);
@@ -275,7 +328,11 @@ export class ClientSession {
     this.track(1);
     const response = stream.awaitHead(task);
     if (this.onPush) this.onPush({ ...info, response });
-    else response.then((r) => r.body[Symbol.asyncIterator]().return?.(), () => {});
+    else
+      response.then(
+        (r) => r.body[Symbol.asyncIterator]().return?.(),
+        () => {},
+      );
   }
 
   /** Graceful close: GOAWAY, in-flight requests finish, then the connection closes. */
@@ -362,7 +419,10 @@ export class ClientStream implements ClientResponse {
   private onAbort: (() => void) | undefined;
   private rejectHead: ((e: unknown) => void) | undefined;
 
-  constructor(private session: ClientSession, private options: ClientRequestOptions) {
+  constructor(
+    private session: ClientSession,
+    private options: ClientRequestOptions,
+  ) {
     this.rt = session.rt;
   }
 
@@ -380,7 +440,10 @@ export class ClientStream implements ClientResponse {
     // all is ASCII (the usual case), else each part is measured on its own.
     const all = scheme + authority + path;
     const rc = rt.with(all, (p, n) => {
-      const [s, a] = n === all.length ? [scheme.length, authority.length] : [encoder.encode(scheme).length, encoder.encode(authority).length];
+      const [s, a] =
+        n === all.length
+          ? [scheme.length, authority.length]
+          : [encoder.encode(scheme).length, encoder.encode(authority).length];
       return ex.h2_request_set_uri_parts(req, p, s, p + s, a, p + s + a, n - s - a);
     });
     if (rc !== 0) {
@@ -396,7 +459,10 @@ export class ClientStream implements ClientResponse {
     }
     if (fields.length) rt.setHeaders(ex.h2_request_headers(req), fields);
     const body = o.body;
-    const emptyBytes = body == null || (typeof body === 'string' && body.length === 0) || ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
+    const emptyBytes =
+      body == null ||
+      (typeof body === 'string' && body.length === 0) ||
+      ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
     const streaming = !emptyBytes || trailers.length > 0;
     if (streaming) this.send = ex.h2_request_send_stream(req);
     const task = ex.h2_clientconn_send(this.session.conn, req);
@@ -451,9 +517,10 @@ export class ClientStream implements ClientResponse {
           resolve(this);
           return;
         }
-        const err = type === TASK.ERROR
-          ? typedError(rt, value, this.session.connectionFailed, 'request failed')
-          : new H2StreamError('request failed: stream closed without a response', 0, H2E.CLOSED, false);
+        const err =
+          type === TASK.ERROR
+            ? typedError(rt, value, this.session.connectionFailed, 'request failed')
+            : new H2StreamError('request failed: stream closed without a response', 0, H2E.CLOSED, false);
         this.failure = err;
         this.release();
         if (!this.aborted) reject(err);
@@ -473,10 +540,17 @@ export class ClientStream implements ClientResponse {
     if (bytes) {
       await this.write(bytes, !hasTrailers);
     } else if (body != null) {
-      const it: AsyncIterable<Uint8Array> = isReadableStream(body) ? streamIterable(body) : body as AsyncIterable<Uint8Array>;
+      const it: AsyncIterable<Uint8Array> = isReadableStream(body)
+        ? streamIterable(body)
+        : (body as AsyncIterable<Uint8Array>);
       for await (const chunk of it) {
         if (this.done || this.aborted) return;
-        const c = typeof chunk === 'string' ? encoder.encode(chunk) : chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBufferLike);
+        const c =
+          typeof chunk === 'string'
+            ? encoder.encode(chunk)
+            : chunk instanceof Uint8Array
+              ? chunk
+              : new Uint8Array(chunk as ArrayBufferLike);
         if (c.length) await this.write(c, false);
       }
       if (!hasTrailers && !this.done) this.sendData(new Uint8Array(0), true);
@@ -595,9 +669,10 @@ export class ClientStream implements ClientResponse {
         this.endBody();
         return { value: undefined, done: true };
       }
-      const err = type === TASK.ERROR
-        ? typedError(rt, value, this.session.connectionFailed, 'response body')
-        : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
+      const err =
+        type === TASK.ERROR
+          ? typedError(rt, value, this.session.connectionFailed, 'response body')
+          : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
       this.failure = err;
       this.release();
       this.failEnd(err);
@@ -624,18 +699,23 @@ export class ClientStream implements ClientResponse {
   get stream(): ReadableStream<Uint8Array> {
     if (!this.readableStream) {
       const it = this.iterator();
-      this.readableStream = new ReadableStream<Uint8Array>({
-        pull: async (controller) => {
-          try {
-            const { value, done } = await it.next();
-            if (done) controller.close();
-            else controller.enqueue(value);
-          } catch (e) {
-            controller.error(e);
-          }
+      this.readableStream = new ReadableStream<Uint8Array>(
+        {
+          pull: async (controller) => {
+            try {
+              const { value, done } = await it.next();
+              if (done) controller.close();
+              else controller.enqueue(value);
+            } catch (e) {
+              controller.error(e);
+            }
+          },
+          cancel: async () => {
+            await it.return?.();
+          },
         },
-        cancel: async () => { await it.return?.(); },
-      }, { highWaterMark: 0 });
+        { highWaterMark: 0 },
+      );
     }
     return this.readableStream;
   }
@@ -659,7 +739,9 @@ export class ClientStream implements ClientResponse {
 
   async arrayBuffer(): Promise<ArrayBuffer> {
     const b = await this.bytes();
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer;
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+      ? (b.buffer as ArrayBuffer)
+      : (b.slice().buffer as ArrayBuffer);
   }
 
   async text(): Promise<string> {

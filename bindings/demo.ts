@@ -9,18 +9,25 @@ const server = await serve({
   handler: async (req, res) => {
     if (req.path === '/slow') {
       // Never finishes on its own: the client cancels it.
-      await res.respond(200, [['content-type', 'text/plain']], (async function* () {
-        for (let i = 0; i < 50; i++) {
-          yield new TextEncoder().encode(`tick ${i}\n`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })());
+      await res.respond(
+        200,
+        [['content-type', 'text/plain']],
+        (async function* () {
+          for (let i = 0; i < 50; i++) {
+            yield new TextEncoder().encode(`tick ${i}\n`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })(),
+      );
       return;
     }
     let bytes = 0;
     for await (const chunk of req.body()) bytes += chunk.length;
     const trailers = await req.trailers();
-    const body = req.method === 'POST' ? `got ${bytes} bytes${trailers.length ? `, trailers ${trailers.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n` : 'hello from the h2wasm server\n';
+    const body =
+      req.method === 'POST'
+        ? `got ${bytes} bytes${trailers.length ? `, trailers ${trailers.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`
+        : 'hello from the h2wasm server\n';
     await res.respond(200, [['content-type', 'text/plain']], body, [['x-served-by', 'h2wasm']]);
   },
 });
@@ -30,12 +37,19 @@ const session = connect(server.url);
 await session.ready;
 
 const get = await session.request({ path: '/' });
-say(`GET /   → ${get.status} ${JSON.stringify((await get.text()).trim())}, trailers ${JSON.stringify(await get.trailers())}`);
+say(
+  `GET /   → ${get.status} ${JSON.stringify((await get.text()).trim())}, trailers ${JSON.stringify(await get.trailers())}`,
+);
 
 async function* upload() {
   for (let i = 0; i < 8; i++) yield new Uint8Array(64 * 1024).fill(i);
 }
-const post = await session.request({ method: 'POST', path: '/upload', body: upload(), trailers: [['x-checksum', 'demo']] });
+const post = await session.request({
+  method: 'POST',
+  path: '/upload',
+  body: upload(),
+  trailers: [['x-checksum', 'demo']],
+});
 say(`POST    → ${post.status} ${JSON.stringify((await post.text()).trim())} (512 KiB streamed, paced by flow control)`);
 
 const controller = new AbortController();

@@ -36,7 +36,15 @@ export function h2wasmTrailers(response: Response): Promise<[string, string][]> 
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'http2-settings',
+]);
 
 export interface H2Fetch {
   (input: string | URL | Request, init?: H2RequestInit): Promise<Response>;
@@ -55,8 +63,12 @@ export function createFetch(connect: Connector): H2Fetch {
     if (have && fresh) have.close().catch(() => {});
     const s = connect(origin, { idleTimeoutMs: FETCH_IDLE_TIMEOUT_MS, ...(init?.h2 ?? {}) });
     pool.set(origin, s);
-    s.closed.then(() => { if (pool.get(origin) === s) pool.delete(origin); });
-    s.ready.catch(() => { if (pool.get(origin) === s) pool.delete(origin); });
+    s.closed.then(() => {
+      if (pool.get(origin) === s) pool.delete(origin);
+    });
+    s.ready.catch(() => {
+      if (pool.get(origin) === s) pool.delete(origin);
+    });
     return s;
   };
 
@@ -70,13 +82,22 @@ export function createFetch(connect: Connector): H2Fetch {
     for (let hop = 0; hop <= 20; hop++) {
       if (signal.aborted) throw abortError(signal);
       const url = new URL(request.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`h2wasm fetch: unsupported scheme ${url.protocol}`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new TypeError(`h2wasm fetch: unsupported scheme ${url.protocol}`);
       const headers: [string, string][] = [];
-      request.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name)) headers.push([name, value]); });
-      const body: RequestBody = replay !== undefined ? replay : request.body;
-      const send = (fresh: boolean) => sessionFor(url.origin, init, fresh).request({
-        method: request.method, path: url.pathname + url.search, authority: url.host, headers, body, signal,
+      request.headers.forEach((value, name) => {
+        if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
       });
+      const body: RequestBody = replay !== undefined ? replay : request.body;
+      const send = (fresh: boolean) =>
+        sessionFor(url.origin, init, fresh).request({
+          method: request.method,
+          path: url.pathname + url.search,
+          authority: url.host,
+          headers,
+          body,
+          signal,
+        });
       let res: ClientResponse;
       try {
         res = await send(false);
@@ -94,19 +115,40 @@ export function createFetch(connect: Connector): H2Fetch {
           }
           res.body[Symbol.asyncIterator]().return?.();
           const next = new URL(location, url);
-          const toGet = res.status === 303 ? request.method !== 'HEAD' : (res.status === 301 || res.status === 302) && request.method === 'POST';
-          if (!toGet && replay === undefined) throw new TypeError('h2wasm fetch: cannot follow a redirect with a streamed body');
+          const toGet =
+            res.status === 303
+              ? request.method !== 'HEAD'
+              : (res.status === 301 || res.status === 302) && request.method === 'POST';
+          if (!toGet && replay === undefined)
+            throw new TypeError('h2wasm fetch: cannot follow a redirect with a streamed body');
           const h = new Headers(request.headers);
-          if (toGet) for (const n of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) h.delete(n);
+          if (toGet)
+            for (const n of [
+              'content-type',
+              'content-length',
+              'content-encoding',
+              'content-language',
+              'content-location',
+            ])
+              h.delete(n);
           if (next.origin !== url.origin) h.delete('authorization');
-          request = new Request(next, { method: toGet ? 'GET' : request.method, headers: h, signal, redirect: redirectMode });
+          request = new Request(next, {
+            method: toGet ? 'GET' : request.method,
+            headers: h,
+            signal,
+            redirect: redirectMode,
+          });
           if (toGet) replay = null;
           continue;
         }
       }
       const responseHeaders = new Headers();
       for (const [k, v] of res.headers) {
-        try { responseHeaders.append(k, v); } catch { /* a value Headers refuses */ }
+        try {
+          responseHeaders.append(k, v);
+        } catch {
+          /* a value Headers refuses */
+        }
       }
       const nullBody = NULL_BODY.has(res.status) || request.method === 'HEAD';
       if (nullBody) res.body[Symbol.asyncIterator]().return?.();

@@ -8,7 +8,12 @@
 import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
 import { PULL_CHUNK } from './server-conn.js';
 
-interface OpenFile { fd: number; ino: number; mtimeMs: number; readers: number }
+interface OpenFile {
+  fd: number;
+  ino: number;
+  mtimeMs: number;
+  readers: number;
+}
 
 /** The files open now, by path; a file is closed when its last reader ends. */
 const open = new Map<string, OpenFile>();

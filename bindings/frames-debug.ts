@@ -5,16 +5,43 @@
 import { HpackDecoder } from './hpack.js';
 import type { H2Module } from './loader.js';
 
-const TYPES = ['DATA', 'HEADERS', 'PRIORITY', 'RST_STREAM', 'SETTINGS', 'PUSH_PROMISE', 'PING', 'GOAWAY', 'WINDOW_UPDATE', 'CONTINUATION'];
+const TYPES = [
+  'DATA',
+  'HEADERS',
+  'PRIORITY',
+  'RST_STREAM',
+  'SETTINGS',
+  'PUSH_PROMISE',
+  'PING',
+  'GOAWAY',
+  'WINDOW_UPDATE',
+  'CONTINUATION',
+];
 const ERRORS = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
 ];
 const SETTINGS: Record<number, string> = {
-  1: 'SETTINGS_HEADER_TABLE_SIZE', 2: 'SETTINGS_ENABLE_PUSH', 3: 'SETTINGS_MAX_CONCURRENT_STREAMS',
-  4: 'SETTINGS_INITIAL_WINDOW_SIZE', 5: 'SETTINGS_MAX_FRAME_SIZE', 6: 'SETTINGS_MAX_HEADER_LIST_SIZE',
-  8: 'SETTINGS_ENABLE_CONNECT_PROTOCOL', 9: 'SETTINGS_NO_RFC7540_PRIORITIES',
+  1: 'SETTINGS_HEADER_TABLE_SIZE',
+  2: 'SETTINGS_ENABLE_PUSH',
+  3: 'SETTINGS_MAX_CONCURRENT_STREAMS',
+  4: 'SETTINGS_INITIAL_WINDOW_SIZE',
+  5: 'SETTINGS_MAX_FRAME_SIZE',
+  6: 'SETTINGS_MAX_HEADER_LIST_SIZE',
+  8: 'SETTINGS_ENABLE_CONNECT_PROTOCOL',
+  9: 'SETTINGS_NO_RFC7540_PRIORITIES',
 };
 const PREFACE_LEN = 24;
 const INDENT = '          ';
@@ -38,7 +65,11 @@ class Direction {
   prefaceLeft: number;
   block: Uint8Array[] = [];
   readonly decoder: HpackDecoder;
-  constructor(readonly label: 'send' | 'recv', hasPreface: boolean, module?: H2Module) {
+  constructor(
+    readonly label: 'send' | 'recv',
+    hasPreface: boolean,
+    module?: H2Module,
+  ) {
     this.prefaceLeft = hasPreface ? PREFACE_LEN : 0;
     this.decoder = new HpackDecoder(module);
     this.decoder.setMaxHeaderListSize(0xffffffff);
@@ -55,7 +86,11 @@ export class FrameLogger {
    * `module`: the instance the HPACK decoders live in (not one whose call is on the stack:
    * the logger is fed from inside io_write).
    */
-  constructor(private readonly out: (line: string) => void, client = true, module?: H2Module) {
+  constructor(
+    private readonly out: (line: string) => void,
+    client = true,
+    module?: H2Module,
+  ) {
     this.send = new Direction('send', client, module);
     this.recv = new Direction('recv', !client, module);
   }
@@ -84,7 +119,7 @@ export class FrameLogger {
       if (buf.length - at < 9 + len) break;
       const type = buf[at + 3];
       const flags = buf[at + 4];
-      const id = ((buf[at + 5] & 0x7f) << 24 | buf[at + 6] << 16 | buf[at + 7] << 8 | buf[at + 8]) >>> 0;
+      const id = (((buf[at + 5] & 0x7f) << 24) | (buf[at + 6] << 16) | (buf[at + 7] << 8) | buf[at + 8]) >>> 0;
       this.frame(d, type, flags, id, buf.subarray(at + 9, at + 9 + len));
       at += 9 + len;
     }
@@ -101,14 +136,16 @@ export class FrameLogger {
     this.line(d, `${name} frame <length=${p.length}, flags=${hex2(flags)}, stream_id=${id}>`);
     const fl = flagNames(type, flags);
     if (fl.length) this.out(`${INDENT}; ${fl.join(' | ')}`);
-    const u32 = (o: number) => ((p[o] << 24 | p[o + 1] << 16 | p[o + 2] << 8 | p[o + 3]) >>> 0);
+    const u32 = (o: number) => ((p[o] << 24) | (p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3]) >>> 0;
     const padded = (type === 0 || type === 1 || type === 5) && (flags & 0x8) !== 0;
     let s = padded ? 1 : 0;
-    let e = p.length - (padded && p.length > 0 ? p[0] : 0);
+    const e = p.length - (padded && p.length > 0 ? p[0] : 0);
     switch (type) {
       case 1: // HEADERS
         if (flags & 0x20) {
-          this.out(`${INDENT}(padlen=${padded ? p[0] : 0}, dep_stream_id=${u32(s) & 0x7fffffff}, weight=${p[s + 4] + 1}, exclusive=${p[s] >> 7})`);
+          this.out(
+            `${INDENT}(padlen=${padded ? p[0] : 0}, dep_stream_id=${u32(s) & 0x7fffffff}, weight=${p[s + 4] + 1}, exclusive=${p[s] >> 7})`,
+          );
           s += 5;
         }
         this.headerFragment(d, p.subarray(s, Math.max(s, e)), (flags & 0x4) !== 0);
@@ -141,7 +178,9 @@ export class FrameLogger {
       case 7: // GOAWAY
         if (p.length >= 8) {
           const debug = new TextDecoder().decode(p.subarray(8));
-          this.out(`${INDENT}(last_stream_id=${u32(0) & 0x7fffffff}, error_code=${errName(u32(4))}, opaque_data(${p.length - 8})=[${debug}])`);
+          this.out(
+            `${INDENT}(last_stream_id=${u32(0) & 0x7fffffff}, error_code=${errName(u32(4))}, opaque_data(${p.length - 8})=[${debug}])`,
+          );
         }
         break;
       case 8: // WINDOW_UPDATE

@@ -20,7 +20,10 @@ export type HeaderInput = [string, string] | HeaderField;
 
 /** A decoding failure; `code` is the H2E_* code, the message names the fault. */
 export class HpackError extends Error {
-  constructor(message: string, readonly code: number) {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
     super(message);
     this.name = 'HpackError';
   }
@@ -96,7 +99,6 @@ function writeString(buf: Uint8Array, at: number, s: string): number {
   return n;
 }
 
-
 /**
  * An HPACK encoder with its own dynamic table (4096 octets, the peer's initial
  * SETTINGS_HEADER_TABLE_SIZE). Blocks must be sent in the order they were encoded.
@@ -133,7 +135,9 @@ export class HpackEncoder {
     const buf = new Uint8Array(ex.memory.buffer, ptr, max);
     let at = 0;
     for (const f of fields) {
-      let name: string, value: string, flags = 0;
+      let name: string,
+        value: string,
+        flags = 0;
       if (Array.isArray(f)) {
         name = f[0];
         value = f[1];

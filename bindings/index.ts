@@ -15,7 +15,14 @@ export { HpackEncoder, HpackDecoder, HpackError } from './hpack.js';
 export { serve, fetchHandler, runtime, connect, fetch } from './node.js';
 export type { ServeOptions, Server, TlsOptions, ClientOptions } from './node.js';
 export { ClientSession, H2StreamError, H2ConnectionError, H2_ERROR_NAMES } from './client.js';
-export type { ClientRequestOptions, ClientResponse, ClientPush, RequestBody, SessionOptions, H2ErrorInfo } from './client.js';
+export type {
+  ClientRequestOptions,
+  ClientResponse,
+  ClientPush,
+  RequestBody,
+  SessionOptions,
+  H2ErrorInfo,
+} from './client.js';
 export { h2wasmTrailers, createFetch } from './fetch.js';
 export type { H2Fetch, H2RequestInit } from './fetch.js';
 export { FrameLogger } from './frames-debug.js';

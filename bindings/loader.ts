@@ -10,6 +10,8 @@ export interface H2Exports {
   h2_free(ptr: number): number;
   h2_handle_count(): number;
   h2_version(): number;
+  // The other exports, as include/h2wasm.h declares them; the wrappers give them types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [name: string]: any;
 }
 
@@ -59,8 +61,10 @@ function importObject(host: HostImports): WebAssembly.Imports {
 export async function instantiate(source: ModuleSource, host: HostImports = {}): Promise<H2Module> {
   let module: WebAssembly.Module;
   if (source instanceof WebAssembly.Module) module = source;
-  else if (typeof source === 'string' || source instanceof URL) module = await WebAssembly.compileStreaming(fetch(source));
-  else if (typeof Response !== 'undefined' && source instanceof Response) module = await WebAssembly.compileStreaming(source);
+  else if (typeof source === 'string' || source instanceof URL)
+    module = await WebAssembly.compileStreaming(fetch(source));
+  else if (typeof Response !== 'undefined' && source instanceof Response)
+    module = await WebAssembly.compileStreaming(source);
   else module = await WebAssembly.compile(source as BufferSource);
   const instance = await WebAssembly.instantiate(module, importObject(host));
   return new H2Module(instance.exports as unknown as H2Exports);

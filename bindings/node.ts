@@ -5,7 +5,14 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Runtime, type Transport, type Limits } from './runtime.js';
-import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHandler, type IncomingRequest, type Responder } from './server-conn.js';
+import {
+  ServerConnection,
+  checkOptions,
+  type ConnectionOptions,
+  type StreamHandler,
+  type IncomingRequest,
+  type Responder,
+} from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
@@ -24,7 +31,9 @@ export function runtime(): Runtime {
   shared = new Runtime(compiled);
   if (limits) shared.setLimits(limits);
   shared.onTrap = (e, n) => {
-    console.error(`h2wasm: the module instance trapped (${e.message}); its ${n} connection${n === 1 ? '' : 's'} failed; new connections get a fresh instance`);
+    console.error(
+      `h2wasm: the module instance trapped (${e.message}); its ${n} connection${n === 1 ? '' : 's'} failed; new connections get a fresh instance`,
+    );
   };
   return shared;
 }
@@ -41,10 +50,19 @@ export const SOCKET_BUFFER = 64 * 1024;
 export const SOCKET_LINGER_MS = 2000;
 
 /** Wires a socket to a new transport; returns its io handle. */
-export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void): { transport: Transport; io: number } {
+export function attachSocket(
+  rt: Runtime,
+  socket: net.Socket,
+  tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void,
+): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const { transport, io } = rt.transport({
-    write: tap ? (bytes, flushed) => { tap('send', bytes); return socket.write(bytes, flushed); } : (bytes, flushed) => socket.write(bytes, flushed),
+    write: tap
+      ? (bytes, flushed) => {
+          tap('send', bytes);
+          return socket.write(bytes, flushed);
+        }
+      : (bytes, flushed) => socket.write(bytes, flushed),
     end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
     // Never past the socket's own high-water mark: a full socket is then one whose last
     // write returned false, and its 'drain' wakes the writer.
@@ -52,8 +70,18 @@ export function attachSocket(rt: Runtime, socket: net.Socket, tap?: (direction: 
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();
-  const push = (d: Buffer) => { if (!transport.push(d)) socket.pause(); };
-  socket.on('data', tap ? (d: Buffer) => { tap('recv', d); push(d); } : push);
+  const push = (d: Buffer) => {
+    if (!transport.push(d)) socket.pause();
+  };
+  socket.on(
+    'data',
+    tap
+      ? (d: Buffer) => {
+          tap('recv', d);
+          push(d);
+        }
+      : push,
+  );
   socket.on('end', () => transport.end());
   socket.on('error', () => transport.end(true));
   socket.on('close', () => transport.end());
@@ -123,7 +151,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const onSocket = (socket: net.Socket) => {
     const rt = runtime(); // a fresh instance after a trap
     const { transport, io } = attachSocket(rt, socket);
-    const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError, options.onStreamsLost);
+    const conn = new ServerConnection(
+      rt,
+      transport,
+      io,
+      options.settings ?? {},
+      handler,
+      options.onError,
+      options.onStreamsLost,
+    );
     conns.add(conn);
     conn.done.then(() => conns.delete(conn));
   };
@@ -138,14 +174,19 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const port = (server.address() as net.AddressInfo).port;
   options.onListen?.({ hostname, port });
   let resolveFinished!: () => void;
-  const finished = new Promise<void>((r) => { resolveFinished = r; });
+  const finished = new Promise<void>((r) => {
+    resolveFinished = r;
+  });
   return {
     port,
     hostname,
     url: `${options.tls ? 'https' : 'http'}://${hostname}:${port}`,
     finished,
     async close() {
-      await new Promise<void>((r) => { server.close(() => r()); [...conns].forEach((c) => c.close()); });
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        [...conns].forEach((c) => c.close());
+      });
       await Promise.all([...conns].map((c) => c.done));
       resolveFinished();
     },
@@ -153,7 +194,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
 }
 
 /** Adapts a WHATWG fetch handler to the stream handler. */
-export function fetchHandler(fetch: (request: Request) => Response | Promise<Response>, secure: boolean): StreamHandler {
+export function fetchHandler(
+  fetch: (request: Request) => Response | Promise<Response>,
+  secure: boolean,
+): StreamHandler {
   return async (req: IncomingRequest, res: Responder) => {
     const url = `${req.scheme || (secure ? 'https' : 'http')}://${req.authority || 'localhost'}${req.path}`;
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
@@ -221,21 +265,38 @@ export interface ClientOptions extends ConnectionOptions {
 export function connect(url: string | URL, options: ClientOptions = {}): ClientSession {
   const u = typeof url === 'string' ? new URL(url) : url;
   const secure = u.protocol === 'https:';
-  if (!secure && u.protocol !== 'http:') throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
+  if (!secure && u.protocol !== 'http:')
+    throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
   const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, ...connOptions } = options;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = Number(u.port) || (secure ? 443 : 80);
   const rt = runtime();
   if (limits) rt.setLimits(limits);
   const socket: net.Socket = secure
-    ? tls.connect({ host, port, ALPNProtocols: ['h2'], rejectUnauthorized, ca, servername: servername ?? (net.isIP(host) ? undefined : host) })
+    ? tls.connect({
+        host,
+        port,
+        ALPNProtocols: ['h2'],
+        rejectUnauthorized,
+        ca,
+        servername: servername ?? (net.isIP(host) ? undefined : host),
+      })
     : net.connect({ host, port });
   const { transport, io } = attachSocket(rt, socket, onBytes);
-  const session = new ClientSession(rt, transport, io, { ...connOptions, scheme: secure ? 'https' : 'http', authority: u.host });
+  const session = new ClientSession(rt, transport, io, {
+    ...connOptions,
+    scheme: secure ? 'https' : 'http',
+    authority: u.host,
+  });
   socket.on('error', (e) => {
     // TLS alert 120: the server offers no protocol we asked for (no h2 in its ALPN list).
     if (secure && /no application protocol/.test(e.message)) {
-      session.failWith(Object.assign(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: the server refused h2)`), { code: (e as NodeJS.ErrnoException).code, cause: e }));
+      session.failWith(
+        Object.assign(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: the server refused h2)`), {
+          code: (e as NodeJS.ErrnoException).code,
+          cause: e,
+        }),
+      );
     } else session.failWith(e);
   });
   if (secure) {

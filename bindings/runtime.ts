@@ -62,10 +62,16 @@ const nextTurn: (fn: () => void) => void = (() => {
   if (g.MessageChannel) {
     const waiting: (() => void)[] = [];
     const channel = new g.MessageChannel();
-    channel.port1.onmessage = () => { for (const fn of waiting.splice(0)) fn(); };
-    return (fn: () => void) => { if (waiting.push(fn) === 1) channel.port2.postMessage(null); };
+    channel.port1.onmessage = () => {
+      for (const fn of waiting.splice(0)) fn();
+    };
+    return (fn: () => void) => {
+      if (waiting.push(fn) === 1) channel.port2.postMessage(null);
+    };
   }
-  return (fn: () => void) => { setTimeout(fn, 0); };
+  return (fn: () => void) => {
+    setTimeout(fn, 0);
+  };
 })();
 
 /** One transport: bytes from the peer queue here until the engine reads them. */
@@ -83,7 +89,11 @@ export class Transport {
   readWaker = 0;
   writeWaker = 0;
   blocked = false;
-  constructor(readonly rt: Runtime, readonly id: number, readonly sink: Sink) {}
+  constructor(
+    readonly rt: Runtime,
+    readonly id: number,
+    readonly sink: Sink,
+  ) {}
 
   /** The socket delivered bytes. Returns false when the socket should stop reading
    *  until onDrain (the queue is at READ_HIGH_WATER). */
@@ -217,7 +227,9 @@ export class Transport {
     } else if (n < len) {
       // The sink is full for now: its flush, not only a 'drain', lets the writer go on.
       this.blocked = true;
-      this.sink.write(bytes, () => { if (this.blocked) this.writable(); });
+      this.sink.write(bytes, () => {
+        if (this.blocked) this.writable();
+      });
     } else if (!this.sink.write(bytes)) {
       this.blocked = true;
     }
@@ -245,12 +257,22 @@ export interface Limits {
 
 /** Each limit's budget key, memoryBudget first (setting it derives the others). */
 export const LIMIT_KEYS: [keyof Limits, number][] = [
-  ['memoryBudget', H2_BUDGET.MEMORY], ['sendBytes', H2_BUDGET.SEND_BYTES], ['recvBytes', H2_BUDGET.RECV_BYTES],
-  ['streams', H2_BUDGET.STREAMS], ['connections', H2_BUDGET.CONNECTIONS],
+  ['memoryBudget', H2_BUDGET.MEMORY],
+  ['sendBytes', H2_BUDGET.SEND_BYTES],
+  ['recvBytes', H2_BUDGET.RECV_BYTES],
+  ['streams', H2_BUDGET.STREAMS],
+  ['connections', H2_BUDGET.CONNECTIONS],
 ];
 
 /** What the budget holds now (h2_budget_get). */
-export interface BudgetUse { used: number; sendBytes: number; recvBytes: number; streams: number; connections: number; shed: number }
+export interface BudgetUse {
+  used: number;
+  sendBytes: number;
+  recvBytes: number;
+  streams: number;
+  connections: number;
+  shed: number;
+}
 
 /** Pulls a body from JS: returns bytes, null at the end, or 'pending' (then call the source's
  *  wake() once it has more: the engine does not ask again before). */
@@ -362,8 +384,12 @@ export class Runtime {
   budget(): BudgetUse {
     const get = (k: number) => Number(this.ex.h2_budget_get(k));
     return {
-      used: get(H2_BUDGET.USED), sendBytes: get(H2_BUDGET.SEND_BYTES_USED), recvBytes: get(H2_BUDGET.RECV_BYTES_USED),
-      streams: get(H2_BUDGET.STREAMS_OPEN), connections: get(H2_BUDGET.CONNECTIONS_OPEN), shed: get(H2_BUDGET.CONNECTIONS_SHED),
+      used: get(H2_BUDGET.USED),
+      sendBytes: get(H2_BUDGET.SEND_BYTES_USED),
+      recvBytes: get(H2_BUDGET.RECV_BYTES_USED),
+      streams: get(H2_BUDGET.STREAMS_OPEN),
+      connections: get(H2_BUDGET.CONNECTIONS_OPEN),
+      shed: get(H2_BUDGET.CONNECTIONS_SHED),
     };
   }
 
@@ -415,7 +441,8 @@ export class Runtime {
 
   /** Pushes `task`; `then` runs when it finishes (the task is freed after it returns). */
   submit(task: number, then: Continuation): void {
-    if (this.broken) throw new Error(`h2wasm: the module instance trapped (${this.broken.message}); it serves nothing more`);
+    if (this.broken)
+      throw new Error(`h2wasm: the module instance trapped (${this.broken.message}); it serves nothing more`);
     if (!task) throw new Error('h2wasm: the module refused to create a task (bad handle)');
     const id = this.nextId++;
     this.continuations.set(id, then);
@@ -542,11 +569,19 @@ export class Runtime {
     const waiting = [...this.continuations.values()];
     this.continuations.clear();
     for (const then of waiting) {
-      try { then(0, TASK.ERROR); } catch { /* it failed on its own: nothing more to do */ }
+      try {
+        then(0, TASK.ERROR);
+      } catch {
+        /* it failed on its own: nothing more to do */
+      }
     }
     const connections = this.transports.size;
     for (const fn of [...this.brokenListeners]) {
-      try { fn(); } catch { /* a listener's own failure must not stop the others */ }
+      try {
+        fn();
+      } catch {
+        /* a listener's own failure must not stop the others */
+      }
     }
     this.brokenListeners.clear();
     for (const t of [...this.transports.values()]) {
@@ -565,12 +600,15 @@ export class Runtime {
     this.timer = undefined;
     this.timerAt = at;
     if (at < 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = -1;
-      this.run();
-      // setTimeout takes at most 2^31-1 ms (longer fires at once): a far deadline re-arms.
-    }, Math.min(Math.max(0, at - now()), 0x7fffffff));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = -1;
+        this.run();
+        // setTimeout takes at most 2^31-1 ms (longer fires at once): a far deadline re-arms.
+      },
+      Math.min(Math.max(0, at - now()), 0x7fffffff),
+    );
     // Timers must not keep a process alive on their own (Node's unref, where it exists).
     (this.timer as unknown as { unref?: () => void }).unref?.();
   }
@@ -723,13 +761,24 @@ export class Runtime {
 
   /** The message of an error handle (and frees it). */
   errorMessage(err: number): { message: string; code: number; reason: number; retryable: boolean } {
-    if (err === 0 && this.broken) return { message: `the module instance trapped (${this.broken.message})`, code: H2E.ERROR, reason: INTERNAL_ERROR, retryable: false };
+    if (err === 0 && this.broken)
+      return {
+        message: `the module instance trapped (${this.broken.message})`,
+        code: H2E.ERROR,
+        reason: INTERNAL_ERROR,
+        retryable: false,
+      };
     const cap = 512;
     const buf = this.ex.h2_alloc(cap) >>> 0;
     const n = this.ex.h2_error_print(err, buf, cap);
     const message = this.text(buf, n);
     this.ex.h2_free(buf);
-    const out = { message, code: this.ex.h2_error_code(err), reason: this.ex.h2_error_reason(err), retryable: this.ex.h2_error_is_retryable(err) === 1 };
+    const out = {
+      message,
+      code: this.ex.h2_error_code(err),
+      reason: this.ex.h2_error_reason(err),
+      retryable: this.ex.h2_error_is_retryable(err) === 1,
+    };
     this.ex.h2_error_free(err);
     return out;
   }
@@ -761,7 +810,8 @@ function decodeText(bytes: Uint8Array, at: number, len: number, decoder: TextDec
 /** Largest input staged in the scratch buffer; bigger ones get their own allocation. */
 const SCRATCH_MAX = 256 * 1024;
 
-const readU32 = (m: Uint8Array, at: number): number => (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>> 0;
+const readU32 = (m: Uint8Array, at: number): number =>
+  (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>> 0;
 const writeU32 = (m: Uint8Array, at: number, v: number): void => {
   m[at] = v;
   m[at + 1] = v >>> 8;
@@ -769,5 +819,5 @@ const writeU32 = (m: Uint8Array, at: number, v: number): void => {
   m[at + 3] = v >>> 24;
 };
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.timeOrigin + performance.now() : Date.now());
-
+const now = (): number =>
+  typeof performance !== 'undefined' ? performance.timeOrigin + performance.now() : Date.now();

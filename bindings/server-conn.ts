@@ -38,28 +38,50 @@ export interface ConnectionOptions {
 }
 
 export const OPTION_KEYS: Record<keyof ConnectionOptions, number> = {
-  headerTableSize: H2_OPT.HEADER_TABLE_SIZE, enablePush: H2_OPT.ENABLE_PUSH, maxConcurrentStreams: H2_OPT.MAX_CONCURRENT_STREAMS,
-  initialWindowSize: H2_OPT.INITIAL_WINDOW_SIZE, maxFrameSize: H2_OPT.MAX_FRAME_SIZE, maxHeaderListSize: H2_OPT.MAX_HEADER_LIST_SIZE,
-  enableConnectProtocol: H2_OPT.ENABLE_CONNECT_PROTOCOL, connectionWindow: H2_OPT.CONNECTION_WINDOW,
-  maxStreamSendBuffer: H2_OPT.MAX_STREAM_SEND_BUFFER, maxConnectionSendBuffer: H2_OPT.MAX_CONNECTION_SEND_BUFFER,
-  maxContinuations: H2_OPT.MAX_CONTINUATIONS, maxQueuedControlFrames: H2_OPT.MAX_QUEUED_CONTROL_FRAMES,
-  maxClosedStreams: H2_OPT.MAX_CLOSED_STREAMS, maxResetsPerSecond: H2_OPT.MAX_RESETS_PER_SECOND,
-  maxPendingStreams: H2_OPT.MAX_PENDING_STREAMS, outputHighWater: H2_OPT.OUTPUT_HIGH_WATER,
-  keepaliveIntervalMs: H2_OPT.KEEPALIVE_INTERVAL_MS, keepaliveTimeoutMs: H2_OPT.KEEPALIVE_TIMEOUT_MS,
-  settingsTimeoutMs: H2_OPT.SETTINGS_TIMEOUT_MS, idleTimeoutMs: H2_OPT.IDLE_TIMEOUT_MS, gracefulTimeoutMs: H2_OPT.GRACEFUL_TIMEOUT_MS,
-  maxGlitchesPerSecond: H2_OPT.MAX_GLITCHES_PER_SECOND, closeLingerMs: H2_OPT.CLOSE_LINGER_MS,
-  capacityHighWater: H2_OPT.CAPACITY_HIGH_WATER, handshakeTimeoutMs: H2_OPT.HANDSHAKE_TIMEOUT_MS,
-  headerTimeoutMs: H2_OPT.HEADER_TIMEOUT_MS, sendStallTimeoutMs: H2_OPT.SEND_STALL_TIMEOUT_MS,
-  writeStallTimeoutMs: H2_OPT.WRITE_STALL_TIMEOUT_MS, recvIdleTimeoutMs: H2_OPT.RECV_IDLE_TIMEOUT_MS,
+  headerTableSize: H2_OPT.HEADER_TABLE_SIZE,
+  enablePush: H2_OPT.ENABLE_PUSH,
+  maxConcurrentStreams: H2_OPT.MAX_CONCURRENT_STREAMS,
+  initialWindowSize: H2_OPT.INITIAL_WINDOW_SIZE,
+  maxFrameSize: H2_OPT.MAX_FRAME_SIZE,
+  maxHeaderListSize: H2_OPT.MAX_HEADER_LIST_SIZE,
+  enableConnectProtocol: H2_OPT.ENABLE_CONNECT_PROTOCOL,
+  connectionWindow: H2_OPT.CONNECTION_WINDOW,
+  maxStreamSendBuffer: H2_OPT.MAX_STREAM_SEND_BUFFER,
+  maxConnectionSendBuffer: H2_OPT.MAX_CONNECTION_SEND_BUFFER,
+  maxContinuations: H2_OPT.MAX_CONTINUATIONS,
+  maxQueuedControlFrames: H2_OPT.MAX_QUEUED_CONTROL_FRAMES,
+  maxClosedStreams: H2_OPT.MAX_CLOSED_STREAMS,
+  maxResetsPerSecond: H2_OPT.MAX_RESETS_PER_SECOND,
+  maxPendingStreams: H2_OPT.MAX_PENDING_STREAMS,
+  outputHighWater: H2_OPT.OUTPUT_HIGH_WATER,
+  keepaliveIntervalMs: H2_OPT.KEEPALIVE_INTERVAL_MS,
+  keepaliveTimeoutMs: H2_OPT.KEEPALIVE_TIMEOUT_MS,
+  settingsTimeoutMs: H2_OPT.SETTINGS_TIMEOUT_MS,
+  idleTimeoutMs: H2_OPT.IDLE_TIMEOUT_MS,
+  gracefulTimeoutMs: H2_OPT.GRACEFUL_TIMEOUT_MS,
+  maxGlitchesPerSecond: H2_OPT.MAX_GLITCHES_PER_SECOND,
+  closeLingerMs: H2_OPT.CLOSE_LINGER_MS,
+  capacityHighWater: H2_OPT.CAPACITY_HIGH_WATER,
+  handshakeTimeoutMs: H2_OPT.HANDSHAKE_TIMEOUT_MS,
+  headerTimeoutMs: H2_OPT.HEADER_TIMEOUT_MS,
+  sendStallTimeoutMs: H2_OPT.SEND_STALL_TIMEOUT_MS,
+  writeStallTimeoutMs: H2_OPT.WRITE_STALL_TIMEOUT_MS,
+  recvIdleTimeoutMs: H2_OPT.RECV_IDLE_TIMEOUT_MS,
 };
 
 /** Applies options through h2_*conn_options_set; throws on a value the module refuses. */
-export function applyOptions(rt: Runtime, opts: number, set: 'h2_clientconn_options_set' | 'h2_serverconn_options_set', options: ConnectionOptions): void {
+export function applyOptions(
+  rt: Runtime,
+  opts: number,
+  set: 'h2_clientconn_options_set' | 'h2_serverconn_options_set',
+  options: ConnectionOptions,
+): void {
   for (const [name, value] of Object.entries(options)) {
     const key = OPTION_KEYS[name as keyof ConnectionOptions];
     if (key === undefined || value === undefined) continue;
     const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-    if (rt.ex[set](opts, key, BigInt(v)) !== 0) throw new RangeError(`h2wasm: invalid option ${name} = ${String(value)}`);
+    if (rt.ex[set](opts, key, BigInt(v)) !== 0)
+      throw new RangeError(`h2wasm: invalid option ${name} = ${String(value)}`);
   }
 }
 
@@ -91,7 +113,12 @@ export type ResponseBody = Uint8Array | string | AsyncIterable<Uint8Array> | Ite
 
 export interface Responder {
   /** Sends the response: head, then the body (paced by flow control), then trailers. */
-  respond(status: number, headers?: Iterable<[string, string]>, body?: ResponseBody, trailers?: Iterable<[string, string]>): Promise<void>;
+  respond(
+    status: number,
+    headers?: Iterable<[string, string]>,
+    body?: ResponseBody,
+    trailers?: Iterable<[string, string]>,
+  ): Promise<void>;
   /** Sends a 1xx informational response. */
   informational(status: number, headers?: Iterable<[string, string]>): void;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
@@ -114,7 +141,9 @@ export class StreamClosedError extends Error {
 
 /** An error for a send-side result code: the stream gone, or something else. */
 const sendError = (what: string, rc: number) =>
-  rc === H2E.CLOSED ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`) : new Error(`h2wasm: ${what} failed (code ${rc})`);
+  rc === H2E.CLOSED
+    ? new StreamClosedError(`h2wasm: ${what}: the stream was closed`)
+    : new Error(`h2wasm: ${what} failed (code ${rc})`);
 
 const encoder = new TextEncoder();
 /** The capacity a streamed body waits for before it pulls its next chunk (also the chunk
@@ -137,9 +166,18 @@ export class ServerConnection {
    */
   private readonly unlistenBroken: () => void;
 
-  constructor(readonly rt: Runtime, readonly transport: Transport, io: number, options: ConnectionOptions, readonly handler: StreamHandler,
-    readonly onError: (e: unknown) => void = () => {}, readonly onStreamsLost: (count: number) => void = () => {}) {
-    this.done = new Promise((r) => { this.resolveDone = r; });
+  constructor(
+    readonly rt: Runtime,
+    readonly transport: Transport,
+    io: number,
+    options: ConnectionOptions,
+    readonly handler: StreamHandler,
+    readonly onError: (e: unknown) => void = () => {},
+    readonly onStreamsLost: (count: number) => void = () => {},
+  ) {
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
     this.unlistenBroken = rt.whenBroken(() => this.finish(true));
     const ex = rt.ex;
     const opts = ex.h2_serverconn_options_new();
@@ -239,7 +277,11 @@ class Incoming implements IncomingRequest {
   private trailerFields: [string, string][] = [];
   private ended = false;
 
-  constructor(private rt: Runtime, req: number, respond: number) {
+  constructor(
+    private rt: Runtime,
+    req: number,
+    respond: number,
+  ) {
     const ex = rt.ex;
     this.method = rt.pseudo(req, H2_PSEUDO.METHOD);
     this.scheme = rt.pseudo(req, H2_PSEUDO.SCHEME);
@@ -295,7 +337,10 @@ class Incoming implements IncomingRequest {
 
 class StreamResponder implements Responder {
   sent = false;
-  constructor(private rt: Runtime, private respondHandle: number) {}
+  constructor(
+    private rt: Runtime,
+    private respondHandle: number,
+  ) {}
 
   informational(status: number, headers: Iterable<[string, string]> = []): void {
     const ex = this.rt.ex;
@@ -306,7 +351,12 @@ class StreamResponder implements Responder {
     this.rt.schedule();
   }
 
-  async respond(status: number, headers: Iterable<[string, string]> = [], body?: ResponseBody, trailers?: Iterable<[string, string]>): Promise<void> {
+  async respond(
+    status: number,
+    headers: Iterable<[string, string]> = [],
+    body?: ResponseBody,
+    trailers?: Iterable<[string, string]>,
+  ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
     if (this.sent) throw new Error('h2wasm: response already sent');
@@ -353,7 +403,8 @@ class StreamResponder implements Responder {
    * assigned to it; a lazy body (a file opened on its first read) never opens.
    */
   private async stream(send: number, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-    const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
+    const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+      Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
     let done = false;
     let held = 0; // capacity assigned to the stream and not used yet
     try {

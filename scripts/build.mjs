@@ -21,7 +21,17 @@ for (const layer of readdirSync(join(root, 'test'))) {
   if (!existsSync(join(root, harness))) continue;
   // The harnesses call layer internals with no safe points (assembly/util/gc.ts), so
   // they keep the incremental runtime, which collects on its own.
-  run(bin("asc"), [harness, '--target', 'debug', '--runtime', 'incremental', '--outFile', `build/test/${layer}.wasm`, '--textFile', `build/test/${layer}.wat`]);
+  run(bin('asc'), [
+    harness,
+    '--target',
+    'debug',
+    '--runtime',
+    'incremental',
+    '--outFile',
+    `build/test/${layer}.wasm`,
+    '--textFile',
+    `build/test/${layer}.wat`,
+  ]);
 }
 
 if (!process.argv.includes('--wasm-only')) run(bin('tsc'), ['-p', 'tsconfig.json']);

@@ -22,13 +22,19 @@ if (!existsSync(input)) {
 let since = 0;
 try {
   since = JSON.parse(readFileSync(report, 'utf8')).startTime ?? 0;
-} catch { /* no report: take every line */ }
+} catch {
+  /* no report: take every line */
+}
 
 const rows = new Map();
 for (const line of readFileSync(input, 'utf8').split('\n')) {
   if (!line.trim()) continue;
   let r;
-  try { r = JSON.parse(line); } catch { continue; }
+  try {
+    r = JSON.parse(line);
+  } catch {
+    continue;
+  }
   if (typeof r.peer !== 'string' || (r.time ?? 0) < since) continue;
   rows.set(JSON.stringify([r.peer, r.direction ?? '', r.check ?? '']), r);
 }
@@ -37,10 +43,17 @@ if (rows.size === 0) {
   process.exit(0);
 }
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 const result = (ok) => (ok === true ? 'pass' : ok === false ? '**FAIL**' : 'skipped');
-const sorted = [...rows.values()].sort((a, b) =>
-  a.peer.localeCompare(b.peer) || String(a.direction).localeCompare(String(b.direction)) || (a.time ?? 0) - (b.time ?? 0));
+const sorted = [...rows.values()].sort(
+  (a, b) =>
+    a.peer.localeCompare(b.peer) ||
+    String(a.direction).localeCompare(String(b.direction)) ||
+    (a.time ?? 0) - (b.time ?? 0),
+);
 const counts = { pass: 0, fail: 0, skipped: 0 };
 for (const r of sorted) counts[r.ok === true ? 'pass' : r.ok === false ? 'fail' : 'skipped']++;
 
@@ -64,9 +77,13 @@ const lines = [
   '',
   '| peer | version | direction | check | result |',
   '|---|---|---|---|---|',
-  ...sorted.map((r) => `| ${cell(r.peer)} | ${cell(r.version)} | ${cell(r.direction)} | ${cell(r.check)} | ${result(r.ok)} |`),
+  ...sorted.map(
+    (r) => `| ${cell(r.peer)} | ${cell(r.version)} | ${cell(r.direction)} | ${cell(r.check)} | ${result(r.ok)} |`,
+  ),
   '',
 ];
 mkdirSync(dirname(output), { recursive: true });
 writeFileSync(output, lines.join('\n'));
-console.log(`interop-table: wrote ${output.startsWith(ROOT) ? output.slice(ROOT.length + 1) : output} (${sorted.length} rows: ${counts.pass} pass, ${counts.fail} fail)`);
+console.log(
+  `interop-table: wrote ${output.startsWith(ROOT) ? output.slice(ROOT.length + 1) : output} (${sorted.length} rows: ${counts.pass} pass, ${counts.fail} fail)`,
+);

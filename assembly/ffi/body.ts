@@ -6,16 +6,14 @@
 // the connection uses manual release, gives those bytes back to the peer's window.
 // Send side: a body made with h2_body_new is a data source the core reads through the
 // h2_host.body_read import; a send stream is written by the host call by call.
-import { ByteBuffer } from "../util/bytes";
-import { ErrorCode } from "../frame/constants";
-import { Stream } from "../proto/stream";
-import { Disposable, TaskType } from "./task";
-import { HandleKind, handleNew, adopt } from "./handles";
-import { Buf, Headers } from "./http";
-import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from "./stream-ctx";
-import {
-  H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult,
-} from "./errors";
+import { ByteBuffer } from '../util/bytes';
+import { ErrorCode } from '../frame/constants';
+import { Stream } from '../proto/stream';
+import { Disposable, TaskType } from './task';
+import { HandleKind, handleNew, adopt } from './handles';
+import { Buf, Headers } from './http';
+import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from './stream-ctx';
+import { H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult } from './errors';
 
 /** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
 export class Body extends Disposable {
@@ -42,10 +40,11 @@ export function streamError(ctx: StreamCtx): u32 {
   if (ctx.resetCode >= 0) {
     const code = <u32>ctx.resetCode;
     const retryable = code == ErrorCode.REFUSED_STREAM;
-    return newError(H2E_CLOSED, code, ctx.resetRemote ? "stream reset by peer" : "stream reset", retryable);
+    return newError(H2E_CLOSED, code, ctx.resetRemote ? 'stream reset by peer' : 'stream reset', retryable);
   }
   if (conn.isFailed) return newError(conn.errorCode, conn.errorReason, conn.errorMessage);
-  if (ctx.closed && !ctx.recvEnded) return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "stream closed before its end");
+  if (ctx.closed && !ctx.recvEnded)
+    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'stream closed before its end');
   return 0;
 }
 
@@ -70,10 +69,9 @@ abstract class RecvTask extends StreamTask {
 
 /** h2_body_data: the next chunk (BUF), EMPTY at the end, ERROR on reset or failure. */
 export class BodyDataTask extends RecvTask {
-
   poll(): bool {
     const ctx = this.body.ctx;
-    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, "body has no stream (a data source, or freed)"));
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream (a data source, or freed)'));
     const buffered = ctx.recv.len;
     if (buffered > 0) {
       // Hand the buffer itself over; the stream starts a fresh one.
@@ -82,7 +80,7 @@ export class BodyDataTask extends RecvTask {
       const h = handleNew(HandleKind.BUF, new Buf(chunk));
       if (h == 0) {
         chunk.dispose();
-        return this.fail(newError(H2E_ERROR, 0, "handle table full"));
+        return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
       }
       released(ctx, buffered);
       return this.finish(TaskType.BUF, h, HandleKind.BUF);
@@ -115,10 +113,9 @@ export function bodyRelease(body: Body, n: u32): u32 {
 
 /** h2_body_trailers: TRAILERS with a headers handle, EMPTY when the body ended without. */
 export class TrailersTask extends RecvTask {
-
   poll(): bool {
     const ctx = this.body.ctx;
-    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, "body has no stream"));
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream'));
     const t = ctx.trailers;
     if (t != null && !ctx.trailersTaken) {
       ctx.trailersTaken = true;
@@ -166,7 +163,9 @@ export class SendStream extends Disposable {
   sendTrailers(headers: Headers): u32 {
     const s = this.liveStream();
     if (s == null) return H2E_CLOSED;
-    return codeOfResult(changetype<StreamCtx>(this.ctx).conn.engine.sendTrailers(s, headers.list.ptr, headers.list.len));
+    return codeOfResult(
+      changetype<StreamCtx>(this.ctx).conn.engine.sendTrailers(s, headers.list.ptr, headers.list.len),
+    );
   }
 
   sendReset(code: u32): u32 {

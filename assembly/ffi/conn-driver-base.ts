@@ -1,8 +1,8 @@
 // What the rest of the ABI needs of a connection driver (conn-driver.ts), declared apart so
 // streams, bodies, tasks and the executor can refer to a connection without a cycle.
-import { Connection } from "../proto/connection";
-import { Handler } from "../proto/events";
-import { TaskScheduler, Waitable } from "./task";
+import { Connection } from '../proto/connection';
+import { Handler } from '../proto/events';
+import { TaskScheduler, Waitable } from './task';
 
 /** What a connection needs of its executor: to be driven again (implemented by Executor). */
 export abstract class ConnScheduler extends TaskScheduler {
@@ -17,7 +17,7 @@ export abstract class ConnLike extends Handler {
   isFailed: bool = false;
   errorCode: u32 = 0;
   errorReason: u32 = 0;
-  errorMessage: string = "";
+  errorMessage: string = '';
   /** Received bytes go back to the peer only when the host says so (h2_body_release). */
   manualRelease: bool = false;
   readonly closeWait: Waitable = new Waitable();

@@ -3,26 +3,33 @@
 // read buffer (one import call per read, never per frame), feed the engine, pull data
 // sources, then write everything produced in as few io_write calls as the host accepts.
 // As the engine's Handler it turns protocol events into state the host's tasks wait on.
-import { ErrorCode } from "../frame/constants";
-import { Connection, Phase, SendResult } from "../proto/connection";
-import { HeadKind } from "../proto/events";
-import { Stream } from "../proto/stream";
-import { Config } from "../proto/config";
-import { fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack";
-import { ByteBuffer } from "../util/bytes";
-import { ConnLike } from "./conn-driver-base";
-import { Executor } from "./executor";
-import { Context, Io } from "./io";
-import { StreamCtx } from "./stream-ctx";
-import { Headers } from "./http";
-import { Request, Response, Pseudo } from "./messages";
-import { Task, TaskType, Waitable } from "./task";
-import { HandleKind, handleRelease, adopt } from "./handles";
-import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from "./errors";
+import { ErrorCode } from '../frame/constants';
+import { Connection, Phase, SendResult } from '../proto/connection';
+import { HeadKind } from '../proto/events';
+import { Stream } from '../proto/stream';
+import { Config } from '../proto/config';
+import { fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack';
+import { ByteBuffer } from '../util/bytes';
+import { ConnLike } from './conn-driver-base';
+import { Executor } from './executor';
+import { Context, Io } from './io';
+import { StreamCtx } from './stream-ctx';
+import { Headers } from './http';
+import { Request, Response, Pseudo } from './messages';
+import { Task, TaskType, Waitable } from './task';
+import { HandleKind, handleRelease, adopt } from './handles';
+import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from './errors';
 import {
-  hostIoRead, hostIoWrite, hostBodyRead, hostInformational, hostSendData, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY,
-} from "./host";
-import { writeDataFramePrefix } from "../frame/encoder";
+  hostIoRead,
+  hostIoWrite,
+  hostBodyRead,
+  hostInformational,
+  hostSendData,
+  H2_IO_PENDING,
+  H2_IO_ERROR,
+  H2_DATA_NO_COPY,
+} from './host';
+import { writeDataFramePrefix } from '../frame/encoder';
 
 /** A DATA frame prefix: the 9-byte header and the Pad Length byte. */
 const FRAME_PREFIX_MAX: u32 = 10;
@@ -102,7 +109,8 @@ export class ConnDriver extends ConnLike {
       const before = this.sourced;
       this.pullSources();
       this.flush();
-      if (this.sourced == before || this.sources.length == 0 || !this.writeCtx.ready || this.engine.outputLen > 0) break;
+      if (this.sourced == before || this.sources.length == 0 || !this.writeCtx.ready || this.engine.outputLen > 0)
+        break;
     }
     if (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) this.closed();
   }
@@ -120,14 +128,14 @@ export class ConnDriver extends ConnLike {
       }
       if (n == H2_IO_ERROR || (n > READ_CAPACITY && n != 0)) {
         this.transportFailed = true;
-        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport read failed");
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, 'transport read failed');
         return;
       }
       if (n == 0) {
         this.eof = true;
         const cleanly = engine.goAway.either;
         engine.receiveEof();
-        if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed by peer");
+        if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'connection closed by peer');
         return;
       }
       // Read on until the host answers PENDING (and so holds a waker): a short read does
@@ -160,7 +168,7 @@ export class ConnDriver extends ConnLike {
       }
       if (n == H2_IO_ERROR || n == 0 || n > len) {
         this.transportFailed = true;
-        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, "transport write failed");
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, 'transport write failed');
         return;
       }
       engine.consumeOutput(n);
@@ -175,7 +183,7 @@ export class ConnDriver extends ConnLike {
     let j = 0;
     for (let i = 0; i < list.length; i++) {
       const ctx = unchecked(list[i]);
-      if (!this.pullSource(ctx, engine)) unchecked(list[j++] = ctx);
+      if (!this.pullSource(ctx, engine)) unchecked((list[j++] = ctx));
     }
     list.length = j;
   }
@@ -189,7 +197,8 @@ export class ConnDriver extends ConnLike {
     const scratch = this.scratch;
     for (let k = 0; k < 4; k++) {
       // Keep about one window's worth buffered: enough to fill it, never more.
-      const room = min<i64>(min<i64>(s.sendWindow.window, engine.sendWindow.window), <i64>SOURCE_CHUNK * 4) - <i64>s.buffered;
+      const room =
+        min<i64>(min<i64>(s.sendWindow.window, engine.sendWindow.window), <i64>SOURCE_CHUNK * 4) - <i64>s.buffered;
       if (room <= 0) return false;
       const want = <u32>min<i64>(room, <i64>SOURCE_CHUNK);
       if (!scratch.reserve(want)) return false;
@@ -242,7 +251,7 @@ export class ConnDriver extends ConnLike {
       if (s == null || source == null || ctx.resetCode >= 0 || this.isFailed) continue; // dropped
       const n = min(engine.externalAllowance(s), ctx.noCopyPending);
       if (n == 0 || !this.writeCtx.ready) {
-        unchecked(list[j++] = ctx);
+        unchecked((list[j++] = ctx));
         continue;
       }
       const prefix = this.scratch;
@@ -254,7 +263,7 @@ export class ConnDriver extends ConnLike {
       const r = hostSendData(source.userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, pad);
       if (r == H2_IO_PENDING) {
         this.writeCtx.pending = true;
-        unchecked(list[j++] = ctx);
+        unchecked((list[j++] = ctx));
         continue;
       }
       if (r != 0) {
@@ -265,7 +274,7 @@ export class ConnDriver extends ConnLike {
       ctx.noCopyPending -= n;
       this.sourced += n; // its source may be asked for more in this drive
       progressed = true;
-      if (ctx.noCopyPending > 0) unchecked(list[j++] = ctx);
+      if (ctx.noCopyPending > 0) unchecked((list[j++] = ctx));
     }
     list.length = j;
     return progressed;
@@ -318,7 +327,7 @@ export class ConnDriver extends ConnLike {
     if (this.isFailed) return newError(this.errorCode, this.errorReason, this.errorMessage);
     const e = this.engine;
     if (e.errorCode != ErrorCode.NO_ERROR) return newError(H2E_INVALID_PEER_MESSAGE, e.errorCode, e.errorMessage);
-    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, "connection closed");
+    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'connection closed');
   }
 
   // ---------------------------------------------------------------------------------
@@ -458,8 +467,8 @@ export class ConnDriver extends ConnLike {
   /** Frees the connection: the engine stops, every stream is dropped. */
   free(): void {
     if (this.freed) return;
-    if (!this.isFailed && this.engine.phase != Phase.CLOSED) this.engine.abort(ErrorCode.CANCEL, "connection freed");
-    this.fail(H2E_ERROR, ErrorCode.CANCEL, "connection freed");
+    if (!this.isFailed && this.engine.phase != Phase.CLOSED) this.engine.abort(ErrorCode.CANCEL, 'connection freed');
+    this.fail(H2E_ERROR, ErrorCode.CANCEL, 'connection freed');
     this.freed = true;
     this.readCtx.release();
     this.writeCtx.release();
@@ -487,7 +496,10 @@ export class ConnDriver extends ConnLike {
 /** A PING of ours (h2_clientconn_ping / h2_serverconn_ping): PING with the RTT in ms. */
 export class PingTask extends Task {
   rtt: i64 = -1;
-  constructor(public conn: ConnDriver, public data: u64) {
+  constructor(
+    public conn: ConnDriver,
+    public data: u64,
+  ) {
     super();
   }
   poll(): bool {
@@ -548,4 +560,3 @@ function pseudoIndex(name: usize, len: u32): i32 {
   }
   return which;
 }
-

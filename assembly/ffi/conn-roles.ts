@@ -2,21 +2,21 @@
 // limit of proto/config.ts), handshakes, sending requests, accepting requests and
 // answering them. hyper's client flow (hyper_clientconn_*) and the h2 crate's server
 // (server::Builder, handshake, accept, SendResponse) on one engine.
-import { ErrorCode } from "../frame/constants";
-import { Config, Role } from "../proto/config";
-import { MAX_TIME_MS } from "../proto/clock";
-import { SendResult } from "../proto/connection";
+import { ErrorCode } from '../frame/constants';
+import { Config, Role } from '../proto/config';
+import { MAX_TIME_MS } from '../proto/clock';
+import { SendResult } from '../proto/connection';
 
-import { ByteBuffer } from "../util/bytes";
-import { ConnDriver, PingTask } from "./conn-driver";
-import { Executor } from "./executor";
-import { Io } from "./io";
-import { StreamCtx, StreamTask } from "./stream-ctx";
-import { Request, Response } from "./messages";
-import { Body, SendStream, streamError } from "./body";
-import { Disposable, ReadyTask, Task, TaskType } from "./task";
-import { HandleKind, handleNew, adopt } from "./handles";
-import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from "./errors";
+import { ByteBuffer } from '../util/bytes';
+import { ConnDriver, PingTask } from './conn-driver';
+import { Executor } from './executor';
+import { Io } from './io';
+import { StreamCtx, StreamTask } from './stream-ctx';
+import { Request, Response } from './messages';
+import { Body, SendStream, streamError } from './body';
+import { Disposable, ReadyTask, Task, TaskType } from './task';
+import { HandleKind, handleNew, adopt } from './handles';
+import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from './errors';
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
 export class ConnOptions {
@@ -74,12 +74,16 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
   const c = o.config;
   const v32 = <u32>min<u64>(value, 0xffffffff);
   switch (key) {
-    case OptionKey.HEADER_TABLE_SIZE: c.local.headerTableSize = v32; break;
+    case OptionKey.HEADER_TABLE_SIZE:
+      c.local.headerTableSize = v32;
+      break;
     case OptionKey.ENABLE_PUSH:
       if (value > 1 || (value == 1 && c.role == Role.SERVER)) return H2E_INVALID_ARG;
       c.local.enablePush = value == 1;
       break;
-    case OptionKey.MAX_CONCURRENT_STREAMS: c.local.maxConcurrentStreams = v32; break;
+    case OptionKey.MAX_CONCURRENT_STREAMS:
+      c.local.maxConcurrentStreams = v32;
+      break;
     case OptionKey.INITIAL_WINDOW_SIZE:
       if (value > 0x7fffffff) return H2E_INVALID_ARG;
       c.local.initialWindowSize = v32;
@@ -88,7 +92,9 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
       if (value < 16384 || value > 0xffffff) return H2E_INVALID_ARG;
       c.local.maxFrameSize = v32;
       break;
-    case OptionKey.MAX_HEADER_LIST_SIZE: c.local.maxHeaderListSize = v32; break;
+    case OptionKey.MAX_HEADER_LIST_SIZE:
+      c.local.maxHeaderListSize = v32;
+      break;
     case OptionKey.ENABLE_CONNECT_PROTOCOL:
       if (value > 1) return H2E_INVALID_ARG;
       c.local.enableConnectProtocol = value == 1;
@@ -97,29 +103,74 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
       if (value < 65535 || value > 0x7fffffff) return H2E_INVALID_ARG;
       c.connectionWindow = v32;
       break;
-    case OptionKey.MANUAL_RELEASE: o.manualRelease = value != 0; break;
-    case OptionKey.MAX_STREAM_SEND_BUFFER: c.maxStreamSendBuffer = v32; break;
-    case OptionKey.MAX_CONNECTION_SEND_BUFFER: c.maxConnectionSendBuffer = v32; break;
-    case OptionKey.MAX_CONTINUATIONS: c.maxContinuations = v32; break;
-    case OptionKey.MAX_QUEUED_CONTROL_FRAMES: c.maxQueuedControlFrames = v32; break;
-    case OptionKey.MAX_CLOSED_STREAMS: c.maxClosedStreams = max<u32>(v32, 1); break;
-    case OptionKey.MAX_RESETS_PER_SECOND: c.maxResetsPerSecond = v32; break;
-    case OptionKey.MAX_PENDING_STREAMS: c.maxPendingStreams = v32; break;
-    case OptionKey.OUTPUT_HIGH_WATER: c.outputHighWater = max<u32>(v32, 1024); break;
-    case OptionKey.KEEPALIVE_INTERVAL_MS: c.keepaliveInterval = ms(value); break;
-    case OptionKey.KEEPALIVE_TIMEOUT_MS: c.keepaliveTimeout = ms(value); break;
-    case OptionKey.SETTINGS_TIMEOUT_MS: c.settingsTimeout = ms(value); break;
-    case OptionKey.IDLE_TIMEOUT_MS: c.idleTimeout = ms(value); break;
-    case OptionKey.GRACEFUL_TIMEOUT_MS: c.gracefulTimeout = ms(value); break;
-    case OptionKey.MAX_GLITCHES_PER_SECOND: c.maxGlitchesPerSecond = v32; break;
-    case OptionKey.CLOSE_LINGER_MS: c.closeLinger = ms(value); break;
-    case OptionKey.CAPACITY_HIGH_WATER: c.capacityHighWater = max<u32>(v32, 16384); break;
-    case OptionKey.HANDSHAKE_TIMEOUT_MS: c.handshakeTimeout = ms(value); break;
-    case OptionKey.HEADER_TIMEOUT_MS: c.headerTimeout = ms(value); break;
-    case OptionKey.SEND_STALL_TIMEOUT_MS: c.sendStallTimeout = ms(value); break;
-    case OptionKey.WRITE_STALL_TIMEOUT_MS: c.writeStallTimeout = ms(value); break;
-    case OptionKey.RECV_IDLE_TIMEOUT_MS: c.recvIdleTimeout = ms(value); break;
-    default: return H2E_INVALID_ARG;
+    case OptionKey.MANUAL_RELEASE:
+      o.manualRelease = value != 0;
+      break;
+    case OptionKey.MAX_STREAM_SEND_BUFFER:
+      c.maxStreamSendBuffer = v32;
+      break;
+    case OptionKey.MAX_CONNECTION_SEND_BUFFER:
+      c.maxConnectionSendBuffer = v32;
+      break;
+    case OptionKey.MAX_CONTINUATIONS:
+      c.maxContinuations = v32;
+      break;
+    case OptionKey.MAX_QUEUED_CONTROL_FRAMES:
+      c.maxQueuedControlFrames = v32;
+      break;
+    case OptionKey.MAX_CLOSED_STREAMS:
+      c.maxClosedStreams = max<u32>(v32, 1);
+      break;
+    case OptionKey.MAX_RESETS_PER_SECOND:
+      c.maxResetsPerSecond = v32;
+      break;
+    case OptionKey.MAX_PENDING_STREAMS:
+      c.maxPendingStreams = v32;
+      break;
+    case OptionKey.OUTPUT_HIGH_WATER:
+      c.outputHighWater = max<u32>(v32, 1024);
+      break;
+    case OptionKey.KEEPALIVE_INTERVAL_MS:
+      c.keepaliveInterval = ms(value);
+      break;
+    case OptionKey.KEEPALIVE_TIMEOUT_MS:
+      c.keepaliveTimeout = ms(value);
+      break;
+    case OptionKey.SETTINGS_TIMEOUT_MS:
+      c.settingsTimeout = ms(value);
+      break;
+    case OptionKey.IDLE_TIMEOUT_MS:
+      c.idleTimeout = ms(value);
+      break;
+    case OptionKey.GRACEFUL_TIMEOUT_MS:
+      c.gracefulTimeout = ms(value);
+      break;
+    case OptionKey.MAX_GLITCHES_PER_SECOND:
+      c.maxGlitchesPerSecond = v32;
+      break;
+    case OptionKey.CLOSE_LINGER_MS:
+      c.closeLinger = ms(value);
+      break;
+    case OptionKey.CAPACITY_HIGH_WATER:
+      c.capacityHighWater = max<u32>(v32, 16384);
+      break;
+    case OptionKey.HANDSHAKE_TIMEOUT_MS:
+      c.handshakeTimeout = ms(value);
+      break;
+    case OptionKey.HEADER_TIMEOUT_MS:
+      c.headerTimeout = ms(value);
+      break;
+    case OptionKey.SEND_STALL_TIMEOUT_MS:
+      c.sendStallTimeout = ms(value);
+      break;
+    case OptionKey.WRITE_STALL_TIMEOUT_MS:
+      c.writeStallTimeout = ms(value);
+      break;
+    case OptionKey.RECV_IDLE_TIMEOUT_MS:
+      c.recvIdleTimeout = ms(value);
+      break;
+    default:
+      return H2E_INVALID_ARG;
   }
   return H2E_OK;
 }
@@ -127,7 +178,12 @@ export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
 /** Starts a connection on `io` with `options` (both consumed by the caller's ABI function). */
 export function startConn(io: Io, options: ConnOptions, kind: HandleKind): Task {
   const exec = options.executor;
-  if (exec == null) return new ReadyTask(TaskType.ERROR, newError(H2E_INVALID_ARG, 0, "options have no executor (h2_*conn_options_exec)"), HandleKind.ERROR);
+  if (exec == null)
+    return new ReadyTask(
+      TaskType.ERROR,
+      newError(H2E_INVALID_ARG, 0, 'options have no executor (h2_*conn_options_exec)'),
+      HandleKind.ERROR,
+    );
   const conn = new ConnDriver(options.config, io, exec);
   conn.manualRelease = options.manualRelease;
   exec.attach(conn);
@@ -136,7 +192,10 @@ export function startConn(io: Io, options: ConnOptions, kind: HandleKind): Task 
 
 /** Finishes once the peer's SETTINGS arrived: CLIENTCONN / SERVERCONN with the connection's handle. */
 export class HandshakeTask extends Task {
-  constructor(public conn: ConnDriver, public kind: HandleKind) {
+  constructor(
+    public conn: ConnDriver,
+    public kind: HandleKind,
+  ) {
     super();
   }
   poll(): bool {
@@ -145,7 +204,7 @@ export class HandshakeTask extends Task {
       const h = handleNew(this.kind, conn);
       if (h == 0) {
         conn.free();
-        return this.fail(newError(H2E_ERROR, 0, "handle table full"));
+        return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
       }
       conn.handle = h;
       return this.finish(this.kind == HandleKind.CLIENTCONN ? TaskType.CLIENTCONN : TaskType.SERVERCONN, h, this.kind);
@@ -184,7 +243,7 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
   const fields = headScratch;
   if (!req.toFields(fields)) {
     doneWithHead();
-    return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, "request head too large"), HandleKind.ERROR);
+    return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, 'request head too large'), HandleKind.ERROR);
   }
   const endStream = req.body == null && !req.streaming;
   const stream = conn.engine.openStream(fields.ptr, fields.len, endStream);
@@ -207,11 +266,21 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
 function sendError(result: u32): u32 {
   const code = codeOfResult(result);
   switch (result) {
-    case SendResult.CLOSED: return newError(code, ErrorCode.REFUSED_STREAM, "connection is going away (GOAWAY): retry on a new connection", true);
-    case SendResult.IDS_EXHAUSTED: return newError(code, ErrorCode.REFUSED_STREAM, "stream ids exhausted: retry on a new connection", true);
-    case SendResult.LIMIT: return newError(code, 0, "too many requests queued, or head larger than the peer accepts");
-    case SendResult.INVALID: return newError(code, ErrorCode.PROTOCOL_ERROR, "malformed request (RFC 9113 §8)");
-    default: return newError(code, 0, "request could not be sent");
+    case SendResult.CLOSED:
+      return newError(
+        code,
+        ErrorCode.REFUSED_STREAM,
+        'connection is going away (GOAWAY): retry on a new connection',
+        true,
+      );
+    case SendResult.IDS_EXHAUSTED:
+      return newError(code, ErrorCode.REFUSED_STREAM, 'stream ids exhausted: retry on a new connection', true);
+    case SendResult.LIMIT:
+      return newError(code, 0, 'too many requests queued, or head larger than the peer accepts');
+    case SendResult.INVALID:
+      return newError(code, ErrorCode.PROTOCOL_ERROR, 'malformed request (RFC 9113 §8)');
+    default:
+      return newError(code, 0, 'request could not be sent');
   }
 }
 
@@ -220,7 +289,7 @@ function attachSendStream(handle: u32, ctx: StreamCtx): void {
   if (obj != null) obj.ctx = ctx;
 }
 
-import { handleGet } from "./handles";
+import { handleGet } from './handles';
 function handleGetSend(h: u32): SendStream | null {
   return changetype<SendStream | null>(handleGet(h, HandleKind.SEND_STREAM));
 }
@@ -242,7 +311,7 @@ export class ResponseTask extends StreamTask {
     }
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
-    if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, "stream closed without a response"));
+    if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, 'stream closed without a response'));
     return this.waitFor(ctx);
   }
 }
@@ -288,7 +357,7 @@ export class AcceptTask extends Task {
     const conn = this.conn;
     if (conn.incoming.length > 0) {
       const h = handleNew(HandleKind.REQUEST, conn.incoming[0]);
-      if (h == 0) return this.fail(newError(H2E_ERROR, 0, "handle table full")); // the request stays queued
+      if (h == 0) return this.fail(newError(H2E_ERROR, 0, 'handle table full')); // the request stays queued
       const req = conn.incoming.shift();
       req.handle = h;
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
@@ -314,11 +383,10 @@ export function takeRespond(req: Request): u32 {
   return adopt(HandleKind.RESPOND, r);
 }
 
-
 /** What sendResponse and push give back, as one value: the H2E code and a handle (0 when
  *  there is none). */
 @inline function sent(code: u32, handle: u32): u64 {
-  return (<u64>code << 32) | <u64>handle;
+  return ((<u64>code) << 32) | (<u64>handle);
 }
 /** The handle of a sendResponse / push outcome. */
 @inline export function sentHandle(outcome: u64): u32 {
@@ -415,7 +483,12 @@ export class CloseTask extends Task {
 
 export function ping(conn: ConnDriver): Task {
   const d = conn.engine.ping();
-  if (d == 0) return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, "too many PINGs in flight, or connection closed"), HandleKind.ERROR);
+  if (d == 0)
+    return new ReadyTask(
+      TaskType.ERROR,
+      newError(H2E_LIMIT_EXCEEDED, 0, 'too many PINGs in flight, or connection closed'),
+      HandleKind.ERROR,
+    );
   const t = new PingTask(conn, d);
   conn.pingTasks.set(d, t);
   return t;

@@ -1,7 +1,7 @@
 // The executor's connections by next deadline: a binary min-heap, each connection knowing
 // its place (ConnLike.heapIndex), so a deadline moves in O(log n) and the earliest is at
 // the top. set_time takes off what is due; next_deadline reads the top.
-import { ConnLike } from "./conn-driver-base";
+import { ConnLike } from './conn-driver-base';
 
 export class DeadlineHeap {
   private items: ConnLike[] = [];
@@ -38,7 +38,7 @@ export class DeadlineHeap {
     const items = this.items;
     const last = items.pop();
     if (i == items.length) return;
-    unchecked(items[i] = last);
+    unchecked((items[i] = last));
     last.heapIndex = i;
     this.up(i);
     this.down(last.heapIndex);
@@ -51,11 +51,11 @@ export class DeadlineHeap {
       const parent = (i - 1) >> 1;
       const p = unchecked(items[parent]);
       if (p.deadline <= c.deadline) break;
-      unchecked(items[i] = p);
+      unchecked((items[i] = p));
       p.heapIndex = i;
       i = parent;
     }
-    unchecked(items[i] = c);
+    unchecked((items[i] = c));
     c.heapIndex = i;
   }
 
@@ -69,11 +69,11 @@ export class DeadlineHeap {
       if (child + 1 < n && unchecked(items[child + 1]).deadline < unchecked(items[child]).deadline) child++;
       const ch = unchecked(items[child]);
       if (ch.deadline >= c.deadline) break;
-      unchecked(items[i] = ch);
+      unchecked((items[i] = ch));
       ch.heapIndex = i;
       i = child;
     }
-    unchecked(items[i] = c);
+    unchecked((items[i] = c));
     c.heapIndex = i;
   }
 

@@ -14,8 +14,8 @@ export const H2E_LIMIT_EXCEEDED: u32 = 8;
 /** The stream or connection was closed or reset (the error's reason says how). */
 export const H2E_CLOSED: u32 = 9;
 
-import { HandleKind, handleNew } from "./handles";
-import { SendResult } from "../proto/connection";
+import { HandleKind, handleNew } from './handles';
+import { SendResult } from '../proto/connection';
 
 /**
  * The ABI's code for an engine result (proto's SendResult): every export that reports one
@@ -26,16 +26,25 @@ import { SendResult } from "../proto/connection";
  */
 export function codeOfResult(result: u32): u32 {
   switch (result) {
-    case SendResult.OK: return H2E_OK;
-    case SendResult.LIMIT: return H2E_LIMIT_EXCEEDED;
-    case SendResult.INVALID: return H2E_INVALID_ARG;
-    default: return H2E_CLOSED;
+    case SendResult.OK:
+      return H2E_OK;
+    case SendResult.LIMIT:
+      return H2E_LIMIT_EXCEEDED;
+    case SendResult.INVALID:
+      return H2E_INVALID_ARG;
+    default:
+      return H2E_CLOSED;
   }
 }
 
 /** What a failed task carries: an H2E code, the RFC 9113 error code, and a message. */
 export class ErrorObject {
-  constructor(public code: u32, public reason: u32, public message: string, public retryable: bool = false) {}
+  constructor(
+    public code: u32,
+    public reason: u32,
+    public message: string,
+    public retryable: bool = false,
+  ) {}
 }
 
 /** Registers an error and returns its handle (the host owns it: h2_error_free). */

@@ -9,13 +9,13 @@
 // whose deadline came (a heap of deadlines, each kept from the connection's last drive) or
 // whose stamps wait for it; the time itself is one TimeSource that every connection's clock
 // reads. A turn with thousands of idle connections costs what its active ones cost.
-import { Task } from "./task";
-import { ConnLike, ConnScheduler } from "./conn-driver-base";
-import { DeadlineHeap } from "./deadline-heap";
-import { ErrorCode } from "../frame/constants";
-import { TimeSource } from "../proto/clock";
-import { instanceBudget } from "../proto/budget";
-import { SHED_STALL_MS } from "../proto/connection";
+import { Task } from './task';
+import { ConnLike, ConnScheduler } from './conn-driver-base';
+import { DeadlineHeap } from './deadline-heap';
+import { ErrorCode } from '../frame/constants';
+import { TimeSource } from '../proto/clock';
+import { instanceBudget } from '../proto/budget';
+import { SHED_STALL_MS } from '../proto/connection';
 
 /** Rounds of drive-then-tasks in one poll: only tasks and connections that touch each other
  *  without end reach it (the host polls again at its next event). */
@@ -128,7 +128,7 @@ export class Executor extends ConnScheduler {
     if (i < 0) return;
     const last = conns.pop();
     if (last !== c) {
-      unchecked(conns[i] = last);
+      unchecked((conns[i] = last));
       last.slot = i;
     }
     c.slot = -1;
@@ -139,7 +139,7 @@ export class Executor extends ConnScheduler {
       const stamped = this.stamped;
       const at = stamped.lastIndexOf(c);
       if (at >= 0) {
-        unchecked(stamped[at] = stamped[stamped.length - 1]);
+        unchecked((stamped[at] = stamped[stamped.length - 1]));
         stamped.pop();
       }
     }
@@ -206,7 +206,7 @@ export class Executor extends ConnScheduler {
       const c = unchecked(conns[i]);
       if (c.finished) continue;
       const e = c.engine;
-      e.abort(ErrorCode.CANCEL, "executor freed");
+      e.abort(ErrorCode.CANCEL, 'executor freed');
       // Its GOAWAY will never be written: nothing drives the connection any more. Dropping
       // it lets the connection count as finished, so its poll_close tasks finish too.
       e.consumeOutput(e.outputLen);

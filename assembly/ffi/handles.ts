@@ -3,7 +3,7 @@
 // generation, so a stale, freed, foreign or zero handle never resolves: lookups answer
 // null and the ABI turns that into H2E_INVALID_ARG. Double free is therefore harmless.
 
-import { countAllocation } from "../util/gc";
+import { countAllocation } from '../util/gc';
 
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
@@ -61,8 +61,8 @@ export function handleNew(kind: HandleKind, obj: Object): u32 {
     kinds.push(0);
     generations.push(1);
   }
-  unchecked(objects[slot] = obj);
-  unchecked(kinds[slot] = <u32>kind);
+  unchecked((objects[slot] = obj));
+  unchecked((kinds[slot] = <u32>kind));
   live++;
   countAllocation(); // each handle's object becomes garbage when freed (util/gc.ts)
   return (unchecked(generations[slot]) << INDEX_BITS) | (slot + 1);
@@ -88,11 +88,11 @@ export function handleRelease(handle: u32, kind: HandleKind): Object | null {
   const slot = slotOf(handle, kind);
   if (slot < 0) return null;
   const obj = unchecked(objects[slot]);
-  unchecked(objects[slot] = null);
-  unchecked(kinds[slot] = HandleKind.NONE);
+  unchecked((objects[slot] = null));
+  unchecked((kinds[slot] = HandleKind.NONE));
   let gen = (unchecked(generations[slot]) + 1) & GEN_MASK;
   if (gen == 0) gen = 1;
-  unchecked(generations[slot] = gen);
+  unchecked((generations[slot] = gen));
   freeSlots.push(<u32>slot);
   live--;
   return obj;

@@ -3,7 +3,7 @@
 // every count is checked against what was asked before it is used. Each call is
 // bracketed by enterHost/leaveHost: no garbage collection while the host runs, because
 // the wasm frames below it may hold objects nothing else references (util/gc.ts).
-import { enterHost, leaveHost } from "../util/gc";
+import { enterHost, leaveHost } from '../util/gc';
 
 /** Read up to `len` bytes into [buf, buf+len): a count, 0 for EOF, H2_IO_PENDING (after
  *  taking a waker from `ctx`) or H2_IO_ERROR. */

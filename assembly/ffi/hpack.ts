@@ -1,18 +1,23 @@
 // Standalone HPACK through the ABI (as nghttp2's nghttp2_hd_*): an encoder and a decoder
 // behind generation-checked handles. Thin: validate handles and host ranges, translate
 // status codes, delegate to assembly/hpack.
-import { ByteBuffer } from "../util/bytes";
-import { Decoder, DecodeStatus, Encoder, validateFieldList, writeFieldHeader, FIELD_HEADER } from "../hpack";
-import { HandleKind, handleGet, handleNew, handleRelease } from "./handles";
-import { validRange } from "./memory";
+import { ByteBuffer } from '../util/bytes';
+import { Decoder, DecodeStatus, Encoder, validateFieldList, writeFieldHeader, FIELD_HEADER } from '../hpack';
+import { HandleKind, handleGet, handleNew, handleRelease } from './handles';
+import { validRange } from './memory';
 import {
-  H2E_ERROR, H2E_INVALID_ARG, H2E_INVALID_PEER_MESSAGE, H2E_LIMIT_EXCEEDED, H2E_OK, H2E_OUT_OF_MEMORY,
-} from "./errors";
+  H2E_ERROR,
+  H2E_INVALID_ARG,
+  H2E_INVALID_PEER_MESSAGE,
+  H2E_LIMIT_EXCEEDED,
+  H2E_OK,
+  H2E_OUT_OF_MEMORY,
+} from './errors';
 
 /** Largest output an encoder or decoder buffer may grow to. */
 const OUTPUT_LIMIT: u32 = 1 << 30;
 
-const ERR_UNUSABLE = "hpack: decoder unusable after an earlier decoding error";
+const ERR_UNUSABLE = 'hpack: decoder unusable after an earlier decoding error';
 
 export class HpackEncoderObject {
   encoder: Encoder = new Encoder();

@@ -2,10 +2,19 @@
 // Headers keep the flat field-list format the engine and HPACK use, so a message goes
 // to and from the wire without re-encoding. Names are lowercased on the way in (HTTP/2
 // requires it, §8.2.1), so a hyper client that sets "Host" ports unchanged.
-import { ByteBuffer } from "../util/bytes";
-import { FIELD_HEADER, fieldFlags, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen, nextField } from "../hpack";
-import { Disposable } from "./task";
-import { HandleKind, handleNew, handleRelease } from "./handles";
+import { ByteBuffer } from '../util/bytes';
+import {
+  FIELD_HEADER,
+  fieldFlags,
+  fieldName,
+  fieldNameLen,
+  fieldSize,
+  fieldValue,
+  fieldValueLen,
+  nextField,
+} from '../hpack';
+import { Disposable } from './task';
+import { HandleKind, handleNew, handleRelease } from './handles';
 
 export class Headers extends Disposable {
   handle: u32 = 0;
@@ -117,7 +126,7 @@ function nameIs(p: usize, name: usize, len: u32): bool {
   if (fieldNameLen(p) != len) return false;
   const n = fieldName(p);
   for (let i: u32 = 0; i < len; i++) {
-    let a = load<u8>(n + i);
+    const a = load<u8>(n + i);
     let b = load<u8>(name + i);
     if (b >= 0x41 && b <= 0x5a) b |= 0x20;
     if (a != b) return false;

@@ -2,8 +2,8 @@
 // through the h2_host.io_read / io_write imports with hyper's semantics: a count, 0 for
 // EOF (reads), H2_IO_PENDING after the host took a waker from the context, H2_IO_ERROR.
 // A pending direction is not asked again until its waker is woken: no busy polling.
-import { HandleKind, handleNew, handleRelease } from "./handles";
-import { ConnLike } from "./conn-driver-base";
+import { HandleKind, handleNew, handleRelease } from './handles';
+import { ConnLike } from './conn-driver-base';
 
 export class Io {
   handle: u32 = 0;

@@ -1,7 +1,7 @@
 // Host-owned byte buffers in linear memory, and the bounds check every (ptr, len) from
 // the host goes through before the core reads or writes it.
-import { H2E_INVALID_ARG, H2E_OK } from "./errors";
-import { canAllocate } from "../util/memory";
+import { H2E_INVALID_ARG, H2E_OK } from './errors';
+import { canAllocate } from '../util/memory';
 
 /** Largest single allocation the host may ask for. */
 export const MAX_HOST_ALLOC: u32 = 1 << 30;
@@ -33,7 +33,7 @@ export function hostFree(ptr: usize): u32 {
  */
 @inline
 export function validRange(ptr: usize, len: usize): bool {
-  const end = <u64>memory.size() << 16;
+  const end = (<u64>memory.size()) << 16;
   if (len == 0) return <u64>ptr <= end;
   if (ptr == 0) return false;
   return <u64>ptr + <u64>len <= end;

@@ -1,12 +1,12 @@
 // Requests and responses as the ABI hands them around (hyper_request, hyper_response),
 // and how they become the field lists the engine sends.
-import { ByteBuffer } from "../util/bytes";
-import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen } from "../hpack";
-import { Headers } from "./http";
-import { Disposable } from "./task";
-import { HandleKind, handleRelease } from "./handles";
-import { StreamCtx } from "./stream-ctx";
-import { Body } from "./body";
+import { ByteBuffer } from '../util/bytes';
+import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen } from '../hpack';
+import { Headers } from './http';
+import { Disposable } from './task';
+import { HandleKind, handleRelease } from './handles';
+import { StreamCtx } from './stream-ctx';
+import { Body } from './body';
 
 /** Which pseudo-header a request accessor reads or writes. */
 export namespace Pseudo {
@@ -23,11 +23,11 @@ const PSEUDO_BYTES_LIMIT: u32 = 1 << 20;
 
 function newSpans(): StaticArray<i64> {
   const s = new StaticArray<i64>(Pseudo.COUNT);
-  for (let i = 0; i < Pseudo.COUNT; i++) unchecked(s[i] = -1);
+  for (let i = 0; i < Pseudo.COUNT; i++) unchecked((s[i] = -1));
   return s;
 }
 
-const PSEUDO_NAMES: StaticArray<string> = [":method", ":scheme", ":authority", ":path", ":protocol"];
+const PSEUDO_NAMES: StaticArray<string> = [':method', ':scheme', ':authority', ':path', ':protocol'];
 
 export class Request extends Disposable {
   handle: u32 = 0;
@@ -74,7 +74,7 @@ export class Request extends Disposable {
       off = <u32>(old >>> 32);
     } else {
       if (!b.reserve(need)) {
-        unchecked(this.spans[which] = -1);
+        unchecked((this.spans[which] = -1));
         if (!this.compact(need)) return false;
         b = this.pseudoBytes;
       }
@@ -84,7 +84,7 @@ export class Request extends Disposable {
     const p = b.ptr + <usize>off;
     if (slash) store<u8>(p, 0x2f);
     memory.copy(p + (slash ? 1 : 0), value, len);
-    unchecked(this.spans[which] = (<i64>off << 32) | <i64>need);
+    unchecked((this.spans[which] = ((<i64>off) << 32) | (<i64>need)));
     return true;
   }
 
@@ -100,7 +100,7 @@ export class Request extends Disposable {
       const n = this.pseudoLen(i);
       const off = to.len;
       to.pushBytes(this.pseudoPtr(i), n);
-      unchecked(this.spans[i] = (<i64>off << 32) | <i64>n);
+      unchecked((this.spans[i] = ((<i64>off) << 32) | (<i64>n)));
     }
     from.dispose();
     this.pseudoBytes = to;
@@ -112,7 +112,13 @@ export class Request extends Disposable {
     let i: u32 = 0;
     // scheme: letters, digits, + - . before "://"
     while (i < len && isSchemeChar(load<u8>(uri + i))) i++;
-    if (i > 0 && i + 2 < len && load<u8>(uri + i) == 0x3a && load<u8>(uri + i + 1) == 0x2f && load<u8>(uri + i + 2) == 0x2f) {
+    if (
+      i > 0 &&
+      i + 2 < len &&
+      load<u8>(uri + i) == 0x3a &&
+      load<u8>(uri + i + 1) == 0x2f &&
+      load<u8>(uri + i + 2) == 0x2f
+    ) {
       if (!this.setPseudo(Pseudo.SCHEME, uri, i)) return false;
       const authStart = i + 3;
       let j = authStart;
@@ -153,7 +159,8 @@ export class Request extends Disposable {
     if (!isConnect || hasProtocol) {
       if (!this.addPseudo(out, N_SCHEME, Pseudo.SCHEME, V_HTTPS)) return false;
     }
-    if (hasAuthority && !addRaw(out, changetype<usize>(N_AUTHORITY), <u32>N_AUTHORITY.length, authority, authorityLen)) return false;
+    if (hasAuthority && !addRaw(out, changetype<usize>(N_AUTHORITY), <u32>N_AUTHORITY.length, authority, authorityLen))
+      return false;
     if (!isConnect || hasProtocol) {
       if (!this.addPseudo(out, N_PATH, Pseudo.PATH, SLASH)) return false;
     }
@@ -178,7 +185,7 @@ export class Request extends Disposable {
 
   dispose(): void {
     this.pseudoBytes.dispose();
-    for (let i = 0; i < Pseudo.COUNT; i++) unchecked(this.spans[i] = -1);
+    for (let i = 0; i < Pseudo.COUNT; i++) unchecked((this.spans[i] = -1));
     releaseParts(this.headers, this.body, this.ctx, this.received && !this.bodyTaken);
     this.body = null;
   }
@@ -215,11 +222,13 @@ export class Response extends Disposable {
   toFields(out: ByteBuffer): bool {
     out.clear();
     const s = this.status;
-    unchecked(STATUS_DIGITS[0] = <u8>(0x30 + (s / 100) % 10));
-    unchecked(STATUS_DIGITS[1] = <u8>(0x30 + (s / 10) % 10));
-    unchecked(STATUS_DIGITS[2] = <u8>(0x30 + s % 10));
-    return addRaw(out, changetype<usize>(N_STATUS), <u32>N_STATUS.length, changetype<usize>(STATUS_DIGITS), 3) &&
-      appendRegular(out, this.headers, false);
+    unchecked((STATUS_DIGITS[0] = <u8>(0x30 + ((s / 100) % 10))));
+    unchecked((STATUS_DIGITS[1] = <u8>(0x30 + ((s / 10) % 10))));
+    unchecked((STATUS_DIGITS[2] = <u8>(0x30 + (s % 10))));
+    return (
+      addRaw(out, changetype<usize>(N_STATUS), <u32>N_STATUS.length, changetype<usize>(STATUS_DIGITS), 3) &&
+      appendRegular(out, this.headers, false)
+    );
   }
 
   dispose(): void {
@@ -231,19 +240,19 @@ export class Response extends Disposable {
 /** ASCII bytes of a literal, made once (no allocation per message). */
 function ascii(text: string): StaticArray<u8> {
   const out = new StaticArray<u8>(text.length);
-  for (let i = 0; i < text.length; i++) unchecked(out[i] = <u8>text.charCodeAt(i));
+  for (let i = 0; i < text.length; i++) unchecked((out[i] = <u8>text.charCodeAt(i)));
   return out;
 }
 
-const N_METHOD = ascii(":method");
-const N_SCHEME = ascii(":scheme");
-const N_AUTHORITY = ascii(":authority");
-const N_PATH = ascii(":path");
-const N_PROTOCOL = ascii(":protocol");
-const N_STATUS = ascii(":status");
-const V_GET = ascii("GET");
-const V_HTTPS = ascii("https");
-const V_CONNECT = ascii("CONNECT");
+const N_METHOD = ascii(':method');
+const N_SCHEME = ascii(':scheme');
+const N_AUTHORITY = ascii(':authority');
+const N_PATH = ascii(':path');
+const N_PROTOCOL = ascii(':protocol');
+const N_STATUS = ascii(':status');
+const V_GET = ascii('GET');
+const V_HTTPS = ascii('https');
+const V_CONNECT = ascii('CONNECT');
 const STATUS_DIGITS = new StaticArray<u8>(3);
 
 /** Appends one field from raw (ptr, len) name and value. */
@@ -282,7 +291,14 @@ function appendRegular(out: ByteBuffer, headers: Headers, skipHost: bool): bool 
 }
 
 @inline function isSchemeChar(c: u8): bool {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c == 0x2b || c == 0x2d || c == 0x2e;
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c == 0x2b ||
+    c == 0x2d ||
+    c == 0x2e
+  );
 }
 
 const SLASH: StaticArray<u8> = [0x2f];

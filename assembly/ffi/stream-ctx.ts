@@ -2,12 +2,12 @@
 // response head, body bytes, trailers), what the host sends from (a data source), and
 // the tasks waiting on each. Lives from the stream's opening until the host has let go
 // of every object that refers to it.
-import { ByteBuffer } from "../util/bytes";
-import { Stream } from "../proto/stream";
-import { Headers } from "./http";
-import { Task, Waitable } from "./task";
-import { Body } from "./body";
-import { ConnLike } from "./conn-driver-base";
+import { ByteBuffer } from '../util/bytes';
+import { Stream } from '../proto/stream';
+import { Headers } from './http';
+import { Task, Waitable } from './task';
+import { Body } from './body';
+import { ConnLike } from './conn-driver-base';
 
 /** How much received body one stream may hold before the window stays shut. */
 export const RECV_BUFFER_LIMIT: u32 = 1 << 30;

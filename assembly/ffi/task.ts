@@ -1,8 +1,8 @@
 // Tasks (hyper's hyper_task): futures the host pushes on an executor and gets back from
 // h2_executor_poll once they finished. A task finishes with a type and a value (a handle
 // or a number the type defines); the host takes the value with h2_task_value.
-import { HandleKind, handleRelease } from "./handles";
-import { ErrorObject } from "./errors";
+import { HandleKind, handleRelease } from './handles';
+import { ErrorObject } from './errors';
 
 export namespace TaskType {
   export const EMPTY: u32 = 0;

@@ -84,13 +84,20 @@ export const PROMISED_ID_SIZE: u32 = 4;
 /** Flags each known type defines; the rest are ignored on receipt (§4.1). */
 export function knownFlags(type: u8): u8 {
   switch (type) {
-    case FrameType.DATA: return Flag.END_STREAM | Flag.PADDED;
-    case FrameType.HEADERS: return Flag.END_STREAM | Flag.END_HEADERS | Flag.PADDED | Flag.PRIORITY;
-    case FrameType.SETTINGS: return Flag.ACK;
-    case FrameType.PUSH_PROMISE: return Flag.END_HEADERS | Flag.PADDED;
-    case FrameType.PING: return Flag.ACK;
-    case FrameType.CONTINUATION: return Flag.END_HEADERS;
-    default: return 0;
+    case FrameType.DATA:
+      return Flag.END_STREAM | Flag.PADDED;
+    case FrameType.HEADERS:
+      return Flag.END_STREAM | Flag.END_HEADERS | Flag.PADDED | Flag.PRIORITY;
+    case FrameType.SETTINGS:
+      return Flag.ACK;
+    case FrameType.PUSH_PROMISE:
+      return Flag.END_HEADERS | Flag.PADDED;
+    case FrameType.PING:
+      return Flag.ACK;
+    case FrameType.CONTINUATION:
+      return Flag.END_HEADERS;
+    default:
+      return 0;
   }
 }
 

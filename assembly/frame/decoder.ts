@@ -30,15 +30,33 @@
 // PUSH_PROMISE when we disabled push or on a stream we did not open (§6.6), flow-control
 // windows (§6.9), SETTINGS ACK timing, stream-id ordering and parity of new streams (§5.1.1).
 import {
-  ErrorCode, Flag, FrameType, FRAME_HEADER_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE,
-  MIN_MAX_FRAME_SIZE, PRIORITY_PAYLOAD_SIZE, PROMISED_ID_SIZE, Role, SETTING_ENTRY_SIZE,
+  ErrorCode,
+  Flag,
+  FrameType,
+  FRAME_HEADER_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  MAX_MAX_FRAME_SIZE,
+  MIN_MAX_FRAME_SIZE,
+  PRIORITY_PAYLOAD_SIZE,
+  PROMISED_ID_SIZE,
+  Role,
+  SETTING_ENTRY_SIZE,
   knownFlags,
-} from "./constants";
-import { ErrorKind, FrameError } from "./errors";
-import { headerFlags, headerLength, headerStreamId, headerType, readU16BE, readU31BE, readU32BE, readU64BE } from "./header";
-import { checkHeader, isKnownType } from "./rules";
-import { checkSetting } from "./settings";
-import { ByteBuffer } from "../util/bytes";
+} from './constants';
+import { ErrorKind, FrameError } from './errors';
+import {
+  headerFlags,
+  headerLength,
+  headerStreamId,
+  headerType,
+  readU16BE,
+  readU31BE,
+  readU32BE,
+  readU64BE,
+} from './header';
+import { checkHeader, isKnownType } from './rules';
+import { checkSetting } from './settings';
+import { ByteBuffer } from '../util/bytes';
 
 /** What the last push() produced. */
 export namespace DecodeStatus {
@@ -54,10 +72,10 @@ export namespace DecodeStatus {
 
 // Where the decoder is inside the byte stream.
 namespace State {
-  export const HEADER: u8 = 0;   // collecting the 9-byte header
-  export const PAYLOAD: u8 = 1;  // collecting a payload
-  export const SKIP: u8 = 2;     // discarding a payload unread
-  export const DEAD: u8 = 3;     // after a connection error
+  export const HEADER: u8 = 0; // collecting the 9-byte header
+  export const PAYLOAD: u8 = 1; // collecting a payload
+  export const SKIP: u8 = 2; // discarding a payload unread
+  export const DEAD: u8 = 3; // after a connection error
 }
 
 export class FrameDecoder {
@@ -137,7 +155,9 @@ export class FrameDecoder {
 
   // ---- configuration ----
 
-  @inline get maxFrameSize(): u32 { return this._maxFrameSize; }
+  @inline get maxFrameSize(): u32 {
+    return this._maxFrameSize;
+  }
 
   /** Sets our SETTINGS_MAX_FRAME_SIZE (apply once the peer ACKed it); false when outside
    *  [2^14, 2^24-1] (§6.5.2), nothing changed. */
@@ -152,15 +172,21 @@ export class FrameDecoder {
   @inline get endStream(): bool {
     return (this.type == FrameType.DATA || this.type == FrameType.HEADERS) && (this.flags & Flag.END_STREAM) != 0;
   }
-  @inline get endHeaders(): bool { return (this.flags & Flag.END_HEADERS) != 0; }
+  @inline get endHeaders(): bool {
+    return (this.flags & Flag.END_HEADERS) != 0;
+  }
   @inline get isAck(): bool {
     return (this.type == FrameType.SETTINGS || this.type == FrameType.PING) && (this.flags & Flag.ACK) != 0;
   }
-  @inline get isPadded(): bool { return (this.flags & Flag.PADDED) != 0; }
+  @inline get isPadded(): bool {
+    return (this.flags & Flag.PADDED) != 0;
+  }
   /** DATA bytes that count against flow control (§6.1): the whole payload, Pad Length
    *  and padding included. Also set when a DATA frame gets a stream error from its header,
    *  so the connection window can still be charged (§6.9). 0 for other types. */
-  @inline get flowControlledLength(): u32 { return this.type == FrameType.DATA ? this.length : 0; }
+  @inline get flowControlledLength(): u32 {
+    return this.type == FrameType.DATA ? this.length : 0;
+  }
 
   /** Identifier of SETTINGS entry i (0 <= i < settingsCount). */
   settingId(i: u32): u16 {
@@ -172,14 +198,26 @@ export class FrameDecoder {
   }
 
   /** The stream whose field block is open (a CONTINUATION must come next), else 0. */
-  @inline get expectingContinuationFor(): u32 { return this.continuationFor; }
+  @inline get expectingContinuationFor(): u32 {
+    return this.continuationFor;
+  }
 
-  @inline get errorCode(): u32 { return this.error.code; }
-  @inline get errorStreamId(): u32 { return this.error.streamId; }
-  @inline get isConnectionError(): bool { return this.error.kind == ErrorKind.CONNECTION; }
-  @inline get errorMessage(): string { return this.error.message; }
+  @inline get errorCode(): u32 {
+    return this.error.code;
+  }
+  @inline get errorStreamId(): u32 {
+    return this.error.streamId;
+  }
+  @inline get isConnectionError(): bool {
+    return this.error.kind == ErrorKind.CONNECTION;
+  }
+  @inline get errorMessage(): string {
+    return this.error.message;
+  }
   /** Bytes reserved for payloads that span chunks (for tests and memory accounting). */
-  @inline get bufferCapacity(): u32 { return this.buf.cap; }
+  @inline get bufferCapacity(): u32 {
+    return this.buf.cap;
+  }
 
   // ---- input ----
 
@@ -289,7 +327,9 @@ export class FrameDecoder {
     this.length = length;
     this.clearFields();
 
-    if (!checkHeader(this.error, type, this.flags, streamId, length, this._maxFrameSize, this.continuationFor, this.role)) {
+    if (
+      !checkHeader(this.error, type, this.flags, streamId, length, this._maxFrameSize, this.continuationFor, this.role)
+    ) {
       this.raise(true); // a stream error leaves state SKIP: the payload is never buffered
       return;
     }
@@ -344,15 +384,34 @@ export class FrameDecoder {
     this.payloadLen = this.length;
     let ok = true;
     switch (this.type) {
-      case FrameType.DATA: ok = this.finishData(p); break;
-      case FrameType.HEADERS: ok = this.finishHeaders(p); break;
-      case FrameType.PRIORITY: ok = this.finishPriority(p); break;
-      case FrameType.RST_STREAM: this.code = readU32BE(p); this.payloadLen = 0; break;
-      case FrameType.SETTINGS: ok = this.finishSettings(p); break;
-      case FrameType.PUSH_PROMISE: ok = this.finishPushPromise(p); break;
-      case FrameType.PING: this.pingData = readU64BE(p); break;
-      case FrameType.GOAWAY: this.finishGoaway(p); break;
-      case FrameType.WINDOW_UPDATE: ok = this.finishWindowUpdate(p); break;
+      case FrameType.DATA:
+        ok = this.finishData(p);
+        break;
+      case FrameType.HEADERS:
+        ok = this.finishHeaders(p);
+        break;
+      case FrameType.PRIORITY:
+        ok = this.finishPriority(p);
+        break;
+      case FrameType.RST_STREAM:
+        this.code = readU32BE(p);
+        this.payloadLen = 0;
+        break;
+      case FrameType.SETTINGS:
+        ok = this.finishSettings(p);
+        break;
+      case FrameType.PUSH_PROMISE:
+        ok = this.finishPushPromise(p);
+        break;
+      case FrameType.PING:
+        this.pingData = readU64BE(p);
+        break;
+      case FrameType.GOAWAY:
+        this.finishGoaway(p);
+        break;
+      case FrameType.WINDOW_UPDATE:
+        ok = this.finishWindowUpdate(p);
+        break;
       // CONTINUATION: the payload is all fragment.
     }
     if (ok) {
@@ -384,7 +443,7 @@ export class FrameDecoder {
       start += 1;
       // length >= start is guaranteed by the header checks.
       if (pad > length - start) {
-        this.error.connection(ErrorCode.PROTOCOL_ERROR, "padding exceeds the frame payload");
+        this.error.connection(ErrorCode.PROTOCOL_ERROR, 'padding exceeds the frame payload');
         return false;
       }
     }
@@ -403,7 +462,7 @@ export class FrameDecoder {
   private readPriority(q: usize): void {
     const dep = readU32BE(q);
     this.hasPriority = true;
-    this.exclusive = (dep >>> 31) != 0;
+    this.exclusive = dep >>> 31 != 0;
     this.dependency = dep & 0x7fffffff;
     this.weight = <u32>load<u8>(q, 4) + 1;
   }
@@ -416,7 +475,7 @@ export class FrameDecoder {
     if (prio) this.readPriority(p + (padded ? 1 : 0));
     if (!this.stripPadding(p, prio ? PRIORITY_PAYLOAD_SIZE : 0)) return false;
     if (prio && this.dependency == this.streamId) {
-      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, "stream depends on itself");
+      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'stream depends on itself');
       this.status = DecodeStatus.STREAM_ERROR;
       this.frameReady = true;
       return false;
@@ -429,7 +488,7 @@ export class FrameDecoder {
     this.readPriority(p);
     this.payloadLen = 0;
     if (this.dependency == this.streamId) {
-      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, "stream depends on itself");
+      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'stream depends on itself');
       return false;
     }
     return true;
@@ -452,7 +511,7 @@ export class FrameDecoder {
     this.promisedId = readU31BE(p + (padded ? 1 : 0));
     if (!this.stripPadding(p, PROMISED_ID_SIZE)) return false;
     if (this.promisedId == 0 || (this.promisedId & 1) != 0) {
-      this.error.connection(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE with an invalid promised stream id");
+      this.error.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE with an invalid promised stream id');
       return false;
     }
     return true;
@@ -472,9 +531,9 @@ export class FrameDecoder {
     this.payloadLen = 0;
     if (this.increment == 0) {
       if (this.streamId == 0) {
-        this.error.connection(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE increment of 0");
+        this.error.connection(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment of 0');
       } else {
-        this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, "WINDOW_UPDATE increment of 0");
+        this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'WINDOW_UPDATE increment of 0');
       }
       return false;
     }

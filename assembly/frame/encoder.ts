@@ -7,13 +7,23 @@
 // SETTINGS_MAX_FRAME_SIZE is the caller's job for DATA and GOAWAY (it chunks data anyway);
 // HEADERS and PUSH_PROMISE take the peer's limit and split the field block themselves.
 import {
-  DEFAULT_MAX_FRAME_SIZE, Flag, FrameType, FRAME_HEADER_SIZE, MAX_MAX_FRAME_SIZE, MAX_STREAM_ID,
-  MAX_WINDOW_SIZE, PING_PAYLOAD_SIZE, PRIORITY_PAYLOAD_SIZE, PROMISED_ID_SIZE,
-  RST_STREAM_PAYLOAD_SIZE, SETTING_ENTRY_SIZE, WINDOW_UPDATE_PAYLOAD_SIZE,
-} from "./constants";
-import { writeFrameHeader, writeU16BE, writeU32BE, writeU64BE } from "./header";
-import { SettingsList } from "./settings";
-import { ByteBuffer } from "../util/bytes";
+  DEFAULT_MAX_FRAME_SIZE,
+  Flag,
+  FrameType,
+  FRAME_HEADER_SIZE,
+  MAX_MAX_FRAME_SIZE,
+  MAX_STREAM_ID,
+  MAX_WINDOW_SIZE,
+  PING_PAYLOAD_SIZE,
+  PRIORITY_PAYLOAD_SIZE,
+  PROMISED_ID_SIZE,
+  RST_STREAM_PAYLOAD_SIZE,
+  SETTING_ENTRY_SIZE,
+  WINDOW_UPDATE_PAYLOAD_SIZE,
+} from './constants';
+import { writeFrameHeader, writeU16BE, writeU32BE, writeU64BE } from './header';
+import { SettingsList } from './settings';
+import { ByteBuffer } from '../util/bytes';
 
 export namespace EncodeResult {
   export const OK: u8 = 0;
@@ -54,7 +64,13 @@ export const NO_PADDING: i32 = -1;
  * then `padLen` zero bytes must follow. Returns the bytes written (9 or 10), or 0 when
  * the arguments are invalid (nothing written).
  */
-export function writeDataFramePrefix(ptr: usize, streamId: u32, dataLen: u32, endStream: bool, padLen: i32 = NO_PADDING): u32 {
+export function writeDataFramePrefix(
+  ptr: usize,
+  streamId: u32,
+  dataLen: u32,
+  endStream: bool,
+  padLen: i32 = NO_PADDING,
+): u32 {
   if (!validStream(streamId) || !validPad(padLen)) return 0;
   const payload = <u64>dataLen + <u64>padOverhead(padLen);
   if (payload > <u64>MAX_MAX_FRAME_SIZE) return 0;
@@ -67,7 +83,14 @@ export function writeDataFramePrefix(ptr: usize, streamId: u32, dataLen: u32, en
 }
 
 /** DATA (§6.1): `dataLen` bytes from `dataPtr`, optional padding, END_STREAM. */
-export function encodeData(buf: ByteBuffer, streamId: u32, dataPtr: usize, dataLen: u32, endStream: bool, padLen: i32 = NO_PADDING): u8 {
+export function encodeData(
+  buf: ByteBuffer,
+  streamId: u32,
+  dataPtr: usize,
+  dataLen: u32,
+  endStream: bool,
+  padLen: i32 = NO_PADDING,
+): u8 {
   if (!validStream(streamId) || !validPad(padLen)) return EncodeResult.INVALID;
   const payload = <u64>dataLen + <u64>padOverhead(padLen);
   if (payload > <u64>MAX_MAX_FRAME_SIZE) return EncodeResult.INVALID;
@@ -83,8 +106,17 @@ export function encodeData(buf: ByteBuffer, streamId: u32, dataPtr: usize, dataL
 // `maxFrameSize` demands (§4.3). The first frame carries `fixedLen` bytes of fields after
 // the Pad Length (priority: 5, promised id: 4), written from `fixedWord` and `fixedByte`.
 function encodeFieldBlock(
-  buf: ByteBuffer, type: u8, streamId: u32, flags: u8, fixedLen: u32, fixedWord: u32, fixedByte: u8,
-  blockPtr: usize, blockLen: u32, maxFrameSize: u32, padLen: i32,
+  buf: ByteBuffer,
+  type: u8,
+  streamId: u32,
+  flags: u8,
+  fixedLen: u32,
+  fixedWord: u32,
+  fixedByte: u8,
+  blockPtr: usize,
+  blockLen: u32,
+  maxFrameSize: u32,
+  padLen: i32,
 ): u8 {
   if (maxFrameSize == 0 || maxFrameSize > MAX_MAX_FRAME_SIZE) return EncodeResult.INVALID;
   const overhead = padOverhead(padLen) + fixedLen;
@@ -132,9 +164,17 @@ function encodeFieldBlock(
  * Optional padding (0..255, on the HEADERS frame only) and priority fields (weight 1..256).
  */
 export function encodeHeaders(
-  buf: ByteBuffer, streamId: u32, blockPtr: usize, blockLen: u32, endStream: bool,
-  maxFrameSize: u32 = DEFAULT_MAX_FRAME_SIZE, padLen: i32 = NO_PADDING,
-  hasPriority: bool = false, exclusive: bool = false, dependency: u32 = 0, weight: u32 = 16,
+  buf: ByteBuffer,
+  streamId: u32,
+  blockPtr: usize,
+  blockLen: u32,
+  endStream: bool,
+  maxFrameSize: u32 = DEFAULT_MAX_FRAME_SIZE,
+  padLen: i32 = NO_PADDING,
+  hasPriority: bool = false,
+  exclusive: bool = false,
+  dependency: u32 = 0,
+  weight: u32 = 16,
 ): u8 {
   if (!validStream(streamId) || !validPad(padLen)) return EncodeResult.INVALID;
   let flags: u8 = endStream ? Flag.END_STREAM : 0;
@@ -148,7 +188,19 @@ export function encodeHeaders(
     word = dependency | (exclusive ? 0x80000000 : 0);
     byte = <u8>(weight - 1);
   }
-  return encodeFieldBlock(buf, FrameType.HEADERS, streamId, flags, fixedLen, word, byte, blockPtr, blockLen, maxFrameSize, padLen);
+  return encodeFieldBlock(
+    buf,
+    FrameType.HEADERS,
+    streamId,
+    flags,
+    fixedLen,
+    word,
+    byte,
+    blockPtr,
+    blockLen,
+    maxFrameSize,
+    padLen,
+  );
 }
 
 // §5.3.1: a stream cannot depend on itself; weights are 1..256 on the wire as 0..255.
@@ -205,13 +257,30 @@ export function encodeSettingsAck(buf: ByteBuffer): u8 {
  * with the field block split into CONTINUATIONs as encodeHeaders does.
  */
 export function encodePushPromise(
-  buf: ByteBuffer, streamId: u32, promisedId: u32, blockPtr: usize, blockLen: u32,
-  maxFrameSize: u32 = DEFAULT_MAX_FRAME_SIZE, padLen: i32 = NO_PADDING,
+  buf: ByteBuffer,
+  streamId: u32,
+  promisedId: u32,
+  blockPtr: usize,
+  blockLen: u32,
+  maxFrameSize: u32 = DEFAULT_MAX_FRAME_SIZE,
+  padLen: i32 = NO_PADDING,
 ): u8 {
   if (!validStream(streamId) || !validStream(promisedId) || (promisedId & 1) != 0 || !validPad(padLen)) {
     return EncodeResult.INVALID;
   }
-  return encodeFieldBlock(buf, FrameType.PUSH_PROMISE, streamId, 0, PROMISED_ID_SIZE, promisedId, 0, blockPtr, blockLen, maxFrameSize, padLen);
+  return encodeFieldBlock(
+    buf,
+    FrameType.PUSH_PROMISE,
+    streamId,
+    0,
+    PROMISED_ID_SIZE,
+    promisedId,
+    0,
+    blockPtr,
+    blockLen,
+    maxFrameSize,
+    padLen,
+  );
 }
 
 /** PING (§6.7): 8 opaque bytes, `opaque` written big-endian; `ack` for the response. */
@@ -224,7 +293,13 @@ export function encodePing(buf: ByteBuffer, opaque: u64, ack: bool): u8 {
 }
 
 /** GOAWAY (§6.8): last processed stream, error code, optional debug data. */
-export function encodeGoaway(buf: ByteBuffer, lastStreamId: u32, code: u32, debugPtr: usize = 0, debugLen: u32 = 0): u8 {
+export function encodeGoaway(
+  buf: ByteBuffer,
+  lastStreamId: u32,
+  code: u32,
+  debugPtr: usize = 0,
+  debugLen: u32 = 0,
+): u8 {
   if (lastStreamId > MAX_STREAM_ID) return EncodeResult.INVALID;
   const len = <u64>8 + <u64>debugLen;
   if (len > <u64>MAX_MAX_FRAME_SIZE) return EncodeResult.INVALID;

@@ -2,7 +2,7 @@
 // connection error ends the connection (GOAWAY), a stream error ends one stream
 // (RST_STREAM) and decoding goes on. One instance lives inside each decoder and is
 // overwritten in place: reporting an error allocates nothing (messages are static).
-import { ErrorCode } from "./constants";
+import { ErrorCode } from './constants';
 
 export namespace ErrorKind {
   export const NONE: u8 = 0;
@@ -19,10 +19,14 @@ export class FrameError {
   /** Stream to reset for a stream error; 0 for a connection error. */
   streamId: u32 = 0;
   /** Short static description, for logs and GOAWAY debug data. */
-  message: string = "";
+  message: string = '';
 
-  @inline get isError(): bool { return this.kind != ErrorKind.NONE; }
-  @inline get isConnection(): bool { return this.kind == ErrorKind.CONNECTION; }
+  @inline get isError(): bool {
+    return this.kind != ErrorKind.NONE;
+  }
+  @inline get isConnection(): bool {
+    return this.kind == ErrorKind.CONNECTION;
+  }
 
   connection(code: u32, message: string): void {
     this.kind = ErrorKind.CONNECTION;
@@ -42,6 +46,6 @@ export class FrameError {
     this.kind = ErrorKind.NONE;
     this.code = ErrorCode.NO_ERROR;
     this.streamId = 0;
-    this.message = "";
+    this.message = '';
   }
 }

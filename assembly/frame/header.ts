@@ -1,14 +1,14 @@
 // The 9-byte frame header (RFC 9113 §4.1) and the big-endian loads and stores every
 // frame field is made of. Wasm memory is little-endian, so multi-byte fields go through
 // bswap; 24-bit fields are assembled from a byte and a u16.
-import { FRAME_HEADER_SIZE, MAX_STREAM_ID } from "./constants";
+import { FRAME_HEADER_SIZE, MAX_STREAM_ID } from './constants';
 
 @inline export function readU16BE(p: usize): u16 {
   return bswap<u16>(load<u16>(p));
 }
 
 @inline export function readU24BE(p: usize): u32 {
-  return (<u32>load<u8>(p) << 16) | <u32>bswap<u16>(load<u16>(p, 1));
+  return ((<u32>load<u8>(p)) << 16) | (<u32>bswap<u16>(load<u16>(p, 1)));
 }
 
 @inline export function readU32BE(p: usize): u32 {
@@ -42,10 +42,18 @@ import { FRAME_HEADER_SIZE, MAX_STREAM_ID } from "./constants";
 }
 
 // Field offsets inside the header.
-@inline export function headerLength(p: usize): u32 { return readU24BE(p); }
-@inline export function headerType(p: usize): u8 { return load<u8>(p, 3); }
-@inline export function headerFlags(p: usize): u8 { return load<u8>(p, 4); }
-@inline export function headerStreamId(p: usize): u32 { return readU31BE(p + 5); }
+@inline export function headerLength(p: usize): u32 {
+  return readU24BE(p);
+}
+@inline export function headerType(p: usize): u8 {
+  return load<u8>(p, 3);
+}
+@inline export function headerFlags(p: usize): u8 {
+  return load<u8>(p, 4);
+}
+@inline export function headerStreamId(p: usize): u32 {
+  return readU31BE(p + 5);
+}
 
 /**
  * Writes the 9-byte frame header at `ptr` (which must have 9 writable bytes): payload

@@ -4,10 +4,19 @@
 // the payload parser (decoder.ts, settings.ts); rules that need stream state (idle,
 // closed, half-closed…) are the connection layer's (assembly/proto).
 import {
-  ErrorCode, Flag, FrameType, GOAWAY_MIN_PAYLOAD_SIZE, PING_PAYLOAD_SIZE, PRIORITY_PAYLOAD_SIZE,
-  PROMISED_ID_SIZE, RST_STREAM_PAYLOAD_SIZE, Role, SETTING_ENTRY_SIZE, WINDOW_UPDATE_PAYLOAD_SIZE,
-} from "./constants";
-import { FrameError } from "./errors";
+  ErrorCode,
+  Flag,
+  FrameType,
+  GOAWAY_MIN_PAYLOAD_SIZE,
+  PING_PAYLOAD_SIZE,
+  PRIORITY_PAYLOAD_SIZE,
+  PROMISED_ID_SIZE,
+  RST_STREAM_PAYLOAD_SIZE,
+  Role,
+  SETTING_ENTRY_SIZE,
+  WINDOW_UPDATE_PAYLOAD_SIZE,
+} from './constants';
+import { FrameError } from './errors';
 
 /** True for the ten types of §6; anything else is skipped whole (§4.1, §5.5). */
 @inline export function isKnownType(type: u8): bool {
@@ -16,8 +25,13 @@ import { FrameError } from "./errors";
 
 /** Frames whose size error must end the connection (§4.2). */
 @inline function sizeErrorIsConnectionWide(type: u8, streamId: u32): bool {
-  return streamId == 0 || type == FrameType.HEADERS || type == FrameType.PUSH_PROMISE ||
-    type == FrameType.CONTINUATION || type == FrameType.SETTINGS;
+  return (
+    streamId == 0 ||
+    type == FrameType.HEADERS ||
+    type == FrameType.PUSH_PROMISE ||
+    type == FrameType.CONTINUATION ||
+    type == FrameType.SETTINGS
+  );
 }
 
 /**
@@ -26,26 +40,32 @@ import { FrameError } from "./errors";
  * (the caller skips them) unless they interrupt a field block.
  */
 export function checkHeader(
-  err: FrameError, type: u8, flags: u8, streamId: u32, length: u32,
-  maxFrameSize: u32, continuationFor: u32, role: u8,
+  err: FrameError,
+  type: u8,
+  flags: u8,
+  streamId: u32,
+  length: u32,
+  maxFrameSize: u32,
+  continuationFor: u32,
+  role: u8,
 ): bool {
   // §6.10: CONTINUATION belongs to a stream (checked first for the clearer message).
   if (type == FrameType.CONTINUATION && streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "CONTINUATION on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION on stream 0');
     return false;
   }
   // §4.3, §6.2, §6.10: a field block is one contiguous run of frames on one stream.
   if (continuationFor != 0) {
     if (type != FrameType.CONTINUATION) {
-      err.connection(ErrorCode.PROTOCOL_ERROR, "expected CONTINUATION: field block interrupted");
+      err.connection(ErrorCode.PROTOCOL_ERROR, 'expected CONTINUATION: field block interrupted');
       return false;
     }
     if (streamId != continuationFor) {
-      err.connection(ErrorCode.PROTOCOL_ERROR, "CONTINUATION on a different stream");
+      err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION on a different stream');
       return false;
     }
   } else if (type == FrameType.CONTINUATION) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "CONTINUATION without an open field block");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without an open field block');
     return false;
   }
   // Unknown types carry no rules of their own; they are discarded unread, so their size
@@ -55,23 +75,32 @@ export function checkHeader(
   // §4.2: too large for our SETTINGS_MAX_FRAME_SIZE.
   if (length > maxFrameSize) {
     if (sizeErrorIsConnectionWide(type, streamId)) {
-      err.connection(ErrorCode.FRAME_SIZE_ERROR, "frame larger than SETTINGS_MAX_FRAME_SIZE");
+      err.connection(ErrorCode.FRAME_SIZE_ERROR, 'frame larger than SETTINGS_MAX_FRAME_SIZE');
     } else {
-      err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, "frame larger than SETTINGS_MAX_FRAME_SIZE");
+      err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, 'frame larger than SETTINGS_MAX_FRAME_SIZE');
     }
     return false;
   }
 
   switch (type) {
-    case FrameType.DATA: return checkData(err, flags, streamId, length);
-    case FrameType.HEADERS: return checkHeaders(err, flags, streamId, length);
-    case FrameType.PRIORITY: return checkPriority(err, streamId, length);
-    case FrameType.RST_STREAM: return checkRstStream(err, streamId, length);
-    case FrameType.SETTINGS: return checkSettings(err, flags, streamId, length);
-    case FrameType.PUSH_PROMISE: return checkPushPromise(err, flags, streamId, length, role);
-    case FrameType.PING: return checkPing(err, streamId, length);
-    case FrameType.GOAWAY: return checkGoaway(err, streamId, length);
-    case FrameType.WINDOW_UPDATE: return checkWindowUpdate(err, length);
+    case FrameType.DATA:
+      return checkData(err, flags, streamId, length);
+    case FrameType.HEADERS:
+      return checkHeaders(err, flags, streamId, length);
+    case FrameType.PRIORITY:
+      return checkPriority(err, streamId, length);
+    case FrameType.RST_STREAM:
+      return checkRstStream(err, streamId, length);
+    case FrameType.SETTINGS:
+      return checkSettings(err, flags, streamId, length);
+    case FrameType.PUSH_PROMISE:
+      return checkPushPromise(err, flags, streamId, length, role);
+    case FrameType.PING:
+      return checkPing(err, streamId, length);
+    case FrameType.GOAWAY:
+      return checkGoaway(err, streamId, length);
+    case FrameType.WINDOW_UPDATE:
+      return checkWindowUpdate(err, length);
   }
   return true;
 }
@@ -79,12 +108,12 @@ export function checkHeader(
 // §6.1
 function checkData(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
     return false;
   }
   // The Pad Length field itself is mandatory when PADDED is set (§4.2: too small).
   if ((flags & Flag.PADDED) != 0 && length < 1) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "padded DATA without a Pad Length");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'padded DATA without a Pad Length');
     return false;
   }
   return true;
@@ -93,14 +122,14 @@ function checkData(err: FrameError, flags: u8, streamId: u32, length: u32): bool
 // §6.2
 function checkHeaders(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
     return false;
   }
   let need: u32 = 0;
   if ((flags & Flag.PADDED) != 0) need += 1;
   if ((flags & Flag.PRIORITY) != 0) need += PRIORITY_PAYLOAD_SIZE;
   if (length < need) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its Pad Length/priority fields");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS too short for its Pad Length/priority fields');
     return false;
   }
   return true;
@@ -109,11 +138,11 @@ function checkHeaders(err: FrameError, flags: u8, streamId: u32, length: u32): b
 // §6.3
 function checkPriority(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "PRIORITY on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
     return false;
   }
   if (length != PRIORITY_PAYLOAD_SIZE) {
-    err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, "PRIORITY length is not 5");
+    err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, 'PRIORITY length is not 5');
     return false;
   }
   return true;
@@ -122,11 +151,11 @@ function checkPriority(err: FrameError, streamId: u32, length: u32): bool {
 // §6.4
 function checkRstStream(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
     return false;
   }
   if (length != RST_STREAM_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM length is not 4");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM length is not 4');
     return false;
   }
   return true;
@@ -135,15 +164,15 @@ function checkRstStream(err: FrameError, streamId: u32, length: u32): bool {
 // §6.5
 function checkSettings(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "SETTINGS on a stream");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
     return false;
   }
   if ((flags & Flag.ACK) != 0 && length != 0) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
     return false;
   }
   if (length % SETTING_ENTRY_SIZE != 0) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS length not a multiple of 6");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS length not a multiple of 6');
     return false;
   }
   return true;
@@ -152,16 +181,16 @@ function checkSettings(err: FrameError, flags: u8, streamId: u32, length: u32): 
 // §6.6, §8.4
 function checkPushPromise(err: FrameError, flags: u8, streamId: u32, length: u32, role: u8): bool {
   if (role == Role.SERVER) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE sent by a client");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE sent by a client');
     return false;
   }
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE on stream 0");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE on stream 0');
     return false;
   }
   const need: u32 = ((flags & Flag.PADDED) != 0 ? 1 : 0) + PROMISED_ID_SIZE;
   if (length < need) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "PUSH_PROMISE too short for its fields");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'PUSH_PROMISE too short for its fields');
     return false;
   }
   return true;
@@ -170,11 +199,11 @@ function checkPushPromise(err: FrameError, flags: u8, streamId: u32, length: u32
 // §6.7
 function checkPing(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "PING on a stream");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
     return false;
   }
   if (length != PING_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "PING length is not 8");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'PING length is not 8');
     return false;
   }
   return true;
@@ -183,11 +212,11 @@ function checkPing(err: FrameError, streamId: u32, length: u32): bool {
 // §6.8
 function checkGoaway(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, "GOAWAY on a stream");
+    err.connection(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
     return false;
   }
   if (length < GOAWAY_MIN_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY shorter than 8");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY shorter than 8');
     return false;
   }
   return true;
@@ -196,7 +225,7 @@ function checkGoaway(err: FrameError, streamId: u32, length: u32): bool {
 // §6.9: WINDOW_UPDATE is valid on stream 0 (connection window) and on any stream.
 function checkWindowUpdate(err: FrameError, length: u32): bool {
   if (length != WINDOW_UPDATE_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE length is not 4");
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE length is not 4');
     return false;
   }
   return true;

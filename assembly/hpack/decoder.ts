@@ -10,13 +10,20 @@
 // to its end (so the dynamic table stays in step with the peer's encoder) but the fields
 // from the one that crossed SETTINGS_MAX_HEADER_LIST_SIZE on were dropped, not buffered;
 // the decoder stays usable and the connection layer can refuse just that stream.
-import { ByteBuffer } from "../util/bytes";
-import { decodeInteger, intEnd, INT_OVERFLOW } from "./integer";
-import { decodeString, stringEnd, stringLen, STR_OK } from "./string";
-import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic-table";
-import { STATIC_TABLE_LENGTH, staticNameLen, staticNamePtr, staticValueLen, staticFlatLen, staticFlatPtr } from "./static-table";
-import { copyBytes } from "./copy";
-import { FIELD_HEADER, FLAG_NEVER_INDEX, writeFieldHeader } from "./field-list";
+import { ByteBuffer } from '../util/bytes';
+import { decodeInteger, intEnd, INT_OVERFLOW } from './integer';
+import { decodeString, stringEnd, stringLen, STR_OK } from './string';
+import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table';
+import {
+  STATIC_TABLE_LENGTH,
+  staticNameLen,
+  staticNamePtr,
+  staticValueLen,
+  staticFlatLen,
+  staticFlatPtr,
+} from './static-table';
+import { copyBytes } from './copy';
+import { FIELD_HEADER, FLAG_NEVER_INDEX, writeFieldHeader } from './field-list';
 
 export const enum DecodeStatus {
   OK = 0,
@@ -28,24 +35,26 @@ export const enum DecodeStatus {
   OUT_OF_MEMORY = 3,
 }
 
-export const ERR_INDEX_ZERO = "hpack: index 0 is not a valid table index";
-export const ERR_INDEX_RANGE = "hpack: table index out of range";
-export const ERR_INT_OVERFLOW = "hpack: integer overflow (above 2^32-1 or too many continuation bytes)";
-export const ERR_INT_TRUNCATED = "hpack: truncated integer";
-export const ERR_STR_TRUNCATED = "hpack: truncated string literal";
-export const ERR_HUFF_EOS = "hpack: Huffman-coded string contains EOS";
-export const ERR_HUFF_PADDING_LONG = "hpack: Huffman padding longer than 7 bits";
-export const ERR_HUFF_PADDING_BAD = "hpack: Huffman padding is not all ones (EOS prefix)";
-export const ERR_UPDATE_TOO_LARGE = "hpack: dynamic table size update larger than SETTINGS_HEADER_TABLE_SIZE";
-export const ERR_UPDATE_NOT_FIRST = "hpack: dynamic table size update must come first in a header block";
-export const ERR_UPDATE_REQUIRED = "hpack: dynamic table size update required after SETTINGS_HEADER_TABLE_SIZE was lowered";
-export const ERR_UPDATE_ABOVE_LOWERED = "hpack: first dynamic table size update above the lowered SETTINGS_HEADER_TABLE_SIZE";
-export const ERR_LIST_TOO_LARGE = "hpack: header list larger than SETTINGS_MAX_HEADER_LIST_SIZE";
-export const ERR_OUT_OF_MEMORY = "hpack: out of memory for the decoded header list";
+export const ERR_INDEX_ZERO = 'hpack: index 0 is not a valid table index';
+export const ERR_INDEX_RANGE = 'hpack: table index out of range';
+export const ERR_INT_OVERFLOW = 'hpack: integer overflow (above 2^32-1 or too many continuation bytes)';
+export const ERR_INT_TRUNCATED = 'hpack: truncated integer';
+export const ERR_STR_TRUNCATED = 'hpack: truncated string literal';
+export const ERR_HUFF_EOS = 'hpack: Huffman-coded string contains EOS';
+export const ERR_HUFF_PADDING_LONG = 'hpack: Huffman padding longer than 7 bits';
+export const ERR_HUFF_PADDING_BAD = 'hpack: Huffman padding is not all ones (EOS prefix)';
+export const ERR_UPDATE_TOO_LARGE = 'hpack: dynamic table size update larger than SETTINGS_HEADER_TABLE_SIZE';
+export const ERR_UPDATE_NOT_FIRST = 'hpack: dynamic table size update must come first in a header block';
+export const ERR_UPDATE_REQUIRED =
+  'hpack: dynamic table size update required after SETTINGS_HEADER_TABLE_SIZE was lowered';
+export const ERR_UPDATE_ABOVE_LOWERED =
+  'hpack: first dynamic table size update above the lowered SETTINGS_HEADER_TABLE_SIZE';
+export const ERR_LIST_TOO_LARGE = 'hpack: header list larger than SETTINGS_MAX_HEADER_LIST_SIZE';
+export const ERR_OUT_OF_MEMORY = 'hpack: out of memory for the decoded header list';
 
 // decodeString's codes 1..7 → messages.
 const STRING_ERRORS: StaticArray<string> = [
-  "",
+  '',
   ERR_INT_TRUNCATED,
   ERR_INT_OVERFLOW,
   ERR_STR_TRUNCATED,
@@ -66,7 +75,7 @@ export class Decoder {
   /** Our SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 §6.5.2 does. */
   maxHeaderListSize: u32;
   /** The message of the last failure, "" when none. Static: never freed. */
-  error: string = "";
+  error: string = '';
 
   /** Set when maxTableSize was lowered below the table's size: the next block must start with an update. */
   private updateRequired: bool = false;
@@ -159,7 +168,8 @@ export class Decoder {
           nameLen = table.nameLen(e);
           valueLen = table.valueLen(e);
           if (!tooLarge) {
-            if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+            if (!out.reserve(FIELD_HEADER + nameLen + valueLen))
+              return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
             const o = out.ptr + <usize>out.len;
             writeFieldHeader(o, nameLen, valueLen, 0);
             table.copyField(e, o + FIELD_HEADER);
@@ -248,7 +258,7 @@ export class Decoder {
       this.error = ERR_LIST_TOO_LARGE;
       return DecodeStatus.LIST_TOO_LARGE;
     }
-    this.error = "";
+    this.error = '';
     return DecodeStatus.OK;
   }
 

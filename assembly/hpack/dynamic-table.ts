@@ -11,7 +11,7 @@
 // that is no longer live, and every hit is confirmed by comparing the octets.
 
 // Descriptor fields (offsets in octets).
-import { copyBytes } from "./copy";
+import { copyBytes } from './copy';
 
 const D_OFF: usize = 0; // offset of the name in the data ring
 const D_NAME_LEN: usize = 4;
@@ -51,7 +51,10 @@ export class DynamicTable {
   private headMask: u32 = 0;
 
   /** `hashed`: keep the lookup chains (the encoder's table); the decoder's does not need them. */
-  constructor(maxSize: u32, public readonly hashed: bool) {
+  constructor(
+    maxSize: u32,
+    public readonly hashed: bool,
+  ) {
     this.layout(min<u32>(maxSize, 4096));
     this.maxSize = maxSize;
   }
@@ -78,7 +81,7 @@ export class DynamicTable {
 
   /** Descriptor address of the entry at dynamic index `i` (1 ≤ i ≤ count). */
   @inline entry(i: u32): usize {
-    return this.descs + (<usize>((this.nextSeq - i) & this.descMask) << D_SHIFT);
+    return this.descs + ((<usize>((this.nextSeq - i) & this.descMask)) << D_SHIFT);
   }
   @inline nameLen(e: usize): u32 {
     return load<u32>(e, D_NAME_LEN);
@@ -122,15 +125,15 @@ export class DynamicTable {
     this.copyIn(this.wrap(off + nameLen), value, valueLen);
     this.dataTail = this.wrap(off + nameLen + valueLen);
     const seq = this.nextSeq;
-    const d = this.descs + (<usize>(seq & this.descMask) << D_SHIFT);
+    const d = this.descs + ((<usize>(seq & this.descMask)) << D_SHIFT);
     store<u32>(d, off, D_OFF);
     store<u32>(d, nameLen, D_NAME_LEN);
     store<u32>(d, valueLen, D_VALUE_LEN);
     if (this.hashed) {
       store<u32>(d, nameHash, D_NAME_HASH);
       store<u32>(d, fieldHash, D_FIELD_HASH);
-      const hn = this.heads + (<usize>(nameHash & this.headMask) << 2);
-      const hf = this.heads + (<usize>(this.headMask + 1 + (fieldHash & this.headMask)) << 2);
+      const hn = this.heads + ((<usize>(nameHash & this.headMask)) << 2);
+      const hf = this.heads + ((<usize>(this.headMask + 1 + (fieldHash & this.headMask))) << 2);
       store<u32>(d, load<u32>(hn), D_NEXT_NAME);
       store<u32>(d, load<u32>(hf), D_NEXT_FIELD);
       store<u32>(hn, seq);
@@ -152,18 +155,19 @@ export class DynamicTable {
 
   /** Dynamic index (1-based) of the newest entry equal to (name, value), or 0. */
   findField(name: usize, nameLen: u32, value: usize, valueLen: u32, fieldHash: u32): u32 {
-    let seq = load<u32>(this.heads + (<usize>(this.headMask + 1 + (fieldHash & this.headMask)) << 2));
+    let seq = load<u32>(this.heads + ((<usize>(this.headMask + 1 + (fieldHash & this.headMask))) << 2));
     for (let steps: u32 = 0; steps < this.count; steps++) {
       const index = this.nextSeq - seq;
       if (index - 1 >= this.count) return 0; // evicted (or an empty bucket): the chain ends
-      const d = this.descs + (<usize>(seq & this.descMask) << D_SHIFT);
+      const d = this.descs + ((<usize>(seq & this.descMask)) << D_SHIFT);
       if (
         load<u32>(d, D_FIELD_HASH) == fieldHash &&
         load<u32>(d, D_NAME_LEN) == nameLen &&
         load<u32>(d, D_VALUE_LEN) == valueLen &&
         this.ringEqual(load<u32>(d, D_OFF), name, nameLen) &&
         this.ringEqual(this.wrap(load<u32>(d, D_OFF) + nameLen), value, valueLen)
-      ) return index;
+      )
+        return index;
       seq = load<u32>(d, D_NEXT_FIELD);
     }
     return 0;
@@ -171,16 +175,17 @@ export class DynamicTable {
 
   /** Dynamic index of the newest entry named `name`, or 0. */
   findName(name: usize, nameLen: u32, nameHash: u32): u32 {
-    let seq = load<u32>(this.heads + (<usize>(nameHash & this.headMask) << 2));
+    let seq = load<u32>(this.heads + ((<usize>(nameHash & this.headMask)) << 2));
     for (let steps: u32 = 0; steps < this.count; steps++) {
       const index = this.nextSeq - seq;
       if (index - 1 >= this.count) return 0;
-      const d = this.descs + (<usize>(seq & this.descMask) << D_SHIFT);
+      const d = this.descs + ((<usize>(seq & this.descMask)) << D_SHIFT);
       if (
         load<u32>(d, D_NAME_HASH) == nameHash &&
         load<u32>(d, D_NAME_LEN) == nameLen &&
         this.ringEqual(load<u32>(d, D_OFF), name, nameLen)
-      ) return index;
+      )
+        return index;
       seq = load<u32>(d, D_NEXT_NAME);
     }
     return 0;
@@ -226,7 +231,7 @@ export class DynamicTable {
     let slots: u32 = 1;
     while (slots < capacity / ENTRY_OVERHEAD) slots <<= 1;
     this.descMask = slots - 1;
-    this.descs = heap.alloc(<usize>slots << D_SHIFT);
+    this.descs = heap.alloc((<usize>slots) << D_SHIFT);
     if (this.hashed) {
       let buckets: u32 = 16;
       while (buckets < slots * 2) buckets <<= 1;
@@ -252,7 +257,7 @@ export class DynamicTable {
     this.size = 0;
     this.nextSeq = 1;
     for (let i = oldCount; i >= 1; i--) {
-      const e = oldDescs + (<usize>((oldNext - i) & oldMask) << D_SHIFT);
+      const e = oldDescs + ((<usize>((oldNext - i) & oldMask)) << D_SHIFT);
       const nl = load<u32>(e, D_NAME_LEN);
       const vl = load<u32>(e, D_VALUE_LEN);
       // Linearize the old octets into the new ring's tail directly.

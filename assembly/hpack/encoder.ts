@@ -19,17 +19,36 @@
 //    for nghttp2's own encodings of the same stories (test/hpack/stories.test.ts).
 // Strings are Huffman-coded only when that is strictly shorter. Names are taken as given
 // (HTTP/2 requires lowercase; the connection layer validates, the encoder does not fold).
-import { ByteBuffer } from "../util/bytes";
-import { writeInteger } from "./integer";
-import { encodeString } from "./string";
-import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic-table";
-import { hashBytes, fieldHash } from "./hash";
+import { ByteBuffer } from '../util/bytes';
+import { writeInteger } from './integer';
+import { encodeString } from './string';
+import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table';
+import { hashBytes, fieldHash } from './hash';
 import {
-  STATIC_TABLE_LENGTH, staticFindName, staticFindValue,
-  S_PATH, S_AGE, S_AUTHORIZATION, S_CONTENT_LENGTH, S_COOKIE, S_ETAG, S_IF_MODIFIED_SINCE,
-  S_IF_NONE_MATCH, S_PROXY_AUTHORIZATION, S_SET_COOKIE,
-} from "./static-table";
-import { FLAG_NEVER_INDEX, FLAG_NO_INDEX, fieldName, fieldNameLen, fieldValue, fieldValueLen, fieldFlags, nextField } from "./field-list";
+  STATIC_TABLE_LENGTH,
+  staticFindName,
+  staticFindValue,
+  S_PATH,
+  S_AGE,
+  S_AUTHORIZATION,
+  S_CONTENT_LENGTH,
+  S_COOKIE,
+  S_ETAG,
+  S_IF_MODIFIED_SINCE,
+  S_IF_NONE_MATCH,
+  S_PROXY_AUTHORIZATION,
+  S_SET_COOKIE,
+} from './static-table';
+import {
+  FLAG_NEVER_INDEX,
+  FLAG_NO_INDEX,
+  fieldName,
+  fieldNameLen,
+  fieldValue,
+  fieldValueLen,
+  fieldFlags,
+  nextField,
+} from './field-list';
 
 /** The peer's table size before any SETTINGS (RFC 9113 §6.5.2). */
 export const DEFAULT_PEER_TABLE_SIZE: u32 = 4096;
@@ -41,8 +60,13 @@ const VALUE_SEED: u32 = 0x9747b28c;
 
 // Volatile names by static index: bit i of the mask for index i (all < 64).
 const VOLATILE: u64 =
-  (1 << <u64>S_PATH) | (1 << <u64>S_AGE) | (1 << <u64>S_CONTENT_LENGTH) | (1 << <u64>S_ETAG) |
-  (1 << <u64>S_IF_MODIFIED_SINCE) | (1 << <u64>S_IF_NONE_MATCH) | (1 << <u64>S_SET_COOKIE);
+  (1 << (<u64>S_PATH)) |
+  (1 << (<u64>S_AGE)) |
+  (1 << (<u64>S_CONTENT_LENGTH)) |
+  (1 << (<u64>S_ETAG)) |
+  (1 << (<u64>S_IF_MODIFIED_SINCE)) |
+  (1 << (<u64>S_IF_NONE_MATCH)) |
+  (1 << (<u64>S_SET_COOKIE));
 
 export class Encoder {
   /** The dynamic table as the peer's decoder will see it. */
@@ -99,7 +123,8 @@ export class Encoder {
     if (!this.beginBlock(out)) return false;
     const end = list + <usize>len;
     for (let p = list; p < end; p = nextField(p)) {
-      if (!this.encodeField(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p), fieldFlags(p), out)) return false;
+      if (!this.encodeField(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p), fieldFlags(p), out))
+        return false;
     }
     return true;
   }
@@ -154,7 +179,7 @@ export class Encoder {
     const indexing =
       !sensitive &&
       (flags & FLAG_NO_INDEX) == 0 &&
-      (sName >= 64 || ((this.volatileNames >> <u64>sName) & 1) == 0) &&
+      (sName >= 64 || ((this.volatileNames >> (<u64>sName)) & 1) == 0) &&
       entrySize * 4 <= <u64>table.maxSize * 3;
     if (indexing) writeInteger(out, 0x40, 6, nameIndex);
     else writeInteger(out, sensitive ? 0x10 : 0x00, 4, nameIndex);
@@ -164,4 +189,3 @@ export class Encoder {
     return true;
   }
 }
-

@@ -14,22 +14,39 @@ export const FLAG_NO_INDEX: u32 = 2;
 // Reading a list: `p` points at a field; these give its parts and where the next one
 // starts. Every walker of a field list goes through them: nothing else knows the layout.
 /** The name's length of the field at `p`. */
-@inline export function fieldNameLen(p: usize): u32 { return load<u32>(p); }
+@inline export function fieldNameLen(p: usize): u32 {
+  return load<u32>(p);
+}
 /** The value's length of the field at `p`. */
-@inline export function fieldValueLen(p: usize): u32 { return load<u32>(p, 4); }
+@inline export function fieldValueLen(p: usize): u32 {
+  return load<u32>(p, 4);
+}
 /** The flags (FLAG_*) of the field at `p`. */
-@inline export function fieldFlags(p: usize): u32 { return load<u32>(p, 8); }
+@inline export function fieldFlags(p: usize): u32 {
+  return load<u32>(p, 8);
+}
 /** Where the name of the field at `p` starts. */
-@inline export function fieldName(p: usize): usize { return p + FIELD_HEADER; }
+@inline export function fieldName(p: usize): usize {
+  return p + FIELD_HEADER;
+}
 /** Where the value of the field at `p` starts. */
-@inline export function fieldValue(p: usize): usize { return p + FIELD_HEADER + load<u32>(p); }
+@inline export function fieldValue(p: usize): usize {
+  return p + FIELD_HEADER + load<u32>(p);
+}
 /** The bytes the field at `p` takes, header included. */
-@inline export function fieldSize(p: usize): u32 { return FIELD_HEADER + load<u32>(p) + load<u32>(p, 4); }
+@inline export function fieldSize(p: usize): u32 {
+  return FIELD_HEADER + load<u32>(p) + load<u32>(p, 4);
+}
 /** Where the field after the one at `p` starts. */
-@inline export function nextField(p: usize): usize { return p + <usize>fieldSize(p); }
+@inline export function nextField(p: usize): usize {
+  return p + <usize>fieldSize(p);
+}
 /** Whether the field at `p` lies whole before `end` (a list not known to be well-formed). */
 @inline export function fieldFits(p: usize, end: usize): bool {
-  return <u64>end - <u64>p >= <u64>FIELD_HEADER && <u64>load<u32>(p) + <u64>load<u32>(p, 4) <= <u64>end - <u64>p - <u64>FIELD_HEADER;
+  return (
+    <u64>end - <u64>p >= <u64>FIELD_HEADER &&
+    <u64>load<u32>(p) + <u64>load<u32>(p, 4) <= <u64>end - <u64>p - <u64>FIELD_HEADER
+  );
 }
 
 /** Writes a field header at `p`. */

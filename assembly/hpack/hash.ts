@@ -23,7 +23,7 @@ export function hashBytes(p: usize, len: u32, seed: u32): u32 {
   let shift: u32 = 0;
   const end = end4 + <usize>(len & 3);
   while (p < end) {
-    k |= <u32>load<u8>(p) << shift;
+    k |= (<u32>load<u8>(p)) << shift;
     shift += 8;
     p++;
   }

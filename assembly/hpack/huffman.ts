@@ -8,7 +8,7 @@
 // input octet; faults are accumulated and checked once at the end. The table (256 KiB) is
 // built from HUFFMAN_CODES the first time a Huffman string is decoded (~1 ms), so modules
 // that never decode pay nothing.
-import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman-codes";
+import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from './huffman-codes';
 
 export const EOS: u32 = 256;
 
@@ -37,21 +37,21 @@ function buildDecodeTable(): usize {
     const len = <i32>unchecked(HUFFMAN_LENGTHS[sym]);
     let node: i32 = 0;
     for (let i = len - 1; i >= 0; i--) {
-      const slot = node * 2 + <i32>((code >>> <u32>i) & 1);
+      const slot = node * 2 + <i32>((code >>> (<u32>i)) & 1);
       if (i == 0) {
-        unchecked(child[slot] = -(sym + 1));
+        unchecked((child[slot] = -(sym + 1)));
       } else {
-        if (unchecked(child[slot]) == 0) unchecked(child[slot] = nodes++);
+        if (unchecked(child[slot]) == 0) unchecked((child[slot] = nodes++));
         node = unchecked(child[slot]);
       }
     }
   }
   // Nodes on the all-ones path: depth 0..7 accept, deeper ones are over-long padding.
   const onesDepth = new StaticArray<i32>(256);
-  for (let i = 0; i < 256; i++) unchecked(onesDepth[i] = -1);
+  for (let i = 0; i < 256; i++) unchecked((onesDepth[i] = -1));
   let n: i32 = 0;
   for (let d = 0; n >= 0 && n < 256; d++) {
-    unchecked(onesDepth[n] = d);
+    unchecked((onesDepth[n] = d));
     n = unchecked(child[n * 2 + 1]);
     if (n <= 0) break;
   }
@@ -79,7 +79,7 @@ function buildDecodeTable(): usize {
       }
       const depth = unchecked(onesDepth[node]);
       if (depth >= 0) flags |= depth <= 7 ? F_ACCEPT : F_LONG_ONES;
-      store<u32>(table + ((<usize>state * 256 + <usize>octet) << 2), <u32>node | (syms << 8) | (count << 24) | flags);
+      store<u32>(table + ((<usize>state * 256 + <usize>octet) << 2), (<u32>node) | (syms << 8) | (count << 24) | flags);
     }
   }
   return table;
@@ -106,7 +106,7 @@ export function decodeHuffman(src: usize, len: u32, dst: usize): i32 {
   let seen: u32 = 0;
   let e: u32 = F_ACCEPT;
   while (src < end) {
-    e = load<u32>(T + (<usize>((state << 8) | <u32>load<u8>(src)) << 2));
+    e = load<u32>(T + ((<usize>((state << 8) | (<u32>load<u8>(src)))) << 2));
     src++;
     store<u16>(o, <u16>(e >> 8));
     o += <usize>((e >> 24) & 3);
@@ -114,7 +114,7 @@ export function decodeHuffman(src: usize, len: u32, dst: usize): i32 {
     state = e & 0xff;
   }
   if (seen & F_FAIL) return HUFF_EOS;
-  if ((e & F_ACCEPT) == 0) return (e & F_LONG_ONES) ? HUFF_PADDING_TOO_LONG : HUFF_PADDING_NOT_ONES;
+  if ((e & F_ACCEPT) == 0) return e & F_LONG_ONES ? HUFF_PADDING_TOO_LONG : HUFF_PADDING_NOT_ONES;
   return <i32>(o - dst);
 }
 
@@ -142,21 +142,23 @@ export function encodeHuffman(src: usize, len: u32, dst: usize): u32 {
     const s = <i32>load<u8>(src);
     src++;
     const l = <u32>unchecked(HUFFMAN_LENGTHS[s]);
-    acc = (acc << <u64>l) | <u64>unchecked(HUFFMAN_CODES[s]);
+    acc = (acc << (<u64>l)) | (<u64>unchecked(HUFFMAN_CODES[s]));
     nbits += l;
     if (nbits >= 32) {
       nbits -= 32;
-      store<u32>(o, bswap<u32>(<u32>(acc >> <u64>nbits)));
+      store<u32>(o, bswap<u32>(<u32>(acc >> (<u64>nbits))));
       o += 4;
     }
   }
   while (nbits >= 8) {
     nbits -= 8;
-    store<u8>(o, <u8>(acc >> <u64>nbits));
+    store<u8>(o, <u8>(acc >> (<u64>nbits)));
     o++;
   }
   if (nbits > 0) {
-    store<u8>(o, <u8>((acc << <u64>(8 - nbits)) | <u64>(0xff >> nbits)));
+    // The last byte is padded with the high bits of EOS (all ones).
+    const padBits = <u64>(8 - nbits);
+    store<u8>(o, <u8>((acc << padBits) | (<u64>(0xff >> nbits))));
     o++;
   }
   return <u32>(o - dst);

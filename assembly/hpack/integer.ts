@@ -1,7 +1,7 @@
 // Prefix-coded integers (RFC 7541 §5.1). Values are limited to 2^32-1: anything larger,
 // or a representation with more continuation bytes than such a value needs, is refused
 // so that a peer cannot make the decoder loop or overflow.
-import { ByteBuffer } from "../util/bytes";
+import { ByteBuffer } from '../util/bytes';
 
 /** Most continuation bytes after the prefix: 5 × 7 bits cover 2^32-1 for any prefix. */
 export const MAX_CONTINUATION_BYTES: u32 = 5;
@@ -20,7 +20,7 @@ export let intEnd: usize = 0;
  */
 export function decodeInteger(p: usize, end: usize, prefixBits: u32): i64 {
   const mask: u32 = (1 << prefixBits) - 1;
-  let v: u64 = <u64>(<u32>load<u8>(p) & mask);
+  let v: u64 = <u64>((<u32>load<u8>(p)) & mask);
   p++;
   if (v < <u64>mask) {
     intEnd = p;

@@ -1,9 +1,9 @@
 // String literals (RFC 7541 §5.2): a length with a 7-bit prefix whose high bit says
 // Huffman, then the octets.
-import { ByteBuffer } from "../util/bytes";
-import { copyBytes } from "./copy";
-import { decodeInteger, intEnd, INT_OVERFLOW, integerLength, writeInteger } from "./integer";
-import { decodeHuffman, encodeHuffman, huffmanEncodedLength, huffmanMaxDecodedLength } from "./huffman";
+import { ByteBuffer } from '../util/bytes';
+import { copyBytes } from './copy';
+import { decodeInteger, intEnd, INT_OVERFLOW, integerLength, writeInteger } from './integer';
+import { decodeHuffman, encodeHuffman, huffmanEncodedLength, huffmanMaxDecodedLength } from './huffman';
 
 // decodeString's answers (0 = success).
 export const STR_OK: i32 = 0;

@@ -31,7 +31,9 @@ export abstract class BudgetMember {
   /** Bytes this member holds to send and received-not-taken, as last accounted. */
   heldSend: u64 = 0;
   heldRecv: u64 = 0;
-  @inline get held(): u64 { return this.heldSend + this.heldRecv; }
+  @inline get held(): u64 {
+    return this.heldSend + this.heldRecv;
+  }
   /** Closed and on its way out (what it holds goes with it): never shed. */
   leaving: bool = false;
   /** When its transport last took bytes or its host last took received ones (host time). */
@@ -88,14 +90,19 @@ export class Budget {
 
   /** A new stream may open. */
   streamAllowed(): bool {
-    if (this.streams < this.maxStreams && this.recvBytes <= this.maxRecvBytes && this.used < this.memory / 16 * STREAMS_REFUSED_AT) return true;
+    if (
+      this.streams < this.maxStreams &&
+      this.recvBytes <= this.maxRecvBytes &&
+      this.used < (this.memory / 16) * STREAMS_REFUSED_AT
+    )
+      return true;
     this.pressed = true;
     return false;
   }
 
   /** A new connection may start. */
   connectionAllowed(): bool {
-    if (this.connections < this.maxConnections && this.used < this.memory / 16 * CONNECTIONS_REFUSED_AT) return true;
+    if (this.connections < this.maxConnections && this.used < (this.memory / 16) * CONNECTIONS_REFUSED_AT) return true;
     this.pressed = true;
     return false;
   }
@@ -136,7 +143,8 @@ export class Budget {
     let worst: BudgetMember | null = null;
     let m = this.first;
     while (m != null) {
-      if (!m.leaving && m.held > 0 && now - m.progressAt() >= stallMs && (worst == null || m.held > worst.held)) worst = m;
+      if (!m.leaving && m.held > 0 && now - m.progressAt() >= stallMs && (worst == null || m.held > worst.held))
+        worst = m;
       m = m.nextMember;
     }
     if (worst != null) {

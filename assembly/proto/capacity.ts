@@ -2,6 +2,6 @@
 // for more with reserveCapacity than they were assigned. Served first come, first served
 // as room appears — a window opening, the transport taking bytes, a stream ending and
 // giving its assignment back. An intrusive list (stream-list.ts).
-import { StreamList, CapacityLinks } from "./stream-list";
+import { StreamList, CapacityLinks } from './stream-list';
 
 export class CapacityQueue extends StreamList<CapacityLinks> {}

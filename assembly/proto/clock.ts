@@ -70,7 +70,7 @@ export class Clock {
       source.current = current;
     }
     this.source = source;
-    for (let i = 0; i < Stamp.COUNT; i++) unchecked(this.slots[i] = NONE);
+    for (let i = 0; i < Stamp.COUNT; i++) unchecked((this.slots[i] = NONE));
   }
 
   /** The last time the host told (ms). */
@@ -92,7 +92,7 @@ export class Clock {
 
   /** Stamps `slot` with now. */
   @inline mark(slot: i32): void {
-    unchecked(this.slots[slot] = this.stamp());
+    unchecked((this.slots[slot] = this.stamp()));
   }
 
   /** Stamps `slot` with now unless it holds a stamp already. */
@@ -101,7 +101,7 @@ export class Clock {
   }
 
   @inline clear(slot: i32): void {
-    unchecked(this.slots[slot] = NONE);
+    unchecked((this.slots[slot] = NONE));
   }
 
   @inline isSet(slot: i32): bool {
@@ -115,7 +115,7 @@ export class Clock {
 
   /** Stamps `slot` with a time the caller knows (a tick's `now`). */
   @inline put(slot: i32, t: i64): void {
-    unchecked(this.slots[slot] = t);
+    unchecked((this.slots[slot] = t));
   }
 
   /** The stamp in `slot` for a deadline estimate: an UNSTAMPED one counts as `now`, the
@@ -137,7 +137,7 @@ export class Clock {
     source.current = true;
     if (!this.pending) return;
     for (let i = 0; i < Stamp.COUNT; i++) {
-      if (unchecked(this.slots[i]) == UNSTAMPED) unchecked(this.slots[i] = source.now);
+      if (unchecked(this.slots[i]) == UNSTAMPED) unchecked((this.slots[i] = source.now));
     }
   }
 

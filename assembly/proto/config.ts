@@ -1,8 +1,8 @@
 // Everything a host can tune on a connection: the SETTINGS we announce and the limits we
 // enforce. Each limit has a default here, a setter in the ABI, and a test.
-import { DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE } from "../frame/constants";
-import { Settings, UNLIMITED } from "./settings";
-import { Budget, instanceBudget } from "./budget";
+import { DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE } from '../frame/constants';
+import { Settings, UNLIMITED } from './settings';
+import { Budget, instanceBudget } from './budget';
 
 export namespace Role {
   export const CLIENT: u8 = 1;

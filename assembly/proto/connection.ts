@@ -10,34 +10,68 @@
 // follow wire order); DATA waits in per-stream buffers until produce() frames it, round
 // robin across streams (send-queue.ts), as windows allow.
 import {
-  ErrorCode, FrameType, FrameDecoder, DecodeStatus, Role as FrameRole, SettingsList,
-  encodeData, encodeHeaders, encodePushPromise, encodeRstStream, encodeSettings, encodeSettingsAck,
-  encodePing, encodeGoaway, encodeWindowUpdate, EncodeResult, MAX_STREAM_ID, DEFAULT_INITIAL_WINDOW_SIZE, SettingId,
-} from "../frame";
-import { Decoder as HpackDecoder, Encoder as HpackEncoder, DecodeStatus as HpackStatus, DEFAULT_MAX_TABLE_SIZE, fieldNameLen, fieldValueLen, nextField } from "../hpack";
-import { ByteBuffer } from "../util/bytes";
-import { Config, Role } from "./config";
-import { Handler, HeadKind } from "./events";
-import { FieldBlock } from "./field-block";
-import { RecvWindow, SendWindow } from "./flow";
-import { MessageValidator } from "./message";
-import { PingTracker, NOT_OURS } from "./ping";
-import { Clock, Stamp, TimeSource, UNSTAMPED } from "./clock";
-import { PREFACE_LENGTH, matchPreface, writePreface } from "./preface";
-import { SendQueue } from "./send-queue";
-import { CapacityQueue } from "./capacity";
-import { StallQueue } from "./stall-queue";
-import { PendingQueue } from "./pending-queue";
-import { GoAway } from "./go-away";
-import { RateLimit } from "./rate-limit";
-import { Budget, BudgetMember } from "./budget";
-import { Settings, SENT_SETTINGS } from "./settings";
+  ErrorCode,
+  FrameType,
+  FrameDecoder,
+  DecodeStatus,
+  Role as FrameRole,
+  SettingsList,
+  encodeData,
+  encodeHeaders,
+  encodePushPromise,
+  encodeRstStream,
+  encodeSettings,
+  encodeSettingsAck,
+  encodePing,
+  encodeGoaway,
+  encodeWindowUpdate,
+  EncodeResult,
+  MAX_STREAM_ID,
+  DEFAULT_INITIAL_WINDOW_SIZE,
+  SettingId,
+} from '../frame';
 import {
-  StreamState, ClosedBy, Verdict, checkReceive, verdictKind, verdictErrorCode,
-  afterSendHeaders, afterRecvHeaders, afterSendEnd, afterRecvEnd, canSend, canReceive,
-} from "./state";
-import { Known, StreamStore } from "./store";
-import { RecvPhase, Stream } from "./stream";
+  Decoder as HpackDecoder,
+  Encoder as HpackEncoder,
+  DecodeStatus as HpackStatus,
+  DEFAULT_MAX_TABLE_SIZE,
+  fieldNameLen,
+  fieldValueLen,
+  nextField,
+} from '../hpack';
+import { ByteBuffer } from '../util/bytes';
+import { Config, Role } from './config';
+import { Handler, HeadKind } from './events';
+import { FieldBlock } from './field-block';
+import { RecvWindow, SendWindow } from './flow';
+import { MessageValidator } from './message';
+import { PingTracker, NOT_OURS } from './ping';
+import { Clock, Stamp, TimeSource, UNSTAMPED } from './clock';
+import { PREFACE_LENGTH, matchPreface, writePreface } from './preface';
+import { SendQueue } from './send-queue';
+import { CapacityQueue } from './capacity';
+import { StallQueue } from './stall-queue';
+import { PendingQueue } from './pending-queue';
+import { GoAway } from './go-away';
+import { RateLimit } from './rate-limit';
+import { Budget, BudgetMember } from './budget';
+import { Settings, SENT_SETTINGS } from './settings';
+import {
+  StreamState,
+  ClosedBy,
+  Verdict,
+  checkReceive,
+  verdictKind,
+  verdictErrorCode,
+  afterSendHeaders,
+  afterRecvHeaders,
+  afterSendEnd,
+  afterRecvEnd,
+  canSend,
+  canReceive,
+} from './state';
+import { Known, StreamStore } from './store';
+import { RecvPhase, Stream } from './stream';
 
 /** Result codes of the engine's send-side calls (the ABI maps them to H2E codes). */
 export namespace SendResult {
@@ -141,7 +175,7 @@ export class Connection extends BudgetMember {
   readonly goAway: GoAway = new GoAway();
   /** Why the connection ended (RFC 9113 code), and a message; NO_ERROR while fine. */
   errorCode: u32 = ErrorCode.NO_ERROR;
-  errorMessage: string = "";
+  errorMessage: string = '';
   errorRemote: bool = false;
 
   private readonly pings: PingTracker = new PingTracker();
@@ -162,7 +196,13 @@ export class Connection extends BudgetMember {
    * next tick(): its timeouts never count from a time before it existed. With `time`, the
    * connection reads the time from it (its executor's, shared) and `now`/`timeCurrent` are unused.
    */
-  constructor(config: Config, handler: Handler, now: i64 = 0, timeCurrent: bool = false, time: TimeSource | null = null) {
+  constructor(
+    config: Config,
+    handler: Handler,
+    now: i64 = 0,
+    timeCurrent: bool = false,
+    time: TimeSource | null = null,
+  ) {
     super();
     const clock = new Clock(now, timeCurrent, time);
     now = clock.now;
@@ -194,7 +234,7 @@ export class Connection extends BudgetMember {
     this.budget.join(this);
     this.start();
     // Over the instance's budget: refused before it holds anything (budget.ts).
-    if (!admitted) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "over the memory budget: no new connections");
+    if (!admitted) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'over the memory budget: no new connections');
   }
 
   // ---------------------------------------------------------------------------------
@@ -221,7 +261,8 @@ export class Connection extends BudgetMember {
     list.clear();
     for (let i = 0; i < SENT_SETTINGS.length; i++) {
       const id = unchecked(SENT_SETTINGS[i]);
-      if (s.differsFromInitial(id) || (id == SettingId.ENABLE_PUSH && this.role == Role.CLIENT)) list.add(id, s.get(id));
+      if (s.differsFromInitial(id) || (id == SettingId.ENABLE_PUSH && this.role == Role.CLIENT))
+        list.add(id, s.get(id));
     }
     if (encodeSettings(this.output, list) != EncodeResult.OK) return false;
     const copy = new Settings();
@@ -232,8 +273,12 @@ export class Connection extends BudgetMember {
   }
 
   /** Pointer and length of the bytes waiting to be written. */
-  @inline get outputPtr(): usize { return this.output.ptr + this.outputStart; }
-  @inline get outputLen(): u32 { return this.output.len - this.outputStart; }
+  @inline get outputPtr(): usize {
+    return this.output.ptr + this.outputStart;
+  }
+  @inline get outputLen(): u32 {
+    return this.output.len - this.outputStart;
+  }
 
   /** The host wrote `n` bytes of the output. */
   consumeOutput(n: u32): void {
@@ -249,7 +294,7 @@ export class Connection extends BudgetMember {
       out.len = 0;
       this.outputStart = 0;
       this.queuedControlReplies = 0;
-    } else if (this.outputStart >= (out.len >> 1)) {
+    } else if (this.outputStart >= out.len >> 1) {
       // Compact once half is written, so partial writes stay linear overall.
       const rest = out.len - this.outputStart;
       memory.copy(out.ptr, out.ptr + this.outputStart, rest);
@@ -267,7 +312,9 @@ export class Connection extends BudgetMember {
   }
 
   /** The last time the host told (ms). */
-  @inline get now(): i64 { return this.clock.now; }
+  @inline get now(): i64 {
+    return this.clock.now;
+  }
 
   /**
    * The time of the next thing the engine must do without new input, or -1 for none. A
@@ -294,7 +341,8 @@ export class Connection extends BudgetMember {
     const clock = this.clock;
     switch (timer) {
       case Timer.SETTINGS:
-        if (c.settingsTimeout > 0 && this.unackedSettings.length > 0) return clock.since(Stamp.SETTINGS_SENT) + c.settingsTimeout;
+        if (c.settingsTimeout > 0 && this.unackedSettings.length > 0)
+          return clock.since(Stamp.SETTINGS_SENT) + c.settingsTimeout;
         break;
       case Timer.HANDSHAKE:
         if (c.handshakeTimeout > 0 && !this.peerSettingsSeen) return clock.since(Stamp.STARTED) + c.handshakeTimeout;
@@ -303,10 +351,12 @@ export class Connection extends BudgetMember {
         if (c.headerTimeout > 0 && clock.isSet(Stamp.BLOCK)) return clock.since(Stamp.BLOCK) + c.headerTimeout;
         break;
       case Timer.WRITE_STALL:
-        if (c.writeStallTimeout > 0 && clock.isSet(Stamp.WRITE_BLOCKED)) return clock.since(Stamp.WRITE_BLOCKED) + c.writeStallTimeout;
+        if (c.writeStallTimeout > 0 && clock.isSet(Stamp.WRITE_BLOCKED))
+          return clock.since(Stamp.WRITE_BLOCKED) + c.writeStallTimeout;
         break;
       case Timer.CONN_STALL:
-        if (c.sendStallTimeout > 0 && clock.isSet(Stamp.CONN_STALLED)) return clock.since(Stamp.CONN_STALLED) + c.sendStallTimeout;
+        if (c.sendStallTimeout > 0 && clock.isSet(Stamp.CONN_STALLED))
+          return clock.since(Stamp.CONN_STALLED) + c.sendStallTimeout;
         break;
       case Timer.STREAM_STALL: {
         const head = this.stalls.first;
@@ -322,13 +372,15 @@ export class Connection extends BudgetMember {
         break;
       }
       case Timer.KEEPALIVE:
-        if (c.keepaliveInterval > 0 && this.pings.count == 0) return max(clock.since(Stamp.ACTIVITY), clock.since(Stamp.PING)) + c.keepaliveInterval;
+        if (c.keepaliveInterval > 0 && this.pings.count == 0)
+          return max(clock.since(Stamp.ACTIVITY), clock.since(Stamp.PING)) + c.keepaliveInterval;
         break;
       case Timer.IDLE:
         if (c.idleTimeout > 0 && this.store.size == 0) return clock.since(Stamp.IDLE_SINCE) + c.idleTimeout;
         break;
       case Timer.GRACEFUL:
-        if (c.gracefulTimeout > 0 && clock.isSet(Stamp.SHUTDOWN)) return clock.since(Stamp.SHUTDOWN) + c.gracefulTimeout;
+        if (c.gracefulTimeout > 0 && clock.isSet(Stamp.SHUTDOWN))
+          return clock.since(Stamp.SHUTDOWN) + c.gracefulTimeout;
         break;
     }
     return NO_DEADLINE;
@@ -339,20 +391,24 @@ export class Connection extends BudgetMember {
     const clock = this.clock;
     switch (timer) {
       case Timer.SETTINGS:
-        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer did not acknowledge SETTINGS in time");
+        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, 'peer did not acknowledge SETTINGS in time');
         break;
       case Timer.HANDSHAKE:
-        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, "peer sent no preface and SETTINGS in time (handshake timeout)");
+        this.connectionError(
+          ErrorCode.SETTINGS_TIMEOUT,
+          'peer sent no preface and SETTINGS in time (handshake timeout)',
+        );
         break;
       case Timer.HEADER:
-        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block not finished in time");
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'header block not finished in time');
         break;
       case Timer.WRITE_STALL:
-        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the transport took none of our bytes in time");
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'the transport took none of our bytes in time');
         this.abandonOutput(); // it cannot leave: no linger
         break;
       case Timer.CONN_STALL:
-        if (this.sendWindow.window <= 0) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "connection window kept shut with data waiting");
+        if (this.sendWindow.window <= 0)
+          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'connection window kept shut with data waiting');
         else clock.clear(Stamp.CONN_STALLED);
         break;
       case Timer.STREAM_STALL: {
@@ -367,7 +423,8 @@ export class Connection extends BudgetMember {
         break;
       }
       case Timer.RECV_IDLE:
-        if (this.allStreamsWaitOnPeer()) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "open streams silent: nothing received in time");
+        if (this.allStreamsWaitOnPeer())
+          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'open streams silent: nothing received in time');
         else clock.put(Stamp.STREAM_FRAME, now); // some stream is ours to answer: look again later
         break;
       case Timer.PING_ANSWER:
@@ -376,14 +433,14 @@ export class Connection extends BudgetMember {
           this.pings.finish(this.pings.shutdownPing);
           this.finalGoaway();
         } else {
-          this.connectionError(ErrorCode.NO_ERROR, "keepalive PING not answered in time");
+          this.connectionError(ErrorCode.NO_ERROR, 'keepalive PING not answered in time');
         }
         break;
       case Timer.KEEPALIVE:
         this.ping();
         break;
       case Timer.IDLE:
-        this.goaway(ErrorCode.NO_ERROR, "idle timeout");
+        this.goaway(ErrorCode.NO_ERROR, 'idle timeout');
         this.enterClosed();
         break;
       case Timer.GRACEFUL:
@@ -413,7 +470,11 @@ export class Connection extends BudgetMember {
 
   /** Tells the budget what the connection holds now: to send, and received but not taken. */
   syncBudget(): void {
-    this.budget.account(this, <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal, this.unreleasedTotal);
+    this.budget.account(
+      this,
+      <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal,
+      this.unreleasedTotal,
+    );
   }
 
   progressAt(): i64 {
@@ -422,7 +483,7 @@ export class Connection extends BudgetMember {
 
   /** The budget is full and this connection holds the most without moving: close it now. */
   shed(): void {
-    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "over the memory budget: holding the most without progress");
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'over the memory budget: holding the most without progress');
     this.abandonOutput(); // a peer that takes nothing will not take the GOAWAY either
   }
 
@@ -487,7 +548,7 @@ export class Connection extends BudgetMember {
       const want = min(n, PREFACE_LENGTH - this.prefaceMatched);
       const ok = matchPreface(p, n, this.prefaceMatched);
       if (ok < want) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "invalid connection preface");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
         return len;
       }
       this.prefaceMatched += want;
@@ -523,7 +584,7 @@ export class Connection extends BudgetMember {
       this.closeAllStreams(ErrorCode.CANCEL);
     }
     if (this.errorCode == ErrorCode.NO_ERROR && !this.goAway.either) {
-      this.errorMessage = "connection closed by peer";
+      this.errorMessage = 'connection closed by peer';
       this.errorRemote = true;
     }
     this.enterClosed();
@@ -535,25 +596,46 @@ export class Connection extends BudgetMember {
     if (!this.peerSettingsSeen) {
       // §3.4: the peer's preface ends with SETTINGS, first.
       if (type != FrameType.SETTINGS || dec.isAck) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "first frame from peer is not SETTINGS");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'first frame from peer is not SETTINGS');
         return;
       }
       this.peerSettingsSeen = true;
     }
     if (this.isGlitch(type) && !this.countGlitch()) return;
-    if (type == FrameType.DATA || type == FrameType.HEADERS || type == FrameType.CONTINUATION) this.clock.mark(Stamp.STREAM_FRAME);
+    if (type == FrameType.DATA || type == FrameType.HEADERS || type == FrameType.CONTINUATION)
+      this.clock.mark(Stamp.STREAM_FRAME);
     switch (type) {
-      case FrameType.DATA: this.onData(); break;
-      case FrameType.HEADERS: this.onHeaders(); break;
-      case FrameType.PRIORITY: break; // §5.3.2: deprecated scheme; parsed and ignored.
-      case FrameType.RST_STREAM: this.onRstStream(); break;
-      case FrameType.SETTINGS: this.onSettings(); break;
-      case FrameType.PUSH_PROMISE: this.onPushPromise(); break;
-      case FrameType.PING: this.onPing(); break;
-      case FrameType.GOAWAY: this.onGoaway(); break;
-      case FrameType.WINDOW_UPDATE: this.onWindowUpdate(); break;
-      case FrameType.CONTINUATION: this.onContinuation(); break;
-      default: break; // unknown types never reach here (the decoder skips them)
+      case FrameType.DATA:
+        this.onData();
+        break;
+      case FrameType.HEADERS:
+        this.onHeaders();
+        break;
+      case FrameType.PRIORITY:
+        break; // §5.3.2: deprecated scheme; parsed and ignored.
+      case FrameType.RST_STREAM:
+        this.onRstStream();
+        break;
+      case FrameType.SETTINGS:
+        this.onSettings();
+        break;
+      case FrameType.PUSH_PROMISE:
+        this.onPushPromise();
+        break;
+      case FrameType.PING:
+        this.onPing();
+        break;
+      case FrameType.GOAWAY:
+        this.onGoaway();
+        break;
+      case FrameType.WINDOW_UPDATE:
+        this.onWindowUpdate();
+        break;
+      case FrameType.CONTINUATION:
+        this.onContinuation();
+        break;
+      default:
+        break; // unknown types never reach here (the decoder skips them)
     }
   }
 
@@ -563,7 +645,7 @@ export class Connection extends BudgetMember {
     const flowLen = dec.flowControlledLength;
     // §6.9: every DATA counts against the connection window, whatever its stream.
     if (!this.recvWindow.receive(flowLen)) {
-      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "DATA exceeds the connection window");
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA exceeds the connection window');
       return;
     }
     const stream = this.store.get(id);
@@ -638,10 +720,12 @@ export class Connection extends BudgetMember {
     this.blockFaulty = dec.status == DecodeStatus.STREAM_ERROR;
     // §6.6, §8.4: only a client that enabled push may receive PUSH_PROMISE.
     if (!this.localAcked.enablePush && !this.anyUnackedEnablesPush()) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE received with push disabled");
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE received with push disabled');
       return;
     }
-    if (!this.block.begin(FrameType.PUSH_PROMISE, dec.streamId, dec.promisedId, false, dec.payloadPtr, dec.payloadLen)) {
+    if (
+      !this.block.begin(FrameType.PUSH_PROMISE, dec.streamId, dec.promisedId, false, dec.payloadPtr, dec.payloadLen)
+    ) {
       this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.block.error);
       return;
     }
@@ -725,7 +809,8 @@ export class Connection extends BudgetMember {
         return;
       }
       if (v.isInformational) {
-        if (endStream) { // §8.1: a 1xx cannot end the stream
+        if (endStream) {
+          // §8.1: a 1xx cannot end the stream
           this.peerStreamError(stream, ErrorCode.PROTOCOL_ERROR);
           return;
         }
@@ -753,8 +838,11 @@ export class Connection extends BudgetMember {
     // Ids of streams the peer opens only increase (§5.1.1); lower idle ids close implicitly.
     store.lastRemoteId = id;
     if (this.goAway.ignores(id)) return; // §6.8: ignored after GOAWAY
-    if (store.activeRemote >= this.localAcked.maxConcurrentStreams ||
-        store.activeRemote >= this.config.local.maxConcurrentStreams || !this.budget.streamAllowed()) {
+    if (
+      store.activeRemote >= this.localAcked.maxConcurrentStreams ||
+      store.activeRemote >= this.config.local.maxConcurrentStreams ||
+      !this.budget.streamAllowed()
+    ) {
       this.refuse(id, ErrorCode.REFUSED_STREAM);
       return;
     }
@@ -784,7 +872,7 @@ export class Connection extends BudgetMember {
     const store = this.store;
     // §5.1.1, §6.6: the promised id must be a new server (even) id.
     if (store.isLocalId(promisedId) || store.classify(promisedId) != Known.IDLE) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE with an invalid promised stream id");
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE with an invalid promised stream id');
       return;
     }
     store.lastRemoteId = promisedId;
@@ -792,7 +880,7 @@ export class Connection extends BudgetMember {
     // §6.6: the associated stream must be one we opened and the server can still send on.
     if (parent == null || !parent.local || !canReceive(parent.state)) {
       if (parent == null && store.classify(parentId) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE on an idle stream");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE on an idle stream');
         return;
       }
       this.refuse(promisedId, ErrorCode.REFUSED_STREAM);
@@ -818,7 +906,7 @@ export class Connection extends BudgetMember {
     if (stream == null) {
       // §6.4: RST_STREAM on an idle stream is a connection error; on a closed one, ignored.
       if (this.store.classify(id) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
       }
       return;
     }
@@ -832,7 +920,7 @@ export class Connection extends BudgetMember {
     const dec = this.decoder;
     if (dec.isAck) {
       if (this.unackedSettings.length == 0) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS ACK without SETTINGS sent");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS ACK without SETTINGS sent');
         return;
       }
       this.applyLocalSettings(this.unackedSettings.shift());
@@ -860,7 +948,7 @@ export class Connection extends BudgetMember {
       for (let i = 0; i < streams.length; i++) {
         const s = unchecked(streams[i]);
         if (!s.sendWindow.adjust(delta)) {
-          this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window");
+          this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
           return false;
         }
         if (delta > 0) this.schedule(s);
@@ -920,7 +1008,7 @@ export class Connection extends BudgetMember {
     this.goAway.receive(last);
     if (dec.code != ErrorCode.NO_ERROR) {
       this.errorCode = dec.code;
-      this.errorMessage = "peer sent GOAWAY with an error";
+      this.errorMessage = 'peer sent GOAWAY with an error';
       this.errorRemote = true;
     }
     this.handler.onGoaway(last, dec.code, dec.payloadPtr, dec.payloadLen);
@@ -943,7 +1031,7 @@ export class Connection extends BudgetMember {
     const id = dec.streamId;
     if (id == 0) {
       if (!this.sendWindow.increase(dec.increment)) {
-        this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE overflows the connection window");
+        this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'WINDOW_UPDATE overflows the connection window');
         return;
       }
       if (this.sendWindow.window > 0) this.clock.clear(Stamp.CONN_STALLED);
@@ -953,12 +1041,12 @@ export class Connection extends BudgetMember {
     const stream = this.store.get(id);
     if (stream == null) {
       if (this.store.classify(id) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
       }
       return;
     }
     if (stream.state == StreamState.RESERVED_REMOTE) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on a reserved (remote) stream");
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on a reserved (remote) stream');
       return;
     }
     if (!stream.sendWindow.increase(dec.increment)) {
@@ -975,7 +1063,10 @@ export class Connection extends BudgetMember {
     const store = this.store;
     const known = store.classify(id);
     if (known == Known.IDLE) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, type == FrameType.DATA ? "DATA on an idle stream" : "HEADERS on an idle stream");
+      this.connectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        type == FrameType.DATA ? 'DATA on an idle stream' : 'HEADERS on an idle stream',
+      );
       return Verdict.CONNECTION_ERROR;
     }
     if (known == Known.FORGOTTEN) {
@@ -983,21 +1074,22 @@ export class Connection extends BudgetMember {
       // HEADERS there would open a stream below one already used (§5.1.1); a late DATA
       // cannot be told from one after our RST_STREAM, so resetting it is the safe answer.
       if (type == FrameType.HEADERS) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on a stream id lower than one already used");
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on a stream id lower than one already used');
         return Verdict.CONNECTION_ERROR;
       }
       return type == FrameType.DATA ? Verdict.STREAM_ERROR : Verdict.IGNORE;
     }
     const verdict = checkReceive(StreamState.CLOSED, type, store.closedBy(id));
     const kind = verdictKind(verdict);
-    if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), "frame on a closed stream");
+    if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), 'frame on a closed stream');
     return kind;
   }
 
   private applyVerdict(stream: Stream, verdict: u32): void {
     const kind = verdictKind(verdict);
     if (kind == Verdict.STREAM_ERROR) this.peerStreamError(stream, verdictErrorCode(verdict));
-    else if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), "frame not allowed in the stream's state");
+    else if (kind == Verdict.CONNECTION_ERROR)
+      this.connectionError(verdictErrorCode(verdict), "frame not allowed in the stream's state");
   }
 
   /**
@@ -1018,7 +1110,7 @@ export class Connection extends BudgetMember {
 
   /** Counts one peer reset or refused stream; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countReset(): bool {
-    return this.withinRate(this.resets, "too many stream resets");
+    return this.withinRate(this.resets, 'too many stream resets');
   }
 
   /** Counts one event against `limit`; false (and ENHANCE_YOUR_CALM, `why`) past it. */
@@ -1037,10 +1129,14 @@ export class Connection extends BudgetMember {
   private isGlitch(type: u8): bool {
     const dec = this.decoder;
     switch (type) {
-      case FrameType.DATA: return dec.payloadLen == 0 && !dec.endStream;
-      case FrameType.PRIORITY: return true;
-      case FrameType.CONTINUATION: return dec.payloadLen == 0;
-      case FrameType.HEADERS: return dec.payloadLen == 0 && !dec.endHeaders;
+      case FrameType.DATA:
+        return dec.payloadLen == 0 && !dec.endStream;
+      case FrameType.PRIORITY:
+        return true;
+      case FrameType.CONTINUATION:
+        return dec.payloadLen == 0;
+      case FrameType.HEADERS:
+        return dec.payloadLen == 0 && !dec.endHeaders;
       case FrameType.WINDOW_UPDATE: {
         if (dec.increment >= 1024) return false;
         const id = dec.streamId;
@@ -1049,13 +1145,14 @@ export class Connection extends BudgetMember {
         const stream = this.store.get(id);
         return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null && !stream.waitingCapacity);
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
   /** Counts one glitch; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countGlitch(): bool {
-    return this.withinRate(this.glitches, "too many empty or useless frames (glitch flood)");
+    return this.withinRate(this.glitches, 'too many empty or useless frames (glitch flood)');
   }
 
   /**
@@ -1066,7 +1163,7 @@ export class Connection extends BudgetMember {
   private queueControlReply(): bool {
     this.queuedControlReplies++;
     if (this.queuedControlReplies > this.config.maxQueuedControlFrames) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many control frames queued (SETTINGS/PING flood)");
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
       return false;
     }
     return true;
@@ -1082,7 +1179,7 @@ export class Connection extends BudgetMember {
   /** Flow-controlled bytes of a frame we drop unread: counted, then given straight back. */
   private chargeDiscarded(n: u32): bool {
     if (!this.recvWindow.receive(n)) {
-      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "DATA exceeds the connection window");
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA exceeds the connection window');
       return false;
     }
     this.releaseConnection(n);
@@ -1198,7 +1295,12 @@ export class Connection extends BudgetMember {
   /** Client: whether a request sent now goes out at once (open, no GOAWAY received, none
    *  queued, a concurrency slot free): hyper's "ready". */
   get canOpenStreamNow(): bool {
-    return this.phase == Phase.OPEN && !this.goAway.received && this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams;
+    return (
+      this.phase == Phase.OPEN &&
+      !this.goAway.received &&
+      this.pending.isEmpty &&
+      this.store.activeLocal < this.remote.maxConcurrentStreams
+    );
   }
 
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS: how many streams we may have open. */
@@ -1229,8 +1331,12 @@ export class Connection extends BudgetMember {
 
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
-    while (!this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams &&
-           this.phase == Phase.OPEN && !this.goAway.either) {
+    while (
+      !this.pending.isEmpty &&
+      this.store.activeLocal < this.remote.maxConcurrentStreams &&
+      this.phase == Phase.OPEN &&
+      !this.goAway.either
+    ) {
       const stream = changetype<Stream>(this.pending.dequeue());
       const head = changetype<ByteBuffer>(stream.pendingHead);
       const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
@@ -1267,12 +1373,14 @@ export class Connection extends BudgetMember {
   sendResponse(stream: Stream, fields: usize, len: u32, endStream: bool, informational: bool): u32 {
     this.handler.touched();
     if (stream.local && stream.state != StreamState.RESERVED_LOCAL) return SendResult.BAD_STATE;
-    if (!stream.local && stream.state != StreamState.OPEN && stream.state != StreamState.HALF_CLOSED_REMOTE) return SendResult.BAD_STATE;
+    if (!stream.local && stream.state != StreamState.OPEN && stream.state != StreamState.HALF_CLOSED_REMOTE)
+      return SendResult.BAD_STATE;
     if (stream.id == 0 || this.phase == Phase.CLOSED) return SendResult.BAD_STATE;
     if (informational && endStream) return SendResult.INVALID;
     // Our own response must be well-formed, and say what it claims to be.
     const v = this.validator;
-    if (!v.validateResponse(fields, len, stream.requestMethod) || v.isInformational != informational) return SendResult.INVALID;
+    if (!v.validateResponse(fields, len, stream.requestMethod) || v.isInformational != informational)
+      return SendResult.INVALID;
     if (!this.writeHead(stream.id, fields, len, endStream)) return SendResult.LIMIT;
     if (informational) return SendResult.OK;
     const wasReserved = stream.state == StreamState.RESERVED_LOCAL;
@@ -1310,8 +1418,12 @@ export class Connection extends BudgetMember {
     const method = this.validator.method;
     const encoded = this.encoded;
     encoded.clear();
-    if (headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize || !this.hpackOut.encode(fields, len, encoded) ||
-        encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) != EncodeResult.OK) {
+    if (
+      headerListSize(fields, len) > <u64>this.remote.maxHeaderListSize ||
+      !this.hpackOut.encode(fields, len, encoded) ||
+      encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) !=
+        EncodeResult.OK
+    ) {
       this.lastSendResult = SendResult.LIMIT;
       return null;
     }
@@ -1334,7 +1446,9 @@ export class Connection extends BudgetMember {
     const encoded = this.encoded;
     encoded.clear();
     if (!this.hpackOut.encode(fields, len, encoded)) return false;
-    return encodeHeaders(this.output, id, encoded.ptr, encoded.len, endStream, this.remote.maxFrameSize) == EncodeResult.OK;
+    return (
+      encodeHeaders(this.output, id, encoded.ptr, encoded.len, endStream, this.remote.maxFrameSize) == EncodeResult.OK
+    );
   }
 
   // ---------------------------------------------------------------------------------
@@ -1349,8 +1463,10 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
     const buffered = stream.buffered;
-    if (<u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
-        <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer) {
+    if (
+      <u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
+      <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer
+    ) {
       return SendResult.LIMIT;
     }
     // Past what was assigned to it, the instance's budget must have room too.
@@ -1513,7 +1629,10 @@ export class Connection extends BudgetMember {
     if (waiting.isEmpty || this.phase == Phase.CLOSED) return;
     const c = this.config;
     const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
-    let connRoom = min<i64>(<i64>c.capacityHighWater - held, <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    let connRoom = min<i64>(
+      <i64>c.capacityHighWater - held,
+      <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal,
+    );
     connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
     // Streams wait and the peer keeps the connection window shut: the send stall clock runs
     // (as when buffered DATA finds it shut in produce()).
@@ -1641,7 +1760,8 @@ export class Connection extends BudgetMember {
    * buffered ahead of it, and both windows are open.
    */
   externalAllowance(stream: Stream): u32 {
-    if (!canSend(stream.state) || stream.buffered > 0 || stream.pendingTrailers != null || stream.pendingHead != null) return 0;
+    if (!canSend(stream.state) || stream.buffered > 0 || stream.pendingTrailers != null || stream.pendingHead != null)
+      return 0;
     return min(min(stream.sendWindow.available, this.sendWindow.available), this.remote.maxFrameSize);
   }
 
@@ -1695,7 +1815,7 @@ export class Connection extends BudgetMember {
     if (this.phase != Phase.OPEN) return;
     this.clock.mark(Stamp.SHUTDOWN);
     if (this.role == Role.CLIENT) {
-      this.goaway(ErrorCode.NO_ERROR, "");
+      this.goaway(ErrorCode.NO_ERROR, '');
       this.maybeFinishDraining();
       return;
     }
@@ -1708,7 +1828,7 @@ export class Connection extends BudgetMember {
   }
 
   private finalGoaway(): void {
-    this.goaway(ErrorCode.NO_ERROR, "");
+    this.goaway(ErrorCode.NO_ERROR, '');
     // The shutdown's second step: from here only in-flight streams remain.
     if (this.phase == Phase.DRAINING_PING) this.phase = Phase.DRAINING;
     this.maybeFinishDraining();
@@ -1762,7 +1882,8 @@ export class Connection extends BudgetMember {
     this.budget.leave(this);
     const streams = this.store.values();
     for (let i = 0; i < streams.length; i++) unchecked(streams[i]).dispose();
-    for (let s = this.pending.first; s != null; s = this.pending.next(changetype<Stream>(s))) changetype<Stream>(s).dispose();
+    for (let s = this.pending.first; s != null; s = this.pending.next(changetype<Stream>(s)))
+      changetype<Stream>(s).dispose();
     this.output.dispose();
     this.fields.dispose();
     this.encoded.dispose();

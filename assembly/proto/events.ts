@@ -1,7 +1,7 @@
 // What the engine tells the layer above, as calls on a handler it was given (nghttp2's
 // session callbacks, sans allocation): field lists and DATA arrive as pointers valid only
 // for the duration of the call.
-import { Stream } from "./stream";
+import { Stream } from './stream';
 
 export namespace HeadKind {
   /** A request head (server side) or a promised request (client side, with onPush). */

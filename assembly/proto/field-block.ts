@@ -6,7 +6,7 @@
 /** Encoded bytes we accept per block beyond the header-list limit (HPACK overhead is small). */
 const ENCODED_SLACK: u32 = 1024;
 
-import { ByteBuffer } from "../util/bytes";
+import { ByteBuffer } from '../util/bytes';
 
 export class FieldBlock {
   type: u8 = 0;
@@ -14,14 +14,17 @@ export class FieldBlock {
   promisedId: u32 = 0;
   endStream: bool = false;
   /** Why begin/append failed (a static string). */
-  error: string = "";
+  error: string = '';
   private continuations: u32 = 0;
   private buf: ByteBuffer = new ByteBuffer();
   // When the whole block came in one frame, it is decoded in place: no copy.
   private inPlacePtr: usize = 0;
   private inPlaceLen: u32 = 0;
 
-  constructor(public maxContinuations: u32, public maxBytes: u32) {}
+  constructor(
+    public maxContinuations: u32,
+    public maxBytes: u32,
+  ) {}
 
   @inline get ptr(): usize {
     return this.inPlacePtr != 0 ? this.inPlacePtr : this.buf.ptr;
@@ -56,7 +59,7 @@ export class FieldBlock {
     if (this.inPlacePtr == 0) return true;
     const buf = this.buf;
     if (!buf.reserve(this.inPlaceLen)) {
-      this.error = "out of memory buffering a field block";
+      this.error = 'out of memory buffering a field block';
       return false;
     }
     buf.pushBytes(this.inPlacePtr, this.inPlaceLen);
@@ -68,7 +71,7 @@ export class FieldBlock {
   /** A CONTINUATION fragment: the block moves into our buffer from here on. */
   append(frag: usize, len: u32): bool {
     if (++this.continuations > this.maxContinuations) {
-      this.error = "too many CONTINUATION frames in one field block";
+      this.error = 'too many CONTINUATION frames in one field block';
       return false;
     }
     const buf = this.buf;
@@ -86,7 +89,7 @@ export class FieldBlock {
   private checkSize(total: u32): bool {
     const limit = <u64>this.maxBytes + <u64>ENCODED_SLACK;
     if (<u64>total > limit) {
-      this.error = "field block larger than the header list limit allows";
+      this.error = 'field block larger than the header list limit allows';
       return false;
     }
     return true;

@@ -1,7 +1,7 @@
 // Flow-control windows (RFC 9113 §5.2, §6.9). Windows are i64 so that arithmetic never
 // wraps: a send window may legitimately go negative after SETTINGS_INITIAL_WINDOW_SIZE
 // shrinks (§6.9.2), and an overflow past 2^31-1 must be detected, not wrapped.
-import { MAX_WINDOW_SIZE } from "../frame/constants";
+import { MAX_WINDOW_SIZE } from '../frame/constants';
 
 /** The peer's window for what we send: consumed by our DATA, grown by its WINDOW_UPDATE. */
 export class SendWindow {
@@ -71,7 +71,7 @@ export class RecvWindow {
    */
   release(n: u32): u32 {
     this.unreleased += n;
-    if (this.unreleased < (this.target >> 1) || this.unreleased == 0) return 0;
+    if (this.unreleased < this.target >> 1 || this.unreleased == 0) return 0;
     return this.flush();
   }
 
@@ -95,7 +95,7 @@ export class RecvWindow {
     this.window += <i64>newTarget - <i64>this.target;
     this.target = newTarget;
     let increment: u32 = 0;
-    if (this.unreleased > 0 && this.unreleased >= (newTarget >> 1)) increment = this.flush();
+    if (this.unreleased > 0 && this.unreleased >= newTarget >> 1) increment = this.flush();
     const held = this.window + <i64>this.unreleased;
     if (held < <i64>(newTarget >> 1)) {
       const topUp = <u32>(<i64>newTarget - held);

@@ -1,7 +1,7 @@
 // A connection's GOAWAY state in both directions (RFC 9113 §6.8; the h2 crate's
 // go_away.rs): what we said (no stream the peer opens above our last id is processed) and
 // what the peer said (we open nothing more; its last id only ever decreases).
-import { MAX_STREAM_ID } from "../frame";
+import { MAX_STREAM_ID } from '../frame';
 
 export class GoAway {
   /** We sent a GOAWAY. */

@@ -43,7 +43,7 @@ export function initCharTable(): void {
   }
   markAll("!#$%&'*+-.^_`|~", C_NAME | C_TOKEN);
   markAll("-._~%!$&'()*+,;=:[]@", C_AUTHORITY);
-  markAll("+-.", C_SCHEME);
+  markAll('+-.', C_SCHEME);
 }
 
 /** True when every byte of [ptr, ptr+len) has `bits` set. */
@@ -63,7 +63,7 @@ export function eqAscii(ptr: usize, len: u32, lit: string): bool {
   if (len != <u32>lit.length) return false;
   const s = changetype<usize>(lit);
   for (let i: u32 = 0; i < len; i++) {
-    if (<u32>load<u8>(ptr + i) != <u32>load<u16>(s + (<usize>i << 1))) return false;
+    if (<u32>load<u8>(ptr + i) != <u32>load<u16>(s + ((<usize>i) << 1))) return false;
   }
   return true;
 }
@@ -77,7 +77,7 @@ export function eqAsciiNoCase(ptr: usize, len: u32, lit: string): bool {
   if (len != <u32>lit.length) return false;
   const s = changetype<usize>(lit);
   for (let i: u32 = 0; i < len; i++) {
-    if (lowerAscii(load<u8>(ptr + i)) != <u32>load<u16>(s + (<usize>i << 1))) return false;
+    if (lowerAscii(load<u8>(ptr + i)) != <u32>load<u16>(s + ((<usize>i) << 1))) return false;
   }
   return true;
 }

@@ -28,10 +28,21 @@
 // - §8.2.3: cookie crumbs (several `cookie` fields) are legal and need no validation here;
 //   whoever hands the message to a non-HTTP/2 context joins them with "; ".
 import {
-  C_AUTHORITY, C_NAME, C_PATH, C_SCHEME, C_TOKEN, C_VALUE, allIn, charIs, eqAscii, eqAsciiNoCase,
-  eqBytesNoCase, indexOfByte, initCharTable,
-} from "./message-chars";
-import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../hpack/field-list";
+  C_AUTHORITY,
+  C_NAME,
+  C_PATH,
+  C_SCHEME,
+  C_TOKEN,
+  C_VALUE,
+  allIn,
+  charIs,
+  eqAscii,
+  eqAsciiNoCase,
+  eqBytesNoCase,
+  indexOfByte,
+  initCharTable,
+} from './message-chars';
+import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
 
 /** The request method, classified (RFC 9110 §9.1: methods are case-sensitive). */
 export namespace Method {
@@ -90,14 +101,17 @@ const HTAB: u8 = 0x09;
 /** The bit of a pseudo-header name (colon included), 0 when it is not one we define. */
 function pseudoBit(name: usize, len: u32): u32 {
   switch (len) {
-    case 5: return eqAscii(name, len, ":path") ? PseudoBit.PATH : 0;
+    case 5:
+      return eqAscii(name, len, ':path') ? PseudoBit.PATH : 0;
     case 7:
-      if (eqAscii(name, len, ":method")) return PseudoBit.METHOD;
-      if (eqAscii(name, len, ":scheme")) return PseudoBit.SCHEME;
-      if (eqAscii(name, len, ":status")) return PseudoBit.STATUS;
+      if (eqAscii(name, len, ':method')) return PseudoBit.METHOD;
+      if (eqAscii(name, len, ':scheme')) return PseudoBit.SCHEME;
+      if (eqAscii(name, len, ':status')) return PseudoBit.STATUS;
       return 0;
-    case 9: return eqAscii(name, len, ":protocol") ? PseudoBit.PROTOCOL : 0;
-    case 10: return eqAscii(name, len, ":authority") ? PseudoBit.AUTHORITY : 0;
+    case 9:
+      return eqAscii(name, len, ':protocol') ? PseudoBit.PROTOCOL : 0;
+    case 10:
+      return eqAscii(name, len, ':authority') ? PseudoBit.AUTHORITY : 0;
   }
   return 0;
 }
@@ -105,23 +119,23 @@ function pseudoBit(name: usize, len: u32): u32 {
 function classifyMethod(p: usize, len: u32): u8 {
   switch (len) {
     case 3:
-      if (eqAscii(p, len, "GET")) return Method.GET;
-      if (eqAscii(p, len, "PUT")) return Method.PUT;
+      if (eqAscii(p, len, 'GET')) return Method.GET;
+      if (eqAscii(p, len, 'PUT')) return Method.PUT;
       break;
     case 4:
-      if (eqAscii(p, len, "HEAD")) return Method.HEAD;
-      if (eqAscii(p, len, "POST")) return Method.POST;
+      if (eqAscii(p, len, 'HEAD')) return Method.HEAD;
+      if (eqAscii(p, len, 'POST')) return Method.POST;
       break;
     case 5:
-      if (eqAscii(p, len, "PATCH")) return Method.PATCH;
-      if (eqAscii(p, len, "TRACE")) return Method.TRACE;
+      if (eqAscii(p, len, 'PATCH')) return Method.PATCH;
+      if (eqAscii(p, len, 'TRACE')) return Method.TRACE;
       break;
     case 6:
-      if (eqAscii(p, len, "DELETE")) return Method.DELETE;
+      if (eqAscii(p, len, 'DELETE')) return Method.DELETE;
       break;
     case 7:
-      if (eqAscii(p, len, "CONNECT")) return Method.CONNECT;
-      if (eqAscii(p, len, "OPTIONS")) return Method.OPTIONS;
+      if (eqAscii(p, len, 'CONNECT')) return Method.CONNECT;
+      if (eqAscii(p, len, 'OPTIONS')) return Method.OPTIONS;
       break;
   }
   return Method.OTHER;
@@ -137,14 +151,17 @@ function authorityWithoutDefaultPort(p: usize, len: u32, scheme: u8): u32 {
   for (let i = <i32>len - 1; i >= 0; i--) {
     const b = load<u8>(p + <usize>i);
     if (b == 0x5d) return len; // ']' after the last colon: no port
-    if (b == COLON) { colon = i; break; }
+    if (b == COLON) {
+      colon = i;
+      break;
+    }
   }
   if (colon < 0) return len;
   const port = p + <usize>colon + 1;
   const portLen = len - <u32>colon - 1;
   if (portLen == 0) return <u32>colon;
-  if (scheme == SCHEME_HTTP && eqAscii(port, portLen, "80")) return <u32>colon;
-  if (scheme == SCHEME_HTTPS && eqAscii(port, portLen, "443")) return <u32>colon;
+  if (scheme == SCHEME_HTTP && eqAscii(port, portLen, '80')) return <u32>colon;
+  if (scheme == SCHEME_HTTPS && eqAscii(port, portLen, '443')) return <u32>colon;
   return len;
 }
 
@@ -203,7 +220,7 @@ export class MessageValidator {
   // --- result of the last failed check --------------------------------------------------
 
   /** Static description of the fault; "" after a success. */
-  errorMessage: string = "";
+  errorMessage: string = '';
   /** Index of the offending field in the block; -1 when the block as a whole is at fault. */
   errorIndex: i32 = -1;
 
@@ -215,16 +232,30 @@ export class MessageValidator {
     initCharTable();
   }
 
-  @inline get hasMethod(): bool { return (this.pseudo & PseudoBit.METHOD) != 0; }
-  @inline get hasScheme(): bool { return (this.pseudo & PseudoBit.SCHEME) != 0; }
-  @inline get hasPath(): bool { return (this.pseudo & PseudoBit.PATH) != 0; }
-  @inline get hasAuthority(): bool { return (this.pseudo & PseudoBit.AUTHORITY) != 0; }
+  @inline get hasMethod(): bool {
+    return (this.pseudo & PseudoBit.METHOD) != 0;
+  }
+  @inline get hasScheme(): bool {
+    return (this.pseudo & PseudoBit.SCHEME) != 0;
+  }
+  @inline get hasPath(): bool {
+    return (this.pseudo & PseudoBit.PATH) != 0;
+  }
+  @inline get hasAuthority(): bool {
+    return (this.pseudo & PseudoBit.AUTHORITY) != 0;
+  }
   /** RFC 8441: the request is an extended CONNECT (`:protocol` present, method CONNECT). */
-  @inline get hasProtocol(): bool { return (this.pseudo & PseudoBit.PROTOCOL) != 0; }
+  @inline get hasProtocol(): bool {
+    return (this.pseudo & PseudoBit.PROTOCOL) != 0;
+  }
   /** A CONNECT request, classic (§8.5) or extended (RFC 8441). */
-  @inline get isConnect(): bool { return this.method == Method.CONNECT; }
+  @inline get isConnect(): bool {
+    return this.method == Method.CONNECT;
+  }
   /** An interim response (1xx; 101 never validates, §8.6): a final response must follow. */
-  @inline get isInformational(): bool { return this.status >= 100 && this.status < 200; }
+  @inline get isInformational(): bool {
+    return this.status >= 100 && this.status < 200;
+  }
 
   // --- the four checks ------------------------------------------------------------------
 
@@ -248,11 +279,11 @@ export class MessageValidator {
     if (!this.scan(ptr, len, MessageKind.PUSH_PROMISE, REQUEST_PSEUDO)) return false;
     if (!this.finishRequest()) return false;
     if (this.method != Method.GET && this.method != Method.HEAD) {
-      return this.fail("promised request method is not safe and cacheable (GET or HEAD)");
+      return this.fail('promised request method is not safe and cacheable (GET or HEAD)');
     }
     // §8.4: "indicates the presence of request content"; content-length: 0 does not.
-    if (this.contentLength > 0) return this.fail("promised request with content (content-length > 0)");
-    if (!this.hasAuthority) return this.fail("promised request without :authority");
+    if (this.contentLength > 0) return this.fail('promised request with content (content-length > 0)');
+    if (!this.hasAuthority) return this.fail('promised request without :authority');
     return true;
   }
 
@@ -264,7 +295,7 @@ export class MessageValidator {
   validateResponse(ptr: usize, len: u32, requestMethod: u8 = Method.NONE): bool {
     if (!this.scan(ptr, len, MessageKind.RESPONSE, PseudoBit.STATUS)) return false;
     // §8.3.2: :status in every response, interim ones included.
-    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail("missing :status");
+    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail('missing :status');
     const s = this.status;
     if (s < 200 || s == 204 || s == 304 || requestMethod == Method.HEAD) {
       this.expectedDataLength = 0;
@@ -308,7 +339,7 @@ export class MessageValidator {
     this.status = 0;
     this.contentLength = -1;
     this.expectedDataLength = -1;
-    this.errorMessage = "";
+    this.errorMessage = '';
     this.errorIndex = -1;
   }
 
@@ -323,7 +354,7 @@ export class MessageValidator {
     let index: i32 = 0;
     for (let p = ptr; p < end; p = nextField(p)) {
       this.errorIndex = index;
-      if (!fieldFits(p, end)) return this.fail("truncated field list");
+      if (!fieldFits(p, end)) return this.fail('truncated field list');
       if (!this.field(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p))) return false;
       index++;
     }
@@ -335,14 +366,14 @@ export class MessageValidator {
   private field(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.2.1: a field name is a non-empty token (RFC 9110 §5.1) without uppercase; the
     // colon only opens a pseudo-header name.
-    if (nameLen == 0) return this.fail("empty field name");
+    if (nameLen == 0) return this.fail('empty field name');
     const pseudo = load<u8>(name) == COLON;
     for (let i: u32 = pseudo ? 1 : 0; i < nameLen; i++) {
       const b = load<u8>(name + i);
       if (charIs(b, C_NAME)) continue;
-      if (b >= 0x41 && b <= 0x5a) return this.fail("uppercase character in field name");
-      if (b == COLON) return this.fail("colon in field name");
-      return this.fail("invalid character in field name");
+      if (b >= 0x41 && b <= 0x5a) return this.fail('uppercase character in field name');
+      if (b == COLON) return this.fail('colon in field name');
+      return this.fail('invalid character in field name');
     }
     if (!this.checkValue(value, valueLen)) return false;
     if (pseudo) return this.pseudoField(name, nameLen, value, valueLen);
@@ -360,32 +391,32 @@ export class MessageValidator {
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(p + i);
       if (charIs(b, C_VALUE)) continue;
-      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail("NUL, CR or LF in field value");
-      return this.fail("control character in field value");
+      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail('NUL, CR or LF in field value');
+      return this.fail('control character in field value');
     }
     if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-      return this.fail("leading or trailing whitespace in field value");
+      return this.fail('leading or trailing whitespace in field value');
     }
     return true;
   }
 
   private pseudoField(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.1, §8.3: no pseudo-header field in trailers.
-    if (this.kind == MessageKind.TRAILERS) return this.fail("pseudo-header field in trailers");
+    if (this.kind == MessageKind.TRAILERS) return this.fail('pseudo-header field in trailers');
     // §8.3: only the pseudo-header fields defined for this kind of message.
     const bit = pseudoBit(name, nameLen);
-    if (bit == 0) return this.fail("unknown pseudo-header field");
+    if (bit == 0) return this.fail('unknown pseudo-header field');
     if ((bit & this.allowedPseudo) == 0) {
-      if (bit == PseudoBit.STATUS) return this.fail("response pseudo-header field :status in a request");
-      if (this.kind == MessageKind.RESPONSE) return this.fail("request pseudo-header field in a response");
+      if (bit == PseudoBit.STATUS) return this.fail('response pseudo-header field :status in a request');
+      if (this.kind == MessageKind.RESPONSE) return this.fail('request pseudo-header field in a response');
       // RFC 8441 §3, §4: :protocol is defined only once we sent the setting.
       if (this.kind == MessageKind.REQUEST) {
-        return this.fail(":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
+        return this.fail(':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL');
       }
-      return this.fail(":protocol in a promised request");
+      return this.fail(':protocol in a promised request');
     }
     // §8.3: all pseudo-header fields before all regular fields.
-    if (this.regularSeen) return this.fail("pseudo-header field after a regular field");
+    if (this.regularSeen) return this.fail('pseudo-header field after a regular field');
     // §8.3: each at most once.
     if ((this.pseudo & bit) != 0) return this.fail(duplicateMessage(bit));
     this.pseudo |= bit;
@@ -393,7 +424,7 @@ export class MessageValidator {
     switch (bit) {
       case PseudoBit.METHOD: {
         // RFC 9110 §9.1: method = token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail("invalid :method");
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :method');
         this.methodPtr = value;
         this.methodLen = valueLen;
         this.method = classifyMethod(value, valueLen);
@@ -403,17 +434,17 @@ export class MessageValidator {
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Schemes are
         // case-insensitive, so "HTTPS" gets the https rules too.
         if (valueLen == 0 || !isAlpha(load<u8>(value)) || !allIn(value, valueLen, C_SCHEME)) {
-          return this.fail("invalid :scheme");
+          return this.fail('invalid :scheme');
         }
         this.schemePtr = value;
         this.schemeLen = valueLen;
-        if (eqAsciiNoCase(value, valueLen, "https")) this.scheme = SCHEME_HTTPS;
-        else if (eqAsciiNoCase(value, valueLen, "http")) this.scheme = SCHEME_HTTP;
+        if (eqAsciiNoCase(value, valueLen, 'https')) this.scheme = SCHEME_HTTPS;
+        else if (eqAsciiNoCase(value, valueLen, 'http')) this.scheme = SCHEME_HTTP;
         break;
       }
       case PseudoBit.AUTHORITY: {
         // RFC 3986 §3.2 characters; emptiness and userinfo depend on the scheme (finishRequest).
-        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail("invalid character in :authority");
+        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail('invalid character in :authority');
         this.authorityPtr = value;
         this.authorityLen = valueLen;
         break;
@@ -421,19 +452,20 @@ export class MessageValidator {
       case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
-        if (!allIn(value, valueLen, C_PATH)) return this.fail("invalid character in :path");
+        if (!allIn(value, valueLen, C_PATH)) return this.fail('invalid character in :path');
         this.pathPtr = value;
         this.pathLen = valueLen;
         break;
       }
       case PseudoBit.PROTOCOL: {
         // RFC 8441 §4: a value from the Upgrade Token registry, i.e. a token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail("invalid :protocol");
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :protocol');
         this.protocolPtr = value;
         this.protocolLen = valueLen;
         break;
       }
-      case PseudoBit.STATUS: return this.statusField(value, valueLen);
+      case PseudoBit.STATUS:
+        return this.statusField(value, valueLen);
     }
     return true;
   }
@@ -444,14 +476,14 @@ export class MessageValidator {
    * §8.6: HTTP/2 does not support 101 (Switching Protocols).
    */
   private statusField(p: usize, len: u32): bool {
-    if (len != 3) return this.fail("invalid :status (not three digits)");
+    if (len != 3) return this.fail('invalid :status (not three digits)');
     const a = load<u8>(p);
     const b = load<u8>(p + 1);
     const c = load<u8>(p + 2);
-    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail("invalid :status (not three digits)");
+    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail('invalid :status (not three digits)');
     const s = <i32>(a - 0x30) * 100 + <i32>(b - 0x30) * 10 + <i32>(c - 0x30);
-    if (s < 100) return this.fail("invalid :status (below 100)");
-    if (s == 101) return this.fail(":status 101 (Switching Protocols) is not allowed in HTTP/2");
+    if (s < 100) return this.fail('invalid :status (below 100)');
+    if (s == 101) return this.fail(':status 101 (Switching Protocols) is not allowed in HTTP/2');
     this.status = s;
     return true;
   }
@@ -460,45 +492,46 @@ export class MessageValidator {
     // Names are validated lowercase tokens by now, so an exact match is enough.
     switch (nameLen) {
       case 2: {
-        if (!eqAscii(name, nameLen, "te")) break;
+        if (!eqAscii(name, nameLen, 'te')) break;
         // §8.2.2: TE may appear, with no value other than "trailers" (a case-insensitive
         // token, RFC 9110 §10.1.4). Held to the same rule in every kind of block.
-        if (!eqAsciiNoCase(value, valueLen, "trailers")) return this.fail("te with a value other than trailers");
+        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail('te with a value other than trailers');
         this.teTrailers = true;
         break;
       }
       case 4: {
-        if (!eqAscii(name, nameLen, "host")) break;
+        if (!eqAscii(name, nameLen, 'host')) break;
         if (this.kind != MessageKind.REQUEST && this.kind != MessageKind.PUSH_PROMISE) break;
         // RFC 9110 §7.2: one Host per request.
-        if (this.hasHost) return this.fail("duplicate host");
+        if (this.hasHost) return this.fail('duplicate host');
         this.hasHost = true;
         this.hostPtr = value;
         this.hostLen = valueLen;
         break;
       }
       case 7: {
-        if (eqAscii(name, nameLen, "upgrade")) return this.fail("connection-specific field: upgrade");
+        if (eqAscii(name, nameLen, 'upgrade')) return this.fail('connection-specific field: upgrade');
         break;
       }
       case 10: {
         // §8.2.2: connection-specific header fields make the message malformed.
-        if (eqAscii(name, nameLen, "connection")) return this.fail("connection-specific field: connection");
-        if (eqAscii(name, nameLen, "keep-alive")) return this.fail("connection-specific field: keep-alive");
+        if (eqAscii(name, nameLen, 'connection')) return this.fail('connection-specific field: connection');
+        if (eqAscii(name, nameLen, 'keep-alive')) return this.fail('connection-specific field: keep-alive');
         break;
       }
       case 14: {
-        if (!eqAscii(name, nameLen, "content-length")) break;
+        if (!eqAscii(name, nameLen, 'content-length')) break;
         // Framing metadata means nothing after the content (RFC 9110 §6.5.1, §8.6).
-        if (this.kind == MessageKind.TRAILERS) return this.fail("content-length in trailers");
+        if (this.kind == MessageKind.TRAILERS) return this.fail('content-length in trailers');
         return this.contentLengthField(value, valueLen);
       }
       case 16: {
-        if (eqAscii(name, nameLen, "proxy-connection")) return this.fail("connection-specific field: proxy-connection");
+        if (eqAscii(name, nameLen, 'proxy-connection')) return this.fail('connection-specific field: proxy-connection');
         break;
       }
       case 17: {
-        if (eqAscii(name, nameLen, "transfer-encoding")) return this.fail("connection-specific field: transfer-encoding");
+        if (eqAscii(name, nameLen, 'transfer-encoding'))
+          return this.fail('connection-specific field: transfer-encoding');
         break;
       }
     }
@@ -519,16 +552,16 @@ export class MessageValidator {
         const b = load<u8>(p + i);
         if (!isDigit(b)) break;
         const d = <i64>(b - 0x30);
-        if (n > (i64.MAX_VALUE - d) / 10) return this.fail("content-length too large");
+        if (n > (i64.MAX_VALUE - d) / 10) return this.fail('content-length too large');
         n = n * 10 + d;
         i++;
       }
-      if (i == start) return this.fail("invalid content-length");
-      if (this.contentLength >= 0 && this.contentLength != n) return this.fail("content-length values differ");
+      if (i == start) return this.fail('invalid content-length');
+      if (this.contentLength >= 0 && this.contentLength != n) return this.fail('content-length values differ');
       this.contentLength = n;
       while (i < len && isOws(load<u8>(p + i))) i++;
       if (i == len) return true;
-      if (load<u8>(p + i) != 0x2c) return this.fail("invalid content-length");
+      if (load<u8>(p + i) != 0x2c) return this.fail('invalid content-length');
       i++;
       while (i < len && isOws(load<u8>(p + i))) i++;
     }
@@ -539,29 +572,29 @@ export class MessageValidator {
   private finishRequest(): bool {
     this.errorIndex = -1;
     const p = this.pseudo;
-    if ((p & PseudoBit.METHOD) == 0) return this.fail("missing :method");
+    if ((p & PseudoBit.METHOD) == 0) return this.fail('missing :method');
     const connect = this.method == Method.CONNECT;
     if ((p & PseudoBit.PROTOCOL) != 0) {
       // RFC 8441 §4: :protocol only with CONNECT, and then :scheme, :path and
       // :authority are all present (the target URI is complete).
-      if (!connect) return this.fail(":protocol in a request whose method is not CONNECT");
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail("missing :scheme in extended CONNECT");
-      if ((p & PseudoBit.PATH) == 0) return this.fail("missing :path in extended CONNECT");
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail("missing :authority in extended CONNECT");
+      if (!connect) return this.fail(':protocol in a request whose method is not CONNECT');
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme in extended CONNECT');
+      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path in extended CONNECT');
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in extended CONNECT');
     } else if (connect) {
       // §8.5: :scheme and :path omitted, :authority is host and port.
-      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(":scheme or :path in a CONNECT request");
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail("missing :authority in a CONNECT request");
+      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(':scheme or :path in a CONNECT request');
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in a CONNECT request');
     } else {
       // §8.3.1: exactly one :method, :scheme and :path.
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail("missing :scheme");
-      if ((p & PseudoBit.PATH) == 0) return this.fail("missing :path");
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme');
+      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path');
     }
 
     if ((p & PseudoBit.PATH) != 0) {
       // §8.3.1: never empty (we hold every scheme to it: an empty request-target has no
       // HTTP/1.1 form either). For http and https: an absolute path, or "*" for OPTIONS.
-      if (this.pathLen == 0) return this.fail("empty :path");
+      if (this.pathLen == 0) return this.fail('empty :path');
       if (this.scheme != SCHEME_OTHER) {
         const first = load<u8>(this.pathPtr);
         if (this.pathLen == 1 && first == 0x2a) {
@@ -577,19 +610,19 @@ export class MessageValidator {
     // (RFC 9110 §9.3.6), so a classic CONNECT is held to the same rules.
     const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & PseudoBit.PROTOCOL) == 0);
     if ((p & PseudoBit.AUTHORITY) != 0 && strictAuthority) {
-      if (this.authorityLen == 0) return this.fail("empty :authority");
-      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail("userinfo in :authority");
+      if (this.authorityLen == 0) return this.fail('empty :authority');
+      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail('userinfo in :authority');
     }
 
     if (this.hasHost) {
       // RFC 9110 §7.2: Host = uri-host [ ":" port ], empty when there is no authority.
       if (!allIn(this.hostPtr, this.hostLen, C_AUTHORITY) || indexOfByte(this.hostPtr, this.hostLen, 0x40) >= 0) {
-        return this.fail("invalid host");
+        return this.fail('invalid host');
       }
       if ((p & PseudoBit.AUTHORITY) != 0) {
-        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail("host differs from :authority");
+        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail('host differs from :authority');
       } else if (this.hostLen == 0 && strictAuthority) {
-        return this.fail("empty host");
+        return this.fail('empty host');
       }
     }
 
@@ -612,11 +645,16 @@ export class MessageValidator {
 
 function duplicateMessage(bit: u32): string {
   switch (bit) {
-    case PseudoBit.METHOD: return "duplicate :method";
-    case PseudoBit.SCHEME: return "duplicate :scheme";
-    case PseudoBit.AUTHORITY: return "duplicate :authority";
-    case PseudoBit.PATH: return "duplicate :path";
-    case PseudoBit.PROTOCOL: return "duplicate :protocol";
+    case PseudoBit.METHOD:
+      return 'duplicate :method';
+    case PseudoBit.SCHEME:
+      return 'duplicate :scheme';
+    case PseudoBit.AUTHORITY:
+      return 'duplicate :authority';
+    case PseudoBit.PATH:
+      return 'duplicate :path';
+    case PseudoBit.PROTOCOL:
+      return 'duplicate :protocol';
   }
-  return "duplicate :status";
+  return 'duplicate :status';
 }

@@ -1,8 +1,8 @@
 // Our streams waiting for a concurrency slot (client: SETTINGS_MAX_CONCURRENT_STREAMS
 // reached), first come first served, each holding its request head until it can be sent.
 // An intrusive list (stream-list.ts) with its length, bounded by maxPendingStreams.
-import { Stream } from "./stream";
-import { StreamList, PendingLinks } from "./stream-list";
+import { Stream } from './stream';
+import { StreamList, PendingLinks } from './stream-list';
 
 export class PendingQueue extends StreamList<PendingLinks> {
   /** How many streams wait. */

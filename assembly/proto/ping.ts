@@ -1,7 +1,7 @@
 // Our outstanding PINGs (keepalive, graceful shutdown, host-initiated), so an ACK can be
 // matched to its send time for the round-trip time, and an unanswered one noticed.
 // Opaque data is a counter of ours: nothing random is needed (the core draws none).
-import { UNSTAMPED } from "./clock";
+import { UNSTAMPED } from './clock';
 
 /** What finish() answers for an ACK that matches no PING of ours. */
 export const NOT_OURS: i64 = -1;
@@ -21,8 +21,8 @@ export class PingTracker {
   start(now: i64): u64 {
     if (this.count >= MAX_OUTSTANDING_PINGS) return 0;
     const d = this.nextData++;
-    unchecked(this.data[this.count] = d);
-    unchecked(this.sentAt[this.count] = now);
+    unchecked((this.data[this.count] = d));
+    unchecked((this.sentAt[this.count] = now));
     this.count++;
     return d;
   }
@@ -33,8 +33,8 @@ export class PingTracker {
       if (unchecked(this.data[i]) == d) {
         const at = unchecked(this.sentAt[i]);
         this.count--;
-        unchecked(this.data[i] = this.data[this.count]);
-        unchecked(this.sentAt[i] = this.sentAt[this.count]);
+        unchecked((this.data[i] = this.data[this.count]));
+        unchecked((this.sentAt[i] = this.sentAt[this.count]));
         return at;
       }
     }
@@ -56,7 +56,7 @@ export class PingTracker {
   /** The host told the time: PINGs sent while it was stale were sent at `now`. */
   fixStamps(now: i64): void {
     for (let i = 0; i < this.count; i++) {
-      if (unchecked(this.sentAt[i]) == UNSTAMPED) unchecked(this.sentAt[i] = now);
+      if (unchecked(this.sentAt[i]) == UNSTAMPED) unchecked((this.sentAt[i] = now));
     }
   }
 }

@@ -13,7 +13,11 @@ export class RateLimit {
   private stamp: i64;
 
   /** Full at `now`: `burst` events may come at once. */
-  constructor(readonly burst: u32, readonly rate: u32, now: i64) {
+  constructor(
+    readonly burst: u32,
+    readonly rate: u32,
+    now: i64,
+  ) {
     this.milli = i64(burst) * 1000;
     this.stamp = now;
   }

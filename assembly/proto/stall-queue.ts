@@ -1,9 +1,9 @@
 // Streams with data for the peer whose window the peer keeps shut, oldest stall first:
 // each entered when it found its window shut (its stalledSince is a clock stamp), so the
 // head is always the next to pass sendStallTimeout. An intrusive list (stream-list.ts).
-import { Stream } from "./stream";
-import { StreamList, StallLinks } from "./stream-list";
-import { UNSTAMPED } from "./clock";
+import { Stream } from './stream';
+import { StreamList, StallLinks } from './stream-list';
+import { UNSTAMPED } from './clock';
 
 export class StallQueue extends StreamList<StallLinks> {
   /** Appends `stream`, stalled since `at`, unless it is in already. */

@@ -1,7 +1,7 @@
 // Stream states and their transitions (RFC 9113 §5.1), as pure functions so the rules
 // read like the RFC's diagram and are tested alone. The connection decides what to do
 // with a verdict (reset the stream, end the connection, ignore the frame).
-import { FrameType, ErrorCode } from "../frame/constants";
+import { FrameType, ErrorCode } from '../frame/constants';
 
 export namespace StreamState {
   export const IDLE: u8 = 0;
@@ -26,7 +26,7 @@ export namespace Verdict {
 
 // A verdict travels as one u32: the kind in the low byte, the RFC 9113 error code above.
 @inline function fail(kind: u8, code: u32): u32 {
-  return (code << 8) | <u32>kind;
+  return (code << 8) | (<u32>kind);
 }
 @inline export function verdictKind(verdict: u32): u8 {
   return <u8>(verdict & 0xff);
@@ -85,36 +85,48 @@ export function checkReceive(state: u8, type: u8, closedBy: u8): u32 {
 /** State after we send HEADERS (opening or answering) with or without END_STREAM. */
 export function afterSendHeaders(state: u8, endStream: bool): u8 {
   switch (state) {
-    case StreamState.IDLE: return endStream ? StreamState.HALF_CLOSED_LOCAL : StreamState.OPEN;
-    case StreamState.RESERVED_LOCAL: return endStream ? StreamState.CLOSED : StreamState.HALF_CLOSED_REMOTE;
-    default: return endStream ? afterSendEnd(state) : state;
+    case StreamState.IDLE:
+      return endStream ? StreamState.HALF_CLOSED_LOCAL : StreamState.OPEN;
+    case StreamState.RESERVED_LOCAL:
+      return endStream ? StreamState.CLOSED : StreamState.HALF_CLOSED_REMOTE;
+    default:
+      return endStream ? afterSendEnd(state) : state;
   }
 }
 
 /** State after we receive HEADERS with or without END_STREAM. */
 export function afterRecvHeaders(state: u8, endStream: bool): u8 {
   switch (state) {
-    case StreamState.IDLE: return endStream ? StreamState.HALF_CLOSED_REMOTE : StreamState.OPEN;
-    case StreamState.RESERVED_REMOTE: return endStream ? StreamState.CLOSED : StreamState.HALF_CLOSED_LOCAL;
-    default: return endStream ? afterRecvEnd(state) : state;
+    case StreamState.IDLE:
+      return endStream ? StreamState.HALF_CLOSED_REMOTE : StreamState.OPEN;
+    case StreamState.RESERVED_REMOTE:
+      return endStream ? StreamState.CLOSED : StreamState.HALF_CLOSED_LOCAL;
+    default:
+      return endStream ? afterRecvEnd(state) : state;
   }
 }
 
 /** State after we send END_STREAM (on DATA, HEADERS or trailers). */
 export function afterSendEnd(state: u8): u8 {
   switch (state) {
-    case StreamState.OPEN: return StreamState.HALF_CLOSED_LOCAL;
-    case StreamState.HALF_CLOSED_REMOTE: return StreamState.CLOSED;
-    default: return state;
+    case StreamState.OPEN:
+      return StreamState.HALF_CLOSED_LOCAL;
+    case StreamState.HALF_CLOSED_REMOTE:
+      return StreamState.CLOSED;
+    default:
+      return state;
   }
 }
 
 /** State after we receive END_STREAM. */
 export function afterRecvEnd(state: u8): u8 {
   switch (state) {
-    case StreamState.OPEN: return StreamState.HALF_CLOSED_REMOTE;
-    case StreamState.HALF_CLOSED_LOCAL: return StreamState.CLOSED;
-    default: return state;
+    case StreamState.OPEN:
+      return StreamState.HALF_CLOSED_REMOTE;
+    case StreamState.HALF_CLOSED_LOCAL:
+      return StreamState.CLOSED;
+    default:
+      return state;
   }
 }
 

@@ -3,9 +3,9 @@
 // count of active streams per initiator (§5.1.2), and a bounded memory of recently closed
 // streams so a late frame is told apart from a protocol error (§5.1 "closed") without
 // keeping every stream forever.
-import { Budget } from "./budget";
-import { ClosedBy } from "./state";
-import { Stream } from "./stream";
+import { Budget } from './budget';
+import { ClosedBy } from './state';
+import { Stream } from './stream';
 
 export namespace Known {
   /** The id was never used: higher than anything opened by its initiator. */
@@ -32,7 +32,11 @@ export class StreamStore {
   activeLocal: u32 = 0;
   activeRemote: u32 = 0;
 
-  constructor(public localIsClient: bool, closedCapacity: u32, private budget: Budget) {
+  constructor(
+    public localIsClient: bool,
+    closedCapacity: u32,
+    private budget: Budget,
+  ) {
     this.closedIds = new StaticArray<u32>(<i32>max<u32>(closedCapacity, 1));
   }
 
@@ -100,7 +104,7 @@ export class StreamStore {
     const ring = this.closedIds;
     const old = unchecked(ring[this.closedNext]);
     if (old != 0) this.closedHow.delete(old);
-    unchecked(ring[this.closedNext] = id);
+    unchecked((ring[this.closedNext] = id));
     this.closedHow.set(id, how);
     this.closedNext = (this.closedNext + 1) % ring.length;
   }

@@ -4,7 +4,7 @@
 // concurrency slot (pending-queue.ts). A stream carries a pair of
 // links and a flag per list it can be in, so membership costs no allocation and push,
 // pop and remove are O(1). Which fields a list uses is its Links class, the type argument.
-import { Stream } from "./stream";
+import { Stream } from './stream';
 
 export class StreamList<L> {
   first: Stream | null = null;
@@ -80,40 +80,88 @@ export class StreamList<L> {
 
 /** The DATA scheduler's links (Stream.scheduled, prevScheduled, nextScheduled). */
 export class SendLinks {
-  @inline linked(s: Stream): bool { return s.scheduled; }
-  @inline setLinked(s: Stream, v: bool): void { s.scheduled = v; }
-  @inline prev(s: Stream): Stream | null { return s.prevScheduled; }
-  @inline setPrev(s: Stream, p: Stream | null): void { s.prevScheduled = p; }
-  @inline next(s: Stream): Stream | null { return s.nextScheduled; }
-  @inline setNext(s: Stream, n: Stream | null): void { s.nextScheduled = n; }
+  @inline linked(s: Stream): bool {
+    return s.scheduled;
+  }
+  @inline setLinked(s: Stream, v: bool): void {
+    s.scheduled = v;
+  }
+  @inline prev(s: Stream): Stream | null {
+    return s.prevScheduled;
+  }
+  @inline setPrev(s: Stream, p: Stream | null): void {
+    s.prevScheduled = p;
+  }
+  @inline next(s: Stream): Stream | null {
+    return s.nextScheduled;
+  }
+  @inline setNext(s: Stream, n: Stream | null): void {
+    s.nextScheduled = n;
+  }
 }
 
 /** The capacity queue's links (Stream.waitingCapacity, prevWaiting, nextWaiting). */
 export class CapacityLinks {
-  @inline linked(s: Stream): bool { return s.waitingCapacity; }
-  @inline setLinked(s: Stream, v: bool): void { s.waitingCapacity = v; }
-  @inline prev(s: Stream): Stream | null { return s.prevWaiting; }
-  @inline setPrev(s: Stream, p: Stream | null): void { s.prevWaiting = p; }
-  @inline next(s: Stream): Stream | null { return s.nextWaiting; }
-  @inline setNext(s: Stream, n: Stream | null): void { s.nextWaiting = n; }
+  @inline linked(s: Stream): bool {
+    return s.waitingCapacity;
+  }
+  @inline setLinked(s: Stream, v: bool): void {
+    s.waitingCapacity = v;
+  }
+  @inline prev(s: Stream): Stream | null {
+    return s.prevWaiting;
+  }
+  @inline setPrev(s: Stream, p: Stream | null): void {
+    s.prevWaiting = p;
+  }
+  @inline next(s: Stream): Stream | null {
+    return s.nextWaiting;
+  }
+  @inline setNext(s: Stream, n: Stream | null): void {
+    s.nextWaiting = n;
+  }
 }
 
 /** The stall queue's links (Stream.stalled, prevStalled, nextStalled). */
 export class StallLinks {
-  @inline linked(s: Stream): bool { return s.stalled; }
-  @inline setLinked(s: Stream, v: bool): void { s.stalled = v; }
-  @inline prev(s: Stream): Stream | null { return s.prevStalled; }
-  @inline setPrev(s: Stream, p: Stream | null): void { s.prevStalled = p; }
-  @inline next(s: Stream): Stream | null { return s.nextStalled; }
-  @inline setNext(s: Stream, n: Stream | null): void { s.nextStalled = n; }
+  @inline linked(s: Stream): bool {
+    return s.stalled;
+  }
+  @inline setLinked(s: Stream, v: bool): void {
+    s.stalled = v;
+  }
+  @inline prev(s: Stream): Stream | null {
+    return s.prevStalled;
+  }
+  @inline setPrev(s: Stream, p: Stream | null): void {
+    s.prevStalled = p;
+  }
+  @inline next(s: Stream): Stream | null {
+    return s.nextStalled;
+  }
+  @inline setNext(s: Stream, n: Stream | null): void {
+    s.nextStalled = n;
+  }
 }
 
 /** The pending queue's links (Stream.queued, prevPending, nextPending). */
 export class PendingLinks {
-  @inline linked(s: Stream): bool { return s.queued; }
-  @inline setLinked(s: Stream, v: bool): void { s.queued = v; }
-  @inline prev(s: Stream): Stream | null { return s.prevPending; }
-  @inline setPrev(s: Stream, p: Stream | null): void { s.prevPending = p; }
-  @inline next(s: Stream): Stream | null { return s.nextPending; }
-  @inline setNext(s: Stream, n: Stream | null): void { s.nextPending = n; }
+  @inline linked(s: Stream): bool {
+    return s.queued;
+  }
+  @inline setLinked(s: Stream, v: bool): void {
+    s.queued = v;
+  }
+  @inline prev(s: Stream): Stream | null {
+    return s.prevPending;
+  }
+  @inline setPrev(s: Stream, p: Stream | null): void {
+    s.prevPending = p;
+  }
+  @inline next(s: Stream): Stream | null {
+    return s.nextPending;
+  }
+  @inline setNext(s: Stream, n: Stream | null): void {
+    s.nextPending = n;
+  }
 }

@@ -1,10 +1,10 @@
 // One HTTP/2 stream as the engine sees it: its state, both flow-control windows, what
 // we still have to send on it, and what we know about what it receives. The engine owns
 // streams; layers above hold them by reference and tag them with `userdata`.
-import { ByteBuffer } from "../util/bytes";
-import { countAllocation } from "../util/gc";
-import { RecvWindow, SendWindow } from "./flow";
-import { ClosedBy, StreamState, canSend } from "./state";
+import { ByteBuffer } from '../util/bytes';
+import { countAllocation } from '../util/gc';
+import { RecvWindow, SendWindow } from './flow';
+import { ClosedBy, StreamState, canSend } from './state';
 
 export namespace RecvPhase {
   /** Nothing received yet (a stream we opened waits for the response). */

@@ -1,7 +1,7 @@
 // A growable byte buffer in unmanaged linear memory, with a hard cap. Every layer writes
 // its output through one of these, so growth (and its limit) is decided in one place and
 // steady-state writes are plain stores with no allocation.
-import { canAllocate } from "./memory";
+import { canAllocate } from './memory';
 
 export class ByteBuffer {
   /** Start of the bytes; 0 until the first growth. */
@@ -12,7 +12,10 @@ export class ByteBuffer {
   cap: u32 = 0;
 
   /** `limit` is the most the buffer may ever hold: growth past it fails instead. */
-  constructor(public limit: u32 = 0x7fffffff, initialCap: u32 = 0) {
+  constructor(
+    public limit: u32 = 0x7fffffff,
+    initialCap: u32 = 0,
+  ) {
     if (initialCap > 0) this.reserve(initialCap);
   }
 

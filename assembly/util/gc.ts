@@ -8,7 +8,7 @@
 // A collection costs about the live set, so it runs once the allocations counted since
 // the last one reach a quarter of the blocks that were live after it: amortised, a
 // constant per allocation, and garbage stays within a small multiple of what is live.
-import { heapBlocksUsed } from "./heap";
+import { heapBlocksUsed } from './heap';
 
 /** Fewest counted allocations between two collections. */
 const MIN_BETWEEN: u32 = 2048;

@@ -5,7 +5,7 @@
 // __heap_base aligned to 16 and is ROOT_SIZE bytes; blocks follow contiguously, each a
 // usize header (size | LEFTFREE | FREE) then its payload; the tail is a zero-size used
 // block whose address the root stores at HL_END.
-import { ROOT } from "rt/tlsf";
+import { ROOT } from 'rt/tlsf';
 
 const AL_MASK: usize = 15;
 const FL_BITS: usize = 23;

@@ -28,7 +28,9 @@ const dir = join(root, '..', 'shared', 'data', 'hpack-test-case', corpus);
 const stories = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()
-  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).cases.map((c) => Uint8Array.from(Buffer.from(c.wire, 'hex'))));
+  .map((f) =>
+    JSON.parse(readFileSync(join(dir, f), 'utf8')).cases.map((c) => Uint8Array.from(Buffer.from(c.wire, 'hex'))),
+  );
 const blocks = stories.reduce((s, st) => s + st.length, 0);
 const octets = stories.reduce((s, st) => s + st.reduce((t, b) => t + b.length, 0), 0);
 
@@ -111,8 +113,12 @@ contender('hpack.js (strings out)', () => {
 measureAll();
 const ref = contenders[contenders.length - 1];
 const f = (x) => x.toFixed(1);
-console.log(`HPACK decode, corpus hpack-test-case/${corpus}: ${stories.length} stories, ${blocks} blocks, ${octets} octets${quick ? ' (--quick)' : ''}`);
-console.log('MB/s = block octets per second in the best of 3 windows (GC included); best pass = fastest single pass.\n');
+console.log(
+  `HPACK decode, corpus hpack-test-case/${corpus}: ${stories.length} stories, ${blocks} blocks, ${octets} octets${quick ? ' (--quick)' : ''}`,
+);
+console.log(
+  'MB/s = block octets per second in the best of 3 windows (GC included); best pass = fastest single pass.\n',
+);
 console.log('| decoder | MB/s | ÷ hpack.js | best pass MB/s | passes |');
 console.log('|---|---:|---:|---:|---:|');
 for (const c of contenders) {

@@ -29,7 +29,18 @@ const fields = (list) => list.map(([k, v]) => `${k}: ${v}`).join(', ') || '(none
 
 // ---- frame counting (the 9-octet frame header of RFC 9113 §4.1) -------------------------
 
-const FRAME_NAMES = ['DATA', 'HEADERS', 'PRIORITY', 'RST_STREAM', 'SETTINGS', 'PUSH_PROMISE', 'PING', 'GOAWAY', 'WINDOW_UPDATE', 'CONTINUATION'];
+const FRAME_NAMES = [
+  'DATA',
+  'HEADERS',
+  'PRIORITY',
+  'RST_STREAM',
+  'SETTINGS',
+  'PUSH_PROMISE',
+  'PING',
+  'GOAWAY',
+  'WINDOW_UPDATE',
+  'CONTINUATION',
+];
 
 /** Counts frames by type in one direction of a connection, fed the raw bytes. */
 class FrameCounter {
@@ -67,7 +78,14 @@ class FrameCounter {
 /** The example server: GET answers with its path; POST echoes its body and trailers. */
 async function handler(req, res) {
   if (req.method === 'GET') {
-    await res.respond(200, [['content-type', 'text/plain'], ['x-served-by', 'h2wasm (in the page)']], `hello from h2wasm: ${req.method} ${req.path}`);
+    await res.respond(
+      200,
+      [
+        ['content-type', 'text/plain'],
+        ['x-served-by', 'h2wasm (in the page)'],
+      ],
+      `hello from h2wasm: ${req.method} ${req.path}`,
+    );
     return;
   }
   let body = '';
@@ -75,9 +93,18 @@ async function handler(req, res) {
   for await (const chunk of req.body()) body += decoder.decode(chunk, { stream: true });
   const trailers = await req.trailers();
   const seen = trailers.map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
-  await res.respond(200, [['content-type', 'text/plain'], ['trailer', 'x-body-length, x-server-trailer']],
+  await res.respond(
+    200,
+    [
+      ['content-type', 'text/plain'],
+      ['trailer', 'x-body-length, x-server-trailer'],
+    ],
     `echo: ${body} (request trailers: ${seen})`,
-    [['x-body-length', String(new TextEncoder().encode(body).length)], ['x-server-trailer', 'done']]);
+    [
+      ['x-body-length', String(new TextEncoder().encode(body).length)],
+      ['x-server-trailer', 'done'],
+    ],
+  );
 }
 
 async function inMemory(module, log) {
@@ -89,14 +116,24 @@ async function inMemory(module, log) {
   // io_write call that produced the bytes.
   let server;
   const client = clientRt.transport({
-    write: (bytes) => { toServer.feed(bytes); queueMicrotask(() => server.transport.push(bytes)); return true; },
+    write: (bytes) => {
+      toServer.feed(bytes);
+      queueMicrotask(() => server.transport.push(bytes));
+      return true;
+    },
     end: () => queueMicrotask(() => server.transport.end()),
   });
   server = serverRt.transport({
-    write: (bytes) => { toClient.feed(bytes); queueMicrotask(() => client.transport.push(bytes)); return true; },
+    write: (bytes) => {
+      toClient.feed(bytes);
+      queueMicrotask(() => client.transport.push(bytes));
+      return true;
+    },
     end: () => queueMicrotask(() => client.transport.end()),
   });
-  const conn = new ServerConnection(serverRt, server.transport, server.io, {}, handler, (e) => log(`server error: ${e}`, 'error'));
+  const conn = new ServerConnection(serverRt, server.transport, server.io, {}, handler, (e) =>
+    log(`server error: ${e}`, 'error'),
+  );
   const session = new ClientSession(clientRt, client.transport, client.io, { scheme: 'http', authority: 'in-memory' });
   await session.ready;
   log('handshake: ok (client and server settings exchanged)');
@@ -107,8 +144,11 @@ async function inMemory(module, log) {
   log(`GET /hello body: ${await get.text()}`);
 
   const post = await session.request({
-    method: 'POST', path: '/echo', headers: { 'content-type': 'text/plain' },
-    body: 'ping from the browser', trailers: { 'x-client-trailer': 'sent-after-body' },
+    method: 'POST',
+    path: '/echo',
+    headers: { 'content-type': 'text/plain' },
+    body: 'ping from the browser',
+    trailers: { 'x-client-trailer': 'sent-after-body' },
   });
   log(`POST /echo status: ${post.status}`);
   log(`POST /echo headers: ${fields(post.headers)}`);
@@ -183,7 +223,10 @@ async function main() {
   }
 
   const params = new URLSearchParams(location.search);
-  const config = await fetch('/config.json').then((r) => r.json(), () => ({}));
+  const config = await fetch('/config.json').then(
+    (r) => r.json(),
+    () => ({}),
+  );
   const port = Number(params.get('nghttpd') ?? config.nghttpdPort ?? 0);
   if (port > 0) {
     try {

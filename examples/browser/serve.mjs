@@ -38,7 +38,12 @@ function flag(name, fallback) {
 const port = flag('--port', 8080);
 const nghttpdPort = flag('--nghttpd-port', null);
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 /** URL path → file on disk, for the few paths this helper serves (null otherwise). */
 function fileFor(path) {
@@ -57,7 +62,9 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   if (url.pathname === '/config.json') {
-    res.writeHead(200, { 'content-type': TYPES['.json'], 'cache-control': 'no-store' }).end(JSON.stringify({ nghttpdPort }));
+    res
+      .writeHead(200, { 'content-type': TYPES['.json'], 'cache-control': 'no-store' })
+      .end(JSON.stringify({ nghttpdPort }));
     return;
   }
   const file = fileFor(url.pathname);
@@ -84,7 +91,9 @@ server.on('upgrade', (req, socket, head) => {
   const key = req.headers['sec-websocket-key'];
   const target = Number(url.searchParams.get('port'));
   const refuse = (status, why) => {
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${why.length + 1}\r\n\r\n${why}\n`);
+    socket.end(
+      `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${why.length + 1}\r\n\r\n${why}\n`,
+    );
   };
   if (url.pathname !== '/tcp' || String(req.headers.upgrade).toLowerCase() !== 'websocket' || typeof key !== 'string') {
     refuse('400 Bad Request', 'expected a WebSocket upgrade on /tcp?port=N');
@@ -104,8 +113,12 @@ server.on('upgrade', (req, socket, head) => {
   let open = false;
   tcp.once('connect', () => {
     open = true;
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`);
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`,
+    );
     bridge(socket, tcp, head);
   });
   tcp.once('error', (e) => {
@@ -120,8 +133,13 @@ function frame(opcode, payload) {
   const head = n < 126 ? Buffer.alloc(2) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
   head[0] = 0x80 | opcode; // FIN
   if (n < 126) head[1] = n;
-  else if (n < 65536) { head[1] = 126; head.writeUInt16BE(n, 2); }
-  else { head[1] = 127; head.writeBigUInt64BE(BigInt(n), 2); }
+  else if (n < 65536) {
+    head[1] = 126;
+    head.writeUInt16BE(n, 2);
+  } else {
+    head[1] = 127;
+    head.writeBigUInt64BE(BigInt(n), 2);
+  }
   return Buffer.concat([head, payload]);
 }
 
@@ -163,12 +181,22 @@ function bridge(ws, tcp, head) {
       } else if (len === 127) {
         if (buf.length < 10) return;
         const big = buf.readBigUInt64BE(2);
-        if (big > BigInt(MAX_FRAME)) { close(1009); ws.destroy(); return; }
+        if (big > BigInt(MAX_FRAME)) {
+          close(1009);
+          ws.destroy();
+          return;
+        }
         len = Number(big);
         at = 10;
       }
-      if (!masked) { close(1002); return; } // RFC 6455 §5.1: client frames are masked
-      if (len > MAX_FRAME) { close(1009); return; }
+      if (!masked) {
+        close(1002);
+        return;
+      } // RFC 6455 §5.1: client frames are masked
+      if (len > MAX_FRAME) {
+        close(1009);
+        return;
+      }
       if (buf.length < at + 4 + len) return;
       const mask = buf.subarray(at, at + 4);
       const payload = Buffer.from(buf.subarray(at + 4, at + 4 + len));
@@ -186,12 +214,18 @@ function bridge(ws, tcp, head) {
     }
   };
   ws.on('data', onData);
-  if (buf.length) { const first = buf; buf = Buffer.alloc(0); onData(first); }
+  if (buf.length) {
+    const first = buf;
+    buf = Buffer.alloc(0);
+    onData(first);
+  }
 }
 
 server.listen(port, '127.0.0.1', () => {
   const { port: actual } = server.address();
-  console.log(`browser example: http://127.0.0.1:${actual}/${nghttpdPort ? ` (nghttpd on 127.0.0.1:${nghttpdPort})` : ''}`);
+  console.log(
+    `browser example: http://127.0.0.1:${actual}/${nghttpdPort ? ` (nghttpd on 127.0.0.1:${nghttpdPort})` : ''}`,
+  );
 });
 // Upgraded sockets are not the HTTP server's to close: on a signal, just go.
 process.on('SIGINT', () => process.exit(0));

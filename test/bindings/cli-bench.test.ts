@@ -12,10 +12,17 @@ describe('h2wasm bench', () => {
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let err = '';
-        server.stderr!.on('data', (d) => { err += d; const m = /serving (\S+)/.exec(err); if (m) resolve(m[1]); });
+        server.stderr!.on('data', (d) => {
+          err += d;
+          const m = /serving (\S+)/.exec(err);
+          if (m) resolve(m[1]);
+        });
         setTimeout(() => reject(new Error(err)), 10000);
       });
-      const r = spawnSync(process.execPath, [CLI, 'bench', `${url}/`, '-n', '3000', '-c', '3', '-m', '20'], { encoding: 'utf8', timeout: 60000 });
+      const r = spawnSync(process.execPath, [CLI, 'bench', `${url}/`, '-n', '3000', '-c', '3', '-m', '20'], {
+        encoding: 'utf8',
+        timeout: 60000,
+      });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/finished in [\d.]+s, [\d.]+ req\/s, [\d.]+MB\/s/);
       expect(r.stdout).toMatch(/requests: 3000 done, 3000 succeeded, 0 failed \(3 connections × 20 streams\)/);
@@ -28,9 +35,17 @@ describe('h2wasm bench', () => {
   });
 
   it('fails with one line and exit 1 when nothing listens', () => {
-    const r = spawnSync(process.execPath, [CLI, 'bench', 'http://127.0.0.1:1/', '-n', '5'], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [CLI, 'bench', 'http://127.0.0.1:1/', '-n', '5'], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('h2wasm:'))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('h2wasm:')),
+    ).toHaveLength(1);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });
 });

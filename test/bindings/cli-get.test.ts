@@ -17,10 +17,18 @@ function get(args: string[], timeoutMs = 30000): Promise<{ code: number | null; 
     const p = spawn(process.execPath, [CLI, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
-    const timer = setTimeout(() => { p.kill(); reject(new Error(`h2wasm get ${args.join(' ')} timed out: ${err}`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      p.kill();
+      reject(new Error(`h2wasm get ${args.join(' ')} timed out: ${err}`));
+    }, timeoutMs);
     p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => { err += d; });
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: err }); });
+    p.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
   });
 }
 
@@ -37,8 +45,12 @@ function expectOneLineError(r: { code: number | null; stdout: Buffer; stderr: st
 
 describe('h2wasm get against node:http2', () => {
   let server: TestServer;
-  beforeAll(async () => { server = await nodeServer(); });
-  afterAll(async () => { await server?.close(); });
+  beforeAll(async () => {
+    server = await nodeServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('writes exactly the body to stdout (binary, every octet value)', async () => {
     const n = 300_001;
@@ -63,7 +75,9 @@ describe('h2wasm get against node:http2', () => {
     expect(e).toMatch(/ {10}content-type: application\/octet-stream\n/);
     expect(e).toMatch(/recv DATA frame <length=\d+, flags=0x00, stream_id=1>/);
     // The trailers: a HEADERS frame with END_STREAM, decoded with the same HPACK state.
-    expect(e).toMatch(/recv HEADERS frame <length=\d+, flags=0x05, stream_id=1>\n {10}; END_STREAM \| END_HEADERS\n {10}x-sha: [0-9a-f]{64}\n/);
+    expect(e).toMatch(
+      /recv HEADERS frame <length=\d+, flags=0x05, stream_id=1>\n {10}; END_STREAM \| END_HEADERS\n {10}x-sha: [0-9a-f]{64}\n/,
+    );
   });
 
   it('-v decodes a second request against the dynamic table both directions built', async () => {
@@ -80,7 +94,17 @@ describe('h2wasm get against node:http2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'h2wasm-get-'));
     const data = pattern(70_000, 4);
     writeFileSync(join(dir, 'up.bin'), data);
-    const r = await get(['-X', 'PUT', '-H', 'x-id: cli-put', '-H', 'X-Mixed:  Case ', '-d', `@${join(dir, 'up.bin')}`, `${server.url}/echo`]);
+    const r = await get([
+      '-X',
+      'PUT',
+      '-H',
+      'x-id: cli-put',
+      '-H',
+      'X-Mixed:  Case ',
+      '-d',
+      `@${join(dir, 'up.bin')}`,
+      `${server.url}/echo`,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe(String(data.length));
     const seen = server.received.get('cli-put')!;
@@ -107,10 +131,16 @@ describe('h2wasm get against node:http2', () => {
   });
 
   it('a server that does not speak HTTP/2 is one line and exit 1', async () => {
-    const h1 = net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')); });
+    const h1 = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+    });
     await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
     try {
-      expectOneLineError(await get([`http://127.0.0.1:${(h1.address() as net.AddressInfo).port}/`]), /HTTP\/2 handshake .* failed/);
+      expectOneLineError(
+        await get([`http://127.0.0.1:${(h1.address() as net.AddressInfo).port}/`]),
+        /HTTP\/2 handshake .* failed/,
+      );
     } finally {
       await new Promise<void>((r) => h1.close(() => r()));
     }
@@ -118,7 +148,10 @@ describe('h2wasm get against node:http2', () => {
 
   it('bad usage and unreadable files are one line and exit 1', async () => {
     expectOneLineError(await get(['ftp://x/']), /unsupported URL scheme/);
-    expectOneLineError(await get(['-d', '@/nonexistent/file', `${server.url}/echo`]), /cannot read \/nonexistent\/file/);
+    expectOneLineError(
+      await get(['-d', '@/nonexistent/file', `${server.url}/echo`]),
+      /cannot read \/nonexistent\/file/,
+    );
     const r = await get([]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^h2wasm: get needs a URL/);

@@ -63,13 +63,22 @@ for (const secure of [false, true]) {
       it(`uploads ${n} bytes byte-exact (server hashes them), with trailers both ways`, async () => {
         const id = `up-${n}`;
         const res = await session.request({
-          method: 'PUT', path: '/echo', headers: [['x-id', id]], body: body(n).data, trailers: [['x-client-sum', `n${n}`]],
+          method: 'PUT',
+          path: '/echo',
+          headers: [['x-id', id]],
+          body: body(n).data,
+          trailers: [['x-client-sum', `n${n}`]],
         });
         expect(res.status).toBe(200);
         expect(await res.text()).toBe(String(n));
         expect(header(res, 'x-sha')).toBe(body(n).sha);
         expect(server.received.get(id)?.trailers['x-client-sum']).toBe(`n${n}`);
-        expect(await res.trailers()).toEqual(expect.arrayContaining([['x-done', '1'], ['x-got-x-client-sum', `n${n}`]]));
+        expect(await res.trailers()).toEqual(
+          expect.arrayContaining([
+            ['x-done', '1'],
+            ['x-got-x-client-sum', `n${n}`],
+          ]),
+        );
       });
     }
 
@@ -125,7 +134,9 @@ for (const secure of [false, true]) {
     });
 
     it('an already-aborted signal rejects at once; abort before the head rejects too', async () => {
-      await expect(session.request({ path: '/id/1', signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(session.request({ path: '/id/1', signal: AbortSignal.abort() })).rejects.toMatchObject({
+        name: 'AbortError',
+      });
       const ac = new AbortController();
       const p = session.request({ path: '/hang', signal: ac.signal });
       ac.abort();
@@ -143,10 +154,12 @@ for (const secure of [false, true]) {
     it('1,000 concurrent requests on one session, each answered with its own body', async () => {
       const before = server.sessions.length;
       const handles = session.rt.ex.h2_handle_count();
-      const results = await Promise.all(Array.from({ length: 1000 }, async (_, i) => {
-        const r = await session.request({ path: `/id/${i}` });
-        return r.text();
-      }));
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const r = await session.request({ path: `/id/${i}` });
+          return r.text();
+        }),
+      );
       results.forEach((t, i) => expect(t).toBe(String(i)));
       expect(server.sessions.length).toBe(before); // no new connection
       expect(session.activeRequests).toBe(0);
@@ -154,21 +167,26 @@ for (const secure of [false, true]) {
     });
 
     it('server push (node:http2 pushStream) arrives through onPush when enablePush is on', async () => {
-    const pushes: [string, string][] = [];
-    const waits: Promise<void>[] = [];
-    const s2 = connect(server.url, {
-      ...(secure ? { ca: cert!.cert } : {}),
-      enablePush: true,
-      onPush: (p) => waits.push(p.response.then(async (r) => { pushes.push([p.path, await r.text()]); })),
+      const pushes: [string, string][] = [];
+      const waits: Promise<void>[] = [];
+      const s2 = connect(server.url, {
+        ...(secure ? { ca: cert!.cert } : {}),
+        enablePush: true,
+        onPush: (p) =>
+          waits.push(
+            p.response.then(async (r) => {
+              pushes.push([p.path, await r.text()]);
+            }),
+          ),
+      });
+      expect(await (await s2.request({ path: '/push' })).text()).toBe('<html>');
+      await until('the pushed response', () => waits.length === 1);
+      await Promise.all(waits);
+      expect(pushes).toEqual([['/style.css', 'body { color: red }']]);
+      s2.destroy();
     });
-    expect(await (await s2.request({ path: '/push' })).text()).toBe('<html>');
-    await until('the pushed response', () => waits.length === 1);
-    await Promise.all(waits);
-    expect(pushes).toEqual([['/style.css', 'body { color: red }']]);
-    s2.destroy();
-  });
 
-  it('ping measures a round trip', async () => {
+    it('ping measures a round trip', async () => {
       const rtt = await session.ping();
       expect(rtt).toBeGreaterThanOrEqual(0);
       expect(rtt).toBeLessThan(5000);
@@ -188,12 +206,19 @@ describe('client: connection lifecycle against node:http2', () => {
       return false;
     });
   });
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('GOAWAY from the server: requests past its last stream id reject with retryable: true', async () => {
     held.length = 0;
     const session = connect(server.url);
-    const ps = [1, 2, 3].map((i) => session.request({ path: `/held/${i}` }).then((r) => r.text(), (e) => e));
+    const ps = [1, 2, 3].map((i) =>
+      session.request({ path: `/held/${i}` }).then(
+        (r) => r.text(),
+        (e) => e,
+      ),
+    );
     await until('three streams at the server', () => held.length === 3);
     const first = held[0];
     first.session!.goaway(http2.constants.NGHTTP2_NO_ERROR, first.id!);
@@ -244,7 +269,9 @@ describe('client: connection lifecycle against node:http2', () => {
   });
 
   it('a server that is not HTTP/2 fails the handshake with an H2ConnectionError', async () => {
-    const h1 = net.createServer((s) => { s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')); });
+    const h1 = net.createServer((s) => {
+      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+    });
     await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
     const session = connect(`http://127.0.0.1:${(h1.address() as net.AddressInfo).port}`);
     const e = await session.ready.catch((x) => x);
@@ -253,31 +280,44 @@ describe('client: connection lifecycle against node:http2', () => {
     await new Promise<void>((r) => h1.close(() => r()));
   });
 
-  it.skipIf(!cert)('TLS: an untrusted certificate is refused by default and accepted with rejectUnauthorized: false', async () => {
-    const s = await nodeServer(cert!);
-    try {
-      const strict = connect(s.url);
-      await expect(strict.ready).rejects.toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE/) });
-      const lax = connect(s.url, { rejectUnauthorized: false });
-      expect(await (await lax.request({ path: '/id/tls' })).text()).toBe('tls');
-      lax.destroy();
-    } finally {
-      await s.close();
-    }
-  });
+  it.skipIf(!cert)(
+    'TLS: an untrusted certificate is refused by default and accepted with rejectUnauthorized: false',
+    async () => {
+      const s = await nodeServer(cert!);
+      try {
+        const strict = connect(s.url);
+        await expect(strict.ready).rejects.toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE/) });
+        const lax = connect(s.url, { rejectUnauthorized: false });
+        expect(await (await lax.request({ path: '/id/tls' })).text()).toBe('tls');
+        lax.destroy();
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   for (const alpn of [undefined, ['http/1.1']]) {
     it.skipIf(!cert)(`TLS: a server without h2 in ALPN (${alpn ? 'refusing h2' : 'no ALPN'}) is an error`, async () => {
-      const t = tls.createServer({ key: cert!.key, cert: cert!.cert, ALPNProtocols: alpn }, (s) => s.on('error', () => {}));
+      const t = tls.createServer({ key: cert!.key, cert: cert!.cert, ALPNProtocols: alpn }, (s) =>
+        s.on('error', () => {}),
+      );
       await new Promise<void>((r) => t.listen(0, '127.0.0.1', r));
-      const session = connect(`https://127.0.0.1:${(t.address() as net.AddressInfo).port}`, { rejectUnauthorized: false });
+      const session = connect(`https://127.0.0.1:${(t.address() as net.AddressInfo).port}`, {
+        rejectUnauthorized: false,
+      });
       await expect(session.ready).rejects.toThrow(/did not negotiate HTTP\/2/);
       await new Promise<void>((r) => t.close(() => r()));
     });
   }
 
   it('options are every ConnectionOptions key; a bad value throws RangeError', async () => {
-    const session = connect(server.url, { initialWindowSize: 1 << 20, maxFrameSize: 1 << 16, headerTableSize: 0, maxConcurrentStreams: 10, keepaliveIntervalMs: 0 });
+    const session = connect(server.url, {
+      initialWindowSize: 1 << 20,
+      maxFrameSize: 1 << 16,
+      headerTableSize: 0,
+      maxConcurrentStreams: 10,
+      keepaliveIntervalMs: 0,
+    });
     expect(await (await session.request({ path: '/bytes/100000' })).bytes()).toHaveLength(100000);
     session.destroy();
     const bad = connect(server.url, { maxFrameSize: 5 });
@@ -287,7 +327,9 @@ describe('client: connection lifecycle against node:http2', () => {
 
 describe('fetch() over HTTP/2', () => {
   let server: TestServer;
-  beforeAll(async () => { server = await nodeServer(); });
+  beforeAll(async () => {
+    server = await nodeServer();
+  });
   afterAll(async () => {
     await fetch.close();
     await server?.close();
@@ -309,7 +351,11 @@ describe('fetch() over HTTP/2', () => {
   });
 
   it('POST with method, headers, a string body; trailers through h2wasmTrailers()', async () => {
-    const r = await fetch(`${server.url}/echo`, { method: 'POST', headers: { 'x-id': 'fetch-post', 'x-custom': 'yes' }, body: 'hello' });
+    const r = await fetch(`${server.url}/echo`, {
+      method: 'POST',
+      headers: { 'x-id': 'fetch-post', 'x-custom': 'yes' },
+      body: 'hello',
+    });
     expect(r.headers.get('x-method')).toBe('POST');
     expect(await r.text()).toBe('5');
     expect(await h2wasmTrailers(r)).toContainEqual(['x-done', '1']);
@@ -320,7 +366,13 @@ describe('fetch() over HTTP/2', () => {
 
   it("streams a ReadableStream body with duplex: 'half'", async () => {
     const data = pattern(200_000, 9);
-    const rs = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(data.subarray(0, 1000)); c.enqueue(data.subarray(1000)); c.close(); } });
+    const rs = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(data.subarray(0, 1000));
+        c.enqueue(data.subarray(1000));
+        c.close();
+      },
+    });
     const r = await fetch(`${server.url}/echo`, { method: 'PUT', body: rs, duplex: 'half' } as RequestInit);
     expect(r.headers.get('x-sha')).toBe(sha(data));
   });
@@ -353,7 +405,9 @@ describe('fetch() over HTTP/2', () => {
     const next = reader.read();
     ac.abort();
     await expect(next).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(fetch(`${server.url}/id/1`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(fetch(`${server.url}/id/1`, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   });
 
   it('reconnects when the pooled session was closed by the server', async () => {
@@ -374,10 +428,24 @@ describe('client against our own serve() (both in-process)', () => {
       handler: async (req, res) => {
         const h = createHash('sha256');
         let n = 0;
-        for await (const c of req.body()) { h.update(c); n += c.length; }
+        for await (const c of req.body()) {
+          h.update(c);
+          n += c.length;
+        }
         const trailers = await req.trailers();
-        if (req.path.startsWith('/bytes/')) return res.respond(200, [], body(Number(req.path.slice(7))).data, [['x-sha', body(Number(req.path.slice(7))).sha]]);
-        await res.respond(200, [['x-sha', h.digest('hex')], ['x-method', req.method]], String(n), trailers.map(([k, v]) => [`x-got-${k}`, v]));
+        if (req.path.startsWith('/bytes/'))
+          return res.respond(200, [], body(Number(req.path.slice(7))).data, [
+            ['x-sha', body(Number(req.path.slice(7))).sha],
+          ]);
+        await res.respond(
+          200,
+          [
+            ['x-sha', h.digest('hex')],
+            ['x-method', req.method],
+          ],
+          String(n),
+          trailers.map(([k, v]) => [`x-got-${k}`, v]),
+        );
       },
     });
     session = connect(ours.url);
@@ -401,7 +469,11 @@ describe('client against our own serve() (both in-process)', () => {
   }
 
   it('100 concurrent requests', async () => {
-    const all = await Promise.all(Array.from({ length: 100 }, (_, i) => session.request({ method: 'POST', path: '/c', body: `x${i}` }).then((r) => r.text())));
+    const all = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        session.request({ method: 'POST', path: '/c', body: `x${i}` }).then((r) => r.text()),
+      ),
+    );
     all.forEach((t, i) => expect(t).toBe(String(`x${i}`.length)));
   });
 });
@@ -427,7 +499,9 @@ describe.skipIf(!nghttpd)('client against nghttpd (h2c)', () => {
     }
     if (!proc) throw new Error('nghttpd did not start');
   });
-  afterAll(() => { proc?.kill(); });
+  afterAll(() => {
+    proc?.kill();
+  });
 
   for (const n of [0, 1 << 20, 64 << 20]) {
     it(`fetches a ${n}-byte file verified by hash`, async () => {
@@ -441,7 +515,11 @@ describe.skipIf(!nghttpd)('client against nghttpd (h2c)', () => {
 
   it('with enablePush: true, a push (PUSH_PROMISE seen on the wire) does not disturb the response', async () => {
     const lines: string[] = [];
-    const log = new FrameLogger((l) => lines.push(l), true, new H2Module(instantiateSync(readFileSync(WASM_URL)).exports));
+    const log = new FrameLogger(
+      (l) => lines.push(l),
+      true,
+      new H2Module(instantiateSync(readFileSync(WASM_URL)).exports),
+    );
     const session = connect(`http://127.0.0.1:${port}`, { enablePush: true, onBytes: (d, b) => log.feed(d, b) });
     const res = await session.request({ path: '/' });
     expect(await res.text()).toBe('index');
@@ -457,7 +535,12 @@ describe.skipIf(!nghttpd)('client against nghttpd (h2c)', () => {
     const done: Promise<void>[] = [];
     const session = connect(`http://127.0.0.1:${port}`, {
       enablePush: true,
-      onPush: (p) => done.push(p.response.then(async (r) => { pushes.push({ path: p.path, status: r.status, text: await r.text() }); })),
+      onPush: (p) =>
+        done.push(
+          p.response.then(async (r) => {
+            pushes.push({ path: p.path, status: r.status, text: await r.text() });
+          }),
+        ),
     });
     expect(await (await session.request({ path: '/' })).text()).toBe('index');
     await until('the push', () => done.length === 1);
@@ -472,7 +555,10 @@ async function waitListening(port: number, ms: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); r(true); });
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
       s.once('error', () => r(false));
     });
     if (ok) return true;

@@ -66,7 +66,7 @@ describe.skipIf(process.platform !== 'linux')('file bodies', () => {
     content = next; // what the file holds from here
   });
 
-  it('keep a replaced file for its readers, give new ones the new file, and stop at the stat\'s size', () => {
+  it("keep a replaced file for its readers, give new ones the new file, and stop at the stat's size", () => {
     const st = statSync(path);
     const old = fileBody(path, st);
     const first = old.next().value as Uint8Array;

@@ -14,7 +14,13 @@ describe('Runtime.setLimits', () => {
     const rt = fresh();
     rt.setLimits({ memoryBudget: 64 * MiB, streams: 100 });
     // sendBytes and the rest derive from memoryBudget; streams is the one set after it.
-    expect(rt.limits).toEqual({ memoryBudget: 64 * MiB, sendBytes: 32 * MiB, recvBytes: 16 * MiB, streams: 100, connections: 64 * MiB / (32 << 10) / 2 });
+    expect(rt.limits).toEqual({
+      memoryBudget: 64 * MiB,
+      sendBytes: 32 * MiB,
+      recvBytes: 16 * MiB,
+      streams: 100,
+      connections: (64 * MiB) / (32 << 10) / 2,
+    });
   });
 
   it('leaves the budget as it was when one value is refused', () => {

@@ -40,13 +40,21 @@ async function exchange(client: http2.ClientHttp2Session, size: number) {
   req.end(upload);
   const parts: Buffer[] = [];
   let requestSha = '';
-  req.on('response', (h) => { requestSha = String(h['x-request-sha256']); });
+  req.on('response', (h) => {
+    requestSha = String(h['x-request-sha256']);
+  });
   req.on('data', (d) => parts.push(d));
-  await new Promise((r, j) => { req.on('end', r); req.on('error', j); });
+  await new Promise((r, j) => {
+    req.on('end', r);
+    req.on('error', j);
+  });
   return { requestSha, uploadSha: sha(upload), body: Buffer.concat(parts) };
 }
 
-describe.each([['h2c', false], ['TLS', true]] as const)('node:http2 client → serve() over %s', (_name, secure) => {
+describe.each([
+  ['h2c', false],
+  ['TLS', true],
+] as const)('node:http2 client → serve() over %s', (_name, secure) => {
   let server: Server;
   let client: http2.ClientHttp2Session;
   beforeAll(async () => {
@@ -54,9 +62,25 @@ describe.each([['h2c', false], ['TLS', true]] as const)('node:http2 client → s
     let tls: { cert: Buffer; key: Buffer } | undefined;
     if (secure) {
       const dir = mkdtempSync(join(tmpdir(), 'h2wasm-tls-'));
-      const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=IP:127.0.0.1']);
+      const gen = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ]);
       expect(gen.status).toBe(0);
       tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
     }
@@ -68,10 +92,14 @@ describe.each([['h2c', false], ['TLS', true]] as const)('node:http2 client → s
     await server?.close();
   });
 
-  it.skipIf(secure && !hasOpenssl).each(SIZES)('%i bytes each way, byte for byte', async (size) => {
-    const r = await exchange(client, size);
-    expect(r.requestSha).toBe(r.uploadSha);
-    expect(r.body.length).toBe(size);
-    expect(sha(r.body)).toBe(sha(bodyOf(size)));
-  }, 60000);
+  it.skipIf(secure && !hasOpenssl).each(SIZES)(
+    '%i bytes each way, byte for byte',
+    async (size) => {
+      const r = await exchange(client, size);
+      expect(r.requestSha).toBe(r.uploadSha);
+      expect(r.body.length).toBe(size);
+      expect(sha(r.body)).toBe(sha(bodyOf(size)));
+    },
+    60000,
+  );
 });

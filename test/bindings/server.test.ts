@@ -5,7 +5,10 @@ import { describe, it, expect } from 'vitest';
 import http2 from 'node:http2';
 import { serve } from '../../bindings/index.js';
 
-function get(url: string, path: string): Promise<{ status: number; body: string; firstChunkAt: number; endAt: number }> {
+function get(
+  url: string,
+  path: string,
+): Promise<{ status: number; body: string; firstChunkAt: number; endAt: number }> {
   return new Promise((resolve, reject) => {
     const client = http2.connect(url);
     const start = Date.now();
@@ -13,9 +16,17 @@ function get(url: string, path: string): Promise<{ status: number; body: string;
     const req = client.request({ ':path': path });
     let status = 0;
     let body = '';
-    req.on('response', (h) => { status = Number(h[':status']); });
-    req.on('data', (d) => { if (firstChunkAt < 0) firstChunkAt = Date.now() - start; body += d; });
-    req.on('end', () => { client.close(); resolve({ status, body, firstChunkAt, endAt: Date.now() - start }); });
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+    });
+    req.on('data', (d) => {
+      if (firstChunkAt < 0) firstChunkAt = Date.now() - start;
+      body += d;
+    });
+    req.on('end', () => {
+      client.close();
+      resolve({ status, body, firstChunkAt, endAt: Date.now() - start });
+    });
     req.on('error', reject);
   });
 }
@@ -25,26 +36,49 @@ describe('serve()', () => {
     // node:http2's client opens 65,535 bytes of connection window: if the waiting stream
     // kept the capacity it was assigned, the other stream on the connection could not send.
     let release!: () => void;
-    const later = new Promise<void>((r) => { release = r; });
+    const later = new Promise<void>((r) => {
+      release = r;
+    });
     const big = new Uint8Array(200_000).fill(0x61);
     const server = await serve({
       port: 0,
-      handler: (req, res) => req.path === '/waiting'
-        ? res.respond(200, [], (async function* () { await later; yield new TextEncoder().encode('late'); })())
-        : res.respond(200, [], (function* () { for (let at = 0; at < big.length; at += 50_000) yield big.subarray(at, at + 50_000); })()),
+      handler: (req, res) =>
+        req.path === '/waiting'
+          ? res.respond(
+              200,
+              [],
+              (async function* () {
+                await later;
+                yield new TextEncoder().encode('late');
+              })(),
+            )
+          : res.respond(
+              200,
+              [],
+              (function* () {
+                for (let at = 0; at < big.length; at += 50_000) yield big.subarray(at, at + 50_000);
+              })(),
+            ),
     });
     const client = http2.connect(server.url);
     try {
       const waiting = client.request({ ':path': '/waiting' });
       let waitingBody = '';
       waiting.setEncoding('utf8');
-      waiting.on('data', (d: string) => { waitingBody += d; });
+      waiting.on('data', (d: string) => {
+        waitingBody += d;
+      });
       const waitingEnd = new Promise((r) => waiting.on('end', r));
       await new Promise((r) => waiting.on('response', r));
       const other = client.request({ ':path': '/big' });
       let got = 0;
-      other.on('data', (d: Buffer) => { got += d.length; });
-      const answered = await Promise.race([new Promise((r) => other.on('end', () => r(true))), new Promise((r) => setTimeout(() => r(false), 3000))]);
+      other.on('data', (d: Buffer) => {
+        got += d.length;
+      });
+      const answered = await Promise.race([
+        new Promise((r) => other.on('end', () => r(true))),
+        new Promise((r) => setTimeout(() => r(false), 3000)),
+      ]);
       expect(answered, 'the other stream was answered while the first waited').toBe(true);
       expect(got).toBe(big.length);
       release();
@@ -60,12 +94,17 @@ describe('serve()', () => {
   it('streams a body chunk by chunk as the handler produces it', async () => {
     const server = await serve({
       port: 0,
-      handler: (req, res) => res.respond(200, [], (async function* () {
-        for (let i = 0; i < 5; i++) {
-          yield new TextEncoder().encode(`chunk ${i}\n`);
-          await new Promise((r) => setTimeout(r, 60));
-        }
-      })()),
+      handler: (req, res) =>
+        res.respond(
+          200,
+          [],
+          (async function* () {
+            for (let i = 0; i < 5; i++) {
+              yield new TextEncoder().encode(`chunk ${i}\n`);
+              await new Promise((r) => setTimeout(r, 60));
+            }
+          })(),
+        ),
     });
     const r = await get(server.url, '/');
     await server.close();
@@ -78,7 +117,11 @@ describe('serve()', () => {
   it('serves a WHATWG fetch handler, request body and headers included', async () => {
     const server = await serve({
       port: 0,
-      fetch: async (req) => new Response(`${req.method} ${new URL(req.url).pathname} ${req.headers.get('x-demo')}`, { status: 201, headers: { 'x-reply': 'yes' } }),
+      fetch: async (req) =>
+        new Response(`${req.method} ${new URL(req.url).pathname} ${req.headers.get('x-demo')}`, {
+          status: 201,
+          headers: { 'x-reply': 'yes' },
+        }),
     });
     const client = http2.connect(server.url);
     const req = client.request({ ':path': '/things', ':method': 'PUT', 'x-demo': 'abc' });
@@ -86,8 +129,13 @@ describe('serve()', () => {
     let status = 0;
     let reply = '';
     let body = '';
-    req.on('response', (h) => { status = Number(h[':status']); reply = String(h['x-reply']); });
-    req.on('data', (d) => { body += d; });
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      reply = String(h['x-reply']);
+    });
+    req.on('data', (d) => {
+      body += d;
+    });
     await new Promise((r) => req.on('end', r));
     client.close();
     await server.close();
@@ -96,8 +144,16 @@ describe('serve()', () => {
 
   it('close() lets in-flight requests finish', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const server = await serve({ port: 0, handler: async (req, res) => { await gate; await res.respond(200, [], 'finished\n'); } });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const server = await serve({
+      port: 0,
+      handler: async (req, res) => {
+        await gate;
+        await res.respond(200, [], 'finished\n');
+      },
+    });
     const pending = get(server.url, '/');
     await new Promise((r) => setTimeout(r, 100));
     const closed = server.close();
@@ -114,21 +170,34 @@ describe('serve(): what the peer causes is counted, not reported as a handler er
     const lost: number[] = [];
     const server = await serve({
       port: 0,
-      handler: (req, res) => res.respond(200, [], (async function* () {
-        for (;;) {
-          yield new Uint8Array(16384);
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      })()),
+      handler: (req, res) =>
+        res.respond(
+          200,
+          [],
+          (async function* () {
+            for (;;) {
+              yield new Uint8Array(16384);
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          })(),
+        ),
       onError: (e) => errors.push(e),
       onStreamsLost: (n) => lost.push(n),
     });
     const client = http2.connect(server.url);
-    await Promise.all([1, 2, 3].map(() => new Promise<void>((resolve) => {
-      const req = client.request({ ':path': '/' });
-      req.once('data', () => { req.close(http2.constants.NGHTTP2_CANCEL); resolve(); });
-      req.on('error', () => {});
-    })));
+    await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<void>((resolve) => {
+            const req = client.request({ ':path': '/' });
+            req.once('data', () => {
+              req.close(http2.constants.NGHTTP2_CANCEL);
+              resolve();
+            });
+            req.on('error', () => {});
+          }),
+      ),
+    );
     client.close();
     for (let i = 0; i < 200 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await server.close();
@@ -138,7 +207,13 @@ describe('serve(): what the peer causes is counted, not reported as a handler er
 
   it('an exception of the handler still reaches onError', async () => {
     const errors: unknown[] = [];
-    const server = await serve({ port: 0, handler: () => { throw new Error('handler bug'); }, onError: (e) => errors.push(e) });
+    const server = await serve({
+      port: 0,
+      handler: () => {
+        throw new Error('handler bug');
+      },
+      onError: (e) => errors.push(e),
+    });
     // Nothing was sent yet: the stream is reset with INTERNAL_ERROR (no response to give).
     await expect(get(server.url, '/')).rejects.toThrow(/INTERNAL_ERROR/);
     await server.close();

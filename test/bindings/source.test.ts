@@ -8,13 +8,17 @@ import { TASK } from '../../bindings/runtime.js';
 import { sha } from './support.js';
 
 describe('Runtime.source', () => {
-  it('sends a body that pauses with \'pending\' and goes on at wake()', async () => {
+  it("sends a body that pauses with 'pending' and goes on at wake()", async () => {
     const server = http2.createServer();
     server.on('stream', (stream) => {
       const parts: Buffer[] = [];
       stream.on('data', (d: Buffer) => parts.push(d));
       stream.on('end', () => {
-        stream.respond({ ':status': 200, 'x-sha': sha(Buffer.concat(parts)), 'x-len': String(Buffer.concat(parts).length) });
+        stream.respond({
+          ':status': 200,
+          'x-sha': sha(Buffer.concat(parts)),
+          'x-len': String(Buffer.concat(parts).length),
+        });
         stream.end();
       });
     });

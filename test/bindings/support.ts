@@ -13,7 +13,7 @@ export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex
 /** Deterministic bytes (every octet value appears), cheap to make in bulk. */
 export function pattern(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
+  let x = (seed * 2654435761) >>> 0;
   for (let i = 0; i < n; i++) {
     x = (x ^ (x << 13)) >>> 0;
     x = (x ^ (x >>> 17)) >>> 0;
@@ -32,9 +32,29 @@ export function which(cmd: string): string | null {
 export function makeCert(): { key: Buffer; cert: Buffer } | null {
   if (!which('openssl')) return null;
   const dir = mkdtempSync(join(tmpdir(), 'h2wasm-cert-'));
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { timeout: 20000 });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { timeout: 20000 },
+  );
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
@@ -68,7 +88,16 @@ export interface TestServer {
   /** RST_STREAM codes seen on streams that closed (by path). */
   rst: Map<string, number>;
   /** What /echo received (by x-id header). */
-  received: Map<string, { method: string; sha: string; length: number; trailers: Record<string, unknown>; headers: http2.IncomingHttpHeaders }>;
+  received: Map<
+    string,
+    {
+      method: string;
+      sha: string;
+      length: number;
+      trailers: Record<string, unknown>;
+      headers: http2.IncomingHttpHeaders;
+    }
+  >;
   close(): Promise<void>;
 }
 
@@ -94,12 +123,18 @@ export function body(n: number): { data: Uint8Array; sha: string } {
  *   /redirect/X  302 to /id/X
  *   /push      pushes /style.css, then answers <html>
  */
-export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean): Promise<TestServer> {
+export async function nodeServer(
+  tls?: { key: Buffer; cert: Buffer },
+  onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean,
+): Promise<TestServer> {
   const server = tls ? http2.createSecureServer({ key: tls.key, cert: tls.cert }) : http2.createServer();
   const sessions: http2.ServerHttp2Session[] = [];
   const rst = new Map<string, number>();
   const received: TestServer['received'] = new Map();
-  server.on('session', (s) => { sessions.push(s); s.on('error', () => {}); });
+  server.on('session', (s) => {
+    sessions.push(s);
+    s.on('error', () => {});
+  });
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
     const path = String(headers[':path']);
@@ -113,15 +148,28 @@ export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?:
     } else if (path === '/echo' || path.startsWith('/echo?')) {
       const h = createHash('sha256');
       let length = 0;
-      stream.on('data', (d: Buffer) => { h.update(d); length += d.length; });
+      stream.on('data', (d: Buffer) => {
+        h.update(d);
+        length += d.length;
+      });
       stream.on('end', () => {
         const digest = h.digest('hex');
         const id = String(headers['x-id'] ?? '');
-        received.set(id, { method: String(headers[':method']), sha: digest, length, trailers: seen.get(stream) ?? {}, headers });
-        stream.respond({ ':status': 200, 'x-sha': digest, 'x-length': String(length), 'x-method': String(headers[':method']) }, { waitForTrailers: true });
+        received.set(id, {
+          method: String(headers[':method']),
+          sha: digest,
+          length,
+          trailers: seen.get(stream) ?? {},
+          headers,
+        });
+        stream.respond(
+          { ':status': 200, 'x-sha': digest, 'x-length': String(length), 'x-method': String(headers[':method']) },
+          { waitForTrailers: true },
+        );
         stream.on('wantTrailers', () => {
           const t: Record<string, string> = { 'x-done': '1' };
-          for (const [k, v] of Object.entries(seen.get(stream) ?? {})) if (!k.startsWith(':')) t[`x-got-${k}`] = String(v);
+          for (const [k, v] of Object.entries(seen.get(stream) ?? {}))
+            if (!k.startsWith(':')) t[`x-got-${k}`] = String(v);
           stream.sendTrailers(t);
         });
         stream.end(`${length}`);
@@ -164,9 +212,10 @@ export async function nodeServer(tls?: { key: Buffer; cert: Buffer }, onStream?:
     sessions,
     rst,
     received,
-    close: () => new Promise<void>((r) => {
-      for (const s of sessions) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => r());
+      }),
   };
 }

@@ -33,7 +33,9 @@ describe('transports', () => {
     const rt = runtime();
     const { transport, io } = rt.transport({ write: () => true, end: () => {} });
     let resumed = 0;
-    transport.onDrain = () => { resumed++; };
+    transport.onDrain = () => {
+      resumed++;
+    };
     expect(transport.push(new Uint8Array(READ_HIGH_WATER - 1))).toBe(true);
     expect(transport.push(new Uint8Array(1))).toBe(false);
     expect(transport.paused).toBe(true);
@@ -49,7 +51,9 @@ describe('transports', () => {
     const rt = runtime();
     const { transport, io } = rt.transport({ write: () => true, end: () => {} });
     let resumed = 0;
-    transport.onDrain = () => { resumed++; };
+    transport.onDrain = () => {
+      resumed++;
+    };
     rt.dropTransport(transport, true);
     expect(transport.push(new Uint8Array(100))).toBe(false);
     expect(resumed).toBe(0);
@@ -73,7 +77,10 @@ describe('endSocket', () => {
     const size = 8 << 20;
     let got = 0;
     peer.pause();
-    peer.on('data', (d: Buffer) => { got += d.length; peer.pause(); });
+    peer.on('data', (d: Buffer) => {
+      got += d.length;
+      peer.pause();
+    });
     for (let at = 0; at < size; at += 64 << 10) ours.write(new Uint8Array(64 << 10));
     endSocket(ours, 10_000);
     const ended = new Promise<void>((r) => peer.once('end', () => r()));

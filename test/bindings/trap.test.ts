@@ -12,8 +12,17 @@ function get(url: string): Promise<number> {
     const client = http2.connect(url);
     client.on('error', reject);
     const req = client.request({ ':path': '/' });
-    req.on('response', (h) => { req.resume(); req.on('end', () => { client.close(); resolve(Number(h[':status'])); }); });
-    req.on('error', (e) => { client.destroy(); reject(e); });
+    req.on('response', (h) => {
+      req.resume();
+      req.on('end', () => {
+        client.close();
+        resolve(Number(h[':status']));
+      });
+    });
+    req.on('error', (e) => {
+      client.destroy();
+      reject(e);
+    });
     req.on('close', () => reject(new Error(`stream closed without a response (rst ${req.rstCode})`)));
   });
 }
@@ -34,7 +43,7 @@ function armTrap(rt: ReturnType<typeof runtime>): void {
 }
 
 describe('a trap in the module instance', () => {
-  it('fails that instance\'s connections, says so once, and serves the next connection from a fresh instance', async () => {
+  it("fails that instance's connections, says so once, and serves the next connection from a fresh instance", async () => {
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     const server = await serve({ port: 0, handler: (_req, res) => res.respond(200, [], 'ok') });
     try {

@@ -27,15 +27,27 @@ class Turns {
     };
     setImmediate(tick);
   }
-  stop(): void { this.running = false; }
+  stop(): void {
+    this.running = false;
+  }
 }
 
 /** Two transports of one runtime joined back to back; every byte the server side writes is
  *  counted against the turn it was written in. */
-function pipe(rt: Runtime, turns: Turns, perTurn: Map<number, number>): [{ transport: Transport; io: number }, { transport: Transport; io: number }] {
+function pipe(
+  rt: Runtime,
+  turns: Turns,
+  perTurn: Map<number, number>,
+): [{ transport: Transport; io: number }, { transport: Transport; io: number }] {
   let a: Transport | undefined;
   let b: Transport | undefined;
-  const ea = rt.transport({ write: (bytes) => { queueMicrotask(() => b!.push(bytes)); return true; }, end: () => queueMicrotask(() => b!.end()) });
+  const ea = rt.transport({
+    write: (bytes) => {
+      queueMicrotask(() => b!.push(bytes));
+      return true;
+    },
+    end: () => queueMicrotask(() => b!.end()),
+  });
   const eb = rt.transport({
     write: (bytes) => {
       perTurn.set(turns.now, (perTurn.get(turns.now) ?? 0) + bytes.length);
@@ -55,10 +67,23 @@ const body = (n: number, seed: number) => {
   return b;
 };
 
-function serverAndClient(rt: Runtime, turns: Turns, perTurn: Map<number, number>, handler: (req: IncomingRequest, res: Responder) => Promise<void>, serverOptions = {}) {
+function serverAndClient(
+  rt: Runtime,
+  turns: Turns,
+  perTurn: Map<number, number>,
+  handler: (req: IncomingRequest, res: Responder) => Promise<void>,
+  serverOptions = {},
+) {
   const [cEnd, sEnd] = pipe(rt, turns, perTurn);
-  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, serverOptions, handler, (e) => { throw e; });
-  const session = new ClientSession(rt, cEnd.transport, cEnd.io, { scheme: 'http', authority: 'x', initialWindowSize: WINDOW, connectionWindow: WINDOW });
+  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, serverOptions, handler, (e) => {
+    throw e;
+  });
+  const session = new ClientSession(rt, cEnd.transport, cEnd.io, {
+    scheme: 'http',
+    authority: 'x',
+    initialWindowSize: WINDOW,
+    connectionWindow: WINDOW,
+  });
   return { server, session };
 }
 
@@ -84,15 +109,21 @@ describe('the write allowance of a runtime', () => {
     const turns = new Turns();
     const perTurn = new Map<number, number>();
     const big = body(16 * MiB, 7);
-    const { session } = serverAndClient(rt, turns, perTurn, async (_req, res) => { await res.respond(200, [], big); });
+    const { session } = serverAndClient(rt, turns, perTurn, async (_req, res) => {
+      await res.respond(200, [], big);
+    });
     const got = await readAll(session, '/big');
     turns.stop();
     expect(got.length).toBe(big.length);
     expect(sha(got)).toBe(sha(big));
     // A test turn can hold the end of one of the runtime's turns and the start of the next.
     const most = Math.max(...perTurn.values());
-    expect(most, 'bytes written in one turn of the event loop').toBeLessThanOrEqual(2 * (TURN_WRITE_BYTES + SMALL_WRITE));
-    expect(perTurn.size, 'turns the body took').toBeGreaterThanOrEqual(16 * MiB / (2 * (TURN_WRITE_BYTES + SMALL_WRITE)));
+    expect(most, 'bytes written in one turn of the event loop').toBeLessThanOrEqual(
+      2 * (TURN_WRITE_BYTES + SMALL_WRITE),
+    );
+    expect(perTurn.size, 'turns the body took').toBeGreaterThanOrEqual(
+      (16 * MiB) / (2 * (TURN_WRITE_BYTES + SMALL_WRITE)),
+    );
     await session.close();
   });
 
@@ -101,7 +132,9 @@ describe('the write allowance of a runtime', () => {
     const turns = new Turns();
     const perTurn = new Map<number, number>();
     const big = body(16 * MiB, 1);
-    const handler = async (_req: IncomingRequest, res: Responder) => { await res.respond(200, [], big); };
+    const handler = async (_req: IncomingRequest, res: Responder) => {
+      await res.respond(200, [], big);
+    };
     // Capacity far past the allowance: one drive of a connection could write megabytes (the
     // sinks here have no room() to stop it), so only the turn order keeps them fair.
     const ample = { capacityHighWater: 16 * MiB, maxStreamSendBuffer: 16 * MiB, maxConnectionSendBuffer: 16 * MiB };
@@ -114,8 +147,12 @@ describe('the write allowance of a runtime', () => {
       return got.length;
     };
     const lengths = await Promise.all([
-      readAll(one.session, '/a', (n) => { received[0] = n; }).then(finish(0)),
-      readAll(two.session, '/b', (n) => { received[1] = n; }).then(finish(1)),
+      readAll(one.session, '/a', (n) => {
+        received[0] = n;
+      }).then(finish(0)),
+      readAll(two.session, '/b', (n) => {
+        received[1] = n;
+      }).then(finish(1)),
     ]);
     turns.stop();
     expect(lengths).toEqual([big.length, big.length]);
@@ -132,11 +169,24 @@ describe('the write allowance of a runtime', () => {
     const turns = new Turns();
     const perTurn = new Map<number, number>();
     const big = body(32 * MiB, 3);
-    const bulk = Array.from({ length: 16 }, () => serverAndClient(rt, turns, perTurn, async (_req, res) => { await res.respond(200, [], big).catch(() => {}); }));
-    const small = serverAndClient(rt, turns, perTurn, async (_req, res) => { await res.respond(200, [], 'small\n'); });
+    const bulk = Array.from({ length: 16 }, () =>
+      serverAndClient(rt, turns, perTurn, async (_req, res) => {
+        await res.respond(200, [], big).catch(() => {});
+      }),
+    );
+    const small = serverAndClient(rt, turns, perTurn, async (_req, res) => {
+      await res.respond(200, [], 'small\n');
+    });
     await Promise.all([small.session.ready, ...bulk.map((b) => b.session.ready)]);
     const received = bulk.map(() => 0);
-    const downloads = bulk.map((b, i) => b.session.request({ path: '/big' }).then(async (res) => { for await (const c of res.body) received[i] += c.length; }).catch(() => {}));
+    const downloads = bulk.map((b, i) =>
+      b.session
+        .request({ path: '/big' })
+        .then(async (res) => {
+          for await (const c of res.body) received[i] += c.length;
+        })
+        .catch(() => {}),
+    );
     // Once every bulk body flows, ask for the small one, several times.
     while (received.some((n) => n === 0)) await new Promise((r) => setImmediate(r));
     const waited: number[] = [];
@@ -147,7 +197,10 @@ describe('the write allowance of a runtime', () => {
       waited.push(turns.now - asked);
     }
     expect(Math.max(...waited), 'turns a small answer took').toBeLessThanOrEqual(3);
-    expect(received.every((n) => n < big.length), 'the bulk bodies were still flowing').toBe(true);
+    expect(
+      received.every((n) => n < big.length),
+      'the bulk bodies were still flowing',
+    ).toBe(true);
     turns.stop();
     for (const b of bulk) b.session.destroy();
     await small.session.close();

@@ -14,8 +14,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../support/wasm.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const NGHTTPD = ['/usr/sbin/nghttpd', '/usr/bin/nghttpd'].find((p) => spawnSync('test', ['-x', p]).status === 0)
-  ?? (spawnSync('sh', ['-c', 'command -v nghttpd']).stdout?.toString().trim() || null);
+const NGHTTPD =
+  ['/usr/sbin/nghttpd', '/usr/bin/nghttpd'].find((p) => spawnSync('test', ['-x', p]).status === 0) ??
+  (spawnSync('sh', ['-c', 'command -v nghttpd']).stdout?.toString().trim() || null);
 const missing = [existsSync(CHROMIUM) ? '' : 'chromium', NGHTTPD ? '' : 'nghttpd'].filter(Boolean);
 if (missing.length) console.log(`examples/browser: ${missing.join(' and ')} not installed, skipped`);
 
@@ -38,7 +39,10 @@ async function listening(port: number, proc: ChildProcess, what: string, timeout
   while (Date.now() < until) {
     if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode})`);
     const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port }, () => { c.destroy(); resolve(true); });
+      const c = net.connect({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        resolve(true);
+      });
       c.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -69,29 +73,49 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     nghttpd = spawn(NGHTTPD!, ['--no-tls', '-d', dir, String(nghttpdPort)], { stdio: 'ignore' });
     await listening(nghttpdPort, nghttpd, 'nghttpd');
 
-    helper = spawn(process.execPath, [SERVE, '--port', '0', '--nghttpd-port', String(nghttpdPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    helper = spawn(process.execPath, [SERVE, '--port', '0', '--nghttpd-port', String(nghttpdPort)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`serve.mjs did not start: ${out}`)), 10000);
       helper!.stdout!.on('data', (d) => {
         out += d;
         const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
       });
-      helper!.stderr!.on('data', (d) => { out += d; });
-      helper!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve.mjs exited (${code}): ${out}`)); });
+      helper!.stderr!.on('data', (d) => {
+        out += d;
+      });
+      helper!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve.mjs exited (${code}): ${out}`));
+      });
     });
 
     // launch() runs chromium on a fresh temporary profile (user-data-dir) it deletes on close.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 30000,
     });
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
     await page.goto(`${url}?path=/token.txt`, { timeout: 15000 });
     await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 30000 });
     status = (await page.locator('#status').textContent()) ?? '';
@@ -123,7 +147,9 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
 
   it('in memory: the POST body and its trailers reach the server; the response trailers reach the client', () => {
     expect(memory).toContain('POST /echo status: 200');
-    expect(memory).toContain('POST /echo body: echo: ping from the browser (request trailers: x-client-trailer=sent-after-body)');
+    expect(memory).toContain(
+      'POST /echo body: echo: ping from the browser (request trailers: x-client-trailer=sent-after-body)',
+    );
     expect(memory).toContain('POST /echo trailers: x-body-length: 21, x-server-trailer: done');
     // Trailers travel as a second HEADERS frame: GET, POST and its trailers one way,
     // two responses and the response trailers the other.
@@ -147,7 +173,12 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     expect(wasm.status).toBe(200);
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect((await fetch(new URL('/dist/bindings/client.js', url))).status).toBe(200);
-    for (const path of ['/dist/bindings/%2e%2e%2fnode.js', '/package.json', '/dist/bindings/../../package.json', '/examples/browser/serve.mjs']) {
+    for (const path of [
+      '/dist/bindings/%2e%2e%2fnode.js',
+      '/package.json',
+      '/dist/bindings/../../package.json',
+      '/examples/browser/serve.mjs',
+    ]) {
       const r = await fetch(new URL(path, url));
       expect(r.status, path).toBe(404);
     }
@@ -155,20 +186,33 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
 
   it('the bridge answers 101 with the RFC 6455 accept key, and refuses bad or unreachable targets', async () => {
     const closed = await freePort();
-    const upgrade = (target: string) => new Promise<string>((resolve, reject) => {
-      const u = new URL(url);
-      const c = net.connect({ host: '127.0.0.1', port: Number(u.port) }, () => {
-        c.write(`GET ${target} HTTP/1.1\r\nhost: ${u.host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n`
-          + 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+    const upgrade = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const u = new URL(url);
+        const c = net.connect({ host: '127.0.0.1', port: Number(u.port) }, () => {
+          c.write(
+            `GET ${target} HTTP/1.1\r\nhost: ${u.host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+              'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+          );
+        });
+        let got = '';
+        const timer = setTimeout(() => {
+          c.destroy();
+          reject(new Error(`no answer to ${target}: ${got}`));
+        }, 5000);
+        c.on('data', (d) => {
+          got += d;
+          if (got.includes('\r\n\r\n')) {
+            clearTimeout(timer);
+            c.destroy();
+            resolve(got);
+          }
+        });
+        c.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
       });
-      let got = '';
-      const timer = setTimeout(() => { c.destroy(); reject(new Error(`no answer to ${target}: ${got}`)); }, 5000);
-      c.on('data', (d) => {
-        got += d;
-        if (got.includes('\r\n\r\n')) { clearTimeout(timer); c.destroy(); resolve(got); }
-      });
-      c.on('error', (e) => { clearTimeout(timer); reject(e); });
-    });
     const ok = await upgrade(`/tcp?port=${nghttpdPort}`);
     expect(ok).toMatch(/^HTTP\/1\.1 101 /);
     expect(ok).toMatch(/sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i); // RFC 6455 §1.3's example

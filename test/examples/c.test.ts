@@ -16,7 +16,20 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import http2 from 'node:http2';
 import { ROOT } from '../support/wasm.js';
-import { MiB, PEERS, Processes, expectBench, expectTrapRecovery, freePort, h2loadAll2xx, run, sha, startNghttpd, startOnFreePort, which } from './support.js';
+import {
+  MiB,
+  PEERS,
+  Processes,
+  expectBench,
+  expectTrapRecovery,
+  freePort,
+  h2loadAll2xx,
+  run,
+  sha,
+  startNghttpd,
+  startOnFreePort,
+  which,
+} from './support.js';
 
 const TOOLS = !!which('wasm2c') && !!which('gcc');
 if (!TOOLS) console.log('examples/c: wasm2c or gcc not installed, the C example tests are skipped');
@@ -42,7 +55,12 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     const make = spawnSync('make', ['-C', DIR], { encoding: 'utf8', timeout: 300_000 });
     if (make.status !== 0) throw new Error(`make -C examples/c failed:\n${make.stdout}\n${make.stderr}`);
     tmp = mkdtempSync(join(tmpdir(), 'h2wasm-c-'));
-    for (const [name, size] of [['empty', 0], ['one', MiB], ['ten', 10 * MiB], ['tiny', 16]] as const) {
+    for (const [name, size] of [
+      ['empty', 0],
+      ['one', MiB],
+      ['ten', 10 * MiB],
+      ['tiny', 16],
+    ] as const) {
       const data = randomBytes(size);
       files.set(name, data);
       writeFileSync(join(tmp, name), data);
@@ -72,12 +90,19 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     }
 
     it('bench mode: -n 2000 -m 100 on one connection, all ok, stdout empty, the summary line last', async () => {
-      const { last } = expectBench(await run(join(DIR, 'client'), ['-n', '2000', '-m', '100', '127.0.0.1', String(nghttpdPort), '/tiny']), 2000);
+      const { last } = expectBench(
+        await run(join(DIR, 'client'), ['-n', '2000', '-m', '100', '127.0.0.1', String(nghttpdPort), '/tiny']),
+        2000,
+      );
       console.log(`examples/c: client bench against nghttpd: ${last}`);
     });
 
     it('bench mode counts what is not 2xx: 404s are not ok, exit status 1', async () => {
-      expectBench(await run(join(DIR, 'client'), ['-n', '50', '-m', '10', '127.0.0.1', String(nghttpdPort), '/missing']), 50, 0);
+      expectBench(
+        await run(join(DIR, 'client'), ['-n', '50', '-m', '10', '127.0.0.1', String(nghttpdPort), '/missing']),
+        50,
+        0,
+      );
     });
 
     it('GET of a missing file: the 404 page on stdout, status 404 on stderr', async () => {
@@ -96,14 +121,36 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
 
   describe.skipIf(!CURL)('server against curl', () => {
     it('answers a GET with 200 and a short body', async () => {
-      const r = await run(CURL!, ['-s', '--http2-prior-knowledge', '-w', '\n%{http_code} %{http_version}', `http://127.0.0.1:${serverPort}/hello`], { timeoutMs: 20_000 });
+      const r = await run(
+        CURL!,
+        [
+          '-s',
+          '--http2-prior-knowledge',
+          '-w',
+          '\n%{http_code} %{http_version}',
+          `http://127.0.0.1:${serverPort}/hello`,
+        ],
+        { timeoutMs: 20_000 },
+      );
       expect(r.status).toBe(0);
       expect(r.stdout.toString()).toBe('hello from h2wasm (C, wasm2c)\n\n200 2');
     });
 
     it('answers a 1 MiB POST with the byte count', async () => {
       const body = join(tmp, 'one');
-      const r = await run(CURL!, ['-s', '--http2-prior-knowledge', '--data-binary', `@${body}`, '-w', '\n%{http_code}', `http://127.0.0.1:${serverPort}/upload`], { timeoutMs: 20_000 });
+      const r = await run(
+        CURL!,
+        [
+          '-s',
+          '--http2-prior-knowledge',
+          '--data-binary',
+          `@${body}`,
+          '-w',
+          '\n%{http_code}',
+          `http://127.0.0.1:${serverPort}/upload`,
+        ],
+        { timeoutMs: 20_000 },
+      );
       expect(r.status).toBe(0);
       expect(r.stdout.toString()).toBe(`received ${MiB} bytes\n\n200`);
     });
@@ -113,16 +160,20 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     it('h2load -n 10000 -c 4 -m 20: every response 2xx (and nghttpd measured beside it)', async () => {
       cRate = await h2loadAll2xx(H2LOAD!, serverPort);
       if (NGHTTPD) {
-        const ng = await run(H2LOAD!, ['-n', '10000', '-c', '4', '-m', '20', `http://127.0.0.1:${nghttpdPort}/empty`], { timeoutMs: 60_000 });
+        const ng = await run(H2LOAD!, ['-n', '10000', '-c', '4', '-m', '20', `http://127.0.0.1:${nghttpdPort}/empty`], {
+          timeoutMs: 60_000,
+        });
         ngRate = h2loadRate(ng.stdout.toString());
         expect(h2load2xx(ng.stdout.toString())).toBe(10000);
       }
     });
   });
 
-  it('server outlives a trap: the instance\'s connections fail, one line says so, the next connection is served', async () => {
+  it("server outlives a trap: the instance's connections fail, one line says so, the next connection is served", async () => {
     // wasm2c reserves 8 GiB of address space per memory: a recovery must give it all back.
-    await expectTrapRecovery(procs, join(DIR, 'server'), (port) => ['--port', String(port)], { maxAddressSpaceGrowth: 1 << 30 });
+    await expectTrapRecovery(procs, join(DIR, 'server'), (port) => ['--port', String(port)], {
+      maxAddressSpaceGrowth: 1 << 30,
+    });
   });
 
   it('upload to the C server: both sides wait only on wakers, and 5 MiB still arrives without stalls', async () => {
@@ -141,7 +192,10 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     const server = http2.createServer((req, res) => {
       const h = createHash('sha256');
       let n = 0;
-      req.on('data', (d: Buffer) => { h.update(d); n += d.length; });
+      req.on('data', (d: Buffer) => {
+        h.update(d);
+        n += d.length;
+      });
       req.on('end', () => res.end(`${h.digest('hex')} ${n} ${req.method} ${req.url}`));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -34,7 +34,10 @@ hostExampleSuite({
     const client = join(dir, 'client');
     const server = join(dir, 'server');
     const env = { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` };
-    for (const [out, pkg] of [[client, './client'], [server, './server']]) {
+    for (const [out, pkg] of [
+      [client, './client'],
+      [server, './server'],
+    ]) {
       const r = await run(GO!, ['build', '-o', out, pkg], { cwd: SRC, timeoutMs: 240_000, env });
       if (r.status !== 0) throw new Error(`go build ${pkg} failed:\n${r.stderr}`);
     }

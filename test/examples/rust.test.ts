@@ -19,7 +19,8 @@ import { PEERS, hostExampleSuite, run, which } from './support.js';
 const CARGO = which('cargo', [join(homedir(), '.cargo', 'bin')]);
 if (!CARGO) console.log('examples/rust: cargo not installed, its tests are skipped');
 const MISSING = (['nghttpd', 'curl', 'h2load'] as const).filter((n) => !PEERS[n]);
-if (CARGO && MISSING.length) console.log(`examples/rust: ${MISSING.join(', ')} not installed, the tests that need them are skipped`);
+if (CARGO && MISSING.length)
+  console.log(`examples/rust: ${MISSING.join(', ')} not installed, the tests that need them are skipped`);
 
 const SRC = join(ROOT, 'examples', 'rust');
 const TARGET = join(SRC, 'target');
@@ -40,7 +41,11 @@ hostExampleSuite({
     // A cold build (wasmtime with Cranelift, rustls) takes 5 to 10 minutes on two cores; later runs
     // reuse examples/rust/target and take a second. Niced, so that the test files running
     // beside it in the same `npm test` keep their share of the CPU.
-    const env = { ...process.env, CARGO_TARGET_DIR: TARGET, PATH: `${process.env.PATH}:${join(homedir(), '.cargo', 'bin')}` };
+    const env = {
+      ...process.env,
+      CARGO_TARGET_DIR: TARGET,
+      PATH: `${process.env.PATH}:${join(homedir(), '.cargo', 'bin')}`,
+    };
     const NICE = which('nice');
     const cargo = ['build', '--release', '--locked'];
     const r = NICE

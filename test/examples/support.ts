@@ -31,19 +31,36 @@ export function which(cmd: string, extra: string[] = []): string | null {
 }
 
 /** What run() reports: exit status (null when killed), stdout as bytes, stderr as text, wall time. */
-export interface RunResult { status: number | null; stdout: Buffer; stderr: string; ms: number }
+export interface RunResult {
+  status: number | null;
+  stdout: Buffer;
+  stderr: string;
+  ms: number;
+}
 
 /** Runs a command to completion without blocking the event loop; killed after timeoutMs (default 60 s). */
-export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise<RunResult>((resolve) => {
     const t0 = performance.now();
     const p = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
-    const timer = setTimeout(() => { err += `\n(killed after ${opts.timeoutMs ?? 60000} ms)`; p.kill('SIGKILL'); }, opts.timeoutMs ?? 60000);
+    const timer = setTimeout(() => {
+      err += `\n(killed after ${opts.timeoutMs ?? 60000} ms)`;
+      p.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60000);
     p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout: Buffer.concat(out), stderr: err, ms: performance.now() - t0 }); });
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out), stderr: err, ms: performance.now() - t0 });
+    });
   });
 }
 
@@ -54,7 +71,10 @@ export async function listening(port: number, child: ChildProcess, ms = 15000): 
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening on ${port}`);
     const ok = await new Promise<boolean>((r) => {
       const c = connect(port, '127.0.0.1');
-      c.once('connect', () => { c.destroy(); r(true); });
+      c.once('connect', () => {
+        c.destroy();
+        r(true);
+      });
       c.once('error', () => r(false));
     });
     if (ok) return;
@@ -64,7 +84,10 @@ export async function listening(port: number, child: ChildProcess, ms = 15000): 
 }
 
 /** A process started by Processes.start: the child and the last 4000 characters of its stderr. */
-export interface Started { child: ChildProcess; stderr: () => string }
+export interface Started {
+  child: ChildProcess;
+  stderr: () => string;
+}
 
 /**
  * The long-running processes one suite starts (stdout ignored, stderr kept), so that its
@@ -77,7 +100,9 @@ export class Processes {
   start(cmd: string, args: string[]): Started {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr!.on('data', (d) => { err = (err + d).slice(-4000); });
+    child.stderr!.on('data', (d) => {
+      err = (err + d).slice(-4000);
+    });
     this.children.push(child);
     return { child, stderr: () => err };
   }
@@ -92,7 +117,12 @@ export class Processes {
  * Starts a server (through procs) on a free port, args(port) naming it on the command
  * line, and resolves once it listens (waiting at most ms, listening()'s default when absent).
  */
-export async function startOnFreePort(procs: Processes, cmd: string, args: (port: number) => string[], ms?: number): Promise<Started & { port: number }> {
+export async function startOnFreePort(
+  procs: Processes,
+  cmd: string,
+  args: (port: number) => string[],
+  ms?: number,
+): Promise<Started & { port: number }> {
   const port = await freePort();
   const started = procs.start(cmd, args(port));
   await listening(port, started.child, ms);
@@ -104,14 +134,26 @@ export async function startOnFreePort(procs: Processes, cmd: string, args: (port
  * with ALPN h2 when given opts.tls (key and certificate files). Resolves with the port once
  * it listens (waiting at most opts.ms, listening()'s default when absent).
  */
-export async function startNghttpd(procs: Processes, nghttpd: string, docroot: string, opts: { tls?: { key: string; cert: string }; ms?: number } = {}): Promise<number> {
+export async function startNghttpd(
+  procs: Processes,
+  nghttpd: string,
+  docroot: string,
+  opts: { tls?: { key: string; cert: string }; ms?: number } = {},
+): Promise<number> {
   const { tls } = opts;
-  const args = (port: number) => tls ? ['-d', docroot, String(port), tls.key, tls.cert] : ['--no-tls', '-d', docroot, String(port)];
+  const args = (port: number) =>
+    tls ? ['-d', docroot, String(port), tls.key, tls.cert] : ['--no-tls', '-d', docroot, String(port)];
   return (await startOnFreePort(procs, nghttpd, args, opts.ms)).port;
 }
 
 /** Writes files (name -> contents) into docroot (made if missing), then startNghttpd() on it. */
-export async function serveFiles(procs: Processes, nghttpd: string, docroot: string, files: Iterable<[string, Uint8Array | string]>, opts: { tls?: { key: string; cert: string }; ms?: number } = {}): Promise<number> {
+export async function serveFiles(
+  procs: Processes,
+  nghttpd: string,
+  docroot: string,
+  files: Iterable<[string, Uint8Array | string]>,
+  opts: { tls?: { key: string; cert: string }; ms?: number } = {},
+): Promise<number> {
   mkdirSync(docroot, { recursive: true });
   for (const [name, data] of files) writeFileSync(join(docroot, name), data);
   return startNghttpd(procs, nghttpd, docroot, opts);
@@ -122,7 +164,25 @@ export function selfSignedCert(openssl: string, dir: string): { key: string; cer
   mkdirSync(dir, { recursive: true });
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  const r = spawnSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { timeout: 30_000 });
+  const r = spawnSync(
+    openssl,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { timeout: 30_000 },
+  );
   expect(r.status, String(r.stderr)).toBe(0);
   return { key, cert };
 }
@@ -131,7 +191,13 @@ export function selfSignedCert(openssl: string, dir: string): { key: string; cer
 export const BENCH_LINE = /^requests=(\d+) ok=(\d+) seconds=(\d+\.\d{3}) req\/s=(\d+)$/;
 
 /** A bench summary line, parsed. */
-export interface BenchSummary { last: string; requests: number; ok: number; seconds: number; rps: number }
+export interface BenchSummary {
+  last: string;
+  requests: number;
+  ok: number;
+  seconds: number;
+  rps: number;
+}
 
 /** The last line of a client's stderr in bench mode, parsed; fails the test when it is not BENCH_LINE. */
 export function benchSummary(stderr: string): BenchSummary {
@@ -185,7 +251,12 @@ export interface HostExample {
 }
 
 /** The peers the examples suites talk to; a missing one skips only the tests that need it. */
-export const PEERS = { nghttpd: which('nghttpd'), curl: which('curl'), h2load: which('h2load'), openssl: which('openssl') };
+export const PEERS = {
+  nghttpd: which('nghttpd'),
+  curl: which('curl'),
+  h2load: which('h2load'),
+  openssl: which('openssl'),
+};
 
 /**
  * The suite every host example passes:
@@ -204,7 +275,8 @@ export function hostExampleSuite(ex: HostExample): void {
   let client = '';
   let server = '';
   /** Runs the client with flags, the wasm flag, then url; killed after timeoutMs. */
-  const runClient = (flags: string[], url: string, timeoutMs = 30_000) => run(client, [...flags, ex.wasmFlag, WASM, url], { timeoutMs });
+  const runClient = (flags: string[], url: string, timeoutMs = 30_000) =>
+    run(client, [...flags, ex.wasmFlag, WASM, url], { timeoutMs });
   /** A GET of url: exit status 0, stdout exactly data (by length and sha256), status and content-length on stderr. */
   const fetched = async (url: string, data: Uint8Array, flags: string[] = []) => {
     const r = await runClient(flags, url);
@@ -237,7 +309,12 @@ export function hostExampleSuite(ex: HostExample): void {
 
     describe.skipIf(!NGHTTPD)('client against nghttpd --no-tls', () => {
       let port = 0;
-      const files = new Map<string, Buffer>([['empty', Buffer.alloc(0)], ['1mib', randomBytes(MiB)], ['10mib', randomBytes(10 * MiB)], ['tiny', Buffer.from('ok\n')]]);
+      const files = new Map<string, Buffer>([
+        ['empty', Buffer.alloc(0)],
+        ['1mib', randomBytes(MiB)],
+        ['10mib', randomBytes(10 * MiB)],
+        ['tiny', Buffer.from('ok\n')],
+      ]);
 
       beforeAll(async () => {
         port = await serveFiles(procs, NGHTTPD!, join(dir, 'www'), files);
@@ -251,7 +328,10 @@ export function hostExampleSuite(ex: HostExample): void {
       }
 
       it('bench mode: -n 2000 -m 100 on one connection, all ok, stdout empty, the summary line last', async () => {
-        const { last } = expectBench(await runClient(['-n', '2000', '-m', '100'], `http://127.0.0.1:${port}/tiny`, 60_000), 2000);
+        const { last } = expectBench(
+          await runClient(['-n', '2000', '-m', '100'], `http://127.0.0.1:${port}/tiny`, 60_000),
+          2000,
+        );
         console.log(`${ex.label}: client bench against nghttpd: ${last}`);
       });
 
@@ -279,7 +359,16 @@ export function hostExampleSuite(ex: HostExample): void {
 
       beforeAll(async () => {
         const tls = join(dir, 'tls');
-        port = await serveFiles(procs, NGHTTPD!, join(tls, 'www'), [['file', file], ['tiny', 'ok\n']], { tls: selfSignedCert(OPENSSL!, tls) });
+        port = await serveFiles(
+          procs,
+          NGHTTPD!,
+          join(tls, 'www'),
+          [
+            ['file', file],
+            ['tiny', 'ok\n'],
+          ],
+          { tls: selfSignedCert(OPENSSL!, tls) },
+        );
       });
 
       it('fetches 1 MiB with -k (self-signed certificate), checked by sha256', async () => {
@@ -292,7 +381,10 @@ export function hostExampleSuite(ex: HostExample): void {
 
       if (ex.tlsBench) {
         it('bench mode over TLS: -n 1000 -m 50, all ok', async () => {
-          expectBench(await runClient(['-k', '-n', '1000', '-m', '50'], `https://127.0.0.1:${port}/tiny`, 60_000), 1000);
+          expectBench(
+            await runClient(['-k', '-n', '1000', '-m', '50'], `https://127.0.0.1:${port}/tiny`, 60_000),
+            1000,
+          );
         });
       }
     });
@@ -305,14 +397,38 @@ export function hostExampleSuite(ex: HostExample): void {
       });
 
       it.skipIf(!CURL)('answers curl --http2-prior-knowledge: GET, and a 1 MiB POST with its byte count', async () => {
-        const get = await run(CURL!, ['-sS', '--http2-prior-knowledge', '-o', '-', '-w', '\n%{http_version} %{http_code}', `http://127.0.0.1:${srv.port}/hello`], { timeoutMs: 20_000 });
+        const get = await run(
+          CURL!,
+          [
+            '-sS',
+            '--http2-prior-knowledge',
+            '-o',
+            '-',
+            '-w',
+            '\n%{http_version} %{http_code}',
+            `http://127.0.0.1:${srv.port}/hello`,
+          ],
+          { timeoutMs: 20_000 },
+        );
         expect(get.status, get.stderr).toBe(0);
         if (typeof ex.hello === 'string') expect(get.stdout.toString()).toBe(ex.hello);
         else expect(get.stdout.toString()).toMatch(ex.hello);
 
         const file = join(dir, 'post.bin');
         writeFileSync(file, randomBytes(MiB));
-        const post = await run(CURL!, ['-sS', '--http2-prior-knowledge', '--data-binary', `@${file}`, '-w', '%{http_version} %{http_code}', `http://127.0.0.1:${srv.port}/upload`], { timeoutMs: 20_000 });
+        const post = await run(
+          CURL!,
+          [
+            '-sS',
+            '--http2-prior-knowledge',
+            '--data-binary',
+            `@${file}`,
+            '-w',
+            '%{http_version} %{http_code}',
+            `http://127.0.0.1:${srv.port}/upload`,
+          ],
+          { timeoutMs: 20_000 },
+        );
         expect(post.status, post.stderr).toBe(0);
         expect(post.stdout.toString()).toBe(`received ${MiB} bytes\n2 200`);
       });
@@ -323,7 +439,7 @@ export function hostExampleSuite(ex: HostExample): void {
         expect(r.stdout.toString()).toBe('received 6 bytes\n');
       });
 
-      it('outlives a trap: the instance\'s connections fail, one line says so, the next connection is served', async () => {
+      it("outlives a trap: the instance's connections fail, one line says so, the next connection is served", async () => {
         await expectTrapRecovery(procs, server, (port) => ['--port', String(port), ex.wasmFlag, WASM]);
       });
 
@@ -355,7 +471,12 @@ const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T | string>
  * fails, and so does the instance's other connection (not a hang); the server says so in
  * one line, keeps running, and a new connection is answered by a fresh instance.
  */
-export async function expectTrapRecovery(procs: Processes, server: string, args: (port: number) => string[], opts: { maxAddressSpaceGrowth?: number } = {}): Promise<void> {
+export async function expectTrapRecovery(
+  procs: Processes,
+  server: string,
+  args: (port: number) => string[],
+  opts: { maxAddressSpaceGrowth?: number } = {},
+): Promise<void> {
   const srv = await startOnFreePort(procs, server, (port) => [...args(port), '--inject-trap', '/trap'], 10_000);
   const url = `http://127.0.0.1:${srv.port}`;
   const sessions: http2.ClientHttp2Session[] = [];
@@ -367,19 +488,33 @@ export async function expectTrapRecovery(procs: Processes, server: string, args:
   };
   try {
     const bystander = session();
-    expect(await get(bystander, '/', 5000)).toMatchObject({ status: 200, body: expect.stringMatching(/^hello from h2wasm/) });
+    expect(await get(bystander, '/', 5000)).toMatchObject({
+      status: 200,
+      body: expect.stringMatching(/^hello from h2wasm/),
+    });
     const vmBefore = addressSpace(srv.child.pid);
     const bystanderClosed = new Promise<string>((r) => bystander.on('close', () => r('closed')));
     // It fails (an error, a close, or an end with no response), not waits out the 5 s cancel.
-    const trapped = await get(session(), '/trap', 5000).then((r) => (r.status ? `answered ${r.status}` : 'ended without a response'), (e: Error) => e.message);
+    const trapped = await get(session(), '/trap', 5000).then(
+      (r) => (r.status ? `answered ${r.status}` : 'ended without a response'),
+      (e: Error) => e.message,
+    );
     expect(trapped, 'the request that trapped the instance').not.toMatch(/^answered|no answer within/);
     expect(await within(5000, bystanderClosed, 'the other connection of the trapped instance')).toBe('closed');
-    expect(await get(session(), '/', 5000)).toMatchObject({ status: 200, body: expect.stringMatching(/^hello from h2wasm/) });
+    expect(await get(session(), '/', 5000)).toMatchObject({
+      status: 200,
+      body: expect.stringMatching(/^hello from h2wasm/),
+    });
     expect(srv.child.exitCode, srv.stderr()).toBeNull();
     if (opts.maxAddressSpaceGrowth !== undefined && vmBefore > 0) {
-      expect(addressSpace(srv.child.pid) - vmBefore, 'address space the recovery kept (bytes)').toBeLessThanOrEqual(opts.maxAddressSpaceGrowth);
+      expect(addressSpace(srv.child.pid) - vmBefore, 'address space the recovery kept (bytes)').toBeLessThanOrEqual(
+        opts.maxAddressSpaceGrowth,
+      );
     }
-    const lines = srv.stderr().split('\n').filter((l) => /trap/.test(l));
+    const lines = srv
+      .stderr()
+      .split('\n')
+      .filter((l) => /trap/.test(l));
     expect(lines, srv.stderr()).toHaveLength(1);
     expect(lines[0]).toMatch(/2 connection\(s\) failed/);
   } finally {
@@ -393,10 +528,14 @@ export async function expectTrapRecovery(procs: Processes, server: string, args:
  * succeeded with a 2xx, and resolves with the req/s h2load measured.
  */
 export async function h2loadAll2xx(h2load: string, port: number): Promise<number> {
-  const r = await run(h2load, ['-n', '10000', '-c', '4', '-m', '20', `http://127.0.0.1:${port}/`], { timeoutMs: 60_000 });
+  const r = await run(h2load, ['-n', '10000', '-c', '4', '-m', '20', `http://127.0.0.1:${port}/`], {
+    timeoutMs: 60_000,
+  });
   const out = r.stdout.toString();
   expect(r.status, out + r.stderr).toBe(0);
-  expect(out).toMatch(/requests: 10000 total, 10000 started, 10000 done, 10000 succeeded, 0 failed, 0 errored, 0 timeout/);
+  expect(out).toMatch(
+    /requests: 10000 total, 10000 started, 10000 done, 10000 succeeded, 0 failed, 0 errored, 0 timeout/,
+  );
   expect(out).toMatch(/status codes: 10000 2xx, 0 3xx, 0 4xx, 0 5xx/);
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]);
   expect(rps).toBeGreaterThan(0);

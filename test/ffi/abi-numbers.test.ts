@@ -20,7 +20,8 @@ const GROUPS = ['H2E_', 'H2_TASK_', 'H2_OPT_', 'H2_BUDGET_', 'H2_IO_', 'H2_DATA_
 /** The header's numbered #defines, by name. */
 function headerNumbers(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of read('include/h2wasm.h').matchAll(/^#define\s+(H2E?_\w+)\s+(0x[0-9A-Fa-f]+u?|\d+u?)\b/gm)) out.set(m[1], num(m[2]));
+  for (const m of read('include/h2wasm.h').matchAll(/^#define\s+(H2E?_\w+)\s+(0x[0-9A-Fa-f]+u?|\d+u?)\b/gm))
+    out.set(m[1], num(m[2]));
   return out;
 }
 
@@ -39,7 +40,12 @@ function unread(text: string, loose: RegExp, strict: RegExp): string[] {
   return text.split('\n').filter((l) => loose.test(l) && !strict.test(l));
 }
 
-const GO_CONSTS = block(read('examples/go/h2wasm/host.go'), /\/\/ Values of include\/h2wasm\.h\.\nconst \(/, 'host.go', ')');
+const GO_CONSTS = block(
+  read('examples/go/h2wasm/host.go'),
+  /\/\/ Values of include\/h2wasm\.h\.\nconst \(/,
+  'host.go',
+  ')',
+);
 const GO_STRICT = /^\s*(IO|Task|Pseudo|Opt)(\w+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\s*$/;
 const RUST_SRC = read('examples/rust/src/lib.rs');
 const RUST_STRICT = /^pub const ((?:IO|TASK|PSEUDO|OPT)_\w+): u32 = (0x[0-9A-Fa-f_]+|[\d_]+);$/;
@@ -48,13 +54,17 @@ type Table = { name: string; entries: [string, number][]; whole?: string[]; unre
 
 /** AssemblyScript `export const NAME: u32 = V;` lines (top level, names as the header's). */
 function asConsts(file: string, prefix: RegExp): [string, number][] {
-  return [...read(file).matchAll(/^export const (\w+): [iu]\d+ = (0x[0-9a-fA-F]+|\d+);/gm)].filter((m) => prefix.test(m[1])).map((m) => [m[1], num(m[2])]);
+  return [...read(file).matchAll(/^export const (\w+): [iu]\d+ = (0x[0-9a-fA-F]+|\d+);/gm)]
+    .filter((m) => prefix.test(m[1]))
+    .map((m) => [m[1], num(m[2])]);
 }
 
 /** AssemblyScript `export namespace NS { export const NAME: u32 = V; ... }`, named prefix + NAME. */
 function asNamespace(file: string, ns: string, prefix: string, skip: string[] = []): [string, number][] {
   const body = block(read(file), new RegExp(`export namespace ${ns} \\{`), file);
-  return [...body.matchAll(/export const (\w+): [iu]\d+ = (0x[0-9a-fA-F]+|\d+);/g)].filter((m) => !skip.includes(m[1])).map((m) => [prefix + m[1], num(m[2])]);
+  return [...body.matchAll(/export const (\w+): [iu]\d+ = (0x[0-9a-fA-F]+|\d+);/g)]
+    .filter((m) => !skip.includes(m[1]))
+    .map((m) => [prefix + m[1], num(m[2])]);
 }
 
 /** A TypeScript object of the bindings' table, named prefix + KEY. */
@@ -64,11 +74,31 @@ function tsObject(value: Record<string, number>, prefix: string): [string, numbe
 
 const TABLES: Table[] = [
   { name: 'assembly/ffi/errors.ts', entries: asConsts('assembly/ffi/errors.ts', /^H2E_/), whole: ['H2E_'] },
-  { name: 'assembly/ffi/host.ts', entries: asConsts('assembly/ffi/host.ts', /^H2_(IO|DATA)_/), whole: ['H2_IO_', 'H2_DATA_'] },
-  { name: 'assembly/ffi/task.ts', entries: asNamespace('assembly/ffi/task.ts', 'TaskType', 'H2_TASK_'), whole: ['H2_TASK_'] },
-  { name: 'assembly/ffi/conn-roles.ts', entries: asNamespace('assembly/ffi/conn-roles.ts', 'OptionKey', 'H2_OPT_'), whole: ['H2_OPT_'] },
-  { name: 'assembly/ffi/abi/budget.ts', entries: asNamespace('assembly/ffi/abi/budget.ts', 'BudgetKey', 'H2_BUDGET_'), whole: ['H2_BUDGET_'] },
-  { name: 'assembly/ffi/messages.ts', entries: asNamespace('assembly/ffi/messages.ts', 'Pseudo', 'H2_PSEUDO_', ['COUNT']), whole: ['H2_PSEUDO_'] },
+  {
+    name: 'assembly/ffi/host.ts',
+    entries: asConsts('assembly/ffi/host.ts', /^H2_(IO|DATA)_/),
+    whole: ['H2_IO_', 'H2_DATA_'],
+  },
+  {
+    name: 'assembly/ffi/task.ts',
+    entries: asNamespace('assembly/ffi/task.ts', 'TaskType', 'H2_TASK_'),
+    whole: ['H2_TASK_'],
+  },
+  {
+    name: 'assembly/ffi/conn-roles.ts',
+    entries: asNamespace('assembly/ffi/conn-roles.ts', 'OptionKey', 'H2_OPT_'),
+    whole: ['H2_OPT_'],
+  },
+  {
+    name: 'assembly/ffi/abi/budget.ts',
+    entries: asNamespace('assembly/ffi/abi/budget.ts', 'BudgetKey', 'H2_BUDGET_'),
+    whole: ['H2_BUDGET_'],
+  },
+  {
+    name: 'assembly/ffi/messages.ts',
+    entries: asNamespace('assembly/ffi/messages.ts', 'Pseudo', 'H2_PSEUDO_', ['COUNT']),
+    whole: ['H2_PSEUDO_'],
+  },
   {
     name: 'assembly/hpack/field-list.ts',
     entries: asConsts('assembly/hpack/field-list.ts', /^FLAG_/).map(([n, v]) => [n.replace(/^FLAG_/, 'H2_FIELD_'), v]),
@@ -77,31 +107,46 @@ const TABLES: Table[] = [
   {
     name: 'bindings/abi.ts',
     entries: [
-      ...tsObject(abi.H2E, 'H2E_'), ...tsObject(abi.TASK, 'H2_TASK_'), ...tsObject(abi.H2_OPT, 'H2_OPT_'),
-      ...tsObject(abi.H2_BUDGET, 'H2_BUDGET_'), ...tsObject(abi.H2_IO, 'H2_IO_'), ['H2_DATA_NO_COPY', abi.H2_DATA_NO_COPY],
-      ...tsObject(abi.H2_FIELD, 'H2_FIELD_'), ...tsObject(abi.H2_PSEUDO, 'H2_PSEUDO_'),
+      ...tsObject(abi.H2E, 'H2E_'),
+      ...tsObject(abi.TASK, 'H2_TASK_'),
+      ...tsObject(abi.H2_OPT, 'H2_OPT_'),
+      ...tsObject(abi.H2_BUDGET, 'H2_BUDGET_'),
+      ...tsObject(abi.H2_IO, 'H2_IO_'),
+      ['H2_DATA_NO_COPY', abi.H2_DATA_NO_COPY],
+      ...tsObject(abi.H2_FIELD, 'H2_FIELD_'),
+      ...tsObject(abi.H2_PSEUDO, 'H2_PSEUDO_'),
     ],
     whole: GROUPS,
   },
   {
     // const ( IOPending = 0xFFFFFFFF; TaskEmpty = 0; PseudoPath = 3; OptConnectionWindow = 100 ... )
     name: 'examples/go/h2wasm/host.go',
-    entries: GO_CONSTS.split('\n').map((l) => GO_STRICT.exec(l)).filter((m) => m !== null).map((m) => [`H2_${m[1]}${m[2]}`, num(m[3])]),
+    entries: GO_CONSTS.split('\n')
+      .map((l) => GO_STRICT.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => [`H2_${m[1]}${m[2]}`, num(m[3])]),
     unread: unread(GO_CONSTS, /^\s*[A-Z]\w*(\s|$)/, GO_STRICT),
   },
   {
     name: 'examples/rust/src/lib.rs',
-    entries: RUST_SRC.split('\n').map((l) => RUST_STRICT.exec(l)).filter((m) => m !== null).map((m) => [`H2_${m[1]}`, num(m[2])]),
+    entries: RUST_SRC.split('\n')
+      .map((l) => RUST_STRICT.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => [`H2_${m[1]}`, num(m[2])]),
     unread: unread(RUST_SRC, /^pub(\([\w:]+\))? const (IO|TASK|PSEUDO|OPT)_/, RUST_STRICT),
   },
 ];
 
-describe('the ABI\'s numbers', () => {
+describe("the ABI's numbers", () => {
   const header = headerNumbers();
   const byKey = new Map([...header].map(([n, v]) => [key(n), { name: n, value: v }]));
 
   it('are read from the header, every group of them', () => {
-    for (const g of GROUPS) expect([...header.keys()].some((n) => n.startsWith(g)), g).toBe(true);
+    for (const g of GROUPS)
+      expect(
+        [...header.keys()].some((n) => n.startsWith(g)),
+        g,
+      ).toBe(true);
     expect(header.get('H2_IO_PENDING')).toBe(0xffffffff);
     expect(header.get('H2_OPT_RECV_IDLE_TIMEOUT_MS')).toBe(122);
   });

@@ -31,7 +31,8 @@ function parseHeader(text: string) {
   const decl = /\bH2_(EXPORT|IMPORT)\s+([\w\s*]+?)\s*\b(\w+)\s*\(([^)]*)\)\s*;/g;
   for (const m of text.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(decl)) {
     const [, kind, ret, name, args] = m;
-    const params = args.trim() === 'void' || args.trim() === '' ? [] : args.split(',').map((a) => wasmType(paramType(a)));
+    const params =
+      args.trim() === 'void' || args.trim() === '' ? [] : args.split(',').map((a) => wasmType(paramType(a)));
     const results = ret.trim() === 'void' ? [] : [wasmType(ret)];
     if (kind === 'EXPORT') exports.set(name, { params, results });
     else imports.set(`h2_host.${name.replace(/^h2_host_/, '')}`, { params, results });
@@ -65,7 +66,8 @@ describe('include/h2wasm.h against build/h2wasm.wasm', () => {
   });
 
   it('declares nothing the module does not export', () => {
-    for (const name of header.exports.keys()) expect(module.exports.has(name), `${name} is declared but not exported`).toBe(true);
+    for (const name of header.exports.keys())
+      expect(module.exports.has(name), `${name} is declared but not exported`).toBe(true);
   });
 
   it('declares exactly the imports, with their types', () => {

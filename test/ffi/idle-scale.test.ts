@@ -18,7 +18,13 @@ function idleWorld(n: number) {
   sh.ex.h2_executor_set_time(sexec, 1000n);
   const ends: number[] = [];
   for (let i = 0; i < n; i++) ends.push(startPair(ch, cexec, sh, sexec, [[Number(IDLE_TIMEOUT), 5000n]]).cud);
-  pump([[ch, cexec], [sh, sexec]], (h, t) => h.ex.h2_task_free(t));
+  pump(
+    [
+      [ch, cexec],
+      [sh, sexec],
+    ],
+    (h, t) => h.ex.h2_task_free(t),
+  );
   return { ch, sh, cexec, sexec, ends };
 }
 
@@ -45,7 +51,7 @@ function turnCost(n: number, batches = 7, perBatch = 300): number {
 }
 
 describe('an executor with thousands of idle connections', () => {
-  it('still fires every one\'s deadline on time, though no poll drives them in between', () => {
+  it("still fires every one's deadline on time, though no poll drives them in between", () => {
     const N = 2000;
     const { ch, sh, sexec, ends } = idleWorld(N);
     let deadline = turn(sh, sexec, 1001);
@@ -70,7 +76,9 @@ describe('an executor with thousands of idle connections', () => {
     turnCost(20, 3); // the JIT warmed on the same calls first, so neither side pays for it
     const few = turnCost(20);
     const many = turnCost(2000);
-    console.log(`idle turn (set_time, poll, next_deadline): ${few.toFixed(2)} µs with 20 connections, ${many.toFixed(2)} µs with 2,000 (${(many / few).toFixed(1)}×)`);
+    console.log(
+      `idle turn (set_time, poll, next_deadline): ${few.toFixed(2)} µs with 20 connections, ${many.toFixed(2)} µs with 2,000 (${(many / few).toFixed(1)}×)`,
+    );
     // A drive and a deadline per connection per turn made it 195× (the module before this
     // executor, same test); one heap of deadlines and an active list keep it flat.
     expect(many / few).toBeLessThan(4);

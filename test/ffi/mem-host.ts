@@ -71,7 +71,8 @@ export class MemHost {
           const take = Math.min(c.length, len - n);
           mem.set(c.subarray(0, take), n);
           n += take;
-          if (take === c.length) e.inbox.shift(); else e.inbox[0] = c.subarray(take);
+          if (take === c.length) e.inbox.shift();
+          else e.inbox[0] = c.subarray(take);
         }
         return n;
       },
@@ -108,7 +109,11 @@ export class MemHost {
     const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     const p = this.ex.h2_alloc(Math.max(1, b.length)) >>> 0;
     new Uint8Array(this.ex.memory.buffer, p, b.length).set(b);
-    try { return fn(p, b.length); } finally { this.ex.h2_free(p); }
+    try {
+      return fn(p, b.length);
+    } finally {
+      this.ex.h2_free(p);
+    }
   }
 
   /** A new io bound to a fresh end (connect it with `wire`). Returns [io, userdata]. */
@@ -125,8 +130,14 @@ export class MemHost {
     const e = this.ends.get(ud);
     if (!e) return;
     e.closed = true;
-    if (e.readWaker) { this.ex.h2_waker_free(e.readWaker); e.readWaker = 0; }
-    if (e.peer) { e.peer.eof = true; wakeRead(e.peer); }
+    if (e.readWaker) {
+      this.ex.h2_waker_free(e.readWaker);
+      e.readWaker = 0;
+    }
+    if (e.peer) {
+      e.peer.eof = true;
+      wakeRead(e.peer);
+    }
     this.ends.delete(ud);
     flushWakes();
   }
@@ -173,7 +184,11 @@ export function wire(ha: MemHost, a: number, hb: MemHost, b: number): void {
  * Polls every (host, executor) until none returns a task and no bytes moved, handing each
  * task to `onTask`. Bounded: throws after `maxRounds` rounds.
  */
-export function pump(execs: [MemHost, number][], onTask: (host: MemHost, task: number, type: number, user: number) => void, maxRounds = 1_000_000): void {
+export function pump(
+  execs: [MemHost, number][],
+  onTask: (host: MemHost, task: number, type: number, user: number) => void,
+  maxRounds = 1_000_000,
+): void {
   let quiet = 0;
   for (let round = 0; round < maxRounds; round++) {
     const before = execs.reduce((n, [h]) => n + h.activity, 0);
@@ -208,16 +223,25 @@ export const PAIR_HANDSHAKE = 0x7fff0001;
  * Starts the handshakes of a client (on `ch`/`cexec`) and a server (on `sh`/`sexec`) over
  * an in-memory duplex, without polling. Returns the userdata of each end.
  */
-export function startPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
+export function startPair(
+  ch: MemHost,
+  cexec: number,
+  sh: MemHost,
+  sexec: number,
+  serverOpts: [number, bigint][] = [],
+  clientOpts: [number, bigint][] = [],
+) {
   const [cio, cud] = ch.io();
   const [sio, sud] = sh.io();
   wire(ch, cud, sh, sud);
   const co = ch.ex.h2_clientconn_options_new();
   ch.ex.h2_clientconn_options_exec(co, cexec);
-  for (const [k, v] of clientOpts) if (ch.ex.h2_clientconn_options_set(co, k, v) !== 0) throw new Error(`client option ${k}`);
+  for (const [k, v] of clientOpts)
+    if (ch.ex.h2_clientconn_options_set(co, k, v) !== 0) throw new Error(`client option ${k}`);
   const so = sh.ex.h2_serverconn_options_new();
   sh.ex.h2_serverconn_options_exec(so, sexec);
-  for (const [k, v] of serverOpts) if (sh.ex.h2_serverconn_options_set(so, k, v) !== 0) throw new Error(`server option ${k}`);
+  for (const [k, v] of serverOpts)
+    if (sh.ex.h2_serverconn_options_set(so, k, v) !== 0) throw new Error(`server option ${k}`);
   pushTask(ch, cexec, ch.ex.h2_clientconn_handshake(cio, co), PAIR_HANDSHAKE);
   pushTask(sh, sexec, sh.ex.h2_serverconn_handshake(sio, so), PAIR_HANDSHAKE);
   return { cud, sud };
@@ -227,11 +251,24 @@ export function startPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number
  * Handshakes a client (on `ch`/`cexec`) with a server (on `sh`/`sexec`) over an in-memory
  * duplex. Returns the two connection handles and the userdata of each end.
  */
-export function connectPair(ch: MemHost, cexec: number, sh: MemHost, sexec: number, serverOpts: [number, bigint][] = [], clientOpts: [number, bigint][] = []) {
+export function connectPair(
+  ch: MemHost,
+  cexec: number,
+  sh: MemHost,
+  sexec: number,
+  serverOpts: [number, bigint][] = [],
+  clientOpts: [number, bigint][] = [],
+) {
   const { cud, sud } = startPair(ch, cexec, sh, sexec, serverOpts, clientOpts);
   let client = 0;
   let server = 0;
-  const execs: [MemHost, number][] = ch === sh && cexec === sexec ? [[ch, cexec]] : [[ch, cexec], [sh, sexec]];
+  const execs: [MemHost, number][] =
+    ch === sh && cexec === sexec
+      ? [[ch, cexec]]
+      : [
+          [ch, cexec],
+          [sh, sexec],
+        ];
   pump(execs, (h, t, type, user) => {
     if (user !== PAIR_HANDSHAKE) throw new Error(`connectPair: unexpected task ${user}`);
     if (type === TASK.CLIENTCONN) client = h.ex.h2_task_value(t);
@@ -262,7 +299,11 @@ export function stillWorks(h: MemHost): void {
     }
     return new Uint8Array(Buffer.concat(parts));
   };
-  const list: [string, string][] = [[':method', 'GET'], [':path', '/safety'], ['x-check', 'still works']];
+  const list: [string, string][] = [
+    [':method', 'GET'],
+    [':path', '/safety'],
+    ['x-check', 'still works'],
+  ];
   const enc = ex.h2_hpack_encoder_new();
   const dec = ex.h2_hpack_decoder_new();
   expect(enc).not.toBe(0);
@@ -271,7 +312,9 @@ export function stillWorks(h: MemHost): void {
   expect(h.with(input, (ptr, n) => ex.h2_hpack_encode(enc, ptr, n))).toBe(0);
   const block = h.bytes(ex.h2_hpack_encoder_result(enc), ex.h2_hpack_encoder_result_len(enc));
   expect(h.with(block, (ptr, n) => ex.h2_hpack_decode(dec, ptr, n))).toBe(0);
-  expect(Buffer.from(h.bytes(ex.h2_hpack_decoder_result(dec), ex.h2_hpack_decoder_result_len(dec)))).toEqual(Buffer.from(input));
+  expect(Buffer.from(h.bytes(ex.h2_hpack_decoder_result(dec), ex.h2_hpack_decoder_result_len(dec)))).toEqual(
+    Buffer.from(input),
+  );
   expect(ex.h2_hpack_encoder_free(enc)).toBe(0);
   expect(ex.h2_hpack_decoder_free(dec)).toBe(0);
   // HTTP/2: a client and a server of this instance, one GET answered with a body.

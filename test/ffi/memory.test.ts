@@ -63,68 +63,78 @@ function exchange(w: ReturnType<typeof world>, client: number, server: number, c
     ch.with(`http://mem/r/${i}`, (p, n) => c.h2_request_set_uri(req, p, n));
     const send = c.h2_request_send_stream(req);
     pushTask(ch, cexec, c.h2_clientconn_send(client, req), tag(U.RESP, i));
-    ch.with(reqBody, (p, n) => { if (c.h2_send_stream_send_data(send, p, n, 1) !== 0) throw new Error('send_data'); });
+    ch.with(reqBody, (p, n) => {
+      if (c.h2_send_stream_send_data(send, p, n, 1) !== 0) throw new Error('send_data');
+    });
     c.h2_send_stream_free(send);
   };
   pushTask(sh, sexec, s.h2_serverconn_accept(server), tag(U.ACCEPT, 0));
   for (let k = 0; k < Math.min(concurrency, count); k++) start();
-  pump([[ch, cexec], [sh, sexec]], (h, t, type, user) => {
-    const kind = user >>> 24;
-    const i = user & 0xffffff;
-    const ex = h.ex;
-    if (type === TASK.ERROR) {
-      const err = ex.h2_task_value(t);
-      throw new Error(`task ${kind}/${i} failed: code ${ex.h2_error_code(err)} reason ${ex.h2_error_reason(err)}`);
-    }
-    if (kind === U.RESP) {
-      if (type !== TASK.RESPONSE) throw new Error(`response task type ${type}`);
-      const resp = ex.h2_task_value(t);
-      if (ex.h2_response_status(resp) !== 200) throw new Error('status');
-      const body = ex.h2_response_body(resp);
-      ex.h2_response_free(resp);
-      cBodies.set(i, { body, got: 0 });
-      pushTask(h, cexec, ex.h2_body_data(body), tag(U.CBODY, i));
-    } else if (kind === U.CBODY) {
-      const b = cBodies.get(i)!;
-      if (type === TASK.BUF) {
-        b.got += h.takeBuf(t).length;
-        pushTask(h, cexec, ex.h2_body_data(b.body), tag(U.CBODY, i));
-      } else {
-        if (type !== TASK.EMPTY || b.got !== respBody.length) throw new Error(`client body ${i}: ${b.got} bytes`);
-        ex.h2_body_free(b.body);
-        cBodies.delete(i);
-        finished++;
-        if (started < count) start();
+  pump(
+    [
+      [ch, cexec],
+      [sh, sexec],
+    ],
+    (h, t, type, user) => {
+      const kind = user >>> 24;
+      const i = user & 0xffffff;
+      const ex = h.ex;
+      if (type === TASK.ERROR) {
+        const err = ex.h2_task_value(t);
+        throw new Error(`task ${kind}/${i} failed: code ${ex.h2_error_code(err)} reason ${ex.h2_error_reason(err)}`);
       }
-    } else if (kind === U.ACCEPT) {
-      if (type !== TASK.REQUEST) throw new Error(`accept task type ${type}`);
-      const req = ex.h2_task_value(t);
-      const j = sIndex++;
-      const respond = ex.h2_request_respond(req);
-      const body = ex.h2_request_body(req);
-      ex.h2_request_free(req);
-      sBodies.set(j, { body, respond, got: 0 });
-      pushTask(h, sexec, ex.h2_body_data(body), tag(U.SBODY, j));
-      pushTask(h, sexec, ex.h2_serverconn_accept(server), tag(U.ACCEPT, 0));
-    } else if (kind === U.SBODY) {
-      const b = sBodies.get(i)!;
-      if (type === TASK.BUF) {
-        b.got += h.takeBuf(t).length;
-        pushTask(h, sexec, ex.h2_body_data(b.body), tag(U.SBODY, i));
-      } else {
-        if (type !== TASK.EMPTY || b.got !== reqBody.length) throw new Error(`server body ${i}: ${b.got} bytes`);
-        ex.h2_body_free(b.body);
-        const resp = ex.h2_response_new();
-        const send = ex.h2_respond_send_response(b.respond, resp, 0);
-        if (!send) throw new Error(`send_response: ${ex.h2_last_result()}`);
-        h.with(respBody, (p, n) => { if (ex.h2_send_stream_send_data(send, p, n, 1) !== 0) throw new Error('send_data'); });
-        ex.h2_send_stream_free(send);
-        ex.h2_respond_free(b.respond);
-        sBodies.delete(i);
+      if (kind === U.RESP) {
+        if (type !== TASK.RESPONSE) throw new Error(`response task type ${type}`);
+        const resp = ex.h2_task_value(t);
+        if (ex.h2_response_status(resp) !== 200) throw new Error('status');
+        const body = ex.h2_response_body(resp);
+        ex.h2_response_free(resp);
+        cBodies.set(i, { body, got: 0 });
+        pushTask(h, cexec, ex.h2_body_data(body), tag(U.CBODY, i));
+      } else if (kind === U.CBODY) {
+        const b = cBodies.get(i)!;
+        if (type === TASK.BUF) {
+          b.got += h.takeBuf(t).length;
+          pushTask(h, cexec, ex.h2_body_data(b.body), tag(U.CBODY, i));
+        } else {
+          if (type !== TASK.EMPTY || b.got !== respBody.length) throw new Error(`client body ${i}: ${b.got} bytes`);
+          ex.h2_body_free(b.body);
+          cBodies.delete(i);
+          finished++;
+          if (started < count) start();
+        }
+      } else if (kind === U.ACCEPT) {
+        if (type !== TASK.REQUEST) throw new Error(`accept task type ${type}`);
+        const req = ex.h2_task_value(t);
+        const j = sIndex++;
+        const respond = ex.h2_request_respond(req);
+        const body = ex.h2_request_body(req);
+        ex.h2_request_free(req);
+        sBodies.set(j, { body, respond, got: 0 });
+        pushTask(h, sexec, ex.h2_body_data(body), tag(U.SBODY, j));
+        pushTask(h, sexec, ex.h2_serverconn_accept(server), tag(U.ACCEPT, 0));
+      } else if (kind === U.SBODY) {
+        const b = sBodies.get(i)!;
+        if (type === TASK.BUF) {
+          b.got += h.takeBuf(t).length;
+          pushTask(h, sexec, ex.h2_body_data(b.body), tag(U.SBODY, i));
+        } else {
+          if (type !== TASK.EMPTY || b.got !== reqBody.length) throw new Error(`server body ${i}: ${b.got} bytes`);
+          ex.h2_body_free(b.body);
+          const resp = ex.h2_response_new();
+          const send = ex.h2_respond_send_response(b.respond, resp, 0);
+          if (!send) throw new Error(`send_response: ${ex.h2_last_result()}`);
+          h.with(respBody, (p, n) => {
+            if (ex.h2_send_stream_send_data(send, p, n, 1) !== 0) throw new Error('send_data');
+          });
+          ex.h2_send_stream_free(send);
+          ex.h2_respond_free(b.respond);
+          sBodies.delete(i);
+        }
       }
-    }
-    ex.h2_task_free(t);
-  });
+      ex.h2_task_free(t);
+    },
+  );
   if (finished !== count) throw new Error(`exchange: ${finished} of ${count} finished`);
 }
 
@@ -141,7 +151,13 @@ function teardown(w: ReturnType<typeof world>, pair: { client: number; server: n
   expect(w.sh.ex.h2_serverconn_free(pair.server)).toBe(0);
   w.ch.close(pair.cud);
   w.sh.close(pair.sud);
-  pump([[w.ch, w.cexec], [w.sh, w.sexec]], (h, t) => h.ex.h2_task_free(t));
+  pump(
+    [
+      [w.ch, w.cexec],
+      [w.sh, w.sexec],
+    ],
+    (h, t) => h.ex.h2_task_free(t),
+  );
 }
 
 describe('heap use returns to where it started (h2_heap_used, in-memory duplex)', () => {
@@ -155,7 +171,9 @@ describe('heap use returns to where it started (h2_heap_used, in-memory duplex)'
     for (let i = 0; i < 1000; i++) teardown(w, connectPair(ch, w.cexec, sh, w.sexec));
     const c1 = ch.ex.h2_heap_used() >>> 0;
     const s1 = sh.ex.h2_heap_used() >>> 0;
-    console.log(`heap after 1,000 client connections opened and freed: client ${c0} -> ${c1} bytes, server ${s0} -> ${s1} bytes`);
+    console.log(
+      `heap after 1,000 client connections opened and freed: client ${c0} -> ${c1} bytes, server ${s0} -> ${s1} bytes`,
+    );
     expect(Math.abs(c1 - c0)).toBeLessThan(64 * KiB);
     expect(Math.abs(s1 - s0)).toBeLessThan(64 * KiB);
     expect(ch.ex.h2_handle_count()).toBe(handles0);
@@ -177,14 +195,16 @@ describe('heap use returns to where it started (h2_heap_used, in-memory duplex)'
     teardown(w, pair);
     const c1 = ch.ex.h2_heap_used() >>> 0;
     const s1 = sh.ex.h2_heap_used() >>> 0;
-    console.log(`heap over 10,000 requests on one connection: client idle ${cIdle} -> ${cAfter}, freed ${c0} -> ${c1}; server idle ${sIdle} -> ${sAfter}, freed ${s0} -> ${s1} bytes`);
+    console.log(
+      `heap over 10,000 requests on one connection: client idle ${cIdle} -> ${cAfter}, freed ${c0} -> ${c1}; server idle ${sIdle} -> ${sAfter}, freed ${s0} -> ${s1} bytes`,
+    );
     expect(Math.abs(cAfter - cIdle)).toBeLessThan(64 * KiB);
     expect(Math.abs(sAfter - sIdle)).toBeLessThan(64 * KiB);
     expect(Math.abs(c1 - c0)).toBeLessThan(64 * KiB);
     expect(Math.abs(s1 - s0)).toBeLessThan(64 * KiB);
   }, 120000);
 
-  it('garbage is collected at the safe points on its own: 20,000 requests grow neither side\'s linear memory by more than 4 MiB', () => {
+  it("garbage is collected at the safe points on its own: 20,000 requests grow neither side's linear memory by more than 4 MiB", () => {
     // The minimal runtime collects only at safe points (assembly/util/gc.ts). Nothing here
     // calls h2_heap_used (which collects) between the first and last measure, so a
     // collector that never ran would show as growth: each request leaves garbage behind.
@@ -206,7 +226,9 @@ describe('heap use returns to where it started (h2_heap_used, in-memory duplex)'
 
   it('figures: module size, heap per idle connection and per open stream', () => {
     const raw = readFileSync(WASM_PATH);
-    console.log(`module size: ${raw.length} bytes raw, ${gzipSync(raw).length} bytes gzip (build/h2wasm.wasm, release)`);
+    console.log(
+      `module size: ${raw.length} bytes raw, ${gzipSync(raw).length} bytes gzip (build/h2wasm.wasm, release)`,
+    );
 
     // Per idle connection: 100 handshaken pairs, clients in one instance, servers in the other.
     const w = world();
@@ -218,7 +240,9 @@ describe('heap use returns to where it started (h2_heap_used, in-memory duplex)'
     const pairs = Array.from({ length: N }, () => connectPair(ch, w.cexec, sh, w.sexec));
     const perClient = ((ch.ex.h2_heap_used() >>> 0) - c0) / N;
     const perServer = ((sh.ex.h2_heap_used() >>> 0) - s0) / N;
-    console.log(`heap per idle client connection: ${Math.round(perClient)} bytes; per idle server connection: ${Math.round(perServer)} bytes (${N} connections)`);
+    console.log(
+      `heap per idle client connection: ${Math.round(perClient)} bytes; per idle server connection: ${Math.round(perServer)} bytes (${N} connections)`,
+    );
     expect(perClient).toBeGreaterThan(0);
     expect(perServer).toBeGreaterThan(0);
     for (const p of pairs) teardown(w, p);
@@ -242,18 +266,27 @@ describe('heap use returns to where it started (h2_heap_used, in-memory duplex)'
       pushTask(ch, w.cexec, c.h2_clientconn_send(pair.client, req), 2);
     }
     const responseTasks: number[] = [];
-    pump([[ch, w.cexec], [sh, w.sexec]], (h, t, type, user) => {
-      if (h === sh && type === TASK.REQUEST) { // ours (user 1), or the one exchange() left pending
-        accepted.push(s.h2_task_value(t));
-        s.h2_task_free(t);
-        pushTask(sh, w.sexec, s.h2_serverconn_accept(pair.server), 1);
-      } else responseTasks.push(t);
-    });
+    pump(
+      [
+        [ch, w.cexec],
+        [sh, w.sexec],
+      ],
+      (h, t, type) => {
+        if (h === sh && type === TASK.REQUEST) {
+          // ours (user 1), or the one exchange() left pending
+          accepted.push(s.h2_task_value(t));
+          s.h2_task_free(t);
+          pushTask(sh, w.sexec, s.h2_serverconn_accept(pair.server), 1);
+        } else responseTasks.push(t);
+      },
+    );
     expect(accepted.length).toBe(S);
     expect(sends.every((x) => c.h2_send_stream_stream_id(x) !== 0)).toBe(true);
     const perStreamClient = ((c.h2_heap_used() >>> 0) - cBase) / S;
     const perStreamServer = ((s.h2_heap_used() >>> 0) - sBase) / S;
-    console.log(`heap per open stream: client ${Math.round(perStreamClient)} bytes, server ${Math.round(perStreamServer)} bytes (${S} streams on one connection, request bodies unfinished; server holds each request)`);
+    console.log(
+      `heap per open stream: client ${Math.round(perStreamClient)} bytes, server ${Math.round(perStreamServer)} bytes (${S} streams on one connection, request bodies unfinished; server holds each request)`,
+    );
     expect(perStreamClient).toBeGreaterThan(0);
     expect(perStreamServer).toBeGreaterThan(0);
     for (const x of sends) c.h2_send_stream_free(x);
@@ -292,39 +325,45 @@ describe('received bytes the host lets go of', () => {
       if (++done === 1) heapAfterFirst = cx.h2_heap_used() >>> 0;
       if (done < RESPONSES) send(done);
     };
-    pump([[ch, cexec], [sh, sexec]], (h, t, type, user) => {
-      const kind = user >>> 24;
-      const i = user & 0xffffff;
-      if (h === sh && kind === U.ACCEPT && type === TASK.REQUEST) {
-        const sreq = sx.h2_task_value(t);
-        const respond = sx.h2_request_respond(sreq);
-        sx.h2_request_free(sreq);
-        const s = sx.h2_respond_send_response(respond, sx.h2_response_new(), 0);
-        sh.with(payload, (p, n) => expect(sx.h2_send_stream_send_data(s, p, n, 1)).toBe(0));
-        sx.h2_send_stream_free(s);
-        sx.h2_respond_free(respond);
-        pushTask(sh, sexec, sx.h2_serverconn_accept(pair.server), tag(U.ACCEPT, 0));
-      } else if (h === ch && kind === U.RESP) {
-        expect(type).toBe(TASK.RESPONSE);
-        const resp = cx.h2_task_value(t);
-        const body = cx.h2_response_body(resp);
-        cx.h2_response_free(resp);
-        bodies.set(i, { body, bufs: 0 });
-        if (read === 0) finish(i);
-        else pushTask(ch, cexec, cx.h2_body_data(body), tag(U.CBODY, i));
-      } else if (h === ch && kind === U.CBODY) {
-        const b = bodies.get(i)!;
-        if (type === TASK.BUF) {
-          const buf = cx.h2_task_value(t);
-          const n = cx.h2_buf_len(buf);
-          cx.h2_buf_free(buf);
-          if (manual && release) expect(cx.h2_body_release(b.body, n)).toBe(0);
-          if (++b.bufs < read) pushTask(ch, cexec, cx.h2_body_data(b.body), tag(U.CBODY, i));
-          else finish(i);
-        } else finish(i);
-      }
-      h.ex.h2_task_free(t);
-    });
+    pump(
+      [
+        [ch, cexec],
+        [sh, sexec],
+      ],
+      (h, t, type, user) => {
+        const kind = user >>> 24;
+        const i = user & 0xffffff;
+        if (h === sh && kind === U.ACCEPT && type === TASK.REQUEST) {
+          const sreq = sx.h2_task_value(t);
+          const respond = sx.h2_request_respond(sreq);
+          sx.h2_request_free(sreq);
+          const s = sx.h2_respond_send_response(respond, sx.h2_response_new(), 0);
+          sh.with(payload, (p, n) => expect(sx.h2_send_stream_send_data(s, p, n, 1)).toBe(0));
+          sx.h2_send_stream_free(s);
+          sx.h2_respond_free(respond);
+          pushTask(sh, sexec, sx.h2_serverconn_accept(pair.server), tag(U.ACCEPT, 0));
+        } else if (h === ch && kind === U.RESP) {
+          expect(type).toBe(TASK.RESPONSE);
+          const resp = cx.h2_task_value(t);
+          const body = cx.h2_response_body(resp);
+          cx.h2_response_free(resp);
+          bodies.set(i, { body, bufs: 0 });
+          if (read === 0) finish(i);
+          else pushTask(ch, cexec, cx.h2_body_data(body), tag(U.CBODY, i));
+        } else if (h === ch && kind === U.CBODY) {
+          const b = bodies.get(i)!;
+          if (type === TASK.BUF) {
+            const buf = cx.h2_task_value(t);
+            const n = cx.h2_buf_len(buf);
+            cx.h2_buf_free(buf);
+            if (manual && release) expect(cx.h2_body_release(b.body, n)).toBe(0);
+            if (++b.bufs < read) pushTask(ch, cexec, cx.h2_body_data(b.body), tag(U.CBODY, i));
+            else finish(i);
+          } else finish(i);
+        }
+        h.ex.h2_task_free(t);
+      },
+    );
     expect(done, 'every response arrived: no window was lost').toBe(RESPONSES);
     expect((cx.h2_heap_used() >>> 0) - heapAfterFirst, 'nothing kept per response').toBeLessThan(8 * KiB);
   }

@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { RawHost, TASK, PSEUDO, OPT } from './raw-host.js';
 
 const closers: (() => void | Promise<void>)[] = [];
-afterEach(async () => { while (closers.length) await closers.pop()!(); });
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
 
 describe('client-side server push', () => {
   it('receives a pushed request and its response when push is enabled', async () => {
@@ -26,7 +28,9 @@ describe('client-side server push', () => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setNoDelay(true);
     await new Promise((r) => socket.once('connect', r));
-    closers.push(() => { socket.destroy(); });
+    closers.push(() => {
+      socket.destroy();
+    });
 
     const host = new RawHost();
     const ex = host.ex;
@@ -35,7 +39,12 @@ describe('client-side server push', () => {
     expect(ex.h2_clientconn_options_set(opts, OPT.ENABLE_PUSH, 1n)).toBe(0);
     host.push(ex.h2_clientconn_handshake(host.io(socket), opts), 1);
     let conn = 0;
-    await host.run((task, type) => { expect(type).toBe(TASK.CLIENTCONN); conn = ex.h2_task_value(task); ex.h2_task_free(task); return true; });
+    await host.run((task, type) => {
+      expect(type).toBe(TASK.CLIENTCONN);
+      conn = ex.h2_task_value(task);
+      ex.h2_task_free(task);
+      return true;
+    });
 
     host.push(ex.h2_clientconn_poll_push(conn), 2);
     const req = ex.h2_request_new();

@@ -22,8 +22,13 @@ async function nodeServer(handler: (req: http2.Http2ServerRequest, res: http2.Ht
 async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
-  await new Promise<void>((r, j) => { socket.once('connect', r); socket.once('error', j); });
-  closers.push(() => { socket.destroy(); });
+  await new Promise<void>((r, j) => {
+    socket.once('connect', r);
+    socket.once('error', j);
+  });
+  closers.push(() => {
+    socket.destroy();
+  });
   return socket;
 }
 
@@ -121,7 +126,10 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     const port = await nodeServer((req, res) => {
       const h = createHash('sha256');
       req.on('data', (d) => h.update(d));
-      req.on('end', () => { serverHash = h.digest('hex'); res.end('ok'); });
+      req.on('end', () => {
+        serverHash = h.digest('hex');
+        res.end('ok');
+      });
     });
     const host = new RawHost();
     const ex = host.ex;
@@ -145,7 +153,9 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
         expect(cap).toBeGreaterThan(0);
         const n = Math.min(cap, payload.length - sent);
         const end = sent + n === payload.length ? 1 : 0;
-        host.with(payload.subarray(sent, sent + n), (p, len) => expect(ex.h2_send_stream_send_data(send, p, len, end)).toBe(0));
+        host.with(payload.subarray(sent, sent + n), (p, len) =>
+          expect(ex.h2_send_stream_send_data(send, p, len, end)).toBe(0),
+        );
         sent += n;
         if (!end) host.push(ex.h2_send_stream_poll_capacity(send), USER.CAPACITY);
       } else if (user === USER.SEND) {
@@ -187,8 +197,14 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     let received = 0;
     const port = await nodeServer((req, res) => {
       const h = createHash('sha256');
-      req.on('data', (d) => { h.update(d); received += d.length; });
-      req.on('end', () => { serverHash = h.digest('hex'); res.end('ok'); });
+      req.on('data', (d) => {
+        h.update(d);
+        received += d.length;
+      });
+      req.on('end', () => {
+        serverHash = h.digest('hex');
+        res.end('ok');
+      });
     });
     const host = new RawHost();
     const ex = host.ex;
@@ -225,7 +241,11 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     host.with(body, (p, n) => expect(ex.h2_send_stream_send_data(send, p, n, 1)).toBe(0));
     let resp = 0;
     await host.run((task, type, user) => {
-      if (user === USER.SEND) { resp = ex.h2_task_value(task); ex.h2_task_free(task); return true; }
+      if (user === USER.SEND) {
+        resp = ex.h2_task_value(task);
+        ex.h2_task_free(task);
+        return true;
+      }
       ex.h2_task_free(task);
     });
     expect(ex.h2_response_status(resp)).toBe(200);
@@ -233,7 +253,12 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     host.push(ex.h2_body_data(b), USER.BODY);
     const parts: Uint8Array[] = [];
     await host.run((task, type) => {
-      if (type === TASK.BUF) { parts.push(host.takeBuf(task)); host.push(ex.h2_body_data(b), USER.BODY); ex.h2_task_free(task); return false; }
+      if (type === TASK.BUF) {
+        parts.push(host.takeBuf(task));
+        host.push(ex.h2_body_data(b), USER.BODY);
+        ex.h2_task_free(task);
+        return false;
+      }
       ex.h2_task_free(task);
       return true;
     });
@@ -245,7 +270,10 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     let seen: Record<string, unknown> = {};
     const port = await nodeServer((req, res) => {
       req.resume();
-      req.on('end', () => { seen = { ...req.trailers }; res.end(); });
+      req.on('end', () => {
+        seen = { ...req.trailers };
+        res.end();
+      });
     });
     const host = new RawHost();
     const ex = host.ex;
@@ -267,7 +295,11 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
 
   it('resets a stream from our side; the server sees RST_STREAM with our code', async () => {
     let code = -1;
-    const port = await nodeServer((req) => { req.stream.on('close', () => { code = req.stream.rstCode; }); });
+    const port = await nodeServer((req) => {
+      req.stream.on('close', () => {
+        code = req.stream.rstCode;
+      });
+    });
     const host = new RawHost();
     const ex = host.ex;
     const conn = await clientHandshake(host, port);
@@ -279,7 +311,11 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
     expect(ex.h2_send_stream_send_reset(send, 0x8)).toBe(0);
     let failed = false;
     await host.run((task, type, user) => {
-      if (user === USER.SEND) { failed = type === TASK.ERROR; ex.h2_task_free(task); return true; }
+      if (user === USER.SEND) {
+        failed = type === TASK.ERROR;
+        ex.h2_task_free(task);
+        return true;
+      }
       ex.h2_task_free(task);
     });
     await new Promise((r) => setTimeout(r, 100));
@@ -289,7 +325,9 @@ describe('raw ABI client against node:http2 (hyper client.c flow)', () => {
   });
 
   it('reports a reset from the server as an error task with the RFC code', async () => {
-    const port = await nodeServer((req) => { req.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM); });
+    const port = await nodeServer((req) => {
+      req.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    });
     const host = new RawHost();
     const ex = host.ex;
     const conn = await clientHandshake(host, port);
@@ -325,20 +363,22 @@ describe('raw ABI server answering node:http2 clients', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     closers.push(() => new Promise<void>((r) => server.close(() => r())));
     // The server's loop: accept requests as they come; runs until the test ends.
-    const loop = host.run((task, type, user) => {
-      if (user === USER.HANDSHAKE && type === TASK.SERVERCONN) {
-        const conn = ex.h2_task_value(task);
-        host.push(ex.h2_serverconn_accept(conn), conn);
-      } else if (type === TASK.REQUEST) {
-        const req = ex.h2_task_value(task);
-        const respond = ex.h2_request_respond(req);
-        onRequest(host, req, respond, user);
-        host.push(ex.h2_serverconn_accept(user), user);
-      } else {
-        onTask(host, task, type, user);
-      }
-      ex.h2_task_free(task);
-    }, 30000).catch(() => {});
+    const loop = host
+      .run((task, type, user) => {
+        if (user === USER.HANDSHAKE && type === TASK.SERVERCONN) {
+          const conn = ex.h2_task_value(task);
+          host.push(ex.h2_serverconn_accept(conn), conn);
+        } else if (type === TASK.REQUEST) {
+          const req = ex.h2_task_value(task);
+          const respond = ex.h2_request_respond(req);
+          onRequest(host, req, respond, user);
+          host.push(ex.h2_serverconn_accept(user), user);
+        } else {
+          onTask(host, task, type, user);
+        }
+        ex.h2_task_free(task);
+      }, 30000)
+      .catch(() => {});
     closers.push(() => loop);
     closers.push(() => host.stop()); // runs first: closers unwind in reverse
     return { host, port: (server.address() as AddressInfo).port };
@@ -366,11 +406,15 @@ describe('raw ABI server answering node:http2 clients', () => {
       respond(host, r, 200, `you asked for ${path}`, [['content-type', 'text/plain']]);
     });
     const client = http2.connect(`http://127.0.0.1:${port}`);
-    closers.push(() => { client.close(); });
+    closers.push(() => {
+      client.close();
+    });
     const stream = client.request({ ':path': '/hello' });
     const parts: Buffer[] = [];
     let status = 0;
-    stream.on('response', (h) => { status = Number(h[':status']); });
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+    });
     stream.on('data', (d) => parts.push(d));
     await new Promise((r) => stream.on('end', r));
     expect(status).toBe(200);
@@ -379,38 +423,44 @@ describe('raw ABI server answering node:http2 clients', () => {
 
   it('reads a request body and trailers sent by node:http2, and echoes them back', async () => {
     // Task userdata: 1000 + n reads body n, 2000 + n its trailers.
-    const BODY = 1000, TRAIL = 2000;
+    const BODY = 1000,
+      TRAIL = 2000;
     const bodies: { body: number; respond: number; chunks: Uint8Array[] }[] = [];
-    const { port } = await rawServer((host, req, r) => {
-      const ex = host.ex;
-      const body = ex.h2_request_body(req);
-      ex.h2_request_free(req);
-      bodies.push({ body, respond: r, chunks: [] });
-      host.push(ex.h2_body_data(body), BODY + bodies.length - 1);
-    }, (host, task, type, user) => {
-      const ex = host.ex;
-      if (user < BODY) return;
-      const n = user % 1000;
-      const s = bodies[n];
-      if (user < TRAIL) {
-        if (type === TASK.BUF) {
-          s.chunks.push(host.takeBuf(task));
-          host.push(ex.h2_body_data(s.body), user);
+    const { port } = await rawServer(
+      (host, req, r) => {
+        const ex = host.ex;
+        const body = ex.h2_request_body(req);
+        ex.h2_request_free(req);
+        bodies.push({ body, respond: r, chunks: [] });
+        host.push(ex.h2_body_data(body), BODY + bodies.length - 1);
+      },
+      (host, task, type, user) => {
+        const ex = host.ex;
+        if (user < BODY) return;
+        const n = user % 1000;
+        const s = bodies[n];
+        if (user < TRAIL) {
+          if (type === TASK.BUF) {
+            s.chunks.push(host.takeBuf(task));
+            host.push(ex.h2_body_data(s.body), user);
+          } else {
+            expect(type).toBe(TASK.EMPTY);
+            host.push(ex.h2_body_trailers(s.body), TRAIL + n);
+          }
         } else {
-          expect(type).toBe(TASK.EMPTY);
-          host.push(ex.h2_body_trailers(s.body), TRAIL + n);
+          const t = type === TASK.TRAILERS ? ex.h2_task_value(task) : 0;
+          const trailers = t ? host.headers(t) : [];
+          if (t) ex.h2_headers_free(t);
+          ex.h2_body_free(s.body);
+          const text = Buffer.concat(s.chunks).toString();
+          respond(host, s.respond, 200, `${text}|${trailers.map(([k, v]) => `${k}=${v}`).join(',')}`);
         }
-      } else {
-        const t = type === TASK.TRAILERS ? ex.h2_task_value(task) : 0;
-        const trailers = t ? host.headers(t) : [];
-        if (t) ex.h2_headers_free(t);
-        ex.h2_body_free(s.body);
-        const text = Buffer.concat(s.chunks).toString();
-        respond(host, s.respond, 200, `${text}|${trailers.map(([k, v]) => `${k}=${v}`).join(',')}`);
-      }
-    });
+      },
+    );
     const client = http2.connect(`http://127.0.0.1:${port}`);
-    closers.push(() => { client.close(); });
+    closers.push(() => {
+      client.close();
+    });
     const stream = client.request({ ':method': 'POST', ':path': '/up' }, { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers({ 'x-sum': '42' }));
     stream.end('payload');
@@ -424,18 +474,21 @@ describe('raw ABI server answering node:http2 clients', () => {
     const responds: [string, number][] = [];
     let acceptEnded = false;
     let closeType = -1;
-    const { host, port } = await rawServer((h, req, r, c) => {
-      conn = c;
-      responds.push([h.pseudo(req, PSEUDO.PATH), r]);
-      h.ex.h2_request_free(req);
-    }, (h, task, type, user) => {
-      if (user === USER.CLOSE) {
-        closeType = type;
-        if (type === TASK.ERROR) h.ex.h2_error_free(h.ex.h2_task_value(task));
-      } else if (user === conn && type === TASK.EMPTY) {
-        acceptEnded = true; // accept: no more requests will come
-      }
-    });
+    const { host, port } = await rawServer(
+      (h, req, r, c) => {
+        conn = c;
+        responds.push([h.pseudo(req, PSEUDO.PATH), r]);
+        h.ex.h2_request_free(req);
+      },
+      (h, task, type, user) => {
+        if (user === USER.CLOSE) {
+          closeType = type;
+          if (type === TASK.ERROR) h.ex.h2_error_free(h.ex.h2_task_value(task));
+        } else if (user === conn && type === TASK.EMPTY) {
+          acceptEnded = true; // accept: no more requests will come
+        }
+      },
+    );
     const until = async (what: string, cond: () => boolean, ms = 10000) => {
       const deadline = Date.now() + ms;
       while (!cond()) {
@@ -444,18 +497,25 @@ describe('raw ABI server answering node:http2 clients', () => {
       }
     };
     const client = http2.connect(`http://127.0.0.1:${port}`);
-    closers.push(() => { client.destroy(); });
-    client.on('error', () => {});
-    const goaway = new Promise<[number, number]>((r) => client.once('goaway', (code, lastStreamId) => r([code, lastStreamId])));
-    const fetch = (path: string) => new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-      const stream = client.request({ ':path': path });
-      let status = 0;
-      const parts: Buffer[] = [];
-      stream.on('response', (h) => { status = Number(h[':status']); });
-      stream.on('data', (d) => parts.push(d));
-      stream.on('end', () => resolve({ status, body: Buffer.concat(parts) }));
-      stream.on('error', reject);
+    closers.push(() => {
+      client.destroy();
     });
+    client.on('error', () => {});
+    const goaway = new Promise<[number, number]>((r) =>
+      client.once('goaway', (code, lastStreamId) => r([code, lastStreamId])),
+    );
+    const fetch = (path: string) =>
+      new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        const stream = client.request({ ':path': path });
+        let status = 0;
+        const parts: Buffer[] = [];
+        stream.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        stream.on('data', (d) => parts.push(d));
+        stream.on('end', () => resolve({ status, body: Buffer.concat(parts) }));
+        stream.on('error', reject);
+      });
     const paths = ['/a', '/b', '/c'];
     const inFlight = paths.map(fetch);
     await until('three requests at the server', () => responds.length === 3);
@@ -471,7 +531,9 @@ describe('raw ABI server answering node:http2 clients', () => {
       try {
         const stream = client.request({ ':path': '/late' });
         stream.on('error', (e) => resolve(e));
-        stream.on('response', () => resolve(Object.assign(new Error('the late request was answered'), { code: 'ANSWERED' })));
+        stream.on('response', () =>
+          resolve(Object.assign(new Error('the late request was answered'), { code: 'ANSWERED' })),
+        );
       } catch (e) {
         resolve(e as Error);
       }

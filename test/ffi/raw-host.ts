@@ -23,25 +23,51 @@ class Transport {
   readWaker = 0;
   writeWaker = 0;
   blocked = false;
-  constructor(readonly host: RawHost, readonly socket: Socket) {
-    socket.on('data', (d: Buffer) => { this.chunks.push(d); this.wakeRead(); });
-    socket.on('end', () => { this.eof = true; this.wakeRead(); });
-    socket.on('close', () => { this.eof = true; this.wakeRead(); });
-    socket.on('error', () => { this.eof = true; this.wakeRead(); });
+  constructor(
+    readonly host: RawHost,
+    readonly socket: Socket,
+  ) {
+    socket.on('data', (d: Buffer) => {
+      this.chunks.push(d);
+      this.wakeRead();
+    });
+    socket.on('end', () => {
+      this.eof = true;
+      this.wakeRead();
+    });
+    socket.on('close', () => {
+      this.eof = true;
+      this.wakeRead();
+    });
+    socket.on('error', () => {
+      this.eof = true;
+      this.wakeRead();
+    });
     socket.on('drain', () => {
       this.blocked = false;
-      if (this.writeWaker) { this.host.ex.h2_waker_wake(this.writeWaker); this.writeWaker = 0; }
+      if (this.writeWaker) {
+        this.host.ex.h2_waker_wake(this.writeWaker);
+        this.writeWaker = 0;
+      }
       this.host.kick();
     });
   }
   private wakeRead() {
-    if (this.readWaker) { this.host.ex.h2_waker_wake(this.readWaker); this.readWaker = 0; }
+    if (this.readWaker) {
+      this.host.ex.h2_waker_wake(this.readWaker);
+      this.readWaker = 0;
+    }
     this.host.kick();
   }
 }
 
 /** A data source for h2_body_new bodies: bytes handed out in pieces. */
-export interface Source { data: Uint8Array; at: number; sent: number; transport?: Transport }
+export interface Source {
+  data: Uint8Array;
+  at: number;
+  sent: number;
+  transport?: Transport;
+}
 
 export class RawHost {
   readonly ex: Record<string, any> & { memory: WebAssembly.Memory };
@@ -76,7 +102,8 @@ export class RawHost {
           const take = Math.min(c.length, len - n);
           mem.set(c.subarray(0, take), n);
           n += take;
-          if (take === c.length) t.chunks.shift(); else t.chunks[0] = c.subarray(take);
+          if (take === c.length) t.chunks.shift();
+          else t.chunks[0] = c.subarray(take);
         }
         return n;
       },
@@ -110,7 +137,14 @@ export class RawHost {
         s.at += n;
         return n;
       },
-      send_data: (userdata: number, ctx: number, prefix: number, prefixLen: number, dataLen: number, padLen: number) => {
+      send_data: (
+        userdata: number,
+        ctx: number,
+        prefix: number,
+        prefixLen: number,
+        dataLen: number,
+        padLen: number,
+      ) => {
         // Zero-copy: the frame prefix comes from wasm memory, the payload from our own.
         const s = this.sources.get(userdata);
         const t = s?.transport;
@@ -151,7 +185,11 @@ export class RawHost {
     const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     const p = this.ex.h2_alloc(Math.max(1, b.length)) >>> 0;
     new Uint8Array(this.ex.memory.buffer, p, b.length).set(b);
-    try { return fn(p, b.length); } finally { this.ex.h2_free(p); }
+    try {
+      return fn(p, b.length);
+    } finally {
+      this.ex.h2_free(p);
+    }
   }
 
   io(socket: Socket): number {
@@ -167,7 +205,12 @@ export class RawHost {
    *  writes payloads itself through send_data. */
   source(data: Uint8Array, zeroCopyOver?: number): number {
     const id = this.nextId++;
-    this.sources.set(id, { data, at: 0, sent: 0, transport: zeroCopyOver ? this.transports.get(zeroCopyOver) : undefined });
+    this.sources.set(id, {
+      data,
+      at: 0,
+      sent: 0,
+      transport: zeroCopyOver ? this.transports.get(zeroCopyOver) : undefined,
+    });
     const body = this.ex.h2_body_new();
     this.ex.h2_body_set_userdata(body, id);
     return body;

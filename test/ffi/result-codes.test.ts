@@ -14,7 +14,17 @@ function accepted() {
   const h = new MemHost();
   const ex = h.ex;
   const exec = ex.h2_executor_new();
-  const pair = connectPair(h, exec, h, exec, [], [[H2_OPT.MAX_HEADER_LIST_SIZE, BigInt(LIMIT)], [H2_OPT.ENABLE_PUSH, 1n]]);
+  const pair = connectPair(
+    h,
+    exec,
+    h,
+    exec,
+    [],
+    [
+      [H2_OPT.MAX_HEADER_LIST_SIZE, BigInt(LIMIT)],
+      [H2_OPT.ENABLE_PUSH, 1n],
+    ],
+  );
   const req = ex.h2_request_new();
   h.with('http://x/page', (p, n) => ex.h2_request_set_uri(req, p, n));
   pushTask(h, exec, ex.h2_clientconn_send(pair.client, req), 1);
@@ -36,7 +46,7 @@ const addHeader = (h: MemHost, headers: number, name: string, value: string) =>
   h.with(name, (np, nn) => h.with(value, (vp, vn) => h.ex.h2_headers_add(headers, np, nn, vp, vn)));
 
 describe('the code of a failed send', () => {
-  it('a pushed request over the peer\'s header-list limit: 0 and H2E_LIMIT_EXCEEDED', () => {
+  it("a pushed request over the peer's header-list limit: 0 and H2E_LIMIT_EXCEEDED", () => {
     const { h, ex, respond } = accepted();
     const pushed = ex.h2_request_new();
     h.with('http://x/style.css', (p, n) => ex.h2_request_set_uri(pushed, p, n));
@@ -45,7 +55,7 @@ describe('the code of a failed send', () => {
     expect(ex.h2_last_result()).toBe(H2E.LIMIT_EXCEEDED);
   });
 
-  it('a response over the peer\'s header-list limit: 0 and H2E_LIMIT_EXCEEDED, and a smaller one goes out', () => {
+  it("a response over the peer's header-list limit: 0 and H2E_LIMIT_EXCEEDED, and a smaller one goes out", () => {
     const { h, ex, exec, respond } = accepted();
     const big = ex.h2_response_new();
     expect(addHeader(h, ex.h2_response_headers(big), 'x-big', 'v'.repeat(LIMIT))).toBe(H2E.OK);

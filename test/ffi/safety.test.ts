@@ -23,13 +23,44 @@ const U32_ABSENT = 0xffffffff;
 // ---- What each export is, from the binary and the header ----------------------------------
 
 type Kind =
-  | 'ENC' | 'DEC' | 'IO' | 'CTX' | 'WAKER' | 'EXEC' | 'TASK' | 'ERROR' | 'COPTS' | 'CCONN'
-  | 'SOPTS' | 'SCONN' | 'REQ' | 'RESP' | 'RESPOND' | 'HDRS' | 'BODY' | 'BUF' | 'SEND';
+  | 'ENC'
+  | 'DEC'
+  | 'IO'
+  | 'CTX'
+  | 'WAKER'
+  | 'EXEC'
+  | 'TASK'
+  | 'ERROR'
+  | 'COPTS'
+  | 'CCONN'
+  | 'SOPTS'
+  | 'SCONN'
+  | 'REQ'
+  | 'RESP'
+  | 'RESPOND'
+  | 'HDRS'
+  | 'BODY'
+  | 'BUF'
+  | 'SEND';
 const KIND_OF_TYPE: Record<string, Kind> = {
-  h2_hpack_encoder: 'ENC', h2_hpack_decoder: 'DEC', h2_io: 'IO', h2_context: 'CTX', h2_waker: 'WAKER',
-  h2_executor: 'EXEC', h2_task: 'TASK', h2_error: 'ERROR', h2_clientconn_options: 'COPTS',
-  h2_clientconn: 'CCONN', h2_serverconn_options: 'SOPTS', h2_serverconn: 'SCONN', h2_request: 'REQ',
-  h2_response: 'RESP', h2_respond: 'RESPOND', h2_headers: 'HDRS', h2_body: 'BODY', h2_buf: 'BUF',
+  h2_hpack_encoder: 'ENC',
+  h2_hpack_decoder: 'DEC',
+  h2_io: 'IO',
+  h2_context: 'CTX',
+  h2_waker: 'WAKER',
+  h2_executor: 'EXEC',
+  h2_task: 'TASK',
+  h2_error: 'ERROR',
+  h2_clientconn_options: 'COPTS',
+  h2_clientconn: 'CCONN',
+  h2_serverconn_options: 'SOPTS',
+  h2_serverconn: 'SCONN',
+  h2_request: 'REQ',
+  h2_response: 'RESP',
+  h2_respond: 'RESPOND',
+  h2_headers: 'HDRS',
+  h2_body: 'BODY',
+  h2_buf: 'BUF',
   h2_send_stream: 'SEND',
 };
 const KINDS = Object.values(KIND_OF_TYPE);
@@ -38,8 +69,15 @@ type Param =
   | { role: 'handle'; kind: Kind; name: string }
   | { role: 'ptr' | 'len' | 'u32'; name: string }
   | { role: 'i64'; name: string };
-type Expect = { kind: 'code' } | { kind: 'handle' } | { kind: 'u32'; absent: number } | { kind: 'i64' } | { kind: 'void' };
-interface Fn { name: string; params: Param[]; ret: Expect; sig: FuncSig; declared: boolean }
+type Expect =
+  { kind: 'code' } | { kind: 'handle' } | { kind: 'u32'; absent: number } | { kind: 'i64' } | { kind: 'void' };
+interface Fn {
+  name: string;
+  params: Param[];
+  ret: Expect;
+  sig: FuncSig;
+  declared: boolean;
+}
 
 const BYTES = readFileSync(WASM_PATH);
 const SIGS = readSignatures(BYTES);
@@ -49,13 +87,16 @@ function parseHeader(): Map<string, { ret: string; params: [string, string][]; d
   const out = new Map<string, { ret: string; params: [string, string][]; doc: string }>();
   const re = /H2_EXPORT\s+(\w+)\s+(\w+)\(([^)]*)\);/g;
   let prevEnd = 0;
-  for (let m; (m = re.exec(HEADER)); ) {
+  for (let m; (m = re.exec(HEADER));) {
     const doc = HEADER.slice(prevEnd, m.index);
     prevEnd = m.index + m[0].length;
-    const params = m[3].trim() === 'void' ? [] : m[3].split(',').map((p) => {
-      const parts = p.trim().split(/\s+/);
-      return [parts[0], parts[1]] as [string, string];
-    });
+    const params =
+      m[3].trim() === 'void'
+        ? []
+        : m[3].split(',').map((p) => {
+            const parts = p.trim().split(/\s+/);
+            return [parts[0], parts[1]] as [string, string];
+          });
     out.set(m[2], { ret: m[1], params, doc });
   }
   return out;
@@ -68,7 +109,13 @@ function describeExports(): Fn[] {
     const d = decl.get(name);
     if (!d) {
       // Not in the header (the header test fails for it): still called, only for traps.
-      fns.push({ name, sig, declared: false, ret: { kind: 'void' }, params: sig.params.map((t, i) => ({ role: t === 'i64' ? 'i64' : 'u32', name: `p${i}` } as Param)) });
+      fns.push({
+        name,
+        sig,
+        declared: false,
+        ret: { kind: 'void' },
+        params: sig.params.map((t, i) => ({ role: t === 'i64' ? 'i64' : 'u32', name: `p${i}` }) as Param),
+      });
       continue;
     }
     const params: Param[] = d.params.map(([type, pname], i) => {
@@ -95,11 +142,16 @@ const hasHandle = (f: Fn) => f.params.some((p) => p.role === 'handle');
 /** The error value `f` answers for a bad handle or range. */
 function errorValue(f: Fn): number | bigint | undefined {
   switch (f.ret.kind) {
-    case 'code': return INVALID_ARG;
-    case 'handle': return 0;
-    case 'u32': return f.ret.absent;
-    case 'i64': return -1n;
-    default: return undefined;
+    case 'code':
+      return INVALID_ARG;
+    case 'handle':
+      return 0;
+    case 'u32':
+      return f.ret.absent;
+    case 'i64':
+      return -1n;
+    default:
+      return undefined;
   }
 }
 
@@ -113,14 +165,20 @@ class Harness {
   failures: string[] = [];
   calls = 0;
   private onReset: (() => void) | null = null;
-  constructor() { this.reset(); }
-  get ex(): Ex { return this.host.ex; }
+  constructor() {
+    this.reset();
+  }
+  get ex(): Ex {
+    return this.host.ex;
+  }
 
   reset(): void {
     this.host = new MemHost();
     this.onReset?.();
   }
-  afterReset(fn: () => void): void { this.onReset = fn; }
+  afterReset(fn: () => void): void {
+    this.onReset = fn;
+  }
 
   /** Calls export `f` with `args` (numbers; i64 params as bigint). Returns the result, or 'trap'. */
   call(f: Fn, args: Arg[], label: string): unknown {
@@ -144,7 +202,10 @@ class Harness {
   check(f: Fn, args: Arg[], want: unknown, label: string): void {
     const r = this.call(f, args, label);
     if (r === 'trap' || want === undefined) return;
-    if (r !== want) this.failures.push(`${label}: ${f.name}(${args.map(fmt).join(', ')}) returned ${fmt(r as Arg)}, want ${fmt(want as Arg)}`);
+    if (r !== want)
+      this.failures.push(
+        `${label}: ${f.name}(${args.map(fmt).join(', ')}) returned ${fmt(r as Arg)}, want ${fmt(want as Arg)}`,
+      );
   }
 }
 const fmt = (v: Arg) => (typeof v === 'bigint' ? `${v}n` : `0x${(Number(v) >>> 0).toString(16)}`);
@@ -159,12 +220,24 @@ function prng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   };
-  return { u32: next, i64: () => BigInt.asIntN(64, (BigInt(next()) << 32n) | BigInt(next())), below: (n: number) => next() % n };
+  return {
+    u32: next,
+    i64: () => BigInt.asIntN(64, (BigInt(next()) << 32n) | BigInt(next())),
+    below: (n: number) => next() % n,
+  };
 }
 
 // ---- Fixtures: a live object of every kind -------------------------------------------------
 
-interface World { h: MemHost; exec: number; live: Record<Kind, number>; extra: [Kind, number][]; ends: number[]; clientBody: number; serverSend: number }
+interface World {
+  h: MemHost;
+  exec: number;
+  live: Record<Kind, number>;
+  extra: [Kind, number][];
+  ends: number[];
+  clientBody: number;
+  serverSend: number;
+}
 
 /**
  * Builds a live handle of every kind on `h`: a client and a server connection over an
@@ -226,16 +299,39 @@ function buildWorld(h: MemHost): World {
   ex.h2_task_free(errTask);
   const [io] = h.io();
   const live: Record<Kind, number> = {
-    ENC: ex.h2_hpack_encoder_new(), DEC: ex.h2_hpack_decoder_new(), IO: io, CTX: ctx, WAKER: waker,
-    EXEC: exec, TASK: respTask1, ERROR: err, COPTS: ex.h2_clientconn_options_new(), CCONN: pair.client,
-    SOPTS: ex.h2_serverconn_options_new(), SCONN: pair.server, REQ: sreq1, RESP: resp2, RESPOND: respond1,
-    HDRS: ex.h2_headers_new(), BODY: sbody1, BUF: h.with('buf', (p, n) => ex.h2_buf_copy(p, n)), SEND: send1,
+    ENC: ex.h2_hpack_encoder_new(),
+    DEC: ex.h2_hpack_decoder_new(),
+    IO: io,
+    CTX: ctx,
+    WAKER: waker,
+    EXEC: exec,
+    TASK: respTask1,
+    ERROR: err,
+    COPTS: ex.h2_clientconn_options_new(),
+    CCONN: pair.client,
+    SOPTS: ex.h2_serverconn_options_new(),
+    SCONN: pair.server,
+    REQ: sreq1,
+    RESP: resp2,
+    RESPOND: respond1,
+    HDRS: ex.h2_headers_new(),
+    BODY: sbody1,
+    BUF: h.with('buf', (p, n) => ex.h2_buf_copy(p, n)),
+    SEND: send1,
   };
   for (const k of KINDS) if (!live[k]) throw new Error(`buildWorld: no ${k}`);
   const extra: [Kind, number][] = [
-    ['REQ', newReq('/fresh')], ['REQ', sreq2], ['RESP', ex.h2_response_new()], ['BODY', ex.h2_body_new()], ['BODY', cbody2],
-    ['SEND', send2], ['SEND', ssend2], ['RESPOND', respond2], ['HDRS', ex.h2_request_headers(sreq1)],
-    ['HDRS', ex.h2_response_headers(resp2)], ['TASK', ex.h2_serverconn_accept(pair.server)],
+    ['REQ', newReq('/fresh')],
+    ['REQ', sreq2],
+    ['RESP', ex.h2_response_new()],
+    ['BODY', ex.h2_body_new()],
+    ['BODY', cbody2],
+    ['SEND', send2],
+    ['SEND', ssend2],
+    ['RESPOND', respond2],
+    ['HDRS', ex.h2_request_headers(sreq1)],
+    ['HDRS', ex.h2_response_headers(resp2)],
+    ['TASK', ex.h2_serverconn_accept(pair.server)],
   ];
   for (const [k, v] of extra) if (!v) throw new Error(`buildWorld: no extra ${k}`);
   return { h, exec, live, extra, ends: [pair.cud, pair.sud], clientBody: cbody2, serverSend: ssend2 };
@@ -246,11 +342,24 @@ const allHandles = (w: World): [Kind, number][] => [...(Object.entries(w.live) a
 
 /** The free function of each kind, leaves first, the executor last. */
 const FREE_OF: [Kind, string][] = [
-  ['WAKER', 'h2_waker_free'], ['BUF', 'h2_buf_free'], ['ERROR', 'h2_error_free'], ['HDRS', 'h2_headers_free'],
-  ['BODY', 'h2_body_free'], ['SEND', 'h2_send_stream_free'], ['RESPOND', 'h2_respond_free'], ['RESP', 'h2_response_free'],
-  ['REQ', 'h2_request_free'], ['TASK', 'h2_task_free'], ['ENC', 'h2_hpack_encoder_free'], ['DEC', 'h2_hpack_decoder_free'],
-  ['IO', 'h2_io_free'], ['COPTS', 'h2_clientconn_options_free'], ['SOPTS', 'h2_serverconn_options_free'],
-  ['CCONN', 'h2_clientconn_free'], ['SCONN', 'h2_serverconn_free'], ['EXEC', 'h2_executor_free'],
+  ['WAKER', 'h2_waker_free'],
+  ['BUF', 'h2_buf_free'],
+  ['ERROR', 'h2_error_free'],
+  ['HDRS', 'h2_headers_free'],
+  ['BODY', 'h2_body_free'],
+  ['SEND', 'h2_send_stream_free'],
+  ['RESPOND', 'h2_respond_free'],
+  ['RESP', 'h2_response_free'],
+  ['REQ', 'h2_request_free'],
+  ['TASK', 'h2_task_free'],
+  ['ENC', 'h2_hpack_encoder_free'],
+  ['DEC', 'h2_hpack_decoder_free'],
+  ['IO', 'h2_io_free'],
+  ['COPTS', 'h2_clientconn_options_free'],
+  ['SOPTS', 'h2_serverconn_options_free'],
+  ['CCONN', 'h2_clientconn_free'],
+  ['SCONN', 'h2_serverconn_free'],
+  ['EXEC', 'h2_executor_free'],
 ];
 
 /** Frees everything the world holds (whatever is still live), closes its duplex, drops its tasks. */
@@ -267,7 +376,10 @@ function destroyWorld(w: World): void {
       try {
         ex[fn](v);
       } catch (e) {
-        throw new Error(`destroyWorld: ${fn}(${fmt(v)}) ${(e as Error).message}${recent.length ? `; the calls before: ${recent.join('; ')}` : ''}`);
+        throw new Error(
+          `destroyWorld: ${fn}(${fmt(v)}) ${(e as Error).message}${recent.length ? `; the calls before: ${recent.join('; ')}` : ''}`,
+          { cause: e },
+        );
       }
     }
   }
@@ -277,11 +389,14 @@ const recent: string[] = [];
 
 // ---- The instance still works ----------------------------------------------------------------
 
-
 /** A well-formed field list (name_len, value_len, flags, name, value)*. */
 const FIELD_LIST = (() => {
   const parts: Buffer[] = [];
-  for (const [n, v, fl] of [['x-one', 'first value', 0], ['authorization', 'secret', 1], ['x-two', '', 2]] as [string, string, number][]) {
+  for (const [n, v, fl] of [
+    ['x-one', 'first value', 0],
+    ['authorization', 'secret', 1],
+    ['x-two', '', 2],
+  ] as [string, string, number][]) {
     const head = Buffer.alloc(12);
     head.writeUInt32LE(n.length, 0);
     head.writeUInt32LE(v.length, 4);
@@ -325,7 +440,8 @@ describe('safety over every export (release module)', () => {
     for (const f of FNS) {
       const r = hs.call(f, argsFor(f), 'zero');
       if (r === 'trap' || !hasHandle(f)) continue; // no handle: only "no trap" holds
-      if (r !== errorValue(f)) hs.failures.push(`zero: ${f.name} returned ${fmt(r as Arg)}, want ${fmt(errorValue(f) as Arg)}`);
+      if (r !== errorValue(f))
+        hs.failures.push(`zero: ${f.name} returned ${fmt(r as Arg)}, want ${fmt(errorValue(f) as Arg)}`);
     }
     expect(hs.failures).toEqual([]);
     stillWorks(hs.host);
@@ -334,7 +450,9 @@ describe('safety over every export (release module)', () => {
   it('(b) stale handles (made, freed, slots reused) and (d) wrong-kind handles: the error value', () => {
     const hs = new Harness();
     let w = buildWorld(hs.host);
-    hs.afterReset(() => { w = buildWorld(hs.host); });
+    hs.afterReset(() => {
+      w = buildWorld(hs.host);
+    });
     const stale = allHandles(w);
     destroyWorld(w);
     w = buildWorld(hs.host); // the freed slots are reused with new generations
@@ -342,11 +460,22 @@ describe('safety over every export (release module)', () => {
       f.params.forEach((p, i) => {
         if (p.role !== 'handle') return;
         for (const [k, v] of stale) {
-          if (k === p.kind) hs.check(f, argsFor(f, (_q, j) => (j === i ? v : undefined)), errorValue(f), `stale ${k} as ${p.name}`);
+          if (k === p.kind)
+            hs.check(
+              f,
+              argsFor(f, (_q, j) => (j === i ? v : undefined)),
+              errorValue(f),
+              `stale ${k} as ${p.name}`,
+            );
         }
         for (const k of KINDS) {
           if (k === p.kind) continue;
-          hs.check(f, argsFor(f, (_q, j) => (j === i ? w.live[k] : undefined)), errorValue(f), `wrong kind ${k} as ${p.name}`);
+          hs.check(
+            f,
+            argsFor(f, (_q, j) => (j === i ? w.live[k] : undefined)),
+            errorValue(f),
+            `wrong kind ${k} as ${p.name}`,
+          );
         }
       });
     }
@@ -399,7 +528,10 @@ describe('safety over every export (release module)', () => {
         if (r === 'trap') continue;
         if (f.name === 'h2_alloc' && r) hs.ex.h2_free(r);
         else if (f.name === 'h2_buf_copy' && r) hs.ex.h2_buf_free(r);
-        else if (hasHandle(f) && r !== errorValue(f)) hs.failures.push(`random: ${f.name}(${args.map(fmt).join(', ')}) returned ${fmt(r as Arg)}, want ${fmt(errorValue(f) as Arg)}`);
+        else if (hasHandle(f) && r !== errorValue(f))
+          hs.failures.push(
+            `random: ${f.name}(${args.map(fmt).join(', ')}) returned ${fmt(r as Arg)}, want ${fmt(errorValue(f) as Arg)}`,
+          );
       }
     }
     expect(hs.failures).toEqual([]);
@@ -415,7 +547,10 @@ describe('safety over every export (release module)', () => {
     let scratch = hs.ex.h2_alloc(SCRATCH) >>> 0;
     let succeeded = 0;
     let codeCalls = 0;
-    hs.afterReset(() => { w = buildWorld(hs.host); scratch = hs.ex.h2_alloc(SCRATCH) >>> 0; });
+    hs.afterReset(() => {
+      w = buildWorld(hs.host);
+      scratch = hs.ex.h2_alloc(SCRATCH) >>> 0;
+    });
     for (const f of FNS) {
       for (let n = 0; n < PER_EXPORT; n++) {
         // Calls consume and free their arguments: a fresh world every 25 calls.
@@ -427,18 +562,23 @@ describe('safety over every export (release module)', () => {
           bytes.set(FIELD_LIST); // a well-formed field list at the start, for a quarter of the calls
         }
         let ptrAt = 0;
-        const args = argsFor(f, (p, i) => {
+        const args = argsFor(f, (p) => {
           switch (p.role) {
             case 'handle': {
               const same = allHandles(w).filter(([k]) => k === p.kind);
               return same[rnd.below(same.length)][1];
             }
             // h2_free gets pointers inside the scratch buffer, never the buffer itself (we keep writing to it).
-            case 'ptr': if (f.name === 'h2_free') return scratch + 1 + rnd.below(SCRATCH - 1);
-              ptrAt = rnd.below(4) === 0 ? -1 : rnd.below(SCRATCH); return scratch + Math.max(ptrAt, 0);
-            case 'len': return ptrAt < 0 ? FIELD_LIST.length : rnd.below(SCRATCH - ptrAt + 1);
-            case 'i64': return rnd.i64();
-            default: return f.name === 'h2_alloc' ? rnd.u32() & 0xffffff : rnd.below(4) === 0 ? rnd.below(8) : rnd.u32();
+            case 'ptr':
+              if (f.name === 'h2_free') return scratch + 1 + rnd.below(SCRATCH - 1);
+              ptrAt = rnd.below(4) === 0 ? -1 : rnd.below(SCRATCH);
+              return scratch + Math.max(ptrAt, 0);
+            case 'len':
+              return ptrAt < 0 ? FIELD_LIST.length : rnd.below(SCRATCH - ptrAt + 1);
+            case 'i64':
+              return rnd.i64();
+            default:
+              return f.name === 'h2_alloc' ? rnd.u32() & 0xffffff : rnd.below(4) === 0 ? rnd.below(8) : rnd.u32();
           }
         });
         const r = hs.call(f, args, 'live+random');
@@ -461,7 +601,10 @@ describe('safety over every export (release module)', () => {
     const hs = new Harness();
     let w = buildWorld(hs.host);
     let scratch = hs.ex.h2_alloc(256) >>> 0;
-    hs.afterReset(() => { w = buildWorld(hs.host); scratch = hs.ex.h2_alloc(256) >>> 0; });
+    hs.afterReset(() => {
+      w = buildWorld(hs.host);
+      scratch = hs.ex.h2_alloc(256) >>> 0;
+    });
     let checked = 0;
     for (const f of FNS) {
       const ptrs = f.params.flatMap((p, i) => (p.role === 'ptr' ? [i] : []));
@@ -512,7 +655,13 @@ function drain(h: MemHost, exec: number): [number, number][] {
  * Calls every export that takes one of the world's surviving handles, with plausible
  * arguments, and pushes every task it gets: none may trap, every task must come back.
  */
-function exerciseSurvivors(h: MemHost, exec: number, survivors: [Kind, number][], label: string, freeAfter = false): void {
+function exerciseSurvivors(
+  h: MemHost,
+  exec: number,
+  survivors: [Kind, number][],
+  label: string,
+  freeAfter = false,
+): void {
   const ex = h.ex;
   const scratch = ex.h2_alloc(64) >>> 0;
   new Uint8Array(ex.memory.buffer, scratch, 64).set(Buffer.from('x-name\0\0value'));
@@ -536,10 +685,18 @@ function exerciseSurvivors(h: MemHost, exec: number, survivors: [Kind, number][]
         try {
           r = ex[f.name](...args.map((a, j) => (f.sig.params[j] === 'i64' ? BigInt(a) : Number(a))));
         } catch (e) {
-          throw new Error(`${label}: ${f.name}(${k} ${fmt(v)}) ${(e as Error).message}`);
+          throw new Error(`${label}: ${f.name}(${k} ${fmt(v)}) ${(e as Error).message}`, { cause: e });
         }
         // Tasks made from survivors must finish (ERROR or EMPTY), not hang or trap.
-        if (f.ret.kind === 'handle' && typeof r === 'number' && r !== 0 && SIGS.exports.has(f.name) && /^h2_(body_data|body_trailers|send_stream_poll_\w+|clientconn_(send|ping|poll_close)|serverconn_(accept|ping|poll_close))$/.test(f.name)) {
+        if (
+          f.ret.kind === 'handle' &&
+          typeof r === 'number' &&
+          r !== 0 &&
+          SIGS.exports.has(f.name) &&
+          /^h2_(body_data|body_trailers|send_stream_poll_\w+|clientconn_(send|ping|poll_close)|serverconn_(accept|ping|poll_close))$/.test(
+            f.name,
+          )
+        ) {
           ex.h2_task_set_userdata(r, user);
           if (ex.h2_executor_push(exec, r) === 0) pushed.set(user, `${f.name}(${k})`);
           user++;
@@ -552,7 +709,9 @@ function exerciseSurvivors(h: MemHost, exec: number, survivors: [Kind, number][]
   if (freeAfter) {
     // Live connections: some tasks rightly wait (for data that never comes); freeing the
     // connections must finish them.
-    for (const [k, v] of survivors) if (k === 'CCONN') ex.h2_clientconn_free(v); else if (k === 'SCONN') ex.h2_serverconn_free(v);
+    for (const [k, v] of survivors)
+      if (k === 'CCONN') ex.h2_clientconn_free(v);
+      else if (k === 'SCONN') ex.h2_serverconn_free(v);
     back = drain(h, exec);
     for (const [u] of back) pushed.delete(u);
   }
@@ -566,10 +725,15 @@ describe('safety: objects that outlive their connection, executor or task', () =
     const w = buildWorld(h);
     const ex = h.ex;
     const tasks = [
-      ex.h2_body_data(w.live.BODY), ex.h2_body_trailers(w.live.BODY), ex.h2_serverconn_accept(w.live.SCONN),
-      ex.h2_serverconn_poll_close(w.live.SCONN), ex.h2_clientconn_poll_close(w.live.CCONN),
-      ex.h2_clientconn_ping(w.live.CCONN), ex.h2_serverconn_ping(w.live.SCONN),
-      ex.h2_send_stream_poll_reset(w.live.SEND), ex.h2_send_stream_poll_capacity(w.live.SEND),
+      ex.h2_body_data(w.live.BODY),
+      ex.h2_body_trailers(w.live.BODY),
+      ex.h2_serverconn_accept(w.live.SCONN),
+      ex.h2_serverconn_poll_close(w.live.SCONN),
+      ex.h2_clientconn_poll_close(w.live.CCONN),
+      ex.h2_clientconn_ping(w.live.CCONN),
+      ex.h2_serverconn_ping(w.live.SCONN),
+      ex.h2_send_stream_poll_reset(w.live.SEND),
+      ex.h2_send_stream_poll_capacity(w.live.SEND),
     ];
     for (const t of tasks) expect(t).not.toBe(0);
     tasks.forEach((t, i) => pushTask(h, w.exec, t, 500 + i));
@@ -609,7 +773,12 @@ describe('safety: objects that outlive their connection, executor or task', () =
     expect(ex.h2_executor_push(w.exec, ex.h2_body_trailers(w.live.BODY))).toBe(INVALID_ARG);
     // The tasks and connections bound to it: usable as handles, freed without a trap.
     const exec2 = ex.h2_executor_new();
-    exerciseSurvivors(h, exec2, allHandles(w).filter(([k]) => k !== 'EXEC'), 'freed executor');
+    exerciseSurvivors(
+      h,
+      exec2,
+      allHandles(w).filter(([k]) => k !== 'EXEC'),
+      'freed executor',
+    );
     destroyWorld(w);
     expect(ex.h2_executor_poll(exec2)).toBe(0);
     ex.h2_executor_free(exec2);
@@ -629,7 +798,17 @@ describe('safety: objects that outlive their connection, executor or task', () =
     h.with('late data', (p, n) => expect(ex.h2_send_stream_send_data(w.live.SEND, p, n, 0)).toBe(0));
     drain(h, w.exec);
     let got: number[] = [];
-    pump([[h, other], [h, w.exec]], (_h, task, type) => { got.push(type); if (type === TASK.BUF) ex.h2_buf_free(ex.h2_task_value(task)); ex.h2_task_free(task); });
+    pump(
+      [
+        [h, other],
+        [h, w.exec],
+      ],
+      (_h, task, type) => {
+        got.push(type);
+        if (type === TASK.BUF) ex.h2_buf_free(ex.h2_task_value(task));
+        ex.h2_task_free(task);
+      },
+    );
     expect(got).toEqual([TASK.BUF]);
     // A handshake pushed on an executor other than the one its options name.
     const [io] = h.io();
@@ -638,7 +817,17 @@ describe('safety: objects that outlive their connection, executor or task', () =
     const hs = ex.h2_clientconn_handshake(io, opts);
     expect(ex.h2_executor_push(other, hs)).toBe(0);
     got = [];
-    pump([[h, other], [h, w.exec]], (_h, task, type) => { got.push(type); ex.h2_error_free(ex.h2_task_value(task)); ex.h2_task_free(task); });
+    pump(
+      [
+        [h, other],
+        [h, w.exec],
+      ],
+      (_h, task, type) => {
+        got.push(type);
+        ex.h2_error_free(ex.h2_task_value(task));
+        ex.h2_task_free(task);
+      },
+    );
     expect(got).toEqual([TASK.ERROR]); // its io is unknown to the host: H2_IO_ERROR
     ex.h2_executor_free(other);
     destroyWorld(w);
@@ -728,7 +917,7 @@ describe('safety: objects that outlive their connection, executor or task', () =
         try {
           drain(h, w.exec);
         } catch (e) {
-          throw new Error(`${what} freed inside io_${op}: ${(e as Error).message}`);
+          throw new Error(`${what} freed inside io_${op}: ${(e as Error).message}`, { cause: e });
         }
         expect(fired, `${what} inside io_${op}`).toBe(1);
         h.hook = null;
@@ -753,15 +942,25 @@ describe('safety: objects that outlive their connection, executor or task', () =
     }
     expect(filler.length).toBeGreaterThan(1000);
     // Everything that makes a handle answers 0, or a task/value it can report.
-    for (const f of FNS.filter((f) => f.ret.kind === 'handle' && f.name !== 'h2_alloc' && !f.name.startsWith('h2_headers_fields') && !/_result$|_bytes$/.test(f.name))) {
+    for (const f of FNS.filter(
+      (f) =>
+        f.ret.kind === 'handle' &&
+        f.name !== 'h2_alloc' &&
+        !f.name.startsWith('h2_headers_fields') &&
+        !/_result$|_bytes$/.test(f.name),
+    )) {
       const args = argsFor(f, (p) => (p.role === 'handle' ? w.live[p.kind] : p.role === 'len' ? 0 : undefined));
-      while (true) { const io = ex.h2_io_new(); if (!io) break; filler.push(io); } // full again
+      while (true) {
+        const io = ex.h2_io_new();
+        if (!io) break;
+        filler.push(io);
+      } // full again
       const before = ex.h2_handle_count();
       let r: number;
       try {
         r = ex[f.name](...args.map((a, j) => (f.sig.params[j] === 'i64' ? BigInt(a) : Number(a)))) >>> 0;
       } catch (e) {
-        throw new Error(`handle table full: ${f.name} ${(e as Error).message}`);
+        throw new Error(`handle table full: ${f.name} ${(e as Error).message}`, { cause: e });
       }
       // 0, unless the call took (and so freed) an argument's handle first, as a handshake does.
       if (r !== 0) expect(ex.h2_handle_count(), `${f.name} made a handle in a full table`).toBeLessThanOrEqual(before);

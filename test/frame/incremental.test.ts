@@ -1,7 +1,22 @@
 // The decoder fed in pieces: a frame split at any byte boundary must decode exactly as it
 // does in one piece, and payloads are zero-copy exactly when they lie inside one chunk.
 import { describe, it, expect } from 'vitest';
-import { T, F, S, load, feed, frame, cat, u32, setting, bytes, hex, splitAt, byteAtATime, type Event } from './codec.js';
+import {
+  T,
+  F,
+  S,
+  load,
+  feed,
+  frame,
+  cat,
+  u32,
+  setting,
+  bytes,
+  hex,
+  splitAt,
+  byteAtATime,
+  type Event,
+} from './codec.js';
 import { putBytes, getBytes } from '../support/wasm.js';
 
 const ex = load();
@@ -14,9 +29,15 @@ function decodeIn(chunks: Uint8Array[]): Event[] {
 // One frame of every type, with the optional fields exercised, plus an unknown type, a
 // stream error in the middle and a field block across CONTINUATIONs.
 const frames: [string, Uint8Array][] = [
-  ['SETTINGS', frame(T.SETTINGS, 0, 0, cat(setting(1, 4096), setting(4, 0x7fffffff), setting(5, 16384), setting(0x99, 1)))],
+  [
+    'SETTINGS',
+    frame(T.SETTINGS, 0, 0, cat(setting(1, 4096), setting(4, 0x7fffffff), setting(5, 16384), setting(0x99, 1))),
+  ],
   ['SETTINGS ACK', frame(T.SETTINGS, F.ACK, 0)],
-  ['HEADERS padded+priority, open block', frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_STREAM, 1, cat(hex('03 80000000 0f'), bytes(20), hex('000000')))],
+  [
+    'HEADERS padded+priority, open block',
+    frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_STREAM, 1, cat(hex('03 80000000 0f'), bytes(20), hex('000000'))),
+  ],
   ['CONTINUATION', frame(T.CONTINUATION, 0, 1, bytes(7, 2))],
   ['CONTINUATION END_HEADERS', frame(T.CONTINUATION, F.END_HEADERS, 1, bytes(3, 3))],
   ['DATA padded', frame(T.DATA, F.PADDED, 1, cat(hex('04'), bytes(33, 4), hex('00000000')))],
@@ -25,7 +46,10 @@ const frames: [string, Uint8Array][] = [
   ['PRIORITY', frame(T.PRIORITY, 0, 3, hex('00000001 ff'))],
   ['PRIORITY bad length (stream error)', frame(T.PRIORITY, 0, 3, hex('000000'))],
   ['RST_STREAM', frame(T.RST_STREAM, 0, 3, u32(8))],
-  ['PUSH_PROMISE padded', frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('02'), u32(2), bytes(9, 6), hex('0000')))],
+  [
+    'PUSH_PROMISE padded',
+    frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('02'), u32(2), bytes(9, 6), hex('0000'))),
+  ],
   ['PING', frame(T.PING, 0, 0, hex('0102030405060708'))],
   ['PING ACK', frame(T.PING, F.ACK, 0, hex('0102030405060708'))],
   ['WINDOW_UPDATE zero (stream error)', frame(T.WINDOW_UPDATE, 0, 5, u32(0))],
@@ -39,10 +63,23 @@ const reference = decodeIn([stream]);
 describe('incremental decoding', () => {
   it('the reference decode of the frame stream is what we think it is', () => {
     expect(reference.map((e) => [e.status, e.type])).toEqual([
-      [S.FRAME, T.SETTINGS], [S.FRAME, T.SETTINGS], [S.FRAME, T.HEADERS], [S.FRAME, T.CONTINUATION], [S.FRAME, T.CONTINUATION],
-      [S.FRAME, T.DATA], [S.FRAME, T.DATA], [S.FRAME, T.PRIORITY], [S.STREAM_ERROR, T.PRIORITY], [S.FRAME, T.RST_STREAM],
-      [S.FRAME, T.PUSH_PROMISE], [S.FRAME, T.PING], [S.FRAME, T.PING], [S.STREAM_ERROR, T.WINDOW_UPDATE], [S.FRAME, T.WINDOW_UPDATE],
-      [S.STREAM_ERROR, T.DATA], [S.FRAME, T.GOAWAY],
+      [S.FRAME, T.SETTINGS],
+      [S.FRAME, T.SETTINGS],
+      [S.FRAME, T.HEADERS],
+      [S.FRAME, T.CONTINUATION],
+      [S.FRAME, T.CONTINUATION],
+      [S.FRAME, T.DATA],
+      [S.FRAME, T.DATA],
+      [S.FRAME, T.PRIORITY],
+      [S.STREAM_ERROR, T.PRIORITY],
+      [S.FRAME, T.RST_STREAM],
+      [S.FRAME, T.PUSH_PROMISE],
+      [S.FRAME, T.PING],
+      [S.FRAME, T.PING],
+      [S.STREAM_ERROR, T.WINDOW_UPDATE],
+      [S.FRAME, T.WINDOW_UPDATE],
+      [S.STREAM_ERROR, T.DATA],
+      [S.FRAME, T.GOAWAY],
     ]);
     expect(reference[5]).toMatchObject({ payload: Buffer.from(bytes(33, 4)).toString('hex'), pad: 4, flow: 38 });
   });
@@ -52,9 +89,10 @@ describe('incremental decoding', () => {
       if (f.length > 1000) continue; // the oversized one is covered below
       const whole = decodeIn([f]);
       for (let i = 0; i <= f.length; i++) expect(decodeIn(splitAt(f, [i])), `${name} cut at ${i}`).toEqual(whole);
-      for (let i = 1; i < f.length; i++) for (let j = i; j < f.length; j++) {
-        expect(decodeIn(splitAt(f, [i, j])), `${name} cut at ${i},${j}`).toEqual(whole);
-      }
+      for (let i = 1; i < f.length; i++)
+        for (let j = i; j < f.length; j++) {
+          expect(decodeIn(splitAt(f, [i, j])), `${name} cut at ${i},${j}`).toEqual(whole);
+        }
     }
   });
 
@@ -143,7 +181,11 @@ describe('payload pointers', () => {
   it('a stream error from the header leaves the decoder mid-skip across pushes', () => {
     ex.dec_new(0, 0);
     const big = frame(T.DATA, 0, 3, new Uint8Array(0), 20000);
-    const ev = feed(ex, [big, new Uint8Array(19999), cat(new Uint8Array(1), frame(T.PING, 0, 0, hex('0000000000000009')))]);
+    const ev = feed(ex, [
+      big,
+      new Uint8Array(19999),
+      cat(new Uint8Array(1), frame(T.PING, 0, 0, hex('0000000000000009'))),
+    ]);
     expect(ev.map((e) => e.status)).toEqual([S.STREAM_ERROR, S.FRAME]);
     expect(ev[1].ping).toBe(9n);
     expect(ex.dec_buffer_cap()).toBe(0);

@@ -21,8 +21,24 @@
 // of the encoders in wire.test.ts.
 import { describe, it, expect } from 'vitest';
 import {
-  T, F, E, S, ROLE, MAX_STREAM, frame, u32, u16, cat, setting, bytes, hex, toHex,
-  decoder, decode, decodeOne, feed, type Event,
+  T,
+  F,
+  E,
+  S,
+  ROLE,
+  MAX_STREAM,
+  frame,
+  u32,
+  cat,
+  setting,
+  bytes,
+  hex,
+  toHex,
+  decoder,
+  decode,
+  decodeOne,
+  feed,
+  type Event,
 } from './codec.js';
 import { putBytes } from '../support/wasm.js';
 
@@ -64,7 +80,14 @@ describe('§4.1 Frame Format', () => {
     const payload = bytes(0x012345);
     const ev = feed(ex, [frame(T.DATA, F.END_STREAM, 0x01020304, payload)]);
     expect(ev).toHaveLength(1);
-    expect(ev[0]).toMatchObject({ status: S.FRAME, type: T.DATA, flags: F.END_STREAM, stream: 0x01020304, length: 0x012345, endStream: true });
+    expect(ev[0]).toMatchObject({
+      status: S.FRAME,
+      type: T.DATA,
+      flags: F.END_STREAM,
+      stream: 0x01020304,
+      length: 0x012345,
+      endStream: true,
+    });
     expect(ev[0].payload).toBe(toHex(payload));
   });
 
@@ -79,12 +102,24 @@ describe('§4.1 Frame Format', () => {
     // 0xf6 on DATA: neither END_STREAM (0x1) nor PADDED (0x8). The payload must not be
     // read as padded, so its first byte stays data.
     const ev = decodeOne(frame(T.DATA, 0xf6, 1, 'ff0102'));
-    expect(ev).toMatchObject({ status: S.FRAME, flags: 0, rawFlags: 0xf6, payload: 'ff0102', pad: 0, endStream: false });
+    expect(ev).toMatchObject({
+      status: S.FRAME,
+      flags: 0,
+      rawFlags: 0xf6,
+      payload: 'ff0102',
+      pad: 0,
+      endStream: false,
+    });
     // PING with every flag but ACK set is not an ACK.
     const ping = decodeOne(frame(T.PING, 0xfe, 0, '0000000000000000'));
     expect(ping).toMatchObject({ status: S.FRAME, flags: 0, ack: false });
     // RST_STREAM defines no flags at all.
-    expect(decodeOne(frame(T.RST_STREAM, 0xff, 1, u32(8)))).toMatchObject({ status: S.FRAME, flags: 0, rawFlags: 0xff, code: E.CANCEL });
+    expect(decodeOne(frame(T.RST_STREAM, 0xff, 1, u32(8)))).toMatchObject({
+      status: S.FRAME,
+      flags: 0,
+      rawFlags: 0xff,
+      code: E.CANCEL,
+    });
     // HEADERS keeps its four flags and drops the rest.
     const h = decodeOne(frame(T.HEADERS, 0xff & ~F.PADDED & ~F.PRIORITY, 1, '8286'));
     expect(h).toMatchObject({ flags: F.END_STREAM | F.END_HEADERS, payload: '8286', prio: null });
@@ -94,8 +129,16 @@ describe('§4.1 Frame Format', () => {
     const ex = decoder();
     const unknown = frame(0x0a, 0xff, 1, bytes(300));
     const huge = frame(0xfa, 0, 0, new Uint8Array(0), 0xffffff); // far over maxFrameSize
-    const ev = feed(ex, [cat(unknown, PING.subarray(0, 4)), cat(PING.subarray(4), huge.subarray(0, 9)), new Uint8Array(0xffffff), PING]);
-    expect(ev.map((e) => [e.status, e.type])).toEqual([[S.FRAME, T.PING], [S.FRAME, T.PING]]);
+    const ev = feed(ex, [
+      cat(unknown, PING.subarray(0, 4)),
+      cat(PING.subarray(4), huge.subarray(0, 9)),
+      new Uint8Array(0xffffff),
+      PING,
+    ]);
+    expect(ev.map((e) => [e.status, e.type])).toEqual([
+      [S.FRAME, T.PING],
+      [S.FRAME, T.PING],
+    ]);
     expect(ex.dec_ignored()).toBe(2);
     expect(ex.dec_buffer_cap()).toBe(0);
   });
@@ -123,7 +166,14 @@ describe('§4.2 Frame Size', () => {
   });
 
   it('makes a size error a connection error for HEADERS, PUSH_PROMISE, CONTINUATION, SETTINGS and stream 0', () => {
-    const cases: [number, number][] = [[T.HEADERS, 1], [T.PUSH_PROMISE, 1], [T.SETTINGS, 0], [T.PING, 0], [T.WINDOW_UPDATE, 0], [T.GOAWAY, 0]];
+    const cases: [number, number][] = [
+      [T.HEADERS, 1],
+      [T.PUSH_PROMISE, 1],
+      [T.SETTINGS, 0],
+      [T.PING, 0],
+      [T.WINDOW_UPDATE, 0],
+      [T.GOAWAY, 0],
+    ];
     for (const [type, stream] of cases) {
       const ex = decoder();
       const ev = feed(ex, [frame(type, 0, stream, new Uint8Array(0), 16385)]); // header only
@@ -153,16 +203,26 @@ describe('§4.3 Field Section Compression and Decompression', () => {
   const open = frame(T.HEADERS, 0, 1, '82');
 
   it('tracks an open field block until CONTINUATION with END_HEADERS', () => {
-    const ev = decode(cat(open, frame(T.CONTINUATION, 0, 1, '86'), frame(T.CONTINUATION, F.END_HEADERS, 1, '84'), PING));
+    const ev = decode(
+      cat(open, frame(T.CONTINUATION, 0, 1, '86'), frame(T.CONTINUATION, F.END_HEADERS, 1, '84'), PING),
+    );
     expect(ev.map((e) => [e.type, e.expecting, e.payload])).toEqual([
-      [T.HEADERS, 1, '82'], [T.CONTINUATION, 1, '86'], [T.CONTINUATION, 0, '84'], [T.PING, 0, '0102030405060708'],
+      [T.HEADERS, 1, '82'],
+      [T.CONTINUATION, 1, '86'],
+      [T.CONTINUATION, 0, '84'],
+      [T.PING, 0, '0102030405060708'],
     ]);
   });
 
   it('treats any other frame inside a field block as a connection PROTOCOL_ERROR', () => {
     for (const other of [
-      frame(T.DATA, 0, 1, 'aa'), PING, frame(T.PRIORITY, 0, 1, '0000000310'), frame(T.HEADERS, F.END_HEADERS, 3, '82'),
-      frame(T.SETTINGS, F.ACK, 0), frame(T.WINDOW_UPDATE, 0, 0, u32(1)), frame(0x0b, 0, 1, 'aa') /* unknown type too (§6.10) */,
+      frame(T.DATA, 0, 1, 'aa'),
+      PING,
+      frame(T.PRIORITY, 0, 1, '0000000310'),
+      frame(T.HEADERS, F.END_HEADERS, 3, '82'),
+      frame(T.SETTINGS, F.ACK, 0),
+      frame(T.WINDOW_UPDATE, 0, 0, u32(1)),
+      frame(0x0b, 0, 1, 'aa') /* unknown type too (§6.10) */,
     ]) {
       const ev = decode(cat(open, other));
       expect(ev).toHaveLength(2);
@@ -180,7 +240,12 @@ describe('§6.1 DATA', () => {
     const ev = decodeOne(frame(T.DATA, F.PADDED | F.END_STREAM, 1, '03 aabb 000000'));
     expect(ev).toMatchObject({ status: S.FRAME, payload: 'aabb', pad: 3, length: 6, flow: 6, endStream: true });
     // Pad length = payload length - 1: no data at all, still valid.
-    expect(decodeOne(frame(T.DATA, F.PADDED, 1, '02 0000'))).toMatchObject({ status: S.FRAME, payload: '', pad: 2, flow: 3 });
+    expect(decodeOne(frame(T.DATA, F.PADDED, 1, '02 0000'))).toMatchObject({
+      status: S.FRAME,
+      payload: '',
+      pad: 2,
+      flow: 3,
+    });
   });
 
   it('padding length >= payload length is a connection PROTOCOL_ERROR', () => {
@@ -199,10 +264,17 @@ describe('§6.2 HEADERS', () => {
   });
 
   it('reads padding and priority fields around the fragment', () => {
-    const ev = decodeOne(frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS | F.END_STREAM, 3, '02 80000001 ff 8286 0000'));
+    const ev = decodeOne(
+      frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS | F.END_STREAM, 3, '02 80000001 ff 8286 0000'),
+    );
     expect(ev).toMatchObject({
-      status: S.FRAME, payload: '8286', pad: 2, endStream: true, endHeaders: true,
-      prio: { exclusive: true, dependency: 1, weight: 256 }, expecting: 0,
+      status: S.FRAME,
+      payload: '8286',
+      pad: 2,
+      endStream: true,
+      endHeaders: true,
+      prio: { exclusive: true, dependency: 1, weight: 256 },
+      expecting: 0,
     });
   });
 
@@ -214,14 +286,22 @@ describe('§6.2 HEADERS', () => {
 
   it('padding longer than what follows the fields is a connection PROTOCOL_ERROR', () => {
     // 1 + 5 + 2 bytes of payload: 2 is the most padding that fits; 3 does not.
-    expect(decodeOne(frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS, 1, '02 00000000 10 0000'))).toMatchObject({ status: S.FRAME, payload: '' });
-    expectConnError(frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS, 1, '03 00000000 10 0000'), E.PROTOCOL_ERROR);
+    expect(decodeOne(frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS, 1, '02 00000000 10 0000'))).toMatchObject({
+      status: S.FRAME,
+      payload: '',
+    });
+    expectConnError(
+      frame(T.HEADERS, F.PADDED | F.PRIORITY | F.END_HEADERS, 1, '03 00000000 10 0000'),
+      E.PROTOCOL_ERROR,
+    );
     expectConnError(frame(T.HEADERS, F.PADDED | F.END_HEADERS, 1, '05 82'), E.PROTOCOL_ERROR);
   });
 
   it('§5.3.1 a HEADERS priority on its own stream is a stream PROTOCOL_ERROR that still delivers the field block', () => {
     // The block must still reach HPACK, and the CONTINUATION that follows is still expected.
-    const ev = decode(cat(frame(T.HEADERS, F.PRIORITY, 5, '00000005 10 8286'), frame(T.CONTINUATION, F.END_HEADERS, 5, '84'), PING));
+    const ev = decode(
+      cat(frame(T.HEADERS, F.PRIORITY, 5, '00000005 10 8286'), frame(T.CONTINUATION, F.END_HEADERS, 5, '84'), PING),
+    );
     expect(ev).toHaveLength(3);
     streamErr(ev[0], E.PROTOCOL_ERROR, 5);
     expect(ev[0]).toMatchObject({ ready: true, type: T.HEADERS, payload: '8286', expecting: 5 });
@@ -236,7 +316,10 @@ describe('§6.3 PRIORITY', () => {
   });
 
   it('reads exclusive, dependency and weight', () => {
-    expect(decodeOne(frame(T.PRIORITY, 0, 7, 'ffffffff 00'))).toMatchObject({ status: S.FRAME, prio: { exclusive: true, dependency: MAX_STREAM, weight: 1 } });
+    expect(decodeOne(frame(T.PRIORITY, 0, 7, 'ffffffff 00'))).toMatchObject({
+      status: S.FRAME,
+      prio: { exclusive: true, dependency: MAX_STREAM, weight: 1 },
+    });
   });
 
   it('a length other than 5 is a stream FRAME_SIZE_ERROR, and decoding continues', () => {
@@ -298,13 +381,19 @@ describe('§6.5 SETTINGS', () => {
   it('SETTINGS_MAX_FRAME_SIZE outside [2^14, 2^24-1] is a connection PROTOCOL_ERROR', () => {
     expectConnError(settings(setting(5, 16383)), E.PROTOCOL_ERROR);
     expectConnError(settings(setting(5, 0x1000000)), E.PROTOCOL_ERROR);
-    expect(decodeOne(settings(setting(5, 16384), setting(5, 0xffffff))).settings).toEqual([[5, 16384], [5, 0xffffff]]);
+    expect(decodeOne(settings(setting(5, 16384), setting(5, 0xffffff))).settings).toEqual([
+      [5, 16384],
+      [5, 0xffffff],
+    ]);
   });
 
   it('RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL and RFC 9218 SETTINGS_NO_RFC7540_PRIORITIES must be 0 or 1', () => {
     expectConnError(settings(setting(8, 2)), E.PROTOCOL_ERROR);
     expectConnError(settings(setting(9, 2)), E.PROTOCOL_ERROR);
-    expect(decodeOne(settings(setting(8, 1), setting(9, 1))).settings).toEqual([[8, 1], [9, 1]]);
+    expect(decodeOne(settings(setting(8, 1), setting(9, 1))).settings).toEqual([
+      [8, 1],
+      [9, 1],
+    ]);
   });
 
   it('a bad value anywhere in the frame fails the whole frame', () => {
@@ -312,9 +401,25 @@ describe('§6.5 SETTINGS', () => {
   });
 
   it('passes unknown identifiers through (to be ignored) and the unbounded ones with any value, in order', () => {
-    const ev = decodeOne(settings(setting(1, 0xffffffff), setting(0xffff, 7), setting(3, 0), setting(6, 0xffffffff), setting(0, 1), setting(7, 9)));
+    const ev = decodeOne(
+      settings(
+        setting(1, 0xffffffff),
+        setting(0xffff, 7),
+        setting(3, 0),
+        setting(6, 0xffffffff),
+        setting(0, 1),
+        setting(7, 9),
+      ),
+    );
     expect(ev).toMatchObject({ status: S.FRAME, ack: false });
-    expect(ev.settings).toEqual([[1, 0xffffffff], [0xffff, 7], [3, 0], [6, 0xffffffff], [0, 1], [7, 9]]);
+    expect(ev.settings).toEqual([
+      [1, 0xffffffff],
+      [0xffff, 7],
+      [3, 0],
+      [6, 0xffffffff],
+      [0, 1],
+      [7, 9],
+    ]);
   });
 });
 
@@ -324,7 +429,9 @@ describe('§6.6 PUSH_PROMISE', () => {
   });
 
   it('reads the promised id (reserved bit dropped) and strips padding', () => {
-    const ev = decodeOne(frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('01'), u32(0x80000004), hex('8286 00'))));
+    const ev = decodeOne(
+      frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('01'), u32(0x80000004), hex('8286 00'))),
+    );
     expect(ev).toMatchObject({ status: S.FRAME, promised: 4, payload: '8286', pad: 1, expecting: 0 });
     const open = decodeOne(frame(T.PUSH_PROMISE, 0, 1, cat(u32(2), hex('82'))));
     expect(open.expecting).toBe(1);
@@ -336,7 +443,10 @@ describe('§6.6 PUSH_PROMISE', () => {
   });
 
   it('padding longer than what follows the promised id is a connection PROTOCOL_ERROR', () => {
-    expectConnError(frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('02'), u32(2), hex('00'))), E.PROTOCOL_ERROR);
+    expectConnError(
+      frame(T.PUSH_PROMISE, F.PADDED | F.END_HEADERS, 1, cat(hex('02'), u32(2), hex('00'))),
+      E.PROTOCOL_ERROR,
+    );
   });
 
   it('§5.1.1 a promised id of 0 or an odd one is a connection PROTOCOL_ERROR', () => {
@@ -362,7 +472,12 @@ describe('§6.7 PING', () => {
   });
 
   it('exposes the 8 bytes and the ACK flag', () => {
-    expect(decodeOne(frame(T.PING, F.ACK, 0, 'fedcba9876543210'))).toMatchObject({ status: S.FRAME, ack: true, ping: 0xfedcba9876543210n, payload: 'fedcba9876543210' });
+    expect(decodeOne(frame(T.PING, F.ACK, 0, 'fedcba9876543210'))).toMatchObject({
+      status: S.FRAME,
+      ack: true,
+      ping: 0xfedcba9876543210n,
+      payload: 'fedcba9876543210',
+    });
   });
 });
 
@@ -377,7 +492,10 @@ describe('§6.8 GOAWAY', () => {
 
   it('reads last stream id (reserved bit dropped), error code and debug data', () => {
     expect(decodeOne(frame(T.GOAWAY, 0, 0, cat(u32(0xffffffff), u32(0xd), hex('6869'))))).toMatchObject({
-      status: S.FRAME, last: MAX_STREAM, code: E.HTTP_1_1_REQUIRED, payload: '6869',
+      status: S.FRAME,
+      last: MAX_STREAM,
+      code: E.HTTP_1_1_REQUIRED,
+      payload: '6869',
     });
   });
 });
@@ -399,7 +517,11 @@ describe('§6.9 WINDOW_UPDATE', () => {
   });
 
   it('reads increments up to 2^31-1, reserved bit dropped', () => {
-    expect(decodeOne(frame(T.WINDOW_UPDATE, 0, 0, u32(0xffffffff)))).toMatchObject({ status: S.FRAME, increment: MAX_STREAM, stream: 0 });
+    expect(decodeOne(frame(T.WINDOW_UPDATE, 0, 0, u32(0xffffffff)))).toMatchObject({
+      status: S.FRAME,
+      increment: MAX_STREAM,
+      stream: 0,
+    });
     expect(decodeOne(frame(T.WINDOW_UPDATE, 0, 7, u32(1)))).toMatchObject({ status: S.FRAME, increment: 1, stream: 7 });
   });
 });
@@ -420,7 +542,9 @@ describe('§6.10 CONTINUATION', () => {
   it('a CONTINUATION for another stream is a connection PROTOCOL_ERROR', () => {
     const ev = decode(cat(frame(T.HEADERS, 0, 1, '82'), frame(T.CONTINUATION, F.END_HEADERS, 3, '86')));
     connErr(ev[1], E.PROTOCOL_ERROR);
-    const pp = decode(cat(frame(T.PUSH_PROMISE, 0, 1, cat(u32(2), hex('82'))), frame(T.CONTINUATION, F.END_HEADERS, 2, '86')));
+    const pp = decode(
+      cat(frame(T.PUSH_PROMISE, 0, 1, cat(u32(2), hex('82'))), frame(T.CONTINUATION, F.END_HEADERS, 2, '86')),
+    );
     connErr(pp[1], E.PROTOCOL_ERROR);
   });
 });

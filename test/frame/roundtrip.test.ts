@@ -1,6 +1,6 @@
 // Every frame type encoded by our encoders and decoded back, with edge values.
 import { describe, it, expect } from 'vitest';
-import { T, F, E, S, ENC, MAX_STREAM, load, feed, bytes, toHex, type Event } from './codec.js';
+import { T, E, S, ENC, MAX_STREAM, load, feed, bytes, toHex, type Event } from './codec.js';
 import { putBytes, getBytes, type Exports } from '../support/wasm.js';
 
 const ex = load();
@@ -32,10 +32,24 @@ function fieldBlock(ev: Event[]): string {
 
 describe('round trip', () => {
   it('DATA: empty, max length, padding 0 and 255, END_STREAM, stream 2^31-1', () => {
-    for (const [len, pad, end, stream] of [[0, NO_PAD, 1, 1], [0, 0, 0, MAX_STREAM], [0, 255, 1, 3], [16384, NO_PAD, 0, MAX_STREAM], [16384 - 256, 255, 1, 5], [100, 0, 0, 7]]) {
+    for (const [len, pad, end, stream] of [
+      [0, NO_PAD, 1, 1],
+      [0, 0, 0, MAX_STREAM],
+      [0, 255, 1, 3],
+      [16384, NO_PAD, 0, MAX_STREAM],
+      [16384 - 256, 255, 1, 5],
+      [100, 0, 0, 7],
+    ]) {
       const data = bytes(len, len);
       const [e] = roundTrip((x, put) => x.enc_data(stream, put(data), len, end, pad));
-      expect(e).toMatchObject({ type: T.DATA, stream, payload: toHex(data), endStream: !!end, pad: Math.max(pad, 0), flow: len + (pad < 0 ? 0 : pad + 1) });
+      expect(e).toMatchObject({
+        type: T.DATA,
+        stream,
+        payload: toHex(data),
+        endStream: !!end,
+        pad: Math.max(pad, 0),
+        flow: len + (pad < 0 ? 0 : pad + 1),
+      });
       expect(e.length).toBeLessThanOrEqual(16384);
     }
   });
@@ -50,14 +64,37 @@ describe('round trip', () => {
 
   it('HEADERS with every flag combination, priority and padding edges', () => {
     const block = bytes(40, 3);
-    for (const end of [0, 1]) for (const pad of [NO_PAD, 0, 255]) for (const prio of [0, 1]) for (const split of [16384, 300, 270]) {
-      const ev = roundTrip((x, put) => x.enc_headers(MAX_STREAM, put(block), block.length, end, split, pad, prio, prio, prio ? MAX_STREAM - 1 : 0, prio ? 256 : 16), split);
-      const tag = `end=${end} pad=${pad} prio=${prio} split=${split}`;
-      expect(ev[0], tag).toMatchObject({ type: T.HEADERS, stream: MAX_STREAM, endStream: !!end, pad: Math.max(pad, 0) });
-      expect(ev[0].prio, tag).toEqual(prio ? { exclusive: true, dependency: MAX_STREAM - 1, weight: 256 } : null);
-      expect(fieldBlock(ev), tag).toBe(toHex(block));
-      for (const e of ev) expect(e.length, tag).toBeLessThanOrEqual(split);
-    }
+    for (const end of [0, 1])
+      for (const pad of [NO_PAD, 0, 255])
+        for (const prio of [0, 1])
+          for (const split of [16384, 300, 270]) {
+            const ev = roundTrip(
+              (x, put) =>
+                x.enc_headers(
+                  MAX_STREAM,
+                  put(block),
+                  block.length,
+                  end,
+                  split,
+                  pad,
+                  prio,
+                  prio,
+                  prio ? MAX_STREAM - 1 : 0,
+                  prio ? 256 : 16,
+                ),
+              split,
+            );
+            const tag = `end=${end} pad=${pad} prio=${prio} split=${split}`;
+            expect(ev[0], tag).toMatchObject({
+              type: T.HEADERS,
+              stream: MAX_STREAM,
+              endStream: !!end,
+              pad: Math.max(pad, 0),
+            });
+            expect(ev[0].prio, tag).toEqual(prio ? { exclusive: true, dependency: MAX_STREAM - 1, weight: 256 } : null);
+            expect(fieldBlock(ev), tag).toBe(toHex(block));
+            for (const e of ev) expect(e.length, tag).toBeLessThanOrEqual(split);
+          }
   });
 
   it('HEADERS split into many CONTINUATIONs at a small max frame size', () => {
@@ -83,7 +120,11 @@ describe('round trip', () => {
   });
 
   it('PRIORITY: weights 1 and 256, dependency 0 and 2^31-1, exclusive or not', () => {
-    for (const [dep, w, excl] of [[0, 1, 0], [MAX_STREAM, 256, 1], [7, 16, 1]]) {
+    for (const [dep, w, excl] of [
+      [0, 1, 0],
+      [MAX_STREAM, 256, 1],
+      [7, 16, 1],
+    ]) {
       const [e] = roundTrip((x) => x.enc_priority(9, dep, w, excl));
       expect(e).toMatchObject({ type: T.PRIORITY, stream: 9, prio: { exclusive: !!excl, dependency: dep, weight: w } });
     }
@@ -117,12 +158,20 @@ describe('round trip', () => {
     const ev = roundTrip((x, put) => x.enc_push_promise(MAX_STREAM, MAX_STREAM - 1, put(block), 500, 300, 255));
     expect(ev[0]).toMatchObject({ type: T.PUSH_PROMISE, stream: MAX_STREAM, promised: MAX_STREAM - 1, pad: 255 });
     // 1 + 4 + 255 bytes of fields and padding leave 40 for the fragment; 460 follow in 300 + 160.
-    expect(ev.map((e) => [e.payload.length / 2, e.length])).toEqual([[40, 300], [300, 300], [160, 160]]);
+    expect(ev.map((e) => [e.payload.length / 2, e.length])).toEqual([
+      [40, 300],
+      [300, 300],
+      [160, 160],
+    ]);
     expect(fieldBlock(ev)).toBe(toHex(block));
   });
 
   it('PING with and without ACK, all-zero and all-one data', () => {
-    for (const [v, ack] of [[0n, 0], [0xffffffffffffffffn, 1], [0x8000000000000001n, 0]] as [bigint, number][]) {
+    for (const [v, ack] of [
+      [0n, 0],
+      [0xffffffffffffffffn, 1],
+      [0x8000000000000001n, 0],
+    ] as [bigint, number][]) {
       const [e] = roundTrip((x) => x.enc_ping(v, ack));
       expect(e).toMatchObject({ type: T.PING, ack: !!ack, ping: v });
     }
@@ -137,7 +186,12 @@ describe('round trip', () => {
   });
 
   it('WINDOW_UPDATE: increments 1 and 2^31-1 on the connection and on stream 2^31-1', () => {
-    for (const [stream, inc] of [[0, 1], [0, MAX_STREAM], [MAX_STREAM, MAX_STREAM], [MAX_STREAM, 1]]) {
+    for (const [stream, inc] of [
+      [0, 1],
+      [0, MAX_STREAM],
+      [MAX_STREAM, MAX_STREAM],
+      [MAX_STREAM, 1],
+    ]) {
       const [e] = roundTrip((x) => x.enc_window_update(stream, inc));
       expect(e).toMatchObject({ type: T.WINDOW_UPDATE, stream, increment: inc });
     }
@@ -155,7 +209,12 @@ describe('round trip', () => {
       if (x.enc_continuation(5, b + 20, 5, 0) !== ENC.OK) return -1;
       return x.enc_continuation(5, b + 25, 5, 1);
     });
-    expect(ev.map((e) => [e.type, e.endHeaders])).toEqual([[T.HEADERS, false], [T.CONTINUATION, false], [T.CONTINUATION, false], [T.CONTINUATION, true]]);
+    expect(ev.map((e) => [e.type, e.endHeaders])).toEqual([
+      [T.HEADERS, false],
+      [T.CONTINUATION, false],
+      [T.CONTINUATION, false],
+      [T.CONTINUATION, true],
+    ]);
     expect(ev.map((e) => e.payload).join('')).toBe(toHex(bytes(30, 1)));
   });
 });

@@ -23,10 +23,16 @@ describe('encoders produce the RFC 9113 wire format', () => {
   });
 
   it('§6.1 DATA, plain and padded (Pad Length, data, zero padding)', () => {
-    expect(wire((x, put) => x.enc_data(1, put(ascii('hello')), 5, 1, NO_PAD))).toBe(h('000005 00 01 00000001 68656c6c6f'));
-    expect(wire((x, put) => x.enc_data(1, put(ascii('hello')), 5, 0, 2))).toBe(h('000008 00 08 00000001 02 68656c6c6f 0000'));
+    expect(wire((x, put) => x.enc_data(1, put(ascii('hello')), 5, 1, NO_PAD))).toBe(
+      h('000005 00 01 00000001 68656c6c6f'),
+    );
+    expect(wire((x, put) => x.enc_data(1, put(ascii('hello')), 5, 0, 2))).toBe(
+      h('000008 00 08 00000001 02 68656c6c6f 0000'),
+    );
     expect(wire((x, put) => x.enc_data(3, put(ascii('hi')), 2, 1, 0))).toBe(h('000003 00 09 00000003 00 6869'));
-    expect(wire((x, put) => x.enc_data(0x7fffffff, put(new Uint8Array(0)), 0, 1, NO_PAD))).toBe(h('000000 00 01 7fffffff'));
+    expect(wire((x, put) => x.enc_data(0x7fffffff, put(new Uint8Array(0)), 0, 1, NO_PAD))).toBe(
+      h('000000 00 01 7fffffff'),
+    );
   });
 
   it('§6.1 writeDataFramePrefix writes only the header and Pad Length (zero-copy path)', () => {
@@ -39,18 +45,23 @@ describe('encoders produce the RFC 9113 wire format', () => {
   });
 
   it('§6.2 HEADERS with END_STREAM/END_HEADERS, and with padding and priority', () => {
-    expect(wire((x, put) => x.enc_headers(1, put(hex('8286')), 2, 1, 16384, NO_PAD, 0, 0, 0, 16))).toBe(h('000002 01 05 00000001 8286'));
+    expect(wire((x, put) => x.enc_headers(1, put(hex('8286')), 2, 1, 16384, NO_PAD, 0, 0, 0, 16))).toBe(
+      h('000002 01 05 00000001 8286'),
+    );
     // PADDED|PRIORITY|END_HEADERS = 0x2c; exclusive dependency on 3, weight 16 (wire 15).
-    expect(wire((x, put) => x.enc_headers(5, put(hex('8286')), 2, 0, 16384, 1, 1, 1, 3, 16)))
-      .toBe(h('000009 01 2c 00000005 01 80000003 0f 8286 00'));
+    expect(wire((x, put) => x.enc_headers(5, put(hex('8286')), 2, 0, 16384, 1, 1, 1, 3, 16))).toBe(
+      h('000009 01 2c 00000005 01 80000003 0f 8286 00'),
+    );
   });
 
   it('§6.2 + §6.10 a field block split into HEADERS and CONTINUATION frames at max frame size', () => {
-    expect(wire((x, put) => x.enc_headers(1, put(hex('aabbccddee')), 5, 1, 2, NO_PAD, 0, 0, 0, 16))).toBe(h(
-      '000002 01 01 00000001 aabb' + // END_STREAM on HEADERS, no END_HEADERS
-      '000002 09 00 00000001 ccdd' +
-      '000001 09 04 00000001 ee',   // END_HEADERS on the last
-    ));
+    expect(wire((x, put) => x.enc_headers(1, put(hex('aabbccddee')), 5, 1, 2, NO_PAD, 0, 0, 0, 16))).toBe(
+      h(
+        '000002 01 01 00000001 aabb' + // END_STREAM on HEADERS, no END_HEADERS
+          '000002 09 00 00000001 ccdd' +
+          '000001 09 04 00000001 ee', // END_HEADERS on the last
+      ),
+    );
   });
 
   it('§6.3 PRIORITY', () => {
@@ -64,20 +75,26 @@ describe('encoders produce the RFC 9113 wire format', () => {
 
   it('§6.5 SETTINGS and SETTINGS ACK', () => {
     ex.settings_clear();
-    ex.settings_add(1, 4096); ex.settings_add(3, 100); ex.settings_add(4, 65535); ex.settings_add(8, 1);
-    expect(wire((x) => x.enc_settings())).toBe(h('000018 04 00 00000000 0001 00001000 0003 00000064 0004 0000ffff 0008 00000001'));
+    ex.settings_add(1, 4096);
+    ex.settings_add(3, 100);
+    ex.settings_add(4, 65535);
+    ex.settings_add(8, 1);
+    expect(wire((x) => x.enc_settings())).toBe(
+      h('000018 04 00 00000000 0001 00001000 0003 00000064 0004 0000ffff 0008 00000001'),
+    );
     ex.settings_clear();
     expect(wire((x) => x.enc_settings())).toBe(h('000000 04 00 00000000'));
     expect(wire((x) => x.enc_settings_ack())).toBe(h('000000 04 01 00000000'));
   });
 
   it('§6.6 PUSH_PROMISE, with padding pushing the whole fragment into a CONTINUATION', () => {
-    expect(wire((x, put) => x.enc_push_promise(1, 2, put(hex('8286')), 2, 16384, NO_PAD))).toBe(h('000006 05 04 00000001 00000002 8286'));
+    expect(wire((x, put) => x.enc_push_promise(1, 2, put(hex('8286')), 2, 16384, NO_PAD))).toBe(
+      h('000006 05 04 00000001 00000002 8286'),
+    );
     // Max frame size 8 = Pad Length (1) + promised id (4) + padding (3): no room for fragment.
-    expect(wire((x, put) => x.enc_push_promise(1, 2, put(hex('aabbccdd')), 4, 8, 3))).toBe(h(
-      '000008 05 08 00000001 03 00000002 000000' +
-      '000004 09 04 00000001 aabbccdd',
-    ));
+    expect(wire((x, put) => x.enc_push_promise(1, 2, put(hex('aabbccdd')), 4, 8, 3))).toBe(
+      h('000008 05 08 00000001 03 00000002 000000' + '000004 09 04 00000001 aabbccdd'),
+    );
   });
 
   it('§6.7 PING and PING ACK', () => {
@@ -86,7 +103,9 @@ describe('encoders produce the RFC 9113 wire format', () => {
   });
 
   it('§6.8 GOAWAY with debug data', () => {
-    expect(wire((x, put) => x.enc_goaway(7, E.PROTOCOL_ERROR, put(ascii('hi')), 2))).toBe(h('00000a 07 00 00000000 00000007 00000001 6869'));
+    expect(wire((x, put) => x.enc_goaway(7, E.PROTOCOL_ERROR, put(ascii('hi')), 2))).toBe(
+      h('00000a 07 00 00000000 00000007 00000001 6869'),
+    );
     expect(wire((x) => x.enc_goaway(0x7fffffff, E.NO_ERROR, 0, 0))).toBe(h('000008 07 00 00000000 7fffffff 00000000'));
   });
 

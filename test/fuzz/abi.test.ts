@@ -27,23 +27,57 @@ const isHandleType = (t: string | undefined) => !!t && t.startsWith('h2_') && t 
 /** Exports that make a handle (half the calls pick one of these, so later calls have handles to use). */
 const MAKERS = NAMES.filter((n) => isHandleType(RET.get(n)));
 /** Free order: leaves first, connections, the executor last. */
-const FREE_ORDER = ['h2_waker', 'h2_buf', 'h2_error', 'h2_headers', 'h2_body', 'h2_send_stream', 'h2_respond', 'h2_response',
-  'h2_request', 'h2_task', 'h2_hpack_encoder', 'h2_hpack_decoder', 'h2_io', 'h2_clientconn_options', 'h2_serverconn_options',
-  'h2_clientconn', 'h2_serverconn', 'h2_executor'];
+const FREE_ORDER = [
+  'h2_waker',
+  'h2_buf',
+  'h2_error',
+  'h2_headers',
+  'h2_body',
+  'h2_send_stream',
+  'h2_respond',
+  'h2_response',
+  'h2_request',
+  'h2_task',
+  'h2_hpack_encoder',
+  'h2_hpack_decoder',
+  'h2_io',
+  'h2_clientconn_options',
+  'h2_serverconn_options',
+  'h2_clientconn',
+  'h2_serverconn',
+  'h2_executor',
+];
 
 type ArgChoice =
-  | { k: 'made'; i: number } | { k: 'scratch'; off: number } | { k: 'small'; v: number }
-  | { k: 'u32'; v: number } | { k: 'i64'; v: bigint };
-interface Call { fn: number; ctor: boolean; args: ArgChoice[] }
+  | { k: 'made'; i: number }
+  | { k: 'scratch'; off: number }
+  | { k: 'small'; v: number }
+  | { k: 'u32'; v: number }
+  | { k: 'i64'; v: bigint };
+interface Call {
+  fn: number;
+  ctor: boolean;
+  args: ArgChoice[];
+}
 
 const argArb: fc.Arbitrary<ArgChoice> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('made' as const), i: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('scratch' as const), off: fc.integer({ min: 0, max: 255 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('small' as const), v: fc.integer({ min: 0, max: 300 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('u32' as const), v: fc.nat({ max: 0xffffffff }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('i64' as const), v: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('i64' as const),
+      v: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
+    }),
+  },
 );
-const callArb: fc.Arbitrary<Call> = fc.record({ fn: fc.nat(), ctor: fc.boolean(), args: fc.array(argArb, { minLength: 6, maxLength: 6 }) });
+const callArb: fc.Arbitrary<Call> = fc.record({
+  fn: fc.nat(),
+  ctor: fc.boolean(),
+  args: fc.array(argArb, { minLength: 6, maxLength: 6 }),
+});
 
 /** Runs one sequence on a fresh instance; throws on a property failure. */
 function runSequence(calls: Call[]): void {
@@ -61,11 +95,21 @@ function runSequence(calls: Call[]): void {
       const a = c.args[i % c.args.length];
       let v: number | bigint;
       switch (a.k) {
-        case 'made': v = made.length ? made[a.i % made.length][1] : a.i; break;
-        case 'scratch': v = scratch + a.off; break;
-        case 'small': v = a.v; break;
-        case 'u32': v = a.v; break;
-        case 'i64': v = a.v; break;
+        case 'made':
+          v = made.length ? made[a.i % made.length][1] : a.i;
+          break;
+        case 'scratch':
+          v = scratch + a.off;
+          break;
+        case 'small':
+          v = a.v;
+          break;
+        case 'u32':
+          v = a.v;
+          break;
+        case 'i64':
+          v = a.v;
+          break;
       }
       return t === 'i64' ? BigInt.asIntN(64, BigInt(v)) : Number(BigInt.asIntN(32, BigInt(v)));
     });
@@ -74,19 +118,25 @@ function runSequence(calls: Call[]): void {
     try {
       r = ex[name](...args);
     } catch (e) {
-      throw new Error(`${name} ${describeThrow(e)}; calls: ${log.join('; ')}`);
+      throw new Error(`${name} ${describeThrow(e)}; calls: ${log.join('; ')}`, { cause: e });
     }
     const ret = RET.get(name);
     if (typeof r === 'number' && r !== 0 && isHandleType(ret)) made.push([ret!, r >>> 0]);
   }
   // Free what the sequence made (double frees are harmless by contract).
   const tryCall = (name: string, ...args: number[]) => {
-    try { return ex[name](...args); } catch (e) { throw new Error(`cleanup ${name} ${describeThrow(e)}; calls: ${log.join('; ')}`); }
+    try {
+      return ex[name](...args);
+    } catch (e) {
+      throw new Error(`cleanup ${name} ${describeThrow(e)}; calls: ${log.join('; ')}`, { cause: e });
+    }
   };
   for (const kind of FREE_ORDER) {
     if (kind === 'h2_executor') {
       // Drain the executors' tasks before freeing them.
-      for (const [k, v] of made) if (k === 'h2_executor') for (let t, n = 0; n < 1000 && (t = tryCall('h2_executor_poll', v)) !== 0; n++) tryCall('h2_task_free', t);
+      for (const [k, v] of made)
+        if (k === 'h2_executor')
+          for (let t, n = 0; n < 1000 && (t = tryCall('h2_executor_poll', v)) !== 0; n++) tryCall('h2_task_free', t);
     }
     for (const [k, v] of made) if (k === kind && SIGS.has(`${kind}_free`)) tryCall(`${kind}_free`, v);
   }
@@ -97,7 +147,6 @@ function runSequence(calls: Call[]): void {
   stillWorks(h);
   expect(ex.h2_handle_count() >>> 0).toBeLessThanOrEqual(base);
 }
-
 
 describe('fuzz: sequences of ABI calls (release module)', () => {
   it('reads the exports and their return types', () => {
@@ -110,6 +159,11 @@ describe('fuzz: sequences of ABI calls (release module)', () => {
   });
 
   it('1..50 random calls mixing earlier handles and random values: no trap, handles back to baseline, a request still works', () => {
-    fc.assert(fc.property(fc.array(callArb, { minLength: 1, maxLength: 50 }), (calls) => { runSequence(calls); }), params(RUNS));
+    fc.assert(
+      fc.property(fc.array(callArb, { minLength: 1, maxLength: 50 }), (calls) => {
+        runSequence(calls);
+      }),
+      params(RUNS),
+    );
   });
 });

@@ -25,10 +25,24 @@ export type Mutation =
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+  }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 16 }) }),
-  fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x3f, 0x40, 0x20, 0x1f) }),
-  fc.record({ op: fc.constant('splice' as const), at: fc.nat(), from: fc.nat(), other: fc.nat(), n: fc.integer({ min: 1, max: 64 }) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    at: fc.nat(),
+    value: fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x3f, 0x40, 0x20, 0x1f),
+  }),
+  fc.record({
+    op: fc.constant('splice' as const),
+    at: fc.nat(),
+    from: fc.nat(),
+    other: fc.nat(),
+    n: fc.integer({ min: 1, max: 64 }),
+  }),
 );
 
 /** Applies mutations in order; `pool` is what splices copy from. */
@@ -37,11 +51,21 @@ export function mutate(input: Uint8Array, muts: Mutation[], pool: Uint8Array[]):
   for (const m of muts) {
     const at = b.length ? m.at % (b.length + 1) : 0;
     switch (m.op) {
-      case 'flip': if (b.length) b[at % b.length] ^= 1 << m.bit; break;
-      case 'truncate': b = b.slice(0, at); break;
-      case 'insert': b.splice(at, 0, ...m.bytes); break;
-      case 'delete': b.splice(at, m.n); break;
-      case 'set': if (b.length) b[at % b.length] = m.value; break;
+      case 'flip':
+        if (b.length) b[at % b.length] ^= 1 << m.bit;
+        break;
+      case 'truncate':
+        b = b.slice(0, at);
+        break;
+      case 'insert':
+        b.splice(at, 0, ...m.bytes);
+        break;
+      case 'delete':
+        b.splice(at, m.n);
+        break;
+      case 'set':
+        if (b.length) b[at % b.length] = m.value;
+        break;
       case 'splice': {
         const src = pool[m.other % pool.length];
         if (!src.length) break;
@@ -59,7 +83,12 @@ export function chunked(b: Uint8Array, cuts: number[]): Uint8Array[] {
   const cs = [...new Set(cuts.map((c) => (b.length ? c % b.length : 0)))].sort((x, y) => x - y);
   const out: Uint8Array[] = [];
   let prev = 0;
-  for (const c of cs) { if (c > prev) { out.push(b.subarray(prev, c)); prev = c; } }
+  for (const c of cs) {
+    if (c > prev) {
+      out.push(b.subarray(prev, c));
+      prev = c;
+    }
+  }
   out.push(b.subarray(prev));
   return out;
 }

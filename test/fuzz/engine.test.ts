@@ -30,7 +30,7 @@ function freshHarness(): void {
 
 function capture() {
   const client = new Engine(ex, 'client');
-  const hello = client.takeOutput();                 // preface + SETTINGS (+ WINDOW_UPDATE)
+  const hello = client.takeOutput(); // preface + SETTINGS (+ WINDOW_UPDATE)
   client.open(GET, true);
   const post = client.open(POST);
   client.sendData(post, 'hello, server', true);
@@ -65,8 +65,8 @@ export function run(chunks: Uint8Array[], checkHeap = true): { phase: number; go
   const base = ex.engine_heap_used() >>> 0;
   const server = new Engine(ex, 'server');
   const out: Uint8Array[] = [];
-  let phase = -1;
-  let err = -1;
+  let phase: number;
+  let err: number;
   try {
     server.receive(CAP.hello);
     out.push(server.takeOutput());
@@ -79,19 +79,22 @@ export function run(chunks: Uint8Array[], checkHeap = true): { phase: number; go
     phase = server.phase;
     err = server.errorCode;
   } catch (e) {
-    throw new Error(`engine ${describeThrow(e)}`);
+    throw new Error(`engine ${describeThrow(e)}`, { cause: e });
   } finally {
     server.free();
   }
   const { frames } = F.parseFrames(F.concat(...out));
   const goaways = frames.filter((f) => f.type === F.FRAME.GOAWAY).map(F.errorCodeOf);
   for (const code of goaways) expect(code, 'GOAWAY code').toBeLessThanOrEqual(0xd);
-  for (const f of frames.filter((f) => f.type === F.FRAME.RST_STREAM)) expect(F.errorCodeOf(f), 'RST_STREAM code').toBeLessThanOrEqual(0xd);
+  for (const f of frames.filter((f) => f.type === F.FRAME.RST_STREAM))
+    expect(F.errorCodeOf(f), 'RST_STREAM code').toBeLessThanOrEqual(0xd);
   expect([PHASE.OPEN, PHASE.DRAINING_PING, PHASE.DRAINING, PHASE.CLOSED]).toContain(phase);
   if (goaways.some((c) => c !== 0)) expect(phase, 'closed after an error GOAWAY').toBe(PHASE.CLOSED);
   if (err !== 0 && !goaways.includes(err)) {
     // Not our error: the peer's GOAWAY code, passed through as is (RFC 9113 §7 allows unknown codes).
-    const sent = F.parseFrames(F.concat(...chunks)).frames.filter((f) => f.type === F.FRAME.GOAWAY && f.payload.length >= 8).map(F.errorCodeOf);
+    const sent = F.parseFrames(F.concat(...chunks))
+      .frames.filter((f) => f.type === F.FRAME.GOAWAY && f.payload.length >= 8)
+      .map(F.errorCodeOf);
     expect(sent, `errorCode ${err} neither sent by us nor by the peer`).toContain(err);
   }
   if (err !== 0 && goaways.includes(err)) expect(phase).toBe(PHASE.CLOSED);
@@ -106,10 +109,14 @@ const cutsArb = fc.array(fc.nat(), { maxLength: 10 });
 
 /** A well-framed frame of any type (0..10), random flags, a small stream id, a short payload
  *  that is sometimes a real field block: gets past the framing layer into the engine. */
-const frameArb = fc.record({
-  type: fc.integer({ min: 0, max: 10 }), flags: fc.constantFrom(0, 1, 4, 5, 8, 0x20, 0x25, 0x2d, 0xff), stream: fc.constantFrom(0, 1, 2, 3, 5, 7, 0x7fffffff),
-  payload: fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.constantFrom(...CAP.frames.map((f) => f.subarray(9)))),
-}).map((f) => F.frame(f.type, f.flags, f.stream, f.payload));
+const frameArb = fc
+  .record({
+    type: fc.integer({ min: 0, max: 10 }),
+    flags: fc.constantFrom(0, 1, 4, 5, 8, 0x20, 0x25, 0x2d, 0xff),
+    stream: fc.constantFrom(0, 1, 2, 3, 5, 7, 0x7fffffff),
+    payload: fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.constantFrom(...CAP.frames.map((f) => f.subarray(9)))),
+  })
+  .map((f) => F.frame(f.type, f.flags, f.stream, f.payload));
 
 describe('fuzz: server engine', () => {
   it('the captured exchange is served without a connection error', () => {
@@ -119,22 +126,35 @@ describe('fuzz: server engine', () => {
   });
 
   it('random bytes after the real preface + SETTINGS, in random chunks', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), cutsArb, (b, cuts) => { run(chunked(b, cuts)); }), params(RUNS));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), cutsArb, (b, cuts) => {
+        run(chunked(b, cuts));
+      }),
+      params(RUNS),
+    );
   });
 
   it('random well-framed frames of every type, in random chunks', () => {
-    fc.assert(fc.property(fc.array(frameArb, { minLength: 1, maxLength: 16 }), cutsArb, (frames, cuts) => {
-      run(chunked(F.concat(...frames), cuts));
-    }), params(RUNS));
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 16 }), cutsArb, (frames, cuts) => {
+        run(chunked(F.concat(...frames), cuts));
+      }),
+      params(RUNS),
+    );
   });
 
   it('mutated captured frames, reordered and repeated, in random chunks', () => {
-    fc.assert(fc.property(
-      fc.array(fc.nat(), { minLength: 1, maxLength: 14 }), fc.array(mutationArb, { maxLength: 8 }), cutsArb,
-      (order, muts, cuts) => {
-        const stream = mutate(F.concat(...order.map((i) => CAP.frames[i % CAP.frames.length])), muts, CAP.frames);
-        run(chunked(stream, cuts));
-      },
-    ), params(RUNS));
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(), { minLength: 1, maxLength: 14 }),
+        fc.array(mutationArb, { maxLength: 8 }),
+        cutsArb,
+        (order, muts, cuts) => {
+          const stream = mutate(F.concat(...order.map((i) => CAP.frames[i % CAP.frames.length])), muts, CAP.frames);
+          run(chunked(stream, cuts));
+        },
+      ),
+      params(RUNS),
+    );
   });
 });

@@ -17,10 +17,24 @@ const BUFFER_BOUND = 4 * (MAX_FRAME + 9);
 
 // Seed: a client's frames after the preface (what a server's frame decoder sees).
 const peer = new F.PeerHpack();
-const GET: [string, string][] = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/']];
-const POST: [string, string][] = [[':method', 'POST'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/upload'], ['content-type', 'text/plain']];
+const GET: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'https'],
+  [':authority', 'example.com'],
+  [':path', '/'],
+];
+const POST: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'https'],
+  [':authority', 'example.com'],
+  [':path', '/upload'],
+  ['content-type', 'text/plain'],
+];
 const SEED_FRAMES: Uint8Array[] = [
-  F.settings([[F.SETTING.INITIAL_WINDOW_SIZE, 1 << 20], [F.SETTING.MAX_CONCURRENT_STREAMS, 100]]),
+  F.settings([
+    [F.SETTING.INITIAL_WINDOW_SIZE, 1 << 20],
+    [F.SETTING.MAX_CONCURRENT_STREAMS, 100],
+  ]),
   F.windowUpdate(0, 1 << 20),
   F.headers(1, peer.encode(GET), true),
   F.settingsAck(),
@@ -53,7 +67,11 @@ function run(chunks: Uint8Array[]): number[] {
       for (let guard = 0; off < chunk.length; guard++) {
         if (guard > chunk.length + 10) throw new Error('decoder made no progress');
         let used: number;
-        try { used = ex.dec_push(ptr + off, chunk.length - off) >>> 0; } catch (e) { throw new Error(`dec_push ${describeThrow(e)}`); }
+        try {
+          used = ex.dec_push(ptr + off, chunk.length - off) >>> 0;
+        } catch (e) {
+          throw new Error(`dec_push ${describeThrow(e)}`, { cause: e });
+        }
         const status = ex.dec_status();
         if (dead) {
           expect(used, 'bytes taken after CONNECTION_ERROR').toBe(0);
@@ -65,16 +83,24 @@ function run(chunks: Uint8Array[]): number[] {
         expect(VALID.has(status), `status ${status}`).toBe(true);
         seen.push(status);
         expect(ex.dec_buffer_cap() >>> 0).toBeLessThanOrEqual(BUFFER_BOUND);
-        if (status === S.NEED_MORE) { expect(off).toBe(chunk.length); break; }
+        if (status === S.NEED_MORE) {
+          expect(off).toBe(chunk.length);
+          break;
+        }
         if (status === S.STREAM_ERROR || status === S.CONNECTION_ERROR) {
           const code = ex.dec_err_code() >>> 0;
           expect(code, 'RFC 9113 error code').toBeGreaterThan(0);
           expect(code).toBeLessThanOrEqual(0xd);
           expect(!!ex.dec_err_conn()).toBe(status === S.CONNECTION_ERROR);
         }
-        if (status === S.CONNECTION_ERROR) { dead = true; if (off === chunk.length) break; }
+        if (status === S.CONNECTION_ERROR) {
+          dead = true;
+          if (off === chunk.length) break;
+        }
       }
-    } finally { ex.free(ptr); }
+    } finally {
+      ex.free(ptr);
+    }
   }
   return seen;
 }
@@ -83,10 +109,14 @@ const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
 
 /** A well-framed frame of any type (0..10), random flags and stream id, a short payload: tests
  *  the per-type checks (lengths, padding, stream 0 rules) rather than the 9-byte header. */
-const frameArb = fc.record({
-  type: fc.integer({ min: 0, max: 10 }), flags: fc.nat({ max: 0xff }), stream: fc.constantFrom(0, 1, 2, 3, 0x7fffffff, 0x80000001),
-  payload: fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.constantFrom(...SEED_FRAMES.map((f) => f.subarray(9)))),
-}).map((f) => F.frame(f.type, f.flags, f.stream >>> 0, f.payload));
+const frameArb = fc
+  .record({
+    type: fc.integer({ min: 0, max: 10 }),
+    flags: fc.nat({ max: 0xff }),
+    stream: fc.constantFrom(0, 1, 2, 3, 0x7fffffff, 0x80000001),
+    payload: fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.constantFrom(...SEED_FRAMES.map((f) => f.subarray(9)))),
+  })
+  .map((f) => F.frame(f.type, f.flags, f.stream >>> 0, f.payload));
 
 describe('fuzz: frame decoder', () => {
   it('the seed stream decodes to frames only', () => {
@@ -96,22 +126,35 @@ describe('fuzz: frame decoder', () => {
   });
 
   it('random byte streams in random chunks', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), cutsArb, (b, cuts) => { run(chunked(b, cuts)); }), params(RUNS));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), cutsArb, (b, cuts) => {
+        run(chunked(b, cuts));
+      }),
+      params(RUNS),
+    );
   });
 
   it('random well-framed frames of every type, in random chunks', () => {
-    fc.assert(fc.property(fc.array(frameArb, { minLength: 1, maxLength: 16 }), cutsArb, (frames, cuts) => {
-      run(chunked(F.concat(...frames), cuts));
-    }), params(RUNS));
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 16 }), cutsArb, (frames, cuts) => {
+        run(chunked(F.concat(...frames), cuts));
+      }),
+      params(RUNS),
+    );
   });
 
   it('random sequences of seed frames, mutated, in random chunks', () => {
-    fc.assert(fc.property(
-      fc.array(fc.nat(), { minLength: 1, maxLength: 16 }), fc.array(mutationArb, { maxLength: 8 }), cutsArb,
-      (order, muts, cuts) => {
-        const stream = mutate(F.concat(...order.map((i) => POOL[i % POOL.length])), muts, POOL);
-        run(chunked(stream, cuts));
-      },
-    ), params(RUNS));
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(), { minLength: 1, maxLength: 16 }),
+        fc.array(mutationArb, { maxLength: 8 }),
+        cutsArb,
+        (order, muts, cuts) => {
+          const stream = mutate(F.concat(...order.map((i) => POOL[i % POOL.length])), muts, POOL);
+          run(chunked(stream, cuts));
+        },
+      ),
+      params(RUNS),
+    );
   });
 });

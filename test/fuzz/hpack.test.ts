@@ -23,7 +23,10 @@ if (existsSync(CASES)) {
     if (!existsSync(join(CASES, dir))) continue;
     for (const f of readdirSync(join(CASES, dir)).sort().slice(0, 3)) {
       const story = JSON.parse(readFileSync(join(CASES, dir, f), 'utf8')) as { cases: { wire?: string }[] };
-      const blocks = story.cases.slice(0, 8).filter((c) => c.wire).map((c) => Uint8Array.from(Buffer.from(c.wire!, 'hex')));
+      const blocks = story.cases
+        .slice(0, 8)
+        .filter((c) => c.wire)
+        .map((c) => Uint8Array.from(Buffer.from(c.wire!, 'hex')));
       if (blocks.length) STORIES.push(blocks);
     }
   }
@@ -37,7 +40,9 @@ function checkFieldList(b: Uint8Array): number {
   let size = 0;
   while (at < b.length) {
     if (b.length - at < 12) throw new Error(`field list: ${b.length - at} trailing octets`);
-    const nl = dv.getUint32(at, true), vl = dv.getUint32(at + 4, true), flags = dv.getUint32(at + 8, true);
+    const nl = dv.getUint32(at, true),
+      vl = dv.getUint32(at + 4, true),
+      flags = dv.getUint32(at + 8, true);
     if (flags & ~3) throw new Error(`field list: flags ${flags}`);
     if (nl + vl > b.length - at - 12) throw new Error('field list: lengths past the end');
     size += nl + vl + 32;
@@ -69,7 +74,7 @@ function run(blocks: Uint8Array[], limit: number | null, tableSize: number | nul
     try {
       code = host.with(b, (p, n) => ex.h2_hpack_decode(dec, p, n)) >>> 0;
     } catch (e) {
-      throw new Error(`h2_hpack_decode ${describeThrow(e)} on ${Buffer.from(b).toString('hex')}`);
+      throw new Error(`h2_hpack_decode ${describeThrow(e)} on ${Buffer.from(b).toString('hex')}`, { cause: e });
     }
     codes.push(code);
     if (failed) expect(code).toBe(H2E.ERROR);
@@ -87,7 +92,9 @@ function run(blocks: Uint8Array[], limit: number | null, tableSize: number | nul
   return codes;
 }
 
-const limitArb = fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 70000 })), { nil: null });
+const limitArb = fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 70000 })), {
+  nil: null,
+});
 const tableArb = fc.option(fc.integer({ min: 0, max: 8192 }), { nil: null });
 
 describe('fuzz: HPACK decoder (h2_hpack_decode)', () => {
@@ -98,21 +105,35 @@ describe('fuzz: HPACK decoder (h2_hpack_decode)', () => {
   });
 
   it('random byte strings: no trap, a valid code, bounded heap', () => {
-    fc.assert(fc.property(
-      fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 4 }), limitArb, tableArb,
-      (blocks, limit, table) => { run(blocks, limit, table); },
-    ), params(RUNS));
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 4 }),
+        limitArb,
+        tableArb,
+        (blocks, limit, table) => {
+          run(blocks, limit, table);
+        },
+      ),
+      params(RUNS),
+    );
   });
 
   it('mutated real blocks (bit flips, truncation, insertion, deletion, splicing)', () => {
-    fc.assert(fc.property(
-      fc.nat(), fc.nat(), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), limitArb, tableArb,
-      (storyIx, which, muts, limit, table) => {
-        const story = STORIES[storyIx % STORIES.length];
-        const k = which % story.length;
-        const blocks = story.map((b, i) => (i === k ? mutate(b, muts, POOL) : b));
-        run(blocks, limit, table);
-      },
-    ), params(RUNS));
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
+        limitArb,
+        tableArb,
+        (storyIx, which, muts, limit, table) => {
+          const story = STORIES[storyIx % STORIES.length];
+          const k = which % story.length;
+          const blocks = story.map((b, i) => (i === k ? mutate(b, muts, POOL) : b));
+          run(blocks, limit, table);
+        },
+      ),
+      params(RUNS),
+    );
   });
 });

@@ -12,7 +12,11 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 describe('the type check', () => {
   for (const project of ['tsconfig.json', 'tsconfig.test.json', 'tsconfig.scripts.json']) {
     it(`passes for ${project}`, () => {
-      const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', project], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', project], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       const errors = (r.stdout + r.stderr).split('\n').filter((l) => /error TS\d+/.test(l));
       expect(errors, 'type errors').toEqual([]);
       expect(r.status).toBe(0);

@@ -22,9 +22,18 @@ describe('HpackEncoder / HpackDecoder', () => {
       { name: 'x-token', value: 'secret', sensitive: true },
       { name: 'x-once', value: '1', noIndex: true },
     ]);
-    expect(d.decode(block)).toEqual([[':method', 'GET'], ['accept', 'a'], ['accept', 'b'], ['x-token', 'secret'], ['x-once', '1']]);
+    expect(d.decode(block)).toEqual([
+      [':method', 'GET'],
+      ['accept', 'a'],
+      ['accept', 'b'],
+      ['x-token', 'secret'],
+      ['x-once', '1'],
+    ]);
     const again = e.encode([{ name: 'x-token', value: 'secret', sensitive: true }, ['accept', 'a']]);
-    expect(d.decodeFields(again)).toEqual([{ name: 'x-token', value: 'secret', sensitive: true }, { name: 'accept', value: 'a' }]);
+    expect(d.decodeFields(again)).toEqual([
+      { name: 'x-token', value: 'secret', sensitive: true },
+      { name: 'accept', value: 'a' },
+    ]);
     expect(again[again.length - 1]).toBeGreaterThanOrEqual(0xbe); // 'accept: a' indexed from the dynamic table
     expect(d.tableLength).toBe(2);
     expect(d.tableSize).toBe(6 + 1 + 32 + 6 + 1 + 32);
@@ -37,7 +46,11 @@ describe('HpackEncoder / HpackDecoder', () => {
     const m = fresh();
     const e = new HpackEncoder(m);
     const d = new HpackDecoder(m);
-    const fields: [string, string][] = [['x-name', 'café ☕ 😀'], ['x-ascii', 'plain'], ['x-empty', '']];
+    const fields: [string, string][] = [
+      ['x-name', 'café ☕ 😀'],
+      ['x-ascii', 'plain'],
+      ['x-empty', ''],
+    ];
     const block = e.encode(fields);
     expect(d.decode(block)).toEqual(fields);
     expect(d.decode(e.encode(fields))).toEqual(fields); // now from the dynamic table
@@ -51,7 +64,17 @@ describe('HpackEncoder / HpackDecoder', () => {
     const d = new HpackDecoder(m);
     d.setMaxHeaderListSize(4 << 20);
     const big = 'x'.repeat(3 << 20);
-    expect(d.decode(e.encode([['x-big', big], ['x-small', 's']]))).toEqual([['x-big', big], ['x-small', 's']]);
+    expect(
+      d.decode(
+        e.encode([
+          ['x-big', big],
+          ['x-small', 's'],
+        ]),
+      ),
+    ).toEqual([
+      ['x-big', big],
+      ['x-small', 's'],
+    ]);
     e.free();
     d.free();
   });
@@ -139,6 +162,9 @@ describe('built package', () => {
       const out = d.decode(e.encode([[':method', 'GET'], ['x-a', 'b']]));
       console.log(JSON.stringify(out));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual([[':method', 'GET'], ['x-a', 'b']]);
+    expect(JSON.parse(out)).toEqual([
+      [':method', 'GET'],
+      ['x-a', 'b'],
+    ]);
   });
 });

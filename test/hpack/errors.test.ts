@@ -5,7 +5,11 @@ import { describe, it, expect } from 'vitest';
 import { loadModule, hex, type Exports } from '../support/wasm.js';
 import { AbiDecoder, AbiEncoder, flatten } from './support.js';
 
-const OK = 0, ERROR = 1, INVALID_ARG = 2, INVALID_PEER_MESSAGE = 6, LIMIT_EXCEEDED = 8;
+const OK = 0,
+  ERROR = 1,
+  INVALID_ARG = 2,
+  INVALID_PEER_MESSAGE = 6,
+  LIMIT_EXCEEDED = 8;
 
 const malformed: [string, string, string][] = [
   ['indexed field with index 0', '80', 'index 0 is not a valid table index'],
@@ -24,7 +28,11 @@ const malformed: [string, string, string][] = [
   ['Huffman string containing EOS', '0484ffffffff', 'Huffman-coded string contains EOS'],
   ['Huffman padding of 8 bits or more', '04821fff', 'Huffman padding longer than 7 bits'],
   ['Huffman padding that is not all ones', '048118', 'Huffman padding is not all ones'],
-  ['size update above SETTINGS_HEADER_TABLE_SIZE', '3fe21f', 'dynamic table size update larger than SETTINGS_HEADER_TABLE_SIZE'],
+  [
+    'size update above SETTINGS_HEADER_TABLE_SIZE',
+    '3fe21f',
+    'dynamic table size update larger than SETTINGS_HEADER_TABLE_SIZE',
+  ],
   ['size update after a field', '8220', 'dynamic table size update must come first'],
   ['size update cut short', '3f', 'truncated integer'],
 ];
@@ -64,7 +72,11 @@ describe('malformed header blocks', () => {
         expect([...codes].every((c) => c === OK || c === INVALID_PEER_MESSAGE || c === LIMIT_EXCEEDED)).toBe(true);
         expect(ex.h2_handle_count()).toBe(0);
         const d = new AbiDecoder(ex);
-        expect(d.decode(hex('828684')).fields.map(([n, v]) => `${n}: ${v}`)).toEqual([':method: GET', ':scheme: http', ':path: /']);
+        expect(d.decode(hex('828684')).fields.map(([n, v]) => `${n}: ${v}`)).toEqual([
+          ':method: GET',
+          ':scheme: http',
+          ':path: /',
+        ]);
         d.free();
       });
     });
@@ -88,13 +100,17 @@ describe('limits and size updates', () => {
   it('after SETTINGS_HEADER_TABLE_SIZE is lowered, the next block must start with an update to at most the lowest value', () => {
     const d = new AbiDecoder(ex);
     expect(ex.h2_hpack_decoder_set_max_table_size(d.h, 100)).toBe(OK);
-    expect(d.decode(hex('82')).error).toBe('hpack: dynamic table size update required after SETTINGS_HEADER_TABLE_SIZE was lowered');
+    expect(d.decode(hex('82')).error).toBe(
+      'hpack: dynamic table size update required after SETTINGS_HEADER_TABLE_SIZE was lowered',
+    );
     d.free();
 
     const d2 = new AbiDecoder(ex);
     ex.h2_hpack_decoder_set_max_table_size(d2.h, 100);
     ex.h2_hpack_decoder_set_max_table_size(d2.h, 4096);
-    expect(d2.decode(hex('3fe11f82')).error).toBe('hpack: first dynamic table size update above the lowered SETTINGS_HEADER_TABLE_SIZE');
+    expect(d2.decode(hex('3fe11f82')).error).toBe(
+      'hpack: first dynamic table size update above the lowered SETTINGS_HEADER_TABLE_SIZE',
+    );
     d2.free();
 
     const d3 = new AbiDecoder(ex);
@@ -165,7 +181,10 @@ describe('limits and size updates', () => {
 
   it('reports never-indexed fields with flag bit 0', () => {
     const d = new AbiDecoder(ex);
-    expect(d.decode(hex('1003782d610176140173')).fields).toEqual([['x-a', 'v', 1], [':path', 's', 1]]);
+    expect(d.decode(hex('1003782d610176140173')).fields).toEqual([
+      ['x-a', 'v', 1],
+      [':path', 's', 1],
+    ]);
     d.free();
   });
 });
@@ -257,7 +276,12 @@ describe('ABI misuse', () => {
   it('ranges outside memory, or at address 0, answer H2E_INVALID_ARG', () => {
     const e = new AbiEncoder(ex);
     const d = new AbiDecoder(ex);
-    for (const [p, n] of [[memEnd() - 4, 8], [0, 1], [memEnd(), 1], [0xfffffff0, 0x20]]) {
+    for (const [p, n] of [
+      [memEnd() - 4, 8],
+      [0, 1],
+      [memEnd(), 1],
+      [0xfffffff0, 0x20],
+    ]) {
       expect(ex.h2_hpack_decode(d.h, p, n)).toBe(INVALID_ARG);
       expect(ex.h2_hpack_encode(e.h, p, n)).toBe(INVALID_ARG);
       expect(ex.h2_hpack_decoder_error_print(d.h, p, n)).toBe(0);
@@ -271,7 +295,10 @@ describe('ABI misuse', () => {
 
   it('a truncated field list is H2E_INVALID_ARG and leaves the encoder as it was', () => {
     const e = new AbiEncoder(ex);
-    const flat = flatten([['x-a', 'b'], ['x-c', 'd']]);
+    const flat = flatten([
+      ['x-a', 'b'],
+      ['x-c', 'd'],
+    ]);
     for (const cut of [1, 11, 12, 15, flat.length - 1]) {
       const p = ex.h2_alloc(cut) >>> 0;
       new Uint8Array(ex.memory.buffer, p, cut).set(flat.subarray(0, cut));

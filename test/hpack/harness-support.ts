@@ -26,24 +26,23 @@ export class Harness {
   decoder(maxTable = 4096, maxList = 65536) {
     const ex = this.ex;
     const d = ex.decoderNew(maxTable, maxList);
-    const h = this;
     return {
       id: d,
-      decode(block: Uint8Array): { status: number; fields: [string, string, number][]; error: string } {
-        const status = h.with(block, (p, n) => ex.decode(d, p, n));
-        const fields = unflatten(h.out());
+      decode: (block: Uint8Array): { status: number; fields: [string, string, number][]; error: string } => {
+        const status = this.with(block, (p, n) => ex.decode(d, p, n));
+        const fields = unflatten(this.out());
         ex.decoderError(d);
-        return { status, fields, error: h.outText() };
+        return { status, fields, error: this.outText() };
       },
       setMaxTableSize: (n: number) => ex.decoderSetMaxTableSize(d, n),
       tableSize: () => ex.decoderTableSize(d) >>> 0,
       tableMax: () => ex.decoderTableMax(d) >>> 0,
-      table(): [string, string][] {
+      table: (): [string, string][] => {
         const out: [string, string][] = [];
         const len = ex.decoderTableLen(d) >>> 0;
         for (let i = 1; i <= len; i++) {
           ex.decoderTableEntry(d, i);
-          const [[n, v]] = unflatten(h.out());
+          const [[n, v]] = unflatten(this.out());
           out.push([n, v]);
         }
         return out;
@@ -53,13 +52,12 @@ export class Harness {
   encoder(cap = 4096) {
     const ex = this.ex;
     const e = ex.encoderNew(cap);
-    const h = this;
     return {
       id: e,
-      encode(flat: Uint8Array): Uint8Array {
-        const ok = h.with(flat, (p, n) => ex.encode(e, p, n));
+      encode: (flat: Uint8Array): Uint8Array => {
+        const ok = this.with(flat, (p, n) => ex.encode(e, p, n));
         if (!ok) throw new Error('encode failed');
-        return h.out();
+        return this.out();
       },
       setMaxTableSize: (n: number) => ex.encoderSetMaxTableSize(e, n),
       tableSize: () => ex.encoderTableSize(e) >>> 0,

@@ -1,14 +1,19 @@
 // Test harness: reaches the HPACK layer's internals (integers, Huffman, tables) without
 // widening the module's public export list. Built to build/test/hpack.wasm (debug).
-import { ByteBuffer } from "../../assembly/util/bytes";
-import { decodeInteger, intEnd, writeInteger, integerLength } from "../../assembly/hpack/integer";
-import { decodeHuffman, encodeHuffman, huffmanEncodedLength, huffmanMaxDecodedLength } from "../../assembly/hpack/huffman";
-import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "../../assembly/hpack/huffman-codes";
-import { Decoder } from "../../assembly/hpack/decoder";
-import { Encoder } from "../../assembly/hpack/encoder";
-import { hashBytes } from "../../assembly/hpack/hash";
-import { staticFindName, staticFindValue } from "../../assembly/hpack/static-table";
-import { FIELD_HEADER, writeFieldHeader } from "../../assembly/hpack/field-list";
+import { ByteBuffer } from '../../assembly/util/bytes';
+import { decodeInteger, intEnd, writeInteger, integerLength } from '../../assembly/hpack/integer';
+import {
+  decodeHuffman,
+  encodeHuffman,
+  huffmanEncodedLength,
+  huffmanMaxDecodedLength,
+} from '../../assembly/hpack/huffman';
+import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from '../../assembly/hpack/huffman-codes';
+import { Decoder } from '../../assembly/hpack/decoder';
+import { Encoder } from '../../assembly/hpack/encoder';
+import { hashBytes } from '../../assembly/hpack/hash';
+import { staticFindName, staticFindValue } from '../../assembly/hpack/static-table';
+import { FIELD_HEADER, writeFieldHeader } from '../../assembly/hpack/field-list';
 
 const out = new ByteBuffer();
 const decoders = new Array<Decoder>();
@@ -124,7 +129,7 @@ export function encoderSetMaxTableSize(e: i32, n: u32): void {
   encoders[e].setMaxTableSize(n);
 }
 export function encoderSetVolatile(e: i32, lo: u32, hi: u32): void {
-  encoders[e].volatileNames = (<u64>hi << 32) | <u64>lo;
+  encoders[e].volatileNames = ((<u64>hi) << 32) | (<u64>lo);
 }
 export function encode(e: i32, p: usize, len: u32): bool {
   out.clear();

@@ -90,7 +90,9 @@ describe('Huffman code', () => {
     const t = new TextEncoder();
     expect(toHex(huffEncode(t.encode('www.example.com')))).toBe('f1e3c2e5f23a6ba0ab90f4ff');
     expect(toHex(huffEncode(t.encode('no-cache')))).toBe('a8eb10649cbf');
-    expect(toHex(huffEncode(t.encode('Mon, 21 Oct 2013 20:13:21 GMT')))).toBe('d07abe941054d444a8200595040b8166e082a62d1bff');
+    expect(toHex(huffEncode(t.encode('Mon, 21 Oct 2013 20:13:21 GMT')))).toBe(
+      'd07abe941054d444a8200595040b8166e082a62d1bff',
+    );
   });
 
   it('round-trips every octet value alone, all of them together, and random strings', () => {
@@ -128,7 +130,9 @@ describe('Huffman code', () => {
 describe('static table lookup', () => {
   it('finds every entry by name and value, and each name at its first index', () => {
     const xml = readFileSync(RFC7541, 'utf8');
-    const entries = [...xml.matchAll(/<c>(\d+)<\/c><c>([^<]*)<\/c>(?:<c\/>|<c>([^<]*)<\/c>)/g)].map((m) => [Number(m[1]), m[2], m[3] ?? ''] as const);
+    const entries = [...xml.matchAll(/<c>(\d+)<\/c><c>([^<]*)<\/c>(?:<c\/>|<c>([^<]*)<\/c>)/g)].map(
+      (m) => [Number(m[1]), m[2], m[3] ?? ''] as const,
+    );
     expect(entries.length).toBe(61);
     const t = new TextEncoder();
     const first = new Map<string, number>();

@@ -94,7 +94,12 @@ const sequences = [
   { anchor: 'request.examples.without.huffman.coding', name: 'C.3 requests', table: 4096, encodes: false },
   { anchor: 'request.examples.with.huffman.coding', name: 'C.4 requests, Huffman', table: 4096, encodes: true },
   { anchor: 'response.examples.without.huffman.coding', name: 'C.5 responses, table 256', table: 256, encodes: false },
-  { anchor: 'response.examples.with.huffman.coding', name: 'C.6 responses, table 256, Huffman', table: 256, encodes: true },
+  {
+    anchor: 'response.examples.with.huffman.coding',
+    name: 'C.6 responses, table 256, Huffman',
+    table: 256,
+    encodes: true,
+  },
 ];
 
 for (const seq of sequences) {
@@ -113,7 +118,7 @@ for (const seq of sequences) {
     });
 
     if (seq.encodes) {
-      it('is reproduced byte for byte by our encoder where its choices are the RFC\'s', () => {
+      it("is reproduced byte for byte by our encoder where its choices are the RFC's", () => {
         const e = h.encoder(seq.table);
         list.forEach((ex, i) => {
           let wire = toHex(e.encode(flatten(ex.input)));

@@ -16,7 +16,7 @@ beforeAll(() => {
 
 const encoderDirs = storyDirs().filter((d) => d !== 'raw-data');
 
-describe('hpack-test-case: decoding every encoder\'s stories', () => {
+describe("hpack-test-case: decoding every encoder's stories", () => {
   it('has the six corpora', () => {
     expect(encoderDirs.length).toBeGreaterThanOrEqual(5);
     expect(storyDirs()).toContain('raw-data');
@@ -28,7 +28,8 @@ describe('hpack-test-case: decoding every encoder\'s stories', () => {
         const d = new AbiDecoder(ex);
         story.cases.forEach((c, i) => {
           // header_table_size: the size in force from this block on (a SETTINGS change).
-          if (c.header_table_size != null) expect(ex.h2_hpack_decoder_set_max_table_size(d.h, c.header_table_size)).toBe(0);
+          if (c.header_table_size != null)
+            expect(ex.h2_hpack_decoder_set_max_table_size(d.h, c.header_table_size)).toBe(0);
           const r = d.decode(hex(c.wire!));
           expect(r.error, `${story.name} #${i}`).toBe('');
           expect(fieldsOnly(r.fields), `${story.name} #${i}`).toEqual(caseFields(c));
@@ -101,7 +102,7 @@ describe('hpack-test-case raw-data: our encoder → hpack.js', () => {
         d.write(Buffer.from(e.encode(fields)));
         d.execute();
         const got: Field[] = [];
-        for (let f; (f = d.read()) !== null; ) got.push([f.name, f.value]);
+        for (let f; (f = d.read()) !== null;) got.push([f.name, f.value]);
         expect(got, `${story.name} #${i}`).toEqual(fields);
       });
       e.free();
@@ -112,9 +113,14 @@ describe('hpack-test-case raw-data: our encoder → hpack.js', () => {
 describe('compression', () => {
   it('our encoder spends no more octets on raw-data than nghttp2 did', () => {
     const ours = roundTrip();
-    const nghttp2 = loadStories('nghttp2').reduce((s, st) => s + st.cases.reduce((t, c) => t + c.wire!.length / 2, 0), 0);
+    const nghttp2 = loadStories('nghttp2').reduce(
+      (s, st) => s + st.cases.reduce((t, c) => t + c.wire!.length / 2, 0),
+      0,
+    );
     const fields = raw().reduce((s, st) => s + st.cases.reduce((t, c) => t + c.headers.length, 0), 0);
-    console.log(`raw-data (${fields} fields): h2wasm ${ours} octets, nghttp2 ${nghttp2} octets (${((ours / nghttp2) * 100).toFixed(2)}%)`);
+    console.log(
+      `raw-data (${fields} fields): h2wasm ${ours} octets, nghttp2 ${nghttp2} octets (${((ours / nghttp2) * 100).toFixed(2)}%)`,
+    );
     expect(ours).toBeLessThanOrEqual(nghttp2);
   });
 });

@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import { SHARED, type Exports } from '../support/wasm.js';
 
 export type Field = [string, string];
-export interface Case { wire?: string; headers: Record<string, string>[]; header_table_size?: number | null }
-export interface Story { name: string; cases: Case[] }
+export interface Case {
+  wire?: string;
+  headers: Record<string, string>[];
+  header_table_size?: number | null;
+}
+export interface Story {
+  name: string;
+  cases: Case[];
+}
 
 export const STORIES = join(SHARED, 'data', 'hpack-test-case');
 export const RFC7541 = join(SHARED, 'spec', 'rfc7541.xml');

@@ -13,27 +13,48 @@ export const heap = () => runtime().ex.h2_heap_used() >>> 0;
 /** A node:http2 session to `url`, once connected. */
 export async function goodClient(url: string): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(url);
-  await new Promise<void>((resolve, reject) => { session.once('connect', () => resolve()); session.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    session.once('connect', () => resolve());
+    session.once('error', reject);
+  });
   return session;
 }
 
 /** One GET on a well-behaved session: its status and body (cancelled after `timeoutMs`). */
-export function get(session: http2.ClientHttp2Session, path = '/', timeoutMs = 0): Promise<{ status: number; body: string }> {
+export function get(
+  session: http2.ClientHttp2Session,
+  path = '/',
+  timeoutMs = 0,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     if (session.destroyed || session.closed) return reject(new Error('session gone'));
     const req = session.request({ ':path': path });
     let timedOut = false;
-    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => { timedOut = true; req.close(http2.constants.NGHTTP2_CANCEL); });
+    if (timeoutMs > 0)
+      req.setTimeout(timeoutMs, () => {
+        timedOut = true;
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      });
     let status = 0;
     let body = '';
     req.setEncoding('utf8');
-    req.on('response', (h) => { status = Number(h[':status']); });
-    req.on('data', (d: string) => { body += d; });
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+    });
+    req.on('data', (d: string) => {
+      body += d;
+    });
     req.on('end', () => resolve({ status, body }));
     req.on('error', reject);
     // Closed without its end: cancelled by the timeout, or its session went away (node ends
     // the stream with CANCEL and no 'error' then). After 'end' this rejects nothing.
-    req.on('close', () => reject(new Error(timedOut ? `no answer within ${timeoutMs} ms` : `stream closed without an answer (RST ${req.rstCode})`)));
+    req.on('close', () =>
+      reject(
+        new Error(
+          timedOut ? `no answer within ${timeoutMs} ms` : `stream closed without an answer (RST ${req.rstCode})`,
+        ),
+      ),
+    );
     req.end();
   });
 }
@@ -52,18 +73,24 @@ export class GoodTraffic {
     this.timer = setInterval(() => {
       this.asked++;
       const t0 = performance.now();
-      const p = get(session, path, 10_000).then(
-        (r) => {
-          if (r.status === 200 && r.body === body) this.latencies.push(performance.now() - t0);
-          else this.failures.push(`${r.status} ${r.body}`);
-        },
-        (e) => { this.failures.push(String(e)); },
-      ).finally(() => this.inflight.delete(p));
+      const p = get(session, path, 10_000)
+        .then(
+          (r) => {
+            if (r.status === 200 && r.body === body) this.latencies.push(performance.now() - t0);
+            else this.failures.push(`${r.status} ${r.body}`);
+          },
+          (e) => {
+            this.failures.push(String(e));
+          },
+        )
+        .finally(() => this.inflight.delete(p));
       this.inflight.add(p);
       onTick?.();
     }, 50);
   }
-  get ok(): number { return this.latencies.length; }
+  get ok(): number {
+    return this.latencies.length;
+  }
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await Promise.all(this.inflight);
@@ -111,7 +138,10 @@ export class Attacker {
       this.frames.push(...frames);
       this.wake();
     });
-    sock.on('close', () => { this.closed = true; this.wake(); });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
     sock.on('error', () => {}); // a reset after GOAWAY is fine; 'close' follows
   }
 
@@ -133,7 +163,9 @@ export class Attacker {
 
   /** Writes `parts` in one write; resolves once the socket has taken them. */
   send(...parts: Uint8Array[]): Promise<void> {
-    return new Promise((resolve) => { this.sock.write(concat(...parts), () => resolve()); });
+    return new Promise((resolve) => {
+      this.sock.write(concat(...parts), () => resolve());
+    });
   }
 
   /** The client preface, SETTINGS with `entries`, then `parts`, in one write. */
@@ -141,8 +173,12 @@ export class Attacker {
     return this.send(PREFACE, settings(entries), ...parts);
   }
 
-  pause(): void { this.sock.pause(); }
-  resume(): void { this.sock.resume(); }
+  pause(): void {
+    this.sock.pause();
+  }
+  resume(): void {
+    this.sock.resume();
+  }
 
   /** Resolves once `done()` holds (checked whenever something arrives); rejects after `ms`. */
   until(done: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -154,7 +190,10 @@ export class Attacker {
         this.waiters.delete(check);
         resolve();
       };
-      const timer = setTimeout(() => { this.waiters.delete(check); reject(new Error(`attacker: no ${what} within ${ms} ms`)); }, ms);
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`attacker: no ${what} within ${ms} ms`));
+      }, ms);
       this.waiters.add(check);
     });
   }

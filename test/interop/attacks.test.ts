@@ -13,7 +13,16 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import type http2 from 'node:http2';
 import { serve, type Server } from '../../bindings/index.js';
 import {
-  FRAME, ERR, SETTING, concat, windowUpdate, headers, continuation, errorCodeOf, lastStreamOf, type Frame,
+  FRAME,
+  ERR,
+  SETTING,
+  concat,
+  windowUpdate,
+  headers,
+  continuation,
+  errorCodeOf,
+  lastStreamOf,
+  type Frame,
 } from '../support/frames.js';
 import { REQ, POSTREQ } from '../proto/raw-peer.js';
 import { Attacker, HeapWatch, goodClient, get } from './attack-kit.js';
@@ -34,7 +43,12 @@ const HEAP_BOUND = 2 << 20;
 const MAX_ID = 0x7fffffff;
 
 /** What the /big/<tag>/<MiB> handler did for each tag. */
-interface Big { started: boolean; pulled: number; finished: boolean; failed: boolean }
+interface Big {
+  started: boolean;
+  pulled: number;
+  finished: boolean;
+  failed: boolean;
+}
 const bigs = new Map<string, Big>();
 
 let server: Server;
@@ -111,7 +125,9 @@ async function whileGoodClientAsks<T>(attack: () => Promise<T>): Promise<T> {
     return result;
   } finally {
     const { baseline, peak, after } = watch.stop();
-    console.log(`${expect.getState().currentTestName}: heap baseline ${baseline}, peak +${peak - baseline}, after +${after - baseline}`);
+    console.log(
+      `${expect.getState().currentTestName}: heap baseline ${baseline}, peak +${peak - baseline}, after +${after - baseline}`,
+    );
     expect(peak - baseline, `heap peak ${peak} vs baseline ${baseline}`).toBeLessThan(HEAP_BOUND);
     expect(after - baseline).toBeLessThan(HEAP_BOUND);
   }
@@ -223,7 +239,15 @@ describe('zero-length HEADERS flood (CVE-2019-9518) and 0-length fields (CVE-201
       // 1000 × literal-with-indexing, new name "" = "" (0x40 0x00 0x00): 32 bytes each as the
       // list counts them (under the limit), and each enters the dynamic table (bounded by
       // its 4096 bytes: the oldest are evicted). An empty name is malformed (§8.2.1).
-      const empties = (id: number) => headers(id, concat(PLAIN_GET, new Uint8Array(3000).fill(0).map((_, i) => (i % 3 === 0 ? 0x40 : 0))), true);
+      const empties = (id: number) =>
+        headers(
+          id,
+          concat(
+            PLAIN_GET,
+            new Uint8Array(3000).fill(0).map((_, i) => (i % 3 === 0 ? 0x40 : 0)),
+          ),
+          true,
+        );
       await a.preface([], empties(1));
       await expectReset(a, 1, ERR.PROTOCOL_ERROR);
       expect(a.goaway()).toBeUndefined();
@@ -262,7 +286,10 @@ describe('WINDOW_UPDATE abuse', () => {
     // capped send buffer and the handler is held by backpressure.
     await whileGoodClientAsks(async () => {
       const a = await Attacker.open(server.port);
-      await a.preface([[SETTING.INITIAL_WINDOW_SIZE, 0]], headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/dribble/8']]), true));
+      await a.preface(
+        [[SETTING.INITIAL_WINDOW_SIZE, 0]],
+        headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/dribble/8']]), true),
+      );
       await a.until(() => a.of(FRAME.HEADERS, 1).length > 0, 'response head');
       const payload = () => a.of(FRAME.DATA, 1).reduce((n, f) => n + f.payload.length, 0);
       // One at a time (2 × LIMIT round trips, past the glitch limit if they counted as
@@ -282,7 +309,9 @@ describe('WINDOW_UPDATE abuse', () => {
       const frames = a.of(FRAME.DATA, 1);
       expect(payload()).toBe(ONE + N);
       expect(frames.length).toBeLessThanOrEqual(ONE + N);
-      console.log(`1-byte WINDOW_UPDATEs: ${ONE} one at a time, then ${N} at once: ${frames.length} DATA frames carrying ${payload()} bytes`);
+      console.log(
+        `1-byte WINDOW_UPDATEs: ${ONE} one at a time, then ${N} at once: ${frames.length} DATA frames carrying ${payload()} bytes`,
+      );
       expect(a.goaway()).toBeUndefined();
       const b = bigs.get('dribble')!;
       expect(b.pulled).toBeLessThanOrEqual(STREAM_BUFFER + 2 * CHUNK);
@@ -310,7 +339,8 @@ describe('WINDOW_UPDATE abuse', () => {
       expect(a.goaway()).toBeUndefined();
       // Each round starts a request and costs an RST_STREAM (CVE-2019-9514): counted with resets.
       const out: Uint8Array[] = [];
-      for (let i = 0; i < 2 * LIMIT; i++) out.push(headers(5 + 2 * i, a.hp.encode(POSTREQ)), windowUpdate(5 + 2 * i, MAX_ID));
+      for (let i = 0; i < 2 * LIMIT; i++)
+        out.push(headers(5 + 2 * i, a.hp.encode(POSTREQ)), windowUpdate(5 + 2 * i, MAX_ID));
       await a.send(...out);
       await expectGoaway(a, ERR.ENHANCE_YOUR_CALM, /stream resets|control frames queued/);
     });
@@ -323,7 +353,10 @@ describe('slow reader (CVE-2019-9517)', () => {
     // The defence is that what we buffer for it is capped (maxStreamSendBuffer).
     await whileGoodClientAsks(async () => {
       const a = await Attacker.open(server.port);
-      await a.preface([[SETTING.INITIAL_WINDOW_SIZE, 0]], headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/zero/64']]), true));
+      await a.preface(
+        [[SETTING.INITIAL_WINDOW_SIZE, 0]],
+        headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/zero/64']]), true),
+      );
       await a.until(() => a.of(FRAME.HEADERS, 1).length > 0, 'response head');
       await sleep(300);
       const b = bigs.get('zero')!;
@@ -342,8 +375,11 @@ describe('slow reader (CVE-2019-9517)', () => {
     // ours by the output high-water mark and the send-buffer caps.
     await whileGoodClientAsks(async () => {
       const a = await Attacker.open(server.port, true);
-      await a.preface([[SETTING.INITIAL_WINDOW_SIZE, MAX_ID]], windowUpdate(0, MAX_ID - 65535),
-        headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/tcp/256']]), true));
+      await a.preface(
+        [[SETTING.INITIAL_WINDOW_SIZE, MAX_ID]],
+        windowUpdate(0, MAX_ID - 65535),
+        headers(1, a.hp.encode([...REQ.slice(0, 3), [':path', '/big/tcp/256']]), true),
+      );
       const b = () => bigs.get('tcp');
       // Wait until the handler stops making progress (the kernel buffers are full).
       let last = -1;
@@ -353,7 +389,9 @@ describe('slow reader (CVE-2019-9517)', () => {
       }
       expect(b()!.finished).toBe(false);
       expect(b()!.pulled, 'stalled far short of 256 MiB').toBeLessThan(64 << 20);
-      console.log(`TCP window held: the handler got ${(b()!.pulled / 1048576).toFixed(1)} MiB out (kernel buffers) before backpressure held it`);
+      console.log(
+        `TCP window held: the handler got ${(b()!.pulled / 1048576).toFixed(1)} MiB out (kernel buffers) before backpressure held it`,
+      );
     });
   });
 });
@@ -392,7 +430,9 @@ describe('a client that opens many streams and never reads', () => {
       // kernel; the first 64 KB of every response window is all it could take anyway).
       const a = await Attacker.open(server.port, true);
       const open = 3 * STREAMS;
-      const reqs = Array.from({ length: open }, (_, i) => headers(1 + 2 * i, a.hp.encode([...REQ.slice(0, 3), [':path', `/big/hold${i}/8`]]), true));
+      const reqs = Array.from({ length: open }, (_, i) =>
+        headers(1 + 2 * i, a.hp.encode([...REQ.slice(0, 3), [':path', `/big/hold${i}/8`]]), true),
+      );
       await a.preface([], ...reqs);
       const startedNow = () => [...Array(open).keys()].filter((i) => bigs.get(`hold${i}`)?.started);
       await eventually(() => startedNow().length >= STREAMS);

@@ -16,7 +16,12 @@ import { spawnSync } from 'node:child_process';
 
 const peers = { nghttpd: which('nghttpd'), openssl: which('openssl') };
 if (!peers.nghttpd) recordSkipped('nghttpd');
-const skip = skipForMissing('the client idle/restart soak', Object.entries(peers).filter(([, p]) => !p).map(([n]) => n));
+const skip = skipForMissing(
+  'the client idle/restart soak',
+  Object.entries(peers)
+    .filter(([, p]) => !p)
+    .map(([n]) => n),
+);
 const version = peers.nghttpd ? versionOf(spawnSync(peers.nghttpd, ['--version']).stdout.toString()) : '';
 const INSECURE: H2RequestInit = { h2: { rejectUnauthorized: false } };
 
@@ -31,7 +36,10 @@ describe.skipIf(skip)('fetch() and connect() through idle gaps and server restar
   /** Starts nghttpd on ports[kind], h2c or TLS, remembering the process to restart it. */
   async function start(kind: 'h2c' | 'tls'): Promise<void> {
     const docs = join(dir, 'docs');
-    const args = kind === 'tls' ? ['-d', docs, String(ports[kind]), tls.key, tls.cert] : ['--no-tls', '-d', docs, String(ports[kind])];
+    const args =
+      kind === 'tls'
+        ? ['-d', docs, String(ports[kind]), tls.key, tls.cert]
+        : ['--no-tls', '-d', docs, String(ports[kind])];
     const s = procs.start(peers.nghttpd!, args);
     await listening(ports[kind], s.child);
     servers[kind] = s;
@@ -55,7 +63,8 @@ describe.skipIf(skip)('fetch() and connect() through idle gaps and server restar
     procs.stopAll();
   });
 
-  const url = (kind: 'h2c' | 'tls', host = '127.0.0.1') => `${kind === 'tls' ? 'https' : 'http'}://${host}:${ports[kind]}`;
+  const url = (kind: 'h2c' | 'tls', host = '127.0.0.1') =>
+    `${kind === 'tls' ? 'https' : 'http'}://${host}:${ports[kind]}`;
   const init = (kind: 'h2c' | 'tls') => (kind === 'tls' ? INSECURE : undefined);
 
   async function viaFetch(f: typeof fetch, kind: 'h2c' | 'tls', path: string, host?: string): Promise<string> {
@@ -71,40 +80,50 @@ describe.skipIf(skip)('fetch() and connect() through idle gaps and server restar
   const session = (kind: 'h2c' | 'tls') => connect(url(kind), kind === 'tls' ? { rejectUnauthorized: false } : {});
 
   it('answers on the first try after 26 s of silence (shipped defaults), and after the server restarts', async () => {
-    await recorded('nghttpd', version, 'h2wasm fetch()/connect() → peer server (h2c, TLS)', 'a 26 s idle gap with the shipped defaults, then the server restarts; 10 MiB by hash', async () => {
-      const kinds = ['h2c', 'tls'] as const;
-      const sessions = { h2c: session('h2c'), tls: session('tls') };
-      for (const k of kinds) {
-        expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
-        expect(await viaSession(sessions[k], '/small.txt')).toBe(want('small\n'));
-      }
-      await sleep(26_000);
-      // New connections first, before anything else has told the runtime the time: a new
-      // origin for fetch() (a new pooled session) and new connect() sessions, all at once.
-      const fresh = { h2c: session('h2c'), tls: session('tls') };
-      const first = await Promise.all(kinds.flatMap((k) => [viaFetch(fetch, k, '/big.bin', 'localhost'), viaSession(fresh[k], '/small.txt')]));
-      expect(first).toEqual(kinds.flatMap(() => [want(big), want('small\n')]));
-      for (const k of kinds) {
-        await fresh[k].close();
-        // The pooled session and the first connect() session, each idle 26 s.
-        expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
-        expect(await viaSession(sessions[k], '/big.bin')).toBe(want(big));
-      }
-      // The server restarts: a pooled session that saw it go is replaced; a connect()
-      // session is closed for good (a clear error), and a new one works.
-      for (const k of kinds) servers[k]!.child.kill('SIGKILL');
-      await sleep(200);
-      await start('h2c');
-      await start('tls');
-      for (const k of kinds) {
-        expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
-        // The socket's own error (the killed server reset it) or the session's "closed".
-        await expect(sessions[k].request({ path: '/small.txt' })).rejects.toThrow(/closed|connection|ECONNRESET|EPIPE/i);
-        const fresh = session(k);
-        expect(await viaSession(fresh, '/big.bin')).toBe(want(big));
-        await fresh.close();
-      }
-    });
+    await recorded(
+      'nghttpd',
+      version,
+      'h2wasm fetch()/connect() → peer server (h2c, TLS)',
+      'a 26 s idle gap with the shipped defaults, then the server restarts; 10 MiB by hash',
+      async () => {
+        const kinds = ['h2c', 'tls'] as const;
+        const sessions = { h2c: session('h2c'), tls: session('tls') };
+        for (const k of kinds) {
+          expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
+          expect(await viaSession(sessions[k], '/small.txt')).toBe(want('small\n'));
+        }
+        await sleep(26_000);
+        // New connections first, before anything else has told the runtime the time: a new
+        // origin for fetch() (a new pooled session) and new connect() sessions, all at once.
+        const fresh = { h2c: session('h2c'), tls: session('tls') };
+        const first = await Promise.all(
+          kinds.flatMap((k) => [viaFetch(fetch, k, '/big.bin', 'localhost'), viaSession(fresh[k], '/small.txt')]),
+        );
+        expect(first).toEqual(kinds.flatMap(() => [want(big), want('small\n')]));
+        for (const k of kinds) {
+          await fresh[k].close();
+          // The pooled session and the first connect() session, each idle 26 s.
+          expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
+          expect(await viaSession(sessions[k], '/big.bin')).toBe(want(big));
+        }
+        // The server restarts: a pooled session that saw it go is replaced; a connect()
+        // session is closed for good (a clear error), and a new one works.
+        for (const k of kinds) servers[k]!.child.kill('SIGKILL');
+        await sleep(200);
+        await start('h2c');
+        await start('tls');
+        for (const k of kinds) {
+          expect(await viaFetch(fetch, k, '/small.txt')).toBe(want('small\n'));
+          // The socket's own error (the killed server reset it) or the session's "closed".
+          await expect(sessions[k].request({ path: '/small.txt' })).rejects.toThrow(
+            /closed|connection|ECONNRESET|EPIPE/i,
+          );
+          const fresh = session(k);
+          expect(await viaSession(fresh, '/big.bin')).toBe(want(big));
+          await fresh.close();
+        }
+      },
+    );
   }, 120_000);
 
   it('fetch() with scaled timeouts: pooled sessions idle out and are replaced between requests, PINGs answered', async () => {

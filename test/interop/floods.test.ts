@@ -9,7 +9,18 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import type http2 from 'node:http2';
 import { serve, type Server } from '../../bindings/index.js';
 import {
-  FRAME, ERR, PeerHpack, frame, settings, ping, rstStream, data, headers, continuation, errorCodeOf, type Frame,
+  FRAME,
+  ERR,
+  PeerHpack,
+  frame,
+  settings,
+  ping,
+  rstStream,
+  data,
+  headers,
+  continuation,
+  errorCodeOf,
+  type Frame,
 } from '../support/frames.js';
 import { REQ, POSTREQ } from '../proto/raw-peer.js';
 import { Attacker, HeapWatch, goodClient, get as getOn } from './attack-kit.js';
@@ -28,7 +39,9 @@ beforeAll(async () => {
     port: 0,
     hostname: '127.0.0.1',
     // The attacker's streams are reset under the handler: its respond() then rejects.
-    handler: (_req, res) => { res.respond(200, [['content-type', 'text/plain']], 'ok').catch(() => {}); },
+    handler: (_req, res) => {
+      res.respond(200, [['content-type', 'text/plain']], 'ok').catch(() => {});
+    },
     settings: {
       maxResetsPerSecond: LIMIT,
       maxGlitchesPerSecond: LIMIT,
@@ -49,7 +62,11 @@ afterEach(() => Attacker.destroyAll());
 /** One GET on the well-behaved connection: its status and body. */
 const get = () => getOn(good);
 
-interface Outcome { goaway?: Frame; frames: Frame[]; closed: boolean }
+interface Outcome {
+  goaway?: Frame;
+  frames: Frame[];
+  closed: boolean;
+}
 
 /**
  * Connects, writes the preface and `attack` (all of it at once, optionally without reading
@@ -78,7 +95,10 @@ async function underAttack(why: RegExp, attack: (hp: PeerHpack) => Uint8Array[],
     for (const r of [...responses, ...after]) expect(r).toEqual({ status: 200, body: 'ok' });
     expect(outcome.goaway, 'attacker received GOAWAY').toBeDefined();
     expect(errorCodeOf(outcome.goaway!)).toBe(ERR.ENHANCE_YOUR_CALM);
-    expect(new TextDecoder().decode(outcome.goaway!.payload.subarray(8)), 'GOAWAY debug data names the defence').toMatch(why);
+    expect(
+      new TextDecoder().decode(outcome.goaway!.payload.subarray(8)),
+      'GOAWAY debug data names the defence',
+    ).toMatch(why);
     const { baseline, peak, after: end } = watch.stop();
     stopped = true;
     expect(peak - baseline, `heap peak ${peak} vs baseline ${baseline}`).toBeLessThan(HEAP_BOUND);
@@ -90,7 +110,8 @@ async function underAttack(why: RegExp, attack: (hp: PeerHpack) => Uint8Array[],
   }
 }
 
-const priority = (id: number, dep: number) => frame(FRAME.PRIORITY, 0, id, [dep >>> 24, dep >>> 16, dep >>> 8, dep, 16]);
+const priority = (id: number, dep: number) =>
+  frame(FRAME.PRIORITY, 0, id, [dep >>> 24, dep >>> 16, dep >>> 8, dep, 16]);
 
 describe('floods against serve() over TCP', () => {
   it('Rapid Reset (HEADERS + RST_STREAM loop, CVE-2023-44487)', async () => {
@@ -122,7 +143,10 @@ describe('floods against serve() over TCP', () => {
   });
 
   it('empty-DATA flood (CVE-2019-9518)', async () => {
-    await underAttack(/glitch/, (hp) => [headers(1, hp.encode(POSTREQ)), ...Array.from({ length: FLOOD }, () => data(1, new Uint8Array(0)))]);
+    await underAttack(/glitch/, (hp) => [
+      headers(1, hp.encode(POSTREQ)),
+      ...Array.from({ length: FLOOD }, () => data(1, new Uint8Array(0))),
+    ]);
   });
 
   it('PRIORITY flood (CVE-2019-9513)', async () => {

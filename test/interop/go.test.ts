@@ -27,11 +27,15 @@ function which(cmd: string): string | null {
   return null;
 }
 const GO = which('go');
-if (!GO) { console.log('interop: go not installed, its tests are skipped'); recordSkipped('golang.org/x/net/http2'); }
+if (!GO) {
+  console.log('interop: go not installed, its tests are skipped');
+  recordSkipped('golang.org/x/net/http2');
+}
 /** The interop table's row names (test/interop/record.ts); the version is known once the peer is built. */
 const PEER = 'golang.org/x/net/http2';
 let VERSION = '';
-const rec = <T>(direction: string, check: string, fn: () => T | Promise<T>) => recorded(PEER, VERSION, direction, check, fn);
+const rec = <T>(direction: string, check: string, fn: () => T | Promise<T>) =>
+  recorded(PEER, VERSION, direction, check, fn);
 
 const PEER_SRC = join(ROOT, 'test', 'peers', 'go');
 const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
@@ -62,26 +66,52 @@ async function* chunks(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> 
 }
 
 /** Runs a command without blocking the event loop (our in-process server must keep serving). */
-function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
-    const timer = setTimeout(() => { err += `\n(killed after ${opts.timeoutMs ?? 60000} ms)`; p.kill('SIGKILL'); }, opts.timeoutMs ?? 60000);
+    const timer = setTimeout(() => {
+      err += `\n(killed after ${opts.timeoutMs ?? 60000} ms)`;
+      p.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60000);
     p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout: Buffer.concat(out), stderr: err }); });
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out), stderr: err });
+    });
   });
 }
 
 interface GoResult {
-  request: string; proto: string; status: number; headers: Record<string, string>;
-  bytes: number; sha256: string; text?: string; trailers: Record<string, string>;
-  sentBytes: number; sentSha256: string; sentTrailers: Record<string, string>; error?: string;
+  request: string;
+  proto: string;
+  status: number;
+  headers: Record<string, string>;
+  bytes: number;
+  sha256: string;
+  text?: string;
+  trailers: Record<string, string>;
+  sentBytes: number;
+  sentSha256: string;
+  sentTrailers: Record<string, string>;
+  error?: string;
 }
 
 /** Starts a long-running child that prints `<marker> URL` once it listens. */
-function startProcess(cmd: string, args: string[], stream: 'stdout' | 'stderr', marker: RegExp): Promise<{ url: string; proc: ChildProcess }> {
+function startProcess(
+  cmd: string,
+  args: string[],
+  stream: 'stdout' | 'stderr',
+  marker: RegExp,
+): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(proc);
   proc.on('exit', () => children.delete(proc));
@@ -91,11 +121,24 @@ function startProcess(cmd: string, args: string[], stream: 'stdout' | 'stderr', 
     const onData = (d: Buffer) => {
       text += d;
       const m = marker.exec(text);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], proc }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], proc });
+      }
     };
     proc.stdout!.on('data', stream === 'stdout' ? onData : () => {});
-    proc.stderr!.on('data', stream === 'stderr' ? onData : (d) => { text += d; });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited (${code}): ${text}`)); });
+    proc.stderr!.on(
+      'data',
+      stream === 'stderr'
+        ? onData
+        : (d) => {
+            text += d;
+          },
+    );
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code}): ${text}`));
+    });
   });
 }
 const children = new Set<ChildProcess>();
@@ -111,16 +154,27 @@ async function echoHandler(req: IncomingRequest, res: Responder): Promise<void> 
   }
   const h = createHash('sha256');
   let n = 0;
-  for await (const c of req.body()) { h.update(c); n += c.length; }
+  for await (const c of req.body()) {
+    h.update(c);
+    n += c.length;
+  }
   const trailers = await req.trailers();
   const m = Number(url.searchParams.get('respond') ?? '0');
   const body = down.get(m) ?? gen(2, m);
-  await res.respond(200, [['content-type', 'application/octet-stream'], ['x-request-method', req.method]], chunks(body, 16 * KiB), [
-    ['x-request-bytes', String(n)],
-    ['x-request-sha256', h.digest('hex')],
-    ['x-response-sha256', sha(body)],
-    ...trailers.map(([k, v]): [string, string] => [`x-echo-${k}`, v]),
-  ]);
+  await res.respond(
+    200,
+    [
+      ['content-type', 'application/octet-stream'],
+      ['x-request-method', req.method],
+    ],
+    chunks(body, 16 * KiB),
+    [
+      ['x-request-bytes', String(n)],
+      ['x-request-sha256', h.digest('hex')],
+      ['x-response-sha256', sha(body)],
+      ...trailers.map(([k, v]): [string, string] => [`x-echo-${k}`, v]),
+    ],
+  );
 }
 
 describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
@@ -152,110 +206,164 @@ describe.skipIf(!GO)('Go (golang.org/x/net/http2) against h2wasm', () => {
   async function goClient(url: string, args: string[]): Promise<GoResult[]> {
     const r = await run(peer, ['client', url, ...args], { timeoutMs: 60000 });
     expect(r.status, r.stderr).toBe(0);
-    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as GoResult);
+    return r.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as GoResult);
   }
 
-  describe.each([['h2c', false], ['TLS', true]] as const)('Go client → h2wasm serve() (%s)', (name, secure) => {
+  describe.each([
+    ['h2c', false],
+    ['TLS', true],
+  ] as const)('Go client → h2wasm serve() (%s)', (name, secure) => {
     const DIR = `peer client → h2wasm serve() (${name})`;
     let server: Server;
     beforeAll(async () => {
       server = await serve({
-        port: 0, hostname: '127.0.0.1', handler: echoHandler,
+        port: 0,
+        hostname: '127.0.0.1',
+        handler: echoHandler,
         ...(secure ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
       });
     });
-    afterAll(async () => { await server?.close(); });
+    afterAll(async () => {
+      await server?.close();
+    });
 
-    it('0 B, 1 MiB, 16 MiB streamed up and down on one connection, trailers both ways', () => rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
-      const results = await goClient(server.url, ['--sizes', SIZES.join(','), '--chunk', String(16 * KiB + 7), '--trailers', 'x-client-sum=abc,x-second=2']);
-      expect(results).toHaveLength(SIZES.length);
-      results.forEach((r, i) => {
-        const n = SIZES[i];
-        expect(r.error, r.request).toBeUndefined();
-        expect(r.proto).toBe('HTTP/2.0');
+    it('0 B, 1 MiB, 16 MiB streamed up and down on one connection, trailers both ways', () =>
+      rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
+        const results = await goClient(server.url, [
+          '--sizes',
+          SIZES.join(','),
+          '--chunk',
+          String(16 * KiB + 7),
+          '--trailers',
+          'x-client-sum=abc,x-second=2',
+        ]);
+        expect(results).toHaveLength(SIZES.length);
+        results.forEach((r, i) => {
+          const n = SIZES[i];
+          expect(r.error, r.request).toBeUndefined();
+          expect(r.proto).toBe('HTTP/2.0');
+          expect(r.status).toBe(200);
+          expect(r.headers['x-request-method']).toBe('POST');
+          // what Go sent is what we think it sent (same generator on both sides)
+          expect([r.sentBytes, r.sentSha256]).toEqual([n, upSha(n)]);
+          // what we received, by our server's own count, in our trailers
+          expect(r.trailers['x-request-bytes']).toBe(String(n));
+          expect(r.trailers['x-request-sha256']).toBe(upSha(n));
+          expect(r.trailers['x-echo-x-client-sum']).toBe('abc');
+          expect(r.trailers['x-echo-x-second']).toBe('2');
+          // what Go received from us
+          expect([r.bytes, r.sha256]).toEqual([n, downSha(n)]);
+          expect(r.trailers['x-response-sha256']).toBe(downSha(n));
+        });
+      }));
+
+    it('full duplex: a 1 MiB body echoed while it is still being uploaded', () =>
+      rec(DIR, 'full duplex echo, 1 MiB', async () => {
+        const [r] = await goClient(server.url + '/echo', [
+          '--sizes',
+          String(MiB),
+          '--path',
+          '/echo',
+          '--chunk',
+          '4096',
+        ]);
+        expect(r.error).toBeUndefined();
         expect(r.status).toBe(200);
-        expect(r.headers['x-request-method']).toBe('POST');
-        // what Go sent is what we think it sent (same generator on both sides)
-        expect([r.sentBytes, r.sentSha256]).toEqual([n, upSha(n)]);
-        // what we received, by our server's own count, in our trailers
-        expect(r.trailers['x-request-bytes']).toBe(String(n));
-        expect(r.trailers['x-request-sha256']).toBe(upSha(n));
-        expect(r.trailers['x-echo-x-client-sum']).toBe('abc');
-        expect(r.trailers['x-echo-x-second']).toBe('2');
-        // what Go received from us
-        expect([r.bytes, r.sha256]).toEqual([n, downSha(n)]);
-        expect(r.trailers['x-response-sha256']).toBe(downSha(n));
-      });
-    }));
-
-    it('full duplex: a 1 MiB body echoed while it is still being uploaded', () => rec(DIR, 'full duplex echo, 1 MiB', async () => {
-      const [r] = await goClient(server.url + '/echo', ['--sizes', String(MiB), '--path', '/echo', '--chunk', '4096']);
-      expect(r.error).toBeUndefined();
-      expect(r.status).toBe(200);
-      expect([r.bytes, r.sha256]).toEqual([MiB, upSha(MiB)]);
-    }));
+        expect([r.bytes, r.sha256]).toEqual([MiB, upSha(MiB)]);
+      }));
   });
 
-  it('Go client → h2wasm serve CLI: a streamed 1 MiB POST is counted', () => rec('peer client → h2wasm serve CLI (h2c)', 'streamed 1 MiB POST counted', async () => {
-    const { url } = await startProcess(process.execPath, [CLI, 'serve', '--port', '0'], 'stderr', /serving (\S+)/);
-    const [r] = await goClient(url, ['--sizes', String(MiB), '--respond', 'none']);
-    expect(r.error).toBeUndefined();
-    expect(r.status).toBe(200);
-    expect(r.text).toBe(`received ${MiB} bytes\n`);
-  }));
+  it('Go client → h2wasm serve CLI: a streamed 1 MiB POST is counted', () =>
+    rec('peer client → h2wasm serve CLI (h2c)', 'streamed 1 MiB POST counted', async () => {
+      const { url } = await startProcess(process.execPath, [CLI, 'serve', '--port', '0'], 'stderr', /serving (\S+)/);
+      const [r] = await goClient(url, ['--sizes', String(MiB), '--respond', 'none']);
+      expect(r.error).toBeUndefined();
+      expect(r.status).toBe(200);
+      expect(r.text).toBe(`received ${MiB} bytes\n`);
+    }));
 
-  describe.each([['h2c', false], ['TLS', true]] as const)('h2wasm connect() → Go server (%s)', (name, secure) => {
+  describe.each([
+    ['h2c', false],
+    ['TLS', true],
+  ] as const)('h2wasm connect() → Go server (%s)', (name, secure) => {
     const DIR = `h2wasm connect() → peer server (${name})`;
     let url: string;
     beforeAll(async () => {
-      ({ url } = await startProcess(peer, ['server', '--port', '0', ...(secure ? ['--tls-cert', cert, '--tls-key', key] : [])], 'stdout', /listening (\S+)/));
+      ({ url } = await startProcess(
+        peer,
+        ['server', '--port', '0', ...(secure ? ['--tls-cert', cert, '--tls-key', key] : [])],
+        'stdout',
+        /listening (\S+)/,
+      ));
     });
     const open = () => connect(url, secure ? { ca: readFileSync(cert) } : {});
 
-    it('0 B, 1 MiB, 16 MiB streamed up (with trailers) and down (flushed per chunk, with trailers)', () => rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
-      const session = open();
-      try {
-        for (const n of SIZES) {
+    it('0 B, 1 MiB, 16 MiB streamed up (with trailers) and down (flushed per chunk, with trailers)', () =>
+      rec(DIR, '0 B / 1 MiB / 16 MiB streamed each way by sha256, trailers both ways', async () => {
+        const session = open();
+        try {
+          for (const n of SIZES) {
+            const res = await session.request({
+              method: 'POST',
+              path: `/?respond=${n}`,
+              headers: { 'content-type': 'application/octet-stream' },
+              body: chunks(up.get(n)!, 16 * KiB + 7),
+              trailers: { 'x-client-sum': `n=${n}`, 'x-second': '2' },
+            });
+            expect(res.status).toBe(200);
+            const h = createHash('sha256');
+            let got = 0;
+            for await (const c of res.body) {
+              h.update(c);
+              got += c.length;
+            }
+            expect([got, h.digest('hex')]).toEqual([n, downSha(n)]);
+            const trailers = Object.fromEntries(await res.trailers());
+            expect(trailers).toEqual({
+              'x-request-bytes': String(n),
+              'x-request-sha256': upSha(n),
+              'x-response-sha256': downSha(n),
+              'x-echo-x-client-sum': `n=${n}`,
+              'x-echo-x-second': '2',
+            });
+          }
+        } finally {
+          await session.close();
+        }
+      }));
+
+    it('full duplex: 1 MiB echoed while it is being uploaded, trailers echoed after', () =>
+      rec(DIR, 'full duplex echo, 1 MiB, trailers echoed', async () => {
+        const session = open();
+        try {
           const res = await session.request({
-            method: 'POST', path: `/?respond=${n}`, headers: { 'content-type': 'application/octet-stream' },
-            body: chunks(up.get(n)!, 16 * KiB + 7), trailers: { 'x-client-sum': `n=${n}`, 'x-second': '2' },
+            method: 'POST',
+            path: '/echo',
+            body: chunks(up.get(MiB)!, 4096),
+            trailers: { 'x-done': 'yes' },
           });
           expect(res.status).toBe(200);
-          const h = createHash('sha256');
-          let got = 0;
-          for await (const c of res.body) { h.update(c); got += c.length; }
-          expect([got, h.digest('hex')]).toEqual([n, downSha(n)]);
-          const trailers = Object.fromEntries(await res.trailers());
-          expect(trailers).toEqual({
-            'x-request-bytes': String(n),
-            'x-request-sha256': upSha(n),
-            'x-response-sha256': downSha(n),
-            'x-echo-x-client-sum': `n=${n}`,
-            'x-echo-x-second': '2',
+          const body = await res.bytes();
+          expect([body.length, sha(body)]).toEqual([MiB, upSha(MiB)]);
+          expect(Object.fromEntries(await res.trailers())).toEqual({
+            'x-request-bytes': String(MiB),
+            'x-request-sha256': upSha(MiB),
+            'x-echo-x-done': 'yes',
           });
+        } finally {
+          await session.close();
         }
-      } finally {
-        await session.close();
-      }
-    }));
+      }));
 
-    it('full duplex: 1 MiB echoed while it is being uploaded, trailers echoed after', () => rec(DIR, 'full duplex echo, 1 MiB, trailers echoed', async () => {
-      const session = open();
-      try {
-        const res = await session.request({ method: 'POST', path: '/echo', body: chunks(up.get(MiB)!, 4096), trailers: { 'x-done': 'yes' } });
-        expect(res.status).toBe(200);
-        const body = await res.bytes();
-        expect([body.length, sha(body)]).toEqual([MiB, upSha(MiB)]);
-        expect(Object.fromEntries(await res.trailers())).toEqual({ 'x-request-bytes': String(MiB), 'x-request-sha256': upSha(MiB), 'x-echo-x-done': 'yes' });
-      } finally {
-        await session.close();
-      }
-    }));
-
-    it('h2wasm get writes the Go server\'s 1 MiB body to stdout byte for byte', () => rec(`h2wasm get (CLI) → peer server (${name})`, '1 MiB body to stdout byte for byte', async () => {
-      const r = await run(process.execPath, [CLI, 'get', ...(secure ? ['-k'] : []), `${url}/?respond=${MiB}`]);
-      expect(r.status, r.stderr).toBe(0);
-      expect(sha(r.stdout)).toBe(downSha(MiB));
-    }));
+    it("h2wasm get writes the Go server's 1 MiB body to stdout byte for byte", () =>
+      rec(`h2wasm get (CLI) → peer server (${name})`, '1 MiB body to stdout byte for byte', async () => {
+        const r = await run(process.execPath, [CLI, 'get', ...(secure ? ['-k'] : []), `${url}/?respond=${MiB}`]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(sha(r.stdout)).toBe(downSha(MiB));
+      }));
   });
 });

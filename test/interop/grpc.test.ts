@@ -11,8 +11,13 @@ import { ROOT } from '../support/wasm.js';
 import { recorded } from './record.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
-const grpc: Grpc | null = await import('@grpc/grpc-js').then((m) => (m as any).default ?? m, () => null);
-const VERSION = grpc ? JSON.parse(readFileSync(join(ROOT, 'node_modules', '@grpc', 'grpc-js', 'package.json'), 'utf8')).version as string : '';
+const grpc: Grpc | null = await import('@grpc/grpc-js').then(
+  (m) => (m as any).default ?? m,
+  () => null,
+);
+const VERSION = grpc
+  ? (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@grpc', 'grpc-js', 'package.json'), 'utf8')).version as string)
+  : '';
 console.log(grpc ? `interop: @grpc/grpc-js ${VERSION}` : 'interop: @grpc/grpc-js not installed, its tests are skipped');
 const PEER = '@grpc/grpc-js';
 const TO_GRPC = 'h2wasm connect() → peer server (h2c)';
@@ -49,15 +54,23 @@ const field = (fields: [string, string][], name: string) => fields.find(([n]) =>
 /** Resolves with `p`, or fails after `ms` (so a lost message fails the test with a reason, not a hang). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); })])
-    .finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** A queue one side pushes into and the other awaits, one item at a time. */
 class Queue<T> {
   private items: T[] = [];
   private waiters: ((v: T) => void)[] = [];
-  push(v: T) { const w = this.waiters.shift(); if (w) w(v); else this.items.push(v); }
+  push(v: T) {
+    const w = this.waiters.shift();
+    if (w) w(v);
+    else this.items.push(v);
+  }
   next(ms = 10000): Promise<T> {
     if (this.items.length) return Promise.resolve(this.items.shift()!);
     return within(new Promise<T>((r) => this.waiters.push(r)), ms, 'the next message');
@@ -66,10 +79,19 @@ class Queue<T> {
 
 const identity = (b: Buffer) => b;
 const method = (name: string, requestStream: boolean, responseStream: boolean) => ({
-  path: `/pkg.Echo/${name}`, requestStream, responseStream,
-  requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity,
+  path: `/pkg.Echo/${name}`,
+  requestStream,
+  responseStream,
+  requestSerialize: identity,
+  requestDeserialize: identity,
+  responseSerialize: identity,
+  responseDeserialize: identity,
 });
-const SERVICE = { Unary: method('Unary', false, false), Bidi: method('Bidi', true, true), Missing: method('Missing', false, false) };
+const SERVICE = {
+  Unary: method('Unary', false, false),
+  Bidi: method('Bidi', true, true),
+  Missing: method('Missing', false, false),
+};
 const GRPC_HEADERS = { 'content-type': 'application/grpc', te: 'trailers' };
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
 
@@ -77,7 +99,11 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
 async function grpcStatus(res: ClientResponse): Promise<{ status?: string; message?: string; where: string }> {
   const trailers = await res.trailers();
   const from = field(trailers, 'grpc-status') !== undefined ? trailers : res.headers;
-  return { status: field(from, 'grpc-status'), message: field(from, 'grpc-message'), where: from === trailers ? 'trailers' : 'headers' };
+  return {
+    status: field(from, 'grpc-status'),
+    message: field(from, 'grpc-message'),
+    where: from === trailers ? 'trailers' : 'headers',
+  };
 }
 
 // ---- (1) our client → grpc-js server ----------------------------------------------------
@@ -90,7 +116,10 @@ describe.skipIf(!grpc)('h2wasm client → @grpc/grpc-js server', () => {
     const g = grpc!;
     server = new g.Server();
     server.addService(SERVICE as any, {
-      Unary: (call: any, cb: any) => { seenMetadata.push(call.metadata.getMap()); cb(null, upper(call.request)); },
+      Unary: (call: any, cb: any) => {
+        seenMetadata.push(call.metadata.getMap());
+        cb(null, upper(call.request));
+      },
       Bidi: (call: any) => {
         call.on('data', (m: Buffer) => call.write(upper(m)));
         call.on('end', () => call.end());
@@ -98,7 +127,8 @@ describe.skipIf(!grpc)('h2wasm client → @grpc/grpc-js server', () => {
       Missing: (_call: any, cb: any) => cb({ code: g.status.NOT_FOUND, details: 'no widget named café' }),
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', g.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      server.bindAsync('127.0.0.1:0', g.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     session = connect(`http://127.0.0.1:${port}`);
   });
   afterAll(async () => {
@@ -106,67 +136,91 @@ describe.skipIf(!grpc)('h2wasm client → @grpc/grpc-js server', () => {
     await new Promise<void>((r) => (server ? server.tryShutdown(() => r()) : r()));
   });
 
-  it('unary: one framed message each way, grpc-status 0 in the trailers', () => recorded(PEER, VERSION, TO_GRPC, 'unary call, status 0 in trailers', async () => {
-    const res = await session.request({ method: 'POST', path: '/pkg.Echo/Unary', headers: { ...GRPC_HEADERS, 'x-trace': 'abc' }, body: frame(Buffer.from('hello, grpc')) });
-    expect(res.status).toBe(200);
-    expect(field(res.headers, 'content-type')).toMatch(/^application\/grpc/);
-    const messages: string[] = [];
-    for await (const m of deframe(res.body)) messages.push(m.toString());
-    expect(messages).toEqual(['HELLO, GRPC']);
-    const trailers = await res.trailers();
-    expect(field(trailers, 'grpc-status')).toBe('0');
-    expect(seenMetadata.at(-1)?.['x-trace']).toBe('abc');
-  }));
+  it('unary: one framed message each way, grpc-status 0 in the trailers', () =>
+    recorded(PEER, VERSION, TO_GRPC, 'unary call, status 0 in trailers', async () => {
+      const res = await session.request({
+        method: 'POST',
+        path: '/pkg.Echo/Unary',
+        headers: { ...GRPC_HEADERS, 'x-trace': 'abc' },
+        body: frame(Buffer.from('hello, grpc')),
+      });
+      expect(res.status).toBe(200);
+      expect(field(res.headers, 'content-type')).toMatch(/^application\/grpc/);
+      const messages: string[] = [];
+      for await (const m of deframe(res.body)) messages.push(m.toString());
+      expect(messages).toEqual(['HELLO, GRPC']);
+      const trailers = await res.trailers();
+      expect(field(trailers, 'grpc-status')).toBe('0');
+      expect(seenMetadata.at(-1)?.['x-trace']).toBe('abc');
+    }));
 
-  it('unary: a 1 MiB message (many DATA frames, flow control both ways) comes back whole', () => recorded(PEER, VERSION, TO_GRPC, 'unary call, 1 MiB message each way', async () => {
-    const big = Buffer.alloc(1 << 20);
-    for (let i = 0; i < big.length; i++) big[i] = 97 + (i * 7 + (i >> 10)) % 26;
-    const res = await session.request({ method: 'POST', path: '/pkg.Echo/Unary', headers: GRPC_HEADERS, body: frame(big) });
-    const messages: Buffer[] = [];
-    for await (const m of deframe(res.body)) messages.push(Buffer.from(m));
-    expect(messages.length).toBe(1);
-    expect(messages[0].equals(upper(big))).toBe(true);
-    expect(field(await res.trailers(), 'grpc-status')).toBe('0');
-  }));
+  it('unary: a 1 MiB message (many DATA frames, flow control both ways) comes back whole', () =>
+    recorded(PEER, VERSION, TO_GRPC, 'unary call, 1 MiB message each way', async () => {
+      const big = Buffer.alloc(1 << 20);
+      for (let i = 0; i < big.length; i++) big[i] = 97 + ((i * 7 + (i >> 10)) % 26);
+      const res = await session.request({
+        method: 'POST',
+        path: '/pkg.Echo/Unary',
+        headers: GRPC_HEADERS,
+        body: frame(big),
+      });
+      const messages: Buffer[] = [];
+      for await (const m of deframe(res.body)) messages.push(Buffer.from(m));
+      expect(messages.length).toBe(1);
+      expect(messages[0].equals(upper(big))).toBe(true);
+      expect(field(await res.trailers(), 'grpc-status')).toBe('0');
+    }));
 
-  it('bidirectional streaming: each message answered before the next is sent, then status 0', () => recorded(PEER, VERSION, TO_GRPC, 'bidi stream, 6 messages each way interleaved', async () => {
-    const replies = new Queue<string>();
-    const order: string[] = [];
-    async function* requests() {
-      for (const w of WORDS) {
-        order.push(`send ${w}`);
-        yield frame(Buffer.from(w));
-        // The next message goes only after this one's answer arrived: that is interleaving.
-        const reply = await replies.next();
-        order.push(`recv ${reply}`);
+  it('bidirectional streaming: each message answered before the next is sent, then status 0', () =>
+    recorded(PEER, VERSION, TO_GRPC, 'bidi stream, 6 messages each way interleaved', async () => {
+      const replies = new Queue<string>();
+      const order: string[] = [];
+      async function* requests() {
+        for (const w of WORDS) {
+          order.push(`send ${w}`);
+          yield frame(Buffer.from(w));
+          // The next message goes only after this one's answer arrived: that is interleaving.
+          const reply = await replies.next();
+          order.push(`recv ${reply}`);
+        }
       }
-    }
-    const res = await session.request({ method: 'POST', path: '/pkg.Echo/Bidi', headers: GRPC_HEADERS, body: requests() });
-    expect(res.status).toBe(200);
-    const received: string[] = [];
-    for await (const m of deframe(res.body)) {
-      received.push(m.toString());
-      replies.push(m.toString());
-      if (received.length > WORDS.length) break;
-    }
-    expect(received).toEqual(WORDS.map((w) => w.toUpperCase()));
-    expect(order).toEqual(WORDS.flatMap((w) => [`send ${w}`, `recv ${w.toUpperCase()}`]));
-    const { status, where } = await grpcStatus(res);
-    expect([status, where]).toEqual(['0', 'trailers']);
-  }));
+      const res = await session.request({
+        method: 'POST',
+        path: '/pkg.Echo/Bidi',
+        headers: GRPC_HEADERS,
+        body: requests(),
+      });
+      expect(res.status).toBe(200);
+      const received: string[] = [];
+      for await (const m of deframe(res.body)) {
+        received.push(m.toString());
+        replies.push(m.toString());
+        if (received.length > WORDS.length) break;
+      }
+      expect(received).toEqual(WORDS.map((w) => w.toUpperCase()));
+      expect(order).toEqual(WORDS.flatMap((w) => [`send ${w}`, `recv ${w.toUpperCase()}`]));
+      const { status, where } = await grpcStatus(res);
+      expect([status, where]).toEqual(['0', 'trailers']);
+    }));
 
-  it('an error status (NOT_FOUND) with its grpc-message reaches our client', () => recorded(PEER, VERSION, TO_GRPC, 'unary call, status 5 NOT_FOUND + grpc-message', async () => {
-    // grpc-js answers an error before any message "trailers-only": one HEADERS frame with
-    // END_STREAM carrying :status, grpc-status and grpc-message.
-    const res = await session.request({ method: 'POST', path: '/pkg.Echo/Missing', headers: GRPC_HEADERS, body: frame(Buffer.from('x')) });
-    expect(res.status).toBe(200);
-    const messages: Buffer[] = [];
-    for await (const m of deframe(res.body)) messages.push(m);
-    expect(messages).toEqual([]);
-    const { status, message } = await grpcStatus(res);
-    expect(status).toBe('5');
-    expect(decodeURIComponent(message ?? '')).toBe('no widget named café');
-  }));
+  it('an error status (NOT_FOUND) with its grpc-message reaches our client', () =>
+    recorded(PEER, VERSION, TO_GRPC, 'unary call, status 5 NOT_FOUND + grpc-message', async () => {
+      // grpc-js answers an error before any message "trailers-only": one HEADERS frame with
+      // END_STREAM carrying :status, grpc-status and grpc-message.
+      const res = await session.request({
+        method: 'POST',
+        path: '/pkg.Echo/Missing',
+        headers: GRPC_HEADERS,
+        body: frame(Buffer.from('x')),
+      });
+      expect(res.status).toBe(200);
+      const messages: Buffer[] = [];
+      for await (const m of deframe(res.body)) messages.push(m);
+      expect(messages).toEqual([]);
+      const { status, message } = await grpcStatus(res);
+      expect(status).toBe('5');
+      expect(decodeURIComponent(message ?? '')).toBe('no widget named café');
+    }));
 });
 
 // ---- (2) grpc-js client → our server -----------------------------------------------------
@@ -183,8 +237,10 @@ describe.skipIf(!grpc)('@grpc/grpc-js client → h2wasm serve', () => {
         requests.push({ path: req.path, method: req.method, headers: req.headers });
         if (req.path === '/pkg.Echo/Missing') {
           for await (const _ of req.body()) void _;
-          await res.respond(200, [['content-type', 'application/grpc']], null,
-            [['grpc-status', '5'], ['grpc-message', 'no widget named caf%C3%A9']]);
+          await res.respond(200, [['content-type', 'application/grpc']], null, [
+            ['grpc-status', '5'],
+            ['grpc-message', 'no widget named caf%C3%A9'],
+          ]);
           return;
         }
         // Each message is answered as it arrives: the response body pulls from the request body.
@@ -202,43 +258,56 @@ describe.skipIf(!grpc)('@grpc/grpc-js client → h2wasm serve', () => {
     await server?.close();
   });
 
-  it('unary: grpc-js gets the answer and status OK; te: trailers and content-type arrive', () => recorded(PEER, VERSION, FROM_GRPC, 'unary call, status 0; te: trailers received', async () => {
-    const md = new grpc!.Metadata();
-    md.set('x-trace', 'abc');
-    const reply = await within(new Promise<Buffer>((resolve, reject) =>
-      client.Unary(Buffer.from('hello, h2wasm'), md, (e: Error | null, r: Buffer) => (e ? reject(e) : resolve(r)))), 10000, 'the unary reply');
-    expect(reply.toString()).toBe('HELLO, H2WASM');
-    const req = requests.find((r) => r.path === '/pkg.Echo/Unary')!;
-    expect(req.method).toBe('POST');
-    expect(field(req.headers, 'te')).toBe('trailers');
-    expect(field(req.headers, 'content-type')).toMatch(/^application\/grpc/);
-    expect(field(req.headers, 'x-trace')).toBe('abc');
-    expect(field(req.headers, 'user-agent')).toMatch(/grpc-node-js/);
-  }));
+  it('unary: grpc-js gets the answer and status OK; te: trailers and content-type arrive', () =>
+    recorded(PEER, VERSION, FROM_GRPC, 'unary call, status 0; te: trailers received', async () => {
+      const md = new grpc!.Metadata();
+      md.set('x-trace', 'abc');
+      const reply = await within(
+        new Promise<Buffer>((resolve, reject) =>
+          client.Unary(Buffer.from('hello, h2wasm'), md, (e: Error | null, r: Buffer) => (e ? reject(e) : resolve(r))),
+        ),
+        10000,
+        'the unary reply',
+      );
+      expect(reply.toString()).toBe('HELLO, H2WASM');
+      const req = requests.find((r) => r.path === '/pkg.Echo/Unary')!;
+      expect(req.method).toBe('POST');
+      expect(field(req.headers, 'te')).toBe('trailers');
+      expect(field(req.headers, 'content-type')).toMatch(/^application\/grpc/);
+      expect(field(req.headers, 'x-trace')).toBe('abc');
+      expect(field(req.headers, 'user-agent')).toMatch(/grpc-node-js/);
+    }));
 
-  it('bidirectional streaming: each message answered before the next is sent, then status OK', () => recorded(PEER, VERSION, FROM_GRPC, 'bidi stream, 6 messages each way interleaved', async () => {
-    const call = client.Bidi();
-    const replies = new Queue<string>();
-    const status = new Promise<{ code: number; details: string }>((r) => call.on('status', r));
-    const errored = new Promise<never>((_, reject) => call.on('error', reject));
-    errored.catch(() => {});
-    call.on('data', (m: Buffer) => replies.push(m.toString()));
-    const got: string[] = [];
-    for (const w of WORDS) {
-      call.write(Buffer.from(w));
-      got.push(await Promise.race([replies.next(), errored]));
-    }
-    call.end();
-    expect(got).toEqual(WORDS.map((w) => w.toUpperCase()));
-    const s = await within(Promise.race([status, errored]), 10000, 'the call status');
-    expect(s.code).toBe(grpc!.status.OK);
-    expect(field(requests.find((r) => r.path === '/pkg.Echo/Bidi')!.headers, 'te')).toBe('trailers');
-  }));
+  it('bidirectional streaming: each message answered before the next is sent, then status OK', () =>
+    recorded(PEER, VERSION, FROM_GRPC, 'bidi stream, 6 messages each way interleaved', async () => {
+      const call = client.Bidi();
+      const replies = new Queue<string>();
+      const status = new Promise<{ code: number; details: string }>((r) => call.on('status', r));
+      const errored = new Promise<never>((_, reject) => call.on('error', reject));
+      errored.catch(() => {});
+      call.on('data', (m: Buffer) => replies.push(m.toString()));
+      const got: string[] = [];
+      for (const w of WORDS) {
+        call.write(Buffer.from(w));
+        got.push(await Promise.race([replies.next(), errored]));
+      }
+      call.end();
+      expect(got).toEqual(WORDS.map((w) => w.toUpperCase()));
+      const s = await within(Promise.race([status, errored]), 10000, 'the call status');
+      expect(s.code).toBe(grpc!.status.OK);
+      expect(field(requests.find((r) => r.path === '/pkg.Echo/Bidi')!.headers, 'te')).toBe('trailers');
+    }));
 
-  it('grpc-status 5 NOT_FOUND from our trailers: grpc-js reports that code and message', () => recorded(PEER, VERSION, FROM_GRPC, 'status 5 NOT_FOUND + grpc-message in trailers', async () => {
-    const err = await within(new Promise<any>((resolve) =>
-      client.Missing(Buffer.from('x'), (e: any, r: Buffer) => resolve(e ?? new Error(`unexpected success: ${r}`)))), 10000, 'the failed call');
-    expect(err.code).toBe(grpc!.status.NOT_FOUND);
-    expect(err.details).toBe('no widget named café');
-  }));
+  it('grpc-status 5 NOT_FOUND from our trailers: grpc-js reports that code and message', () =>
+    recorded(PEER, VERSION, FROM_GRPC, 'status 5 NOT_FOUND + grpc-message in trailers', async () => {
+      const err = await within(
+        new Promise<any>((resolve) =>
+          client.Missing(Buffer.from('x'), (e: any, r: Buffer) => resolve(e ?? new Error(`unexpected success: ${r}`))),
+        ),
+        10000,
+        'the failed call',
+      );
+      expect(err.code).toBe(grpc!.status.NOT_FOUND);
+      expect(err.details).toBe('no widget named café');
+    }));
 });

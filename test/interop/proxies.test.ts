@@ -20,8 +20,15 @@ import { startServe, type ServeProcess } from './serve-cli.js';
 import { record, recordSkipped, skipForMissing, versionOf } from './record.js';
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin'];
-const peers = { nginx: which('nginx', SBIN), haproxy: which('haproxy', SBIN), curl: which('curl'), openssl: which('openssl') };
-const missing = Object.entries(peers).filter(([, p]) => !p).map(([n]) => n);
+const peers = {
+  nginx: which('nginx', SBIN),
+  haproxy: which('haproxy', SBIN),
+  curl: which('curl'),
+  openssl: which('openssl'),
+};
+const missing = Object.entries(peers)
+  .filter(([, p]) => !p)
+  .map(([n]) => n);
 for (const n of ['nginx', 'haproxy']) if (!peers[n as keyof typeof peers]) recordSkipped(n);
 const skip = skipForMissing('the proxy soak', missing);
 
@@ -31,26 +38,58 @@ const skip = skipForMissing('the proxy soak', missing);
  * 10 s: a proxy that stops reading its upstream while its own client is slow (nginx under
  * a loaded CI machine did, for over a second) does not answer sooner, and is not dead.
  */
-const SCALED = ['idleTimeoutMs=1500', 'settingsTimeoutMs=2000', 'keepaliveIntervalMs=700', 'keepaliveTimeoutMs=10000', 'closeLingerMs=1000'].flatMap((s) => ['--set', s]);
+const SCALED = [
+  'idleTimeoutMs=1500',
+  'settingsTimeoutMs=2000',
+  'keepaliveIntervalMs=700',
+  'keepaliveTimeoutMs=10000',
+  'closeLingerMs=1000',
+].flatMap((s) => ['--set', s]);
 const REAL_GAP_MS = 26_000;
 const SCALED_GAP_MS = 2500;
 const SCALED_ROUNDS = 5;
 
-interface Route { name: string; url: string; tls: boolean; scaled: boolean; direct: boolean }
+interface Route {
+  name: string;
+  url: string;
+  tls: boolean;
+  scaled: boolean;
+  direct: boolean;
+}
 
 /** One request on a new HTTP/2 connection (as a browser's or curl's first request). */
-function request(route: Route, method: string, path: string, body?: Uint8Array): Promise<{ status: number; sha: string; length: number; headers: http2.IncomingHttpHeaders }> {
+function request(
+  route: Route,
+  method: string,
+  path: string,
+  body?: Uint8Array,
+): Promise<{ status: number; sha: string; length: number; headers: http2.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(route.url, { rejectUnauthorized: false });
     session.on('error', reject);
-    const req = session.request({ ':method': method, ':path': path, ...(body ? { 'content-type': 'application/octet-stream' } : {}) });
+    const req = session.request({
+      ':method': method,
+      ':path': path,
+      ...(body ? { 'content-type': 'application/octet-stream' } : {}),
+    });
     const hash = createHash('sha256');
     let length = 0;
     let headers: http2.IncomingHttpHeaders = {};
-    req.on('response', (h) => { headers = h; });
-    req.on('data', (d: Buffer) => { hash.update(d); length += d.length; });
-    req.on('end', () => { session.close(); resolve({ status: Number(headers[':status']), sha: hash.digest('hex'), length, headers }); });
-    req.on('error', (e) => { session.destroy(); reject(e); });
+    req.on('response', (h) => {
+      headers = h;
+    });
+    req.on('data', (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    req.on('end', () => {
+      session.close();
+      resolve({ status: Number(headers[':status']), sha: hash.digest('hex'), length, headers });
+    });
+    req.on('error', (e) => {
+      session.destroy();
+      reject(e);
+    });
     req.setTimeout(60_000, () => req.close(http2.constants.NGHTTP2_CANCEL));
     req.end(body);
   });
@@ -81,12 +120,19 @@ describe.skipIf(skip)('h2wasm serve behind nginx and haproxy, through idle gaps 
     // idle-pool housekeeping) wakes it: the 26 s gap is silence for that process.
     const scaledServer = new Map<boolean, Promise<ServeProcess>>();
     const serverFor = async (secure: boolean, scaled: boolean): Promise<number> => {
-      const start = () => startServe(['--dir', docs, ...(secure ? tls : []), ...(scaled ? SCALED : [])]).then((p) => { servers.push(p); return p; });
+      const start = () =>
+        startServe(['--dir', docs, ...(secure ? tls : []), ...(scaled ? SCALED : [])]).then((p) => {
+          servers.push(p);
+          return p;
+        });
       if (!scaled) return (await start()).port;
       if (!scaledServer.has(secure)) scaledServer.set(secure, start());
       return (await scaledServer.get(secure)!).port;
     };
-    const variants = [{ label: 'defaults', scaled: false, tag: 'def' }, { label: 'scaled timeouts', scaled: true, tag: 'fast' }];
+    const variants = [
+      { label: 'defaults', scaled: false, tag: 'def' },
+      { label: 'scaled timeouts', scaled: true, tag: 'fast' },
+    ];
 
     // nginx: one process, a listener per route; upstream keepalive pools for half of them.
     const ngx = join(dir, 'nginx');
@@ -98,15 +144,44 @@ describe.skipIf(skip)('h2wasm serve behind nginx and haproxy, through idle gaps 
       const h2cPool = await serverFor(false, v.scaled);
       const secure = await serverFor(true, v.scaled);
       const securePool = await serverFor(true, v.scaled);
-      upstreams.push(`upstream ${v.tag}_h2c { server 127.0.0.1:${h2cPool}; keepalive 4; }`, `upstream ${v.tag}_tls { server 127.0.0.1:${securePool}; keepalive 4; }`);
+      upstreams.push(
+        `upstream ${v.tag}_h2c { server 127.0.0.1:${h2cPool}; keepalive 4; }`,
+        `upstream ${v.tag}_tls { server 127.0.0.1:${securePool}; keepalive 4; }`,
+      );
       ngxRoutes.push(
-        { port: await freePort(), pass: `grpc://127.0.0.1:${h2c}`, name: `nginx grpc:// (${v.label})`, scaled: v.scaled, extra: '' },
-        { port: await freePort(), pass: `grpc://${v.tag}_h2c`, name: `nginx grpc:// keepalive pool (${v.label})`, scaled: v.scaled, extra: '' },
-        { port: await freePort(), pass: `grpcs://127.0.0.1:${secure}`, name: `nginx grpcs:// (${v.label})`, scaled: v.scaled, extra: 'grpc_ssl_verify off;' },
-        { port: await freePort(), pass: `grpcs://${v.tag}_tls`, name: `nginx grpcs:// keepalive pool (${v.label})`, scaled: v.scaled, extra: 'grpc_ssl_verify off;' },
+        {
+          port: await freePort(),
+          pass: `grpc://127.0.0.1:${h2c}`,
+          name: `nginx grpc:// (${v.label})`,
+          scaled: v.scaled,
+          extra: '',
+        },
+        {
+          port: await freePort(),
+          pass: `grpc://${v.tag}_h2c`,
+          name: `nginx grpc:// keepalive pool (${v.label})`,
+          scaled: v.scaled,
+          extra: '',
+        },
+        {
+          port: await freePort(),
+          pass: `grpcs://127.0.0.1:${secure}`,
+          name: `nginx grpcs:// (${v.label})`,
+          scaled: v.scaled,
+          extra: 'grpc_ssl_verify off;',
+        },
+        {
+          port: await freePort(),
+          pass: `grpcs://${v.tag}_tls`,
+          name: `nginx grpcs:// keepalive pool (${v.label})`,
+          scaled: v.scaled,
+          extra: 'grpc_ssl_verify off;',
+        },
       );
     }
-    writeFileSync(join(ngx, 'nginx.conf'), `
+    writeFileSync(
+      join(ngx, 'nginx.conf'),
+      `
 daemon off;
 master_process off;
 worker_processes 1;
@@ -124,7 +199,8 @@ http {
   ${upstreams.join('\n  ')}
   ${ngxRoutes.map((r) => `server { listen 127.0.0.1:${r.port} http2; location / { grpc_pass ${r.pass}; ${r.extra} } }`).join('\n  ')}
 }
-`);
+`,
+    );
     const nginx = procs.start(peers.nginx!, ['-p', ngx, '-c', join(ngx, 'nginx.conf'), '-e', join(ngx, 'error.log')]);
     for (const r of ngxRoutes) {
       await listening(r.port, nginx.child);
@@ -138,13 +214,27 @@ http {
       for (const reuse of ['safe', 'never']) {
         const named = (what: string) => `haproxy ${what}, http-reuse ${reuse} (${v.label})`;
         hap.push(
-          { port: await freePort(), server: `127.0.0.1:${await serverFor(false, v.scaled)} proto h2`, reuse, name: named('proto h2'), scaled: v.scaled },
-          { port: await freePort(), server: `127.0.0.1:${await serverFor(true, v.scaled)} ssl verify none alpn h2`, reuse, name: named('ssl alpn h2'), scaled: v.scaled },
+          {
+            port: await freePort(),
+            server: `127.0.0.1:${await serverFor(false, v.scaled)} proto h2`,
+            reuse,
+            name: named('proto h2'),
+            scaled: v.scaled,
+          },
+          {
+            port: await freePort(),
+            server: `127.0.0.1:${await serverFor(true, v.scaled)} ssl verify none alpn h2`,
+            reuse,
+            name: named('ssl alpn h2'),
+            scaled: v.scaled,
+          },
         );
       }
     }
     const hcfg = join(dir, 'haproxy.cfg');
-    writeFileSync(hcfg, `
+    writeFileSync(
+      hcfg,
+      `
 global
   maxconn 2000
 defaults
@@ -153,7 +243,8 @@ defaults
   timeout client 60s
   timeout server 60s
 ${hap.map((r, i) => `frontend f${i}\n  bind 127.0.0.1:${r.port} proto h2\n  default_backend b${i}\nbackend b${i}\n  http-reuse ${r.reuse}\n  server s${i} ${r.server}`).join('\n')}
-`);
+`,
+    );
     const haproxy = procs.start(peers.haproxy!, ['-f', hcfg, '-db']);
     for (const r of hap) {
       await listening(r.port, haproxy.child);
@@ -161,15 +252,29 @@ ${hap.map((r, i) => `frontend f${i}\n  bind 127.0.0.1:${r.port} proto h2\n  defa
     }
 
     for (const v of variants) {
-      routes.push({ name: `direct h2c (${v.label})`, url: `http://127.0.0.1:${await serverFor(false, v.scaled)}`, tls: false, scaled: v.scaled, direct: true });
-      routes.push({ name: `direct TLS (${v.label})`, url: `https://127.0.0.1:${await serverFor(true, v.scaled)}`, tls: true, scaled: v.scaled, direct: true });
+      routes.push({
+        name: `direct h2c (${v.label})`,
+        url: `http://127.0.0.1:${await serverFor(false, v.scaled)}`,
+        tls: false,
+        scaled: v.scaled,
+        direct: true,
+      });
+      routes.push({
+        name: `direct TLS (${v.label})`,
+        url: `https://127.0.0.1:${await serverFor(true, v.scaled)}`,
+        tls: true,
+        scaled: v.scaled,
+        direct: true,
+      });
     }
     versions = {
       nginx: versionOf((await run(peers.nginx!, ['-v'])).stderr),
       haproxy: versionOf((await run(peers.haproxy!, ['-v'])).stdout.toString()),
       curl: versionOf((await run(peers.curl!, ['--version'])).stdout.toString()),
     };
-    console.log(`interop: proxy soak with nginx ${versions.nginx}, haproxy ${versions.haproxy}: ${routes.length} routes`);
+    console.log(
+      `interop: proxy soak with nginx ${versions.nginx}, haproxy ${versions.haproxy}: ${routes.length} routes`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -187,25 +292,34 @@ ${hap.map((r, i) => `frontend f${i}\n  bind 127.0.0.1:${r.port} proto h2\n  defa
       failures.push(`${route.name}: ${what}: ${(e as Error).message}`);
     }
   }
-  const small = (route: Route) => check(route, 'GET /small.txt', async () => {
-    const r = await request(route, 'GET', '/small.txt');
-    return r.status === 200 && r.sha === sha(Buffer.from('small\n')) ? null : `status ${r.status}, ${r.length} bytes`;
-  });
-  const download = (route: Route) => check(route, 'GET /big.bin (10 MiB)', async () => {
-    const r = await request(route, 'GET', '/big.bin');
-    return r.status === 200 && r.sha === sha(big) ? null : `status ${r.status}, ${r.length} bytes`;
-  });
-  const uploadTo = (route: Route, body: Uint8Array) => check(route, `POST ${body.length} bytes`, async () => {
-    const r = await request(route, 'POST', '/', body);
-    return r.status === 200 && r.headers['x-received-sha256'] === sha(body) ? null : `status ${r.status}, received-sha ${String(r.headers['x-received-sha256'])}`;
-  });
+  const small = (route: Route) =>
+    check(route, 'GET /small.txt', async () => {
+      const r = await request(route, 'GET', '/small.txt');
+      return r.status === 200 && r.sha === sha(Buffer.from('small\n')) ? null : `status ${r.status}, ${r.length} bytes`;
+    });
+  const download = (route: Route) =>
+    check(route, 'GET /big.bin (10 MiB)', async () => {
+      const r = await request(route, 'GET', '/big.bin');
+      return r.status === 200 && r.sha === sha(big) ? null : `status ${r.status}, ${r.length} bytes`;
+    });
+  const uploadTo = (route: Route, body: Uint8Array) =>
+    check(route, `POST ${body.length} bytes`, async () => {
+      const r = await request(route, 'POST', '/', body);
+      return r.status === 200 && r.headers['x-received-sha256'] === sha(body)
+        ? null
+        : `status ${r.status}, received-sha ${String(r.headers['x-received-sha256'])}`;
+    });
   /** curl, the reproduction of the report: a GET on a new connection, exit status and HTTP code. */
-  const curl = (route: Route) => check(route, 'curl GET /small.txt', async () => {
-    const args = route.tls ? ['-sSk', '--http2'] : ['-sS', '--http2-prior-knowledge'];
-    const r = await run(peers.curl!, [...args, '-w', '%{http_code}', `${route.url}/small.txt`]);
-    return r.status === 0 && r.stdout.toString() === 'small\n200' ? null : `curl exit ${r.status}: ${r.stdout.toString()} ${r.stderr}`;
-  });
-  const everything = (route: Route) => Promise.all([route.direct ? curl(route) : small(route), small(route), download(route), uploadTo(route, upload)]);
+  const curl = (route: Route) =>
+    check(route, 'curl GET /small.txt', async () => {
+      const args = route.tls ? ['-sSk', '--http2'] : ['-sS', '--http2-prior-knowledge'];
+      const r = await run(peers.curl!, [...args, '-w', '%{http_code}', `${route.url}/small.txt`]);
+      return r.status === 0 && r.stdout.toString() === 'small\n200'
+        ? null
+        : `curl exit ${r.status}: ${r.stdout.toString()} ${r.stderr}`;
+    });
+  const everything = (route: Route) =>
+    Promise.all([route.direct ? curl(route) : small(route), small(route), download(route), uploadTo(route, upload)]);
 
   it('answers every request through every route, before and after idle gaps (no 502, every byte)', async () => {
     // Warm: every route, everything, at once.
@@ -227,12 +341,22 @@ ${hap.map((r, i) => `frontend f${i}\n  bind 127.0.0.1:${r.port} proto h2\n  defa
         await Promise.all(scaled.map(everything));
       })(),
     ]);
-    console.log(`proxy soak: ${routes.length} routes, ${[...counts.values()].reduce((a, b) => a + b, 0)} checked exchanges, ${failures.length} failures (${warm} before the gaps)\n  ` +
-      routes.map((r) => `${r.name}: ${counts.get(r.name) ?? 0} ok`).join('\n  '));
+    console.log(
+      `proxy soak: ${routes.length} routes, ${[...counts.values()].reduce((a, b) => a + b, 0)} checked exchanges, ${failures.length} failures (${warm} before the gaps)\n  ` +
+        routes.map((r) => `${r.name}: ${counts.get(r.name) ?? 0} ok`).join('\n  '),
+    );
     for (const r of routes) {
       const peer = r.name.startsWith('nginx') ? 'nginx' : r.name.startsWith('haproxy') ? 'haproxy' : 'curl';
-      const check = r.scaled ? 'idle gaps past every (scaled) timeout; 10 MiB each way by hash' : 'a 26 s idle gap with the shipped defaults; 10 MiB each way by hash';
-      record(peer, versions[peer], `peer → h2wasm serve CLI, ${r.name}`, check, !failures.some((f) => f.startsWith(`${r.name}:`)));
+      const check = r.scaled
+        ? 'idle gaps past every (scaled) timeout; 10 MiB each way by hash'
+        : 'a 26 s idle gap with the shipped defaults; 10 MiB each way by hash';
+      record(
+        peer,
+        versions[peer],
+        `peer → h2wasm serve CLI, ${r.name}`,
+        check,
+        !failures.some((f) => f.startsWith(`${r.name}:`)),
+      );
     }
     expect(failures).toEqual([]);
     for (const s of servers) expect(s.stderr()).not.toMatch(/handler error|RangeError|unreachable/);

@@ -32,7 +32,13 @@ export function recordSkipped(peer: string, reason = 'not installed'): void {
  * Runs `fn` (the test's assertions) and records whether it passed; rethrows its failure,
  * so the test fails exactly as it would without the record.
  */
-export async function recorded<T>(peer: string, version: string, direction: string, check: string, fn: () => T | Promise<T>): Promise<T> {
+export async function recorded<T>(
+  peer: string,
+  version: string,
+  direction: string,
+  check: string,
+  fn: () => T | Promise<T>,
+): Promise<T> {
   try {
     const value = await fn();
     record(peer, version, direction, check, true);
@@ -57,7 +63,9 @@ export function skipForMissing(suite: string, missing: string[]): boolean {
   if (missing.length === 0) return false;
   if (process.env.CI) {
     describe(suite, () => {
-      it('has what it needs on this machine', () => { expect(missing, `missing under CI: ${missing.join(', ')}`).toEqual([]); });
+      it('has what it needs on this machine', () => {
+        expect(missing, `missing under CI: ${missing.join(', ')}`).toEqual([]);
+      });
     });
     return true;
   }

@@ -14,7 +14,10 @@ import { serve, connect, type Server, type ClientSession } from '../../bindings/
 import { ROOT } from '../support/wasm.js';
 
 function which(cmd: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':'), join(process.env.CARGO_HOME ?? join(process.env.HOME ?? '/root', '.cargo'), 'bin')];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(':'),
+    join(process.env.CARGO_HOME ?? join(process.env.HOME ?? '/root', '.cargo'), 'bin'),
+  ];
   for (const dir of dirs) {
     const p = join(dir, cmd);
     if (dir && spawnSync('test', ['-x', p]).status === 0) return p;
@@ -61,15 +64,25 @@ async function* chunks(n: number, chunk: number): AsyncGenerator<Uint8Array> {
 }
 
 /** Runs a command without blocking the event loop (our server lives in this process). */
-function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function exec(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => { p.kill('SIGKILL'); stderr += `\n(killed after ${timeoutMs} ms)`; }, timeoutMs);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      stderr += `\n(killed after ${timeoutMs} ms)`;
+    }, timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -80,24 +93,44 @@ function lockVersion(lock: string, name: string): string {
 let built = false;
 beforeAll(async () => {
   if (!cargo) return;
-  console.log('interop: building the hyper peer (cargo build --release test/peers/rust; the first build fetches and compiles crates, minutes)');
+  console.log(
+    'interop: building the hyper peer (cargo build --release test/peers/rust; the first build fetches and compiles crates, minutes)',
+  );
   const t0 = Date.now();
-  const r = await exec(cargo, ['build', '--release', '--locked', '--manifest-path', join(CRATE, 'Cargo.toml')], 600_000);
+  const r = await exec(
+    cargo,
+    ['build', '--release', '--locked', '--manifest-path', join(CRATE, 'Cargo.toml')],
+    600_000,
+  );
   expect(r.code, r.stderr.slice(-4000)).toBe(0);
   built = true;
   const lock = readFileSync(join(CRATE, 'Cargo.lock'), 'utf8');
-  const rustc = spawnSync(join(cargo, '..', 'rustc'), ['--version']).stdout?.toString().trim().replace(/^rustc /, '') || '?';
+  const rustc =
+    spawnSync(join(cargo, '..', 'rustc'), ['--version'])
+      .stdout?.toString()
+      .trim()
+      .replace(/^rustc /, '') || '?';
   peerVersion = `hyper ${lockVersion(lock, 'hyper')}, h2 ${lockVersion(lock, 'h2')}, rustc ${rustc}`;
-  console.log(`interop: rustc ${rustc}, hyper ${lockVersion(lock, 'hyper')}, h2 ${lockVersion(lock, 'h2')} (peer built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `interop: rustc ${rustc}, hyper ${lockVersion(lock, 'hyper')}, h2 ${lockVersion(lock, 'h2')} (peer built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 }, 660_000);
 
 // Every check becomes a row of docs/interop.md.
 let peerVersion = '?';
 if (!cargo) recordSkipped('Rust hyper');
 afterEach(({ task }) => {
-  const direction = task.suite?.name.startsWith('hyper client') ? 'peer client → h2wasm serve() (h2c)' : 'h2wasm connect() → peer server (h2c)';
+  const direction = task.suite?.name.startsWith('hyper client')
+    ? 'peer client → h2wasm serve() (h2c)'
+    : 'h2wasm connect() → peer server (h2c)';
   const variant = task.suite?.name.split(' with ')[1];
-  record('Rust hyper', peerVersion, direction, variant ? `${variant}: ${task.name}` : task.name, !(task.result?.errors?.length));
+  record(
+    'Rust hyper',
+    peerVersion,
+    direction,
+    variant ? `${variant}: ${task.name}` : task.name,
+    !task.result?.errors?.length,
+  );
 });
 
 const hdr = (h: Iterable<[string, string]>, name: string) => [...h].find(([k]) => k === name)?.[1];
@@ -113,25 +146,55 @@ describe.skipIf(!cargo)('hyper client (h2c prior knowledge) → h2wasm serve()',
       handler: async (req, res) => {
         const h = createHash('sha256');
         let length = 0;
-        for await (const c of req.body()) { h.update(c); length += c.length; }
+        for await (const c of req.body()) {
+          h.update(c);
+          length += c.length;
+        }
         const sha = h.digest('hex');
         const trailers = await req.trailers();
         seen.set(req.path, { sha, length, trailers });
         const size = Number(hdr(req.headers, 'x-resp-size') ?? length);
         const chunk = Math.max(1, Number(hdr(req.headers, 'x-resp-chunk') ?? 16384));
-        await res.respond(200, [['x-req-sha', sha], ['x-req-len', String(length)]], chunks(size, chunk),
-          [['x-sha', patternSha(size)], ['x-len', String(size)], ...trailers.map(([k, v]): [string, string] => [`x-echo-${k}`, v])]);
+        await res.respond(
+          200,
+          [
+            ['x-req-sha', sha],
+            ['x-req-len', String(length)],
+          ],
+          chunks(size, chunk),
+          [
+            ['x-sha', patternSha(size)],
+            ['x-len', String(size)],
+            ...trailers.map(([k, v]): [string, string] => [`x-echo-${k}`, v]),
+          ],
+        );
       },
     });
   });
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   for (const [n, chunk, m, respChunk] of CASES) {
     it(`hyper POSTs ${n} B in ${chunk}-byte chunks with trailers, gets ${m} B back in ${respChunk}-byte chunks with trailers`, async () => {
       expect(built).toBe(true);
       const path = `/upload/${n}-${m}`;
-      const r = await exec(PEER, ['client', server.url + path, '--size', String(n), '--chunk', String(chunk),
-        '--resp-size', String(m), '--resp-chunk', String(respChunk)], 120_000);
+      const r = await exec(
+        PEER,
+        [
+          'client',
+          server.url + path,
+          '--size',
+          String(n),
+          '--chunk',
+          String(chunk),
+          '--resp-size',
+          String(m),
+          '--resp-chunk',
+          String(respChunk),
+        ],
+        120_000,
+      );
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout.trim());
       expect(out.status).toBe(200);
@@ -148,7 +211,14 @@ describe.skipIf(!cargo)('hyper client (h2c prior knowledge) → h2wasm serve()',
       expect(out.trailers['x-echo-x-client-len']).toBe(String(n));
       if (m > 0) expect(out.resp_frames).toBeGreaterThan(0);
       // Our handler saw the same bytes and hyper's trailers, parsed.
-      expect(seen.get(path)).toEqual({ sha: patternSha(n), length: n, trailers: expect.arrayContaining([['x-client-sha', patternSha(n)], ['x-client-len', String(n)]]) });
+      expect(seen.get(path)).toEqual({
+        sha: patternSha(n),
+        length: n,
+        trailers: expect.arrayContaining([
+          ['x-client-sha', patternSha(n)],
+          ['x-client-len', String(n)],
+        ]),
+      });
       expect(seen.get(path)!.trailers).toHaveLength(2);
     }, 150_000);
   }
@@ -156,7 +226,11 @@ describe.skipIf(!cargo)('hyper client (h2c prior knowledge) → h2wasm serve()',
   it('hyper sends 50 requests at once on one connection (64 KiB each way, trailers), each byte-exact', async () => {
     expect(built).toBe(true);
     const n = 65536 + 3;
-    const r = await exec(PEER, ['client', `${server.url}/many`, '--size', String(n), '--chunk', '4099', '--parallel', '50'], 120_000);
+    const r = await exec(
+      PEER,
+      ['client', `${server.url}/many`, '--size', String(n), '--chunk', '4099', '--parallel', '50'],
+      120_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim());
     expect(out.results).toHaveLength(50);
@@ -171,12 +245,16 @@ describe.skipIf(!cargo)('hyper client (h2c prior knowledge) → h2wasm serve()',
   for (const [label, tune] of [
     ['16 KiB windows', ['--window', '16384']],
     ['a 1 MiB SETTINGS_MAX_FRAME_SIZE', ['--frame', String(MiB)]],
-    ['hyper\'s adaptive (BDP ping) window', ['--adaptive']],
+    ["hyper's adaptive (BDP ping) window", ['--adaptive']],
   ] as const) {
     it(`hyper client with ${label}: 4 MiB each way, byte-exact`, async () => {
       expect(built).toBe(true);
       const n = 4 * MiB + 1;
-      const r = await exec(PEER, ['client', `${server.url}/tuned`, '--size', String(n), '--chunk', '100000', '--resp-chunk', '200000', ...tune], 120_000);
+      const r = await exec(
+        PEER,
+        ['client', `${server.url}/tuned`, '--size', String(n), '--chunk', '100000', '--resp-chunk', '200000', ...tune],
+        120_000,
+      );
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout.trim());
       expect(out.headers['x-req-sha']).toBe(patternSha(n));
@@ -188,7 +266,9 @@ describe.skipIf(!cargo)('hyper client (h2c prior knowledge) → h2wasm serve()',
 });
 
 const peerServers: ChildProcess[] = [];
-afterAll(() => { for (const p of peerServers) p.kill('SIGKILL'); });
+afterAll(() => {
+  for (const p of peerServers) p.kill('SIGKILL');
+});
 
 /** Starts `h2peer server` on a free port; resolves with its URL once it prints the address. */
 async function startPeerServer(args: string[] = []): Promise<string> {
@@ -202,23 +282,39 @@ async function startPeerServer(args: string[] = []): Promise<string> {
     proc.stdout!.on('data', (d) => {
       out += d;
       const m = /^(127\.0\.0\.1:\d+)\n/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`hyper server exited (${code}): ${err}`)); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hyper server exited (${code}): ${err}`));
+    });
   });
   return `http://${addr}`;
 }
 
 async function exchange(session: ClientSession, n: number, chunk: number, m: number, respChunk: number) {
   const res = await session.request({
-    method: 'POST', path: `/echo/${n}`,
-    headers: [['x-resp-size', String(m)], ['x-resp-chunk', String(respChunk)]],
+    method: 'POST',
+    path: `/echo/${n}`,
+    headers: [
+      ['x-resp-size', String(m)],
+      ['x-resp-chunk', String(respChunk)],
+    ],
     body: chunks(n, chunk),
-    trailers: [['x-client-sha', patternSha(n)], ['x-client-len', String(n)]],
+    trailers: [
+      ['x-client-sha', patternSha(n)],
+      ['x-client-len', String(n)],
+    ],
   });
   const h = createHash('sha256');
   let length = 0;
-  for await (const c of res.body) { h.update(c); length += c.length; }
+  for await (const c of res.body) {
+    h.update(c);
+    length += c.length;
+  }
   return { res, sha: h.digest('hex'), length, trailers: await res.trailers() };
 }
 
@@ -229,7 +325,9 @@ describe.skipIf(!cargo)('h2wasm connect() → hyper server (h2c prior knowledge)
     session = connect(await startPeerServer());
     await session.ready;
   });
-  afterAll(() => { session?.destroy(); });
+  afterAll(() => {
+    session?.destroy();
+  });
 
   for (const [n, chunk, m, respChunk] of CASES) {
     it(`our client POSTs ${n} B in ${chunk}-byte chunks with trailers, hyper streams ${m} B back in ${respChunk}-byte chunks with trailers`, async () => {
@@ -278,7 +376,9 @@ for (const [label, tune] of [
       session = connect(await startPeerServer([...tune]));
       await session.ready;
     });
-    afterAll(() => { session?.destroy(); });
+    afterAll(() => {
+      session?.destroy();
+    });
 
     it('4 MiB each way, byte-exact, trailers both ways; then 10 such at once', async () => {
       expect(built).toBe(true);
@@ -287,7 +387,9 @@ for (const [label, tune] of [
       expect(hdr(one.res.headers, 'x-req-sha')).toBe(patternSha(n));
       expect(one.sha).toBe(patternSha(n));
       expect(Object.fromEntries(one.trailers)['x-echo-x-client-sha']).toBe(patternSha(n));
-      const many = await Promise.all(Array.from({ length: 10 }, () => exchange(session, 300_001, 30_000, 300_001, 40_000)));
+      const many = await Promise.all(
+        Array.from({ length: 10 }, () => exchange(session, 300_001, 30_000, 300_001, 40_000)),
+      );
       for (const x of many) {
         expect(hdr(x.res.headers, 'x-req-sha')).toBe(patternSha(300_001));
         expect(x.sha).toBe(patternSha(300_001));

@@ -21,7 +21,10 @@ export function rssMiB(pid: number): number {
 export class RssWatch {
   peak = 0;
   private readonly timer: ReturnType<typeof setInterval>;
-  constructor(private readonly pid: number, everyMs = 20) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 20,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
   }
   sample(): number {
@@ -29,7 +32,9 @@ export class RssWatch {
     this.peak = Math.max(this.peak, v);
     return v;
   }
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 export interface ServeProcess {
@@ -47,14 +52,22 @@ export interface ServeProcess {
 export async function startServe(args: string[] = []): Promise<ServeProcess> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  proc.stderr!.on('data', (d) => { err += d; });
+  proc.stderr!.on('data', (d) => {
+    err += d;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`h2wasm serve did not start: ${err}`)), 10000);
     proc.stderr!.on('data', () => {
       const m = /serving (\S+)/.exec(err);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`h2wasm serve exited (${code}): ${err}`)); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`h2wasm serve exited (${code}): ${err}`));
+    });
   });
   return {
     url,
@@ -62,10 +75,11 @@ export async function startServe(args: string[] = []): Promise<ServeProcess> {
     proc,
     stderr: () => err,
     rssMiB: () => rssMiB(proc.pid!),
-    stop: () => new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      }),
   };
 }

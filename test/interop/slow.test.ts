@@ -19,12 +19,24 @@ beforeAll(async () => {
     port: 0,
     handler: async (req, res) => {
       for await (const _ of req.body()) void _; // a POST's body is read to its end, as an upload's would be
-      await res.respond(200, [], req.path === '/big'
-        ? (function* () { for (let i = 0; i < 1024; i++) yield new Uint8Array(64 << 10); })() // 64 MiB
-        : 'ok');
+      await res.respond(
+        200,
+        [],
+        req.path === '/big'
+          ? (function* () {
+              for (let i = 0; i < 1024; i++) yield new Uint8Array(64 << 10);
+            })() // 64 MiB
+          : 'ok',
+      );
     },
     onStreamsLost: () => {},
-    settings: { handshakeTimeoutMs: T, headerTimeoutMs: T, sendStallTimeoutMs: T, writeStallTimeoutMs: T, recvIdleTimeoutMs: T },
+    settings: {
+      handshakeTimeoutMs: T,
+      headerTimeoutMs: T,
+      sendStallTimeoutMs: T,
+      writeStallTimeoutMs: T,
+      recvIdleTimeoutMs: T,
+    },
   });
 });
 afterAll(() => server?.close());

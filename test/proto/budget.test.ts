@@ -4,14 +4,37 @@
 // threshold. Engines here share a budget of their own, so the counts are exact.
 import { describe, it, expect } from 'vitest';
 import { Engine, TestBudget, harness, pump, EV, PHASE, RESULT, POST } from './engine.js';
-import { ERR, PREFACE, FRAME, PeerHpack, concat, settings, settingsAck, headers, data, windowUpdate, parseFrames, errorCodeOf } from '../support/frames.js';
+import {
+  ERR,
+  PREFACE,
+  FRAME,
+  PeerHpack,
+  concat,
+  settings,
+  settingsAck,
+  headers,
+  data,
+  windowUpdate,
+  parseFrames,
+  errorCodeOf,
+} from '../support/frames.js';
 
 const ex = harness();
 const MiB = 1 << 20;
 const CONNECTION_COST = 32 << 10;
 const STREAM_COST = 2 << 10;
-const GET_REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']];
-const POST_REQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'x'], [':path', '/up']];
+const GET_REQ: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':authority', 'x'],
+  [':path', '/'],
+];
+const POST_REQ: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':authority', 'x'],
+  [':path', '/up'],
+];
 
 /** A client and a server sharing `budget`, handshaken. */
 function pairOn(budget: TestBudget, clientOptions = {}, serverOptions = {}) {
@@ -48,8 +71,13 @@ describe('the memory budget', () => {
     pump(client, server);
     client.free();
     server.free();
-    expect({ used: budget.used, streams: budget.streams, connections: budget.connections, send: budget.sendBytes, recv: budget.recvBytes })
-      .toEqual({ used: 0, streams: 0, connections: 0, send: 0, recv: 0 });
+    expect({
+      used: budget.used,
+      streams: budget.streams,
+      connections: budget.connections,
+      send: budget.sendBytes,
+      recv: budget.recvBytes,
+    }).toEqual({ used: 0, streams: 0, connections: 0, send: 0, recv: 0 });
   });
 
   it('refuses send_data past the send budget, across connections', () => {
@@ -72,7 +100,11 @@ describe('the memory budget', () => {
   it('assigns no send capacity past the send budget', () => {
     const budget = new TestBudget(ex, 2 * MiB); // 1 MiB to send
     // Windows, buffer caps and high water all at 4 MiB: only the budget is left to stop it.
-    const a = serverOn(budget, 4 * MiB, { capacityHighWater: 8 * MiB, maxStreamSendBuffer: 4 * MiB, maxConnectionSendBuffer: 8 * MiB });
+    const a = serverOn(budget, 4 * MiB, {
+      capacityHighWater: 8 * MiB,
+      maxStreamSendBuffer: 4 * MiB,
+      maxConnectionSendBuffer: 8 * MiB,
+    });
     a.receive(concat(windowUpdate(0, 4 * MiB), headers(1, new PeerHpack().encode(GET_REQ), true)));
     const s = a.streamByWireId(1);
     a.respond(s, [[':status', '200']]);
@@ -89,7 +121,9 @@ describe('the memory budget', () => {
     const server = serverOn(budget);
     const hp = new PeerHpack();
     // Two requests whose bodies are still coming hold their streams open; the third is refused.
-    server.receive(concat(headers(1, hp.encode(GET_REQ)), headers(3, hp.encode(GET_REQ)), headers(5, hp.encode(GET_REQ), true)));
+    server.receive(
+      concat(headers(1, hp.encode(GET_REQ)), headers(3, hp.encode(GET_REQ)), headers(5, hp.encode(GET_REQ), true)),
+    );
     const rst = parseFrames(server.takeOutput()).frames.filter((f) => f.type === FRAME.RST_STREAM);
     expect(rst.map((f) => [f.streamId, errorCodeOf(f)])).toEqual([[5, ERR.REFUSED_STREAM]]);
     expect(server.of(EV.REQUEST)).toHaveLength(2);
@@ -103,10 +137,13 @@ describe('the memory budget', () => {
     const small = serverOn(budget, 65535, { autoRelease: false });
     const upload = (e: Engine, id: number, bytes: number, peer = new PeerHpack()) => {
       e.receive(headers(id, peer.encode(POST_REQ)));
-      for (let sent = 0; sent < bytes; sent += 16_000) e.receive(data(id, new Uint8Array(Math.min(16_000, bytes - sent))));
+      for (let sent = 0; sent < bytes; sent += 16_000)
+        e.receive(data(id, new Uint8Array(Math.min(16_000, bytes - sent))));
     };
-    const refused = () => parseFrames(small.takeOutput()).frames
-      .filter((f) => f.type === FRAME.RST_STREAM).map((f) => [f.streamId, errorCodeOf(f)]);
+    const refused = () =>
+      parseFrames(small.takeOutput())
+        .frames.filter((f) => f.type === FRAME.RST_STREAM)
+        .map((f) => [f.streamId, errorCodeOf(f)]);
     upload(big, 1, 64_000);
     upload(small, 1, 30_000, hp);
     upload(small, 3, 5_000, hp); // 99,000 held: under the limit, taken

@@ -12,7 +12,11 @@ const HIGH = 16384;
 
 /** A client with two request streams open and their heads delivered. */
 function twoStreams(clientOptions = {}) {
-  const { client, server } = connectedPair(ex, { capacityHighWater: HIGH, ...clientOptions }, { initialWindowSize: 1 << 20 });
+  const { client, server } = connectedPair(
+    ex,
+    { capacityHighWater: HIGH, ...clientOptions },
+    { initialWindowSize: 1 << 20 },
+  );
   const a = client.open(POST);
   const b = client.open(POST);
   pump(client, server);

@@ -2,12 +2,12 @@
 // table, a Handler that records every event into a byte log the tests read back, and
 // thin functions over the engine's API. Streams are named by a harness index (our own
 // streams may have no id yet), recorded in every event.
-import { Config, Role } from "../../assembly/proto/config";
-import { Connection, SHED_STALL_MS } from "../../assembly/proto/connection";
-import { Budget } from "../../assembly/proto/budget";
-import { Handler } from "../../assembly/proto/events";
-import { Stream } from "../../assembly/proto/stream";
-import { ByteBuffer } from "../../assembly/util/bytes";
+import { Config, Role } from '../../assembly/proto/config';
+import { Connection, SHED_STALL_MS } from '../../assembly/proto/connection';
+import { Budget } from '../../assembly/proto/budget';
+import { Handler } from '../../assembly/proto/events';
+import { Stream } from '../../assembly/proto/stream';
+import { ByteBuffer } from '../../assembly/util/bytes';
 
 // Event kinds in the log.
 const EV_REQUEST: u32 = 1;
@@ -125,18 +125,30 @@ export function engine_config_budget(cfg: i32, budget: i32): void {
 export function engine_budget_get(budget: i32, what: u32): u64 {
   const b = budgets[budget];
   switch (what) {
-    case 0: return b.used;
-    case 1: return b.sendBytes;
-    case 2: return b.recvBytes;
-    case 3: return b.streams;
-    case 4: return b.connections;
-    case 5: return b.shedCount;
-    case 10: return b.memory;
-    case 11: return b.maxSendBytes;
-    case 12: return b.maxRecvBytes;
-    case 13: return b.maxStreams;
-    case 14: return b.maxConnections;
-    default: return 0;
+    case 0:
+      return b.used;
+    case 1:
+      return b.sendBytes;
+    case 2:
+      return b.recvBytes;
+    case 3:
+      return b.streams;
+    case 4:
+      return b.connections;
+    case 5:
+      return b.shedCount;
+    case 10:
+      return b.memory;
+    case 11:
+      return b.maxSendBytes;
+    case 12:
+      return b.maxRecvBytes;
+    case 13:
+      return b.maxStreams;
+    case 14:
+      return b.maxConnections;
+    default:
+      return 0;
   }
 }
 export function engine_budget_set(budget: i32, what: u32, value: u64): void {
@@ -151,37 +163,98 @@ export function engine_budget_set(budget: i32, what: u32, value: u64): void {
 export function engine_config_set(cfg: i32, key: u32, value: i64): void {
   const c = changetype<Config>(configs[cfg]);
   switch (key) {
-    case 1: c.local.headerTableSize = <u32>value; break;
-    case 2: c.local.enablePush = value != 0; break;
-    case 3: c.local.maxConcurrentStreams = <u32>value; break;
-    case 4: c.local.initialWindowSize = <u32>value; break;
-    case 5: c.local.maxFrameSize = <u32>value; break;
-    case 6: c.local.maxHeaderListSize = <u32>value; break;
-    case 8: c.local.enableConnectProtocol = value != 0; break;
-    case 100: c.connectionWindow = <u32>value; break;
-    case 101: c.autoRelease = value != 0; break;
-    case 102: c.maxStreamSendBuffer = <u32>value; break;
-    case 103: c.maxConnectionSendBuffer = <u32>value; break;
-    case 104: c.maxContinuations = <u32>value; break;
-    case 105: c.maxQueuedControlFrames = <u32>value; break;
-    case 106: c.maxClosedStreams = <u32>value; break;
-    case 107: c.maxResetsPerSecond = <u32>value; break;
-    case 108: c.maxPendingStreams = <u32>value; break;
-    case 109: c.outputHighWater = <u32>value; break;
-    case 110: c.keepaliveInterval = value; break;
-    case 111: c.keepaliveTimeout = value; break;
-    case 112: c.settingsTimeout = value; break;
-    case 113: c.idleTimeout = value; break;
-    case 114: c.gracefulTimeout = value; break;
-    case 115: c.maxGlitchesPerSecond = <u32>value; break;
-    case 116: c.closeLinger = value; break;
-    case 117: c.capacityHighWater = <u32>value; break;
-    case 118: c.handshakeTimeout = value; break;
-    case 119: c.headerTimeout = value; break;
-    case 120: c.sendStallTimeout = value; break;
-    case 121: c.writeStallTimeout = value; break;
-    case 122: c.recvIdleTimeout = value; break;
-    default: break;
+    case 1:
+      c.local.headerTableSize = <u32>value;
+      break;
+    case 2:
+      c.local.enablePush = value != 0;
+      break;
+    case 3:
+      c.local.maxConcurrentStreams = <u32>value;
+      break;
+    case 4:
+      c.local.initialWindowSize = <u32>value;
+      break;
+    case 5:
+      c.local.maxFrameSize = <u32>value;
+      break;
+    case 6:
+      c.local.maxHeaderListSize = <u32>value;
+      break;
+    case 8:
+      c.local.enableConnectProtocol = value != 0;
+      break;
+    case 100:
+      c.connectionWindow = <u32>value;
+      break;
+    case 101:
+      c.autoRelease = value != 0;
+      break;
+    case 102:
+      c.maxStreamSendBuffer = <u32>value;
+      break;
+    case 103:
+      c.maxConnectionSendBuffer = <u32>value;
+      break;
+    case 104:
+      c.maxContinuations = <u32>value;
+      break;
+    case 105:
+      c.maxQueuedControlFrames = <u32>value;
+      break;
+    case 106:
+      c.maxClosedStreams = <u32>value;
+      break;
+    case 107:
+      c.maxResetsPerSecond = <u32>value;
+      break;
+    case 108:
+      c.maxPendingStreams = <u32>value;
+      break;
+    case 109:
+      c.outputHighWater = <u32>value;
+      break;
+    case 110:
+      c.keepaliveInterval = value;
+      break;
+    case 111:
+      c.keepaliveTimeout = value;
+      break;
+    case 112:
+      c.settingsTimeout = value;
+      break;
+    case 113:
+      c.idleTimeout = value;
+      break;
+    case 114:
+      c.gracefulTimeout = value;
+      break;
+    case 115:
+      c.maxGlitchesPerSecond = <u32>value;
+      break;
+    case 116:
+      c.closeLinger = value;
+      break;
+    case 117:
+      c.capacityHighWater = <u32>value;
+      break;
+    case 118:
+      c.handshakeTimeout = value;
+      break;
+    case 119:
+      c.headerTimeout = value;
+      break;
+    case 120:
+      c.sendStallTimeout = value;
+      break;
+    case 121:
+      c.writeStallTimeout = value;
+      break;
+    case 122:
+      c.recvIdleTimeout = value;
+      break;
+    default:
+      break;
   }
 }
 
@@ -218,40 +291,96 @@ export function engine_free(e: i32): void {
   recorders[e] = null;
 }
 
-export function engine_receive(e: i32, ptr: usize, len: u32): u32 { return eng(e).receive(ptr, len); }
-export function engine_receive_eof(e: i32): void { eng(e).receiveEof(); }
-export function engine_produce(e: i32): void { eng(e).produce(); }
-export function engine_output_ptr(e: i32): usize { return eng(e).outputPtr; }
-export function engine_output_len(e: i32): u32 { return eng(e).outputLen; }
-export function engine_consume(e: i32, n: u32): void { eng(e).consumeOutput(n); }
-export function engine_log_ptr(e: i32): usize { return rec(e).log.ptr; }
-export function engine_log_len(e: i32): u32 { return rec(e).log.len; }
-export function engine_log_clear(e: i32): void { rec(e).log.clear(); }
-export function engine_phase(e: i32): u8 { return eng(e).phase; }
-export function engine_is_done(e: i32): bool { return eng(e).isDone; }
-export function engine_error_code(e: i32): u32 { return eng(e).errorCode; }
+export function engine_receive(e: i32, ptr: usize, len: u32): u32 {
+  return eng(e).receive(ptr, len);
+}
+export function engine_receive_eof(e: i32): void {
+  eng(e).receiveEof();
+}
+export function engine_produce(e: i32): void {
+  eng(e).produce();
+}
+export function engine_output_ptr(e: i32): usize {
+  return eng(e).outputPtr;
+}
+export function engine_output_len(e: i32): u32 {
+  return eng(e).outputLen;
+}
+export function engine_consume(e: i32, n: u32): void {
+  eng(e).consumeOutput(n);
+}
+export function engine_log_ptr(e: i32): usize {
+  return rec(e).log.ptr;
+}
+export function engine_log_len(e: i32): u32 {
+  return rec(e).log.len;
+}
+export function engine_log_clear(e: i32): void {
+  rec(e).log.clear();
+}
+export function engine_phase(e: i32): u8 {
+  return eng(e).phase;
+}
+export function engine_is_done(e: i32): bool {
+  return eng(e).isDone;
+}
+export function engine_error_code(e: i32): u32 {
+  return eng(e).errorCode;
+}
 /** Tells engine `e` the time, as a host does: the instance's budget acts on it too (ffi/executor.ts). */
 export function engine_tick(e: i32, now: i64): void {
   const engine = eng(e);
   engine.budget.shedIfPressed(now, SHED_STALL_MS);
   engine.tick(now);
 }
-export function engine_next_deadline(e: i32): i64 { return eng(e).nextDeadline(); }
-export function engine_time_lapsed(e: i32): void { eng(e).timeLapsed(); }
-export function engine_write_blocked(e: i32): void { eng(e).writeBlocked(); }
-export function engine_ping(e: i32): u64 { return eng(e).ping(); }
-export function engine_goaway(e: i32, code: u32): void { eng(e).goaway(code, "test"); }
-export function engine_shutdown(e: i32): void { eng(e).gracefulShutdown(); }
-export function engine_abort(e: i32, code: u32): void { eng(e).abort(code, "aborted by test"); }
-export function engine_live_streams(e: i32): i32 { return eng(e).store.size; }
-export function engine_active_local(e: i32): u32 { return eng(e).store.activeLocal; }
-export function engine_active_remote(e: i32): u32 { return eng(e).store.activeRemote; }
-export function engine_pending(e: i32): u32 { return eng(e).pendingCount; }
-export function engine_buffered_total(e: i32): u32 { return eng(e).bufferedTotal; }
-export function engine_send_window(e: i32): i64 { return eng(e).sendWindow.window; }
-export function engine_recv_window(e: i32): i64 { return eng(e).recvWindow.window; }
-export function engine_remote_setting(e: i32, id: u16): u32 { return eng(e).remote.get(id); }
-export function engine_local_setting(e: i32, id: u16): u32 { return eng(e).localAcked.get(id); }
+export function engine_next_deadline(e: i32): i64 {
+  return eng(e).nextDeadline();
+}
+export function engine_time_lapsed(e: i32): void {
+  eng(e).timeLapsed();
+}
+export function engine_write_blocked(e: i32): void {
+  eng(e).writeBlocked();
+}
+export function engine_ping(e: i32): u64 {
+  return eng(e).ping();
+}
+export function engine_goaway(e: i32, code: u32): void {
+  eng(e).goaway(code, 'test');
+}
+export function engine_shutdown(e: i32): void {
+  eng(e).gracefulShutdown();
+}
+export function engine_abort(e: i32, code: u32): void {
+  eng(e).abort(code, 'aborted by test');
+}
+export function engine_live_streams(e: i32): i32 {
+  return eng(e).store.size;
+}
+export function engine_active_local(e: i32): u32 {
+  return eng(e).store.activeLocal;
+}
+export function engine_active_remote(e: i32): u32 {
+  return eng(e).store.activeRemote;
+}
+export function engine_pending(e: i32): u32 {
+  return eng(e).pendingCount;
+}
+export function engine_buffered_total(e: i32): u32 {
+  return eng(e).bufferedTotal;
+}
+export function engine_send_window(e: i32): i64 {
+  return eng(e).sendWindow.window;
+}
+export function engine_recv_window(e: i32): i64 {
+  return eng(e).recvWindow.window;
+}
+export function engine_remote_setting(e: i32, id: u16): u32 {
+  return eng(e).remote.get(id);
+}
+export function engine_local_setting(e: i32, id: u16): u32 {
+  return eng(e).localAcked.get(id);
+}
 
 /** Opens a stream (client); returns its harness index, or 0 with the result in engine_last_result. */
 export function engine_open(e: i32, fields: usize, len: u32, endStream: bool): u32 {
@@ -259,8 +388,12 @@ export function engine_open(e: i32, fields: usize, len: u32, endStream: bool): u
   return s == null ? 0 : rec(e).indexOf(s);
 }
 /** Moves our next stream id (tests of id exhaustion near 2^31-1). */
-export function engine_set_next_local_id(e: i32, id: u32): void { eng(e).nextLocalId = id; }
-export function engine_last_result(e: i32): u32 { return eng(e).lastSendResult; }
+export function engine_set_next_local_id(e: i32, id: u32): void {
+  eng(e).nextLocalId = id;
+}
+export function engine_last_result(e: i32): u32 {
+  return eng(e).lastSendResult;
+}
 export function engine_stream_id(e: i32, s: u32): u32 {
   const st = stream(e, s);
   return st == null ? 0 : st.id;
@@ -321,11 +454,13 @@ export function engine_release(e: i32, s: u32, n: u32): u32 {
   const st = stream(e, s);
   return st == null ? 99 : eng(e).releaseCapacity(st, n);
 }
-export function engine_release_closed(e: i32, n: u32): void { eng(e).releaseClosed(n); }
+export function engine_release_closed(e: i32, n: u32): void {
+  eng(e).releaseClosed(n);
+}
 
 /** Bytes of linear memory in use by the allocator's view: pages × 64 KiB. */
 export function engine_memory_bytes(): u32 {
-  return <u32>memory.size() << 16;
+  return (<u32>memory.size()) << 16;
 }
 export function engine_collect(): void {
   __collect();
@@ -333,7 +468,7 @@ export function engine_collect(): void {
 export function engine_free_bytes(p: usize): void {
   heap.free(p);
 }
-import { heapUsedBytes } from "../../assembly/util/heap";
+import { heapUsedBytes } from '../../assembly/util/heap';
 /** Heap in use after a full collection (the harness runs the incremental runtime, whose
  *  shadow stack makes a collection safe here). */
 export function engine_heap_used(): u32 {

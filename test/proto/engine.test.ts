@@ -1,6 +1,6 @@
 // The connection engine, client and server wired together in memory (RFC 9113 §3–§8).
 import { describe, it, expect } from 'vitest';
-import { Engine, harness, pump, connectedPair, EV, HEAD_KIND, STATE, PHASE, RESULT, GET, POST, OK } from './engine.js';
+import { Engine, harness, pump, connectedPair, EV, HEAD_KIND, PHASE, RESULT, GET, POST, OK } from './engine.js';
 import { ERR, SETTING } from '../support/frames.js';
 
 const ex = harness();
@@ -9,7 +9,11 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 describe('connection start (§3.4, §6.5)', () => {
   it('exchanges prefaces and SETTINGS, each side ACKs and applies the other', () => {
     const client = new Engine(ex, 'client', { initialWindowSize: 1 << 20, maxConcurrentStreams: 50 });
-    const server = new Engine(ex, 'server', { maxConcurrentStreams: 7, maxFrameSize: 32768, enableConnectProtocol: true });
+    const server = new Engine(ex, 'server', {
+      maxConcurrentStreams: 7,
+      maxFrameSize: 32768,
+      enableConnectProtocol: true,
+    });
     pump(client, server);
     expect(client.of(EV.REMOTE_SETTINGS)).toHaveLength(1);
     expect(client.of(EV.SETTINGS_ACK)).toHaveLength(1);
@@ -54,13 +58,21 @@ describe('requests and responses', () => {
     expect(req[0].a).toBe(1); // END_STREAM
     expect(req[0].id).toBe(1);
     const ss = req[0].stream;
-    expect(server.respond(ss, [[':status', '200'], ['content-type', 'text/plain']])).toBe(RESULT.OK);
+    expect(
+      server.respond(ss, [
+        [':status', '200'],
+        ['content-type', 'text/plain'],
+      ]),
+    ).toBe(RESULT.OK);
     expect(server.sendData(ss, 'hello', true)).toBe(RESULT.OK);
     pump(client, server);
     const heads = client.of(EV.HEAD, s);
     expect(heads).toHaveLength(1);
     expect(heads[0].b).toBe(HEAD_KIND.RESPONSE);
-    expect(heads[0].fields).toEqual([[':status', '200'], ['content-type', 'text/plain']]);
+    expect(heads[0].fields).toEqual([
+      [':status', '200'],
+      ['content-type', 'text/plain'],
+    ]);
     expect(text(client.body(s))).toBe('hello');
     expect(client.of(EV.CLOSED, s)).toHaveLength(1);
     expect(server.of(EV.CLOSED, ss)).toHaveLength(1);
@@ -96,18 +108,34 @@ describe('requests and responses', () => {
     const s = client.open(GET, true);
     pump(client, server);
     const ss = server.of(EV.REQUEST)[0].stream;
-    server.respond(ss, [[':status', '103'], ['link', '</a.css>; rel=preload']], false, true);
+    server.respond(
+      ss,
+      [
+        [':status', '103'],
+        ['link', '</a.css>; rel=preload'],
+      ],
+      false,
+      true,
+    );
     server.respond(ss, [[':status', '100']], false, true);
     server.respond(ss, OK, true);
     pump(client, server);
     const heads = client.of(EV.HEAD, s);
     expect(heads.map((e) => e.b)).toEqual([HEAD_KIND.INFORMATIONAL, HEAD_KIND.INFORMATIONAL, HEAD_KIND.RESPONSE]);
-    expect(heads[0].fields).toEqual([[':status', '103'], ['link', '</a.css>; rel=preload']]);
+    expect(heads[0].fields).toEqual([
+      [':status', '103'],
+      ['link', '</a.css>; rel=preload'],
+    ]);
   });
 
   it('refuses to send a malformed request of our own', () => {
     const { client } = connectedPair(ex);
-    expect(client.open([[':method', 'GET'], [':path', '/']])).toBe(0);
+    expect(
+      client.open([
+        [':method', 'GET'],
+        [':path', '/'],
+      ]),
+    ).toBe(0);
     expect(client.lastResult).toBe(RESULT.INVALID);
   });
 });
@@ -134,7 +162,11 @@ describe('MAX_CONCURRENT_STREAMS (§5.1.2)', () => {
 
 describe('flow control (§5.2, §6.9)', () => {
   it('never sends more than the windows allow, and resumes on WINDOW_UPDATE', () => {
-    const { client, server } = connectedPair(ex, { initialWindowSize: 1000, connectionWindow: 65535, autoRelease: false });
+    const { client, server } = connectedPair(ex, {
+      initialWindowSize: 1000,
+      connectionWindow: 65535,
+      autoRelease: false,
+    });
     const s = client.open(GET, true);
     pump(client, server);
     const ss = server.of(EV.REQUEST)[0].stream;
@@ -248,7 +280,12 @@ describe('server push (§8.4)', () => {
     const s = client.open(GET, true);
     pump(client, server);
     const ss = server.of(EV.REQUEST)[0].stream;
-    const p = server.push(ss, [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/style.css']]);
+    const p = server.push(ss, [
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'example.com'],
+      [':path', '/style.css'],
+    ]);
     expect(p).toBeGreaterThan(0);
     server.respond(ss, OK, true);
     server.respond(p, OK);

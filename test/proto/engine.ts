@@ -5,24 +5,65 @@ import { loadModule, type Exports } from '../support/wasm.js';
 import { fieldList, readFieldList } from '../support/frames.js';
 
 export const EV = {
-  REQUEST: 1, HEAD: 2, DATA: 3, PUSH: 4, RESET: 5, CLOSED: 6, OPENED: 7, CAPACITY: 8,
-  REMOTE_SETTINGS: 9, SETTINGS_ACK: 10, PING_ACK: 11, GOAWAY: 12, CONN_ERROR: 13,
+  REQUEST: 1,
+  HEAD: 2,
+  DATA: 3,
+  PUSH: 4,
+  RESET: 5,
+  CLOSED: 6,
+  OPENED: 7,
+  CAPACITY: 8,
+  REMOTE_SETTINGS: 9,
+  SETTINGS_ACK: 10,
+  PING_ACK: 11,
+  GOAWAY: 12,
+  CONN_ERROR: 13,
 } as const;
 export const HEAD_KIND = { REQUEST: 0, RESPONSE: 1, INFORMATIONAL: 2, TRAILERS: 3 } as const;
-export const STATE = { IDLE: 0, RESERVED_LOCAL: 1, RESERVED_REMOTE: 2, OPEN: 3, HALF_CLOSED_LOCAL: 4, HALF_CLOSED_REMOTE: 5, CLOSED: 6 } as const;
+export const STATE = {
+  IDLE: 0,
+  RESERVED_LOCAL: 1,
+  RESERVED_REMOTE: 2,
+  OPEN: 3,
+  HALF_CLOSED_LOCAL: 4,
+  HALF_CLOSED_REMOTE: 5,
+  CLOSED: 6,
+} as const;
 export const PHASE = { OPEN: 0, DRAINING_PING: 1, DRAINING: 2, CLOSED: 3 } as const;
 export const RESULT = { OK: 0, BAD_STATE: 1, LIMIT: 2, CLOSED: 3, IDS_EXHAUSTED: 4, INVALID: 5 } as const;
 
 /** Config keys of engine_config_set: SETTINGS ids as themselves, limits from 100. */
 export const CFG = {
-  headerTableSize: 1, enablePush: 2, maxConcurrentStreams: 3, initialWindowSize: 4, maxFrameSize: 5,
-  maxHeaderListSize: 6, enableConnectProtocol: 8,
-  connectionWindow: 100, autoRelease: 101, maxStreamSendBuffer: 102, maxConnectionSendBuffer: 103,
-  maxContinuations: 104, maxQueuedControlFrames: 105, maxClosedStreams: 106, maxResetsPerSecond: 107,
-  maxPendingStreams: 108, outputHighWater: 109, keepaliveInterval: 110, keepaliveTimeout: 111,
-  settingsTimeout: 112, idleTimeout: 113, gracefulTimeout: 114, maxGlitchesPerSecond: 115,
-  closeLinger: 116, capacityHighWater: 117,
-  handshakeTimeout: 118, headerTimeout: 119, sendStallTimeout: 120, writeStallTimeout: 121, recvIdleTimeout: 122,
+  headerTableSize: 1,
+  enablePush: 2,
+  maxConcurrentStreams: 3,
+  initialWindowSize: 4,
+  maxFrameSize: 5,
+  maxHeaderListSize: 6,
+  enableConnectProtocol: 8,
+  connectionWindow: 100,
+  autoRelease: 101,
+  maxStreamSendBuffer: 102,
+  maxConnectionSendBuffer: 103,
+  maxContinuations: 104,
+  maxQueuedControlFrames: 105,
+  maxClosedStreams: 106,
+  maxResetsPerSecond: 107,
+  maxPendingStreams: 108,
+  outputHighWater: 109,
+  keepaliveInterval: 110,
+  keepaliveTimeout: 111,
+  settingsTimeout: 112,
+  idleTimeout: 113,
+  gracefulTimeout: 114,
+  maxGlitchesPerSecond: 115,
+  closeLinger: 116,
+  capacityHighWater: 117,
+  handshakeTimeout: 118,
+  headerTimeout: 119,
+  sendStallTimeout: 120,
+  writeStallTimeout: 121,
+  recvIdleTimeout: 122,
 } as const;
 export type ConfigOptions = Partial<Record<keyof typeof CFG, number | boolean>>;
 
@@ -39,7 +80,10 @@ export interface Event {
 function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -53,20 +97,45 @@ export function harness(fresh = false): Exports {
 /** A memory budget of its own for the engines given it (proto/budget.ts). */
 export class TestBudget {
   readonly b: number;
-  constructor(readonly ex: Exports, memory: number) {
+  constructor(
+    readonly ex: Exports,
+    memory: number,
+  ) {
     this.b = ex.engine_budget_new(BigInt(memory));
   }
-  private get(what: number): number { return Number(this.ex.engine_budget_get(this.b, what)); }
-  get used(): number { return this.get(0); }
-  get sendBytes(): number { return this.get(1); }
-  get recvBytes(): number { return this.get(2); }
-  get streams(): number { return this.get(3); }
-  get connections(): number { return this.get(4); }
-  get shed(): number { return this.get(5); }
-  get maxSendBytes(): number { return this.get(11); }
-  set maxRecvBytes(v: number) { this.ex.engine_budget_set(this.b, 12, BigInt(v)); }
-  set maxStreams(v: number) { this.ex.engine_budget_set(this.b, 13, BigInt(v)); }
-  set maxConnections(v: number) { this.ex.engine_budget_set(this.b, 14, BigInt(v)); }
+  private get(what: number): number {
+    return Number(this.ex.engine_budget_get(this.b, what));
+  }
+  get used(): number {
+    return this.get(0);
+  }
+  get sendBytes(): number {
+    return this.get(1);
+  }
+  get recvBytes(): number {
+    return this.get(2);
+  }
+  get streams(): number {
+    return this.get(3);
+  }
+  get connections(): number {
+    return this.get(4);
+  }
+  get shed(): number {
+    return this.get(5);
+  }
+  get maxSendBytes(): number {
+    return this.get(11);
+  }
+  set maxRecvBytes(v: number) {
+    this.ex.engine_budget_set(this.b, 12, BigInt(v));
+  }
+  set maxStreams(v: number) {
+    this.ex.engine_budget_set(this.b, 13, BigInt(v));
+  }
+  set maxConnections(v: number) {
+    this.ex.engine_budget_set(this.b, 14, BigInt(v));
+  }
 }
 
 export class Engine {
@@ -76,7 +145,13 @@ export class Engine {
   /** `clock`: created at `now`, the host's present time (`current`) or a stale one;
    *  without it the engine's clock starts at its first tick. `budget`: a TestBudget's
    *  index, shared with the other engines given it (else the instance's). */
-  constructor(readonly ex: Exports, role: 'client' | 'server', options: ConfigOptions = {}, clock?: { now: number; current: boolean }, budget?: TestBudget) {
+  constructor(
+    readonly ex: Exports,
+    role: 'client' | 'server',
+    options: ConfigOptions = {},
+    clock?: { now: number; current: boolean },
+    budget?: TestBudget,
+  ) {
     const cfg = ex.engine_config_new(role === 'client' ? 1 : 2);
     if (budget) ex.engine_config_budget(cfg, budget.b);
     for (const [k, v] of Object.entries(options)) {
@@ -130,8 +205,12 @@ export class Engine {
     for (let at = 0; at < len;) {
       const n = dv.getUint32(at + 20, true);
       const ev: Event = {
-        kind: dv.getUint32(at, true), stream: dv.getUint32(at + 4, true), id: dv.getUint32(at + 8, true),
-        a: dv.getUint32(at + 12, true), b: dv.getUint32(at + 16, true), bytes: bytes.slice(at + 24, at + 24 + n),
+        kind: dv.getUint32(at, true),
+        stream: dv.getUint32(at + 4, true),
+        id: dv.getUint32(at + 8, true),
+        a: dv.getUint32(at + 12, true),
+        b: dv.getUint32(at + 16, true),
+        bytes: bytes.slice(at + 24, at + 24 + n),
       };
       if (ev.kind === EV.REQUEST || ev.kind === EV.HEAD || ev.kind === EV.PUSH) ev.fields = readFieldList(ev.bytes);
       fresh.push(ev);
@@ -150,7 +229,10 @@ export class Engine {
     const parts = this.of(EV.DATA, stream).map((e) => e.bytes);
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    for (const p of parts) { out.set(p, at); at += p.length; }
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
     return out;
   }
 
@@ -158,7 +240,9 @@ export class Engine {
     return this.with(fieldList(fields), (p, n) => this.ex.engine_open(this.e, p, n, endStream) >>> 0);
   }
   respond(stream: number, fields: [string, string][], endStream = false, informational = false): number {
-    return this.with(fieldList(fields), (p, n) => this.ex.engine_respond(this.e, stream, p, n, endStream, informational));
+    return this.with(fieldList(fields), (p, n) =>
+      this.ex.engine_respond(this.e, stream, p, n, endStream, informational),
+    );
   }
   push(stream: number, fields: [string, string][]): number {
     return this.with(fieldList(fields), (p, n) => this.ex.engine_push(this.e, stream, p, n) >>> 0);
@@ -170,44 +254,123 @@ export class Engine {
   sendTrailers(stream: number, fields: [string, string][]): number {
     return this.with(fieldList(fields), (p, n) => this.ex.engine_send_trailers(this.e, stream, p, n));
   }
-  reset(stream: number, code: number): void { this.ex.engine_reset(this.e, stream, code); this.drainLog(); }
-  reserve(stream: number, n: number): void { this.ex.engine_reserve(this.e, stream, n); }
-  capacity(stream: number): number { return this.ex.engine_capacity(this.e, stream) >>> 0; }
-  release(stream: number, n: number): number { const r = this.ex.engine_release(this.e, stream, n); this.drainLog(); return r; }
-  setNextLocalId(id: number): void { this.ex.engine_set_next_local_id(this.e, id); }
-  releaseClosed(n: number): void { this.ex.engine_release_closed(this.e, n); this.drainLog(); }
-  ping(): bigint { return this.ex.engine_ping(this.e); }
-  goaway(code: number): void { this.ex.engine_goaway(this.e, code); this.drainLog(); }
-  shutdown(): void { this.ex.engine_shutdown(this.e); this.drainLog(); }
-  abort(code: number): void { this.ex.engine_abort(this.e, code); this.drainLog(); }
-  tick(now: number): void { this.ex.engine_tick(this.e, BigInt(now)); this.drainLog(); }
-  nextDeadline(): number { return Number(this.ex.engine_next_deadline(this.e)); }
+  reset(stream: number, code: number): void {
+    this.ex.engine_reset(this.e, stream, code);
+    this.drainLog();
+  }
+  reserve(stream: number, n: number): void {
+    this.ex.engine_reserve(this.e, stream, n);
+  }
+  capacity(stream: number): number {
+    return this.ex.engine_capacity(this.e, stream) >>> 0;
+  }
+  release(stream: number, n: number): number {
+    const r = this.ex.engine_release(this.e, stream, n);
+    this.drainLog();
+    return r;
+  }
+  setNextLocalId(id: number): void {
+    this.ex.engine_set_next_local_id(this.e, id);
+  }
+  releaseClosed(n: number): void {
+    this.ex.engine_release_closed(this.e, n);
+    this.drainLog();
+  }
+  ping(): bigint {
+    return this.ex.engine_ping(this.e);
+  }
+  goaway(code: number): void {
+    this.ex.engine_goaway(this.e, code);
+    this.drainLog();
+  }
+  shutdown(): void {
+    this.ex.engine_shutdown(this.e);
+    this.drainLog();
+  }
+  abort(code: number): void {
+    this.ex.engine_abort(this.e, code);
+    this.drainLog();
+  }
+  tick(now: number): void {
+    this.ex.engine_tick(this.e, BigInt(now));
+    this.drainLog();
+  }
+  nextDeadline(): number {
+    return Number(this.ex.engine_next_deadline(this.e));
+  }
   /** The host's turn ended: the time told last is stale until the next tick. */
-  timeLapsed(): void { this.ex.engine_time_lapsed(this.e); }
+  timeLapsed(): void {
+    this.ex.engine_time_lapsed(this.e);
+  }
   /** The host could not take the output (it answered PENDING). */
-  writeBlocked(): void { this.ex.engine_write_blocked(this.e); }
-  eof(): void { this.ex.engine_receive_eof(this.e); this.drainLog(); }
+  writeBlocked(): void {
+    this.ex.engine_write_blocked(this.e);
+  }
+  eof(): void {
+    this.ex.engine_receive_eof(this.e);
+    this.drainLog();
+  }
 
-  streamId(stream: number): number { return this.ex.engine_stream_id(this.e, stream) >>> 0; }
-  streamState(stream: number): number { return this.ex.engine_stream_state(this.e, stream); }
-  streamByWireId(id: number): number { return this.ex.engine_stream_by_id(this.e, id) >>> 0; }
-  streamSendWindow(stream: number): number { return Number(this.ex.engine_stream_send_window(this.e, stream)); }
-  streamRecvWindow(stream: number): number { return Number(this.ex.engine_stream_recv_window(this.e, stream)); }
-  buffered(stream: number): number { return this.ex.engine_stream_buffered(this.e, stream) >>> 0; }
-  get phase(): number { return this.ex.engine_phase(this.e); }
-  get isDone(): boolean { return !!this.ex.engine_is_done(this.e); }
-  get errorCode(): number { return this.ex.engine_error_code(this.e) >>> 0; }
-  get liveStreams(): number { return this.ex.engine_live_streams(this.e); }
-  get activeLocal(): number { return this.ex.engine_active_local(this.e) >>> 0; }
-  get activeRemote(): number { return this.ex.engine_active_remote(this.e) >>> 0; }
-  get pending(): number { return this.ex.engine_pending(this.e) >>> 0; }
-  get bufferedTotal(): number { return this.ex.engine_buffered_total(this.e) >>> 0; }
-  get sendWindow(): number { return Number(this.ex.engine_send_window(this.e)); }
-  get recvWindow(): number { return Number(this.ex.engine_recv_window(this.e)); }
-  get lastResult(): number { return this.ex.engine_last_result(this.e); }
-  remoteSetting(id: number): number { return this.ex.engine_remote_setting(this.e, id) >>> 0; }
-  localSetting(id: number): number { return this.ex.engine_local_setting(this.e, id) >>> 0; }
-  free(): void { this.ex.engine_free(this.e); }
+  streamId(stream: number): number {
+    return this.ex.engine_stream_id(this.e, stream) >>> 0;
+  }
+  streamState(stream: number): number {
+    return this.ex.engine_stream_state(this.e, stream);
+  }
+  streamByWireId(id: number): number {
+    return this.ex.engine_stream_by_id(this.e, id) >>> 0;
+  }
+  streamSendWindow(stream: number): number {
+    return Number(this.ex.engine_stream_send_window(this.e, stream));
+  }
+  streamRecvWindow(stream: number): number {
+    return Number(this.ex.engine_stream_recv_window(this.e, stream));
+  }
+  buffered(stream: number): number {
+    return this.ex.engine_stream_buffered(this.e, stream) >>> 0;
+  }
+  get phase(): number {
+    return this.ex.engine_phase(this.e);
+  }
+  get isDone(): boolean {
+    return !!this.ex.engine_is_done(this.e);
+  }
+  get errorCode(): number {
+    return this.ex.engine_error_code(this.e) >>> 0;
+  }
+  get liveStreams(): number {
+    return this.ex.engine_live_streams(this.e);
+  }
+  get activeLocal(): number {
+    return this.ex.engine_active_local(this.e) >>> 0;
+  }
+  get activeRemote(): number {
+    return this.ex.engine_active_remote(this.e) >>> 0;
+  }
+  get pending(): number {
+    return this.ex.engine_pending(this.e) >>> 0;
+  }
+  get bufferedTotal(): number {
+    return this.ex.engine_buffered_total(this.e) >>> 0;
+  }
+  get sendWindow(): number {
+    return Number(this.ex.engine_send_window(this.e));
+  }
+  get recvWindow(): number {
+    return Number(this.ex.engine_recv_window(this.e));
+  }
+  get lastResult(): number {
+    return this.ex.engine_last_result(this.e);
+  }
+  remoteSetting(id: number): number {
+    return this.ex.engine_remote_setting(this.e, id) >>> 0;
+  }
+  localSetting(id: number): number {
+    return this.ex.engine_local_setting(this.e, id) >>> 0;
+  }
+  free(): void {
+    this.ex.engine_free(this.e);
+  }
 }
 
 /**
@@ -242,6 +405,16 @@ export function connectedPair(ex: Exports, clientOptions: ConfigOptions = {}, se
   return { client, server };
 }
 
-export const GET: [string, string][] = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/']];
-export const POST: [string, string][] = [[':method', 'POST'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/upload']];
+export const GET: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'https'],
+  [':authority', 'example.com'],
+  [':path', '/'],
+];
+export const POST: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'https'],
+  [':authority', 'example.com'],
+  [':path', '/upload'],
+];
 export const OK: [string, string][] = [[':status', '200']];

@@ -4,10 +4,19 @@
 // time, via tick); past it the connection ends with GOAWAY ENHANCE_YOUR_CALM. Exactly the
 // limit is fine: it is a limit, not a heuristic.
 import { describe, it, expect } from 'vitest';
-import { Engine, harness, EV, PHASE, OK, type ConfigOptions } from './engine.js';
+import { harness, EV, PHASE, OK, type ConfigOptions } from './engine.js';
 import {
-  FRAME, FLAG, ERR, PREFACE, PeerHpack, concat, frame, settings, settingsAck, windowUpdate, data, headers,
-  continuation, parseFrames, errorCodeOf, type Frame,
+  FRAME,
+  FLAG,
+  ERR,
+  concat,
+  frame,
+  windowUpdate,
+  data,
+  headers,
+  continuation,
+  errorCodeOf,
+  type Frame,
 } from '../support/frames.js';
 import { Peer, REQ, POSTREQ, serverPeer as makeServerPeer } from './raw-peer.js';
 
@@ -134,7 +143,8 @@ describe('glitch floods (engine)', () => {
   it('all kinds share one counter', () => {
     const peer = serverPeer({ maxGlitchesPerSecond: 40, maxContinuations: 1000 });
     peer.send(headers(1, peer.hpack.encode(POSTREQ)));
-    for (let i = 0; i < 10; i++) peer.send(data(1, new Uint8Array(0)), priority(5, 1), windowUpdate(0, 1), windowUpdate(1, 1));
+    for (let i = 0; i < 10; i++)
+      peer.send(data(1, new Uint8Array(0)), priority(5, 1), windowUpdate(0, 1), windowUpdate(1, 1));
     expectFine(peer);
     peer.send(headers(3, peer.hpack.encode(POSTREQ), false, false), continuation(3, new Uint8Array(0), false));
     expectCalm(peer);
@@ -182,11 +192,13 @@ describe('provoked stream errors (engine)', () => {
     expect(debugOf(g!)).toMatch(why);
     expect(peer.engine.phase).toBe(PHASE.CLOSED);
   };
-  const rsts = (peer: Peer, code: number) => peer.frames.filter((f) => f.type === FRAME.RST_STREAM && errorCodeOf(f) === code).length;
+  const rsts = (peer: Peer, code: number) =>
+    peer.frames.filter((f) => f.type === FRAME.RST_STREAM && errorCodeOf(f) === code).length;
 
   it('stream window overflow in a loop: RST_STREAM FLOW_CONTROL_ERROR each time, ENHANCE_YOUR_CALM past maxResetsPerSecond', () => {
     const peer = serverPeer({ maxResetsPerSecond: 50 });
-    for (let i = 0; i < 50; i++) peer.send(headers(1 + 2 * i, peer.hpack.encode(POSTREQ)), windowUpdate(1 + 2 * i, 0x7fffffff)).read();
+    for (let i = 0; i < 50; i++)
+      peer.send(headers(1 + 2 * i, peer.hpack.encode(POSTREQ)), windowUpdate(1 + 2 * i, 0x7fffffff)).read();
     expect(rsts(peer, ERR.FLOW_CONTROL_ERROR)).toBe(50);
     expectFine(peer);
     peer.send(headers(101, peer.hpack.encode(POSTREQ)), windowUpdate(101, 0x7fffffff));
@@ -195,7 +207,8 @@ describe('provoked stream errors (engine)', () => {
 
   it('DATA on a half-closed (remote) stream in a loop (STREAM_CLOSED) counts the same way', () => {
     const peer = serverPeer({ maxResetsPerSecond: 30 });
-    for (let i = 0; i < 30; i++) peer.send(headers(1 + 2 * i, peer.hpack.encode(REQ), true), data(1 + 2 * i, 'x')).read();
+    for (let i = 0; i < 30; i++)
+      peer.send(headers(1 + 2 * i, peer.hpack.encode(REQ), true), data(1 + 2 * i, 'x')).read();
     expect(rsts(peer, ERR.STREAM_CLOSED)).toBe(30);
     expectFine(peer);
     peer.send(headers(61, peer.hpack.encode(REQ), true), data(61, 'x'));
@@ -229,14 +242,23 @@ describe('HPACK bomb (engine)', () => {
     if (v < max) return [first | v];
     const out = [first | max];
     v -= max;
-    while (v >= 128) { out.push((v & 127) | 128); v = Math.floor(v / 128); }
+    while (v >= 128) {
+      out.push((v & 127) | 128);
+      v = Math.floor(v / 128);
+    }
     out.push(v);
     return out;
   };
   const literalIndexed = (name: string, value: string) => {
     const n = new TextEncoder().encode(name);
     const v = new TextEncoder().encode(value);
-    return concat(Uint8Array.of(0x40), Uint8Array.from(int(7, 0, n.length)), n, Uint8Array.from(int(7, 0, v.length)), v);
+    return concat(
+      Uint8Array.of(0x40),
+      Uint8Array.from(int(7, 0, n.length)),
+      n,
+      Uint8Array.from(int(7, 0, v.length)),
+      v,
+    );
   };
 
   /** GET http://localhost/ without touching the dynamic table: static indexes, a literal :authority. */
@@ -253,7 +275,11 @@ describe('HPACK bomb (engine)', () => {
     }
     return concat(...out);
   };
-  const timed = (peer: Peer, bytes: Uint8Array) => { const t0 = performance.now(); peer.send(bytes); return performance.now() - t0; };
+  const timed = (peer: Peer, bytes: Uint8Array) => {
+    const t0 = performance.now();
+    peer.send(bytes);
+    return performance.now() - t0;
+  };
 
   it('one 3.9 KB entry named 60,000 times in one block: refused, HPACK in step, a lookup per reference and no copy', () => {
     const peer = serverPeer();
@@ -276,7 +302,9 @@ describe('HPACK bomb (engine)', () => {
     // 3.9 KB into a scratch list: ~5 ms per block here against ~0.8 ms now); the bound is
     // loose, as a timing on a shared machine must be.
     const plain = Math.min(...[11, 13, 15].map((id) => timed(peer, refs(id, 2, 60_000))));
-    console.log(`HPACK bomb: 60,000 references to a 3.9 KB entry in ${bomb.toFixed(2)} ms; to a 42-byte one in ${plain.toFixed(2)} ms`);
+    console.log(
+      `HPACK bomb: 60,000 references to a 3.9 KB entry in ${bomb.toFixed(2)} ms; to a 42-byte one in ${plain.toFixed(2)} ms`,
+    );
     expect(bomb).toBeLessThan(4 * plain + 3);
     expectFine(peer);
   });

@@ -17,7 +17,7 @@ describe('GoAway', () => {
     expect(ex.ga_ignores(MAX)).toBe(0);
   });
 
-  it('after ours names a last stream, the peer\'s streams above it are ignored, not those at or below it', () => {
+  it("after ours names a last stream, the peer's streams above it are ignored, not those at or below it", () => {
     ex.ga_new();
     ex.ga_send(7);
     expect(ex.ga_ignores(7)).toBe(0);
@@ -34,7 +34,7 @@ describe('GoAway', () => {
     expect(ex.ga_ignores(7)).toBe(0);
   });
 
-  it('the peer\'s last stream id only ever decreases (§6.8: a later GOAWAY cannot raise it)', () => {
+  it("the peer's last stream id only ever decreases (§6.8: a later GOAWAY cannot raise it)", () => {
     ex.ga_new();
     expect(ex.ga_peer_last()).toBe(MAX);
     ex.ga_receive(MAX);

@@ -21,8 +21,24 @@
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, EV, HEAD_KIND, type ConfigOptions } from './engine.js';
 import {
-  FRAME, FLAG, ERR, SETTING, PREFACE, PeerHpack, concat, frame, settings, settingsAck, windowUpdate, rstStream,
-  goaway, data, headers, continuation, errorCodeOf, type Frame,
+  FRAME,
+  FLAG,
+  ERR,
+  SETTING,
+  PREFACE,
+  PeerHpack,
+  concat,
+  frame,
+  settings,
+  settingsAck,
+  windowUpdate,
+  rstStream,
+  goaway,
+  data,
+  headers,
+  continuation,
+  errorCodeOf,
+  type Frame,
 } from '../support/frames.js';
 
 const ex = harness();
@@ -30,9 +46,15 @@ const ex = harness();
 /** h2spec's CommonHeaders for a plain-text target on 127.0.0.1:8080, path "/". */
 const AUTHORITY = '127.0.0.1:8080';
 type Fields = [string, string][];
-const common = (method = 'GET'): Fields => [[':method', method], [':scheme', 'http'], [':path', '/'], [':authority', AUTHORITY]];
+const common = (method = 'GET'): Fields => [
+  [':method', method],
+  [':scheme', 'http'],
+  [':path', '/'],
+  [':authority', AUTHORITY],
+];
 /** h2spec's DummyHeaders: `x-dummy<i>` with a 4000-byte value (its default --max-header-length). */
-const dummy = (n: number): Fields => Array.from({ length: n }, (_, i) => [`x-dummy${i}`, 'x'.repeat(4000)] as [string, string]);
+const dummy = (n: number): Fields =>
+  Array.from({ length: n }, (_, i) => [`x-dummy${i}`, 'x'.repeat(4000)] as [string, string]);
 /** The body our test server sends with every 200 (a few KiB, so flow control has something to hold back). */
 const BODY = new Uint8Array(4096).fill(0x61);
 const H2SPEC = Uint8Array.of(0x68, 0x32, 0x73, 0x70, 0x65, 0x63, 0, 0); // "h2spec\0\0"
@@ -40,15 +62,29 @@ const INVALID = Uint8Array.of(0x69, 0x6e, 0x76, 0x61, 0x6c, 0x69, 0x64, 0); // "
 const ZERO8 = new Uint8Array(8);
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
-const u32 = (v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0); return b; };
+const u32 = (v: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0);
+  return b;
+};
 const pingFrame = (payload: Uint8Array, ack = false) => frame(FRAME.PING, ack ? FLAG.ACK : 0, 0, payload);
 /** PRIORITY frame: dependency (E bit when exclusive), weight byte as Go's framer writes it. */
 const priority = (id: number, dep: number, weight: number, exclusive = false) =>
   frame(FRAME.PRIORITY, 0, id, concat(u32((exclusive ? 0x80000000 : 0) | dep), bytes(weight)));
 const headersWithPriority = (id: number, block: Uint8Array, dep: number, weight: number, endStream = true) =>
-  frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PRIORITY | (endStream ? FLAG.END_STREAM : 0), id, concat(u32(dep), bytes(weight), block));
+  frame(
+    FRAME.HEADERS,
+    FLAG.END_HEADERS | FLAG.PRIORITY | (endStream ? FLAG.END_STREAM : 0),
+    id,
+    concat(u32(dep), bytes(weight), block),
+  );
 const headersPadded = (id: number, block: Uint8Array, pad: number, endStream = true) =>
-  frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PADDED | (endStream ? FLAG.END_STREAM : 0), id, concat(bytes(pad), block, new Uint8Array(pad)));
+  frame(
+    FRAME.HEADERS,
+    FLAG.END_HEADERS | FLAG.PADDED | (endStream ? FLAG.END_STREAM : 0),
+    id,
+    concat(bytes(pad), block, new Uint8Array(pad)),
+  );
 const dataPadded = (id: number, body: Uint8Array, pad: number, endStream = true) =>
   frame(FRAME.DATA, FLAG.PADDED | (endStream ? FLAG.END_STREAM : 0), id, concat(bytes(pad), body, new Uint8Array(pad)));
 const pushPromise = (id: number, promised: number, block: Uint8Array) =>
@@ -86,7 +122,18 @@ const CLOSED = 'connection closed' as const;
 const TIMEOUT = 'timeout' as const;
 type Event = Frame | typeof CLOSED | typeof TIMEOUT;
 
-const FRAME_NAME = ['DATA', 'HEADERS', 'PRIORITY', 'RST_STREAM', 'SETTINGS', 'PUSH_PROMISE', 'PING', 'GOAWAY', 'WINDOW_UPDATE', 'CONTINUATION'];
+const FRAME_NAME = [
+  'DATA',
+  'HEADERS',
+  'PRIORITY',
+  'RST_STREAM',
+  'SETTINGS',
+  'PUSH_PROMISE',
+  'PING',
+  'GOAWAY',
+  'WINDOW_UPDATE',
+  'CONTINUATION',
+];
 function describeEvent(ev: Event | undefined): string {
   if (ev === undefined) return 'nothing';
   if (typeof ev === 'string') return ev;
@@ -162,7 +209,13 @@ class H2specConn {
       this.engine.respond(s, [[':status', '200']], true);
       return;
     }
-    if (this.engine.respond(s, [[':status', '200'], ['content-type', 'text/plain']]) !== 0) return;
+    if (
+      this.engine.respond(s, [
+        [':status', '200'],
+        ['content-type', 'text/plain'],
+      ]) !== 0
+    )
+      return;
     this.engine.sendData(s, BODY, true);
   }
 
@@ -284,7 +337,8 @@ function verifyStreamError(c: H2specConn, ...codes: number[]): void {
   for (;;) {
     const ev = c.next();
     if (ev === CLOSED) return shortfall(c, `closed without a RST_STREAM or GOAWAY (${codes.join(' or ')})`);
-    if (ev === TIMEOUT) expect.fail(`expected RST_STREAM or GOAWAY (${codes.join(' or ')}) or close; got ${c.history()}`);
+    if (ev === TIMEOUT)
+      expect.fail(`expected RST_STREAM or GOAWAY (${codes.join(' or ')}) or close; got ${c.history()}`);
     if (ev.type === FRAME.RST_STREAM && codes.includes(errorCodeOf(ev))) return;
     if (isGoaway(ev, codes)) {
       c.pull();
@@ -316,14 +370,18 @@ function verifyConnectionClose(c: H2specConn): void {
 /** VerifyHeadersFrame: the first HEADERS frame is on `id`. */
 function verifyHeadersFrame(c: H2specConn, id: number): void {
   const ev = c.waitFor(FRAME.HEADERS);
-  expect(typeof ev !== 'string' && ev.streamId === id, `expected HEADERS on stream ${id}; got ${c.history()}`).toBe(true);
+  expect(typeof ev !== 'string' && ev.streamId === id, `expected HEADERS on stream ${id}; got ${c.history()}`).toBe(
+    true,
+  );
 }
 
 /** VerifySettingsFrameWithAck: the first SETTINGS frame is an ACK. */
 function verifySettingsFrameWithAck(c: H2specConn): void {
   const ev = c.waitFor(FRAME.SETTINGS);
-  expect(typeof ev !== 'string' && (ev.flags & FLAG.ACK) !== 0 && ev.payload.length === 0,
-    `expected SETTINGS ACK; got ${c.history()}`).toBe(true);
+  expect(
+    typeof ev !== 'string' && (ev.flags & FLAG.ACK) !== 0 && ev.payload.length === 0,
+    `expected SETTINGS ACK; got ${c.history()}`,
+  ).toBe(true);
 }
 
 /** VerifyPingFrameWithAck: the first PING frame is an ACK carrying `payload`. */
@@ -434,7 +492,11 @@ describe('http2/4.3 Header Compression and Decompression', () => {
 
   h2it('http2/4.3/3: Sends a HEADERS frame to another stream while sending the header blocks', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common()), false, false), headers(3, c.encode(common()), true), continuation(1, c.encode(dummy(1))));
+    c.send(
+      headers(1, c.encode(common()), false, false),
+      headers(3, c.encode(common()), true),
+      continuation(1, c.encode(dummy(1))),
+    );
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 });
@@ -542,15 +604,18 @@ describe('http2/5.1.1 Stream Identifiers', () => {
 });
 
 describe('http2/5.1.2 Stream Concurrency', () => {
-  h2it('http2/5.1.2/1: Sends HEADERS frames that causes their advertised concurrent stream limit to be exceeded', () => {
-    const c = handshake();
-    const maxStreams = c.serverSettings.get(SETTING.MAX_CONCURRENT_STREAMS);
-    expect(maxStreams, 'the server announces SETTINGS_MAX_CONCURRENT_STREAMS (else h2spec skips)').toBeDefined();
-    c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]));
-    const block = c.encode(common());
-    for (let i = 0, id = 1; i <= maxStreams!; i++, id += 2) c.send(headers(id, block, true));
-    verifyStreamError(c, ERR.PROTOCOL_ERROR, ERR.REFUSED_STREAM);
-  });
+  h2it(
+    'http2/5.1.2/1: Sends HEADERS frames that causes their advertised concurrent stream limit to be exceeded',
+    () => {
+      const c = handshake();
+      const maxStreams = c.serverSettings.get(SETTING.MAX_CONCURRENT_STREAMS);
+      expect(maxStreams, 'the server announces SETTINGS_MAX_CONCURRENT_STREAMS (else h2spec skips)').toBeDefined();
+      c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]));
+      const block = c.encode(common());
+      for (let i = 0, id = 1; i <= maxStreams!; i++, id += 2) c.send(headers(id, block, true));
+      verifyStreamError(c, ERR.PROTOCOL_ERROR, ERR.REFUSED_STREAM);
+    },
+  );
 });
 
 describe('http2/5.3.1 Stream Dependencies', () => {
@@ -634,7 +699,11 @@ describe('http2/6.2 HEADERS', () => {
 
   h2it('http2/6.2/2: Sends a HEADERS frame to another stream while sending a HEADERS frame', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common()), false, false), headers(3, c.encode(common()), true), continuation(1, c.encode(dummy(1))));
+    c.send(
+      headers(1, c.encode(common()), false, false),
+      headers(3, c.encode(common()), true),
+      continuation(1, c.encode(dummy(1))),
+    );
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 
@@ -715,11 +784,14 @@ describe('http2/6.5.2 Defined SETTINGS Parameters', () => {
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 
-  h2it('http2/6.5.2/2: SETTINGS_INITIAL_WINDOW_SIZE (0x4): Sends the value above the maximum flow control window size', () => {
-    const c = handshake();
-    c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 2147483648]]));
-    verifyConnectionError(c, ERR.FLOW_CONTROL_ERROR);
-  });
+  h2it(
+    'http2/6.5.2/2: SETTINGS_INITIAL_WINDOW_SIZE (0x4): Sends the value above the maximum flow control window size',
+    () => {
+      const c = handshake();
+      c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 2147483648]]));
+      verifyConnectionError(c, ERR.FLOW_CONTROL_ERROR);
+    },
+  );
 
   h2it('http2/6.5.2/3: SETTINGS_MAX_FRAME_SIZE (0x5): Sends the value below the initial value', () => {
     const c = handshake();
@@ -744,7 +816,12 @@ describe('http2/6.5.3 Settings Synchronization', () => {
   h2it('http2/6.5.3/1: Sends multiple values of SETTINGS_INITIAL_WINDOW_SIZE', () => {
     serverDataLength(1);
     const c = handshake();
-    c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 100], [SETTING.INITIAL_WINDOW_SIZE, 1]]));
+    c.send(
+      settings([
+        [SETTING.INITIAL_WINDOW_SIZE, 100],
+        [SETTING.INITIAL_WINDOW_SIZE, 1],
+      ]),
+    );
     verifySettingsFrameWithAck(c);
     c.send(headers(1, c.encode(common()), true));
     verifyDataLength(c, 1);
@@ -828,12 +905,18 @@ describe('http2/6.9.1 The Flow-Control Window', () => {
     expect(typeof ev !== 'string' && errorCodeOf(ev) === ERR.FLOW_CONTROL_ERROR, c.history()).toBe(true);
   });
 
-  h2it('http2/6.9.1/3: Sends multiple WINDOW_UPDATE frames increasing the flow control window to above 2^31-1 on a stream', () => {
-    const c = handshake();
-    c.send(headers(1, c.encode(common()), false), windowUpdate(1, 2147483647), windowUpdate(1, 2147483647));
-    const ev = c.waitFor(FRAME.RST_STREAM);
-    expect(typeof ev !== 'string' && ev.streamId === 1 && errorCodeOf(ev) === ERR.FLOW_CONTROL_ERROR, c.history()).toBe(true);
-  });
+  h2it(
+    'http2/6.9.1/3: Sends multiple WINDOW_UPDATE frames increasing the flow control window to above 2^31-1 on a stream',
+    () => {
+      const c = handshake();
+      c.send(headers(1, c.encode(common()), false), windowUpdate(1, 2147483647), windowUpdate(1, 2147483647));
+      const ev = c.waitFor(FRAME.RST_STREAM);
+      expect(
+        typeof ev !== 'string' && ev.streamId === 1 && errorCodeOf(ev) === ERR.FLOW_CONTROL_ERROR,
+        c.history(),
+      ).toBe(true);
+    },
+  );
 });
 
 describe('http2/6.9.2 Initial Flow-Control Window Size', () => {
@@ -860,23 +943,34 @@ describe('http2/6.9.2 Initial Flow-Control Window Size', () => {
     verifyDataLength(c, 1);
   });
 
-  h2it('http2/6.9.2/3: Sends a SETTINGS_INITIAL_WINDOW_SIZE settings with an exceeded maximum window size value', () => {
-    const c = handshake();
-    c.send(bytes(0, 0, 6, 0x04, 0, 0, 0, 0, 0), bytes(0, 4, 0x80, 0, 0, 0));
-    verifyConnectionError(c, ERR.FLOW_CONTROL_ERROR);
-  });
+  h2it(
+    'http2/6.9.2/3: Sends a SETTINGS_INITIAL_WINDOW_SIZE settings with an exceeded maximum window size value',
+    () => {
+      const c = handshake();
+      c.send(bytes(0, 0, 6, 0x04, 0, 0, 0, 0, 0), bytes(0, 4, 0x80, 0, 0, 0));
+      verifyConnectionError(c, ERR.FLOW_CONTROL_ERROR);
+    },
+  );
 });
 
 describe('http2/6.10 CONTINUATION', () => {
   h2it('http2/6.10/1: Sends multiple CONTINUATION frames preceded by a HEADERS frame', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common()), true, false), continuation(1, c.encode(dummy(1)), false), continuation(1, c.encode(dummy(1))));
+    c.send(
+      headers(1, c.encode(common()), true, false),
+      continuation(1, c.encode(dummy(1)), false),
+      continuation(1, c.encode(dummy(1))),
+    );
     verifyHeadersFrame(c, 1);
   });
 
   h2it('http2/6.10/2: Sends a CONTINUATION frame followed by any frame other than CONTINUATION', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common('POST')), false, false), continuation(1, c.encode(dummy(1)), false), data(1, 'test', true));
+    c.send(
+      headers(1, c.encode(common('POST')), false, false),
+      continuation(1, c.encode(dummy(1)), false),
+      data(1, 'test', true),
+    );
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 
@@ -894,14 +988,22 @@ describe('http2/6.10 CONTINUATION', () => {
 
   h2it('http2/6.10/5: Sends a CONTINUATION frame preceded by a CONTINUATION frame with END_HEADERS flag', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common()), true, false), continuation(1, c.encode(dummy(1))), continuation(1, c.encode(dummy(1))));
+    c.send(
+      headers(1, c.encode(common()), true, false),
+      continuation(1, c.encode(dummy(1))),
+      continuation(1, c.encode(dummy(1))),
+    );
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 
   h2it('http2/6.10/6: Sends a CONTINUATION frame preceded by a DATA frame', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common('POST')), false, false), data(1, 'test', true),
-      continuation(1, c.encode(dummy(1)), false), continuation(0, c.encode(dummy(1))));
+    c.send(
+      headers(1, c.encode(common('POST')), false, false),
+      data(1, 'test', true),
+      continuation(1, c.encode(dummy(1)), false),
+      continuation(0, c.encode(dummy(1))),
+    );
     verifyConnectionError(c, ERR.PROTOCOL_ERROR);
   });
 });
@@ -923,7 +1025,11 @@ describe('http2/7 Error Codes', () => {
 describe('http2/8.1 HTTP Request/Response Exchange', () => {
   h2it('http2/8.1/1: Sends a second HEADERS frame without the END_STREAM flag', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common('POST')), false), data(1, 'test', false), headers(1, c.encode([['x-test', 'ok']]), false));
+    c.send(
+      headers(1, c.encode(common('POST')), false),
+      data(1, 'test', false),
+      headers(1, c.encode([['x-test', 'ok']]), false),
+    );
     verifyStreamError(c, ERR.PROTOCOL_ERROR);
   });
 });
@@ -951,15 +1057,22 @@ describe('http2/8.1.2.1 Pseudo-Header Fields', () => {
 
   h2it('http2/8.1.2.1/3: Sends a HEADERS frame that contains a pseudo-header field as trailers', () => {
     const c = handshake();
-    c.send(headers(1, c.encode(common('POST')), false), data(1, 'test', false), headers(1, c.encode([[':method', 'POST']]), false));
+    c.send(
+      headers(1, c.encode(common('POST')), false),
+      data(1, 'test', false),
+      headers(1, c.encode([[':method', 'POST']]), false),
+    );
     verifyStreamError(c, ERR.PROTOCOL_ERROR);
   });
 
-  h2it('http2/8.1.2.1/4: Sends a HEADERS frame that contains a pseudo-header field that appears in a header block after a regular header field', () => {
-    const c = handshake();
-    c.send(headers(1, c.encode([['x-test', 'ok'], ...common()]), true));
-    verifyStreamError(c, ERR.PROTOCOL_ERROR);
-  });
+  h2it(
+    'http2/8.1.2.1/4: Sends a HEADERS frame that contains a pseudo-header field that appears in a header block after a regular header field',
+    () => {
+      const c = handshake();
+      c.send(headers(1, c.encode([['x-test', 'ok'], ...common()]), true));
+      verifyStreamError(c, ERR.PROTOCOL_ERROR);
+    },
+  );
 });
 
 describe('http2/8.1.2.2 Connection-Specific Header Fields', () => {
@@ -969,17 +1082,23 @@ describe('http2/8.1.2.2 Connection-Specific Header Fields', () => {
     verifyStreamError(c, ERR.PROTOCOL_ERROR);
   });
 
-  h2it('http2/8.1.2.2/2: Sends a HEADERS frame that contains the TE header field with any value other than "trailers"', () => {
-    const c = handshake();
-    c.send(headers(1, c.encode([...common(), ['trailers', 'test'], ['te', 'trailers, deflate']]), true));
-    verifyStreamError(c, ERR.PROTOCOL_ERROR);
-  });
+  h2it(
+    'http2/8.1.2.2/2: Sends a HEADERS frame that contains the TE header field with any value other than "trailers"',
+    () => {
+      const c = handshake();
+      c.send(headers(1, c.encode([...common(), ['trailers', 'test'], ['te', 'trailers, deflate']]), true));
+      verifyStreamError(c, ERR.PROTOCOL_ERROR);
+    },
+  );
 });
 
 describe('http2/8.1.2.3 Request Pseudo-Header Fields', () => {
   const without = (name: string) => common().filter(([n]) => n !== name);
   const cases: [string, Fields][] = [
-    ['Sends a HEADERS frame with empty ":path" pseudo-header field', common().map(([n, v]) => [n, n === ':path' ? '' : v] as [string, string])],
+    [
+      'Sends a HEADERS frame with empty ":path" pseudo-header field',
+      common().map(([n, v]) => [n, n === ':path' ? '' : v] as [string, string]),
+    ],
     ['Sends a HEADERS frame that omits ":method" pseudo-header field', without(':method')],
     ['Sends a HEADERS frame that omits ":scheme" pseudo-header field', without(':scheme')],
     ['Sends a HEADERS frame that omits ":path" pseudo-header field', without(':path')],
@@ -997,17 +1116,27 @@ describe('http2/8.1.2.3 Request Pseudo-Header Fields', () => {
 });
 
 describe('http2/8.1.2.6 Malformed Requests and Responses', () => {
-  h2it('http2/8.1.2.6/1: Sends a HEADERS frame with the "content-length" header field which does not equal the DATA frame payload length', () => {
-    const c = handshake();
-    c.send(headers(1, c.encode([...common('POST'), ['content-length', '1']]), false), data(1, 'test', true));
-    verifyStreamError(c, ERR.PROTOCOL_ERROR);
-  });
+  h2it(
+    'http2/8.1.2.6/1: Sends a HEADERS frame with the "content-length" header field which does not equal the DATA frame payload length',
+    () => {
+      const c = handshake();
+      c.send(headers(1, c.encode([...common('POST'), ['content-length', '1']]), false), data(1, 'test', true));
+      verifyStreamError(c, ERR.PROTOCOL_ERROR);
+    },
+  );
 
-  h2it('http2/8.1.2.6/2: Sends a HEADERS frame with the "content-length" header field which does not equal the sum of the multiple DATA frames payload length', () => {
-    const c = handshake();
-    c.send(headers(1, c.encode([...common('POST'), ['content-length', '1']]), false), data(1, 'test', false), data(1, 'test', true));
-    verifyStreamError(c, ERR.PROTOCOL_ERROR);
-  });
+  h2it(
+    'http2/8.1.2.6/2: Sends a HEADERS frame with the "content-length" header field which does not equal the sum of the multiple DATA frames payload length',
+    () => {
+      const c = handshake();
+      c.send(
+        headers(1, c.encode([...common('POST'), ['content-length', '1']]), false),
+        data(1, 'test', false),
+        data(1, 'test', true),
+      );
+      verifyStreamError(c, ERR.PROTOCOL_ERROR);
+    },
+  );
 });
 
 describe('http2/8.2 Server Push', () => {
@@ -1045,7 +1174,12 @@ describe('generic/2 Streams and Multiplexing', () => {
 
   h2it('generic/2/3: Sends a PRIORITY frame on half-closed (remote) stream', () => {
     const c = handshake();
-    c.send(settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]), headers(1, c.encode(common()), true), priority(1, 0, 255), windowUpdate(1, 1));
+    c.send(
+      settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]),
+      headers(1, c.encode(common()), true),
+      priority(1, 0, 255),
+      windowUpdate(1, 1),
+    );
     verifyEventType(c, FRAME.DATA);
   });
 
@@ -1129,11 +1263,14 @@ describe('generic/3.3 PRIORITY', () => {
     verifyHeadersFrame(c, 1);
   });
 
-  h2it('generic/3.3/5: Sends a PRIORITY frame for an idle stream, then send a HEADER frame for a lower stream ID', () => {
-    const c = handshake();
-    c.send(priority(3, 0, 255), headers(1, c.encode(common()), true));
-    verifyHeadersFrame(c, 1);
-  });
+  h2it(
+    'generic/3.3/5: Sends a PRIORITY frame for an idle stream, then send a HEADER frame for a lower stream ID',
+    () => {
+      const c = handshake();
+      c.send(priority(3, 0, 255), headers(1, c.encode(common()), true));
+      verifyHeadersFrame(c, 1);
+    },
+  );
 });
 
 describe('generic/3.4 RST_STREAM', () => {
@@ -1147,10 +1284,16 @@ describe('generic/3.4 RST_STREAM', () => {
 describe('generic/3.5 SETTINGS', () => {
   h2it('generic/3.5/1: Sends a SETTINGS frame', () => {
     const c = handshake();
-    c.send(settings([
-      [SETTING.HEADER_TABLE_SIZE, 4096], [SETTING.ENABLE_PUSH, 1], [SETTING.MAX_CONCURRENT_STREAMS, 100],
-      [SETTING.INITIAL_WINDOW_SIZE, 65535], [SETTING.MAX_FRAME_SIZE, 16384], [SETTING.MAX_HEADER_LIST_SIZE, 100],
-    ]));
+    c.send(
+      settings([
+        [SETTING.HEADER_TABLE_SIZE, 4096],
+        [SETTING.ENABLE_PUSH, 1],
+        [SETTING.MAX_CONCURRENT_STREAMS, 100],
+        [SETTING.INITIAL_WINDOW_SIZE, 65535],
+        [SETTING.MAX_FRAME_SIZE, 16384],
+        [SETTING.MAX_HEADER_LIST_SIZE, 100],
+      ]),
+    );
     verifySettingsFrameWithAck(c);
   });
 });
@@ -1196,7 +1339,11 @@ describe('generic/3.10 CONTINUATION', () => {
   h2it('generic/3.10/2: Sends multiple CONTINUATION frames', () => {
     const c = handshake();
     const block = c.encode(common());
-    c.send(headers(1, block.subarray(0, 5), true, false), continuation(1, block.subarray(5, 10), false), continuation(1, block.subarray(10)));
+    c.send(
+      headers(1, block.subarray(0, 5), true, false),
+      continuation(1, block.subarray(5, 10), false),
+      continuation(1, block.subarray(10)),
+    );
     verifyHeadersFrame(c, 1);
   });
 });
@@ -1222,8 +1369,11 @@ describe('generic/4 HTTP Message Exchanges', () => {
 
   h2it('generic/4/4: Sends a POST request with trailers', () => {
     const c = handshake();
-    c.send(headers(1, c.encode([...common('POST'), ['trailer', 'x-test']]), false), data(1, 'test', false),
-      headers(1, c.encode([['x-test', 'ok']]), true));
+    c.send(
+      headers(1, c.encode([...common('POST'), ['trailer', 'x-test']]), false),
+      data(1, 'test', false),
+      headers(1, c.encode([['x-test', 'ok']]), true),
+    );
     verifyHeadersFrame(c, 1);
   });
 });
@@ -1232,18 +1382,54 @@ describe('generic/5 HPACK', () => {
   // Each case appends one hand-made representation to the common request block.
   const reps: [string, Uint8Array][] = [
     ['Sends a indexed header field representation', bytes(0xba)],
-    ['Sends a literal header field with incremental indexing - indexed name', bytes(0x40, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field with incremental indexing - indexed name (with Huffman coding)', concat(bytes(0x40, 0x0a), text('user-agent'), bytes(0x06), text('h2spec'))],
-    ['Sends a literal header field with incremental indexing - new name', concat(bytes(0x40, 0x06), text('x-test'), bytes(0x06), text('h2spec'))],
-    ['Sends a literal header field with incremental indexing - new name (with Huffman coding)', bytes(0x40, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field without indexing - indexed name', concat(bytes(0x00, 0x0a), text('user-agent'), bytes(0x06), text('h2spec'))],
-    ['Sends a literal header field without indexing - indexed name (with Huffman coding)', bytes(0x00, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field without indexing - new name', concat(bytes(0x00, 0x06), text('x-test'), bytes(0x06), text('h2spec'))],
-    ['Sends a literal header field without indexing - new name (huffman encoded)', bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field never indexed - indexed name', concat(bytes(0x10, 0x0a), text('user-agent'), bytes(0x06), text('h2spec'))],
-    ['Sends a literal header field never indexed - indexed name (huffman encoded)', bytes(0x10, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field never indexed - new name', bytes(0x10, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
-    ['Sends a literal header field never indexed - new name (huffman encoded)', bytes(0x10, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4)],
+    [
+      'Sends a literal header field with incremental indexing - indexed name',
+      bytes(0x40, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field with incremental indexing - indexed name (with Huffman coding)',
+      concat(bytes(0x40, 0x0a), text('user-agent'), bytes(0x06), text('h2spec')),
+    ],
+    [
+      'Sends a literal header field with incremental indexing - new name',
+      concat(bytes(0x40, 0x06), text('x-test'), bytes(0x06), text('h2spec')),
+    ],
+    [
+      'Sends a literal header field with incremental indexing - new name (with Huffman coding)',
+      bytes(0x40, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field without indexing - indexed name',
+      concat(bytes(0x00, 0x0a), text('user-agent'), bytes(0x06), text('h2spec')),
+    ],
+    [
+      'Sends a literal header field without indexing - indexed name (with Huffman coding)',
+      bytes(0x00, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field without indexing - new name',
+      concat(bytes(0x00, 0x06), text('x-test'), bytes(0x06), text('h2spec')),
+    ],
+    [
+      'Sends a literal header field without indexing - new name (huffman encoded)',
+      bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field never indexed - indexed name',
+      concat(bytes(0x10, 0x0a), text('user-agent'), bytes(0x06), text('h2spec')),
+    ],
+    [
+      'Sends a literal header field never indexed - indexed name (huffman encoded)',
+      bytes(0x10, 0x87, 0xb5, 0x05, 0xb1, 0x61, 0xcc, 0x5a, 0x93, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field never indexed - new name',
+      bytes(0x10, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
+    [
+      'Sends a literal header field never indexed - new name (huffman encoded)',
+      bytes(0x10, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x9c, 0x48, 0xac, 0xa4),
+    ],
   ];
   reps.forEach(([desc, rep], i) => {
     h2it(`generic/5/${i + 1}: ${desc}`, () => {
@@ -1252,7 +1438,8 @@ describe('generic/5 HPACK', () => {
       verifyHeadersFrame(c, 1);
       // The representation decoded into the request (user-agent or x-test: h2spec).
       const req = c.engine.of(EV.REQUEST)[0];
-      if (rep.length > 1) expect(req.fields!.some(([n, v]) => (n === 'user-agent' || n === 'x-test') && v === 'h2spec')).toBe(true);
+      if (rep.length > 1)
+        expect(req.fields!.some(([n, v]) => (n === 'user-agent' || n === 'x-test') && v === 'h2spec')).toBe(true);
       else expect(req.fields!.some(([n, v]) => n === 'user-agent' && v === '')).toBe(true);
     });
   });
@@ -1299,19 +1486,40 @@ describe('hpack/4.2 Maximum Table Size', () => {
 describe('hpack/5.2 String Literal Representation', () => {
   h2it('hpack/5.2/1: Sends a Huffman-encoded string literal representation with padding longer than 7 bits', () => {
     const c = handshake();
-    c.send(headers(1, concat(c.encode(common()), bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x49, 0x50, 0x9f, 0xff)), true));
+    c.send(
+      headers(
+        1,
+        concat(c.encode(common()), bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x84, 0x49, 0x50, 0x9f, 0xff)),
+        true,
+      ),
+    );
     verifyConnectionError(c, ERR.COMPRESSION_ERROR);
   });
 
   h2it('hpack/5.2/2: Sends a Huffman-encoded string literal representation padded by zero', () => {
     const c = handshake();
-    c.send(headers(1, concat(c.encode(common()), bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x83, 0x49, 0x50, 0x90)), true));
+    c.send(
+      headers(
+        1,
+        concat(c.encode(common()), bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x83, 0x49, 0x50, 0x90)),
+        true,
+      ),
+    );
     verifyConnectionError(c, ERR.COMPRESSION_ERROR);
   });
 
   h2it('hpack/5.2/3: Sends a Huffman-encoded string literal representation containing the EOS symbol', () => {
     const c = handshake();
-    c.send(headers(1, concat(c.encode(common()), bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x87, 0x49, 0x51, 0xff, 0xff, 0xff, 0xfa, 0x7f)), true));
+    c.send(
+      headers(
+        1,
+        concat(
+          c.encode(common()),
+          bytes(0x00, 0x85, 0xf2, 0xb2, 0x4a, 0x84, 0xff, 0x87, 0x49, 0x51, 0xff, 0xff, 0xff, 0xfa, 0x7f),
+        ),
+        true,
+      ),
+    );
     verifyConnectionError(c, ERR.COMPRESSION_ERROR);
   });
 });

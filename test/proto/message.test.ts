@@ -7,7 +7,19 @@ import { join } from 'node:path';
 import { loadModule, putBytes, ROOT, type Exports } from '../support/wasm.js';
 
 // Mirrors of the AssemblyScript enums.
-const Method = { NONE: 0, GET: 1, HEAD: 2, POST: 3, PUT: 4, DELETE: 5, CONNECT: 6, OPTIONS: 7, TRACE: 8, PATCH: 9, OTHER: 10 };
+const Method = {
+  NONE: 0,
+  GET: 1,
+  HEAD: 2,
+  POST: 3,
+  PUT: 4,
+  DELETE: 5,
+  CONNECT: 6,
+  OPTIONS: 7,
+  TRACE: 8,
+  PATCH: 9,
+  OTHER: 10,
+};
 const Kind = { REQUEST: 1, PUSH_PROMISE: 2, RESPONSE: 3, TRAILERS: 4 };
 
 /** name, value (latin1: one char = one byte), optional flags. */
@@ -156,10 +168,19 @@ describe('valid requests', () => {
 
   it('classifies methods (case-sensitive) and keeps the bytes of any other token', () => {
     const cases: [string, number][] = [
-      ['GET', Method.GET], ['HEAD', Method.HEAD], ['POST', Method.POST], ['PUT', Method.PUT],
-      ['DELETE', Method.DELETE], ['OPTIONS', Method.OPTIONS], ['TRACE', Method.TRACE],
-      ['PATCH', Method.PATCH], ['PROPFIND', Method.OTHER], ['get', Method.OTHER],
-      ['M-SEARCH', Method.OTHER], ['GETS', Method.OTHER], ['PUTT', Method.OTHER],
+      ['GET', Method.GET],
+      ['HEAD', Method.HEAD],
+      ['POST', Method.POST],
+      ['PUT', Method.PUT],
+      ['DELETE', Method.DELETE],
+      ['OPTIONS', Method.OPTIONS],
+      ['TRACE', Method.TRACE],
+      ['PATCH', Method.PATCH],
+      ['PROPFIND', Method.OTHER],
+      ['get', Method.OTHER],
+      ['M-SEARCH', Method.OTHER],
+      ['GETS', Method.OTHER],
+      ['PUTT', Method.OTHER],
     ];
     for (const [m, e] of cases) {
       const r = request(set(GET, ':method', m));
@@ -170,7 +191,9 @@ describe('valid requests', () => {
   });
 
   it('reads content-length and expects that much DATA', () => {
-    const r = request(withField(set(GET, ':method', 'POST'), ['content-type', 'application/json'], ['content-length', '42']));
+    const r = request(
+      withField(set(GET, ':method', 'POST'), ['content-type', 'application/json'], ['content-length', '42']),
+    );
     accepts(r);
     expect(r.method).toBe(Method.POST);
     expect(r.contentLength).toBe(42n);
@@ -178,7 +201,14 @@ describe('valid requests', () => {
   });
 
   it('accepts pseudo-header fields in any order (Chrome and Firefox order them differently)', () => {
-    accepts(request([[':path', '/'], [':authority', 'a.example'], [':scheme', 'https'], [':method', 'GET']]));
+    accepts(
+      request([
+        [':path', '/'],
+        [':authority', 'a.example'],
+        [':scheme', 'https'],
+        [':method', 'GET'],
+      ]),
+    );
   });
 
   it('accepts an asterisk-form OPTIONS (§8.3.1)', () => {
@@ -203,17 +233,37 @@ describe('valid requests', () => {
   });
 
   it('lets schemes other than http/https carry any non-empty :path and userinfo', () => {
-    accepts(request([[':method', 'GET'], [':scheme', 'ftp'], [':authority', 'user@ftp.example'], [':path', 'pub/x']]));
-    accepts(request([[':method', 'GET'], [':scheme', 'urn+x.y-z'], [':path', '*']]));
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':scheme', 'ftp'],
+        [':authority', 'user@ftp.example'],
+        [':path', 'pub/x'],
+      ]),
+    );
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':scheme', 'urn+x.y-z'],
+        [':path', '*'],
+      ]),
+    );
   });
 
   it('accepts empty values, HTAB inside values, obs-text, and cookie crumbs (§8.2.3)', () => {
-    accepts(request(withField(GET,
-      ['x-empty', ''],
-      ['x-tab', 'a\tb'],
-      ['x-latin1', 'caf\xe9 \x80\xff'],
-      ['cookie', 'a=b'], ['cookie', 'c=d'], ['cookie', 'e=f'],
-    )));
+    accepts(
+      request(
+        withField(
+          GET,
+          ['x-empty', ''],
+          ['x-tab', 'a\tb'],
+          ['x-latin1', 'caf\xe9 \x80\xff'],
+          ['cookie', 'a=b'],
+          ['cookie', 'c=d'],
+          ['cookie', 'e=f'],
+        ),
+      ),
+    );
   });
 
   it('accepts every token character in a field name', () => {
@@ -237,65 +287,125 @@ describe('valid requests', () => {
 describe('real header lists', () => {
   it('curl', () => {
     const r = request([
-      [':method', 'GET'], [':path', '/get?x=1'], [':scheme', 'https'], [':authority', 'httpbin.org'],
-      ['user-agent', 'curl/8.5.0'], ['accept', '*/*'],
+      [':method', 'GET'],
+      [':path', '/get?x=1'],
+      [':scheme', 'https'],
+      [':authority', 'httpbin.org'],
+      ['user-agent', 'curl/8.5.0'],
+      ['accept', '*/*'],
     ]);
     accepts(r);
     expect(r.span.path).toBe('/get?x=1');
   });
 
   it('Chrome', () => {
-    accepts(request([
-      [':method', 'GET'], [':authority', 'www.example.com'], [':scheme', 'https'], [':path', '/index.html?q=%20x'],
-      ['sec-ch-ua', '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"'],
-      ['sec-ch-ua-mobile', '?0'], ['sec-ch-ua-platform', '"Linux"'], ['upgrade-insecure-requests', '1'],
-      ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'],
-      ['accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
-      ['sec-fetch-site', 'none'], ['sec-fetch-mode', 'navigate'], ['sec-fetch-user', '?1'], ['sec-fetch-dest', 'document'],
-      ['accept-encoding', 'gzip, deflate, br, zstd'], ['accept-language', 'en-US,en;q=0.9'],
-      ['cookie', 'session=abc123'], ['cookie', 'theme=dark'], ['priority', 'u=0, i'],
-    ]));
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':authority', 'www.example.com'],
+        [':scheme', 'https'],
+        [':path', '/index.html?q=%20x'],
+        ['sec-ch-ua', '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"'],
+        ['sec-ch-ua-mobile', '?0'],
+        ['sec-ch-ua-platform', '"Linux"'],
+        ['upgrade-insecure-requests', '1'],
+        [
+          'user-agent',
+          'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+        ],
+        ['accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
+        ['sec-fetch-site', 'none'],
+        ['sec-fetch-mode', 'navigate'],
+        ['sec-fetch-user', '?1'],
+        ['sec-fetch-dest', 'document'],
+        ['accept-encoding', 'gzip, deflate, br, zstd'],
+        ['accept-language', 'en-US,en;q=0.9'],
+        ['cookie', 'session=abc123'],
+        ['cookie', 'theme=dark'],
+        ['priority', 'u=0, i'],
+      ]),
+    );
   });
 
   it('Firefox', () => {
-    accepts(request([
-      [':method', 'GET'], [':path', '/'], [':authority', 'example.org'], [':scheme', 'https'],
-      ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0'],
-      ['accept', 'text/html'], ['accept-language', 'en-US,en;q=0.5'], ['accept-encoding', 'gzip, deflate, br'],
-      ['upgrade-insecure-requests', '1'], ['te', 'trailers'],
-    ]));
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':path', '/'],
+        [':authority', 'example.org'],
+        [':scheme', 'https'],
+        ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0'],
+        ['accept', 'text/html'],
+        ['accept-language', 'en-US,en;q=0.5'],
+        ['accept-encoding', 'gzip, deflate, br'],
+        ['upgrade-insecure-requests', '1'],
+        ['te', 'trailers'],
+      ]),
+    );
   });
 
   it('Go net/http client', () => {
-    accepts(request([
-      [':authority', 'localhost:8443'], [':method', 'POST'], [':path', '/upload'], [':scheme', 'https'],
-      ['content-type', 'application/octet-stream'], ['content-length', '1048576'],
-      ['accept-encoding', 'gzip'], ['user-agent', 'Go-http-client/2.0'],
-    ]));
+    accepts(
+      request([
+        [':authority', 'localhost:8443'],
+        [':method', 'POST'],
+        [':path', '/upload'],
+        [':scheme', 'https'],
+        ['content-type', 'application/octet-stream'],
+        ['content-length', '1048576'],
+        ['accept-encoding', 'gzip'],
+        ['user-agent', 'Go-http-client/2.0'],
+      ]),
+    );
   });
 
   it('gRPC unary call: request, response headers and trailers', () => {
     const req = request([
-      [':method', 'POST'], [':scheme', 'http'], [':path', '/helloworld.Greeter/SayHello'], [':authority', 'localhost:50051'],
-      ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-accept-encoding', 'identity,deflate,gzip'],
-      ['grpc-timeout', '1S'], ['user-agent', 'grpc-node-js/1.10.0'],
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':path', '/helloworld.Greeter/SayHello'],
+      [':authority', 'localhost:50051'],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
+      ['grpc-accept-encoding', 'identity,deflate,gzip'],
+      ['grpc-timeout', '1S'],
+      ['user-agent', 'grpc-node-js/1.10.0'],
     ]);
     accepts(req);
     expect(req.teTrailers).toBe(true);
     expect(req.span.scheme).toBe('http');
-    accepts(response([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', 'identity,deflate,gzip']], Method.POST));
-    const t = trailers([['grpc-status', '0'], ['grpc-message', '']]);
+    accepts(
+      response(
+        [
+          [':status', '200'],
+          ['content-type', 'application/grpc'],
+          ['grpc-accept-encoding', 'identity,deflate,gzip'],
+        ],
+        Method.POST,
+      ),
+    );
+    const t = trailers([
+      ['grpc-status', '0'],
+      ['grpc-message', ''],
+    ]);
     accepts(t);
     expect(t.fieldCount).toBe(2);
     expect(t.kind).toBe(Kind.TRAILERS);
   });
 
   it('nghttpd response', () => {
-    const r = response([
-      [':status', '200'], ['server', 'nghttpd nghttp2/1.59.0'], ['content-length', '612'],
-      ['cache-control', 'max-age=3600'], ['date', 'Mon, 01 Jan 2024 00:00:00 GMT'],
-      ['last-modified', 'Sun, 31 Dec 2023 00:00:00 GMT'], ['etag', '"6590b4b0-264"'],
-    ], Method.GET);
+    const r = response(
+      [
+        [':status', '200'],
+        ['server', 'nghttpd nghttp2/1.59.0'],
+        ['content-length', '612'],
+        ['cache-control', 'max-age=3600'],
+        ['date', 'Mon, 01 Jan 2024 00:00:00 GMT'],
+        ['last-modified', 'Sun, 31 Dec 2023 00:00:00 GMT'],
+        ['etag', '"6590b4b0-264"'],
+      ],
+      Method.GET,
+    );
     accepts(r);
     expect(r.status).toBe(200);
     expect(r.contentLength).toBe(612n);
@@ -311,7 +421,14 @@ describe('§8.2.1 field names (h2spec 8.1.2)', () => {
   });
 
   it('rejects uppercase in a pseudo-header name', () => {
-    rejects(request([[':Method', 'GET'], [':scheme', 'https'], [':path', '/']]), /uppercase character in field name/);
+    rejects(
+      request([
+        [':Method', 'GET'],
+        [':scheme', 'https'],
+        [':path', '/'],
+      ]),
+      /uppercase character in field name/,
+    );
   });
 
   it('rejects 0x00–0x20 and 0x7f–0xff in a name', () => {
@@ -328,7 +445,14 @@ describe('§8.2.1 field names (h2spec 8.1.2)', () => {
 
   it('rejects a colon anywhere but first', () => {
     rejects(request(withField(GET, ['x:y', 'v'])), /colon in field name/);
-    rejects(request([[':method', 'GET'], ['::scheme', 'https'], [':path', '/']]), /colon in field name/);
+    rejects(
+      request([
+        [':method', 'GET'],
+        ['::scheme', 'https'],
+        [':path', '/'],
+      ]),
+      /colon in field name/,
+    );
   });
 
   it('rejects an empty name', () => {
@@ -395,7 +519,11 @@ describe('§8.2.2 connection-specific fields', () => {
   });
 
   it('leaves names that merely start like one alone', () => {
-    accepts(request(withField(GET, ['connections', 'x'], ['upgrade-insecure-requests', '1'], ['tee', 'x'], ['keep-alive-x', 'y'])));
+    accepts(
+      request(
+        withField(GET, ['connections', 'x'], ['upgrade-insecure-requests', '1'], ['tee', 'x'], ['keep-alive-x', 'y']),
+      ),
+    );
   });
 });
 
@@ -403,7 +531,13 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
   it('rejects an unknown pseudo-header field (h2spec 8.1.2.1 #1)', () => {
     rejects(request(withField([[':test', 'x']], ...GET)), /unknown pseudo-header field/);
     rejects(request(withField(GET, [':', 'x'])), /unknown pseudo-header field/);
-    rejects(response([[':status', '200'], [':foo', 'x']]), /unknown pseudo-header field/);
+    rejects(
+      response([
+        [':status', '200'],
+        [':foo', 'x'],
+      ]),
+      /unknown pseudo-header field/,
+    );
   });
 
   it('rejects a response pseudo-header field in a request (h2spec 8.1.2.1 #2)', () => {
@@ -412,28 +546,62 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
 
   it('rejects request pseudo-header fields in a response', () => {
     for (const name of [':method', ':scheme', ':authority', ':path', ':protocol']) {
-      rejects(response([[':status', '200'], [name, 'x']]), /request pseudo-header field in a response/);
+      rejects(
+        response([
+          [':status', '200'],
+          [name, 'x'],
+        ]),
+        /request pseudo-header field in a response/,
+      );
     }
   });
 
   it('rejects a pseudo-header field in trailers (h2spec 8.1.2.1 #3)', () => {
     for (const name of [':status', ':method', ':path', ':foo']) {
-      rejects(trailers([['x-a', 'b'], [name, '200']]), /pseudo-header field in trailers/);
+      rejects(
+        trailers([
+          ['x-a', 'b'],
+          [name, '200'],
+        ]),
+        /pseudo-header field in trailers/,
+      );
     }
   });
 
   it('rejects a pseudo-header field after a regular field (h2spec 8.1.2.1 #4)', () => {
-    const r = request([[':method', 'GET'], [':scheme', 'https'], ['x-a', 'b'], [':path', '/']]);
+    const r = request([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      ['x-a', 'b'],
+      [':path', '/'],
+    ]);
     rejects(r, /pseudo-header field after a regular field/);
     expect(r.errorIndex).toBe(3);
-    rejects(response([['x-a', 'b'], [':status', '200']]), /after a regular field/);
+    rejects(
+      response([
+        ['x-a', 'b'],
+        [':status', '200'],
+      ]),
+      /after a regular field/,
+    );
   });
 
   it('rejects duplicated pseudo-header fields (h2spec 8.1.2.3 #5–#7)', () => {
-    for (const [name, v] of [[':method', 'GET'], [':scheme', 'https'], [':path', '/'], [':authority', 'example.com']]) {
+    for (const [name, v] of [
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':path', '/'],
+      [':authority', 'example.com'],
+    ]) {
       rejects(request([...GET, [name, v]]), new RegExp(`duplicate ${name}`));
     }
-    rejects(response([[':status', '200'], [':status', '200']]), /duplicate :status/);
+    rejects(
+      response([
+        [':status', '200'],
+        [':status', '200'],
+      ]),
+      /duplicate :status/,
+    );
   });
 
   it('rejects a request missing :method, :scheme or :path (h2spec 8.1.2.3 #2–#4)', () => {
@@ -445,7 +613,14 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
 
   it('rejects an empty :path (h2spec 8.1.2.3 #1), for any scheme', () => {
     rejects(request(set(GET, ':path', '')), /empty :path/);
-    rejects(request([[':method', 'GET'], [':scheme', 'foo'], [':path', '']]), /empty :path/);
+    rejects(
+      request([
+        [':method', 'GET'],
+        [':scheme', 'foo'],
+        [':path', ''],
+      ]),
+      /empty :path/,
+    );
   });
 
   it('requires an absolute path for http and https (§8.3.1), scheme case ignored', () => {
@@ -471,7 +646,8 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
   });
 
   it('rejects a malformed :scheme (RFC 3986 §3.1)', () => {
-    for (const s of ['', '1http', 'ht tp', 'http:', '+x', 'h_t']) rejects(request(set(GET, ':scheme', s)), /invalid :scheme/);
+    for (const s of ['', '1http', 'ht tp', 'http:', '+x', 'h_t'])
+      rejects(request(set(GET, ':scheme', s)), /invalid :scheme/);
   });
 
   it('rejects userinfo in :authority for http and https (§8.3.1)', () => {
@@ -481,7 +657,14 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
 
   it('rejects an empty :authority for http and https (RFC 9110 §4.2.1)', () => {
     rejects(request(set(GET, ':authority', '')), /empty :authority/);
-    accepts(request([[':method', 'GET'], [':scheme', 'file'], [':authority', ''], [':path', '/etc']]));
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':scheme', 'file'],
+        [':authority', ''],
+        [':path', '/etc'],
+      ]),
+    );
   });
 
   it('rejects characters outside RFC 3986 authority', () => {
@@ -493,7 +676,13 @@ describe('§8.3 pseudo-header fields (h2spec 8.1.2.1, 8.1.2.3)', () => {
   });
 
   it('rejects :protocol unless SETTINGS_ENABLE_CONNECT_PROTOCOL was sent (RFC 8441 §3)', () => {
-    const ws: Field[] = [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat'], [':authority', 'server.example.com']];
+    const ws: Field[] = [
+      [':method', 'CONNECT'],
+      [':protocol', 'websocket'],
+      [':scheme', 'https'],
+      [':path', '/chat'],
+      [':authority', 'server.example.com'],
+    ];
     rejects(request(ws, false), /:protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL/);
     accepts(request(ws, true));
   });
@@ -531,7 +720,10 @@ describe('§8.3.1 host and :authority', () => {
       ['foo', 'example.com', 'example.com:80'],
     ];
     for (const [scheme, authority, host] of cases) {
-      rejects(request(withField(set(set(GET, ':scheme', scheme), ':authority', authority), ['host', host])), /host differs from :authority/);
+      rejects(
+        request(withField(set(set(GET, ':scheme', scheme), ':authority', authority), ['host', host])),
+        /host differs from :authority/,
+      );
     }
   });
 
@@ -550,7 +742,10 @@ describe('§8.3.1 host and :authority', () => {
   });
 
   it('rejects a second host (RFC 9110 §7.2)', () => {
-    rejects(request(withField(set(GET, ':authority', null), ['host', 'a.example'], ['host', 'a.example'])), /duplicate host/);
+    rejects(
+      request(withField(set(GET, ':authority', null), ['host', 'a.example'], ['host', 'a.example'])),
+      /duplicate host/,
+    );
   });
 
   it('rejects a host that is not uri-host [":" port]', () => {
@@ -560,17 +755,32 @@ describe('§8.3.1 host and :authority', () => {
 
   it('rejects an empty host standing in for an http(s) authority', () => {
     rejects(request(withField(set(GET, ':authority', null), ['host', ''])), /empty host/);
-    accepts(request([[':method', 'GET'], [':scheme', 'file'], [':path', '/x'], ['host', '']]));
+    accepts(
+      request([
+        [':method', 'GET'],
+        [':scheme', 'file'],
+        [':path', '/x'],
+        ['host', ''],
+      ]),
+    );
   });
 
   it('pays no attention to host in responses and trailers', () => {
     accepts(response(withField(OK, ['host', 'a'], ['host', 'b@c'])));
-    accepts(trailers([['host', 'a'], ['host', 'b']]));
+    accepts(
+      trailers([
+        ['host', 'a'],
+        ['host', 'b'],
+      ]),
+    );
   });
 });
 
 describe('§8.5 CONNECT', () => {
-  const CONNECT: Field[] = [[':method', 'CONNECT'], [':authority', 'proxy.example:443']];
+  const CONNECT: Field[] = [
+    [':method', 'CONNECT'],
+    [':authority', 'proxy.example:443'],
+  ];
 
   it('accepts :method and :authority only', () => {
     const r = request(CONNECT);
@@ -597,8 +807,20 @@ describe('§8.5 CONNECT', () => {
 
   it('requires a non-empty :authority without userinfo', () => {
     rejects(request([[':method', 'CONNECT']]), /missing :authority in a CONNECT request/);
-    rejects(request([[':method', 'CONNECT'], [':authority', '']]), /empty :authority/);
-    rejects(request([[':method', 'CONNECT'], [':authority', 'u@proxy.example:443']]), /userinfo in :authority/);
+    rejects(
+      request([
+        [':method', 'CONNECT'],
+        [':authority', ''],
+      ]),
+      /empty :authority/,
+    );
+    rejects(
+      request([
+        [':method', 'CONNECT'],
+        [':authority', 'u@proxy.example:443'],
+      ]),
+      /userinfo in :authority/,
+    );
   });
 
   it('compares host with :authority too', () => {
@@ -610,9 +832,14 @@ describe('§8.5 CONNECT', () => {
 describe('RFC 8441 extended CONNECT', () => {
   // RFC 8441 §5's example.
   const WS: Field[] = [
-    [':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat'],
-    [':authority', 'server.example.com'], ['sec-websocket-protocol', 'chat, superchat'],
-    ['sec-websocket-extensions', 'permessage-deflate'], ['sec-websocket-version', '13'],
+    [':method', 'CONNECT'],
+    [':protocol', 'websocket'],
+    [':scheme', 'https'],
+    [':path', '/chat'],
+    [':authority', 'server.example.com'],
+    ['sec-websocket-protocol', 'chat, superchat'],
+    ['sec-websocket-extensions', 'permessage-deflate'],
+    ['sec-websocket-version', '13'],
     ['origin', 'http://www.example.com'],
   ];
 
@@ -623,7 +850,11 @@ describe('RFC 8441 extended CONNECT', () => {
     expect(r.connect).toBe(true);
     expect(r.hasProtocol).toBe(true);
     expect(r.span).toEqual({
-      method: 'CONNECT', protocol: 'websocket', scheme: 'https', path: '/chat', authority: 'server.example.com',
+      method: 'CONNECT',
+      protocol: 'websocket',
+      scheme: 'https',
+      path: '/chat',
+      authority: 'server.example.com',
     });
     expect(r.expected).toBe(-1n);
   });
@@ -719,7 +950,13 @@ describe('responses (§8.3.2)', () => {
     expect(r.expected).toBe(0n);
     r = response([[':status', '204']], Method.GET);
     expect(r.expected).toBe(0n);
-    r = response([[':status', '304'], ['content-length', '100']], Method.GET);
+    r = response(
+      [
+        [':status', '304'],
+        ['content-length', '100'],
+      ],
+      Method.GET,
+    );
     accepts(r);
     expect(r.contentLength).toBe(100n);
     expect(r.expected).toBe(0n);
@@ -730,7 +967,13 @@ describe('responses (§8.3.2)', () => {
     let r = response(withField(OK, ['content-length', '5']), Method.CONNECT);
     accepts(r);
     expect(r.expected).toBe(-1n);
-    r = response([[':status', '407'], ['content-length', '5']], Method.CONNECT);
+    r = response(
+      [
+        [':status', '407'],
+        ['content-length', '5'],
+      ],
+      Method.CONNECT,
+    );
     expect(r.expected).toBe(5n);
   });
 
@@ -740,7 +983,10 @@ describe('responses (§8.3.2)', () => {
     expect(r.status).toBe(100);
     expect(r.informational).toBe(true);
     expect(r.expected).toBe(0n);
-    r = response([[':status', '103'], ['link', '</style.css>; rel=preload; as=style']]);
+    r = response([
+      [':status', '103'],
+      ['link', '</style.css>; rel=preload; as=style'],
+    ]);
     accepts(r);
     expect(r.informational).toBe(true);
     expect(response([[':status', '199']]).informational).toBe(true);
@@ -748,7 +994,13 @@ describe('responses (§8.3.2)', () => {
   });
 
   it('rejects 101 Switching Protocols (§8.6)', () => {
-    rejects(response([[':status', '101'], ['upgrade-x', 'y']]), /:status 101 \(Switching Protocols\) is not allowed in HTTP\/2/);
+    rejects(
+      response([
+        [':status', '101'],
+        ['upgrade-x', 'y'],
+      ]),
+      /:status 101 \(Switching Protocols\) is not allowed in HTTP\/2/,
+    );
   });
 
   it('rejects a response without :status', () => {
@@ -760,7 +1012,8 @@ describe('responses (§8.3.2)', () => {
     for (const s of ['', '20', '2000', 'abc', '20a', ' 200', '2 0', '+20']) {
       rejects(response([[':status', s]]), /:status|whitespace/);
     }
-    for (const s of ['20', '2000', 'abc', '20a', '+20', '2.0']) rejects(response([[':status', s]]), /invalid :status \(not three digits\)/);
+    for (const s of ['20', '2000', 'abc', '20a', '+20', '2.0'])
+      rejects(response([[':status', s]]), /invalid :status \(not three digits\)/);
     for (const s of ['000', '099']) rejects(response([[':status', s]]), /invalid :status \(below 100\)/);
   });
 
@@ -772,7 +1025,12 @@ describe('responses (§8.3.2)', () => {
 
 describe('§8.1 trailers', () => {
   it('accepts regular fields and an empty block', () => {
-    accepts(trailers([['x-checksum', 'abc'], ['server-timing', 'db;dur=53']]));
+    accepts(
+      trailers([
+        ['x-checksum', 'abc'],
+        ['server-timing', 'db;dur=53'],
+      ]),
+    );
     const r = trailers([]);
     accepts(r);
     expect(r.fieldCount).toBe(0);
@@ -800,7 +1058,13 @@ describe('§8.4 push promise requests', () => {
     for (const m of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'PROPFIND', 'get']) {
       rejects(pushPromise(set(GET, ':method', m)), /promised request method is not safe and cacheable/);
     }
-    rejects(pushPromise([[':method', 'CONNECT'], [':authority', 'example.com:443']]), /not safe and cacheable/);
+    rejects(
+      pushPromise([
+        [':method', 'CONNECT'],
+        [':authority', 'example.com:443'],
+      ]),
+      /not safe and cacheable/,
+    );
   });
 
   it('rejects a promised request with content', () => {
@@ -819,7 +1083,16 @@ describe('§8.4 push promise requests', () => {
   });
 
   it('never defines :protocol', () => {
-    rejects(pushPromise([[':method', 'GET'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/'], [':authority', 'a']]), /:protocol in a promised request/);
+    rejects(
+      pushPromise([
+        [':method', 'GET'],
+        [':protocol', 'websocket'],
+        [':scheme', 'https'],
+        [':path', '/'],
+        [':authority', 'a'],
+      ]),
+      /:protocol in a promised request/,
+    );
   });
 });
 
@@ -838,14 +1111,21 @@ describe('the flat field list', () => {
 
   it('points errorIndex at the offending field', () => {
     expect(request(withField(GET, ['a', '1'], ['b', '2'], ['C', '3'])).errorIndex).toBe(6);
-    expect(request([[':method', 'GET'], ['bad name', 'x']]).errorIndex).toBe(1);
+    expect(
+      request([
+        [':method', 'GET'],
+        ['bad name', 'x'],
+      ]).errorIndex,
+    ).toBe(1);
     expect(request(set(GET, ':path', null)).errorIndex).toBe(-1); // block-level fault
   });
 
   it('forgets everything from the previous block', () => {
     rejects(request(withField(GET, ['x', 'a\n'])), /NUL/);
     accepts(request(GET));
-    request(withField(set(GET, ':method', 'POST'), ['content-length', '9'], ['host', 'example.com'], ['te', 'trailers']));
+    request(
+      withField(set(GET, ':method', 'POST'), ['content-length', '9'], ['host', 'example.com'], ['te', 'trailers']),
+    );
     const r = response(OK, Method.GET);
     accepts(r);
     expect(r.contentLength).toBe(-1n);
@@ -860,14 +1140,21 @@ describe('the flat field list', () => {
 
   it('allocates nothing while validating (no allocator calls in the compiled validator)', () => {
     const wat = readFileSync(join(ROOT, 'build', 'test', 'proto.wat'), 'utf8');
-    const funcs = wat.split(/\n {1}\(func /).slice(1).filter(
-      (f) => f.startsWith('$assembly/proto/message') && !f.startsWith('$assembly/proto/message/MessageValidator#constructor'),
-    );
+    const funcs = wat
+      .split(/\n {1}\(func /)
+      .slice(1)
+      .filter(
+        (f) =>
+          f.startsWith('$assembly/proto/message') &&
+          !f.startsWith('$assembly/proto/message/MessageValidator#constructor'),
+      );
     expect(funcs.length).toBeGreaterThan(10);
     for (const f of funcs) {
       const name = f.slice(0, f.indexOf(' '));
       expect(f, name).not.toMatch(/call \$~lib\/rt\/(itcms\/__new|tlsf\/__alloc|itcms\/__renew|tlsf\/__realloc)/);
-      expect(f, name).not.toMatch(/call \$~lib\/string\/String#concat|call \$~lib\/string\/String\.__concat|call \$~lib\/memory\/heap\.alloc/);
+      expect(f, name).not.toMatch(
+        /call \$~lib\/string\/String#concat|call \$~lib\/string\/String\.__concat|call \$~lib\/memory\/heap\.alloc/,
+      );
     }
   });
 });

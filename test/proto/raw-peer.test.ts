@@ -3,15 +3,35 @@
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, EV, HEAD_KIND, PHASE, RESULT, STATE, GET, OK, type ConfigOptions } from './engine.js';
 import {
-  FRAME, FLAG, ERR, SETTING, PREFACE, PeerHpack, concat, frame, settings, settingsAck, ping, windowUpdate, rstStream,
-  goaway, data, headers, continuation, parseFrames, errorCodeOf, lastStreamOf, incrementOf, settingsOf, blockOf, type Frame,
+  FRAME,
+  FLAG,
+  ERR,
+  SETTING,
+  PREFACE,
+  concat,
+  frame,
+  settings,
+  settingsAck,
+  ping,
+  windowUpdate,
+  rstStream,
+  goaway,
+  data,
+  headers,
+  continuation,
+  parseFrames,
+  errorCodeOf,
+  lastStreamOf,
+  incrementOf,
+  settingsOf,
+  blockOf,
 } from '../support/frames.js';
 import { Peer, REQ, POSTREQ, serverPeer as makeServerPeer } from './raw-peer.js';
 
 const ex = harness();
 
-
-const serverPeer = (options: ConfigOptions = {}, peerSettings: [number, number][] = []) => makeServerPeer(ex, options, peerSettings);
+const serverPeer = (options: ConfigOptions = {}, peerSettings: [number, number][] = []) =>
+  makeServerPeer(ex, options, peerSettings);
 
 function clientPeer(options: ConfigOptions = {}, peerSettings: [number, number][] = []): Peer {
   const peer = new Peer(new Engine(ex, 'client', options));
@@ -108,7 +128,10 @@ describe('§3.4 preface and §6.5 SETTINGS', () => {
     const peer = serverPeer({}, [[SETTING.MAX_FRAME_SIZE, 16384]]);
     peer.send(peer.headers(1, REQ, true), windowUpdate(0, 1 << 20), settings([[SETTING.INITIAL_WINDOW_SIZE, 1 << 20]]));
     const s = peer.engine.of(EV.REQUEST)[0].stream;
-    peer.engine.respond(s, [[':status', '200'], ['x-big', 'v'.repeat(40000)]]);
+    peer.engine.respond(s, [
+      [':status', '200'],
+      ['x-big', 'v'.repeat(40000)],
+    ]);
     peer.engine.sendData(s, new Uint8Array(100000), true);
     const frames = peer.read();
     expect(frames.every((f) => f.payload.length <= 16384)).toBe(true);
@@ -197,7 +220,12 @@ describe('§5.1 stream states', () => {
     const s = peer.engine.of(EV.REQUEST)[0].stream;
     expect(peer.engine.respond(s, OK)).toBe(RESULT.OK);
     peer.engine.setNextLocalId(0x7ffffffe);
-    const pushed = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/style.css']] as [string, string][];
+    const pushed = [
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'localhost'],
+      [':path', '/style.css'],
+    ] as [string, string][];
     const p = peer.engine.push(s, pushed);
     expect(peer.engine.streamId(p)).toBe(0x7ffffffe);
     expect(peer.engine.push(s, pushed)).toBe(0);
@@ -323,7 +351,10 @@ describe('§6.9 flow control errors', () => {
     expect(peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE)).toHaveLength(0); // 32000 < 65535/2
     peer.send(data(1, new Uint8Array(1000)));
     const updates = peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE);
-    expect(updates.map((f) => [f.streamId, incrementOf(f)])).toEqual([[0, 33000], [1, 33000]]);
+    expect(updates.map((f) => [f.streamId, incrementOf(f)])).toEqual([
+      [0, 33000],
+      [1, 33000],
+    ]);
   });
 
   it('manual release: bytes read after their stream closed go back to the connection window (releaseClosed)', () => {
@@ -339,7 +370,12 @@ describe('§6.9 flow control errors', () => {
     expect(peer.engine.recvWindow).toBe(65535 - 20000);
     peer.send(peer.headers(3, POSTREQ), data(3, new Uint8Array(10000)), data(3, new Uint8Array(10000), true));
     peer.engine.releaseClosed(20000);
-    expect(peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE).map((f) => [f.streamId, incrementOf(f)])).toEqual([]); // under half the target: batched
+    expect(
+      peer
+        .read()
+        .filter((f) => f.type === FRAME.WINDOW_UPDATE)
+        .map((f) => [f.streamId, incrementOf(f)]),
+    ).toEqual([]); // under half the target: batched
     peer.engine.releaseClosed(20000);
     const updates = peer.read().filter((f) => f.type === FRAME.WINDOW_UPDATE);
     expect(updates.map((f) => [f.streamId, incrementOf(f)])).toEqual([[0, 40000]]);
@@ -363,7 +399,11 @@ describe('§4.3, §6.10 field blocks and §8 messages', () => {
   it('assembles HEADERS + CONTINUATION', () => {
     const peer = serverPeer();
     const block = peer.hpack.encode([...REQ, ['x-long', 'y'.repeat(300)]]);
-    peer.send(headers(1, block.subarray(0, 10), true, false), continuation(1, block.subarray(10, 100), false), continuation(1, block.subarray(100)));
+    peer.send(
+      headers(1, block.subarray(0, 10), true, false),
+      continuation(1, block.subarray(10, 100), false),
+      continuation(1, block.subarray(100)),
+    );
     const req = peer.engine.of(EV.REQUEST);
     expect(req).toHaveLength(1);
     expect(req[0].fields![4]).toEqual(['x-long', 'y'.repeat(300)]);
@@ -387,7 +427,16 @@ describe('§4.3, §6.10 field blocks and §8 messages', () => {
 
   it('a malformed request is a stream PROTOCOL_ERROR, not a connection error (§8.1.1)', () => {
     const peer = serverPeer();
-    peer.send(peer.headers(1, [[':method', 'GET'], [':path', '/']], true));
+    peer.send(
+      peer.headers(
+        1,
+        [
+          [':method', 'GET'],
+          [':path', '/'],
+        ],
+        true,
+      ),
+    );
     expectStreamError(peer, 1, ERR.PROTOCOL_ERROR);
     peer.send(peer.headers(3, [...REQ, ['Upper', 'x']], true));
     expectStreamError(peer, 3, ERR.PROTOCOL_ERROR);
@@ -419,7 +468,11 @@ describe('§4.3, §6.10 field blocks and §8 messages', () => {
     const s = peer.engine.open(GET, true);
     peer.read();
     peer.send(peer.headers(1, [[':status', '100']]), peer.headers(1, [[':status', '103']]), peer.headers(1, OK, true));
-    expect(peer.engine.of(EV.HEAD, s).map((e) => e.b)).toEqual([HEAD_KIND.INFORMATIONAL, HEAD_KIND.INFORMATIONAL, HEAD_KIND.RESPONSE]);
+    expect(peer.engine.of(EV.HEAD, s).map((e) => e.b)).toEqual([
+      HEAD_KIND.INFORMATIONAL,
+      HEAD_KIND.INFORMATIONAL,
+      HEAD_KIND.RESPONSE,
+    ]);
     const s2 = peer.engine.open(GET, true);
     peer.read();
     peer.send(peer.headers(3, [[':status', '100']], true));
@@ -429,15 +482,38 @@ describe('§4.3, §6.10 field blocks and §8 messages', () => {
 
   it('a HEAD response may announce content-length without DATA', () => {
     const peer = clientPeer();
-    const s = peer.engine.open([[':method', 'HEAD'], [':scheme', 'https'], [':authority', 'a'], [':path', '/']], true);
+    const s = peer.engine.open(
+      [
+        [':method', 'HEAD'],
+        [':scheme', 'https'],
+        [':authority', 'a'],
+        [':path', '/'],
+      ],
+      true,
+    );
     peer.read();
-    peer.send(peer.headers(1, [[':status', '200'], ['content-length', '1234']], true));
+    peer.send(
+      peer.headers(
+        1,
+        [
+          [':status', '200'],
+          ['content-length', '1234'],
+        ],
+        true,
+      ),
+    );
     expect(peer.engine.of(EV.HEAD, s)).toHaveLength(1);
     expect(peer.rst(1)).toBeUndefined();
   });
 
   it('accepts extended CONNECT only when we enabled it (RFC 8441)', () => {
-    const ws: [string, string][] = [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':authority', 'a'], [':path', '/chat']];
+    const ws: [string, string][] = [
+      [':method', 'CONNECT'],
+      [':protocol', 'websocket'],
+      [':scheme', 'https'],
+      [':authority', 'a'],
+      [':path', '/chat'],
+    ];
     let peer = serverPeer({ enableConnectProtocol: true });
     peer.send(peer.headers(1, ws));
     expect(peer.engine.of(EV.REQUEST)).toHaveLength(1);
@@ -458,7 +534,12 @@ describe('§6.6, §8.4 push', () => {
     const peer = clientPeer();
     peer.engine.open(GET, true);
     peer.read();
-    const block = peer.hpack.encode([[':method', 'GET'], [':scheme', 'https'], [':authority', 'a'], [':path', '/x']]);
+    const block = peer.hpack.encode([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'a'],
+      [':path', '/x'],
+    ]);
     peer.send(frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, 1, concat(Uint8Array.of(0, 0, 0, 2), block)));
     expectConnectionError(peer, ERR.PROTOCOL_ERROR);
   });
@@ -467,7 +548,12 @@ describe('§6.6, §8.4 push', () => {
     const peer = clientPeer({ enablePush: true });
     const s = peer.engine.open(GET, true);
     peer.read();
-    const block = peer.hpack.encode([[':method', 'GET'], [':scheme', 'https'], [':authority', 'a'], [':path', '/x']]);
+    const block = peer.hpack.encode([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'a'],
+      [':path', '/x'],
+    ]);
     peer.send(frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, 1, concat(Uint8Array.of(0, 0, 0, 2), block)));
     peer.send(peer.headers(1, OK, true), peer.headers(2, OK), data(2, 'pushed', true));
     const push = peer.engine.of(EV.PUSH, s);
@@ -553,7 +639,7 @@ describe('time: keepalive and idle timeout', () => {
   });
 });
 
-describe('field-block interleaving is the frame layer\'s (§6.10)', () => {
+describe("field-block interleaving is the frame layer's (§6.10)", () => {
   it('a frame between HEADERS and CONTINUATION is a connection PROTOCOL_ERROR', () => {
     const peer = serverPeer();
     const block = peer.hpack.encode(REQ);

@@ -3,11 +3,31 @@
 // HPACK is hpack.js, an implementation nobody here wrote.
 import { expect } from 'vitest';
 import { Engine, type ConfigOptions } from './engine.js';
-import { FRAME, PREFACE, PeerHpack, concat, settings, settingsAck, headers, parseFrames, type Frame } from '../support/frames.js';
+import {
+  FRAME,
+  PREFACE,
+  PeerHpack,
+  concat,
+  settings,
+  settingsAck,
+  headers,
+  parseFrames,
+  type Frame,
+} from '../support/frames.js';
 import type { Exports } from '../support/wasm.js';
 
-export const REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-export const POSTREQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
+export const REQ: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':authority', 'localhost'],
+  [':path', '/'],
+];
+export const POSTREQ: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':authority', 'localhost'],
+  [':path', '/'],
+];
 
 /** A raw peer talking to one of our engines. */
 export class Peer {
@@ -40,7 +60,12 @@ export class Peer {
  * A server engine with the client side's preface and SETTINGS exchanged by a raw peer.
  * `clockAt` starts the engine's clock first (for tests that count per time window).
  */
-export function serverPeer(ex: Exports, options: ConfigOptions = {}, peerSettings: [number, number][] = [], clockAt?: number): Peer {
+export function serverPeer(
+  ex: Exports,
+  options: ConfigOptions = {},
+  peerSettings: [number, number][] = [],
+  clockAt?: number,
+): Peer {
   const peer = new Peer(new Engine(ex, 'server', options));
   if (clockAt !== undefined) peer.engine.tick(clockAt);
   peer.send(PREFACE, settings(peerSettings));

@@ -2,11 +2,35 @@
 // setting, the fair scheduler, and the deadlines the engine exposes.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, pump, connectedPair, EV, HEAD_KIND, PHASE, RESULT, STATE, GET, POST, OK } from './engine.js';
-import { FRAME, ERR, SETTING, PREFACE, PeerHpack, concat, settings, settingsAck, headers, parseFrames, blockOf, errorCodeOf, windowUpdate } from '../support/frames.js';
+import {
+  FRAME,
+  ERR,
+  SETTING,
+  PREFACE,
+  PeerHpack,
+  concat,
+  settings,
+  settingsAck,
+  headers,
+  parseFrames,
+  blockOf,
+  errorCodeOf,
+  windowUpdate,
+} from '../support/frames.js';
 
 const ex = harness();
-const REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
-const POSTREQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/']];
+const REQ: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':authority', 'localhost'],
+  [':path', '/'],
+];
+const POSTREQ: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':authority', 'localhost'],
+  [':path', '/'],
+];
 
 function rawServer(options = {}, peerSettings: [number, number][] = []) {
   const engine = new Engine(ex, 'server', options);
@@ -16,11 +40,18 @@ function rawServer(options = {}, peerSettings: [number, number][] = []) {
 }
 
 describe('SETTINGS_HEADER_TABLE_SIZE both ways', () => {
-  it('the peer\'s value bounds our encoder: a size update opens the next block', () => {
+  it("the peer's value bounds our encoder: a size update opens the next block", () => {
     const server = rawServer({}, [[SETTING.HEADER_TABLE_SIZE, 0]]);
     const hp = new PeerHpack();
     server.receive(headers(1, hp.encode(REQ), true));
-    server.respond(server.streamByWireId(1), [[':status', '200'], ['x-a', 'b']], true);
+    server.respond(
+      server.streamByWireId(1),
+      [
+        [':status', '200'],
+        ['x-a', 'b'],
+      ],
+      true,
+    );
     const f = parseFrames(server.takeOutput()).frames.find((x) => x.type === FRAME.HEADERS)!;
     expect(blockOf(f)[0]).toBe(0x20); // dynamic table size update to 0 (RFC 7541 §6.3)
   });
@@ -47,7 +78,11 @@ describe('SETTINGS_MAX_HEADER_LIST_SIZE both ways', () => {
 
 describe('SETTINGS_MAX_FRAME_SIZE ours', () => {
   it('accepts frames up to our announced size once the peer acknowledged it', () => {
-    const { client, server } = connectedPair(ex, {}, { maxFrameSize: 65536, initialWindowSize: 1 << 20, connectionWindow: 1 << 22 });
+    const { client, server } = connectedPair(
+      ex,
+      {},
+      { maxFrameSize: 65536, initialWindowSize: 1 << 20, connectionWindow: 1 << 22 },
+    );
     const s = client.open(POST);
     client.sendData(s, new Uint8Array(60000), true);
     const out = client.takeOutput();
@@ -72,7 +107,11 @@ describe('limits: default and setting', () => {
   });
 
   it('the send-buffer cap counts only unsent bytes: framed ones make room again', () => {
-    const { client, server } = connectedPair(ex, { maxStreamSendBuffer: 4096 }, { initialWindowSize: 2000, autoRelease: false });
+    const { client, server } = connectedPair(
+      ex,
+      { maxStreamSendBuffer: 4096 },
+      { initialWindowSize: 2000, autoRelease: false },
+    );
     const s = client.open(POST);
     expect(client.sendData(s, new Uint8Array(4096))).toBe(RESULT.OK);
     pump(client, server); // 2000 framed (the window), 2096 still buffered
@@ -110,9 +149,14 @@ describe('limits: default and setting', () => {
       return m;
     };
     expect(Object.fromEntries(settingsOf(sf[0]))).toEqual({
-      [SETTING.ENABLE_PUSH]: 0, [SETTING.MAX_CONCURRENT_STREAMS]: 100, [SETTING.MAX_HEADER_LIST_SIZE]: 65536,
+      [SETTING.ENABLE_PUSH]: 0,
+      [SETTING.MAX_CONCURRENT_STREAMS]: 100,
+      [SETTING.MAX_HEADER_LIST_SIZE]: 65536,
     });
-    expect(Object.fromEntries(settingsOf(cf[0]))).toEqual({ [SETTING.ENABLE_PUSH]: 0, [SETTING.MAX_HEADER_LIST_SIZE]: 65536 });
+    expect(Object.fromEntries(settingsOf(cf[0]))).toEqual({
+      [SETTING.ENABLE_PUSH]: 0,
+      [SETTING.MAX_HEADER_LIST_SIZE]: 65536,
+    });
     // The connection window is raised to 1 MiB at once.
     for (const f of [sf, cf]) {
       const wu = f.find((x) => x.type === FRAME.WINDOW_UPDATE)!;
@@ -218,7 +262,12 @@ describe('§5.1 transitions seen from both ends', () => {
     client.open(GET, true);
     pump(client, server);
     const ss = server.of(EV.REQUEST)[0].stream;
-    const p = server.push(ss, [[':method', 'GET'], [':scheme', 'https'], [':authority', 'example.com'], [':path', '/p']]);
+    const p = server.push(ss, [
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'example.com'],
+      [':path', '/p'],
+    ]);
     expect(server.streamState(p)).toBe(STATE.RESERVED_LOCAL);
     pump(client, server);
     const promised = client.of(EV.PUSH)[0].a;
@@ -234,7 +283,10 @@ describe('§5.1 transitions seen from both ends', () => {
 
   it('classic CONNECT carries a tunnel with no content-length rules (§8.5)', () => {
     const { client, server } = connectedPair(ex);
-    const s = client.open([[':method', 'CONNECT'], [':authority', 'db.internal:5432']]);
+    const s = client.open([
+      [':method', 'CONNECT'],
+      [':authority', 'db.internal:5432'],
+    ]);
     expect(s).toBeGreaterThan(0);
     pump(client, server);
     const ss = server.of(EV.REQUEST)[0].stream;

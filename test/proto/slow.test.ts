@@ -3,11 +3,34 @@
 // control where the peer is slow but legitimately so.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, connectedPair, pump, EV, PHASE, GET } from './engine.js';
-import { ERR, PREFACE, PeerHpack, FRAME, concat, settings, settingsAck, headers, continuation, windowUpdate, parseFrames, errorCodeOf } from '../support/frames.js';
+import {
+  ERR,
+  PREFACE,
+  PeerHpack,
+  FRAME,
+  concat,
+  settings,
+  settingsAck,
+  headers,
+  continuation,
+  windowUpdate,
+  parseFrames,
+  errorCodeOf,
+} from '../support/frames.js';
 
 const ex = harness();
-const REQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':authority', 'x'], [':path', '/up']];
-const GET_REQ: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']];
+const REQ: [string, string][] = [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':authority', 'x'],
+  [':path', '/up'],
+];
+const GET_REQ: [string, string][] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':authority', 'x'],
+  [':path', '/'],
+];
 
 /** A server created at 1000 (the host's present), whose peer sent its preface and SETTINGS
  *  (with `peerSettings`) and acknowledged ours. */
@@ -155,7 +178,7 @@ describe('receive idle timeout (server 60 s): every open stream waits on a silen
     expect(server.errorCode).toBe(ERR.ENHANCE_YOUR_CALM);
   });
 
-  it('control: a request waiting for our answer (a long poll) is ours to end, not the peer\'s', () => {
+  it("control: a request waiting for our answer (a long poll) is ours to end, not the peer's", () => {
     const server = greeted();
     server.receive(headers(1, new PeerHpack().encode(GET_REQ), true));
     server.tick(61_000);

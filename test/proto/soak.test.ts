@@ -11,13 +11,16 @@ const TOTAL = Number(process.env.SOAK_REQUESTS ?? 10000);
 const CONNECTIONS = 10;
 const IN_FLIGHT = 50;
 
-
 /** The body of request/response `n`: bytes derived from n, so the receiver can check them. */
 function body(n: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
   let x = (n * 2654435761) >>> 0 || 1;
   for (let i = 0; i < len; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = x & 0xff;
   }
   return out;
@@ -28,8 +31,16 @@ function runConnection(ex: ReturnType<typeof harness>, seed: number, requests: n
   const r = rng(seed);
   const window = [16384, 65535, 262144, 1 << 20][Math.floor(r() * 4)];
   const frame = [16384, 32768, 1 << 20][Math.floor(r() * 3)];
-  const client = new Engine(ex, 'client', { initialWindowSize: window, maxFrameSize: frame, connectionWindow: Math.max(65535, window) });
-  const server = new Engine(ex, 'server', { initialWindowSize: window, maxFrameSize: frame, maxConcurrentStreams: IN_FLIGHT });
+  const client = new Engine(ex, 'client', {
+    initialWindowSize: window,
+    maxFrameSize: frame,
+    connectionWindow: Math.max(65535, window),
+  });
+  const server = new Engine(ex, 'server', {
+    initialWindowSize: window,
+    maxFrameSize: frame,
+    maxConcurrentStreams: IN_FLIGHT,
+  });
   const chunk = () => Math.max(1, logUniform(r, 65536));
 
   let started = 0;
@@ -47,13 +58,24 @@ function runConnection(ex: ReturnType<typeof harness>, seed: number, requests: n
   };
 
   for (let round = 0; finished < requests; round++) {
-    if (round > 20000) throw new Error(`seed ${seed}: no progress: started ${started} finished ${finished} client live ${client.liveStreams} server live ${server.liveStreams} buffered ${server.bufferedTotal} conn send window ${server.sendWindow} client recv ${client.recvWindow} cbuf ${client.bufferedTotal} csend ${client.sendWindow} windows ${[...want.keys()].map((s) => [client.streamId(s), client.streamSendWindow(s), client.buffered(s), client.streamState(s), server.streamRecvWindow(server.streamByWireId(client.streamId(s))), server.streamState(server.streamByWireId(client.streamId(s)))].join(":")).join(" ")}`);
+    if (round > 20000)
+      throw new Error(
+        `seed ${seed}: no progress: started ${started} finished ${finished} client live ${client.liveStreams} server live ${server.liveStreams} buffered ${server.bufferedTotal} conn send window ${server.sendWindow} client recv ${client.recvWindow} cbuf ${client.bufferedTotal} csend ${client.sendWindow} windows ${[...want.keys()].map((s) => [client.streamId(s), client.streamSendWindow(s), client.buffered(s), client.streamState(s), server.streamRecvWindow(server.streamByWireId(client.streamId(s))), server.streamState(server.streamByWireId(client.streamId(s)))].join(':')).join(' ')}`,
+      );
     while (started < requests && started - finished < IN_FLIGHT) {
       const n = seed * 100000 + started++;
       const reqLen = r() < 0.3 ? logUniform(r, 1 << 20) : 0;
       const resLen = logUniform(r, 1 << 20);
       const method = reqLen > 0 ? 'POST' : 'GET';
-      const s = client.open([[':method', method], [':scheme', 'https'], [':authority', 'soak'], [':path', `/${n}/${resLen}`]], reqLen === 0);
+      const s = client.open(
+        [
+          [':method', method],
+          [':scheme', 'https'],
+          [':authority', 'soak'],
+          [':path', `/${n}/${resLen}`],
+        ],
+        reqLen === 0,
+      );
       expect(s, `seed ${seed}: open`).toBeGreaterThan(0);
       if (reqLen > 0) expect(client.sendData(s, body(n, reqLen), true)).toBe(RESULT.OK);
       want.set(s, { n, reqLen, resLen });
@@ -64,7 +86,10 @@ function runConnection(ex: ReturnType<typeof harness>, seed: number, requests: n
       const ended = req.a === 1 || server.of(EV.DATA, req.stream).some((d) => d.a === 1);
       if (!ended) continue;
       serverSeen.add(req.stream);
-      const [, n, resLen] = req.fields!.find(([k]) => k === ':path')![1].split('/').map(Number);
+      const [, n, resLen] = req
+        .fields!.find(([k]) => k === ':path')![1]
+        .split('/')
+        .map(Number);
       const got = server.body(req.stream);
       const method = req.fields!.find(([k]) => k === ':method')![1];
       if (method === 'POST') {
@@ -74,7 +99,11 @@ function runConnection(ex: ReturnType<typeof harness>, seed: number, requests: n
       expect(server.respond(req.stream, OK, resLen === 0)).toBe(RESULT.OK);
       if (resLen > 0) expect(server.sendData(req.stream, body(n + 1, resLen), true)).toBe(RESULT.OK);
       // Forget what this stream received: the log would otherwise grow with every body.
-      server.events.splice(0, server.events.length, ...server.events.filter((e) => e.stream !== req.stream || e.kind === EV.REQUEST));
+      server.events.splice(
+        0,
+        server.events.length,
+        ...server.events.filter((e) => e.stream !== req.stream || e.kind === EV.REQUEST),
+      );
     }
     for (const [s, plan] of want) {
       if (client.of(EV.CLOSED, s).length === 0) continue;

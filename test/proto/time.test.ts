@@ -6,14 +6,36 @@
 // takes none of its last bytes gives them up.
 import { describe, it, expect } from 'vitest';
 import { Engine, harness, pump, connectedPair, PHASE } from './engine.js';
-import { ERR, PREFACE, PeerHpack, concat, settings, settingsAck, ping, headers, parseFrames, FRAME } from '../support/frames.js';
+import {
+  ERR,
+  PREFACE,
+  PeerHpack,
+  concat,
+  settings,
+  settingsAck,
+  ping,
+  headers,
+  parseFrames,
+  FRAME,
+} from '../support/frames.js';
 
 const ex = harness();
 
 /** The peer sends a GET on stream 1; the server answers it: one stream opens and closes. */
 function answerOneRequest(server: Engine): void {
   const id = 1;
-  server.receive(headers(id, new PeerHpack().encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']]), true));
+  server.receive(
+    headers(
+      id,
+      new PeerHpack().encode([
+        [':method', 'GET'],
+        [':scheme', 'http'],
+        [':authority', 'x'],
+        [':path', '/'],
+      ]),
+      true,
+    ),
+  );
   server.respond(server.streamByWireId(id), [[':status', '204']], true);
   server.takeOutput();
 }
@@ -98,7 +120,15 @@ describe('a stale time starts no deadline', () => {
 
   it('a graceful shutdown begun while the time is stale waits gracefulTimeout from the next tick', () => {
     const { client, server } = connectedPair(ex, {}, { gracefulTimeout: 2000 });
-    client.open([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']], true);
+    client.open(
+      [
+        [':method', 'GET'],
+        [':scheme', 'http'],
+        [':authority', 'x'],
+        [':path', '/'],
+      ],
+      true,
+    );
     pump(client, server);
     server.tick(10);
     server.timeLapsed();
@@ -126,7 +156,12 @@ describe('a stale time starts no deadline', () => {
 });
 
 describe('draining', () => {
-  const GET_: [string, string][] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']];
+  const GET_: [string, string][] = [
+    [':method', 'GET'],
+    [':scheme', 'http'],
+    [':authority', 'x'],
+    [':path', '/'],
+  ];
 
   it('a GOAWAY received on an old connection gives in-flight streams gracefulTimeout from then', () => {
     const { client, server } = connectedPair(ex, { gracefulTimeout: 2000 }, {});
@@ -161,7 +196,7 @@ describe('draining', () => {
     server.respond(server.streamByWireId(1), [[':status', '204']], true);
     expect(server.phase).toBe(PHASE.CLOSED);
   });
-  it('the peer\'s GOAWAY during a graceful shutdown\'s PING: the final GOAWAY still goes out, with the real last stream, and streams finish', () => {
+  it("the peer's GOAWAY during a graceful shutdown's PING: the final GOAWAY still goes out, with the real last stream, and streams finish", () => {
     const { client, server } = connectedPair(ex, {}, { keepaliveTimeout: 1000 });
     server.tick(1000);
     client.open(GET_, true);
@@ -173,7 +208,10 @@ describe('draining', () => {
     server.receive(client.takeOutput()); // its GOAWAY, then the PING ACK
     const final = parseFrames(server.takeOutput()).frames.filter((f) => f.type === FRAME.GOAWAY);
     expect(final, 'the final GOAWAY').toHaveLength(1);
-    expect(new DataView(final[0].payload.buffer, final[0].payload.byteOffset).getUint32(0) & 0x7fffffff, 'its last stream').toBe(1);
+    expect(
+      new DataView(final[0].payload.buffer, final[0].payload.byteOffset).getUint32(0) & 0x7fffffff,
+      'its last stream',
+    ).toBe(1);
     expect(server.phase).toBe(PHASE.DRAINING);
     server.tick(60_000); // no keepalive failure for the shutdown PING
     expect(server.errorCode).toBe(ERR.NO_ERROR);

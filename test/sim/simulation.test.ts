@@ -15,7 +15,9 @@ function check(res: SimResult): void {
   if (res.problems.length > 0) {
     if (process.env.SIM_TRACE) console.log(res.transcript.join('\n'));
     const tail = res.transcript.slice(-25).join('\n  ');
-    throw new Error(`seed ${res.seed} broke the property: ${res.problems.join('; ')}\n  replay: ${replay(res.seed)}\n  last transcript lines:\n  ${tail}`);
+    throw new Error(
+      `seed ${res.seed} broke the property: ${res.problems.join('; ')}\n  replay: ${replay(res.seed)}\n  last transcript lines:\n  ${tail}`,
+    );
   }
 }
 
@@ -23,7 +25,7 @@ function run(seed: number, override: Partial<SimConfig> = {}): SimResult {
   try {
     return simulate(seed, override, MODULE);
   } catch (e) {
-    throw new Error(`seed ${seed} threw (trap?): ${(e as Error).stack}\n  replay: ${replay(seed)}`);
+    throw new Error(`seed ${seed} threw (trap?): ${(e as Error).stack}\n  replay: ${replay(seed)}`, { cause: e });
   }
 }
 
@@ -74,14 +76,28 @@ describe('deterministic simulation', () => {
     });
 
     it('works through hours of silence between requests, with keepalive on', () => {
-      const res = run(12, { ...FAULT_FREE, hostTime, idleTimeout: false, keepalive: true, starts: [1000, 1000 + 2 * HOUR, 1000 + 2 * HOUR + 1, 1000 + 5 * HOUR] });
+      const res = run(12, {
+        ...FAULT_FREE,
+        hostTime,
+        idleTimeout: false,
+        keepalive: true,
+        starts: [1000, 1000 + 2 * HOUR, 1000 + 2 * HOUR + 1, 1000 + 5 * HOUR],
+      });
       check(res);
       expect(res.completed).toBe(4);
       expect(res.connections).toBe(3);
     });
 
     it('keeps one connection for requests minutes apart within every idle timeout, with timers firing late', () => {
-      const res = run(13, { ...FAULT_FREE, hostTime, idleTimeout: false, keepalive: true, clientIdle: 90_000, timerLate: 2000, starts: [1000, 61_000, 121_000] });
+      const res = run(13, {
+        ...FAULT_FREE,
+        hostTime,
+        idleTimeout: false,
+        keepalive: true,
+        clientIdle: 90_000,
+        timerLate: 2000,
+        starts: [1000, 61_000, 121_000],
+      });
       check(res);
       expect(res.completed).toBe(3);
       expect(res.connections).toBe(1);
@@ -108,10 +124,20 @@ describe('deterministic simulation', () => {
 
   it('holds the property over many seeds', () => {
     const only = process.env.SIM_SEED;
-    const seeds = only !== undefined ? [Number(only)] : Array.from({ length: Number(process.env.SIM_SEEDS ?? 1000) }, (_, i) => Number(process.env.SIM_FROM ?? 1000) + i);
+    const seeds =
+      only !== undefined
+        ? [Number(only)]
+        : Array.from(
+            { length: Number(process.env.SIM_SEEDS ?? 1000) },
+            (_, i) => Number(process.env.SIM_FROM ?? 1000) + i,
+          );
     const budgetMs = only !== undefined || process.env.SIM_SEEDS ? Infinity : 30_000;
     const t0 = performance.now();
-    let ran = 0, completed = 0, failed = 0, connections = 0, virtualMs = 0;
+    let ran = 0,
+      completed = 0,
+      failed = 0,
+      connections = 0,
+      virtualMs = 0;
     const kinds = new Map<string, number>();
     for (const seed of seeds) {
       if (performance.now() - t0 > budgetMs) break;
@@ -123,13 +149,21 @@ describe('deterministic simulation', () => {
       connections += res.connections;
       virtualMs += res.virtualMs;
       for (const l of res.transcript) {
-        const m = / ERROR (.*)$/.exec(l) ?? / (timer|drop|write-fail|retried)\b/.exec(l) ?? / (clock [cs] [-+])/.exec(l);
+        const m =
+          / ERROR (.*)$/.exec(l) ?? / (timer|drop|write-fail|retried)\b/.exec(l) ?? / (clock [cs] [-+])/.exec(l);
         if (m) kinds.set(m[1], (kinds.get(m[1]) ?? 0) + 1);
       }
     }
-    console.log(`sim: ${ran} seeds, ${completed} requests completed, ${failed} failed with an error task, ${connections} connections, ` +
-      `${(virtualMs / HOUR).toFixed(1)} virtual hours, ${Math.round(performance.now() - t0)} ms`);
-    console.log([...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${n} × ${k}`).join('\n'));
+    console.log(
+      `sim: ${ran} seeds, ${completed} requests completed, ${failed} failed with an error task, ${connections} connections, ` +
+        `${(virtualMs / HOUR).toFixed(1)} virtual hours, ${Math.round(performance.now() - t0)} ms`,
+    );
+    console.log(
+      [...kinds]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `  ${n} × ${k}`)
+        .join('\n'),
+    );
     expect(ran).toBeGreaterThan(0);
     expect(completed).toBeGreaterThan(0);
   }, 120_000);

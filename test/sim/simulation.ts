@@ -37,13 +37,22 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-interface Ev { at: number; seq: number; run: () => void; label: string }
+interface Ev {
+  at: number;
+  seq: number;
+  run: () => void;
+  label: string;
+}
 
 /** A binary min-heap on (at, seq): ties keep scheduling order, so runs are reproducible. */
 class Queue {
   private h: Ev[] = [];
-  get size() { return this.h.length; }
-  private less(a: Ev, b: Ev) { return a.at < b.at || (a.at === b.at && a.seq < b.seq); }
+  get size() {
+    return this.h.length;
+  }
+  private less(a: Ev, b: Ev) {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
   push(e: Ev) {
     const h = this.h;
     h.push(e);
@@ -55,7 +64,9 @@ class Queue {
       i = p;
     }
   }
-  peek(): Ev | undefined { return this.h[0]; }
+  peek(): Ev | undefined {
+    return this.h[0];
+  }
   pop(): Ev | undefined {
     const h = this.h;
     if (h.length === 0) return undefined;
@@ -65,7 +76,8 @@ class Queue {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && this.less(h[l], h[m])) m = l;
         if (r < h.length && this.less(h[r], h[m])) m = r;
@@ -151,7 +163,8 @@ const START = 1000;
 /** Attempts of a request the server refused unprocessed (GOAWAY, REFUSED_STREAM). */
 const MAX_ATTEMPTS = 4;
 
-const logUniform = (r: () => number, lo: number, hi: number) => Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo))));
+const logUniform = (r: () => number, lo: number, hi: number) =>
+  Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo))));
 
 export function configFor(seed: number): SimConfig {
   const r = mulberry32(seed ^ 0x9e3779b9);
@@ -199,7 +212,11 @@ function fill(r: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   let x = (r() * 4294967296) >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     b[i] = x & 0xff;
   }
   return b;
@@ -216,7 +233,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -244,12 +264,22 @@ interface Conn {
   waiting: Req[];
 }
 
-interface SReq { i: number; conn: number; body: number; respond: number; got: Uint8Array[] }
+interface SReq {
+  i: number;
+  conn: number;
+  body: number;
+  respond: number;
+  got: Uint8Array[];
+}
 
 export function simulate(seed: number, override: Partial<SimConfig> = {}, module?: string): SimResult {
   const cfg = { ...configFor(seed), ...override };
   if (override.starts && !override.requests) cfg.requests = override.starts.length;
-  if (cfg.starts.length !== cfg.requests) cfg.starts = Array.from({ length: cfg.requests }, (_, i) => cfg.starts[i] ?? cfg.starts[cfg.starts.length - 1] ?? START);
+  if (cfg.starts.length !== cfg.requests)
+    cfg.starts = Array.from(
+      { length: cfg.requests },
+      (_, i) => cfg.starts[i] ?? cfg.starts[cfg.starts.length - 1] ?? START,
+    );
   const r = mulberry32(seed);
   const transcript: string[] = [];
   const problems: string[] = [];
@@ -267,7 +297,13 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   const hostNow = (s: Side) => Math.max(0, now + s.offset);
   /** One turn of a host: the event's effects, the time, polls until idle, the timer. */
   const turn = (s: Side, effect: () => void) => {
-    if (s.time === 'strict') { tellTime(s); effect(); } else { effect(); tellTime(s); }
+    if (s.time === 'strict') {
+      tellTime(s);
+      effect();
+    } else {
+      effect();
+      tellTime(s);
+    }
     let t: number;
     for (let guard = 0; (t = s.ex.h2_executor_poll(s.exec)) !== 0; guard++) {
       if (guard > 100_000) throw new Error(`${s.name}: poll never ran dry`);
@@ -330,7 +366,15 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   };
 
   const makeSide = (name: 'c' | 's'): Side => {
-    const side: Side = { name, ex: null as unknown as Ex, exec: 0, time: cfg.hostTime[name], offset: Math.floor(r() * 1e6), timerGen: 0, ends: new Map() };
+    const side: Side = {
+      name,
+      ex: null as unknown as Ex,
+      exec: 0,
+      time: cfg.hostTime[name],
+      offset: Math.floor(r() * 1e6),
+      timerGen: 0,
+      ends: new Map(),
+    };
     const host = {
       io_read: (ud: number, ctx: number, buf: number, len: number): number => {
         const e = side.ends.get(ud);
@@ -342,7 +386,9 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
         }
         if (r() < cfg.pPendingRead) {
           park(e, ctx, 'readWaker');
-          hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `spurious-read ${name}`, () => wake(e, 'readWaker', 'spurious'));
+          hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `spurious-read ${name}`, () =>
+            wake(e, 'readWaker', 'spurious'),
+          );
           return PENDING;
         }
         const want = Math.max(1, Math.min(len, 1 + Math.floor(r() * (r() < 0.5 ? 64 : 32 * KiB))));
@@ -353,7 +399,8 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           const take = Math.min(c.length, want - n);
           mem.set(c.subarray(0, take), n);
           n += take;
-          if (take === c.length) e.inbox.shift(); else e.inbox[0] = c.subarray(take);
+          if (take === c.length) e.inbox.shift();
+          else e.inbox[0] = c.subarray(take);
         }
         return n;
       },
@@ -367,7 +414,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
         }
         if (r() < cfg.pPendingWrite) {
           park(e, ctx, 'writeWaker');
-          if (!cfg.loseWakes) hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () => wake(e, 'writeWaker', 'writable'));
+          if (!cfg.loseWakes)
+            hostEvent(side, now + 1 + Math.floor(r() * cfg.maxDelay), `writable ${name}`, () =>
+              wake(e, 'writeWaker', 'writable'),
+            );
           return PENDING;
         }
         const n = Math.max(1, Math.min(len, 1 + Math.floor(r() * (r() < 0.3 ? 100 : 64 * KiB))));
@@ -383,13 +433,18 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           const peer = e.peer;
           hostEvent(peer.side, t, `deliver ${name}->${peer.side.name}`, () => {
             if (peer.broken) return;
-            if (cfg.corrupt && name === 's' && chunk.length > 1000) { cfg.corrupt = false; chunk[chunk.length - 1] ^= 0x5a; log('corrupted'); }
+            if (cfg.corrupt && name === 's' && chunk.length > 1000) {
+              cfg.corrupt = false;
+              chunk[chunk.length - 1] ^= 0x5a;
+              log('corrupted');
+            }
             log(`deliver ${name}->${peer.side.name}${e.conn} ${chunk.length}`);
             peer.inbox.push(chunk);
             wake(peer, 'readWaker', 'data');
           });
         }
-        if (r() < cfg.pDrop) at(now + Math.floor(r() * cfg.maxDelay), 'drop', () => dropConn(e, `mid-stream by ${name}`));
+        if (r() < cfg.pDrop)
+          at(now + Math.floor(r() * cfg.maxDelay), 'drop', () => dropConn(e, `mid-stream by ${name}`));
         return n;
       },
       body_read: () => IO_ERROR,
@@ -409,9 +464,17 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     const b = typeof data === 'string' ? enc.encode(data) : data;
     const p = ex.h2_alloc(Math.max(1, b.length)) >>> 0;
     new Uint8Array(ex.memory.buffer, p, b.length).set(b);
-    try { return fn(p, b.length); } finally { ex.h2_free(p); }
+    try {
+      return fn(p, b.length);
+    } finally {
+      ex.h2_free(p);
+    }
   };
-  const headersOf = (ex: Ex, h: number) => { foreach = []; ex.h2_headers_foreach(h, 0); return foreach; };
+  const headersOf = (ex: Ex, h: number) => {
+    foreach = [];
+    ex.h2_headers_foreach(h, 0);
+    return foreach;
+  };
   const errText = (ex: Ex, err: number) => {
     const p = ex.h2_alloc(200);
     const n = ex.h2_error_print(err, p, 200);
@@ -458,7 +521,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     if (q.state !== 'pending') return;
     q.state = 'failed';
     log(`req ${q.i} failed: ${why}`);
-    if (q.respBody) { C.ex.h2_body_free(q.respBody); q.respBody = 0; }
+    if (q.respBody) {
+      C.ex.h2_body_free(q.respBody);
+      q.respBody = 0;
+    }
   };
 
   /** The client opens connection `id`: its io and handshake now, the server accepts after a network delay. */
@@ -466,8 +532,28 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     const conn: Conn = { id: conns.length, client: 0, server: 0, state: 'connecting', waiting: [] };
     conns.push(conn);
     log(`open conn ${conn.id}`);
-    const cEnd: End = { side: C, conn: conn.id, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: null as unknown as End };
-    const sEnd: End = { side: S, conn: conn.id, inbox: [], eof: false, broken: false, readWaker: 0, writeWaker: 0, lastArrival: 0, peer: cEnd };
+    const cEnd: End = {
+      side: C,
+      conn: conn.id,
+      inbox: [],
+      eof: false,
+      broken: false,
+      readWaker: 0,
+      writeWaker: 0,
+      lastArrival: 0,
+      peer: null as unknown as End,
+    };
+    const sEnd: End = {
+      side: S,
+      conn: conn.id,
+      inbox: [],
+      eof: false,
+      broken: false,
+      readWaker: 0,
+      writeWaker: 0,
+      lastArrival: 0,
+      peer: cEnd,
+    };
     cEnd.peer = sEnd;
     C.ends.set(conn.id, cEnd);
     S.ends.set(conn.id, sEnd);
@@ -496,7 +582,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   /** The application starts (or retries) a request: on the pooled connection, or a new one. */
   const startRequest = (q: Req) => {
     if (q.state !== 'pending') return;
-    const usable = current && (current.state === 'connecting' || (current.state === 'open' && C.ex.h2_clientconn_is_ready(current.client) === 1));
+    const usable =
+      current &&
+      (current.state === 'connecting' ||
+        (current.state === 'open' && C.ex.h2_clientconn_is_ready(current.client) === 1));
     if (!usable) current = openConn();
     const conn = current!;
     if (conn.state === 'open') sendRequest(q, conn);
@@ -517,14 +606,21 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     while (off < q.body.length) {
       const n = Math.min(q.body.length - off, 1 + Math.floor(r() * 64 * KiB));
       const last = off + n === q.body.length && q.trailers.length === 0;
-      const rc = withBytes(ex, q.body.subarray(off, off + n), (p, len) => ex.h2_send_stream_send_data(ss, p, len, last ? 1 : 0));
-      if (rc !== 0) { ok = false; log(`req ${q.i} send_data rc ${rc}`); break; }
+      const rc = withBytes(ex, q.body.subarray(off, off + n), (p, len) =>
+        ex.h2_send_stream_send_data(ss, p, len, last ? 1 : 0),
+      );
+      if (rc !== 0) {
+        ok = false;
+        log(`req ${q.i} send_data rc ${rc}`);
+        break;
+      }
       off += n;
     }
     if (ok) {
       if (q.trailers.length > 0) {
         const h = ex.h2_headers_new();
-        for (const [k, v] of q.trailers) withBytes(ex, k, (np, nl) => withBytes(ex, v, (vp, vl) => ex.h2_headers_add(h, np, nl, vp, vl)));
+        for (const [k, v] of q.trailers)
+          withBytes(ex, k, (np, nl) => withBytes(ex, v, (vp, vl) => ex.h2_headers_add(h, np, nl, vp, vl)));
         const rc = ex.h2_send_stream_send_trailers(ss, h);
         if (rc !== 0) log(`req ${q.i} send_trailers rc ${rc}`);
       } else if (q.body.length === 0) {
@@ -545,18 +641,25 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     const ss = ex.h2_respond_send_response(sr.respond, resp, endNow);
     ex.h2_respond_free(sr.respond);
     sr.respond = 0;
-    if (!ss) { log(`srv ${sr.i} send_response -> 0 (${ex.h2_last_result()})`); return; }
+    if (!ss) {
+      log(`srv ${sr.i} send_response -> 0 (${ex.h2_last_result()})`);
+      return;
+    }
     let off = 0;
     while (off < body.length) {
       const n = Math.min(body.length - off, 1 + Math.floor(r() * 64 * KiB));
       const last = off + n === body.length && tr.length === 0 ? 1 : 0;
       const rc = withBytes(ex, body.subarray(off, off + n), (p, len) => ex.h2_send_stream_send_data(ss, p, len, last));
-      if (rc !== 0) { log(`srv ${sr.i} send_data rc ${rc}`); break; }
+      if (rc !== 0) {
+        log(`srv ${sr.i} send_data rc ${rc}`);
+        break;
+      }
       off += n;
     }
     if (off === body.length && tr.length > 0) {
       const h = ex.h2_headers_new();
-      for (const [k, v] of tr) withBytes(ex, k, (np, nl) => withBytes(ex, v, (vp, vl) => ex.h2_headers_add(h, np, nl, vp, vl)));
+      for (const [k, v] of tr)
+        withBytes(ex, k, (np, nl) => withBytes(ex, v, (vp, vl) => ex.h2_headers_add(h, np, nl, vp, vl)));
       ex.h2_send_stream_send_trailers(ss, h);
     }
     ex.h2_send_stream_free(ss);
@@ -566,14 +669,20 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
   const clientConnClosed = (conn: Conn) => {
     if (conn.state === 'closed') return;
     conn.state = 'closed';
-    if (conn.client) { C.ex.h2_clientconn_free(conn.client); conn.client = 0; }
+    if (conn.client) {
+      C.ex.h2_clientconn_free(conn.client);
+      conn.client = 0;
+    }
     closeSocket(C.ends.get(conn.id));
     const waiting = conn.waiting.splice(0);
     for (const q of waiting) retry(q, `conn ${conn.id} closed before its handshake finished`);
   };
 
   const retry = (q: Req, why: string) => {
-    if (q.attempt + 1 >= MAX_ATTEMPTS) { failReq(q, `${why}, ${MAX_ATTEMPTS} attempts`); return; }
+    if (q.attempt + 1 >= MAX_ATTEMPTS) {
+      failReq(q, `${why}, ${MAX_ATTEMPTS} attempts`);
+      return;
+    }
     q.attempt++;
     log(`req ${q.i} retried: ${why}`);
     startRequest(q);
@@ -583,7 +692,8 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     const ex = s.ex;
     const type = ex.h2_task_type(t);
     const user = ex.h2_task_userdata(t);
-    const kind = user >>> 24, idx = user & 0xffffff;
+    const kind = user >>> 24,
+      idx = user & 0xffffff;
     const v = ex.h2_task_value(t);
     ex.h2_task_free(t);
     live[s.name].delete(t);
@@ -596,13 +706,17 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
       ex.h2_error_free(v);
       // Without injected faults a connection only ever ends cleanly (idle timeouts, EOF
       // after GOAWAY): a retry hiding a failed connection is still a failed connection.
-      if (!cfg.chaos && (kind === K.HS || kind === K.CCLOSE || kind === K.SCLOSE)) problems.push(`${s.name}: conn ${idx} failed in a fault-free seed: ${text}`);
+      if (!cfg.chaos && (kind === K.HS || kind === K.CCLOSE || kind === K.SCLOSE))
+        problems.push(`${s.name}: conn ${idx} failed in a fault-free seed: ${text}`);
     } else log(`task ${s.name} ${name}#${idx} type ${type}`);
     const isErr = type === TASK.ERROR;
     if (s === C) {
       const q = reqs[idx & 0xfff];
-      const stale = q && kind !== K.HS && kind !== K.CCLOSE && (idx >>> 12) !== q.attempt;
-      if (stale) { problems.push(`req ${q.i}: a task of attempt ${idx >>> 12} came back during attempt ${q.attempt}`); return; }
+      const stale = q && kind !== K.HS && kind !== K.CCLOSE && idx >>> 12 !== q.attempt;
+      if (stale) {
+        problems.push(`req ${q.i}: a task of attempt ${idx >>> 12} came back during attempt ${q.attempt}`);
+        return;
+      }
       switch (kind) {
         case K.HS: {
           const conn = conns[idx];
@@ -626,7 +740,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
             else failReq(q, 'response error');
             return;
           }
-          if (type !== TASK.RESPONSE) { problems.push(`req ${q.i}: response task type ${type}`); return; }
+          if (type !== TASK.RESPONSE) {
+            problems.push(`req ${q.i}: response task type ${type}`);
+            return;
+          }
           const st = ex.h2_response_status(v);
           if (st !== 200) problems.push(`req ${q.i}: status ${st}`);
           q.respBody = ex.h2_response_body(v);
@@ -635,7 +752,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           return;
         }
         case K.CDATA: {
-          if (isErr) { failReq(q, 'body error'); return; }
+          if (isErr) {
+            failReq(q, 'body error');
+            return;
+          }
           if (type === TASK.BUF) {
             q.got.push(bytes(ex, ex.h2_buf_bytes(v), ex.h2_buf_len(v)));
             ex.h2_buf_free(v);
@@ -646,7 +766,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           return;
         }
         case K.CTRAIL: {
-          if (isErr) { failReq(q, 'trailers error'); return; }
+          if (isErr) {
+            failReq(q, 'trailers error');
+            return;
+          }
           const tr = type === TASK.TRAILERS ? headersOf(ex, v) : [];
           if (type === TASK.TRAILERS) ex.h2_headers_free(v);
           else if (type !== TASK.EMPTY) problems.push(`req ${q.i}: trailers task type ${type}`);
@@ -654,16 +777,26 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           q.respBody = 0;
           const got = concat(q.got);
           if (!eq(got, q.body)) problems.push(`req ${q.i}: wrong bytes (${got.length} vs ${q.body.length})`);
-          if (JSON.stringify(tr) !== JSON.stringify(q.trailers)) problems.push(`req ${q.i}: trailers ${JSON.stringify(tr)} vs ${JSON.stringify(q.trailers)}`);
-          if (q.state === 'pending') { q.state = 'done'; log(`req ${q.i} done ${got.length}B`); }
+          if (JSON.stringify(tr) !== JSON.stringify(q.trailers))
+            problems.push(`req ${q.i}: trailers ${JSON.stringify(tr)} vs ${JSON.stringify(q.trailers)}`);
+          if (q.state === 'pending') {
+            q.state = 'done';
+            log(`req ${q.i} done ${got.length}B`);
+          }
           return;
         }
       }
     } else {
       switch (kind) {
         case K.HS: {
-          if (isErr) { closeSocket(S.ends.get(idx)); return; }
-          if (type !== TASK.SERVERCONN) { problems.push(`server handshake type ${type}`); return; }
+          if (isErr) {
+            closeSocket(S.ends.get(idx));
+            return;
+          }
+          if (type !== TASK.SERVERCONN) {
+            problems.push(`server handshake type ${type}`);
+            return;
+          }
           conns[idx].server = v;
           push(S, ex.h2_serverconn_poll_close(v), tag(K.SCLOSE, idx));
           push(S, ex.h2_serverconn_accept(v), tag(K.ACCEPT, idx));
@@ -671,13 +804,19 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
         }
         case K.SCLOSE: {
           const conn = conns[idx];
-          if (conn.server) { ex.h2_serverconn_free(conn.server); conn.server = 0; }
+          if (conn.server) {
+            ex.h2_serverconn_free(conn.server);
+            conn.server = 0;
+          }
           closeSocket(S.ends.get(conn.id));
           return;
         }
         case K.ACCEPT: {
           if (isErr || type === TASK.EMPTY) return;
-          if (type !== TASK.REQUEST) { problems.push(`accept type ${type}`); return; }
+          if (type !== TASK.REQUEST) {
+            problems.push(`accept type ${type}`);
+            return;
+          }
           const j = accepted++;
           const sr: SReq = { i: j, conn: idx, body: ex.h2_request_body(v), respond: ex.h2_request_respond(v), got: [] };
           ex.h2_request_free(v);
@@ -688,7 +827,12 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
         }
         case K.SDATA: {
           const sr = sreqs.get(idx)!;
-          if (isErr || (type !== TASK.BUF && type !== TASK.EMPTY)) { ex.h2_body_free(sr.body); ex.h2_respond_free(sr.respond); sreqs.delete(idx); return; }
+          if (isErr || (type !== TASK.BUF && type !== TASK.EMPTY)) {
+            ex.h2_body_free(sr.body);
+            ex.h2_respond_free(sr.respond);
+            sreqs.delete(idx);
+            return;
+          }
           if (type === TASK.BUF) {
             sr.got.push(bytes(ex, ex.h2_buf_bytes(v), ex.h2_buf_len(v)));
             ex.h2_buf_free(v);
@@ -700,7 +844,10 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
           const sr = sreqs.get(idx)!;
           ex.h2_body_free(sr.body);
           sreqs.delete(idx);
-          if (isErr) { ex.h2_respond_free(sr.respond); return; }
+          if (isErr) {
+            ex.h2_respond_free(sr.respond);
+            return;
+          }
           serverRespond(sr, type === TASK.TRAILERS ? v : 0);
           return;
         }
@@ -710,12 +857,25 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
 
   // ---- the run -------------------------------------------------------------------------
 
-  for (const q of reqs) hostEvent(C, cfg.starts[q.i], `start ${q.i}`, () => { log(`start req ${q.i}`); startRequest(q); });
+  for (const q of reqs)
+    hostEvent(C, cfg.starts[q.i], `start ${q.i}`, () => {
+      log(`start req ${q.i}`);
+      startRequest(q);
+    });
   // Host clocks: a little backwards in any seed (the executor keeps its last time); in
   // chaos seeds also forward, past the keepalive, idle and SETTINGS timeouts.
   for (const s of [C, S]) {
-    at(START + Math.floor(r() * 60_000), `clock-back ${s.name}`, () => { const by = Math.floor(r() * 3000); log(`clock ${s.name} -${by}`); s.offset -= by; });
-    if (cfg.chaos && r() < 0.5) at(START + Math.floor(r() * 60_000), `clock-jump ${s.name}`, () => { const by = Math.floor(r() * 40_000); log(`clock ${s.name} +${by}`); s.offset += by; });
+    at(START + Math.floor(r() * 60_000), `clock-back ${s.name}`, () => {
+      const by = Math.floor(r() * 3000);
+      log(`clock ${s.name} -${by}`);
+      s.offset -= by;
+    });
+    if (cfg.chaos && r() < 0.5)
+      at(START + Math.floor(r() * 60_000), `clock-jump ${s.name}`, () => {
+        const by = Math.floor(r() * 40_000);
+        log(`clock ${s.name} +${by}`);
+        s.offset += by;
+      });
   }
 
   const pending = () => reqs.some((x) => x.state === 'pending');
@@ -728,31 +888,58 @@ export function simulate(seed: number, override: Partial<SimConfig> = {}, module
     if (now > virtualDeadline) break;
     ev.run();
   }
-  for (const x of reqs) if (x.state === 'pending') problems.push(`req ${x.i}: neither completed nor failed (hang) at ${now} ms, ${x.got.length} bufs, attempt ${x.attempt}, conn ${current?.id} ${current?.state}`);
-  if (!cfg.chaos) for (const x of reqs) if (x.state === 'failed') problems.push(`req ${x.i}: failed in a fault-free seed`);
+  for (const x of reqs)
+    if (x.state === 'pending')
+      problems.push(
+        `req ${x.i}: neither completed nor failed (hang) at ${now} ms, ${x.got.length} bufs, attempt ${x.attempt}, conn ${current?.id} ${current?.state}`,
+      );
+  if (!cfg.chaos)
+    for (const x of reqs) if (x.state === 'failed') problems.push(`req ${x.i}: failed in a fault-free seed`);
 
   // Teardown: free what the host owns, then the executors; handles and heap back to baseline.
   for (const x of reqs) if (x.respBody) C.ex.h2_body_free(x.respBody);
-  for (const sr of sreqs.values()) { S.ex.h2_body_free(sr.body); if (sr.respond) S.ex.h2_respond_free(sr.respond); }
-  for (const s of [C, S]) for (const e of s.ends.values()) for (const w of ['readWaker', 'writeWaker'] as const) if (e[w]) { s.ex.h2_waker_free(e[w]); e[w] = 0; }
+  for (const sr of sreqs.values()) {
+    S.ex.h2_body_free(sr.body);
+    if (sr.respond) S.ex.h2_respond_free(sr.respond);
+  }
+  for (const s of [C, S])
+    for (const e of s.ends.values())
+      for (const w of ['readWaker', 'writeWaker'] as const)
+        if (e[w]) {
+          s.ex.h2_waker_free(e[w]);
+          e[w] = 0;
+        }
   for (const c of conns) {
     if (c.client) C.ex.h2_clientconn_free(c.client);
     if (c.server) S.ex.h2_serverconn_free(c.server);
   }
   // Drain whatever finished with the connections.
-  for (const s of [C, S]) { let t: number; while ((t = s.ex.h2_executor_poll(s.exec)) !== 0) { const v = s.ex.h2_task_type(t) === TASK.ERROR ? s.ex.h2_task_value(t) : 0; if (v) s.ex.h2_error_free(v); s.ex.h2_task_free(t); live[s.name].delete(t); } }
+  for (const s of [C, S]) {
+    let t: number;
+    while ((t = s.ex.h2_executor_poll(s.exec)) !== 0) {
+      const v = s.ex.h2_task_type(t) === TASK.ERROR ? s.ex.h2_task_value(t) : 0;
+      if (v) s.ex.h2_error_free(v);
+      s.ex.h2_task_free(t);
+      live[s.name].delete(t);
+    }
+  }
   // Tasks pushed but never returned (a handshake that never finished): the host cancels them.
-  for (const s of [C, S]) { for (const t of live[s.name]) s.ex.h2_task_free(t); live[s.name].clear(); }
+  for (const s of [C, S]) {
+    for (const t of live[s.name]) s.ex.h2_task_free(t);
+    live[s.name].clear();
+  }
   C.ex.h2_executor_free(C.exec);
   S.ex.h2_executor_free(S.exec);
   for (const s of [C, S]) {
     const held = Number(s.ex.h2_budget_get(101));
     if (held !== 0) problems.push(`${s.name}: the memory budget still accounts ${held} bytes after teardown`);
     const hc = s.ex.h2_handle_count();
-    if (hc !== baseHandles[s.name]) problems.push(`${s.name}: ${hc} handles after teardown, baseline ${baseHandles[s.name]}`);
+    if (hc !== baseHandles[s.name])
+      problems.push(`${s.name}: ${hc} handles after teardown, baseline ${baseHandles[s.name]}`);
     const heap = s.ex.h2_heap_used() >>> 0;
     // Lazily built tables stay (the 256 KiB HPACK Huffman decoding table): baseline + 320 KiB.
-    if (heap > baseHeap[s.name] + 320 * KiB) problems.push(`${s.name}: heap ${heap} after teardown, baseline ${baseHeap[s.name]}`);
+    if (heap > baseHeap[s.name] + 320 * KiB)
+      problems.push(`${s.name}: heap ${heap} after teardown, baseline ${baseHeap[s.name]}`);
   }
   const completed = reqs.filter((x) => x.state === 'done').length;
   const failed = reqs.filter((x) => x.state === 'failed').length;

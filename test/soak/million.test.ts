@@ -32,7 +32,6 @@ const MAX_BODY = 16 << 10;
  */
 const HEAP_TOLERANCE = 16 << 10;
 
-
 /** Byte i of body n (cheap to check at the receiver). */
 const byteOf = (n: number, i: number) => (n * 31 + i * 7) & 0xff;
 function bodyOf(n: number, len: number): Uint8Array {
@@ -50,7 +49,7 @@ function checkBody(n: number, got: Uint8Array, len: number): boolean {
 type Plan = 'ok' | 'cancel-early' | 'cancel-head' | 'cancel-body' | 'reset-early' | 'reset-body';
 function planOf(r: () => number): Plan {
   const x = r();
-  if (x < 0.80) return 'ok';
+  if (x < 0.8) return 'ok';
   if (x < 0.84) return 'cancel-early';
   if (x < 0.88) return 'cancel-head';
   if (x < 0.92) return 'cancel-body';
@@ -62,8 +61,20 @@ function planOf(r: () => number): Plan {
 function pipe(rt: Runtime): [{ transport: Transport; io: number }, { transport: Transport; io: number }] {
   let a: Transport | undefined;
   let b: Transport | undefined;
-  const ea = rt.transport({ write: (bytes) => { queueMicrotask(() => b!.push(bytes)); return true; }, end: () => queueMicrotask(() => b!.end()) });
-  const eb = rt.transport({ write: (bytes) => { queueMicrotask(() => a!.push(bytes)); return true; }, end: () => queueMicrotask(() => a!.end()) });
+  const ea = rt.transport({
+    write: (bytes) => {
+      queueMicrotask(() => b!.push(bytes));
+      return true;
+    },
+    end: () => queueMicrotask(() => b!.end()),
+  });
+  const eb = rt.transport({
+    write: (bytes) => {
+      queueMicrotask(() => a!.push(bytes));
+      return true;
+    },
+    end: () => queueMicrotask(() => a!.end()),
+  });
   a = ea.transport;
   b = eb.transport;
   return [ea, eb];
@@ -82,17 +93,28 @@ async function handler(req: IncomingRequest, res: Responder): Promise<void> {
   }
   if (plan === 'reset-body') {
     const body = bodyOf(n, len);
-    await res.respond(200, [['x-received', String(received)]], (async function* () {
-      yield body.subarray(0, len >> 1);
-      await new Promise((r) => setImmediate(r));
-      res.reset(8);
-    })()).catch(() => {});
+    await res
+      .respond(
+        200,
+        [['x-received', String(received)]],
+        (async function* () {
+          yield body.subarray(0, len >> 1);
+          await new Promise((r) => setImmediate(r));
+          res.reset(8);
+        })(),
+      )
+      .catch(() => {});
     return;
   }
   await res.respond(200, [['x-received', String(received)]], len > 0 ? bodyOf(n, len) : null).catch(() => {});
 }
 
-interface Tally { ok: number; cancelled: number; reset: number; completedAnyway: number }
+interface Tally {
+  ok: number;
+  cancelled: number;
+  reset: number;
+  completedAnyway: number;
+}
 
 /** One request on `session` by its plan; throws when the outcome is not one the plan allows. */
 async function one(session: ClientSession, n: number, r: () => number, tally: Tally): Promise<void> {
@@ -103,10 +125,15 @@ async function one(session: ClientSession, n: number, r: () => number, tally: Ta
   const path = `/${n}/${resLen}/${plan}`;
   if (plan === 'cancel-early') setImmediate(() => ac!.abort());
   try {
-    const res = await session.request({ method: reqLen ? 'POST' : 'GET', path, body: reqLen ? bodyOf(n + 1, reqLen) : undefined, signal: ac?.signal });
+    const res = await session.request({
+      method: reqLen ? 'POST' : 'GET',
+      path,
+      body: reqLen ? bodyOf(n + 1, reqLen) : undefined,
+      signal: ac?.signal,
+    });
     if (plan === 'cancel-head') ac!.abort();
     if (plan === 'cancel-body') {
-      for await (const _ of res.body) break; // breaking off: RST_STREAM CANCEL if unfinished
+      for await (const chunk of res.body) if (chunk) break; // breaking off: RST_STREAM CANCEL if unfinished
       tally.cancelled++;
       return;
     }
@@ -128,7 +155,9 @@ async function one(session: ClientSession, n: number, r: () => number, tally: Ta
 
 async function runConnection(rt: Runtime, c: number, requests: number, tally: Tally): Promise<void> {
   const [cEnd, sEnd] = pipe(rt);
-  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, handler, (e) => { throw e; });
+  const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, handler, (e) => {
+    throw e;
+  });
   const session = new ClientSession(rt, cEnd.transport, cEnd.io, { scheme: 'http', authority: 'soak' });
   const r = rng(SEED * 1000 + c);
   let next = 0;
@@ -184,16 +213,25 @@ describe('soak', () => {
     const handles1 = ex.h2_handle_count() >>> 0;
     const heap1 = ex.h2_heap_used() >>> 0;
     const total = tally.ok + tally.cancelled + tally.reset + tally.completedAnyway;
-    console.log(`soak: ${total} requests over ${CONNECTIONS} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} req/s); ` +
-      `ok ${tally.ok}, cancelled ${tally.cancelled}, reset by server ${tally.reset}, cancel too late ${tally.completedAnyway}; ` +
-      `handles ${handles0} → ${handles1} (peak ${peakHandles}); heap ${heap0} → ${heap1} (peak ${peak}); linear memory ${pages0} → ${ex.memory.buffer.byteLength} bytes`);
+    console.log(
+      `soak: ${total} requests over ${CONNECTIONS} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} req/s); ` +
+        `ok ${tally.ok}, cancelled ${tally.cancelled}, reset by server ${tally.reset}, cancel too late ${tally.completedAnyway}; ` +
+        `handles ${handles0} → ${handles1} (peak ${peakHandles}); heap ${heap0} → ${heap1} (peak ${peak}); linear memory ${pages0} → ${ex.memory.buffer.byteLength} bytes`,
+    );
     expect(total).toBe(per * CONNECTIONS);
     expect(tally.ok).toBeGreaterThan(total * 0.7);
     expect(tally.cancelled).toBeGreaterThan(0);
     expect(tally.reset).toBeGreaterThan(0);
     expect(handles1, 'live handles back to the start').toBe(handles0);
     expect(heap1 - heap0, `heap ${heap0} → ${heap1}`).toBeLessThanOrEqual(HEAP_TOLERANCE);
-    expect(rt.budget(), 'the memory budget accounts nothing once every connection is gone').toEqual({ used: 0, sendBytes: 0, recvBytes: 0, streams: 0, connections: 0, shed: 0 });
+    expect(rt.budget(), 'the memory budget accounts nothing once every connection is gone').toEqual({
+      used: 0,
+      sendBytes: 0,
+      recvBytes: 0,
+      streams: 0,
+      connections: 0,
+      shed: 0,
+    });
   }, 3_600_000);
 });
 
@@ -207,11 +245,15 @@ describe('found by the soak', () => {
     const rt = fresh();
     const [cEnd, sEnd] = pipe(rt);
     const body = new Uint8Array(16000).fill(7);
-    const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, async (_req, res) => { await res.respond(200, [], body); });
+    const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, async (_req, res) => {
+      await res.respond(200, [], body);
+    });
     const session = new ClientSession(rt, cEnd.transport, cEnd.io, { scheme: 'http', authority: 'x' });
     for (let i = 0; i < 300; i++) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`response ${i} stalled`)), 5000); });
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`response ${i} stalled`)), 5000);
+      });
       const got = await Promise.race([session.request({ path: '/' }).then((r) => r.bytes()), stalled]);
       clearTimeout(timer);
       expect(got.length).toBe(16000);
@@ -225,7 +267,9 @@ describe('found by the soak', () => {
     const rt = fresh();
     const [cEnd, sEnd] = pipe(rt);
     const body = new Uint8Array(16000).fill(7);
-    const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, async (_req, res) => { await res.respond(200, [], body); });
+    const server = new ServerConnection(rt, sEnd.transport, sEnd.io, {}, async (_req, res) => {
+      await res.respond(200, [], body);
+    });
     const session = new ClientSession(rt, cEnd.transport, cEnd.io, { scheme: 'http', authority: 'x' });
     await (await session.request({ path: '/' })).bytes();
     await settle(rt);

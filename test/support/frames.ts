@@ -4,18 +4,42 @@
 import hpack from 'hpack.js';
 
 export const FRAME = {
-  DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7,
-  WINDOW_UPDATE: 8, CONTINUATION: 9,
+  DATA: 0,
+  HEADERS: 1,
+  PRIORITY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PUSH_PROMISE: 5,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+  CONTINUATION: 9,
 } as const;
 export const FLAG = { END_STREAM: 1, ACK: 1, END_HEADERS: 4, PADDED: 8, PRIORITY: 0x20 } as const;
 export const ERR = {
-  NO_ERROR: 0, PROTOCOL_ERROR: 1, INTERNAL_ERROR: 2, FLOW_CONTROL_ERROR: 3, SETTINGS_TIMEOUT: 4,
-  STREAM_CLOSED: 5, FRAME_SIZE_ERROR: 6, REFUSED_STREAM: 7, CANCEL: 8, COMPRESSION_ERROR: 9,
-  CONNECT_ERROR: 10, ENHANCE_YOUR_CALM: 11, INADEQUATE_SECURITY: 12, HTTP_1_1_REQUIRED: 13,
+  NO_ERROR: 0,
+  PROTOCOL_ERROR: 1,
+  INTERNAL_ERROR: 2,
+  FLOW_CONTROL_ERROR: 3,
+  SETTINGS_TIMEOUT: 4,
+  STREAM_CLOSED: 5,
+  FRAME_SIZE_ERROR: 6,
+  REFUSED_STREAM: 7,
+  CANCEL: 8,
+  COMPRESSION_ERROR: 9,
+  CONNECT_ERROR: 10,
+  ENHANCE_YOUR_CALM: 11,
+  INADEQUATE_SECURITY: 12,
+  HTTP_1_1_REQUIRED: 13,
 } as const;
 export const SETTING = {
-  HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4,
-  MAX_FRAME_SIZE: 5, MAX_HEADER_LIST_SIZE: 6, ENABLE_CONNECT_PROTOCOL: 8,
+  HEADER_TABLE_SIZE: 1,
+  ENABLE_PUSH: 2,
+  MAX_CONCURRENT_STREAMS: 3,
+  INITIAL_WINDOW_SIZE: 4,
+  MAX_FRAME_SIZE: 5,
+  MAX_HEADER_LIST_SIZE: 6,
+  ENABLE_CONNECT_PROTOCOL: 8,
 } as const;
 export const PREFACE = new TextEncoder().encode('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -39,23 +63,40 @@ export function frame(type: number, flags: number, streamId: number, payload: Ui
   return out;
 }
 
-const u32be = (v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0); return b; };
+const u32be = (v: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0);
+  return b;
+};
 export const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 
 export const settings = (entries: [number, number][] = []) =>
   frame(FRAME.SETTINGS, 0, 0, concat(...entries.map(([id, v]) => concat(Uint8Array.of(id >> 8, id & 0xff), u32be(v)))));
 export const settingsAck = () => frame(FRAME.SETTINGS, FLAG.ACK, 0);
-export const ping = (data = 0n, ack = false) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, data); return frame(FRAME.PING, ack ? FLAG.ACK : 0, 0, b); };
+export const ping = (data = 0n, ack = false) => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, data);
+  return frame(FRAME.PING, ack ? FLAG.ACK : 0, 0, b);
+};
 export const windowUpdate = (id: number, inc: number) => frame(FRAME.WINDOW_UPDATE, 0, id, u32be(inc));
 export const rstStream = (id: number, code: number) => frame(FRAME.RST_STREAM, 0, id, u32be(code));
-export const goaway = (last: number, code: number, debug = '') => frame(FRAME.GOAWAY, 0, 0, concat(u32be(last), u32be(code), new TextEncoder().encode(debug)));
+export const goaway = (last: number, code: number, debug = '') =>
+  frame(FRAME.GOAWAY, 0, 0, concat(u32be(last), u32be(code), new TextEncoder().encode(debug)));
 export const data = (id: number, body: Uint8Array | string, endStream = false, flags = 0) =>
-  frame(FRAME.DATA, (endStream ? FLAG.END_STREAM : 0) | flags, id, typeof body === 'string' ? new TextEncoder().encode(body) : body);
+  frame(
+    FRAME.DATA,
+    (endStream ? FLAG.END_STREAM : 0) | flags,
+    id,
+    typeof body === 'string' ? new TextEncoder().encode(body) : body,
+  );
 
 /** The peer's HPACK contexts (hpack.js), one per direction. */
 export class PeerHpack {
@@ -99,8 +140,10 @@ export function parseFrames(bytes: Uint8Array): { frames: Frame[]; rest: Uint8Ar
   return { frames, rest: bytes.slice(at) };
 }
 
-export const errorCodeOf = (f: Frame) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(f.type === FRAME.GOAWAY ? 4 : 0);
-export const lastStreamOf = (f: Frame) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0) & 0x7fffffff;
+export const errorCodeOf = (f: Frame) =>
+  new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(f.type === FRAME.GOAWAY ? 4 : 0);
+export const lastStreamOf = (f: Frame) =>
+  new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0) & 0x7fffffff;
 export const incrementOf = (f: Frame) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0) & 0x7fffffff;
 export function settingsOf(f: Frame): Map<number, number> {
   const m = new Map<number, number>();
@@ -112,7 +155,10 @@ export function settingsOf(f: Frame): Map<number, number> {
 export function blockOf(f: Frame): Uint8Array {
   let p = f.payload;
   let pad = 0;
-  if (f.flags & FLAG.PADDED) { pad = p[0]; p = p.subarray(1); }
+  if (f.flags & FLAG.PADDED) {
+    pad = p[0];
+    p = p.subarray(1);
+  }
   if (f.type === FRAME.HEADERS && f.flags & FLAG.PRIORITY) p = p.subarray(5);
   if (f.type === FRAME.PUSH_PROMISE) p = p.subarray(4);
   return p.subarray(0, p.length - pad);
@@ -122,11 +168,15 @@ export function blockOf(f: Frame): Uint8Array {
 export function fieldList(fields: [string, string, number?][]): Uint8Array {
   const enc = new TextEncoder();
   const parts = fields.map(([n, v, flags = 0]) => {
-    const nb = enc.encode(n), vb = enc.encode(v);
+    const nb = enc.encode(n),
+      vb = enc.encode(v);
     const out = new Uint8Array(12 + nb.length + vb.length);
     const dv = new DataView(out.buffer);
-    dv.setUint32(0, nb.length, true); dv.setUint32(4, vb.length, true); dv.setUint32(8, flags, true);
-    out.set(nb, 12); out.set(vb, 12 + nb.length);
+    dv.setUint32(0, nb.length, true);
+    dv.setUint32(4, vb.length, true);
+    dv.setUint32(8, flags, true);
+    out.set(nb, 12);
+    out.set(vb, 12 + nb.length);
     return out;
   });
   return concat(...parts);
@@ -138,8 +188,12 @@ export function readFieldList(bytes: Uint8Array): [string, string][] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let at = 0;
   while (at < bytes.length) {
-    const nl = dv.getUint32(at, true), vl = dv.getUint32(at + 4, true);
-    out.push([dec.decode(bytes.subarray(at + 12, at + 12 + nl)), dec.decode(bytes.subarray(at + 12 + nl, at + 12 + nl + vl))]);
+    const nl = dv.getUint32(at, true),
+      vl = dv.getUint32(at + 4, true);
+    out.push([
+      dec.decode(bytes.subarray(at + 12, at + 12 + nl)),
+      dec.decode(bytes.subarray(at + 12 + nl, at + 12 + nl + vl)),
+    ]);
     at += 12 + nl + vl;
   }
   return out;

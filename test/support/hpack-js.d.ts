@@ -1,6 +1,8 @@
 // The parts of hpack.js (no types of its own) that the raw-frame peer uses.
 declare module 'hpack.js' {
-  interface Table { table: { size: number } }
+  interface Table {
+    table: { size: number };
+  }
   interface Compressor {
     write(headers: { name: string; value: string; huffman?: boolean; neverIndex?: boolean }[]): void;
     read(): Buffer | null;

@@ -36,7 +36,9 @@ export function loadModule(name: string, hostImports: WebAssembly.Imports = {}):
   const imports: Record<string, Record<string, unknown>> = { env };
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind !== 'function' || imp.module === 'env') continue;
-    (imports[imp.module] ??= {})[imp.name] = () => { throw new Error(`test did not provide ${imp.module}.${imp.name}`); };
+    (imports[imp.module] ??= {})[imp.name] = () => {
+      throw new Error(`test did not provide ${imp.module}.${imp.name}`);
+    };
   }
   for (const [mod, fns] of Object.entries(hostImports)) imports[mod] = { ...imports[mod], ...(fns as object) };
   const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);

@@ -2,14 +2,14 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, adopt, handleNew } from "../handles";
-import { validRange } from "../memory";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Buf } from "../http";
-import { Body, BodyDataTask, TrailersTask, bodyRelease } from "../body";
-import { ByteBuffer } from "../../util/bytes";
-import { safepoint } from "../../util/gc";
-import { get, release, taskHandle } from "./common";
+import { HandleKind, adopt, handleNew } from '../handles';
+import { validRange } from '../memory';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Buf } from '../http';
+import { Body, BodyDataTask, TrailersTask, bodyRelease } from '../body';
+import { ByteBuffer } from '../../util/bytes';
+import { safepoint } from '../../util/gc';
+import { get, release, taskHandle } from './common';
 
 /** A new data-source body, read through h2_host_body_read(userdata, …); the host owns it until set. */
 export function h2_body_new(): u32 {

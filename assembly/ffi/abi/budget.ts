@@ -1,7 +1,7 @@
 // The instance's memory budget at the ABI (proto/budget.ts does the accounting): one
 // setter and one getter for the whole instance, every connection of it sharing the budget.
-import { instanceBudget } from "../../proto/budget";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
+import { instanceBudget } from '../../proto/budget';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 
 /** The budget's keys (the H2_BUDGET_* of the header). */
 export namespace BudgetKey {
@@ -29,11 +29,20 @@ export function h2_budget_set(key: u32, value: u64): u32 {
       if (value < MIN_MEMORY || value > 0xffffffff) return H2E_INVALID_ARG;
       b.setMemory(value);
       break;
-    case BudgetKey.SEND_BYTES: b.maxSendBytes = value; break;
-    case BudgetKey.RECV_BYTES: b.maxRecvBytes = value; break;
-    case BudgetKey.STREAMS: b.maxStreams = value; break;
-    case BudgetKey.CONNECTIONS: b.maxConnections = value; break;
-    default: return H2E_INVALID_ARG;
+    case BudgetKey.SEND_BYTES:
+      b.maxSendBytes = value;
+      break;
+    case BudgetKey.RECV_BYTES:
+      b.maxRecvBytes = value;
+      break;
+    case BudgetKey.STREAMS:
+      b.maxStreams = value;
+      break;
+    case BudgetKey.CONNECTIONS:
+      b.maxConnections = value;
+      break;
+    default:
+      return H2E_INVALID_ARG;
   }
   return H2E_OK;
 }
@@ -42,17 +51,29 @@ export function h2_budget_set(key: u32, value: u64): u32 {
 export function h2_budget_get(key: u32): u64 {
   const b = instanceBudget;
   switch (key) {
-    case BudgetKey.MEMORY: return b.memory;
-    case BudgetKey.SEND_BYTES: return b.maxSendBytes;
-    case BudgetKey.RECV_BYTES: return b.maxRecvBytes;
-    case BudgetKey.STREAMS: return b.maxStreams;
-    case BudgetKey.CONNECTIONS: return b.maxConnections;
-    case BudgetKey.USED: return b.used;
-    case BudgetKey.SEND_BYTES_USED: return b.sendBytes;
-    case BudgetKey.RECV_BYTES_USED: return b.recvBytes;
-    case BudgetKey.STREAMS_OPEN: return b.streams;
-    case BudgetKey.CONNECTIONS_OPEN: return b.connections;
-    case BudgetKey.CONNECTIONS_SHED: return b.shedCount;
-    default: return 0;
+    case BudgetKey.MEMORY:
+      return b.memory;
+    case BudgetKey.SEND_BYTES:
+      return b.maxSendBytes;
+    case BudgetKey.RECV_BYTES:
+      return b.maxRecvBytes;
+    case BudgetKey.STREAMS:
+      return b.maxStreams;
+    case BudgetKey.CONNECTIONS:
+      return b.maxConnections;
+    case BudgetKey.USED:
+      return b.used;
+    case BudgetKey.SEND_BYTES_USED:
+      return b.sendBytes;
+    case BudgetKey.RECV_BYTES_USED:
+      return b.recvBytes;
+    case BudgetKey.STREAMS_OPEN:
+      return b.streams;
+    case BudgetKey.CONNECTIONS_OPEN:
+      return b.connections;
+    case BudgetKey.CONNECTIONS_SHED:
+      return b.shedCount;
+    default:
+      return 0;
   }
 }

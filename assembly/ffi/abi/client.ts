@@ -2,14 +2,14 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Request } from "../messages";
-import { ConnDriver } from "../conn-driver";
-import { clientSend, CloseTask, ping, PushTask, pushedResponse } from "../conn-roles";
-import { Role } from "../../proto/config";
-import { safepoint } from "../../util/gc";
-import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from "./common";
+import { HandleKind, handleRelease } from '../handles';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Request } from '../messages';
+import { ConnDriver } from '../conn-driver';
+import { clientSend, CloseTask, ping, PushTask, pushedResponse } from '../conn-roles';
+import { Role } from '../../proto/config';
+import { safepoint } from '../../util/gc';
+import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
 
 /** New client options (defaults in the README); the host owns them until the handshake. */
 export function h2_clientconn_options_new(): u32 {

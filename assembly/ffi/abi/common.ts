@@ -1,12 +1,12 @@
 // What the ABI's section files share: typed handle lookups, releasing handles, task
 // handles, the connection options both roles use, and a data-source body for a message.
-import { HandleKind, handleGet, handleRelease, adopt } from "../handles";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Executor } from "../executor";
-import { Task, Disposable } from "../task";
-import { Io } from "../io";
-import { Body } from "../body";
-import { ConnOptions, setOption, startConn } from "../conn-roles";
+import { HandleKind, handleGet, handleRelease, adopt } from '../handles';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Executor } from '../executor';
+import { Task, Disposable } from '../task';
+import { Io } from '../io';
+import { Body } from '../body';
+import { ConnOptions, setOption, startConn } from '../conn-roles';
 
 @inline export function get<T>(h: u32, kind: HandleKind): T | null {
   return changetype<T | null>(handleGet(h, kind));

@@ -2,10 +2,10 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
-import { validRange } from "../memory";
-import { ErrorObject, H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { get } from "./common";
+import { HandleKind, handleRelease } from '../handles';
+import { validRange } from '../memory';
+import { ErrorObject, H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { get } from './common';
 
 /** The H2E_* code of an error. */
 export function h2_error_code(err: u32): u32 {

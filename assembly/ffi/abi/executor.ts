@@ -2,14 +2,13 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease, adopt } from "../handles";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Executor } from "../executor";
-import { Task, TaskType } from "../task";
-import { push } from "../conn-roles";
-import { MAX_TIME_MS } from "../../proto/clock";
-import { safepoint } from "../../util/gc";
-import { get } from "./common";
+import { HandleKind, handleRelease, adopt } from '../handles';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Executor } from '../executor';
+import { Task, TaskType } from '../task';
+import { MAX_TIME_MS } from '../../proto/clock';
+import { safepoint } from '../../util/gc';
+import { get } from './common';
 
 /** A new executor; the host owns it. */
 export function h2_executor_new(): u32 {

@@ -2,14 +2,14 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
-import { validRange } from "../memory";
-import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from "../errors";
-import { Headers } from "../http";
-import { safepoint } from "../../util/gc";
-import { validateFieldList, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from "../../hpack";
-import { hostHeadersForeach } from "../host";
-import { get } from "./common";
+import { HandleKind, handleRelease } from '../handles';
+import { validRange } from '../memory';
+import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from '../errors';
+import { Headers } from '../http';
+import { safepoint } from '../../util/gc';
+import { validateFieldList, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../../hpack';
+import { hostHeadersForeach } from '../host';
+import { get } from './common';
 
 function headersAdd(headers: u32, name: usize, nameLen: u32, value: usize, valueLen: u32, replace: bool): u32 {
   const h = get<Headers>(headers, HandleKind.HEADERS);

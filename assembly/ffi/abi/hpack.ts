@@ -2,8 +2,8 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { safepoint } from "../../util/gc";
-import * as hpack from "../hpack";
+import { safepoint } from '../../util/gc';
+import * as hpack from '../hpack';
 
 /**
  * Creates an HPACK encoder with a 4096-octet dynamic table (the peer's initial

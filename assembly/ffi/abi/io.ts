@@ -2,11 +2,11 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease, adopt } from "../handles";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Context, Io, Waker, newWaker } from "../io";
-import { safepoint } from "../../util/gc";
-import { get, release } from "./common";
+import { HandleKind, handleRelease, adopt } from '../handles';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Context, Io, Waker, newWaker } from '../io';
+import { safepoint } from '../../util/gc';
+import { get, release } from './common';
 
 /** A new io; pass it to a handshake, which takes ownership. The host owns it until then. */
 export function h2_io_new(): u32 {

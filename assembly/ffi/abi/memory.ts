@@ -2,10 +2,10 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { hostAlloc, hostFree } from "../memory";
-import { handleLiveCount } from "../handles";
-import { heapUsedBytes } from "../../util/heap";
-import { collectNow } from "../../util/gc";
+import { hostAlloc, hostFree } from '../memory';
+import { handleLiveCount } from '../handles';
+import { heapUsedBytes } from '../../util/heap';
+import { collectNow } from '../../util/gc';
 
 /** Allocates `len` bytes for the host; 0 when memory cannot grow. Free with h2_free. */
 export function h2_alloc(len: u32): usize {

@@ -2,14 +2,14 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, adopt } from "../handles";
-import { validRange } from "../memory";
-import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from "../errors";
-import { Request, Pseudo } from "../messages";
-import { SendStream } from "../body";
-import { takeRespond, bodyReader } from "../conn-roles";
-import { safepoint } from "../../util/gc";
-import { get, release, setSourceBody } from "./common";
+import { HandleKind, adopt } from '../handles';
+import { validRange } from '../memory';
+import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from '../errors';
+import { Request, Pseudo } from '../messages';
+import { SendStream } from '../body';
+import { takeRespond, bodyReader } from '../conn-roles';
+import { safepoint } from '../../util/gc';
+import { get, release, setSourceBody } from './common';
 
 /** A new request (GET, https, path "/" unless set); the host owns it until sent. */
 export function h2_request_new(): u32 {
@@ -42,8 +42,17 @@ export function h2_request_set_uri(req: u32, ptr: usize, len: u32): u32 {
 }
 
 /** Sets :scheme, :authority and :path separately (copied). */
-export function h2_request_set_uri_parts(req: u32, scheme: usize, schemeLen: u32, authority: usize, authorityLen: u32, path: usize, pathLen: u32): u32 {
-  if (!validRange(scheme, schemeLen) || !validRange(authority, authorityLen) || !validRange(path, pathLen)) return H2E_INVALID_ARG;
+export function h2_request_set_uri_parts(
+  req: u32,
+  scheme: usize,
+  schemeLen: u32,
+  authority: usize,
+  authorityLen: u32,
+  path: usize,
+  pathLen: u32,
+): u32 {
+  if (!validRange(scheme, schemeLen) || !validRange(authority, authorityLen) || !validRange(path, pathLen))
+    return H2E_INVALID_ARG;
   let rc = setPseudo(req, Pseudo.SCHEME, scheme, schemeLen);
   if (rc == H2E_OK) rc = setPseudo(req, Pseudo.AUTHORITY, authority, authorityLen);
   if (rc == H2E_OK) rc = setPseudo(req, Pseudo.PATH, path, pathLen);

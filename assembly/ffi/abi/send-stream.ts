@@ -2,12 +2,12 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
-import { validRange } from "../memory";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { Headers } from "../http";
-import { SendStream, CapacityTask, ResetTask } from "../body";
-import { get, release, taskHandle } from "./common";
+import { HandleKind, handleRelease } from '../handles';
+import { validRange } from '../memory';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { Headers } from '../http';
+import { SendStream, CapacityTask, ResetTask } from '../body';
+import { get, release, taskHandle } from './common';
 
 /** Asks for `n` bytes of send capacity: the most to have assigned at once (not additive:
  *  it replaces the earlier request; lowering it, or 0, gives capacity back). Capacity is

@@ -2,13 +2,13 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease } from "../handles";
-import { H2E_INVALID_ARG, H2E_OK } from "../errors";
-import { ConnDriver } from "../conn-driver";
-import { AcceptTask, CloseTask, ping } from "../conn-roles";
-import { Role } from "../../proto/config";
-import { safepoint } from "../../util/gc";
-import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from "./common";
+import { HandleKind, handleRelease } from '../handles';
+import { H2E_INVALID_ARG, H2E_OK } from '../errors';
+import { ConnDriver } from '../conn-driver';
+import { AcceptTask, CloseTask, ping } from '../conn-roles';
+import { Role } from '../../proto/config';
+import { safepoint } from '../../util/gc';
+import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
 
 /** New server options; the host owns them until the handshake. */
 export function h2_serverconn_options_new(): u32 {
@@ -62,7 +62,7 @@ export function h2_serverconn_graceful_shutdown(conn: u32): u32 {
 export function h2_serverconn_abrupt_shutdown(conn: u32, reason: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
   if (c == null) return H2E_INVALID_ARG;
-  c.engine.abort(reason, "shut down by the server");
+  c.engine.abort(reason, 'shut down by the server');
   return H2E_OK;
 }
 

@@ -10,12 +10,24 @@ server.on('stream', (stream, headers) => {
   stream.on('error', () => {});
   if (headers[':method'] !== 'GET') {
     stream.on('data', () => {});
-    stream.on('end', () => { if (!stream.destroyed) stream.respond({ ':status': 200 }, { endStream: true }); });
+    stream.on('end', () => {
+      if (!stream.destroyed) stream.respond({ ':status': 200 }, { endStream: true });
+    });
     return;
   }
   const file = join(dir, normalize(String(headers[':path'])).replace(/^(\.\.[/\\])+/, ''));
-  stream.respondWithFile(file, {}, { onError: () => { if (!stream.destroyed) stream.respond({ ':status': 404 }, { endStream: true }); } });
+  stream.respondWithFile(
+    file,
+    {},
+    {
+      onError: () => {
+        if (!stream.destroyed) stream.respond({ ':status': 404 }, { endStream: true });
+      },
+    },
+  );
 });
 server.on('sessionError', () => {});
-server.listen(0, '127.0.0.1', () => console.log(`port ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`));
+server.listen(0, '127.0.0.1', () =>
+  console.log(`port ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`),
+);
 process.on('SIGTERM', () => process.exit(0));
