@@ -19,16 +19,7 @@ import { Request, Response, Pseudo } from './messages';
 import { Task, TaskType, Waitable } from './task';
 import { HandleKind, handleRelease, adopt } from './handles';
 import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from './errors';
-import {
-  hostIoRead,
-  hostIoWrite,
-  hostBodyRead,
-  hostInformational,
-  hostSendData,
-  H2_IO_PENDING,
-  H2_IO_ERROR,
-  H2_DATA_NO_COPY,
-} from './host';
+import { callHost, HostCall, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY } from './host';
 import { writeDataFramePrefix } from '../frame/encoder';
 
 /** A DATA frame prefix: the 9-byte header and the Pad Length byte. */
@@ -121,7 +112,7 @@ export class ConnDriver extends ConnLike {
     for (let i = 0; i < LOOP_GUARD; i++) {
       if (this.eof || this.isFailed || engine.phase == Phase.CLOSED || !ctx.ready) return;
       ctx.arm();
-      const n = hostIoRead(this.io.userdata, ctx.handle, READ_BUFFER, READ_CAPACITY);
+      const n = callHost(HostCall.IO_READ, this.io.userdata, ctx.handle, READ_BUFFER, READ_CAPACITY);
       if (n == H2_IO_PENDING) {
         ctx.pending = true;
         return;
@@ -160,7 +151,7 @@ export class ConnDriver extends ConnLike {
       // After a protocol error the GOAWAY still goes out; only a dead transport stops writes.
       if (!ctx.ready || this.transportFailed || this.freed) return;
       ctx.arm();
-      const n = hostIoWrite(this.io.userdata, ctx.handle, engine.outputPtr, len);
+      const n = callHost(HostCall.IO_WRITE, this.io.userdata, ctx.handle, engine.outputPtr, len);
       if (n == H2_IO_PENDING) {
         ctx.pending = true;
         engine.writeBlocked();
@@ -204,7 +195,7 @@ export class ConnDriver extends ConnLike {
       if (!scratch.reserve(want)) return false;
       const ctxSrc = this.sourceCtx;
       ctxSrc.arm();
-      const n = hostBodyRead(source.userdata, ctxSrc.handle, scratch.ptr, want);
+      const n = callHost(HostCall.BODY_READ, source.userdata, ctxSrc.handle, scratch.ptr, want);
       if (n == H2_IO_PENDING) {
         ctxSrc.pending = true;
         return false;
@@ -260,7 +251,7 @@ export class ConnDriver extends ConnLike {
       const prefixLen = writeDataFramePrefix(prefix.ptr, s.id, n, false, s.padding);
       const pad: u32 = s.padding >= 0 ? <u32>s.padding : 0;
       this.writeCtx.arm();
-      const r = hostSendData(source.userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, pad);
+      const r = callHost(HostCall.SEND_DATA, source.userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, pad);
       if (r == H2_IO_PENDING) {
         this.writeCtx.pending = true;
         unchecked((list[j++] = ctx));
@@ -381,7 +372,7 @@ export class ConnDriver extends ConnLike {
     if (kind == HeadKind.INFORMATIONAL) {
       if (ctx.wantsInformational) {
         const h = adopt(HandleKind.RESPONSE, resp);
-        hostInformational(ctx.informationalUserdata, h);
+        callHost(HostCall.INFORMATIONAL, ctx.informationalUserdata, h);
         handleRelease(h, HandleKind.RESPONSE);
       }
       resp.dispose();

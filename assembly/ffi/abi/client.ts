@@ -9,7 +9,7 @@ import { ConnDriver } from '../conn-driver';
 import { clientSend, CloseTask, ping, PushTask, pushedResponse } from '../conn-roles';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
-import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
+import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake, takeMessage } from './common';
 
 /** New client options (defaults in the README); the host owns them until the handshake. */
 export function h2_clientconn_options_new(): u32 {
@@ -44,14 +44,9 @@ export function h2_clientconn_handshake(io: u32, opts: u32): u32 {
  *  reason says REFUSED_STREAM and h2_error_is_retryable when it is safe to retry). */
 export function h2_clientconn_send(conn: u32, req: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
-  const r = changetype<Request | null>(handleRelease(req, HandleKind.REQUEST));
+  const r = takeMessage<Request>(req, HandleKind.REQUEST, c);
   if (r == null) return 0;
-  if (c == null) {
-    r.dispose();
-    return 0;
-  }
-  r.headers.releaseHandle();
-  const t = clientSend(c, r);
+  const t = clientSend(c!, r);
   r.dispose();
   return taskHandle(t);
 }

@@ -12,6 +12,22 @@ import { ConnOptions, setOption, startConn } from '../conn-roles';
   return changetype<T | null>(handleGet(h, kind));
 }
 
+/**
+ * Takes the message behind `handle` to send it (the handle goes whatever happens): the
+ * message, its headers' handle released too; or null when the handle is bad or `to`, where
+ * it was to go, is null (the message is then freed).
+ */
+export function takeMessage<M>(handle: u32, kind: HandleKind, to: Object | null): M | null {
+  const msg = changetype<M | null>(handleRelease(handle, kind));
+  if (msg == null) return null;
+  if (to == null) {
+    msg.dispose();
+    return null;
+  }
+  msg.headers.releaseHandle();
+  return msg;
+}
+
 /** Releases a handle and disposes its object; false when the handle was not live. */
 export function release(h: u32, kind: HandleKind): bool {
   const obj = handleRelease(h, kind);

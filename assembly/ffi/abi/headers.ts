@@ -8,7 +8,7 @@ import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from '../errors';
 import { Headers } from '../http';
 import { safepoint } from '../../util/gc';
 import { validateFieldList, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../../hpack';
-import { hostHeadersForeach } from '../host';
+import { callHost, HostCall } from '../host';
 import { get } from './common';
 
 function headersAdd(headers: u32, name: usize, nameLen: u32, value: usize, valueLen: u32, replace: bool): u32 {
@@ -60,7 +60,10 @@ export function h2_headers_foreach(headers: u32, userdata: u32): u32 {
   const l = h.list;
   const end = l.ptr + <usize>l.len;
   for (let p = l.ptr; p < end; p = nextField(p)) {
-    if (hostHeadersForeach(userdata, fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p)) != 0) break;
+    if (
+      callHost(HostCall.HEADERS_FOREACH, userdata, fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p)) != 0
+    )
+      break;
   }
   return H2E_OK;
 }

@@ -2,13 +2,13 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease, adopt } from '../handles';
+import { HandleKind, adopt } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Request, Response } from '../messages';
 
 import { bodyReader, Respond, sendResponse, push, sentCode, sentHandle } from '../conn-roles';
 import { safepoint } from '../../util/gc';
-import { get, release, setSourceBody } from './common';
+import { get, release, setSourceBody, takeMessage } from './common';
 
 /** A new response (status 200); the host owns it until sent. */
 export function h2_response_new(): u32 {
@@ -58,17 +58,19 @@ export function h2_response_set_body(resp: u32, body: u32): u32 {
   return setSourceBody(get<Response>(resp, HandleKind.RESPONSE), body);
 }
 
-function respondWith(respond: u32, resp: u32, endStream: bool, informational: bool): u32 {
+/**
+ * Sends what `msgHandle` holds on `respond`, taking it: a Response as the final or an
+ * informational response, a Request as a push promise. h2_last_result gets the code.
+ */
+function respondWith<M>(respond: u32, msgHandle: u32, kind: HandleKind, endStream: bool, informational: bool): u32 {
   const r = get<Respond>(respond, HandleKind.RESPOND);
-  const msg = changetype<Response | null>(handleRelease(resp, HandleKind.RESPONSE));
+  const msg = takeMessage<M>(msgHandle, kind, r);
   lastResult = H2E_INVALID_ARG;
   if (msg == null) return 0;
-  if (r == null) {
-    msg.dispose();
-    return 0;
-  }
-  msg.headers.releaseHandle();
-  const outcome = sendResponse(r, msg, endStream, informational);
+  const outcome =
+    msg instanceof Request
+      ? push(r!, changetype<Request>(msg))
+      : sendResponse(r!, changetype<Response>(msg), endStream, informational);
   msg.dispose();
   lastResult = sentCode(outcome);
   return sentHandle(outcome);
@@ -76,12 +78,12 @@ function respondWith(respond: u32, resp: u32, endStream: bool, informational: bo
 
 /** Sends the final response (consumed). Returns a send stream for the body, or 0 (see h2_last_result). */
 export function h2_respond_send_response(respond: u32, resp: u32, endStream: u32): u32 {
-  return respondWith(respond, resp, endStream != 0, false);
+  return respondWith<Response>(respond, resp, HandleKind.RESPONSE, endStream != 0, false);
 }
 
 /** Sends a 1xx informational response (taken); any number before the final one. */
 export function h2_respond_send_informational(respond: u32, resp: u32): u32 {
-  respondWith(respond, resp, false, true);
+  respondWith<Response>(respond, resp, HandleKind.RESPONSE, false, true);
   return lastResult;
 }
 
@@ -89,19 +91,7 @@ export function h2_respond_send_informational(respond: u32, resp: u32): u32 {
  *  or 0 (h2_last_result: see "A send that fails" below; H2E_CLOSED also when the peer
  *  disabled push). */
 export function h2_respond_push(respond: u32, req: u32): u32 {
-  const r = get<Respond>(respond, HandleKind.RESPOND);
-  const q = changetype<Request | null>(handleRelease(req, HandleKind.REQUEST));
-  lastResult = H2E_INVALID_ARG;
-  if (q == null) return 0;
-  if (r == null) {
-    q.dispose();
-    return 0;
-  }
-  q.headers.releaseHandle();
-  const outcome = push(r, q);
-  q.dispose();
-  lastResult = sentCode(outcome);
-  return sentHandle(outcome);
+  return respondWith<Request>(respond, req, HandleKind.REQUEST, false, false);
 }
 
 /** Resets the stream with `reason` (RFC 9113 code). */
