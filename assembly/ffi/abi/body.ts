@@ -2,28 +2,23 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, adopt, handleNew } from '../handles';
+import { HandleKind, handleNew } from '../handles';
 import { validRange } from '../memory';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Buf } from '../http';
 import { Body, BodyDataTask, TrailersTask, bodyRelease } from '../body';
 import { ByteBuffer } from '../../util/bytes';
 import { safepoint } from '../../util/gc';
-import { get, release, taskHandle } from './common';
+import { get, release, taskHandle, newHandle, setUserdata } from './common';
 
 /** A new data-source body, read through h2_host_body_read(userdata, …); the host owns it until set. */
 export function h2_body_new(): u32 {
-  safepoint();
-  const b = new Body();
-  return adopt(HandleKind.BODY, b);
+  return newHandle<Body>(HandleKind.BODY);
 }
 
 /** Sets the userdata passed to body_read. */
 export function h2_body_set_userdata(body: u32, userdata: u32): u32 {
-  const b = get<Body>(body, HandleKind.BODY);
-  if (b == null) return H2E_INVALID_ARG;
-  b.userdata = userdata;
-  return H2E_OK;
+  return setUserdata<Body>(body, HandleKind.BODY, userdata);
 }
 
 /** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY

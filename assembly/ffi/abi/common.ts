@@ -7,6 +7,7 @@ import { Task, Disposable } from '../task';
 import { Io } from '../io';
 import { Body } from '../body';
 import { ConnOptions, setOption, startConn } from '../conn-roles';
+import { safepoint } from '../../util/gc';
 
 @inline export function get<T>(h: u32, kind: HandleKind): T | null {
   return changetype<T | null>(handleGet(h, kind));
@@ -26,6 +27,20 @@ export function takeMessage<M>(handle: u32, kind: HandleKind, to: Object | null)
   }
   msg.headers.releaseHandle();
   return msg;
+}
+
+/** At an export's entry: a handle for a new `T`, 0 when the handle table is full. */
+export function newHandle<T>(kind: HandleKind): u32 {
+  safepoint();
+  return adopt(kind, instantiate<T>());
+}
+
+/** Sets the `userdata` the host gets back with the `T` behind `h`. */
+export function setUserdata<T>(h: u32, kind: HandleKind, userdata: u32): u32 {
+  const o = get<T>(h, kind);
+  if (o == null) return H2E_INVALID_ARG;
+  o.userdata = userdata;
+  return H2E_OK;
 }
 
 /** Releases a handle and disposes its object; false when the handle was not live. */

@@ -2,19 +2,17 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease, adopt } from '../handles';
+import { HandleKind, handleRelease } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Executor } from '../executor';
 import { Task, TaskType } from '../task';
 import { MAX_TIME_MS } from '../../proto/clock';
 import { safepoint } from '../../util/gc';
-import { get } from './common';
+import { get, newHandle, setUserdata } from './common';
 
 /** A new executor; the host owns it. */
 export function h2_executor_new(): u32 {
-  safepoint();
-  const e = new Executor();
-  return adopt(HandleKind.EXECUTOR, e);
+  return newHandle<Executor>(HandleKind.EXECUTOR);
 }
 
 /** Pushes a task; the executor runs it, the host keeps the handle (free it after poll returns it). */
@@ -80,10 +78,7 @@ export function h2_task_value(task: u32): u32 {
 
 /** Sets the task's userdata, to tell tasks apart when they come back. */
 export function h2_task_set_userdata(task: u32, userdata: u32): u32 {
-  const t = get<Task>(task, HandleKind.TASK);
-  if (t == null) return H2E_INVALID_ARG;
-  t.userdata = userdata;
-  return H2E_OK;
+  return setUserdata<Task>(task, HandleKind.TASK, userdata);
 }
 
 /** The task's userdata. */

@@ -2,25 +2,19 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleRelease, adopt } from '../handles';
+import { HandleKind, handleRelease } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Context, Io, Waker, newWaker } from '../io';
-import { safepoint } from '../../util/gc';
-import { get, release } from './common';
+import { get, release, newHandle, setUserdata } from './common';
 
 /** A new io; pass it to a handshake, which takes ownership. The host owns it until then. */
 export function h2_io_new(): u32 {
-  safepoint();
-  const io = new Io();
-  return adopt(HandleKind.IO, io);
+  return newHandle<Io>(HandleKind.IO);
 }
 
 /** Sets the userdata passed to io_read / io_write. */
 export function h2_io_set_userdata(io: u32, userdata: u32): u32 {
-  const o = get<Io>(io, HandleKind.IO);
-  if (o == null) return H2E_INVALID_ARG;
-  o.userdata = userdata;
-  return H2E_OK;
+  return setUserdata<Io>(io, HandleKind.IO, userdata);
 }
 
 /** Frees an io that was never handed to a handshake. */

@@ -8,14 +8,11 @@ import { H2E_INVALID_ARG, H2E_OK, H2E_LIMIT_EXCEEDED } from '../errors';
 import { Request, Pseudo } from '../messages';
 import { SendStream } from '../body';
 import { takeRespond, bodyReader } from '../conn-roles';
-import { safepoint } from '../../util/gc';
-import { get, release, setSourceBody } from './common';
+import { get, release, setSourceBody, newHandle } from './common';
 
 /** A new request (GET, https, path "/" unless set); the host owns it until sent. */
 export function h2_request_new(): u32 {
-  safepoint();
-  const r = new Request();
-  return adopt(HandleKind.REQUEST, r);
+  return newHandle<Request>(HandleKind.REQUEST);
 }
 
 /** Frees a request. */

@@ -2,19 +2,15 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, adopt } from '../handles';
+import { HandleKind } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Request, Response } from '../messages';
-
 import { bodyReader, Respond, sendResponse, push, sentCode, sentHandle } from '../conn-roles';
-import { safepoint } from '../../util/gc';
-import { get, release, setSourceBody, takeMessage } from './common';
+import { get, release, setSourceBody, takeMessage, newHandle } from './common';
 
 /** A new response (status 200); the host owns it until sent. */
 export function h2_response_new(): u32 {
-  safepoint();
-  const r = new Response();
-  return adopt(HandleKind.RESPONSE, r);
+  return newHandle<Response>(HandleKind.RESPONSE);
 }
 
 /** Frees a response. */
