@@ -3,6 +3,8 @@
 // answering them. hyper's client flow (hyper_clientconn_*) and the h2 crate's server
 // (server::Builder, handshake, accept, SendResponse) on one engine.
 import { ErrorCode } from '../frame/constants';
+import { FrameError } from '../frame/errors';
+import { checkSetting } from '../frame/settings';
 import { Config, Role } from '../proto/config';
 import { MAX_TIME_MS } from '../proto/clock';
 import { SendResult } from '../proto/connection';
@@ -69,36 +71,30 @@ export namespace OptionKey {
   return <i64>min<u64>(value, <u64>MAX_TIME_MS);
 }
 
+/** The options that are SETTINGS: their keys are the SETTINGS identifiers. */
+@inline function isSettingKey(key: u32): bool {
+  return (
+    (key >= OptionKey.HEADER_TABLE_SIZE && key <= OptionKey.MAX_HEADER_LIST_SIZE) ||
+    key == OptionKey.ENABLE_CONNECT_PROTOCOL
+  );
+}
+
+/** Where checkSetting puts why an option's value is refused (not reported further). */
+const optionError = new FrameError();
+
 /** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
 export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
   const c = o.config;
   const v32 = <u32>min<u64>(value, 0xffffffff);
+  if (isSettingKey(key)) {
+    // A value our peer would have to reject (§6.5.2) is refused: the check the frame decoder
+    // makes of the peer's SETTINGS, made as the peer will make it of ours.
+    const peer = c.role == Role.SERVER ? Role.CLIENT : Role.SERVER;
+    if (!checkSetting(optionError, <u16>key, v32, peer)) return H2E_INVALID_ARG;
+    c.local.apply(<u16>key, v32);
+    return H2E_OK;
+  }
   switch (key) {
-    case OptionKey.HEADER_TABLE_SIZE:
-      c.local.headerTableSize = v32;
-      break;
-    case OptionKey.ENABLE_PUSH:
-      if (value > 1 || (value == 1 && c.role == Role.SERVER)) return H2E_INVALID_ARG;
-      c.local.enablePush = value == 1;
-      break;
-    case OptionKey.MAX_CONCURRENT_STREAMS:
-      c.local.maxConcurrentStreams = v32;
-      break;
-    case OptionKey.INITIAL_WINDOW_SIZE:
-      if (value > 0x7fffffff) return H2E_INVALID_ARG;
-      c.local.initialWindowSize = v32;
-      break;
-    case OptionKey.MAX_FRAME_SIZE:
-      if (value < 16384 || value > 0xffffff) return H2E_INVALID_ARG;
-      c.local.maxFrameSize = v32;
-      break;
-    case OptionKey.MAX_HEADER_LIST_SIZE:
-      c.local.maxHeaderListSize = v32;
-      break;
-    case OptionKey.ENABLE_CONNECT_PROTOCOL:
-      if (value > 1) return H2E_INVALID_ARG;
-      c.local.enableConnectProtocol = value == 1;
-      break;
     case OptionKey.CONNECTION_WINDOW:
       if (value < 65535 || value > 0x7fffffff) return H2E_INVALID_ARG;
       c.connectionWindow = v32;
