@@ -17,7 +17,7 @@ import { StreamCtx, StreamTask } from './stream-ctx';
 import { Request, Response } from './messages';
 import { Body, SendStream, streamError } from './body';
 import { Disposable, ReadyTask, Task, TaskType } from './task';
-import { HandleKind, handleNew, adopt } from './handles';
+import { HandleKind, handleGet, handleNew, adopt } from './handles';
 import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from './errors';
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
@@ -285,7 +285,6 @@ function attachSendStream(handle: u32, ctx: StreamCtx): void {
   if (obj != null) obj.ctx = ctx;
 }
 
-import { handleGet } from './handles';
 function handleGetSend(h: u32): SendStream | null {
   return changetype<SendStream | null>(handleGet(h, HandleKind.SEND_STREAM));
 }

@@ -8,34 +8,41 @@ import { enterHost, leaveHost } from '../util/gc';
 /** Read up to `len` bytes into [buf, buf+len): a count, 0 for EOF, H2_IO_PENDING (after
  *  taking a waker from `ctx`) or H2_IO_ERROR. */
 @external("h2_host", "io_read")
-declare function rawIoRead(userdata: u32, ctx: u32, buf: usize, len: u32): u32;
+declare function rawIoRead(userdata: u32, ctx: usize, buf: usize, len: usize): u32;
 
 /** Write up to `len` bytes from [buf, buf+len): a count (> 0), H2_IO_PENDING or H2_IO_ERROR. */
 @external("h2_host", "io_write")
-declare function rawIoWrite(userdata: u32, ctx: u32, buf: usize, len: u32): u32;
+declare function rawIoWrite(userdata: u32, ctx: usize, buf: usize, len: usize): u32;
 
 /** A request body's data source: write up to `len` bytes into [buf, buf+len) and return
  *  the count; 0 for the end; H2_IO_PENDING (with a waker) or H2_IO_ERROR; or
  *  H2_DATA_NO_COPY | n: n bytes are ready and the host will write them itself through
  *  send_data when their frame is due. */
 @external("h2_host", "body_read")
-declare function rawBodyRead(userdata: u32, ctx: u32, buf: usize, len: u32): u32;
+declare function rawBodyRead(userdata: u32, ctx: usize, buf: usize, len: usize): u32;
 
 /** Zero-copy DATA: write the frame prefix [prefix, prefix+prefixLen) (9-byte header, and
  *  the Pad Length byte when padded), then `dataLen` bytes of the source's own data, then
  *  `padLen` zero bytes, to the transport, in that order. 0 when done, H2_IO_PENDING when
  *  it would block (asked again later with the same frame), H2_IO_ERROR to fail the stream. */
 @external("h2_host", "send_data")
-declare function rawSendData(userdata: u32, ctx: u32, prefix: usize, prefixLen: u32, dataLen: u32, padLen: u32): u32;
+declare function rawSendData(
+  userdata: u32,
+  ctx: usize,
+  prefix: usize,
+  prefixLen: usize,
+  dataLen: usize,
+  padLen: usize,
+): u32;
 
 /** h2_headers_foreach: called per field; return 0 to go on, 1 to stop (hyper's HYPER_ITER_*). */
 @external("h2_host", "headers_foreach")
-declare function rawHeadersForeach(userdata: u32, name: usize, nameLen: u32, value: usize, valueLen: u32): u32;
+declare function rawHeadersForeach(userdata: u32, name: usize, nameLen: usize, value: usize, valueLen: usize): u32;
 
 /** A 1xx informational response arrived for a request that asked (h2_request_on_informational);
  *  `response` is borrowed for the duration of the call. */
 @external("h2_host", "informational")
-declare function rawInformational(userdata: u32, response: u32): void;
+declare function rawInformational(userdata: u32, response: usize): void;
 
 /** The host's functions, for callHost. */
 export const enum HostCall {
@@ -50,8 +57,17 @@ export const enum HostCall {
 /**
  * Calls the host's function `call` with `userdata` and, in order, as many of `a`…`e` as
  * it takes (see each declaration above), and returns its answer (0 for INFORMATIONAL).
+ * Each argument is one wasm32 word, pointer or count; the header gives its C type.
  */
-export function callHost(call: HostCall, userdata: u32, a: u32, b: u32 = 0, c: u32 = 0, d: u32 = 0, e: u32 = 0): u32 {
+export function callHost(
+  call: HostCall,
+  userdata: u32,
+  a: usize,
+  b: usize = 0,
+  c: usize = 0,
+  d: usize = 0,
+  e: usize = 0,
+): u32 {
   enterHost();
   let r: u32 = 0;
   if (call == HostCall.IO_READ) r = rawIoRead(userdata, a, b, c);

@@ -106,7 +106,7 @@ export function h2_request_on_informational(req: u32, userdata: u32): u32 {
 /** Server: the body reader of a received request (once; the host owns it). */
 export function h2_request_body(req: u32): u32 {
   const r = get<Request>(req, HandleKind.REQUEST);
-  return r == null ? 0 : bodyReader<Request>(r!);
+  return r == null ? 0 : bodyReader<Request>(r);
 }
 
 /** Server: the right to answer a received request (once; the host owns it). */

@@ -46,7 +46,7 @@ export function h2_response_headers(resp: u32): u32 {
 /** Client: the body reader of a received response (once; the host owns it). */
 export function h2_response_body(resp: u32): u32 {
   const r = get<Response>(resp, HandleKind.RESPONSE);
-  return r == null ? 0 : bodyReader<Response>(r!);
+  return r == null ? 0 : bodyReader<Response>(r);
 }
 
 /** Server: gives a response a body read from a data source (taken). */
