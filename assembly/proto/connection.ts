@@ -1229,50 +1229,36 @@ export class Connection extends BudgetMember {
   // ---------------------------------------------------------------------------------
   // Send: streams and heads
 
+  /** A stream of ours, not yet opened: give it to openStream or pushPromise. */
+  newLocalStream(): Stream {
+    return new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+  }
+
   /**
-   * Client: opens a stream with a request head (a flat field list, validated by the
-   * caller's layer as well-formed). When MAX_CONCURRENT_STREAMS is reached the stream
-   * waits in a queue (bounded) and goes out when a slot frees. Returns the stream, or
-   * null with `lastSendResult` set.
+   * Client: opens `stream` (from newLocalStream) with a request head (a flat field list,
+   * validated by the caller's layer as well-formed). When MAX_CONCURRENT_STREAMS is
+   * reached the stream waits in a queue (bounded) and goes out when a slot frees. Returns
+   * OK when it was opened or queued, or the SendResult that refused it (nghttp2's submit
+   * functions answer the same way): a refused stream is the caller's to drop.
    */
-  openStream(fields: usize, len: u32, endStream: bool): Stream | null {
+  openStream(stream: Stream, fields: usize, len: u32, endStream: bool): u32 {
     this.handler.touched();
-    if (this.phase != Phase.OPEN || this.goAway.received) {
-      this.lastSendResult = SendResult.CLOSED;
-      return null;
-    }
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return null;
-    }
-    if (!this.budget.streamAllowed()) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
+    if (this.phase != Phase.OPEN || this.goAway.received) return SendResult.CLOSED;
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
+    if (!this.budget.streamAllowed()) return SendResult.LIMIT;
     // Our own request must be well-formed too: refuse to put a malformed one on the wire.
-    if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) {
-      this.lastSendResult = SendResult.INVALID;
-      return null;
-    }
-    const stream = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) return SendResult.INVALID;
     stream.requestMethod = this.validator.method;
-    if (this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams) {
-      if (!this.sendRequestHead(stream, fields, len, endStream)) return null;
-      this.lastSendResult = SendResult.OK;
-      return stream;
-    }
-    if (this.pending.count >= this.config.maxPendingStreams) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
+    if (this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams)
+      return this.sendRequestHead(stream, fields, len, endStream);
+    if (this.pending.count >= this.config.maxPendingStreams) return SendResult.LIMIT;
     const head = new ByteBuffer();
     head.reserve(len);
     head.pushBytes(fields, len);
     stream.pendingHead = head;
     stream.pendingHeadEnd = endStream;
     this.pending.enqueue(stream);
-    this.lastSendResult = SendResult.OK;
-    return stream;
+    return SendResult.OK;
   }
 
   /** Server: whether no more requests will come (closed, the peer went away, or our final
@@ -1308,25 +1294,17 @@ export class Connection extends BudgetMember {
     return this.remote.maxConcurrentStreams;
   }
 
-  /** Result of the last openStream / pushPromise that returned null. */
-  lastSendResult: u32 = SendResult.OK;
-
-  private sendRequestHead(stream: Stream, fields: usize, len: u32, endStream: bool): bool {
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return false;
-    }
+  /** Gives `stream` the next id and writes its head: OK, or why it could not. */
+  private sendRequestHead(stream: Stream, fields: usize, len: u32, endStream: bool): u32 {
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
     stream.id = this.nextLocalId;
-    if (!this.writeHead(stream.id, fields, len, endStream)) {
-      this.lastSendResult = SendResult.LIMIT;
-      return false;
-    }
+    if (!this.writeHead(stream.id, fields, len, endStream)) return SendResult.LIMIT;
     this.nextLocalId += 2;
     stream.state = afterSendHeaders(StreamState.IDLE, endStream);
     this.store.insert(stream);
     this.store.activate(stream);
     if (endStream) stream.endAfterData = true;
-    return true;
+    return SendResult.OK;
   }
 
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
@@ -1339,10 +1317,10 @@ export class Connection extends BudgetMember {
     ) {
       const stream = changetype<Stream>(this.pending.dequeue());
       const head = changetype<ByteBuffer>(stream.pendingHead);
-      const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
+      const result = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
       head.dispose();
       stream.pendingHead = null;
-      if (!ok) {
+      if (result != SendResult.OK) {
         this.handler.onReset(stream, ErrorCode.REFUSED_STREAM, false);
         this.handler.onClosed(stream);
         stream.dispose();
@@ -1392,30 +1370,17 @@ export class Connection extends BudgetMember {
     return SendResult.OK;
   }
 
-  /** Server: promises a pushed request on `parent`; returns the reserved stream or null. */
-  pushPromise(parent: Stream, fields: usize, len: u32): Stream | null {
+  /**
+   * Server: promises a pushed request on `parent`, reserving `promised` (from
+   * newLocalStream) for its response. Returns OK, or the SendResult that refused it.
+   */
+  pushPromise(parent: Stream, promised: Stream, fields: usize, len: u32): u32 {
     this.handler.touched();
-    if (this.role != Role.SERVER || !this.remote.enablePush) {
-      this.lastSendResult = SendResult.BAD_STATE;
-      return null;
-    }
-    if (this.phase != Phase.OPEN || !canSend(parent.state) || parent.local) {
-      this.lastSendResult = SendResult.BAD_STATE;
-      return null;
-    }
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return null;
-    }
-    if (!this.budget.streamAllowed()) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
-    if (!this.validator.validatePushPromise(fields, len)) {
-      this.lastSendResult = SendResult.INVALID;
-      return null;
-    }
-    const method = this.validator.method;
+    if (this.role != Role.SERVER || !this.remote.enablePush) return SendResult.BAD_STATE;
+    if (this.phase != Phase.OPEN || !canSend(parent.state) || parent.local) return SendResult.BAD_STATE;
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
+    if (!this.budget.streamAllowed()) return SendResult.LIMIT;
+    if (!this.validator.validatePushPromise(fields, len)) return SendResult.INVALID;
     const encoded = this.encoded;
     encoded.clear();
     if (
@@ -1423,18 +1388,14 @@ export class Connection extends BudgetMember {
       !this.hpackOut.encode(fields, len, encoded) ||
       encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) !=
         EncodeResult.OK
-    ) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
-    const promised = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    )
+      return SendResult.LIMIT;
     promised.id = this.nextLocalId;
     this.nextLocalId += 2;
     promised.state = StreamState.RESERVED_LOCAL;
-    promised.requestMethod = method;
+    promised.requestMethod = this.validator.method;
     this.store.insert(promised);
-    this.lastSendResult = SendResult.OK;
-    return promised;
+    return SendResult.OK;
   }
 
   /** HPACK-encodes a field list and writes HEADERS (+ CONTINUATION) for `id`. */
