@@ -124,7 +124,6 @@ export const SHED_STALL_MS: i64 = 1000;
 
 export class Connection extends BudgetMember {
   readonly role: u8;
-  readonly budget: Budget;
   /** Received bytes the application has not released yet (manual flow control), all streams. */
   private unreleasedTotal: u64 = 0;
   readonly config: Config;
@@ -149,7 +148,6 @@ export class Connection extends BudgetMember {
   /** Decoded fields of the last header block; encoded field block scratch. */
   private readonly fields: ByteBuffer = new ByteBuffer();
   private readonly encoded: ByteBuffer = new ByteBuffer();
-  private readonly settingsList: SettingsList = new SettingsList();
   /** The open field block came in a frame with a stream error: decode it, deliver nothing. */
   private blockFaulty: bool = false;
 
@@ -220,7 +218,6 @@ export class Connection extends BudgetMember {
     this.config = config;
     this.handler = handler;
     const isClient = config.role == Role.CLIENT;
-    this.budget = config.budget;
     const admitted = config.budget.connectionAllowed();
     this.store = new StreamStore(isClient, config.maxClosedStreams, config.budget);
     this.nextLocalId = isClient ? 1 : 2;
@@ -257,8 +254,8 @@ export class Connection extends BudgetMember {
   sendSettings(s: Settings): bool {
     this.handler.touched();
     if (this.unackedSettings.length >= 4) return false;
-    const list = this.settingsList;
-    list.clear();
+    // A connection sends its SETTINGS once, at its start: the list need not outlive the frame.
+    const list = new SettingsList();
     for (let i = 0; i < SENT_SETTINGS.length; i++) {
       const id = unchecked(SENT_SETTINGS[i]);
       if (s.differsFromInitial(id) || (id == SettingId.ENABLE_PUSH && this.role == Role.CLIENT))
@@ -270,6 +267,11 @@ export class Connection extends BudgetMember {
     this.unackedSettings.push(copy);
     this.clock.mark(Stamp.SETTINGS_SENT);
     return true;
+  }
+
+  /** The budget this connection shares: its config's. */
+  @inline get budget(): Budget {
+    return this.config.budget;
   }
 
   /** Pointer and length of the bytes waiting to be written. */
@@ -1334,14 +1336,17 @@ export class Connection extends BudgetMember {
 
   /** Fails every queued stream (GOAWAY received, connection closing). */
   private failPending(code: u32): void {
-    for (let s = this.pending.dequeue(); s != null; s = this.pending.dequeue()) {
-      const stream = changetype<Stream>(s);
-      stream.state = StreamState.CLOSED;
-      this.bufferedTotal -= stream.buffered;
-      this.handler.onReset(stream, code, true);
-      this.handler.onClosed(stream);
-      stream.dispose();
-    }
+    for (let s = this.pending.dequeue(); s != null; s = this.pending.dequeue())
+      this.dropQueued(changetype<Stream>(s), code, true);
+  }
+
+  /** A stream that left the queue without being opened: it and what it buffered are gone. */
+  private dropQueued(stream: Stream, code: u32, remote: bool): void {
+    stream.state = StreamState.CLOSED;
+    this.bufferedTotal -= stream.buffered;
+    this.handler.onReset(stream, code, remote);
+    this.handler.onClosed(stream);
+    stream.dispose();
   }
 
   /**
@@ -1490,11 +1495,7 @@ export class Connection extends BudgetMember {
     if (stream.state == StreamState.CLOSED && stream.id != 0 && this.store.get(stream.id) == null) return;
     if (stream.pendingHead != null) {
       this.pending.leave(stream);
-      stream.state = StreamState.CLOSED;
-      this.bufferedTotal -= stream.buffered;
-      this.handler.onReset(stream, code, false);
-      this.handler.onClosed(stream);
-      stream.dispose();
+      this.dropQueued(stream, code, false);
       return;
     }
     if (stream.id != 0 && this.phase != Phase.CLOSED) encodeRstStream(this.output, stream.id, code);
