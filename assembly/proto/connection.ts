@@ -71,6 +71,7 @@ import {
   canReceive,
 } from './state';
 import { Known, StreamStore } from './store';
+import { Counts } from './counts';
 import { RecvPhase, Stream } from './stream';
 
 /** Result codes of the engine's send-side calls (the ABI maps them to H2E codes). */
@@ -124,8 +125,6 @@ export const SHED_STALL_MS: i64 = 1000;
 
 export class Connection extends BudgetMember {
   readonly role: u8;
-  /** Received bytes the application has not released yet (manual flow control), all streams. */
-  private unreleasedTotal: u64 = 0;
   readonly config: Config;
   handler: Handler;
 
@@ -152,13 +151,11 @@ export class Connection extends BudgetMember {
   private blockFaulty: bool = false;
 
   readonly store: StreamStore;
+  /** Active streams, bytes held to send and received, control replies queued (counts.ts). */
+  readonly counts: Counts = new Counts();
   readonly sendWindow: SendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
   readonly recvWindow: RecvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
   private readonly queue: SendQueue = new SendQueue();
-  /** Bytes buffered for sending across all streams (capped by maxConnectionSendBuffer). */
-  bufferedTotal: u32 = 0;
-  /** Capacity assigned to streams and not yet used, across all streams. */
-  assignedTotal: u32 = 0;
   private readonly waitingCapacity: CapacityQueue = new CapacityQueue();
   // Our streams waiting for a MAX_CONCURRENT_STREAMS slot, FIFO.
   /** Our streams waiting for a concurrency slot. */
@@ -177,9 +174,6 @@ export class Connection extends BudgetMember {
   errorRemote: bool = false;
 
   private readonly pings: PingTracker = new PingTracker();
-  /** Control frames the peer made us queue (SETTINGS and PING ACKs, RST_STREAMs for its
-   *  errors and refused streams) and the host has not taken yet. */
-  private queuedControlReplies: u32 = 0;
   /** Time, in host-supplied milliseconds, and the connection's stamps (clock.ts Stamp). */
   readonly clock: Clock;
   private readonly stalls: StallQueue = new StallQueue();
@@ -295,7 +289,7 @@ export class Connection extends BudgetMember {
     if (this.outputStart == out.len) {
       out.len = 0;
       this.outputStart = 0;
-      this.queuedControlReplies = 0;
+      this.counts.controlRepliesWritten();
     } else if (this.outputStart >= out.len >> 1) {
       // Compact once half is written, so partial writes stay linear overall.
       const rest = out.len - this.outputStart;
@@ -472,11 +466,8 @@ export class Connection extends BudgetMember {
 
   /** Tells the budget what the connection holds now: to send, and received but not taken. */
   syncBudget(): void {
-    this.budget.account(
-      this,
-      <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal,
-      this.unreleasedTotal,
-    );
+    const counts = this.counts;
+    this.budget.account(this, <u64>this.outputLen + counts.unframed, counts.unreleased);
   }
 
   progressAt(): i64 {
@@ -690,7 +681,7 @@ export class Connection extends BudgetMember {
     // Counted before the handler sees the bytes, so it may release them at once.
     if (!this.config.autoRelease) {
       stream.unreleasedBytes += len;
-      this.unreleasedTotal += len;
+      this.counts.addUnreleased(len);
       this.syncBudget();
     }
     this.handler.onData(stream, dec.payloadPtr, len, endStream);
@@ -828,7 +819,7 @@ export class Connection extends BudgetMember {
       }
       const wasReserved = stream.state == StreamState.RESERVED_REMOTE;
       stream.state = afterRecvHeaders(stream.state, endStream);
-      if (wasReserved) this.store.activate(stream);
+      if (wasReserved) this.counts.activate(stream);
       this.handler.onHead(stream, HeadKind.RESPONSE, f.ptr, f.len, endStream);
     }
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
@@ -841,8 +832,7 @@ export class Connection extends BudgetMember {
     store.lastRemoteId = id;
     if (this.goAway.ignores(id)) return; // §6.8: ignored after GOAWAY
     if (
-      store.activeRemote >= this.localAcked.maxConcurrentStreams ||
-      store.activeRemote >= this.config.local.maxConcurrentStreams ||
+      !this.counts.acceptsRemote(this.localAcked.maxConcurrentStreams, this.config.local.maxConcurrentStreams) ||
       !this.budget.streamAllowed()
     ) {
       this.refuse(id, ErrorCode.REFUSED_STREAM);
@@ -865,7 +855,7 @@ export class Connection extends BudgetMember {
     }
     stream.state = afterRecvHeaders(StreamState.IDLE, endStream);
     store.insert(stream);
-    store.activate(stream);
+    this.counts.activate(stream);
     this.handler.onRequest(stream, f.ptr, f.len, endStream);
   }
 
@@ -1143,7 +1133,7 @@ export class Connection extends BudgetMember {
         if (dec.increment >= 1024) return false;
         const id = dec.streamId;
         // Something to send: bytes buffered, or a stream waiting for capacity to pull more.
-        if (id == 0) return this.bufferedTotal == 0 && this.waitingCapacity.isEmpty;
+        if (id == 0) return this.counts.buffered == 0 && this.waitingCapacity.isEmpty;
         const stream = this.store.get(id);
         return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null && !stream.waitingCapacity);
       }
@@ -1163,12 +1153,9 @@ export class Connection extends BudgetMember {
    * draining them: the peer is not reading (CVE-2019-9512/9514/9515).
    */
   private queueControlReply(): bool {
-    this.queuedControlReplies++;
-    if (this.queuedControlReplies > this.config.maxQueuedControlFrames) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
-      return false;
-    }
-    return true;
+    if (this.counts.queueControlReply(this.config.maxQueuedControlFrames)) return true;
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
+    return false;
   }
 
   private afterReceive(): void {
@@ -1210,7 +1197,7 @@ export class Connection extends BudgetMember {
    */
   releaseClosed(n: u32): void {
     this.handler.touched();
-    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.syncBudget();
     if (this.phase != Phase.CLOSED) this.releaseConnection(n);
@@ -1221,7 +1208,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
     stream.unreleasedBytes -= n;
-    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.releaseBoth(stream, n);
     this.syncBudget();
@@ -1251,7 +1238,7 @@ export class Connection extends BudgetMember {
     // Our own request must be well-formed too: refuse to put a malformed one on the wire.
     if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) return SendResult.INVALID;
     stream.requestMethod = this.validator.method;
-    if (this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams)
+    if (this.pending.isEmpty && this.counts.mayOpenLocal(this.remote.maxConcurrentStreams))
       return this.sendRequestHead(stream, fields, len, endStream);
     if (this.pending.count >= this.config.maxPendingStreams) return SendResult.LIMIT;
     const head = new ByteBuffer();
@@ -1287,7 +1274,7 @@ export class Connection extends BudgetMember {
       this.phase == Phase.OPEN &&
       !this.goAway.received &&
       this.pending.isEmpty &&
-      this.store.activeLocal < this.remote.maxConcurrentStreams
+      this.counts.mayOpenLocal(this.remote.maxConcurrentStreams)
     );
   }
 
@@ -1304,7 +1291,7 @@ export class Connection extends BudgetMember {
     this.nextLocalId += 2;
     stream.state = afterSendHeaders(StreamState.IDLE, endStream);
     this.store.insert(stream);
-    this.store.activate(stream);
+    this.counts.activate(stream);
     if (endStream) stream.endAfterData = true;
     return SendResult.OK;
   }
@@ -1313,7 +1300,7 @@ export class Connection extends BudgetMember {
   private openPending(): void {
     while (
       !this.pending.isEmpty &&
-      this.store.activeLocal < this.remote.maxConcurrentStreams &&
+      this.counts.mayOpenLocal(this.remote.maxConcurrentStreams) &&
       this.phase == Phase.OPEN &&
       !this.goAway.either
     ) {
@@ -1343,7 +1330,7 @@ export class Connection extends BudgetMember {
   /** A stream that left the queue without being opened: it and what it buffered are gone. */
   private dropQueued(stream: Stream, code: u32, remote: bool): void {
     stream.state = StreamState.CLOSED;
-    this.bufferedTotal -= stream.buffered;
+    this.counts.buffered -= stream.buffered;
     this.handler.onReset(stream, code, remote);
     this.handler.onClosed(stream);
     stream.dispose();
@@ -1368,7 +1355,7 @@ export class Connection extends BudgetMember {
     if (informational) return SendResult.OK;
     const wasReserved = stream.state == StreamState.RESERVED_LOCAL;
     stream.state = afterSendHeaders(stream.state, endStream);
-    if (wasReserved) this.store.activate(stream);
+    if (wasReserved) this.counts.activate(stream);
     stream.endAfterData = endStream;
     stream.responded = true;
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
@@ -1429,9 +1416,10 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
     const buffered = stream.buffered;
+    const counts = this.counts;
     if (
       <u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
-      <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer
+      !counts.mayBuffer(len, this.config.maxConnectionSendBuffer)
     ) {
       return SendResult.LIMIT;
     }
@@ -1456,11 +1444,11 @@ export class Connection extends BudgetMember {
       }
       if (!b.reserve(len)) return SendResult.LIMIT;
       b.pushBytes(data, len);
-      this.bufferedTotal += len;
+      counts.buffered += len;
       stream.reserved = stream.reserved > len ? stream.reserved - len : 0;
       const used = min(len, stream.assigned);
       stream.assigned -= used;
-      this.assignedTotal -= used;
+      counts.assigned -= used;
     }
     if (endStream) stream.endAfterData = true;
     this.schedule(stream);
@@ -1529,13 +1517,15 @@ export class Connection extends BudgetMember {
     if (this.store.get(stream.id) != stream) return;
     stream.closedBy = how;
     stream.state = StreamState.CLOSED;
-    this.bufferedTotal -= stream.buffered;
+    const counts = this.counts;
+    counts.buffered -= stream.buffered;
     this.queue.remove(stream);
     this.waitingCapacity.remove(stream);
     this.stalls.remove(stream);
-    this.assignedTotal -= stream.assigned;
+    counts.assigned -= stream.assigned;
     const gaveBack = stream.assigned > 0;
     stream.assigned = 0;
+    counts.deactivate(stream);
     this.store.close(stream);
     if (this.store.size == 0) this.clock.mark(Stamp.IDLE_SINCE);
     this.handler.onClosed(stream);
@@ -1567,7 +1557,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     stream.reserved = n;
     if (stream.assigned > n) {
-      this.assignedTotal -= stream.assigned - n;
+      this.counts.assigned -= stream.assigned - n;
       stream.assigned = n;
     }
     if (n > stream.assigned && this.canSendBody(stream)) this.waitingCapacity.push(stream);
@@ -1590,16 +1580,17 @@ export class Connection extends BudgetMember {
     const waiting = this.waitingCapacity;
     if (waiting.isEmpty || this.phase == Phase.CLOSED) return;
     const c = this.config;
-    const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
+    const counts = this.counts;
+    const unframed = <i64>counts.unframed;
     let connRoom = min<i64>(
-      <i64>c.capacityHighWater - held,
-      <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal,
+      <i64>c.capacityHighWater - (<i64>this.outputLen + unframed),
+      counts.bufferRoom(c.maxConnectionSendBuffer),
     );
-    connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    connRoom = min<i64>(connRoom, this.sendWindow.window - unframed);
     // Streams wait and the peer keeps the connection window shut: the send stall clock runs
     // (as when buffered DATA finds it shut in produce()).
     if (this.sendWindow.window <= 0) this.clock.markOnce(Stamp.CONN_STALLED);
-    const assignedBefore = this.assignedTotal;
+    const assignedBefore = counts.assigned;
     const budgetRoom = this.budget.sendRoom();
     if (<u64>max<i64>(connRoom, 0) > budgetRoom) {
       connRoom = <i64>budgetRoom;
@@ -1617,7 +1608,7 @@ export class Connection extends BudgetMember {
         room = min<i64>(min<i64>(room, connRoom), <i64>(s.reserved - s.assigned));
         if (room > 0) {
           s.assigned += <u32>room;
-          this.assignedTotal += <u32>room;
+          counts.assigned += <u32>room;
           connRoom -= room;
           if (s.assigned >= s.reserved) waiting.remove(s);
           this.handler.onCapacity(s, s.assigned);
@@ -1625,7 +1616,7 @@ export class Connection extends BudgetMember {
       }
       s = next;
     }
-    if (this.assignedTotal != assignedBefore) this.syncBudget();
+    if (counts.assigned != assignedBefore) this.syncBudget();
   }
 
   // ---------------------------------------------------------------------------------
@@ -1679,7 +1670,7 @@ export class Connection extends BudgetMember {
         this.sendWindow.consume(n + overhead);
         framed = true;
         stream.sendOffset += n;
-        this.bufferedTotal -= n;
+        this.counts.buffered -= n;
         if (last) {
           // Drained: give the memory back. A stream that waits (a window shut, a slow
           // transport) holds no buffer sized for the bytes it sent before.

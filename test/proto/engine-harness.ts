@@ -360,16 +360,16 @@ export function engine_live_streams(e: i32): i32 {
   return eng(e).store.size;
 }
 export function engine_active_local(e: i32): u32 {
-  return eng(e).store.activeLocal;
+  return eng(e).counts.activeLocal;
 }
 export function engine_active_remote(e: i32): u32 {
-  return eng(e).store.activeRemote;
+  return eng(e).counts.activeRemote;
 }
 export function engine_pending(e: i32): u32 {
   return eng(e).pendingCount;
 }
 export function engine_buffered_total(e: i32): u32 {
-  return eng(e).bufferedTotal;
+  return eng(e).counts.buffered;
 }
 export function engine_send_window(e: i32): i64 {
   return eng(e).sendWindow.window;
