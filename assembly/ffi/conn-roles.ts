@@ -242,9 +242,11 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
     return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, 'request head too large'), HandleKind.ERROR);
   }
   const endStream = req.body == null && !req.streaming;
-  const stream = conn.engine.openStream(fields.ptr, fields.len, endStream);
+  const engine = conn.engine;
+  const stream = engine.newLocalStream();
+  const result = engine.openStream(stream, fields.ptr, fields.len, endStream);
   doneWithHead();
-  if (stream == null) return new ReadyTask(TaskType.ERROR, sendError(conn.engine.lastSendResult), HandleKind.ERROR);
+  if (result != SendResult.OK) return new ReadyTask(TaskType.ERROR, sendError(result), HandleKind.ERROR);
   const ctx = new StreamCtx(conn, stream);
   ctx.wantsInformational = req.wantsInformational;
   ctx.informationalUserdata = req.informationalUserdata;
@@ -444,11 +446,10 @@ export function push(r: Respond, req: Request): u64 {
     return sent(H2E_LIMIT_EXCEEDED, 0);
   }
   const engine = ctx.conn.engine;
-  const promised = engine.pushPromise(s, fields.ptr, fields.len);
+  const promised = engine.newLocalStream();
+  const result = engine.pushPromise(s, promised, fields.ptr, fields.len);
   doneWithHead();
-  if (promised == null) {
-    return sent(codeOfResult(engine.lastSendResult), 0);
-  }
+  if (result != SendResult.OK) return sent(codeOfResult(result), 0);
   const pctx = new StreamCtx(ctx.conn, promised);
   pctx.recvEnded = true; // a pushed request has no body
   const pr = new Respond(pctx);

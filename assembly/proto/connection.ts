@@ -71,6 +71,7 @@ import {
   canReceive,
 } from './state';
 import { Known, StreamStore } from './store';
+import { Counts } from './counts';
 import { RecvPhase, Stream } from './stream';
 
 /** Result codes of the engine's send-side calls (the ABI maps them to H2E codes). */
@@ -124,9 +125,6 @@ export const SHED_STALL_MS: i64 = 1000;
 
 export class Connection extends BudgetMember {
   readonly role: u8;
-  readonly budget: Budget;
-  /** Received bytes the application has not released yet (manual flow control), all streams. */
-  private unreleasedTotal: u64 = 0;
   readonly config: Config;
   handler: Handler;
 
@@ -149,18 +147,15 @@ export class Connection extends BudgetMember {
   /** Decoded fields of the last header block; encoded field block scratch. */
   private readonly fields: ByteBuffer = new ByteBuffer();
   private readonly encoded: ByteBuffer = new ByteBuffer();
-  private readonly settingsList: SettingsList = new SettingsList();
   /** The open field block came in a frame with a stream error: decode it, deliver nothing. */
   private blockFaulty: bool = false;
 
   readonly store: StreamStore;
+  /** Active streams, bytes held to send and received, control replies queued (counts.ts). */
+  readonly counts: Counts = new Counts();
   readonly sendWindow: SendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
   readonly recvWindow: RecvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
   private readonly queue: SendQueue = new SendQueue();
-  /** Bytes buffered for sending across all streams (capped by maxConnectionSendBuffer). */
-  bufferedTotal: u32 = 0;
-  /** Capacity assigned to streams and not yet used, across all streams. */
-  assignedTotal: u32 = 0;
   private readonly waitingCapacity: CapacityQueue = new CapacityQueue();
   // Our streams waiting for a MAX_CONCURRENT_STREAMS slot, FIFO.
   /** Our streams waiting for a concurrency slot. */
@@ -179,9 +174,6 @@ export class Connection extends BudgetMember {
   errorRemote: bool = false;
 
   private readonly pings: PingTracker = new PingTracker();
-  /** Control frames the peer made us queue (SETTINGS and PING ACKs, RST_STREAMs for its
-   *  errors and refused streams) and the host has not taken yet. */
-  private queuedControlReplies: u32 = 0;
   /** Time, in host-supplied milliseconds, and the connection's stamps (clock.ts Stamp). */
   readonly clock: Clock;
   private readonly stalls: StallQueue = new StallQueue();
@@ -220,7 +212,6 @@ export class Connection extends BudgetMember {
     this.config = config;
     this.handler = handler;
     const isClient = config.role == Role.CLIENT;
-    this.budget = config.budget;
     const admitted = config.budget.connectionAllowed();
     this.store = new StreamStore(isClient, config.maxClosedStreams, config.budget);
     this.nextLocalId = isClient ? 1 : 2;
@@ -257,8 +248,8 @@ export class Connection extends BudgetMember {
   sendSettings(s: Settings): bool {
     this.handler.touched();
     if (this.unackedSettings.length >= 4) return false;
-    const list = this.settingsList;
-    list.clear();
+    // A connection sends its SETTINGS once, at its start: the list need not outlive the frame.
+    const list = new SettingsList();
     for (let i = 0; i < SENT_SETTINGS.length; i++) {
       const id = unchecked(SENT_SETTINGS[i]);
       if (s.differsFromInitial(id) || (id == SettingId.ENABLE_PUSH && this.role == Role.CLIENT))
@@ -270,6 +261,11 @@ export class Connection extends BudgetMember {
     this.unackedSettings.push(copy);
     this.clock.mark(Stamp.SETTINGS_SENT);
     return true;
+  }
+
+  /** The budget this connection shares: its config's. */
+  @inline get budget(): Budget {
+    return this.config.budget;
   }
 
   /** Pointer and length of the bytes waiting to be written. */
@@ -293,7 +289,7 @@ export class Connection extends BudgetMember {
     if (this.outputStart == out.len) {
       out.len = 0;
       this.outputStart = 0;
-      this.queuedControlReplies = 0;
+      this.counts.controlRepliesWritten();
     } else if (this.outputStart >= out.len >> 1) {
       // Compact once half is written, so partial writes stay linear overall.
       const rest = out.len - this.outputStart;
@@ -470,11 +466,8 @@ export class Connection extends BudgetMember {
 
   /** Tells the budget what the connection holds now: to send, and received but not taken. */
   syncBudget(): void {
-    this.budget.account(
-      this,
-      <u64>this.outputLen + <u64>this.bufferedTotal + <u64>this.assignedTotal,
-      this.unreleasedTotal,
-    );
+    const counts = this.counts;
+    this.budget.account(this, <u64>this.outputLen + counts.unframed, counts.unreleased);
   }
 
   progressAt(): i64 {
@@ -688,7 +681,7 @@ export class Connection extends BudgetMember {
     // Counted before the handler sees the bytes, so it may release them at once.
     if (!this.config.autoRelease) {
       stream.unreleasedBytes += len;
-      this.unreleasedTotal += len;
+      this.counts.addUnreleased(len);
       this.syncBudget();
     }
     this.handler.onData(stream, dec.payloadPtr, len, endStream);
@@ -826,7 +819,7 @@ export class Connection extends BudgetMember {
       }
       const wasReserved = stream.state == StreamState.RESERVED_REMOTE;
       stream.state = afterRecvHeaders(stream.state, endStream);
-      if (wasReserved) this.store.activate(stream);
+      if (wasReserved) this.counts.activate(stream);
       this.handler.onHead(stream, HeadKind.RESPONSE, f.ptr, f.len, endStream);
     }
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
@@ -839,8 +832,7 @@ export class Connection extends BudgetMember {
     store.lastRemoteId = id;
     if (this.goAway.ignores(id)) return; // §6.8: ignored after GOAWAY
     if (
-      store.activeRemote >= this.localAcked.maxConcurrentStreams ||
-      store.activeRemote >= this.config.local.maxConcurrentStreams ||
+      !this.counts.acceptsRemote(this.localAcked.maxConcurrentStreams, this.config.local.maxConcurrentStreams) ||
       !this.budget.streamAllowed()
     ) {
       this.refuse(id, ErrorCode.REFUSED_STREAM);
@@ -863,7 +855,7 @@ export class Connection extends BudgetMember {
     }
     stream.state = afterRecvHeaders(StreamState.IDLE, endStream);
     store.insert(stream);
-    store.activate(stream);
+    this.counts.activate(stream);
     this.handler.onRequest(stream, f.ptr, f.len, endStream);
   }
 
@@ -1141,7 +1133,7 @@ export class Connection extends BudgetMember {
         if (dec.increment >= 1024) return false;
         const id = dec.streamId;
         // Something to send: bytes buffered, or a stream waiting for capacity to pull more.
-        if (id == 0) return this.bufferedTotal == 0 && this.waitingCapacity.isEmpty;
+        if (id == 0) return this.counts.buffered == 0 && this.waitingCapacity.isEmpty;
         const stream = this.store.get(id);
         return stream == null || (stream.buffered == 0 && stream.pendingTrailers == null && !stream.waitingCapacity);
       }
@@ -1161,12 +1153,9 @@ export class Connection extends BudgetMember {
    * draining them: the peer is not reading (CVE-2019-9512/9514/9515).
    */
   private queueControlReply(): bool {
-    this.queuedControlReplies++;
-    if (this.queuedControlReplies > this.config.maxQueuedControlFrames) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
-      return false;
-    }
-    return true;
+    if (this.counts.queueControlReply(this.config.maxQueuedControlFrames)) return true;
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
+    return false;
   }
 
   private afterReceive(): void {
@@ -1208,7 +1197,7 @@ export class Connection extends BudgetMember {
    */
   releaseClosed(n: u32): void {
     this.handler.touched();
-    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.syncBudget();
     if (this.phase != Phase.CLOSED) this.releaseConnection(n);
@@ -1219,7 +1208,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
     stream.unreleasedBytes -= n;
-    this.unreleasedTotal -= min<u64>(<u64>n, this.unreleasedTotal);
+    this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.releaseBoth(stream, n);
     this.syncBudget();
@@ -1229,50 +1218,36 @@ export class Connection extends BudgetMember {
   // ---------------------------------------------------------------------------------
   // Send: streams and heads
 
+  /** A stream of ours, not yet opened: give it to openStream or pushPromise. */
+  newLocalStream(): Stream {
+    return new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+  }
+
   /**
-   * Client: opens a stream with a request head (a flat field list, validated by the
-   * caller's layer as well-formed). When MAX_CONCURRENT_STREAMS is reached the stream
-   * waits in a queue (bounded) and goes out when a slot frees. Returns the stream, or
-   * null with `lastSendResult` set.
+   * Client: opens `stream` (from newLocalStream) with a request head (a flat field list,
+   * validated by the caller's layer as well-formed). When MAX_CONCURRENT_STREAMS is
+   * reached the stream waits in a queue (bounded) and goes out when a slot frees. Returns
+   * OK when it was opened or queued, or the SendResult that refused it (nghttp2's submit
+   * functions answer the same way): a refused stream is the caller's to drop.
    */
-  openStream(fields: usize, len: u32, endStream: bool): Stream | null {
+  openStream(stream: Stream, fields: usize, len: u32, endStream: bool): u32 {
     this.handler.touched();
-    if (this.phase != Phase.OPEN || this.goAway.received) {
-      this.lastSendResult = SendResult.CLOSED;
-      return null;
-    }
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return null;
-    }
-    if (!this.budget.streamAllowed()) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
+    if (this.phase != Phase.OPEN || this.goAway.received) return SendResult.CLOSED;
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
+    if (!this.budget.streamAllowed()) return SendResult.LIMIT;
     // Our own request must be well-formed too: refuse to put a malformed one on the wire.
-    if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) {
-      this.lastSendResult = SendResult.INVALID;
-      return null;
-    }
-    const stream = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    if (!this.validator.validateRequest(fields, len, this.remote.enableConnectProtocol)) return SendResult.INVALID;
     stream.requestMethod = this.validator.method;
-    if (this.pending.isEmpty && this.store.activeLocal < this.remote.maxConcurrentStreams) {
-      if (!this.sendRequestHead(stream, fields, len, endStream)) return null;
-      this.lastSendResult = SendResult.OK;
-      return stream;
-    }
-    if (this.pending.count >= this.config.maxPendingStreams) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
+    if (this.pending.isEmpty && this.counts.mayOpenLocal(this.remote.maxConcurrentStreams))
+      return this.sendRequestHead(stream, fields, len, endStream);
+    if (this.pending.count >= this.config.maxPendingStreams) return SendResult.LIMIT;
     const head = new ByteBuffer();
     head.reserve(len);
     head.pushBytes(fields, len);
     stream.pendingHead = head;
     stream.pendingHeadEnd = endStream;
     this.pending.enqueue(stream);
-    this.lastSendResult = SendResult.OK;
-    return stream;
+    return SendResult.OK;
   }
 
   /** Server: whether no more requests will come (closed, the peer went away, or our final
@@ -1299,7 +1274,7 @@ export class Connection extends BudgetMember {
       this.phase == Phase.OPEN &&
       !this.goAway.received &&
       this.pending.isEmpty &&
-      this.store.activeLocal < this.remote.maxConcurrentStreams
+      this.counts.mayOpenLocal(this.remote.maxConcurrentStreams)
     );
   }
 
@@ -1308,41 +1283,33 @@ export class Connection extends BudgetMember {
     return this.remote.maxConcurrentStreams;
   }
 
-  /** Result of the last openStream / pushPromise that returned null. */
-  lastSendResult: u32 = SendResult.OK;
-
-  private sendRequestHead(stream: Stream, fields: usize, len: u32, endStream: bool): bool {
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return false;
-    }
+  /** Gives `stream` the next id and writes its head: OK, or why it could not. */
+  private sendRequestHead(stream: Stream, fields: usize, len: u32, endStream: bool): u32 {
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
     stream.id = this.nextLocalId;
-    if (!this.writeHead(stream.id, fields, len, endStream)) {
-      this.lastSendResult = SendResult.LIMIT;
-      return false;
-    }
+    if (!this.writeHead(stream.id, fields, len, endStream)) return SendResult.LIMIT;
     this.nextLocalId += 2;
     stream.state = afterSendHeaders(StreamState.IDLE, endStream);
     this.store.insert(stream);
-    this.store.activate(stream);
+    this.counts.activate(stream);
     if (endStream) stream.endAfterData = true;
-    return true;
+    return SendResult.OK;
   }
 
   /** Opens queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
     while (
       !this.pending.isEmpty &&
-      this.store.activeLocal < this.remote.maxConcurrentStreams &&
+      this.counts.mayOpenLocal(this.remote.maxConcurrentStreams) &&
       this.phase == Phase.OPEN &&
       !this.goAway.either
     ) {
       const stream = changetype<Stream>(this.pending.dequeue());
       const head = changetype<ByteBuffer>(stream.pendingHead);
-      const ok = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
+      const result = this.sendRequestHead(stream, head.ptr, head.len, stream.pendingHeadEnd);
       head.dispose();
       stream.pendingHead = null;
-      if (!ok) {
+      if (result != SendResult.OK) {
         this.handler.onReset(stream, ErrorCode.REFUSED_STREAM, false);
         this.handler.onClosed(stream);
         stream.dispose();
@@ -1356,14 +1323,17 @@ export class Connection extends BudgetMember {
 
   /** Fails every queued stream (GOAWAY received, connection closing). */
   private failPending(code: u32): void {
-    for (let s = this.pending.dequeue(); s != null; s = this.pending.dequeue()) {
-      const stream = changetype<Stream>(s);
-      stream.state = StreamState.CLOSED;
-      this.bufferedTotal -= stream.buffered;
-      this.handler.onReset(stream, code, true);
-      this.handler.onClosed(stream);
-      stream.dispose();
-    }
+    for (let s = this.pending.dequeue(); s != null; s = this.pending.dequeue())
+      this.dropQueued(changetype<Stream>(s), code, true);
+  }
+
+  /** A stream that left the queue without being opened: it and what it buffered are gone. */
+  private dropQueued(stream: Stream, code: u32, remote: bool): void {
+    stream.state = StreamState.CLOSED;
+    this.counts.buffered -= stream.buffered;
+    this.handler.onReset(stream, code, remote);
+    this.handler.onClosed(stream);
+    stream.dispose();
   }
 
   /**
@@ -1385,37 +1355,24 @@ export class Connection extends BudgetMember {
     if (informational) return SendResult.OK;
     const wasReserved = stream.state == StreamState.RESERVED_LOCAL;
     stream.state = afterSendHeaders(stream.state, endStream);
-    if (wasReserved) this.store.activate(stream);
+    if (wasReserved) this.counts.activate(stream);
     stream.endAfterData = endStream;
     stream.responded = true;
     if (stream.state == StreamState.CLOSED) this.finishStream(stream, ClosedBy.END_STREAM);
     return SendResult.OK;
   }
 
-  /** Server: promises a pushed request on `parent`; returns the reserved stream or null. */
-  pushPromise(parent: Stream, fields: usize, len: u32): Stream | null {
+  /**
+   * Server: promises a pushed request on `parent`, reserving `promised` (from
+   * newLocalStream) for its response. Returns OK, or the SendResult that refused it.
+   */
+  pushPromise(parent: Stream, promised: Stream, fields: usize, len: u32): u32 {
     this.handler.touched();
-    if (this.role != Role.SERVER || !this.remote.enablePush) {
-      this.lastSendResult = SendResult.BAD_STATE;
-      return null;
-    }
-    if (this.phase != Phase.OPEN || !canSend(parent.state) || parent.local) {
-      this.lastSendResult = SendResult.BAD_STATE;
-      return null;
-    }
-    if (this.nextLocalId > MAX_STREAM_ID) {
-      this.lastSendResult = SendResult.IDS_EXHAUSTED;
-      return null;
-    }
-    if (!this.budget.streamAllowed()) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
-    if (!this.validator.validatePushPromise(fields, len)) {
-      this.lastSendResult = SendResult.INVALID;
-      return null;
-    }
-    const method = this.validator.method;
+    if (this.role != Role.SERVER || !this.remote.enablePush) return SendResult.BAD_STATE;
+    if (this.phase != Phase.OPEN || !canSend(parent.state) || parent.local) return SendResult.BAD_STATE;
+    if (this.nextLocalId > MAX_STREAM_ID) return SendResult.IDS_EXHAUSTED;
+    if (!this.budget.streamAllowed()) return SendResult.LIMIT;
+    if (!this.validator.validatePushPromise(fields, len)) return SendResult.INVALID;
     const encoded = this.encoded;
     encoded.clear();
     if (
@@ -1423,18 +1380,14 @@ export class Connection extends BudgetMember {
       !this.hpackOut.encode(fields, len, encoded) ||
       encodePushPromise(this.output, parent.id, this.nextLocalId, encoded.ptr, encoded.len, this.remote.maxFrameSize) !=
         EncodeResult.OK
-    ) {
-      this.lastSendResult = SendResult.LIMIT;
-      return null;
-    }
-    const promised = new Stream(true, this.remote.initialWindowSize, this.localAcked.initialWindowSize);
+    )
+      return SendResult.LIMIT;
     promised.id = this.nextLocalId;
     this.nextLocalId += 2;
     promised.state = StreamState.RESERVED_LOCAL;
-    promised.requestMethod = method;
+    promised.requestMethod = this.validator.method;
     this.store.insert(promised);
-    this.lastSendResult = SendResult.OK;
-    return promised;
+    return SendResult.OK;
   }
 
   /** HPACK-encodes a field list and writes HEADERS (+ CONTINUATION) for `id`. */
@@ -1463,9 +1416,10 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
     const buffered = stream.buffered;
+    const counts = this.counts;
     if (
       <u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
-      <u64>this.bufferedTotal + <u64>len > <u64>this.config.maxConnectionSendBuffer
+      !counts.mayBuffer(len, this.config.maxConnectionSendBuffer)
     ) {
       return SendResult.LIMIT;
     }
@@ -1490,11 +1444,11 @@ export class Connection extends BudgetMember {
       }
       if (!b.reserve(len)) return SendResult.LIMIT;
       b.pushBytes(data, len);
-      this.bufferedTotal += len;
+      counts.buffered += len;
       stream.reserved = stream.reserved > len ? stream.reserved - len : 0;
       const used = min(len, stream.assigned);
       stream.assigned -= used;
-      this.assignedTotal -= used;
+      counts.assigned -= used;
     }
     if (endStream) stream.endAfterData = true;
     this.schedule(stream);
@@ -1529,11 +1483,7 @@ export class Connection extends BudgetMember {
     if (stream.state == StreamState.CLOSED && stream.id != 0 && this.store.get(stream.id) == null) return;
     if (stream.pendingHead != null) {
       this.pending.leave(stream);
-      stream.state = StreamState.CLOSED;
-      this.bufferedTotal -= stream.buffered;
-      this.handler.onReset(stream, code, false);
-      this.handler.onClosed(stream);
-      stream.dispose();
+      this.dropQueued(stream, code, false);
       return;
     }
     if (stream.id != 0 && this.phase != Phase.CLOSED) encodeRstStream(this.output, stream.id, code);
@@ -1567,13 +1517,15 @@ export class Connection extends BudgetMember {
     if (this.store.get(stream.id) != stream) return;
     stream.closedBy = how;
     stream.state = StreamState.CLOSED;
-    this.bufferedTotal -= stream.buffered;
+    const counts = this.counts;
+    counts.buffered -= stream.buffered;
     this.queue.remove(stream);
     this.waitingCapacity.remove(stream);
     this.stalls.remove(stream);
-    this.assignedTotal -= stream.assigned;
+    counts.assigned -= stream.assigned;
     const gaveBack = stream.assigned > 0;
     stream.assigned = 0;
+    counts.deactivate(stream);
     this.store.close(stream);
     if (this.store.size == 0) this.clock.mark(Stamp.IDLE_SINCE);
     this.handler.onClosed(stream);
@@ -1605,7 +1557,7 @@ export class Connection extends BudgetMember {
     this.handler.touched();
     stream.reserved = n;
     if (stream.assigned > n) {
-      this.assignedTotal -= stream.assigned - n;
+      this.counts.assigned -= stream.assigned - n;
       stream.assigned = n;
     }
     if (n > stream.assigned && this.canSendBody(stream)) this.waitingCapacity.push(stream);
@@ -1628,16 +1580,17 @@ export class Connection extends BudgetMember {
     const waiting = this.waitingCapacity;
     if (waiting.isEmpty || this.phase == Phase.CLOSED) return;
     const c = this.config;
-    const held = <i64>this.outputLen + <i64>this.bufferedTotal + <i64>this.assignedTotal;
+    const counts = this.counts;
+    const unframed = <i64>counts.unframed;
     let connRoom = min<i64>(
-      <i64>c.capacityHighWater - held,
-      <i64>c.maxConnectionSendBuffer - <i64>this.bufferedTotal - <i64>this.assignedTotal,
+      <i64>c.capacityHighWater - (<i64>this.outputLen + unframed),
+      counts.bufferRoom(c.maxConnectionSendBuffer),
     );
-    connRoom = min<i64>(connRoom, this.sendWindow.window - <i64>this.bufferedTotal - <i64>this.assignedTotal);
+    connRoom = min<i64>(connRoom, this.sendWindow.window - unframed);
     // Streams wait and the peer keeps the connection window shut: the send stall clock runs
     // (as when buffered DATA finds it shut in produce()).
     if (this.sendWindow.window <= 0) this.clock.markOnce(Stamp.CONN_STALLED);
-    const assignedBefore = this.assignedTotal;
+    const assignedBefore = counts.assigned;
     const budgetRoom = this.budget.sendRoom();
     if (<u64>max<i64>(connRoom, 0) > budgetRoom) {
       connRoom = <i64>budgetRoom;
@@ -1655,7 +1608,7 @@ export class Connection extends BudgetMember {
         room = min<i64>(min<i64>(room, connRoom), <i64>(s.reserved - s.assigned));
         if (room > 0) {
           s.assigned += <u32>room;
-          this.assignedTotal += <u32>room;
+          counts.assigned += <u32>room;
           connRoom -= room;
           if (s.assigned >= s.reserved) waiting.remove(s);
           this.handler.onCapacity(s, s.assigned);
@@ -1663,7 +1616,7 @@ export class Connection extends BudgetMember {
       }
       s = next;
     }
-    if (this.assignedTotal != assignedBefore) this.syncBudget();
+    if (counts.assigned != assignedBefore) this.syncBudget();
   }
 
   // ---------------------------------------------------------------------------------
@@ -1717,7 +1670,7 @@ export class Connection extends BudgetMember {
         this.sendWindow.consume(n + overhead);
         framed = true;
         stream.sendOffset += n;
-        this.bufferedTotal -= n;
+        this.counts.buffered -= n;
         if (last) {
           // Drained: give the memory back. A stream that waits (a window shut, a slow
           // transport) holds no buffer sized for the bytes it sent before.

@@ -1,8 +1,8 @@
 // Where the engine finds its streams: the live ones by id, stream-id bookkeeping
-// (§5.1.1: ids increase, parity by initiator, lower idle ids are implicitly closed), the
-// count of active streams per initiator (§5.1.2), and a bounded memory of recently closed
-// streams so a late frame is told apart from a protocol error (§5.1 "closed") without
-// keeping every stream forever.
+// (§5.1.1: ids increase, parity by initiator, lower idle ids are implicitly closed), and a
+// bounded memory of recently closed streams so a late frame is told apart from a protocol
+// error (§5.1 "closed") without keeping every stream forever. How many are active, for
+// MAX_CONCURRENT_STREAMS (§5.1.2), is counts.ts's.
 import { Budget } from './budget';
 import { ClosedBy } from './state';
 import { Stream } from './stream';
@@ -28,9 +28,6 @@ export class StreamStore {
   /** Highest stream id opened by each side (0 = none yet). */
   lastLocalId: u32 = 0;
   lastRemoteId: u32 = 0;
-  /** Active (open or half-closed) streams by initiator, for MAX_CONCURRENT_STREAMS. */
-  activeLocal: u32 = 0;
-  activeRemote: u32 = 0;
 
   constructor(
     public localIsClient: bool,
@@ -76,24 +73,11 @@ export class StreamStore {
     }
   }
 
-  /** A stream left idle/reserved for open or half-closed: it now counts toward the limit. */
-  activate(stream: Stream): void {
-    if (stream.active) return;
-    stream.active = true;
-    if (stream.local) this.activeLocal++;
-    else this.activeRemote++;
-  }
-
   /**
-   * The stream is closed: forget it as live, remember how it closed, and release its
-   * concurrency slot when it held one. The caller disposes the stream's buffers.
+   * The stream is closed: forget it as live and remember how it closed. The caller frees
+   * its concurrency slot (Counts.deactivate) and disposes its buffers.
    */
   close(stream: Stream): void {
-    if (stream.active) {
-      stream.active = false;
-      if (stream.local) this.activeLocal--;
-      else this.activeRemote--;
-    }
     this.live.delete(stream.id);
     this.budget.streams--;
     this.remember(stream.id, stream.closedBy);

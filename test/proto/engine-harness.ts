@@ -3,7 +3,7 @@
 // thin functions over the engine's API. Streams are named by a harness index (our own
 // streams may have no id yet), recorded in every event.
 import { Config, Role } from '../../assembly/proto/config';
-import { Connection, SHED_STALL_MS } from '../../assembly/proto/connection';
+import { Connection, SHED_STALL_MS, SendResult } from '../../assembly/proto/connection';
 import { Budget } from '../../assembly/proto/budget';
 import { Handler } from '../../assembly/proto/events';
 import { Stream } from '../../assembly/proto/stream';
@@ -31,6 +31,8 @@ const EV_CONN_ERROR: u32 = 13;
 class Recorder extends Handler {
   log: ByteBuffer = new ByteBuffer();
   streams: Array<Stream | null> = [null];
+  /** What the engine answered the last engine_open or engine_push (SendResult). */
+  lastResult: u32 = 0;
 
   indexOf(stream: Stream): u32 {
     if (stream.userdata == 0) {
@@ -358,16 +360,16 @@ export function engine_live_streams(e: i32): i32 {
   return eng(e).store.size;
 }
 export function engine_active_local(e: i32): u32 {
-  return eng(e).store.activeLocal;
+  return eng(e).counts.activeLocal;
 }
 export function engine_active_remote(e: i32): u32 {
-  return eng(e).store.activeRemote;
+  return eng(e).counts.activeRemote;
 }
 export function engine_pending(e: i32): u32 {
   return eng(e).pendingCount;
 }
 export function engine_buffered_total(e: i32): u32 {
-  return eng(e).bufferedTotal;
+  return eng(e).counts.buffered;
 }
 export function engine_send_window(e: i32): i64 {
   return eng(e).sendWindow.window;
@@ -384,15 +386,17 @@ export function engine_local_setting(e: i32, id: u16): u32 {
 
 /** Opens a stream (client); returns its harness index, or 0 with the result in engine_last_result. */
 export function engine_open(e: i32, fields: usize, len: u32, endStream: bool): u32 {
-  const s = eng(e).openStream(fields, len, endStream);
-  return s == null ? 0 : rec(e).indexOf(s);
+  const s = eng(e).newLocalStream();
+  const r = rec(e);
+  r.lastResult = eng(e).openStream(s, fields, len, endStream);
+  return r.lastResult == SendResult.OK ? r.indexOf(s) : 0;
 }
 /** Moves our next stream id (tests of id exhaustion near 2^31-1). */
 export function engine_set_next_local_id(e: i32, id: u32): void {
   eng(e).nextLocalId = id;
 }
 export function engine_last_result(e: i32): u32 {
-  return eng(e).lastSendResult;
+  return rec(e).lastResult;
 }
 export function engine_stream_id(e: i32, s: u32): u32 {
   const st = stream(e, s);
@@ -427,8 +431,10 @@ export function engine_respond(e: i32, s: u32, fields: usize, len: u32, endStrea
 export function engine_push(e: i32, s: u32, fields: usize, len: u32): u32 {
   const st = stream(e, s);
   if (st == null) return 0;
-  const p = eng(e).pushPromise(st, fields, len);
-  return p == null ? 0 : rec(e).indexOf(p);
+  const p = eng(e).newLocalStream();
+  const r = rec(e);
+  r.lastResult = eng(e).pushPromise(st, p, fields, len);
+  return r.lastResult == SendResult.OK ? r.indexOf(p) : 0;
 }
 export function engine_send_data(e: i32, s: u32, ptr: usize, len: u32, endStream: bool): u32 {
   const st = stream(e, s);

@@ -202,5 +202,72 @@ export function ga_either(): bool {
 }
 // --- end GOAWAY state ---
 
+// --- counts ---
+// One Counts (assembly/proto/counts.ts) over streams made here (Stream imported above),
+// named by their index; used by test/proto/counts.test.ts.
+import { Counts } from '../../assembly/proto/counts';
+
+let counts = new Counts();
+const ctStreams: Stream[] = [];
+export function ct_new(): void {
+  counts = new Counts();
+  ctStreams.length = 0;
+}
+/** A stream of ours (`local`) or of the peer's, not counted yet; returns its index. */
+export function ct_stream(local: bool): i32 {
+  ctStreams.push(new Stream(local, 65535, 65535));
+  return ctStreams.length - 1;
+}
+export function ct_activate(i: i32): void {
+  counts.activate(ctStreams[i]);
+}
+export function ct_deactivate(i: i32): void {
+  counts.deactivate(ctStreams[i]);
+}
+export function ct_active_local(): u32 {
+  return counts.activeLocal;
+}
+export function ct_active_remote(): u32 {
+  return counts.activeRemote;
+}
+export function ct_may_open_local(peerMax: u32): bool {
+  return counts.mayOpenLocal(peerMax);
+}
+export function ct_accepts_remote(acked: u32, configured: u32): bool {
+  return counts.acceptsRemote(acked, configured);
+}
+export function ct_queue_control_reply(max: u32): bool {
+  return counts.queueControlReply(max);
+}
+export function ct_control_replies_written(): void {
+  counts.controlRepliesWritten();
+}
+/** The connection adds to `buffered` and `assigned` itself (sendData, assignCapacity). */
+export function ct_add_buffered(n: u32): void {
+  counts.buffered += n;
+}
+export function ct_add_assigned(n: u32): void {
+  counts.assigned += n;
+}
+export function ct_may_buffer(len: u32, max: u32): bool {
+  return counts.mayBuffer(len, max);
+}
+export function ct_unframed(): u64 {
+  return counts.unframed;
+}
+export function ct_buffer_room(max: u32): i64 {
+  return counts.bufferRoom(max);
+}
+export function ct_add_unreleased(n: u32): void {
+  counts.addUnreleased(n);
+}
+export function ct_release(n: u32): void {
+  counts.release(n);
+}
+export function ct_unreleased(): u64 {
+  return counts.unreleased;
+}
+// --- end counts ---
+
 // --- connection engine ---
 export * from './engine-harness';
