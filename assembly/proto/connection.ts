@@ -1310,9 +1310,7 @@ export class Connection extends BudgetMember {
       head.dispose();
       stream.pendingHead = null;
       if (result != SendResult.OK) {
-        this.handler.onReset(stream, ErrorCode.REFUSED_STREAM, false);
-        this.handler.onClosed(stream);
-        stream.dispose();
+        this.dropQueued(stream, ErrorCode.REFUSED_STREAM, false);
         continue;
       }
       this.handler.onOpened(stream);

@@ -214,6 +214,23 @@ describe('§5.1 stream states', () => {
     expect(peer.engine.phase).toBe(PHASE.OPEN);
   });
 
+  it('a queued request refused when its turn comes gives back the body it had buffered', () => {
+    const peer = clientPeer({}, [[SETTING.MAX_CONCURRENT_STREAMS, 1]]);
+    peer.engine.setNextLocalId(0x7ffffffd);
+    peer.engine.open(REQ, true); // 0x7ffffffd
+    peer.engine.open(REQ, true); // queued: will get 0x7fffffff, the last id
+    const queued = peer.engine.open(POSTREQ); // queued: no id left for it by then
+    expect(peer.engine.sendData(queued, 'x'.repeat(1000))).toBe(RESULT.OK);
+    expect(peer.engine.bufferedTotal).toBe(1000);
+    peer.read();
+    peer.send(peer.headers(0x7ffffffd, OK, true));
+    peer.read();
+    peer.send(peer.headers(0x7fffffff, OK, true));
+    expect(peer.engine.of(EV.RESET, queued).map((e) => e.a)).toEqual([ERR.REFUSED_STREAM]);
+    expect(peer.engine.bufferedTotal).toBe(0);
+    expect(peer.engine.streamState(queued)).toBe(STATE.CLOSED);
+  });
+
   it('a server out of push ids answers IDS_EXHAUSTED to a push', () => {
     const peer = serverPeer({}, [[SETTING.ENABLE_PUSH, 1]]);
     peer.send(peer.headers(1, REQ, true));
