@@ -3,8 +3,8 @@
 // end keeps an inbox of byte chunks; io_write appends to the peer's inbox and wakes the
 // peer's read waker (hyper's semantics: a count, 0 at EOF, PENDING after taking a waker).
 // Deterministic and fast: what the memory tests and the safety test's fixtures run on.
-// Userdata the host does not know answers H2_IO_ERROR, and every other import (body
-// sources, zero-copy send_data) answers H2_IO_ERROR too, so nothing real happens there.
+// Userdata the host does not know answers H2_IO_ERROR; so does a body source a test did
+// not register in `sources`, and zero-copy send_data always.
 import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +49,10 @@ export class MemHost {
   foreach: [string, string][] = [];
   /** Called at the start of every io callback (a test may call exports from inside). */
   hook: ((op: 'read' | 'write', userdata: number) => void) | null = null;
+  /** A test's data sources by body userdata: body_read's answer, given (buf, len). */
+  readonly sources = new Map<number, (buf: number, len: number) => number>();
+  /** What the informational import was called with: [userdata, response head as fields]. */
+  readonly informational: [number, number, [string, string][]][] = [];
 
   constructor() {
     const host = {
@@ -87,14 +91,20 @@ export class MemHost {
         wakeRead(e.peer);
         return len;
       },
-      body_read: () => IO_ERROR,
+      body_read: (userdata: number, _ctx: number, buf: number, len: number): number => {
+        const source = this.sources.get(userdata);
+        return source ? source(buf >>> 0, len >>> 0) : IO_ERROR;
+      },
       send_data: () => IO_ERROR,
       headers_foreach: (_u: number, name: number, nameLen: number, value: number, valueLen: number) => {
         const dec = new TextDecoder();
         this.foreach.push([dec.decode(this.bytes(name, nameLen)), dec.decode(this.bytes(value, valueLen))]);
         return 0;
       },
-      informational: () => {},
+      informational: (userdata: number, response: number) => {
+        const status = this.ex.h2_response_status(response);
+        this.informational.push([userdata, status, this.headers(this.ex.h2_response_headers(response))]);
+      },
     };
     const instance = new WebAssembly.Instance(releaseModule(), { h2_host: host });
     this.ex = instance.exports as Ex;
