@@ -497,6 +497,10 @@ H2_EXPORT h2_respond h2_respond_push(h2_respond respond, h2_request req);
 H2_EXPORT h2_code h2_respond_reset(h2_respond respond, uint32_t reason);
 /** The stream id. */
 H2_EXPORT uint32_t h2_respond_stream_id(h2_respond respond);
+/** H2_TASK_RESET with the RFC 9113 code once the stream is reset (the client cancelled, or
+ *  it was refused); H2_TASK_EMPTY when it closes normally. The h2 crate's
+ *  SendResponse::poll_reset: a server learns that nobody waits for the answer any more. */
+H2_EXPORT h2_task h2_respond_poll_reset(h2_respond respond);
 /** Frees the respond handle; a stream never answered is reset (CANCEL). */
 H2_EXPORT h2_code h2_respond_free(h2_respond respond);
 /** The H2E code behind the last call that returned a 0 handle (send_response, push).

@@ -224,10 +224,23 @@ export class CapacityTask extends SendStreamTask {
   }
 }
 
-/** poll_reset: RESET with the peer's RFC 9113 code once it resets the stream; EMPTY when it closes normally. */
-export class ResetTask extends SendStreamTask {
+/**
+ * poll_reset of a send stream or of a respond (the h2 crate's SendStream::poll_reset and
+ * SendResponse::poll_reset): RESET with the RFC 9113 code once the stream is reset, EMPTY
+ * when it closes normally. It watches the stream it was made for, whatever becomes of the
+ * handle it was made from.
+ */
+export class ResetTask extends StreamTask {
+  constructor(readonly ctx: StreamCtx | null) {
+    super();
+  }
+
+  waitsOn(): StreamCtx | null {
+    return this.ctx;
+  }
+
   poll(): bool {
-    const ctx = this.send.ctx;
+    const ctx = this.ctx;
     if (ctx == null) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     if (ctx.resetCode >= 0) return this.finish(TaskType.RESET, <u32>ctx.resetCode, HandleKind.NONE);
     if (ctx.conn.isFailed) return this.fail(streamError(ctx));

@@ -251,6 +251,53 @@ describe('respond', () => {
   });
 });
 
+describe('respond poll_reset', () => {
+  /** The server's poll_reset task outcome when the client does `client` to its request stream. */
+  function pollReset(client: 'reset' | 'wait'): { type: number; value: number } {
+    const h = new MemHost();
+    const ex = h.ex;
+    const exec = ex.h2_executor_new();
+    const pair = connectPair(h, exec, h, exec);
+    const req = ex.h2_request_new();
+    h.with('POST', (p, n) => ex.h2_request_set_method(req, p, n));
+    const upload = ex.h2_request_send_stream(req);
+    pushTask(h, exec, ex.h2_clientconn_send(pair.client, req), 1);
+    pushTask(h, exec, ex.h2_serverconn_accept(pair.server), 2);
+    let respond = 0;
+    const outcome = { type: -1, value: -1 };
+    pump([[h, exec]], (_h, t, type, user) => {
+      if (user === 2 && type === TASK.REQUEST) {
+        const sreq = ex.h2_task_value(t);
+        respond = ex.h2_request_respond(sreq);
+        ex.h2_request_free(sreq);
+        pushTask(h, exec, ex.h2_respond_poll_reset(respond), 4);
+        if (client === 'reset') ex.h2_send_stream_send_reset(upload, CANCEL);
+        else {
+          // Answered and ended both ways: the stream closes normally.
+          h.with('', (p, n) => ex.h2_send_stream_send_data(upload, p, n, 1));
+          ex.h2_respond_send_response(respond, ex.h2_response_new(), 1);
+        }
+      } else if (user === 4) {
+        outcome.type = type;
+        outcome.value = ex.h2_task_value(t);
+      } else if (user === 1 && type === TASK.ERROR) ex.h2_error_free(ex.h2_task_value(t));
+      else if (user === 1 && type === TASK.RESPONSE) ex.h2_response_free(ex.h2_task_value(t));
+      ex.h2_task_free(t);
+    });
+    ex.h2_send_stream_free(upload);
+    ex.h2_respond_free(respond);
+    return outcome;
+  }
+
+  it("yields RESET with the client's reason when the client resets the stream", () => {
+    expect(pollReset('reset')).toEqual({ type: TASK.RESET, value: CANCEL });
+  });
+
+  it('yields EMPTY when the stream closes normally', () => {
+    expect(pollReset('wait')).toEqual({ type: TASK.EMPTY, value: 0 });
+  });
+});
+
 describe('a response body from a data source', () => {
   it('response_set_body: the engine reads the source until it answers 0, and the client gets every byte', () => {
     const text = 'from a data source, '.repeat(5000); // 100,000 bytes: more than one window

@@ -6,7 +6,8 @@ import { HandleKind } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Request, Response } from '../messages';
 import { bodyReader, Respond, sendResponse, push, sentCode, sentHandle } from '../conn-roles';
-import { get, release, setSourceBody, takeMessage, newHandle } from './common';
+import { ResetTask } from '../body';
+import { get, release, setSourceBody, takeMessage, newHandle, taskHandle } from './common';
 
 /** A new response (status 200); the host owns it until sent. */
 export function h2_response_new(): u32 {
@@ -105,6 +106,12 @@ export function h2_respond_reset(respond: u32, reason: u32): u32 {
 export function h2_respond_stream_id(respond: u32): u32 {
   const r = get<Respond>(respond, HandleKind.RESPOND);
   return r == null ? 0 : r.ctx.id;
+}
+
+/** H2_TASK_RESET with the code once the stream is reset; EMPTY when it closes normally. */
+export function h2_respond_poll_reset(respond: u32): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  return r == null ? 0 : taskHandle(new ResetTask(r.ctx));
 }
 
 /** Frees the respond handle; a stream never answered is reset (CANCEL). */

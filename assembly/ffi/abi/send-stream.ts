@@ -60,7 +60,7 @@ export function h2_send_stream_send_reset(stream: u32, reason: u32): u32 {
 /** H2_TASK_RESET with the peer's code when it resets the stream; EMPTY when it closes normally. */
 export function h2_send_stream_poll_reset(stream: u32): u32 {
   const s = get<SendStream>(stream, HandleKind.SEND_STREAM);
-  return s == null ? 0 : taskHandle(new ResetTask(s));
+  return s == null ? 0 : taskHandle(new ResetTask(s.ctx));
 }
 
 /** The stream id (0 while queued behind MAX_CONCURRENT_STREAMS). */
