@@ -386,6 +386,27 @@ H2_EXPORT uint32_t h2_clientconn_is_ready(h2_clientconn conn);
 H2_EXPORT uint32_t h2_clientconn_max_concurrent_streams(h2_clientconn conn);
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
 H2_EXPORT h2_task h2_clientconn_ping(h2_clientconn conn);
+/** Announces a new value of one of our SETTINGS after the handshake (nghttp2's
+ *  nghttp2_submit_settings): `key` is an H2_OPT_* key that is a SETTINGS identifier (1..6,
+ *  8). The server is bound by it once it acknowledges (h2_clientconn_local_setting then
+ *  reads it); our own header-list limit applies at once. A smaller INITIAL_WINDOW_SIZE
+ *  shrinks open streams' windows too (§6.9.2). H2E_INVALID_ARG for another key or a value
+ *  the RFC forbids; H2E_CLOSED once the connection is closing; H2E_LIMIT_EXCEEDED while
+ *  four SETTINGS frames await their acknowledgement. */
+H2_EXPORT h2_code h2_clientconn_submit_setting(h2_clientconn conn, uint32_t key, uint64_t value);
+/** Our value of SETTINGS `key` as the server acknowledged it, which binds it now
+ *  (MAX_CONCURRENT_STREAMS: the most streams the server may open, h2's
+ *  max_concurrent_recv_streams). 0 for a key that is not a SETTINGS identifier. */
+H2_EXPORT uint32_t h2_clientconn_local_setting(h2_clientconn conn, uint32_t key);
+/** The server's value of SETTINGS `key`, the RFC's initial value until its SETTINGS arrive
+ *  (MAX_CONCURRENT_STREAMS: the most streams we may open, h2's max_concurrent_send_streams;
+ *  0xFFFFFFFF when unlimited). 0 for a key that is not a SETTINGS identifier. */
+H2_EXPORT uint32_t h2_clientconn_remote_setting(h2_clientconn conn, uint32_t key);
+/** Moves the connection's receive window target, 1..2^31-1 (h2's set_target_window_size,
+ *  H2_OPT_CONNECTION_WINDOW after the handshake): raised, the window opens by the
+ *  difference at once (WINDOW_UPDATE on stream 0); lowered, WINDOW_UPDATEs are held back
+ *  until the window is under it (a window already granted cannot shrink). */
+H2_EXPORT h2_code h2_clientconn_set_target_window_size(h2_clientconn conn, uint32_t size);
 /** Server push received (after H2_OPT_ENABLE_PUSH = 1): H2_TASK_REQUEST with the next
  *  promised request (the host owns it; read it like any request), H2_TASK_EMPTY once no
  *  more can come. Its response: h2_request_pushed_response. */
@@ -417,6 +438,27 @@ H2_EXPORT h2_task h2_serverconn_handshake(h2_io io, h2_serverconn_options opts);
 H2_EXPORT h2_task h2_serverconn_accept(h2_serverconn conn);
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
 H2_EXPORT h2_task h2_serverconn_ping(h2_serverconn conn);
+/** Announces a new value of one of our SETTINGS after the handshake (nghttp2's
+ *  nghttp2_submit_settings): `key` is an H2_OPT_* key that is a SETTINGS identifier (1..6,
+ *  8). The client is bound by it once it acknowledges (h2_serverconn_local_setting then
+ *  reads it); our own header-list limit applies at once. A smaller INITIAL_WINDOW_SIZE
+ *  shrinks open streams' windows too (§6.9.2). H2E_INVALID_ARG for another key or a value
+ *  the RFC forbids; H2E_CLOSED once the connection is closing; H2E_LIMIT_EXCEEDED while
+ *  four SETTINGS frames await their acknowledgement. */
+H2_EXPORT h2_code h2_serverconn_submit_setting(h2_serverconn conn, uint32_t key, uint64_t value);
+/** Our value of SETTINGS `key` as the client acknowledged it, which binds it now
+ *  (MAX_CONCURRENT_STREAMS: the most streams the client may open, h2's
+ *  max_concurrent_recv_streams). 0 for a key that is not a SETTINGS identifier. */
+H2_EXPORT uint32_t h2_serverconn_local_setting(h2_serverconn conn, uint32_t key);
+/** The client's value of SETTINGS `key`, the RFC's initial value until its SETTINGS arrive
+ *  (MAX_CONCURRENT_STREAMS: the most streams we may open, h2's max_concurrent_send_streams;
+ *  0xFFFFFFFF when unlimited). 0 for a key that is not a SETTINGS identifier. */
+H2_EXPORT uint32_t h2_serverconn_remote_setting(h2_serverconn conn, uint32_t key);
+/** Moves the connection's receive window target, 1..2^31-1 (h2's set_target_window_size,
+ *  H2_OPT_CONNECTION_WINDOW after the handshake): raised, the window opens by the
+ *  difference at once (WINDOW_UPDATE on stream 0); lowered, WINDOW_UPDATEs are held back
+ *  until the window is under it (a window already granted cannot shrink). */
+H2_EXPORT h2_code h2_serverconn_set_target_window_size(h2_serverconn conn, uint32_t size);
 /** Graceful shutdown: GOAWAY 2^31-1, one PING round trip, GOAWAY with the last stream;
  *  in-flight streams finish, then the connection closes. */
 H2_EXPORT h2_code h2_serverconn_graceful_shutdown(h2_serverconn conn);

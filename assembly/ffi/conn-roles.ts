@@ -82,15 +82,42 @@ export namespace OptionKey {
 /** Where checkSetting puts why an option's value is refused (not reported further). */
 const optionError = new FrameError();
 
+/**
+ * Whether our peer would accept `value` for our SETTINGS `key` (§6.5.2): a value it would
+ * have to reject is refused here, by the check the frame decoder makes of the peer's
+ * SETTINGS, made as the peer will make it of ours.
+ */
+function peerAccepts(role: u8, key: u32, value: u32): bool {
+  const peer = role == Role.SERVER ? Role.CLIENT : Role.SERVER;
+  return checkSetting(optionError, <u16>key, value, peer);
+}
+
+/** h2_*conn_submit_setting: announces a new value of one of our SETTINGS. */
+export function submitSetting(c: ConnDriver, key: u32, value: u64): u32 {
+  const v32 = <u32>min<u64>(value, 0xffffffff);
+  if (!isSettingKey(key) || !peerAccepts(c.engine.role, key, v32)) return H2E_INVALID_ARG;
+  return codeOfResult(c.engine.submitSetting(<u16>key, v32));
+}
+
+/** h2_*conn_local_setting / _remote_setting: a SETTINGS value of ours (as acknowledged) or the peer's; 0 for another key. */
+export function settingOf(c: ConnDriver | null, key: u32, remote: bool): u32 {
+  if (c == null || !isSettingKey(key)) return 0;
+  return c.engine.setting(<u16>key, remote);
+}
+
+/** h2_*conn_set_target_window_size: the connection's receive window target, 1..2^31-1. */
+export function setTargetWindow(c: ConnDriver, size: u32): u32 {
+  if (size == 0 || size > 0x7fffffff) return H2E_INVALID_ARG;
+  c.engine.setConnectionWindow(size);
+  return H2E_OK;
+}
+
 /** Applies one option; H2E_INVALID_ARG for an unknown key or a value the RFC forbids. */
 export function setOption(o: ConnOptions, key: u32, value: u64): u32 {
   const c = o.config;
   const v32 = <u32>min<u64>(value, 0xffffffff);
   if (isSettingKey(key)) {
-    // A value our peer would have to reject (§6.5.2) is refused: the check the frame decoder
-    // makes of the peer's SETTINGS, made as the peer will make it of ours.
-    const peer = c.role == Role.SERVER ? Role.CLIENT : Role.SERVER;
-    if (!checkSetting(optionError, <u16>key, v32, peer)) return H2E_INVALID_ARG;
+    if (!peerAccepts(c.role, key, v32)) return H2E_INVALID_ARG;
     c.local.apply(<u16>key, v32);
     return H2E_OK;
   }

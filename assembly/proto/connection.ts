@@ -263,6 +263,40 @@ export class Connection extends BudgetMember {
     return true;
   }
 
+  /**
+   * Announces a new value of one of our SETTINGS after the handshake (nghttp2's
+   * nghttp2_submit_settings): a SETTINGS frame with all our values as they will be, which
+   * bind the peer once it acknowledges them (§6.5.3). What we enforce ourselves (the header
+   * list limit) changes now. CLOSED once the connection is closing, LIMIT while four
+   * SETTINGS wait for their acknowledgement.
+   */
+  submitSetting(id: u16, value: u32): u32 {
+    this.handler.touched();
+    if (this.phase != Phase.OPEN) return SendResult.CLOSED;
+    const list = this.unackedSettings;
+    const next = new Settings();
+    next.copyFrom(list.length > 0 ? unchecked(list[list.length - 1]) : this.localAcked);
+    next.apply(id, value);
+    if (!this.sendSettings(next)) return SendResult.LIMIT;
+    this.config.local.apply(id, value);
+    return SendResult.OK;
+  }
+
+  /** The peer's value of a setting (the RFC's initial value until its SETTINGS arrive), or
+   *  ours as the peer acknowledged it (what binds the peer now). */
+  setting(id: u16, remote: bool): u32 {
+    return (remote ? this.remote : this.localAcked).get(id);
+  }
+
+  /** Moves the connection's receive window target (the h2 crate's set_target_window_size):
+   *  raised, the window opens by the difference at once (WINDOW_UPDATE on stream 0). */
+  setConnectionWindow(size: u32): void {
+    this.handler.touched();
+    this.config.connectionWindow = size;
+    const increment = this.recvWindow.setTarget(size);
+    if (increment > 0 && this.phase != Phase.CLOSED) encodeWindowUpdate(this.output, 0, increment);
+  }
+
   /** The budget this connection shares: its config's. */
   @inline get budget(): Budget {
     return this.config.budget;

@@ -75,10 +75,12 @@ export class RecvWindow {
     return this.flush();
   }
 
-  /** Gives back everything consumed so far, whatever its size; returns the increment. */
+  /** Gives back what was consumed so far, whatever its size, as far as the target allows
+   *  (after a lowered target, the rest waits until the window is under it); returns the increment. */
   flush(): u32 {
-    const increment = this.unreleased;
-    this.unreleased = 0;
+    const room = max<i64>(<i64>this.target - this.window, 0);
+    const increment = <u32>min<i64>(<i64>this.unreleased, room);
+    this.unreleased -= increment;
     this.window += <i64>increment;
     return increment;
   }
@@ -103,6 +105,17 @@ export class RecvWindow {
       increment += topUp;
     }
     return increment;
+  }
+
+  /**
+   * Moves the target (the h2 crate's set_target_window_size): raising it opens the window
+   * by the difference now (the increment returned, to announce); lowering it withholds
+   * WINDOW_UPDATEs until the window is back under it (a window already granted stays).
+   */
+  setTarget(newTarget: u32): u32 {
+    if (newTarget >= this.target) return this.grow(newTarget);
+    this.target = newTarget;
+    return 0;
   }
 
   /** Raises the target and opens the window by the difference now; returns the increment to announce. */

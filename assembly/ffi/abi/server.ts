@@ -5,7 +5,7 @@
 import { HandleKind, handleRelease } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { ConnDriver } from '../conn-driver';
-import { AcceptTask, CloseTask, ping } from '../conn-roles';
+import { AcceptTask, CloseTask, ping, submitSetting, settingOf, setTargetWindow } from '../conn-roles';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
@@ -79,4 +79,30 @@ export function h2_serverconn_free(conn: u32): u32 {
   if (c == null) return H2E_INVALID_ARG;
   c.free();
   return H2E_OK;
+}
+
+/** Announces a new value of one of our SETTINGS (an H2_OPT_* SETTINGS key); it binds the
+ *  client once acknowledged. H2E_INVALID_ARG for another key or a value the RFC forbids;
+ *  H2E_CLOSED once closing; H2E_LIMIT_EXCEEDED while four SETTINGS await acknowledgement. */
+export function h2_serverconn_submit_setting(conn: u32, key: u32, value: u64): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
+  return c == null ? H2E_INVALID_ARG : submitSetting(c, key, value);
+}
+
+/** Our value of a SETTINGS key as the client acknowledged it (MAX_CONCURRENT_STREAMS: the
+ *  most streams the client may open, h2's max_concurrent_recv_streams); 0 for another key. */
+export function h2_serverconn_local_setting(conn: u32, key: u32): u32 {
+  return settingOf(get<ConnDriver>(conn, HandleKind.SERVERCONN), key, false);
+}
+
+/** The client's value of a SETTINGS key (MAX_CONCURRENT_STREAMS: the most streams we may
+ *  open, h2's max_concurrent_send_streams); 0 for another key. */
+export function h2_serverconn_remote_setting(conn: u32, key: u32): u32 {
+  return settingOf(get<ConnDriver>(conn, HandleKind.SERVERCONN), key, true);
+}
+
+/** Moves the connection's receive window target (h2's set_target_window_size). */
+export function h2_serverconn_set_target_window_size(conn: u32, size: u32): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
+  return c == null ? H2E_INVALID_ARG : setTargetWindow(c, size);
 }
