@@ -271,3 +271,24 @@ export function ct_unreleased(): u64 {
 
 // --- connection engine ---
 export * from './engine-harness';
+
+// --- receive window ---
+// One RecvWindow (assembly/proto/flow.ts); used by test/proto/flow.test.ts.
+import { RecvWindow } from '../../assembly/proto/flow';
+
+let rw = new RecvWindow(65535);
+export function rw_new(target: u32): void {
+  rw = new RecvWindow(target);
+}
+export function rw_receive(n: u32): bool {
+  return rw.receive(n);
+}
+export function rw_release(n: u32): u32 {
+  return rw.release(n);
+}
+export function rw_set_target(n: u32): u32 {
+  return rw.setTarget(n);
+}
+export function rw_window(): i64 {
+  return rw.window;
+}
