@@ -608,7 +608,9 @@ export class Connection extends BudgetMember {
   receiveEof(): void {
     if (this.phase == Phase.CLOSED) return;
     if (this.store.size > 0 || this.decoder.expectingContinuationFor != 0) {
-      this.closeAllStreams(ErrorCode.CANCEL);
+      // After the peer's GOAWAY with an error, that error is why the streams end (§6.8).
+      const peerError = this.goAway.received && this.errorRemote && this.errorCode != ErrorCode.NO_ERROR;
+      this.closeAllStreams(peerError ? this.errorCode : ErrorCode.CANCEL);
     }
     if (this.errorCode == ErrorCode.NO_ERROR && !this.goAway.either) {
       this.errorMessage = 'connection closed by peer';

@@ -8,10 +8,10 @@ import { H2_OPT } from '../../bindings/abi.js';
 
 const UNLIMITED = 0xffffffff;
 
-function pair(clientOpts: [number, bigint][] = []) {
+function pair(clientOpts: [number, bigint][] = [], serverOpts: [number, bigint][] = []) {
   const h = new MemHost();
   const exec = h.ex.h2_executor_new();
-  const p = connectPair(h, exec, h, exec, [], clientOpts);
+  const p = connectPair(h, exec, h, exec, serverOpts, clientOpts);
   const settle = () => pump([[h, exec]], (_h, t) => h.ex.h2_task_free(t));
   return { h, ex: h.ex, exec, ...p, settle };
 }
@@ -73,6 +73,28 @@ describe('SETTINGS after the handshake', () => {
     expect(serverCapacity(true, false)).toBe(65_535); // the connection window still binds
     expect(serverCapacity(false, true)).toBe(65_535); // the stream window still binds
     expect(serverCapacity(true, true)).toBe(200_000);
+  });
+
+  it('a server raises its windows the same way: the client may then upload more at once', () => {
+    function uploadCapacity(raise: boolean): number {
+      const { h, ex, exec, client, server, settle } = pair([], [[H2_OPT.CONNECTION_WINDOW, 65_535n]]);
+      if (raise) {
+        expect(ex.h2_serverconn_submit_setting(server, H2_OPT.INITIAL_WINDOW_SIZE, 1n << 20n)).toBe(H2E.OK);
+        expect(ex.h2_serverconn_set_target_window_size(server, 1 << 20)).toBe(H2E.OK);
+        settle();
+      }
+      const req = ex.h2_request_new();
+      h.with('POST', (p, n) => ex.h2_request_set_method(req, p, n));
+      const upload = ex.h2_request_send_stream(req);
+      pushTask(h, exec, ex.h2_clientconn_send(client, req), 1);
+      settle();
+      ex.h2_send_stream_reserve_capacity(upload, 200_000);
+      const capacity = ex.h2_send_stream_capacity(upload);
+      ex.h2_send_stream_free(upload);
+      return capacity;
+    }
+    expect(uploadCapacity(false)).toBe(65_535);
+    expect(uploadCapacity(true)).toBe(200_000);
   });
 
   it('refuses what the peer would have to reject, keys that are not SETTINGS, and a fifth unacknowledged frame', () => {
