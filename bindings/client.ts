@@ -572,6 +572,7 @@ export class ClientStream implements ClientResponse {
     const ex = rt.ex;
     let at = 0;
     let allowed = 1 << 20; // first try: as much as the send buffer takes
+    let triedHeld = false;
     do {
       if (this.done || this.aborted || !this.send) return;
       const piece = chunk.subarray(at, Math.min(chunk.length, at + allowed));
@@ -579,11 +580,20 @@ export class ClientStream implements ClientResponse {
       const rc = this.sendData(piece, end && last);
       if (rc === 0) {
         at += piece.length;
+        triedHeld = false;
         continue;
       }
       if (rc === H2E.CLOSED) return; // the stream ended (reset, or answered early): the response tells
       if (rc !== H2E.LIMIT_EXCEEDED) throw new Error(`h2wasm: send_data failed (code ${rc})`);
       ex.h2_send_stream_reserve_capacity(this.send, Math.min(chunk.length - at, 1 << 20));
+      // poll_capacity answers only when more is assigned: what is there already goes first.
+      const held = ex.h2_send_stream_capacity(this.send);
+      if (held > 0 && !triedHeld) {
+        triedHeld = true;
+        allowed = held;
+        continue;
+      }
+      triedHeld = false;
       const { type, value } = await rt.wait(ex.h2_send_stream_poll_capacity(this.send));
       if (type !== TASK.CAPACITY) return; // the stream cannot send any more
       allowed = Math.max(1, value);

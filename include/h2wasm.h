@@ -619,7 +619,9 @@ H2_EXPORT h2_code h2_send_stream_reserve_capacity(h2_send_stream stream, uint32_
 /** Capacity assigned and not yet used (send_data uses it up); 0 once the stream cannot
  *  send. A stream that ends gives its capacity back. */
 H2_EXPORT uint32_t h2_send_stream_capacity(h2_send_stream stream);
-/** H2_TASK_CAPACITY once capacity is assigned; H2_TASK_EMPTY when the stream cannot send. */
+/** H2_TASK_CAPACITY with the capacity once more was assigned since this last answered (as
+ *  the h2 crate's poll_capacity: capacity left over from before does not make it ready, so
+ *  read h2_send_stream_capacity first); H2_TASK_EMPTY when the stream cannot send. */
 H2_EXPORT h2_task h2_send_stream_poll_capacity(h2_send_stream stream);
 /** Queues [ptr, ptr+len) (copied), END_STREAM after it when end_of_stream. H2E_LIMIT_EXCEEDED
  *  (nothing queued) past the send-buffer caps: wait for capacity. */

@@ -207,7 +207,11 @@ abstract class SendStreamTask extends StreamTask {
   }
 }
 
-/** poll_capacity: CAPACITY with the bytes assigned (> 0), EMPTY when the stream can no longer send. */
+/**
+ * poll_capacity, as the h2 crate's: CAPACITY with the bytes assigned once more were
+ * assigned since it last answered (capacity left over from before does not make it ready:
+ * read it with h2_send_stream_capacity); EMPTY when the stream can no longer send.
+ */
 export class CapacityTask extends SendStreamTask {
   poll(): bool {
     const ctx = this.send.ctx;
@@ -218,7 +222,10 @@ export class CapacityTask extends SendStreamTask {
       return err != 0 ? this.fail(err) : this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     }
     const c = ctx.conn.engine.capacity(s);
-    if (c > 0) return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
+    if (c > 0 && ctx.capacityRaised) {
+      ctx.capacityRaised = false;
+      return this.finish(TaskType.CAPACITY, c, HandleKind.NONE);
+    }
     if (!s.canStillSend) return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
     return this.waitFor(ctx);
   }

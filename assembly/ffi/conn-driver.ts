@@ -433,7 +433,10 @@ export class ConnDriver extends ConnLike {
 
   onCapacity(stream: Stream, capacity: u32): void {
     const a = stream.attachment;
-    if (a != null) changetype<StreamCtx>(a).wait.notify();
+    if (a == null) return;
+    const ctx = changetype<StreamCtx>(a);
+    ctx.capacityRaised = true;
+    ctx.wait.notify();
   }
 
   onPingAck(data: u64, rtt: i64): void {

@@ -38,6 +38,9 @@ export class StreamCtx {
   informationalUserdata: u32 = 0;
 
   // ---- send side
+
+  /** More send capacity was assigned since poll_capacity last answered (h2's send_capacity_inc). */
+  capacityRaised: bool = false;
   source: Body | null = null;
   sourceEnded: bool = false;
   /** Zero-copy: bytes the host holds for us and writes itself through send_data. */
