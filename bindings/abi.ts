@@ -47,9 +47,10 @@ export const TASK = {
   PING: 10,
 } as const;
 
-/** io_read / io_write / body_read answers (H2_IO_*, H2_DATA_NO_COPY). */
+/** io_read / io_write / body_read / send_data answers (H2_IO_*, H2_DATA_*). */
 export const H2_IO = { PENDING: 0xffffffff, ERROR: 0xfffffffe } as const;
-export const H2_DATA_NO_COPY = 0x80000000;
+export const H2_DATA = { NO_COPY: 0x80000000, PAUSE: 0xfffffffd, FAIL_CONNECTION: 0xfffffffc } as const;
+export const H2_DATA_NO_COPY = H2_DATA.NO_COPY;
 
 /** Which pseudo-header h2_request_pseudo copies (H2_PSEUDO_*). */
 export const H2_PSEUDO = { METHOD: 0, SCHEME: 1, AUTHORITY: 2, PATH: 3, PROTOCOL: 4 } as const;

@@ -152,6 +152,8 @@ H2_EXPORT uint32_t h2_hpack_decoder_table_entry(h2_hpack_decoder decoder, uint32
 #define H2_IO_PENDING  0xFFFFFFFFu /* io callbacks: not ready; the host took a waker */
 #define H2_IO_ERROR    0xFFFFFFFEu /* io callbacks: the transport failed */
 #define H2_DATA_NO_COPY 0x80000000u /* body_read: "n bytes ready, I write them myself" (see send_data) */
+#define H2_DATA_PAUSE   0xFFFFFFFDu /* send_data: written; h2_executor_poll returns after this frame */
+#define H2_DATA_FAIL_CONNECTION 0xFFFFFFFCu /* send_data: the connection fails (GOAWAY INTERNAL_ERROR) */
 #define H2E_CLOSED      9          /* the stream or connection is closed or was reset */
 
 /* Task types (0..4 are hyper's). */
@@ -237,10 +239,15 @@ H2_IMPORT uint32_t h2_host_body_read(uint32_t userdata, h2_context ctx, h2_ptr b
  *  H2_DATA_NO_COPY | n, the core calls this when a frame is due, with everything written
  *  before it already passed to io_write: write the frame prefix [prefix, prefix+prefix_len)
  *  (9-byte header, and the Pad Length byte when padded), then data_len bytes of the
- *  source's own data, then pad_len zero bytes, to the transport. 0 when written;
- *  H2_IO_PENDING (after taking a waker from ctx) to be asked again with the same frame;
- *  H2_IO_ERROR to fail the stream (INTERNAL_ERROR). data_len may be less than n: the
- *  rest comes in later frames. */
+ *  source's own data, then pad_len zero bytes, to the transport. The five answers of
+ *  nghttp2's send_data_callback: 0 when written; H2_IO_PENDING (after taking a waker from
+ *  ctx) when nothing was written: the same frame, byte for byte, is offered again later
+ *  (its flow control is already counted); H2_DATA_PAUSE when written, and
+ *  h2_executor_poll should return now (it does, after this frame; the connection goes on
+ *  at the next poll, which h2_executor_next_deadline makes due at once); H2_IO_ERROR to
+ *  fail the stream (RST_STREAM INTERNAL_ERROR); H2_DATA_FAIL_CONNECTION to fail the
+ *  connection (GOAWAY INTERNAL_ERROR). Any other answer fails the stream. data_len may be
+ *  less than n: the rest comes in later frames. */
 H2_IMPORT uint32_t h2_host_send_data(uint32_t userdata, h2_context ctx, h2_ptr prefix, uint32_t prefix_len, uint32_t data_len, uint32_t pad_len);
 
 /** h2_headers_foreach's callback, once per field (name and value are only valid during the

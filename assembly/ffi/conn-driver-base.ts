@@ -32,6 +32,8 @@ export abstract class ConnLike extends Handler {
   driving: bool = false;
   /** Touched while driving (a host call from inside a callback): drive once more. */
   again: bool = false;
+  /** send_data answered H2_DATA_PAUSE: this poll ends; the next one goes on with it. */
+  paused: bool = false;
   /** Its position in the executor's list of connections (-1 once detached). */
   slot: i32 = -1;
   /** Its next deadline as of its last drive (-1 for none): its key in the executor's heap. */

@@ -19,7 +19,15 @@ import { Request, Response, Pseudo } from './messages';
 import { Task, TaskType, Waitable } from './task';
 import { HandleKind, handleRelease, adopt } from './handles';
 import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from './errors';
-import { callHost, HostCall, H2_IO_PENDING, H2_IO_ERROR, H2_DATA_NO_COPY } from './host';
+import {
+  callHost,
+  HostCall,
+  H2_IO_PENDING,
+  H2_IO_ERROR,
+  H2_DATA_NO_COPY,
+  H2_DATA_PAUSE,
+  H2_DATA_FAIL_CONNECTION,
+} from './host';
 import { writeDataFramePrefix } from '../frame/encoder';
 
 /** A DATA frame prefix: the 9-byte header and the Pad Length byte. */
@@ -100,7 +108,13 @@ export class ConnDriver extends ConnLike {
       const before = this.sourced;
       this.pullSources();
       this.flush();
-      if (this.sourced == before || this.sources.length == 0 || !this.writeCtx.ready || this.engine.outputLen > 0)
+      if (
+        this.sourced == before ||
+        this.sources.length == 0 ||
+        !this.writeCtx.ready ||
+        this.engine.outputLen > 0 ||
+        this.paused
+      )
         break;
     }
     if (this.engine.phase == Phase.CLOSED && this.engine.outputLen == 0) this.closed();
@@ -145,7 +159,7 @@ export class ConnDriver extends ConnLike {
       const len = engine.outputLen;
       if (len == 0) {
         // Everything before them is on the wire: zero-copy frames may go now, in order.
-        if (this.noCopy.length == 0 || !this.sendZeroCopy()) return;
+        if (this.noCopy.length == 0 || !this.sendZeroCopy() || this.paused) return;
         continue;
       }
       // After a protocol error the GOAWAY still goes out; only a dead transport stops writes.
@@ -227,11 +241,12 @@ export class ConnDriver extends ConnLike {
 
   /**
    * Has the host write one DATA frame per zero-copy stream through h2_host.send_data:
-   * we write the frame prefix, the host the payload from its own memory. False when
-   * nothing could be sent (windows shut, or the host would block).
+   * we write the frame prefix, the host the payload from its own memory. A frame is
+   * counted against the windows when first offered, so one the host could not write yet
+   * (PENDING) is offered again unchanged. False when nothing was written (windows shut,
+   * the host would block, or it paused).
    */
   private sendZeroCopy(): bool {
-    const engine = this.engine;
     const list = this.noCopy;
     let progressed = false;
     let j = 0;
@@ -240,35 +255,59 @@ export class ConnDriver extends ConnLike {
       const s = ctx.stream;
       const source = ctx.source;
       if (s == null || source == null || ctx.resetCode >= 0 || this.isFailed) continue; // dropped
-      const n = min(engine.externalAllowance(s), ctx.noCopyPending);
-      if (n == 0 || !this.writeCtx.ready) {
+      if (this.paused || !this.writeCtx.ready || !this.offerFrame(ctx, s, source.userdata)) {
         unchecked((list[j++] = ctx));
         continue;
       }
-      const prefix = this.scratch;
-      prefix.clear();
-      prefix.reserve(FRAME_PREFIX_MAX);
-      const prefixLen = writeDataFramePrefix(prefix.ptr, s.id, n, false, s.padding);
-      const pad: u32 = s.padding >= 0 ? <u32>s.padding : 0;
-      this.writeCtx.arm();
-      const r = callHost(HostCall.SEND_DATA, source.userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, pad);
-      if (r == H2_IO_PENDING) {
-        this.writeCtx.pending = true;
-        unchecked((list[j++] = ctx));
-        continue;
-      }
-      if (r != 0) {
-        engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
-        continue;
-      }
-      engine.externalSent(s, n + (prefixLen - 9) + pad, false);
-      ctx.noCopyPending -= n;
-      this.sourced += n; // its source may be asked for more in this drive
       progressed = true;
       if (ctx.noCopyPending > 0) unchecked((list[j++] = ctx));
     }
     list.length = j;
     return progressed;
+  }
+
+  /** Offers `ctx`'s next zero-copy frame (or the one it could not write) to send_data; true when written. */
+  private offerFrame(ctx: StreamCtx, s: Stream, userdata: u32): bool {
+    const engine = this.engine;
+    let n = ctx.noCopyFrame;
+    let pad = ctx.noCopyFramePad;
+    if (n == 0) {
+      pad = s.padding;
+      // Padding (the Pad Length byte and the zeros) counts against the windows too.
+      const overhead: u32 = pad >= 0 ? <u32>pad + 1 : 0;
+      const allowance = engine.externalAllowance(s);
+      if (allowance <= overhead) return false;
+      n = min(allowance - overhead, ctx.noCopyPending);
+      if (n == 0) return false;
+      engine.externalSent(s, n + overhead, false);
+      ctx.noCopyFrame = n;
+      ctx.noCopyFramePad = pad;
+    }
+    const prefix = this.scratch;
+    prefix.clear();
+    prefix.reserve(FRAME_PREFIX_MAX);
+    const prefixLen = writeDataFramePrefix(prefix.ptr, s.id, n, false, pad);
+    this.writeCtx.arm();
+    const padLen: u32 = pad >= 0 ? <u32>pad : 0;
+    const r = callHost(HostCall.SEND_DATA, userdata, this.writeCtx.handle, prefix.ptr, prefixLen, n, padLen);
+    if (r == H2_IO_PENDING) {
+      this.writeCtx.pending = true;
+      return false;
+    }
+    ctx.noCopyFrame = 0;
+    ctx.noCopyFramePad = -1;
+    if (r == H2_DATA_FAIL_CONNECTION) {
+      engine.abort(ErrorCode.INTERNAL_ERROR, 'send_data failed the connection');
+      return false;
+    }
+    if (r != 0 && r != H2_DATA_PAUSE) {
+      engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
+      return false;
+    }
+    ctx.noCopyPending -= n;
+    this.sourced += n; // its source may be asked for more in this drive
+    if (r == H2_DATA_PAUSE) this.paused = true;
+    return true;
   }
 
   tick(now: i64): void {

@@ -32,6 +32,8 @@ export class Executor extends ConnScheduler {
    *  driven: a FIFO read from `activeHead`, compacted when drained. */
   private activeList: ConnLike[] = [];
   private activeHead: i32 = 0;
+  /** Connections whose host paused a zero-copy write: driven again at the next poll. */
+  private pausedList: ConnLike[] = [];
   /** Connections with a stamp taken while the time was stale: the next set_time ticks them. */
   private stamped: ConnLike[] = [];
   private readonly deadlines: DeadlineHeap = new DeadlineHeap();
@@ -66,6 +68,7 @@ export class Executor extends ConnScheduler {
 
   /** Drives the active connections, then returns a finished task, or null when none is. */
   poll(): Task | null {
+    this.resumePaused();
     // Tasks polled may call into connections, and connections driven may finish tasks:
     // go round until neither has anything left, so the host never sleeps on work.
     for (let round = 0; round < POLL_ROUNDS; round++) {
@@ -82,7 +85,8 @@ export class Executor extends ConnScheduler {
           return t;
         }
       }
-      if (this.activeHead == this.activeList.length) break;
+      // A connection whose host paused (send_data answered H2_DATA_PAUSE) ends this poll.
+      if (this.activeHead == this.activeList.length || this.pausedList.length > 0) break;
     }
     // The host's turn is over and it will sleep until a waker or a deadline. The time told
     // is stale from here: what happens before the next set_time (a handshake, a send, a
@@ -117,8 +121,21 @@ export class Executor extends ConnScheduler {
         c.stampsQueued = true;
         this.stamped.push(c);
       }
-      if (c.again) this.activate(c);
+      if (c.paused) this.pausedList.push(c);
+      else if (c.again) this.activate(c);
     }
+  }
+
+  /** Connections paused in the last poll go on in this one. */
+  private resumePaused(): void {
+    const paused = this.pausedList;
+    if (paused.length == 0) return;
+    for (let i = 0; i < paused.length; i++) {
+      const c = unchecked(paused[i]);
+      c.paused = false;
+      this.activate(c);
+    }
+    paused.length = 0;
   }
 
   /** Lets go of a finished connection (the ready queue already holds its last news). */
@@ -181,8 +198,10 @@ export class Executor extends ConnScheduler {
     this.activate(c);
   }
 
-  /** The earliest deadline of any connection, -1 when none. Acts on nothing. */
+  /** The earliest deadline of any connection, -1 when none; now while a connection is
+   *  paused (the host polls again at once). Acts on nothing. */
   nextDeadline(): i64 {
+    if (this.pausedList.length > 0) return this.time.now;
     // Connections called into since the last poll: their deadlines as they stand now.
     const active = this.activeList;
     for (let i = this.activeHead; i < active.length; i++) {
@@ -216,6 +235,7 @@ export class Executor extends ConnScheduler {
     this.conns = [];
     this.activeList = [];
     this.activeHead = 0;
+    this.pausedList = [];
     this.stamped = [];
     this.deadlines.clear();
     this.ready = [];

@@ -84,3 +84,7 @@ export const H2_IO_PENDING: u32 = 0xffffffff;
 export const H2_IO_ERROR: u32 = 0xfffffffe;
 /** Flag in body_read's answer: the host sends these bytes itself (zero-copy). */
 export const H2_DATA_NO_COPY: u32 = 0x80000000;
+/** send_data's answer: written; the executor's poll returns after this frame. */
+export const H2_DATA_PAUSE: u32 = 0xfffffffd;
+/** send_data's answer: the connection fails (GOAWAY INTERNAL_ERROR). */
+export const H2_DATA_FAIL_CONNECTION: u32 = 0xfffffffc;

@@ -45,6 +45,10 @@ export class StreamCtx {
   sourceEnded: bool = false;
   /** Zero-copy: bytes the host holds for us and writes itself through send_data. */
   noCopyPending: u32 = 0;
+  /** A zero-copy frame send_data answered PENDING to: its data length (0 for none) and
+   *  padding, offered again unchanged; its flow control is already counted. */
+  noCopyFrame: u32 = 0;
+  noCopyFramePad: i32 = -1;
 
   // ---- waiters
   /** Every task waiting on this stream (head, body, trailers, capacity, reset). Any news

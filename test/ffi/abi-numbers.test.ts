@@ -112,7 +112,7 @@ const TABLES: Table[] = [
       ...tsObject(abi.H2_OPT, 'H2_OPT_'),
       ...tsObject(abi.H2_BUDGET, 'H2_BUDGET_'),
       ...tsObject(abi.H2_IO, 'H2_IO_'),
-      ['H2_DATA_NO_COPY', abi.H2_DATA_NO_COPY],
+      ...tsObject(abi.H2_DATA, 'H2_DATA_'),
       ...tsObject(abi.H2_FIELD, 'H2_FIELD_'),
       ...tsObject(abi.H2_PSEUDO, 'H2_PSEUDO_'),
     ],

@@ -4,7 +4,7 @@
 // peer's read waker (hyper's semantics: a count, 0 at EOF, PENDING after taking a waker).
 // Deterministic and fast: what the memory tests and the safety test's fixtures run on.
 // Userdata the host does not know answers H2_IO_ERROR; so does a body source a test did
-// not register in `sources`, and zero-copy send_data always.
+// not register in `sources`, and zero-copy send_data unless a test set `sendData`.
 import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +51,9 @@ export class MemHost {
   hook: ((op: 'read' | 'write', userdata: number) => void) | null = null;
   /** A test's data sources by body userdata: body_read's answer, given (buf, len). */
   readonly sources = new Map<number, (buf: number, len: number) => number>();
+  /** The zero-copy send_data import, when a test gives one (it writes with `writeTo`). */
+  sendData: ((userdata: number, ctx: number, prefix: Uint8Array, dataLen: number, padLen: number) => number) | null =
+    null;
   /** What the informational import was called with: [userdata, response head as fields]. */
   readonly informational: [number, number, [string, string][]][] = [];
 
@@ -95,7 +98,8 @@ export class MemHost {
         const source = this.sources.get(userdata);
         return source ? source(buf >>> 0, len >>> 0) : IO_ERROR;
       },
-      send_data: () => IO_ERROR,
+      send_data: (userdata: number, ctx: number, prefix: number, prefixLen: number, dataLen: number, padLen: number) =>
+        this.sendData ? this.sendData(userdata, ctx, this.bytes(prefix, prefixLen), dataLen, padLen) : IO_ERROR,
       headers_foreach: (_u: number, name: number, nameLen: number, value: number, valueLen: number) => {
         const dec = new TextDecoder();
         this.foreach.push([dec.decode(this.bytes(name, nameLen)), dec.decode(this.bytes(value, valueLen))]);
@@ -133,6 +137,15 @@ export class MemHost {
     const io = this.ex.h2_io_new();
     this.ex.h2_io_set_userdata(io, ud);
     return [io, ud];
+  }
+
+  /** Writes `bytes` to the transport of end `ud`, as io_write does (zero-copy hosts use it). */
+  writeTo(ud: number, bytes: Uint8Array): void {
+    const e = this.ends.get(ud);
+    if (!e || !e.peer) throw new Error(`writeTo: no end ${ud}`);
+    e.peer.inbox.push(bytes.slice());
+    this.activity += bytes.length;
+    wakeRead(e.peer);
   }
 
   /** Closes an end: its peer reads EOF; its own callbacks answer IO_ERROR. Frees its waker. */

@@ -1,0 +1,184 @@
+// Zero-copy DATA at the ABI (nghttp2's NO_COPY data source and send_data_callback), on the
+// server: body_read answers H2_DATA_NO_COPY | n, and the host writes each frame through
+// send_data — its prefix from the module, its data from the host's own bytes, its padding.
+// The five answers: written; would block (the same frame offered again, byte for byte);
+// pause (h2_executor_poll returns after the frame); stream failure (RST_STREAM
+// INTERNAL_ERROR); connection failure (GOAWAY INTERNAL_ERROR). A client instance of the
+// module receives the bytes, so every frame must be well-formed on the wire too.
+import { describe, it, expect } from 'vitest';
+import { MemHost, connectPair, pump, pushTask, flushWakes, TASK, H2E } from './mem-host.js';
+import { H2_DATA } from '../../bindings/abi.js';
+
+const INTERNAL_ERROR = 0x2;
+const SOURCE = 55;
+
+interface Offer {
+  prefix: number[];
+  dataLen: number;
+  padLen: number;
+}
+
+/**
+ * A GET answered with `body` from a zero-copy source. `answer(offer, index)` decides each
+ * send_data call: 'write' (written, 0), 'block' (nothing written, PENDING), 'pause' (written,
+ * PAUSE), 'fail-stream' (IO_ERROR) or 'fail-connection'.
+ */
+function download(body: Uint8Array, answer: (offer: Offer, index: number) => string) {
+  const ch = new MemHost();
+  const sh = new MemHost();
+  const cexec = ch.ex.h2_executor_new();
+  const sexec = sh.ex.h2_executor_new();
+  const pair = connectPair(ch, cexec, sh, sexec);
+  // Each server poll is counted, and what send_data saw is recorded with the poll it came in.
+  let polls = 0;
+  const pollsWithOffers = new Map<number, number>();
+  const deadlinesAfterPause: number[] = [];
+  const raw = sh.ex;
+  sh.ex.h2_executor_set_time(sexec, 5000n);
+  Object.defineProperty(sh, 'ex', {
+    value: {
+      ...raw,
+      memory: raw.memory,
+      h2_executor_poll: (e: number) => {
+        polls++;
+        const t = raw.h2_executor_poll(e);
+        if (t === 0 && pausedInPoll === polls) deadlinesAfterPause.push(Number(raw.h2_executor_next_deadline(e)));
+        return t;
+      },
+    },
+  });
+  let pausedInPoll = -1;
+  const s = sh.ex;
+  const c = ch.ex;
+  const offers: Offer[] = [];
+  let at = 0; // bytes of `body` handed to send_data and written
+  let announced = 0; // bytes announced through NO_COPY
+  sh.sources.set(SOURCE, () => {
+    if (announced === body.length) return at === body.length ? 0 : H2_DATA.NO_COPY; // nothing new yet
+    const n = body.length - announced;
+    announced = body.length;
+    return (H2_DATA.NO_COPY | n) >>> 0;
+  });
+  let blockedCtx = 0;
+  sh.sendData = (_ud, ctx, prefix, dataLen, padLen) => {
+    const offer = { prefix: [...prefix], dataLen, padLen };
+    offers.push(offer);
+    pollsWithOffers.set(polls, (pollsWithOffers.get(polls) ?? 0) + 1);
+    const what = answer(offer, offers.length - 1);
+    if (what === 'pause') pausedInPoll = polls;
+    if (what === 'block') {
+      blockedCtx = s.h2_context_waker(ctx);
+      return 0xffffffff; // H2_IO_PENDING
+    }
+    if (what === 'fail-stream') return 0xfffffffe; // H2_IO_ERROR
+    if (what === 'fail-connection') return H2_DATA.FAIL_CONNECTION;
+    const frame = new Uint8Array(prefix.length + dataLen + padLen);
+    frame.set(prefix);
+    frame.set(body.subarray(at, at + dataLen), prefix.length);
+    sh.writeTo(pair.sud, frame);
+    at += dataLen;
+    return what === 'pause' ? H2_DATA.PAUSE : 0;
+  };
+  const result = { status: 0, received: new Uint8Array(0), error: -1, offers, pollsWithOffers, deadlinesAfterPause };
+  const chunks: Uint8Array[] = [];
+  let bodyHandle = 0;
+  const onTask = (h: MemHost, t: number, type: number, user: number) => {
+    const ex = h.ex;
+    if (h === sh && user === 4) {
+      if (type === TASK.ERROR) ex.h2_error_free(ex.h2_task_value(t));
+      sh.close(pair.sud);
+    } else if (h === sh && type === TASK.REQUEST) {
+      const sreq = ex.h2_task_value(t);
+      const respond = ex.h2_request_respond(sreq);
+      ex.h2_request_free(sreq);
+      const resp = ex.h2_response_new();
+      const src = ex.h2_body_new();
+      ex.h2_body_set_userdata(src, SOURCE);
+      ex.h2_response_set_body(resp, src);
+      expect(ex.h2_respond_send_response(respond, resp, 0)).toBe(0);
+      expect(ex.h2_last_result()).toBe(H2E.OK);
+      ex.h2_respond_free(respond);
+    } else if (h === ch && user === 1 && type === TASK.RESPONSE) {
+      const resp = ex.h2_task_value(t);
+      result.status = ex.h2_response_status(resp);
+      bodyHandle = ex.h2_response_body(resp);
+      ex.h2_response_free(resp);
+      pushTask(ch, cexec, ex.h2_body_data(bodyHandle), 3);
+    } else if (h === ch && (user === 1 || user === 3) && type === TASK.ERROR) {
+      const err = ex.h2_task_value(t);
+      result.error = ex.h2_error_reason(err);
+      ex.h2_error_free(err);
+    } else if (h === ch && user === 3 && type === TASK.BUF) {
+      chunks.push(ch.takeBuf(t));
+      pushTask(ch, cexec, ex.h2_body_data(bodyHandle), 3);
+    }
+    ex.h2_task_free(t);
+  };
+  pushTask(ch, cexec, c.h2_clientconn_send(pair.client, c.h2_request_new()), 1);
+  pushTask(sh, sexec, s.h2_serverconn_accept(pair.server), 2);
+  // As hosts do: close the transport once the server's connection is over.
+  pushTask(sh, sexec, s.h2_serverconn_poll_close(pair.server), 4);
+  const execs: [MemHost, number][] = [
+    [ch, cexec],
+    [sh, sexec],
+  ];
+  for (let round = 0; round < 200; round++) {
+    pump(execs, onTask);
+    if (!blockedCtx) break;
+    // The host can write again: wake the blocked writer, as a socket's 'drain' would.
+    const w = blockedCtx;
+    blockedCtx = 0;
+    s.h2_waker_wake(w);
+    flushWakes();
+  }
+  result.received = new Uint8Array(chunks.reduce((n, b) => n + b.length, 0));
+  let off = 0;
+  for (const b of chunks) {
+    result.received.set(b, off);
+    off += b.length;
+  }
+  return result;
+}
+
+const BODY = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+
+describe('zero-copy DATA: the answers of send_data', () => {
+  it('written: the client gets every byte, in frames no larger than the peer allows', () => {
+    const r = download(BODY, () => 'write');
+    expect(r.status).toBe(200);
+    expect(Buffer.from(r.received).equals(Buffer.from(BODY))).toBe(true);
+    expect(r.offers.every((o) => o.dataLen <= 16384 && o.padLen === 0 && o.prefix.length === 9)).toBe(true);
+  });
+
+  it('would block: the same frame is offered again, byte for byte, and nothing is lost or doubled', () => {
+    const r = download(BODY, (_o, i) => (i % 2 === 0 ? 'block' : 'write'));
+    expect(Buffer.from(r.received).equals(Buffer.from(BODY))).toBe(true);
+    for (let i = 0; i + 1 < r.offers.length; i += 2) expect(r.offers[i + 1]).toEqual(r.offers[i]);
+  });
+
+  it('pause: h2_executor_poll returns after the frame, next_deadline asks for a poll at once, the next poll goes on', () => {
+    const r = download(BODY, () => 'pause');
+    expect(Buffer.from(r.received).equals(Buffer.from(BODY))).toBe(true);
+    expect(r.offers.length).toBeGreaterThan(5);
+    // One frame per poll: each poll returned after the frame its host paused on ...
+    expect([...r.pollsWithOffers.values()].every((n) => n === 1)).toBe(true);
+    // ... and asked for the next poll at once (the time told: 5000).
+    expect(r.deadlinesAfterPause.length).toBeGreaterThan(0);
+    expect(r.deadlinesAfterPause.every((d) => d === 5000)).toBe(true);
+    // Written without pausing, the same body goes in fewer polls.
+    const w = download(BODY, () => 'write');
+    expect(Math.max(...w.pollsWithOffers.values())).toBeGreaterThan(1);
+  });
+
+  it('stream failure: RST_STREAM INTERNAL_ERROR reaches the client after what was written', () => {
+    const r = download(BODY, (_o, i) => (i < 2 ? 'write' : 'fail-stream'));
+    expect(r.received.length).toBe(r.offers[0].dataLen + r.offers[1].dataLen);
+    expect(r.error).toBe(INTERNAL_ERROR);
+  });
+
+  it('connection failure: GOAWAY INTERNAL_ERROR, the client request fails with it', () => {
+    const r = download(BODY, (_o, i) => (i < 1 ? 'write' : 'fail-connection'));
+    expect(r.received.length).toBeLessThanOrEqual(r.offers[0].dataLen);
+    expect(r.error).toBe(INTERNAL_ERROR);
+  });
+});
