@@ -593,6 +593,14 @@ H2_EXPORT h2_code h2_headers_free(h2_headers headers);
 H2_EXPORT h2_body h2_body_new(void);
 /** Sets the userdata passed to body_read. */
 H2_EXPORT h2_code h2_body_set_userdata(h2_body body, uint32_t userdata);
+/** Pads a data source's DATA frames, copied or zero-copy (send_data's pad_len), with `pad`
+ *  zero bytes each (0..255; padding counts against flow control); 0xFFFFFFFF: none. */
+H2_EXPORT h2_code h2_body_set_padding(h2_body body, uint32_t pad);
+/** Trailers sent after a data source's last byte, instead of END_STREAM on its last DATA
+ *  (nghttp2's NGHTTP2_DATA_FLAG_NO_END_STREAM + nghttp2_submit_trailer). The headers are
+ *  taken; trailers the core refuses then (pseudo-headers, over the peer's header-list
+ *  limit) reset the stream with INTERNAL_ERROR. */
+H2_EXPORT h2_code h2_body_set_trailers(h2_body body, h2_headers trailers);
 /** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY
  *  at the end, or an error. Unless release is manual, the bytes go back to the window. */
 H2_EXPORT h2_task h2_body_data(h2_body body);

@@ -21,8 +21,17 @@ export class Body extends Disposable {
   userdata: u32 = 0;
   /** Receive side: the stream it reads from (null for a data source). */
   ctx: StreamCtx | null = null;
+  /** A data source's DATA padding (zero bytes per frame, -1 for none) and the trailers
+   *  that follow its last byte instead of END_STREAM on DATA (null for none). */
+  padding: i32 = -1;
+  trailers: Headers | null = null;
 
   dispose(): void {
+    const t = this.trailers;
+    if (t != null) {
+      t.dispose();
+      this.trailers = null;
+    }
     const ctx = this.ctx;
     if (ctx != null) {
       // The host let go of an unfinished body: stop the peer from sending more.

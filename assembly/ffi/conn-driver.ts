@@ -227,7 +227,13 @@ export class ConnDriver extends ConnLike {
       if (n == 0) {
         ctx.sourceEnded = true;
         this.sourced++;
-        engine.sendData(s, 0, 0, true);
+        // The end: its trailers (nghttp2's NO_END_STREAM + submit_trailer), or END_STREAM on DATA.
+        const trailers = source.trailers;
+        const r =
+          trailers != null
+            ? engine.sendTrailers(s, trailers.list.ptr, trailers.list.len)
+            : engine.sendData(s, 0, 0, true);
+        if (r != SendResult.OK) engine.resetStream(s, ErrorCode.INTERNAL_ERROR);
         return true;
       }
       if (engine.sendData(s, scratch.ptr, n, false) != SendResult.OK) {

@@ -279,12 +279,19 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
   ctx.informationalUserdata = req.informationalUserdata;
   const body = req.body;
   if (body != null) {
-    ctx.source = body;
     req.body = null;
-    conn.sources.push(ctx);
+    attachSource(ctx, body);
   }
   if (req.streaming) attachSendStream(req.streamingHandle, ctx);
   return new ResponseTask(ctx);
+}
+
+/** A data-source body becomes what its stream sends: the driver reads it when the stream can send. */
+function attachSource(ctx: StreamCtx, body: Body): void {
+  ctx.source = body;
+  const s = ctx.stream;
+  if (s != null) s.padding = body.padding;
+  (<ConnDriver>ctx.conn).sources.push(ctx);
 }
 
 /** The error a request that could not be sent fails with (its code: codeOfResult). */
@@ -447,9 +454,8 @@ export function sendResponse(r: Respond, resp: Response, endStream: bool, inform
   if (informational) return sent(H2E_OK, 0);
   r.responded = true;
   if (body != null) {
-    ctx.source = body;
     resp.body = null;
-    (<ConnDriver>ctx.conn).sources.push(ctx);
+    attachSource(ctx, body);
     return sent(H2E_OK, 0);
   }
   if (end) return sent(H2E_OK, 0);

@@ -51,6 +51,8 @@ export class MemHost {
   hook: ((op: 'read' | 'write', userdata: number) => void) | null = null;
   /** A test's data sources by body userdata: body_read's answer, given (buf, len). */
   readonly sources = new Map<number, (buf: number, len: number) => number>();
+  /** Every chunk this instance wrote to a transport, when a test asks (set it to []). */
+  written: Uint8Array[] | null = null;
   /** The zero-copy send_data import, when a test gives one (it writes with `writeTo`). */
   sendData: ((userdata: number, ctx: number, prefix: Uint8Array, dataLen: number, padLen: number) => number) | null =
     null;
@@ -89,7 +91,9 @@ export class MemHost {
         this.hook?.('write', userdata);
         const e = this.ends.get(userdata);
         if (!e || e.closed || !e.peer || e.peer.closed) return IO_ERROR;
-        e.peer.inbox.push(new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0).slice());
+        const chunk = new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0).slice();
+        e.peer.inbox.push(chunk);
+        this.written?.push(chunk);
         this.activity += len;
         wakeRead(e.peer);
         return len;
@@ -144,6 +148,7 @@ export class MemHost {
     const e = this.ends.get(ud);
     if (!e || !e.peer) throw new Error(`writeTo: no end ${ud}`);
     e.peer.inbox.push(bytes.slice());
+    this.written?.push(bytes.slice());
     this.activity += bytes.length;
     wakeRead(e.peer);
   }

@@ -8,6 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { MemHost, connectPair, pump, pushTask, flushWakes, TASK, H2E } from './mem-host.js';
 import { H2_DATA } from '../../bindings/abi.js';
+import { FRAME, FLAG, parseFrames, concat, type Frame } from '../support/frames.js';
 
 const INTERNAL_ERROR = 0x2;
 const SOURCE = 55;
@@ -23,7 +24,14 @@ interface Offer {
  * send_data call: 'write' (written, 0), 'block' (nothing written, PENDING), 'pause' (written,
  * PAUSE), 'fail-stream' (IO_ERROR) or 'fail-connection'.
  */
-function download(body: Uint8Array, answer: (offer: Offer, index: number) => string) {
+interface Options {
+  /** 'copy': the source copies its bytes into the module (no send_data at all). */
+  mode?: 'zero-copy' | 'copy';
+  padding?: number;
+  trailers?: [string, string][];
+}
+
+function download(body: Uint8Array, answer: (offer: Offer, index: number) => string, opts: Options = {}) {
   const ch = new MemHost();
   const sh = new MemHost();
   const cexec = ch.ex.h2_executor_new();
@@ -53,7 +61,14 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
   const offers: Offer[] = [];
   let at = 0; // bytes of `body` handed to send_data and written
   let announced = 0; // bytes announced through NO_COPY
-  sh.sources.set(SOURCE, () => {
+  sh.written = [];
+  sh.sources.set(SOURCE, (buf, len) => {
+    if (opts.mode === 'copy') {
+      const n = Math.min(len, body.length - at);
+      new Uint8Array(sh.ex.memory.buffer, buf, n).set(body.subarray(at, at + n));
+      at += n;
+      return n;
+    }
     if (announced === body.length) return at === body.length ? 0 : H2_DATA.NO_COPY; // nothing new yet
     const n = body.length - announced;
     announced = body.length;
@@ -79,7 +94,17 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
     at += dataLen;
     return what === 'pause' ? H2_DATA.PAUSE : 0;
   };
-  const result = { status: 0, received: new Uint8Array(0), error: -1, offers, pollsWithOffers, deadlinesAfterPause };
+  const result = {
+    status: 0,
+    received: new Uint8Array(0),
+    error: -1,
+    offers,
+    pollsWithOffers,
+    deadlinesAfterPause,
+    trailers: null as [string, string][] | null,
+    /** The frames the server wrote, parsed. */
+    frames: [] as Frame[],
+  };
   const chunks: Uint8Array[] = [];
   let bodyHandle = 0;
   const onTask = (h: MemHost, t: number, type: number, user: number) => {
@@ -94,6 +119,13 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
       const resp = ex.h2_response_new();
       const src = ex.h2_body_new();
       ex.h2_body_set_userdata(src, SOURCE);
+      if (opts.padding !== undefined) expect(ex.h2_body_set_padding(src, opts.padding)).toBe(H2E.OK);
+      if (opts.trailers) {
+        const t = ex.h2_headers_new();
+        for (const [n, v] of opts.trailers)
+          sh.with(n, (pn, ln) => sh.with(v, (pv, lv) => ex.h2_headers_add(t, pn, ln, pv, lv)));
+        expect(ex.h2_body_set_trailers(src, t)).toBe(H2E.OK);
+      }
       ex.h2_response_set_body(resp, src);
       expect(ex.h2_respond_send_response(respond, resp, 0)).toBe(0);
       expect(ex.h2_last_result()).toBe(H2E.OK);
@@ -111,6 +143,10 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
     } else if (h === ch && user === 3 && type === TASK.BUF) {
       chunks.push(ch.takeBuf(t));
       pushTask(ch, cexec, ex.h2_body_data(bodyHandle), 3);
+    } else if (h === ch && user === 3 && type === TASK.EMPTY) {
+      pushTask(ch, cexec, ex.h2_body_trailers(bodyHandle), 5);
+    } else if (h === ch && user === 5) {
+      result.trailers = type === TASK.TRAILERS ? ch.headers(ex.h2_task_value(t)) : [];
     }
     ex.h2_task_free(t);
   };
@@ -131,6 +167,7 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
     s.h2_waker_wake(w);
     flushWakes();
   }
+  result.frames = parseFrames(concat(...sh.written!)).frames;
   result.received = new Uint8Array(chunks.reduce((n, b) => n + b.length, 0));
   let off = 0;
   for (const b of chunks) {
@@ -181,4 +218,50 @@ describe('zero-copy DATA: the answers of send_data', () => {
     expect(r.received.length).toBeLessThanOrEqual(r.offers[0].dataLen);
     expect(r.error).toBe(INTERNAL_ERROR);
   });
+});
+
+describe('zero-copy and copied data sources: padding and trailers, checked on the wire', () => {
+  /** Each DATA frame of the server's: [padded, pad length, data length, padding all zero]. */
+  function dataFrames(frames: Frame[]) {
+    return frames
+      .filter((f) => f.type === FRAME.DATA && f.payload.length > 0)
+      .map((f) => {
+        const padded = (f.flags & FLAG.PADDED) !== 0;
+        const pad = padded ? f.payload[0] : 0;
+        const zeros = f.payload.subarray(f.payload.length - pad).every((b) => b === 0);
+        return { padded, pad, data: f.payload.length - (padded ? 1 + pad : 0), zeros };
+      });
+  }
+
+  for (const mode of ['zero-copy', 'copy'] as const) {
+    it(`${mode}: every DATA frame carries the body's padding, and the body arrives whole`, () => {
+      const r = download(BODY, () => 'write', { mode, padding: 7 });
+      expect(Buffer.from(r.received).equals(Buffer.from(BODY))).toBe(true);
+      const data = dataFrames(r.frames);
+      expect(data.length).toBeGreaterThan(5);
+      expect(data.every((d) => d.padded && d.pad === 7 && d.zeros)).toBe(true);
+      expect(data.reduce((n, d) => n + d.data, 0)).toBe(BODY.length);
+      if (mode === 'zero-copy') expect(r.offers.every((o) => o.padLen === 7 && o.prefix.length === 10)).toBe(true);
+    });
+
+    it(`${mode}: trailers follow the last byte, END_STREAM on them and not on DATA`, () => {
+      const r = download(BODY, () => 'write', {
+        mode,
+        trailers: [
+          ['grpc-status', '0'],
+          ['x-sum', 'abc'],
+        ],
+      });
+      expect(Buffer.from(r.received).equals(Buffer.from(BODY))).toBe(true);
+      expect(r.trailers).toEqual([
+        ['grpc-status', '0'],
+        ['x-sum', 'abc'],
+      ]);
+      const onStream = r.frames.filter((f) => f.streamId === 1);
+      const last = onStream[onStream.length - 1];
+      expect(last.type).toBe(FRAME.HEADERS);
+      expect(last.flags & FLAG.END_STREAM).toBe(FLAG.END_STREAM);
+      expect(onStream.filter((f) => f.type === FRAME.DATA).every((f) => (f.flags & FLAG.END_STREAM) === 0)).toBe(true);
+    });
+  }
 });

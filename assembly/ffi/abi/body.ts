@@ -2,10 +2,10 @@
 // Each export is declared in include/h2wasm.h, in the section of the same name; each is thin:
 // resolve handles (a bad one is H2E_INVALID_ARG, or 0 where a handle is returned),
 // bounds-check host ranges, delegate.
-import { HandleKind, handleNew } from '../handles';
+import { HandleKind, handleNew, handleRelease } from '../handles';
 import { validRange } from '../memory';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
-import { Buf } from '../http';
+import { Buf, Headers } from '../http';
 import { Body, BodyDataTask, TrailersTask, bodyRelease } from '../body';
 import { ByteBuffer } from '../../util/bytes';
 import { safepoint } from '../../util/gc';
@@ -19,6 +19,30 @@ export function h2_body_new(): u32 {
 /** Sets the userdata passed to body_read. */
 export function h2_body_set_userdata(body: u32, userdata: u32): u32 {
   return setUserdata<Body>(body, HandleKind.BODY, userdata);
+}
+
+/** A data source's DATA frames, copied or zero-copy, padded with `pad` zero bytes each (0..255; 0xFFFFFFFF: none). */
+export function h2_body_set_padding(body: u32, pad: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  if (b == null || (pad > 255 && pad != 0xffffffff)) return H2E_INVALID_ARG;
+  b.padding = pad == 0xffffffff ? -1 : <i32>pad;
+  return H2E_OK;
+}
+
+/** Trailers sent after a data source's last byte instead of END_STREAM on DATA (the headers are taken). */
+export function h2_body_set_trailers(body: u32, trailers: u32): u32 {
+  const h = changetype<Headers | null>(handleRelease(trailers, HandleKind.HEADERS));
+  const b = get<Body>(body, HandleKind.BODY);
+  if (h == null) return H2E_INVALID_ARG;
+  h.handle = 0;
+  if (b == null) {
+    h.dispose();
+    return H2E_INVALID_ARG;
+  }
+  const old = b.trailers;
+  if (old != null) old.dispose();
+  b.trailers = h;
+  return H2E_OK;
 }
 
 /** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY
