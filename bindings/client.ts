@@ -97,6 +97,8 @@ export interface ClientRequestOptions {
   body?: RequestBody;
   trailers?: Iterable<[string, string]> | Record<string, string>;
   signal?: AbortSignal;
+  /** Hears each 1xx response before the final one (103 Early Hints, 100 Continue). */
+  onInformational?: (status: number, headers: [string, string][]) => void;
 }
 
 export interface ClientResponse {
@@ -408,6 +410,8 @@ export class ClientStream implements ClientResponse {
   private readonly rt: Runtime;
   private send = 0;
   private bodyHandle = 0;
+  /** Its 1xx handler's userdata in the runtime (0: none). */
+  private informationalId = 0;
   private aborted = false;
   private done = false;
   private bodyStarted = false;
@@ -465,6 +469,10 @@ export class ClientStream implements ClientResponse {
       ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
     const streaming = !emptyBytes || trailers.length > 0;
     if (streaming) this.send = ex.h2_request_send_stream(req);
+    if (o.onInformational) {
+      this.informationalId = rt.onInformational(o.onInformational);
+      ex.h2_request_on_informational(req, this.informationalId);
+    }
     const task = ex.h2_clientconn_send(this.session.conn, req);
     this.session.track(1);
     const signal = o.signal;
@@ -778,6 +786,8 @@ export class ClientStream implements ClientResponse {
     if (this.done) return;
     this.done = true;
     const ex = this.rt.ex;
+    if (this.informationalId) this.rt.dropInformational(this.informationalId);
+    this.informationalId = 0;
     if (this.bodyHandle) ex.h2_body_free(this.bodyHandle);
     this.bodyHandle = 0;
     if (this.send) ex.h2_send_stream_free(this.send);

@@ -280,6 +280,9 @@ export type SourceRead = (max: number) => Uint8Array | null | 'pending';
 
 type Continuation = (task: number, type: number) => void;
 
+/** A 1xx response (100 Continue, 103 Early Hints…) of a request: its status and fields. */
+export type InformationalHandler = (status: number, headers: [string, string][]) => void;
+
 export class Runtime {
   readonly ex: H2Exports;
   readonly exec: number;
@@ -293,6 +296,8 @@ export class Runtime {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = -1;
   private foreachOut: [string, string][] | null = null;
+  /** Who hears the 1xx responses of a request (h2_request_on_informational), by userdata. */
+  private informationalHandlers = new Map<number, InformationalHandler>();
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
 
@@ -346,8 +351,26 @@ export class Runtime {
         this.foreachOut?.push([this.text(name, nameLen), this.text(value, valueLen)]);
         return 0;
       },
-      informational: () => {},
+      informational: (userdata, response) => {
+        const handler = this.informationalHandlers.get(userdata);
+        if (!handler) return;
+        const status = this.ex.h2_response_status(response);
+        const headers = this.headers(this.ex.h2_response_headers(response));
+        // The handler runs after the module's call returns: user code never runs inside it.
+        queueMicrotask(() => handler(status, headers));
+      },
     };
+  }
+
+  /** Registers who hears a request's 1xx responses; the userdata for h2_request_on_informational. */
+  onInformational(handler: InformationalHandler): number {
+    const id = this.nextId++;
+    this.informationalHandlers.set(id, handler);
+    return id;
+  }
+
+  dropInformational(id: number): void {
+    this.informationalHandlers.delete(id);
   }
 
   // ---- the instance's budget --------------------------------------------------------------
