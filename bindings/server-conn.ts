@@ -121,6 +121,13 @@ export interface Responder {
   ): Promise<void>;
   /** Sends a 1xx informational response. */
   informational(status: number, headers?: Iterable<[string, string]>): void;
+  /**
+   * Server push (RFC 9113 §8.4): promises a GET of `path` on this request's scheme and
+   * authority, with `headers`, and returns the pushed stream's responder (answer it as any
+   * request; it lets go of its stream once answered). null when the client does not take
+   * pushes (it disabled them, or the connection is going away).
+   */
+  push(path: string, headers?: Iterable<[string, string]>): Responder | null;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
   reset(code?: number): void;
 }
@@ -210,7 +217,7 @@ export class ServerConnection {
     const respond = rt.ex.h2_request_respond(req);
     const incoming = new Incoming(rt, req, respond);
     rt.ex.h2_request_free(req);
-    const responder = new StreamResponder(rt, respond);
+    const responder = new StreamResponder(rt, respond, incoming.scheme, incoming.authority);
     this.inFlight++;
     const done = () => {
       this.inFlight--;
@@ -337,10 +344,48 @@ class Incoming implements IncomingRequest {
 
 class StreamResponder implements Responder {
   sent = false;
+  /** A pushed stream's responder lets go of its stream once answered (no dispatch does). */
+  private releaseWhenAnswered = false;
   constructor(
     private rt: Runtime,
     private respondHandle: number,
+    private scheme: string,
+    private authority: string,
   ) {}
+
+  push(path: string, headers: Iterable<[string, string]> = []): Responder | null {
+    const rt = this.rt;
+    const ex = rt.ex;
+    if (!this.respondHandle) return null;
+    const req = ex.h2_request_new();
+    const parts = [this.scheme, this.authority, path].map((s) => encoder.encode(s));
+    const rc = rt.with(concatBytes(parts), (p) =>
+      ex.h2_request_set_uri_parts(
+        req,
+        p,
+        parts[0].length,
+        p + parts[0].length,
+        parts[1].length,
+        p + parts[0].length + parts[1].length,
+        parts[2].length,
+      ),
+    );
+    if (rc !== 0) {
+      ex.h2_request_free(req);
+      throw new TypeError(`h2wasm: invalid push path ${JSON.stringify(path)}`);
+    }
+    rt.setHeaders(ex.h2_request_headers(req), headers);
+    const pushed = ex.h2_respond_push(this.respondHandle, req); // takes the request
+    rt.schedule();
+    if (!pushed) {
+      const code = ex.h2_last_result();
+      if (code === H2E.CLOSED) return null;
+      throw sendError('push', code);
+    }
+    const responder = new StreamResponder(rt, pushed, this.scheme, this.authority);
+    responder.releaseWhenAnswered = true;
+    return responder;
+  }
 
   informational(status: number, headers: Iterable<[string, string]> = []): void {
     const ex = this.rt.ex;
@@ -369,6 +414,7 @@ class StreamResponder implements Responder {
     const endWithHead = empty && trailerList.length === 0;
     const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
     rt.schedule();
+    if (this.releaseWhenAnswered && (endWithHead || !send)) this.release();
     if (endWithHead) return;
     if (!send) throw sendError('response', ex.h2_last_result());
     const end = trailerList.length === 0;
@@ -390,6 +436,7 @@ class StreamResponder implements Responder {
       }
     } finally {
       ex.h2_send_stream_free(send);
+      if (this.releaseWhenAnswered) this.release();
       rt.schedule();
     }
   }
@@ -488,4 +535,14 @@ class StreamResponder implements Responder {
     if (this.respondHandle) this.rt.ex.h2_respond_free(this.respondHandle);
     this.respondHandle = 0;
   }
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
