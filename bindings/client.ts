@@ -97,6 +97,13 @@ export interface ClientRequestOptions {
   body?: RequestBody;
   trailers?: Iterable<[string, string]> | Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * An extended CONNECT (RFC 8441): the :protocol to tunnel ('websocket'…); the method is
+   * then CONNECT. The server must have enabled it (SETTINGS_ENABLE_CONNECT_PROTOCOL), else
+   * the request fails without being sent. The body is the tunnel's outgoing bytes, the
+   * response body its incoming ones.
+   */
+  protocol?: string;
   /** Hears each 1xx response before the final one (103 Early Hints, 100 Continue). */
   onInformational?: (status: number, headers: [string, string][]) => void;
 }
@@ -434,7 +441,7 @@ export class ClientStream implements ClientResponse {
     const rt = this.rt;
     const ex = rt.ex;
     const o = this.options;
-    const method = (o.method ?? 'GET').toUpperCase();
+    const method = (o.method ?? (o.protocol ? 'CONNECT' : 'GET')).toUpperCase();
     const path = o.path ?? '/';
     const req = ex.h2_request_new();
     rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
@@ -453,6 +460,10 @@ export class ClientStream implements ClientResponse {
     if (rc !== 0) {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));
+    }
+    if (o.protocol && rt.with(o.protocol, (p, n) => ex.h2_request_set_protocol(req, p, n)) !== 0) {
+      ex.h2_request_free(req);
+      return Promise.reject(new TypeError(`h2wasm: invalid :protocol ${JSON.stringify(o.protocol)}`));
     }
     const fields = fieldList(o.headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()) && !k.startsWith(':'));
     const trailers = fieldList(o.trailers);

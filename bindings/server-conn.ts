@@ -101,6 +101,9 @@ export interface IncomingRequest {
   readonly scheme: string;
   readonly authority: string;
   readonly path: string;
+  /** An extended CONNECT's :protocol (RFC 8441: 'websocket'…); '' for any other request.
+   *  The server announces it with the option enableConnectProtocol. */
+  readonly protocol: string;
   readonly headers: [string, string][];
   readonly streamId: number;
   /** The body, chunk by chunk (read it once). */
@@ -276,6 +279,7 @@ class Incoming implements IncomingRequest {
   readonly scheme: string;
   readonly authority: string;
   readonly path: string;
+  readonly protocol: string;
   readonly streamId: number;
   // The field list, copied as bytes and decoded when first asked for.
   private headBytes: Uint8Array | undefined;
@@ -294,6 +298,7 @@ class Incoming implements IncomingRequest {
     this.scheme = rt.pseudo(req, H2_PSEUDO.SCHEME);
     this.authority = rt.pseudo(req, H2_PSEUDO.AUTHORITY);
     this.path = rt.pseudo(req, H2_PSEUDO.PATH);
+    this.protocol = this.method === 'CONNECT' ? rt.pseudo(req, H2_PSEUDO.PROTOCOL) : '';
     this.headBytes = rt.headerBytes(ex.h2_request_headers(req));
     this.bodyHandle = ex.h2_request_body(req);
     this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;
