@@ -5,6 +5,9 @@
  * bytes arrived ("received N bytes").
  *
  *   server [--port N]        listens on 127.0.0.1:N (default 8080) until killed
+ *          [--dir DIR]       a GET answers with the file DIR/path through zero-copy DATA:
+ *                            the bytes go from the file to the socket with sendfile(2)
+ *                            and never enter the module (404 when there is none)
  *          [--inject-trap PATH]  for tests: a request for PATH makes the next io_write
  *                                trap inside the module, as a bug in the module would
  *
@@ -21,12 +24,17 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define H2W_HOST_IO_READ 1
 #define H2W_HOST_IO_WRITE 1
+#define H2W_HOST_BODY_READ 1
+#define H2W_HOST_SEND_DATA 1
 #include "h2wasm_host.h"
 
 #define MAX_CONNS 1000 /* select(): fds stay below FD_SETSIZE */
@@ -48,12 +56,24 @@ struct req {
   h2_respond respond;
   uint64_t received;
   int has_body;         /* POST/PUT: answer with the byte count */
+  uint32_t conn_ud;     /* its connection's io userdata */
+  char path[512];
 };
 static struct req *reqs;
 static size_t nreqs;
 
 static const char *trap_path; /* --inject-trap */
 static int trap_armed;
+static const char *docroot;   /* --dir */
+
+/* A file being sent through zero-copy DATA: its data source's userdata is its slot. */
+struct file {
+  int fd;               /* -1: slot free */
+  uint32_t conn_ud;     /* the connection's io userdata: where its frames go */
+  off_t size, sent, announced;
+};
+#define MAX_FILES 4096
+static struct file files[MAX_FILES];
 
 static struct conn *conn_of(uint32_t userdata) {
   uint32_t slot = userdata & 0xFFFF;
@@ -75,6 +95,78 @@ uint32_t h2_host_io_write(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_
   return c ? h2w_sock_write(c->fd, &c->write_waker, ctx, buf, len) : H2_IO_ERROR;
 }
 
+/* body_read: the file's bytes, announced at once as zero-copy (they stay in the file);
+ * asked again once they were all written: 0, the end. */
+uint32_t h2_host_body_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32_t len) {
+  (void)ctx; (void)buf; (void)len;
+  struct file *f = userdata < MAX_FILES ? &files[userdata] : NULL;
+  if (!f || f->fd < 0) return H2_IO_ERROR;
+  if (f->announced < f->size) {
+    off_t n = f->size - f->announced;
+    if (n > 0x7FFFFFFF) n = 0x7FFFFFFF;
+    f->announced += n;
+    return H2_DATA_NO_COPY | (uint32_t)n;
+  }
+  if (f->sent == f->size) {
+    close(f->fd);
+    f->fd = -1;
+    return 0;
+  }
+  return H2_IO_ERROR;
+}
+
+/* Waits until fd is writable (a frame already begun must be finished: no PENDING then). */
+static int wait_writable(int fd) {
+  struct pollfd p = {fd, POLLOUT, 0};
+  return poll(&p, 1, 30000) == 1 ? 0 : -1;
+}
+
+static int write_all(int fd, const uint8_t *b, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+    if (w > 0) { b += w; n -= (size_t)w; continue; }
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0) continue;
+    return -1;
+  }
+  return 0;
+}
+
+/* send_data: the prefix from the module, then data_len bytes of the file straight from
+ * the page cache with sendfile(2), then the padding. Nothing written yet and the socket
+ * full: PENDING (the same frame comes again). Once begun, the frame is finished. */
+uint32_t h2_host_send_data(uint32_t userdata, h2_context ctx, h2_ptr prefix, uint32_t prefix_len, uint32_t data_len, uint32_t pad_len) {
+  struct file *f = userdata < MAX_FILES ? &files[userdata] : NULL;
+  struct conn *c = f && f->fd >= 0 ? conn_of(f->conn_ud) : NULL;
+  if (!c) return H2_IO_ERROR;
+  uint32_t w = h2w_sock_write(c->fd, &c->write_waker, ctx, prefix, prefix_len);
+  if (w == H2_IO_PENDING || w == H2_IO_ERROR) return w;
+  if (w < prefix_len && write_all(c->fd, (const uint8_t *)h2w_ptr(prefix) + w, prefix_len - w) != 0) return H2_DATA_FAIL_CONNECTION;
+  for (size_t left = data_len; left > 0;) {
+    ssize_t n = sendfile(c->fd, f->fd, &f->sent, left);
+    if (n > 0) { left -= (size_t)n; continue; }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(c->fd) == 0) continue;
+    return H2_DATA_FAIL_CONNECTION; /* half a frame on the wire: only the connection can end */
+  }
+  static const uint8_t zeros[255];
+  if (pad_len && write_all(c->fd, zeros, pad_len) != 0) return H2_DATA_FAIL_CONNECTION;
+  return 0;
+}
+
+/* The file DIR/path for a GET, or -1 (no such regular file, or a path that climbs out). */
+static int open_file(const char *path, off_t *size) {
+  if (!docroot || path[0] != '/' || strstr(path, "..")) return -1;
+  char full[1024];
+  const char *q = strchr(path, '?');
+  int plen = q ? (int)(q - path) : (int)strlen(path);
+  if (snprintf(full, sizeof full, "%s%.*s", docroot, plen, path) >= (int)sizeof full) return -1;
+  int fd = open(full, O_RDONLY);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return -1; }
+  *size = st.st_size;
+  return fd;
+}
+
 static h2_executor exec;
 
 static void push(h2_task task, uint32_t userdata) {
@@ -86,6 +178,9 @@ static void push(h2_task task, uint32_t userdata) {
 static void close_conn(uint32_t slot) {
   struct conn *c = &conns[slot];
   if (c->fd < 0) return;
+  uint32_t ud = c->gen << 16 | slot;
+  for (int i = 0; i < MAX_FILES; i++) /* its files still being sent go with it */
+    if (files[i].fd >= 0 && files[i].conn_ud == ud) { close(files[i].fd); files[i].fd = -1; }
   if (c->conn) h2_serverconn_free(c->conn);
   if (c->read_waker) h2_waker_free(c->read_waker);
   if (c->write_waker) h2_waker_free(c->write_waker);
@@ -113,9 +208,39 @@ static void free_req(uint32_t i) {
   reqs[i].used = 0;
 }
 
+/* A GET under --dir: the file through zero-copy DATA, or 404. */
+static void answer_file(uint32_t i) {
+  struct req *r = &reqs[i];
+  off_t size = 0;
+  int fd = open_file(r->path, &size);
+  uint32_t slot = 0;
+  while (fd >= 0 && slot < MAX_FILES && files[slot].fd >= 0) slot++;
+  h2_response resp = h2_response_new();
+  if (fd < 0 || slot == MAX_FILES) {
+    if (fd >= 0) close(fd);
+    h2_response_set_status(resp, 404);
+    h2_respond_send_response(r->respond, resp, 1);
+  } else {
+    files[slot] = (struct file){fd, r->conn_ud, size, 0, 0};
+    char len[32];
+    snprintf(len, sizeof len, "%lld", (long long)size);
+    h2_response_set_status(resp, 200);
+    h2w_headers_add(h2_response_headers(resp), "content-length", len);
+    h2_body body = h2_body_new();
+    h2_body_set_userdata(body, slot);
+    h2_response_set_body(resp, body); /* body taken */
+    h2_respond_send_response(r->respond, resp, 0);
+  }
+  free_req(i);
+}
+
 /* The whole request arrived: 200 with a short body. */
 static void answer(uint32_t i) {
   struct req *r = &reqs[i];
+  if (docroot && !r->has_body) {
+    answer_file(i);
+    return;
+  }
   char text[128];
   int n = r->has_body ? snprintf(text, sizeof text, "received %llu bytes\n", (unsigned long long)r->received)
                       : snprintf(text, sizeof text, "hello from h2wasm (C, wasm2c)\n");
@@ -153,6 +278,8 @@ static void on_task(h2_task task) {
       if (trap_path && h2w_request_pseudo(req, H2_PSEUDO_PATH, path, sizeof path) >= 0 && strcmp(path, trap_path) == 0) trap_armed = 1;
       uint32_t i = new_req();
       reqs[i].has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+      reqs[i].conn_ud = conns[index].gen << 16 | index;
+      if (docroot && h2w_request_pseudo(req, H2_PSEUDO_PATH, reqs[i].path, sizeof reqs[i].path) < 0) reqs[i].path[0] = 0;
       reqs[i].body = h2_request_body(req);
       reqs[i].respond = h2_request_respond(req);
       h2_request_free(req);
@@ -216,6 +343,8 @@ static void recover(wasm_rt_trap_t trap) {
     conns[i].fd = -1;
     failed++;
   }
+  for (int i = 0; i < MAX_FILES; i++)
+    if (files[i].fd >= 0) { close(files[i].fd); files[i].fd = -1; }
   if (reqs) memset(reqs, 0, nreqs * sizeof *reqs);
   trap_armed = 0;
   h2w_reinstantiate();
@@ -230,8 +359,10 @@ int main(int argc, char *argv[]) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
     else if (strcmp(argv[i], "--inject-trap") == 0 && i + 1 < argc) trap_path = argv[++i];
-    else { fprintf(stderr, "usage: server [--port N] [--inject-trap PATH]\n"); return 2; }
+    else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) docroot = argv[++i];
+    else { fprintf(stderr, "usage: server [--port N] [--dir DIR] [--inject-trap PATH]\n"); return 2; }
   }
+  for (int i = 0; i < MAX_FILES; i++) files[i].fd = -1;
   signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < MAX_CONNS; i++) conns[i].fd = -1;
 

@@ -156,6 +156,41 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     });
   });
 
+  describe.skipIf(!CURL || !H2LOAD)('server --dir: files through zero-copy DATA (sendfile)', () => {
+    let dirPort = 0;
+    beforeAll(async () => {
+      dirPort = (
+        await startOnFreePort(procs, join(DIR, 'server'), (port) => ['--port', String(port), '--dir', tmp], 10_000)
+      ).port;
+    });
+
+    it('curl gets each file byte for byte (empty, 16 B, 1 MiB, 10 MiB) and 404 for a missing one', async () => {
+      for (const [name, data] of files) {
+        const r = await run(CURL!, ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}/${name}`], {
+          timeoutMs: 30_000,
+        });
+        expect(r.status).toBe(0);
+        expect(sha(r.stdout), name).toBe(sha(data));
+      }
+      const missing = await run(
+        CURL!,
+        ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}/none`],
+        { timeoutMs: 20_000 },
+      );
+      expect(missing.stdout.toString()).toBe('404');
+    });
+
+    it('h2load -n 100 -c 4 -m 10 of the 10 MiB file: every response 2xx, exactly 100 × the file in DATA', async () => {
+      const r = await run(H2LOAD!, ['-n', '100', '-c', '4', '-m', '10', `http://127.0.0.1:${dirPort}/ten`], {
+        timeoutMs: 120_000,
+      });
+      const out = r.stdout.toString();
+      expect(r.status, out).toBe(0);
+      expect(out).toMatch(/status codes: 100 2xx, 0 3xx, 0 4xx, 0 5xx/);
+      expect(Number(/traffic: .*?, [\d.]+\w*B \((\d+)\) data/.exec(out)?.[1])).toBe(100 * 10 * MiB);
+    });
+  });
+
   describe.skipIf(!H2LOAD)('server under h2load', () => {
     it('h2load -n 10000 -c 4 -m 20: every response 2xx (and nghttpd measured beside it)', async () => {
       cRate = await h2loadAll2xx(H2LOAD!, serverPort);
