@@ -1,5 +1,6 @@
 // Bulk transfer on one stream (1 GiB; --quick: 64 MiB), all in the same run:
-//   download: nghttpd → h2load (the reference), h2wasm serve --dir → h2load,
+//   download: nghttpd → h2load (the reference), h2wasm serve --dir → h2load, the C example
+//             server --dir → h2load (zero-copy through sendfile, and --copy through the module),
 //             node:http2 (respondWithFile) → h2load, nghttpd → h2wasm connect(),
 //             nghttpd → node:http2 client;
 //   upload:   h2load -d FILE → nghttpd (the reference), h2wasm connect() → nghttpd,
@@ -24,6 +25,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -174,6 +176,14 @@ const client = (kind, direction, url) => {
   return { gbps: j.ok ? j.gbps : NaN, note };
 };
 
+/** The C example server (examples/c), built if it can be; null without wasm2c or gcc. */
+function buildCServer() {
+  if (!has('wasm2c') || !has('gcc')) return null;
+  const cDir = fileURLToPath(new URL('../examples/c/', import.meta.url));
+  const r = spawnSync('make', ['-s', '-C', cDir, 'server'], { encoding: 'utf8', timeout: 300_000 });
+  return r.status === 0 ? join(cDir, 'server') : null;
+}
+
 const down = [];
 const up = [];
 const servers = [];
@@ -199,6 +209,22 @@ try {
   );
   down.push({ name: 'h2wasm serve → h2load', ...h2load([`http://127.0.0.1:${ourPort}/big.bin`]) });
   await ours.stop();
+
+  // The C example server: the file through zero-copy DATA (sendfile), and through the module.
+  const cServer = buildCServer();
+  for (const [name, extra] of /** @type {[string, string[]][]} */ ([
+    ['C server, zero-copy (sendfile) → h2load', []],
+    ['C server, copied through the module → h2load', ['--copy']],
+  ])) {
+    if (!cServer) {
+      down.push({ name, gbps: NaN, note: 'not built (needs wasm2c and gcc)' });
+      continue;
+    }
+    const port = await freePort();
+    const srv = await startServer(0, cServer, ['--port', String(port), '--dir', dir, ...extra], port);
+    down.push({ name, ...h2load([`http://127.0.0.1:${port}/big.bin`]) });
+    await srv.stop();
+  }
 
   const nodePort = await freePort();
   const nodeSrv = await startServer(0, process.execPath, [nodeServer, String(nodePort)], nodePort);

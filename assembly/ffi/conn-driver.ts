@@ -74,6 +74,8 @@ export class ConnDriver extends ConnLike {
   private readonly scratch: ByteBuffer = new ByteBuffer();
   /** Bytes (and ends) taken from data sources: drive() refills while this grows. */
   private sourced: u64 = 0;
+  /** Bytes io_write took: a flush that wrote made room for the sources to fill again. */
+  private written: u64 = 0;
 
   constructor(config: Config, io: Io, executor: Executor) {
     super();
@@ -106,10 +108,13 @@ export class ConnDriver extends ConnLike {
     // or deadline to bring the host back (an upload stalled until the next read event).
     for (;;) {
       const before = this.sourced;
+      const wroteBefore = this.written;
       this.pullSources();
       this.flush();
+      // Neither read nor written: no more to do now. A flush that wrote what the sources
+      // had buffered made room for them even when they read nothing this time round.
       if (
-        this.sourced == before ||
+        (this.sourced == before && this.written == wroteBefore) ||
         this.sources.length == 0 ||
         !this.writeCtx.ready ||
         this.engine.outputLen > 0 ||
@@ -177,6 +182,7 @@ export class ConnDriver extends ConnLike {
         return;
       }
       engine.consumeOutput(n);
+      this.written += n;
     }
   }
 

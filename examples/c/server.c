@@ -8,6 +8,8 @@
  *          [--dir DIR]       a GET answers with the file DIR/path through zero-copy DATA:
  *                            the bytes go from the file to the socket with sendfile(2)
  *                            and never enter the module (404 when there is none)
+ *          [--copy]          with --dir: copy the files through the module instead
+ *                            (body_read fills its buffer), to measure the difference
  *          [--inject-trap PATH]  for tests: a request for PATH makes the next io_write
  *                                trap inside the module, as a bug in the module would
  *
@@ -65,6 +67,7 @@ static size_t nreqs;
 static const char *trap_path; /* --inject-trap */
 static int trap_armed;
 static const char *docroot;   /* --dir */
+static int copy_files;        /* --copy */
 
 /* A file being sent through zero-copy DATA: its data source's userdata is its slot. */
 struct file {
@@ -101,6 +104,13 @@ uint32_t h2_host_body_read(uint32_t userdata, h2_context ctx, h2_ptr buf, uint32
   (void)ctx; (void)buf; (void)len;
   struct file *f = userdata < MAX_FILES ? &files[userdata] : NULL;
   if (!f || f->fd < 0) return H2_IO_ERROR;
+  if (copy_files) { /* the copy path: through the module's buffer */
+    ssize_t n = pread(f->fd, h2w_ptr(buf), len, f->sent);
+    if (n < 0) return H2_IO_ERROR;
+    f->sent += n;
+    if (n == 0) { close(f->fd); f->fd = -1; }
+    return (uint32_t)n;
+  }
   if (f->announced < f->size) {
     off_t n = f->size - f->announced;
     if (n > 0x7FFFFFFF) n = 0x7FFFFFFF;
@@ -360,7 +370,8 @@ int main(int argc, char *argv[]) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
     else if (strcmp(argv[i], "--inject-trap") == 0 && i + 1 < argc) trap_path = argv[++i];
     else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) docroot = argv[++i];
-    else { fprintf(stderr, "usage: server [--port N] [--dir DIR] [--inject-trap PATH]\n"); return 2; }
+    else if (strcmp(argv[i], "--copy") == 0) copy_files = 1;
+    else { fprintf(stderr, "usage: server [--port N] [--dir DIR [--copy]] [--inject-trap PATH]\n"); return 2; }
   }
   for (int i = 0; i < MAX_FILES; i++) files[i].fd = -1;
   signal(SIGPIPE, SIG_IGN);

@@ -51,6 +51,11 @@ export class MemHost {
   hook: ((op: 'read' | 'write', userdata: number) => void) | null = null;
   /** A test's data sources by body userdata: body_read's answer, given (buf, len). */
   readonly sources = new Map<number, (buf: number, len: number) => number>();
+  /** Backpressure: io_write takes at most this many bytes between the driver's rounds, then
+   *  answers PENDING (taking a waker, woken at the next round), as a socket whose buffer
+   *  filled up does; 0: no limit. */
+  writeBudget = 0;
+  budgetLeft = 0;
   /** Every chunk this instance wrote to a transport, when a test asks (set it to []). */
   written: Uint8Array[] | null = null;
   /** The zero-copy send_data import, when a test gives one (it writes with `writeTo`). */
@@ -91,6 +96,14 @@ export class MemHost {
         this.hook?.('write', userdata);
         const e = this.ends.get(userdata);
         if (!e || e.closed || !e.peer || e.peer.closed) return IO_ERROR;
+        if (this.writeBudget > 0) {
+          if (this.budgetLeft === 0) {
+            deferredWriteWakes.push([this, this.ex.h2_context_waker(ctx)]);
+            return PENDING;
+          }
+          len = Math.min(len >>> 0, this.budgetLeft);
+          this.budgetLeft -= len;
+        }
         const chunk = new Uint8Array(this.ex.memory.buffer, buf >>> 0, len >>> 0).slice();
         e.peer.inbox.push(chunk);
         this.written?.push(chunk);
@@ -190,7 +203,12 @@ const deferredWakes: End[] = [];
 function wakeRead(e: End): void {
   if (e.readWaker) deferredWakes.push(e);
 }
+const deferredWriteWakes: [MemHost, number][] = [];
 export function flushWakes(): void {
+  for (const [host, waker] of deferredWriteWakes.splice(0)) {
+    host.budgetLeft = host.writeBudget; // the socket drained
+    host.ex.h2_waker_wake(waker);
+  }
   while (deferredWakes.length) {
     const e = deferredWakes.pop()!;
     if (!e.readWaker) continue;

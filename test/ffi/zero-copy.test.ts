@@ -7,7 +7,7 @@
 // module receives the bytes, so every frame must be well-formed on the wire too.
 import { describe, it, expect } from 'vitest';
 import { MemHost, connectPair, pump, pushTask, flushWakes, TASK, H2E } from './mem-host.js';
-import { H2_DATA } from '../../bindings/abi.js';
+import { H2_DATA, H2_OPT } from '../../bindings/abi.js';
 import { FRAME, FLAG, parseFrames, concat, type Frame } from '../support/frames.js';
 
 const INTERNAL_ERROR = 0x2;
@@ -29,6 +29,10 @@ interface Options {
   mode?: 'zero-copy' | 'copy';
   padding?: number;
   trailers?: [string, string][];
+  /** The client's options (its windows, say). */
+  clientOpts?: [number, bigint][];
+  /** The server's transport takes at most this many bytes between rounds (0: no limit). */
+  writeBudget?: number;
 }
 
 function download(body: Uint8Array, answer: (offer: Offer, index: number) => string, opts: Options = {}) {
@@ -36,7 +40,7 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
   const sh = new MemHost();
   const cexec = ch.ex.h2_executor_new();
   const sexec = sh.ex.h2_executor_new();
-  const pair = connectPair(ch, cexec, sh, sexec);
+  const pair = connectPair(ch, cexec, sh, sexec, [], opts.clientOpts ?? []);
   // Each server poll is counted, and what send_data saw is recorded with the poll it came in.
   let polls = 0;
   const pollsWithOffers = new Map<number, number>();
@@ -62,6 +66,8 @@ function download(body: Uint8Array, answer: (offer: Offer, index: number) => str
   let at = 0; // bytes of `body` handed to send_data and written
   let announced = 0; // bytes announced through NO_COPY
   sh.written = [];
+  sh.writeBudget = opts.writeBudget ?? 0;
+  sh.budgetLeft = sh.writeBudget;
   sh.sources.set(SOURCE, (buf, len) => {
     if (opts.mode === 'copy') {
       const n = Math.min(len, body.length - at);
@@ -264,4 +270,23 @@ describe('zero-copy and copied data sources: padding and trailers, checked on th
       expect(onStream.filter((f) => f.type === FRAME.DATA).every((f) => (f.flags & FLAG.END_STREAM) === 0)).toBe(true);
     });
   }
+});
+
+describe('a data source the host answers at once, under windows larger than its buffering', () => {
+  it('is read to its end without waiting for an event: a flush that wrote lets it fill again', () => {
+    // Before the fix the driver stopped once a round read nothing (the stream's buffer was
+    // full) though its flush had just written that buffer out: nothing woke it again, and a
+    // C host's download stalled until its select() timeout, second after second.
+    const WIDE: [number, bigint][] = [
+      [H2_OPT.INITIAL_WINDOW_SIZE, 16n << 20n],
+      [H2_OPT.CONNECTION_WINDOW, 16n << 20n],
+    ];
+    const big = new Uint8Array(2 << 20).map((_, i) => (i * 13) & 0xff);
+    for (const budget of [20_000, 50_000, 70_000, 100_000, 150_000, 300_000]) {
+      const r = download(big, () => 'write', { mode: 'copy', clientOpts: WIDE, writeBudget: budget });
+      expect(r.status).toBe(200);
+      expect(r.received.length, `socket taking ${budget} bytes a round`).toBe(big.length);
+      expect(Buffer.from(r.received).equals(Buffer.from(big))).toBe(true);
+    }
+  });
 });
