@@ -148,9 +148,16 @@ uint32_t h2_host_send_data(uint32_t userdata, h2_context ctx, h2_ptr prefix, uin
   struct file *f = userdata < MAX_FILES ? &files[userdata] : NULL;
   struct conn *c = f && f->fd >= 0 ? conn_of(f->conn_ud) : NULL;
   if (!c) return H2_IO_ERROR;
-  uint32_t w = h2w_sock_write(c->fd, &c->write_waker, ctx, prefix, prefix_len);
-  if (w == H2_IO_PENDING || w == H2_IO_ERROR) return w;
-  if (w < prefix_len && write_all(c->fd, (const uint8_t *)h2w_ptr(prefix) + w, prefix_len - w) != 0) return H2_DATA_FAIL_CONNECTION;
+  /* MSG_MORE: the prefix waits for the data that follows, one segment instead of two. */
+  ssize_t w = send(c->fd, h2w_ptr(prefix), prefix_len, MSG_NOSIGNAL | MSG_MORE);
+  if (w < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return H2_IO_ERROR;
+    if (c->write_waker) h2_waker_free(c->write_waker);
+    c->write_waker = h2_context_waker(ctx);
+    return H2_IO_PENDING;
+  }
+  if ((uint32_t)w < prefix_len && write_all(c->fd, (const uint8_t *)h2w_ptr(prefix) + w, prefix_len - (uint32_t)w) != 0)
+    return H2_DATA_FAIL_CONNECTION;
   for (size_t left = data_len; left > 0;) {
     ssize_t n = sendfile(c->fd, f->fd, &f->sent, left);
     if (n > 0) { left -= (size_t)n; continue; }
