@@ -414,6 +414,11 @@ H2_EXPORT uint32_t h2_clientconn_remote_setting(h2_clientconn conn, uint32_t key
  *  difference at once (WINDOW_UPDATE on stream 0); lowered, WINDOW_UPDATEs are held back
  *  until the window is under it (a window already granted cannot shrink). */
 H2_EXPORT h2_code h2_clientconn_set_target_window_size(h2_clientconn conn, uint32_t size);
+/** Abrupt shutdown with GOAWAY debug data (nghttp2's submit_goaway opaque data): GOAWAY
+ *  with `reason` (RFC 9113 code) and [debug, debug+len) as its debug data, UTF-8 text of at
+ *  most 1 KiB (other bytes are replaced by U+FFFD); every stream is reset. H2E_INVALID_ARG
+ *  for a longer text or a range outside memory. */
+H2_EXPORT h2_code h2_clientconn_abrupt_shutdown_with_debug(h2_clientconn conn, uint32_t reason, h2_ptr debug, uint32_t len);
 /** Server push received (after H2_OPT_ENABLE_PUSH = 1): H2_TASK_REQUEST with the next
  *  promised request (the host owns it; read it like any request), H2_TASK_EMPTY once no
  *  more can come. Its response: h2_request_pushed_response. */
@@ -466,6 +471,11 @@ H2_EXPORT uint32_t h2_serverconn_remote_setting(h2_serverconn conn, uint32_t key
  *  difference at once (WINDOW_UPDATE on stream 0); lowered, WINDOW_UPDATEs are held back
  *  until the window is under it (a window already granted cannot shrink). */
 H2_EXPORT h2_code h2_serverconn_set_target_window_size(h2_serverconn conn, uint32_t size);
+/** Abrupt shutdown with GOAWAY debug data (nghttp2's submit_goaway opaque data): GOAWAY
+ *  with `reason` (RFC 9113 code) and [debug, debug+len) as its debug data, UTF-8 text of at
+ *  most 1 KiB (other bytes are replaced by U+FFFD); every stream is reset. H2E_INVALID_ARG
+ *  for a longer text or a range outside memory. */
+H2_EXPORT h2_code h2_serverconn_abrupt_shutdown_with_debug(h2_serverconn conn, uint32_t reason, h2_ptr debug, uint32_t len);
 /** Graceful shutdown: GOAWAY 2^31-1, one PING round trip, GOAWAY with the last stream;
  *  in-flight streams finish, then the connection closes. */
 H2_EXPORT h2_code h2_serverconn_graceful_shutdown(h2_serverconn conn);

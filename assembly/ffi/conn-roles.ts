@@ -18,6 +18,7 @@ import { Request, Response } from './messages';
 import { Body, SendStream, streamError } from './body';
 import { Disposable, ReadyTask, Task, TaskType } from './task';
 import { HandleKind, handleGet, handleNew, adopt } from './handles';
+import { validRange } from './memory';
 import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from './errors';
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
@@ -103,6 +104,14 @@ export function submitSetting(c: ConnDriver, key: u32, value: u64): u32 {
 export function settingOf(c: ConnDriver | null, key: u32, remote: bool): u32 {
   if (c == null || !isSettingKey(key)) return 0;
   return c.engine.setting(<u16>key, remote);
+}
+
+/** h2_*conn_abrupt_shutdown_with_debug: GOAWAY with `reason` and the host's debug text
+ *  (UTF-8, at most 1 KiB), every stream reset. */
+export function abruptShutdown(c: ConnDriver, reason: u32, debug: usize, len: u32): u32 {
+  if (len > 1024 || !validRange(debug, len)) return H2E_INVALID_ARG;
+  c.engine.abort(reason, len == 0 ? '' : String.UTF8.decodeUnsafe(debug, len));
+  return H2E_OK;
 }
 
 /** h2_*conn_set_target_window_size: the connection's receive window target, 1..2^31-1. */

@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { MemHost, connectPair, pump, pushTask, TASK, H2E } from './mem-host.js';
 import { H2_OPT } from '../../bindings/abi.js';
+import { FRAME, parseFrames, concat } from '../support/frames.js';
 
 const UNLIMITED = 0xffffffff;
 
@@ -119,5 +120,55 @@ describe('SETTINGS after the handshake', () => {
     expect(ex.h2_serverconn_abrupt_shutdown(server, 0)).toBe(H2E.OK);
     settle();
     expect(ex.h2_serverconn_submit_setting(server, H2_OPT.MAX_CONCURRENT_STREAMS, 1n)).toBe(H2E.CLOSED);
+  });
+});
+
+describe('abrupt shutdown with GOAWAY debug data, both roles', () => {
+  /** What `role` writes when it shuts down with `reason` and `debug`: its GOAWAY frames. */
+  function goawaysOf(role: 'client' | 'server', reason: number, debug: string) {
+    const ch = new MemHost();
+    const sh = new MemHost();
+    const cexec = ch.ex.h2_executor_new();
+    const sexec = sh.ex.h2_executor_new();
+    const p = connectPair(ch, cexec, sh, sexec);
+    const h = role === 'client' ? ch : sh;
+    h.written = [];
+    const fn =
+      role === 'client' ? 'h2_clientconn_abrupt_shutdown_with_debug' : 'h2_serverconn_abrupt_shutdown_with_debug';
+    const conn = role === 'client' ? p.client : p.server;
+    const rc = h.with(debug, (ptr, n) => h.ex[fn](conn, reason, ptr, n));
+    pump(
+      [
+        [ch, cexec],
+        [sh, sexec],
+      ],
+      (x, t) => x.ex.h2_task_free(t),
+    );
+    const { frames } = parseFrames(concat(...h.written!));
+    return {
+      rc,
+      goaways: frames
+        .filter((f) => f.type === FRAME.GOAWAY)
+        .map((f) => {
+          const v = new DataView(f.payload.buffer, f.payload.byteOffset);
+          return { code: v.getUint32(4), debug: new TextDecoder().decode(f.payload.subarray(8)) };
+        }),
+    };
+  }
+
+  it('a server: GOAWAY with the reason and the debug text on the wire', () => {
+    expect(goawaysOf('server', 0xb, 'going down for maintenance')).toEqual({
+      rc: H2E.OK,
+      goaways: [{ code: 0xb, debug: 'going down for maintenance' }],
+    });
+  });
+
+  it('a client: the same, and an empty text sends none', () => {
+    expect(goawaysOf('client', 0x2, 'bye')).toEqual({ rc: H2E.OK, goaways: [{ code: 0x2, debug: 'bye' }] });
+    expect(goawaysOf('client', 0x0, '')).toEqual({ rc: H2E.OK, goaways: [{ code: 0x0, debug: '' }] });
+  });
+
+  it('refuses more than 1 KiB of debug data', () => {
+    expect(goawaysOf('server', 0x2, 'x'.repeat(1025))).toEqual({ rc: H2E.INVALID_ARG, goaways: [] });
   });
 });

@@ -15,6 +15,7 @@ import {
   submitSetting,
   settingOf,
   setTargetWindow,
+  abruptShutdown,
 } from '../conn-roles';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
@@ -138,4 +139,11 @@ export function h2_clientconn_remote_setting(conn: u32, key: u32): u32 {
 export function h2_clientconn_set_target_window_size(conn: u32, size: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
   return c == null ? H2E_INVALID_ARG : setTargetWindow(c, size);
+}
+
+/** Abrupt shutdown with GOAWAY debug data: GOAWAY with `reason` and [debug, debug+len) as
+ *  its debug data (UTF-8 text, at most 1 KiB), every stream reset. */
+export function h2_clientconn_abrupt_shutdown_with_debug(conn: u32, reason: u32, debug: usize, len: u32): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.CLIENTCONN);
+  return c == null ? H2E_INVALID_ARG : abruptShutdown(c, reason, debug, len);
 }

@@ -5,7 +5,7 @@
 import { HandleKind, handleRelease } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { ConnDriver } from '../conn-driver';
-import { AcceptTask, CloseTask, ping, submitSetting, settingOf, setTargetWindow } from '../conn-roles';
+import { AcceptTask, CloseTask, ping, submitSetting, settingOf, setTargetWindow, abruptShutdown } from '../conn-roles';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
@@ -105,4 +105,11 @@ export function h2_serverconn_remote_setting(conn: u32, key: u32): u32 {
 export function h2_serverconn_set_target_window_size(conn: u32, size: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
   return c == null ? H2E_INVALID_ARG : setTargetWindow(c, size);
+}
+
+/** Abrupt shutdown with GOAWAY debug data: GOAWAY with `reason` and [debug, debug+len) as
+ *  its debug data (UTF-8 text, at most 1 KiB), every stream reset. */
+export function h2_serverconn_abrupt_shutdown_with_debug(conn: u32, reason: u32, debug: usize, len: u32): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
+  return c == null ? H2E_INVALID_ARG : abruptShutdown(c, reason, debug, len);
 }
