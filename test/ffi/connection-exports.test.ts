@@ -251,16 +251,23 @@ describe('PING: h2_clientconn_ping / h2_serverconn_ping', () => {
   });
 });
 
+/** A world with one request for `url` in flight: its accept and both sides' poll_close pushed. */
+function inFlight(url: string) {
+  const w = world();
+  const { ch, sh, cexec, sexec } = w;
+  pushTask(ch, cexec, ch.ex.h2_clientconn_send(w.client, request(ch, url)), U.RESP);
+  pushTask(sh, sexec, sh.ex.h2_serverconn_accept(w.server), U.ACCEPT);
+  pushTask(ch, cexec, ch.ex.h2_clientconn_poll_close(w.client), U.CCLOSE);
+  pushTask(sh, sexec, sh.ex.h2_serverconn_poll_close(w.server), U.SCLOSE);
+  return w;
+}
+
 describe('h2_clientconn_graceful_shutdown', () => {
   it('sends GOAWAY NO_ERROR, refuses new requests, lets the in-flight one finish, then the connection closes', () => {
-    const w = world();
+    const w = inFlight('http://mem/in-flight');
     const { ch, sh, cexec, sexec } = w;
     const c = ch.ex;
     const s = sh.ex;
-    pushTask(ch, cexec, c.h2_clientconn_send(w.client, request(ch, 'http://mem/in-flight')), U.RESP);
-    pushTask(sh, sexec, s.h2_serverconn_accept(w.server), U.ACCEPT);
-    pushTask(ch, cexec, c.h2_clientconn_poll_close(w.client), U.CCLOSE);
-    pushTask(sh, sexec, s.h2_serverconn_poll_close(w.server), U.SCLOSE);
     const accepted: string[] = [];
     const seen: Record<string, number> = {};
     let respond = 0;
@@ -353,14 +360,10 @@ describe('h2_clientconn_graceful_shutdown', () => {
 
 describe('h2_serverconn_abrupt_shutdown', () => {
   it('sends GOAWAY with the reason; the client request in flight fails with it and the connection ends', () => {
-    const w = world();
+    const w = inFlight('http://mem/pending');
     const { ch, sh, cexec, sexec } = w;
     const c = ch.ex;
     const s = sh.ex;
-    pushTask(ch, cexec, c.h2_clientconn_send(w.client, request(ch, 'http://mem/pending')), U.RESP);
-    pushTask(sh, sexec, s.h2_serverconn_accept(w.server), U.ACCEPT);
-    pushTask(ch, cexec, c.h2_clientconn_poll_close(w.client), U.CCLOSE);
-    pushTask(sh, sexec, s.h2_serverconn_poll_close(w.server), U.SCLOSE);
     let respond = 0;
     const got: Record<string, unknown> = {};
     const onTask = (h: MemHost, t: number, type: number, user: number) => {
