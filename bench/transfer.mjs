@@ -1,5 +1,6 @@
 // Bulk transfer on one stream (1 GiB; --quick: 64 MiB), all in the same run:
-//   download: nghttpd → h2load (the reference), h2wasm serve --dir → h2load, the C example
+//   download: nghttpd → h2load (the reference), h2wasm serve --dir → h2load, respondWithFile
+//             (zero-copy) → h2load, the C example
 //             server --dir → h2load (zero-copy through sendfile, and --copy through the module),
 //             node:http2 (respondWithFile) → h2load, nghttpd → h2wasm connect(),
 //             nghttpd → node:http2 client;
@@ -141,6 +142,16 @@ s.on('stream', (stream, h) => stream.respondWithFile(join(${JSON.stringify(dir)}
 s.listen(Number(process.argv[2]), '127.0.0.1');`,
 );
 
+// The TypeScript server answering through respondWithFile (zero-copy: the file goes into
+// each frame from the file, never through the module).
+const zeroCopyServer = join(dir, 'h2wasm-zero-copy.mjs');
+writeFileSync(
+  zeroCopyServer,
+  `import { serve, respondWithFile } from ${JSON.stringify(join(dist, 'index.js'))};
+import { join } from 'node:path';
+await serve({ port: Number(process.argv[2]), handler: (req, res) => respondWithFile(res, join(${JSON.stringify(dir)}, req.path.slice(1))) });`,
+);
+
 const h2load = (args) => {
   const r = runTool(
     1,
@@ -209,6 +220,11 @@ try {
   );
   down.push({ name: 'h2wasm serve → h2load', ...h2load([`http://127.0.0.1:${ourPort}/big.bin`]) });
   await ours.stop();
+
+  const zcPort = await freePort();
+  const zc = await startServer(0, process.execPath, [zeroCopyServer, String(zcPort)], zcPort);
+  down.push({ name: 'h2wasm respondWithFile, zero-copy → h2load', ...h2load([`http://127.0.0.1:${zcPort}/big.bin`]) });
+  await zc.stop();
 
   // The C example server: the file through zero-copy DATA (sendfile), and through the module.
   const cServer = buildCServer();

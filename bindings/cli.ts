@@ -8,7 +8,7 @@ import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
-import { fileBody } from './file-body.js';
+import { respondWithFile } from './file-body.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
 
@@ -152,11 +152,10 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
     try {
       const st = statSync(file);
       if (st.isFile()) {
-        const headers: [string, string][] = [
-          ['content-length', String(st.size)],
-          ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'],
-        ];
-        return res.respond(200, headers, req.method === 'HEAD' ? null : fileBody(file, st));
+        const type: [string, string] = ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'];
+        // GET: zero-copy, each frame's data read from the file into the frame, never into the module.
+        if (req.method === 'GET') return respondWithFile(res, file, [type]);
+        return res.respond(200, [['content-length', String(st.size)], type], null);
       }
     } catch {
       // fall through to 404

@@ -5,8 +5,8 @@
 // offset, the way nginx's open_file_cache shares them. One descriptor per response let 300
 // peers that never read hold 30,000 descriptors, and the process's next open() failed with
 // EMFILE, a well-behaved client's among them.
-import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
-import { PULL_CHUNK } from './server-conn.js';
+import { openSync, readSync, closeSync, fstatSync, statSync, type Stats } from 'node:fs';
+import { PULL_CHUNK, type Responder } from './server-conn.js';
 
 interface OpenFile {
   fd: number;
@@ -70,6 +70,33 @@ export function* fileBody(path: string, st: Stats): Generator<Uint8Array> {
       at += n;
       yield buffer.subarray(0, n);
     }
+  } finally {
+    release(path, file);
+  }
+}
+
+/**
+ * Answers with the file at `path` through zero-copy DATA, as node:http2's respondWithFile
+ * does: content-length from its stat, and each frame's data read from the file straight
+ * into the outgoing frame, never into the module. Throws (ENOENT, not a file…) before
+ * anything is sent when the file cannot be served; resolves once the stream is over.
+ */
+export async function respondWithFile(
+  res: Responder,
+  path: string,
+  headers: Iterable<[string, string]> = [],
+  status = 200,
+): Promise<void> {
+  const st = statSync(path);
+  if (!st.isFile()) throw new Error(`h2wasm: ${path} is not a file`);
+  const file = acquire(path, st);
+  try {
+    await res.respondWithSource(
+      status,
+      [...headers, ['content-length', String(st.size)]],
+      st.size,
+      (dst, at, len, position) => readSync(file.fd, dst, at, len, position),
+    );
   } finally {
     release(path, file);
   }

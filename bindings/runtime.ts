@@ -13,7 +13,7 @@
 // (a handshake, a request, a PING) the core stamps with the next round's time. After each
 // round the one timer is armed at the executor's next deadline, or cleared when none.
 import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
-import { H2E, H2_BUDGET, H2_IO, TASK } from './abi.js';
+import { H2E, H2_BUDGET, H2_DATA, H2_IO, TASK } from './abi.js';
 
 /** RFC 9113 INTERNAL_ERROR: what the connections of a trapped instance report. */
 export const INTERNAL_ERROR = 2;
@@ -204,6 +204,27 @@ export class Transport {
     return IO_PENDING;
   }
 
+  /**
+   * send_data, before the frame is made: 0 when a frame may be written now, else PENDING
+   * (holding a waker) or ERROR. A frame is written whole or not at all.
+   */
+  frameWritable(ctx: number): number {
+    if (this.eof) return IO_ERROR;
+    if (this.blocked) return this.waitWritable(ctx);
+    if (this.sink.room && this.sink.room() <= 0) {
+      this.blocked = true;
+      return this.waitWritable(ctx);
+    }
+    if (this.rt.writeAllowance() <= 0) return this.waitTurn(ctx);
+    return 0;
+  }
+
+  /** Hands a whole zero-copy frame to the sink (after frameWritable said 0). */
+  writeFrame(frame: Uint8Array): void {
+    this.rt.spend(this, frame.length);
+    if (!this.sink.write(frame)) this.blocked = true;
+  }
+
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
   write(ctx: number, buf: number, len: number): number {
     if (this.eof) return IO_ERROR;
@@ -280,6 +301,18 @@ export type SourceRead = (max: number) => Uint8Array | null | 'pending';
 
 type Continuation = (task: number, type: number) => void;
 
+/** Copies `len` bytes of a zero-copy body from `position` into dst at `at`; returns the count. */
+export type NoCopyFill = (dst: Uint8Array, at: number, len: number, position: number) => number;
+
+interface NoCopySource {
+  transport: Transport;
+  size: number;
+  fill: NoCopyFill;
+  /** Bytes announced to the module as zero-copy, and bytes written so far. */
+  announced: number;
+  position: number;
+}
+
 /** A 1xx response (100 Continue, 103 Early Hints…) of a request: its status and fields. */
 export type InformationalHandler = (status: number, headers: [string, string][]) => void;
 
@@ -288,6 +321,8 @@ export class Runtime {
   readonly exec: number;
   private transports = new Map<number, Transport>();
   private sources = new Map<number, SourceRead>();
+  /** Zero-copy bodies by source id: the frames go straight from `fill` to the transport. */
+  private noCopySources = new Map<number, NoCopySource>();
   /** The waker a source that answered 'pending' holds, by source id. */
   private sourceWakers = new Map<number, number>();
   private continuations = new Map<number, Continuation>();
@@ -326,6 +361,16 @@ export class Runtime {
         }
       },
       body_read: (userdata, ctx, buf, len) => {
+        const noCopy = this.noCopySources.get(userdata);
+        if (noCopy) {
+          // All of it at once, as zero-copy: send_data writes each frame from the source.
+          if (noCopy.announced < noCopy.size) {
+            const n = Math.min(noCopy.size - noCopy.announced, 0x7fffffff);
+            noCopy.announced += n;
+            return (H2_DATA.NO_COPY | n) >>> 0;
+          }
+          return noCopy.position >= noCopy.size ? 0 : IO_ERROR;
+        }
         const read = this.sources.get(userdata);
         if (!read) return IO_ERROR;
         let chunk: Uint8Array | null | 'pending';
@@ -346,7 +391,24 @@ export class Runtime {
         new Uint8Array(this.ex.memory.buffer, buf >>> 0, chunk.length).set(chunk);
         return chunk.length;
       },
-      send_data: () => IO_ERROR,
+      send_data: (userdata, ctx, prefix, prefixLen, dataLen, padLen) => {
+        const src = this.noCopySources.get(userdata);
+        if (!src) return IO_ERROR;
+        try {
+          const ready = src.transport.frameWritable(ctx);
+          if (ready !== 0) return ready;
+          // The frame in one buffer: the module's prefix, the data straight from the source
+          // (it never enters wasm memory), the padding's zeros.
+          const frame = new Uint8Array(prefixLen + dataLen + padLen);
+          frame.set(new Uint8Array(this.ex.memory.buffer, prefix >>> 0, prefixLen));
+          if (src.fill(frame, prefixLen, dataLen, src.position) !== dataLen) return IO_ERROR;
+          src.transport.writeFrame(frame);
+          src.position += dataLen;
+          return 0;
+        } catch {
+          return IO_ERROR;
+        }
+      },
       headers_foreach: (_userdata, name, nameLen, value, valueLen) => {
         this.foreachOut?.push([this.text(name, nameLen), this.text(value, valueLen)]);
         return 0;
@@ -458,6 +520,19 @@ export class Runtime {
         this.sources.delete(id);
       },
     };
+  }
+
+  /**
+   * A zero-copy body of `size` bytes written to `transport`: the module frames it, and
+   * each frame's data comes from fill(dst, at, len, position) straight into the outgoing
+   * buffer (nghttp2's NO_COPY data source). release() once the stream is over.
+   */
+  noCopySource(transport: Transport, size: number, fill: NoCopyFill): { body: number; release: () => void } {
+    const id = this.nextId++;
+    this.noCopySources.set(id, { transport, size, fill, announced: 0, position: 0 });
+    const body = this.ex.h2_body_new();
+    this.ex.h2_body_set_userdata(body, id);
+    return { body, release: () => this.noCopySources.delete(id) };
   }
 
   // ---- tasks ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // One server connection on the runtime: handshake, the accept loop, and per request the
 // low-level stream API (method, path, headers, a body to iterate, respond with status,
 // headers, body and trailers). No `node:` import; node.ts brings the sockets.
-import { Runtime, TASK, type Transport } from './runtime.js';
+import { Runtime, TASK, type NoCopyFill, type Transport } from './runtime.js';
 import { H2E, H2_OPT, H2_PSEUDO } from './abi.js';
 
 /** Settings and limits of a connection, by the header's H2_OPT_* names. */
@@ -131,6 +131,13 @@ export interface Responder {
    * pushes (it disabled them, or the connection is going away).
    */
   push(path: string, headers?: Iterable<[string, string]>): Responder | null;
+  /**
+   * Sends the response with a body of `size` bytes the module never holds (zero-copy DATA,
+   * nghttp2's NO_COPY): each frame's data is copied by `fill(dst, at, len, position)`
+   * straight into the outgoing frame. Resolves once the stream is over (sent, or reset).
+   * respondWithFile (node.ts) serves a file this way.
+   */
+  respondWithSource(status: number, headers: Iterable<[string, string]>, size: number, fill: NoCopyFill): Promise<void>;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
   reset(code?: number): void;
 }
@@ -220,7 +227,7 @@ export class ServerConnection {
     const respond = rt.ex.h2_request_respond(req);
     const incoming = new Incoming(rt, req, respond);
     rt.ex.h2_request_free(req);
-    const responder = new StreamResponder(rt, respond, incoming.scheme, incoming.authority);
+    const responder = new StreamResponder(rt, respond, incoming.scheme, incoming.authority, this.transport);
     this.inFlight++;
     const done = () => {
       this.inFlight--;
@@ -356,7 +363,39 @@ class StreamResponder implements Responder {
     private respondHandle: number,
     private scheme: string,
     private authority: string,
+    private transport: Transport,
   ) {}
+
+  respondWithSource(
+    status: number,
+    headers: Iterable<[string, string]>,
+    size: number,
+    fill: NoCopyFill,
+  ): Promise<void> {
+    const rt = this.rt;
+    const ex = rt.ex;
+    if (this.sent) throw new Error('h2wasm: response already sent');
+    this.sent = true;
+    const resp = ex.h2_response_new();
+    ex.h2_response_set_status(resp, status);
+    rt.setHeaders(ex.h2_response_headers(resp), headers);
+    const source = rt.noCopySource(this.transport, size, fill);
+    ex.h2_response_set_body(resp, source.body); // taken
+    ex.h2_respond_send_response(this.respondHandle, resp, 0);
+    const code = ex.h2_last_result();
+    rt.schedule();
+    if (code !== H2E.OK) {
+      source.release();
+      return Promise.reject(sendError('response', code));
+    }
+    // Over when the stream is: closed normally (EMPTY) or reset (RESET): the source goes then.
+    return new Promise<void>((resolve) => {
+      rt.submit(ex.h2_respond_poll_reset(this.respondHandle), () => {
+        source.release();
+        resolve();
+      });
+    });
+  }
 
   push(path: string, headers: Iterable<[string, string]> = []): Responder | null {
     const rt = this.rt;
@@ -387,7 +426,7 @@ class StreamResponder implements Responder {
       if (code === H2E.CLOSED) return null;
       throw sendError('push', code);
     }
-    const responder = new StreamResponder(rt, pushed, this.scheme, this.authority);
+    const responder = new StreamResponder(rt, pushed, this.scheme, this.authority, this.transport);
     responder.releaseWhenAnswered = true;
     return responder;
   }
