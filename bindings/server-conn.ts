@@ -134,10 +134,17 @@ export interface Responder {
   /**
    * Sends the response with a body of `size` bytes the module never holds (zero-copy DATA,
    * nghttp2's NO_COPY): each frame's data is copied by `fill(dst, at, len, position)`
-   * straight into the outgoing frame. Resolves once the stream is over (sent, or reset).
-   * respondWithFile (node.ts) serves a file this way.
+   * straight into the outgoing frame; `padding` pads each DATA frame with that many zero
+   * bytes (0..255). Resolves once the stream is over (sent, or reset). respondWithFile
+   * (file-body.ts) serves a file this way.
    */
-  respondWithSource(status: number, headers: Iterable<[string, string]>, size: number, fill: NoCopyFill): Promise<void>;
+  respondWithSource(
+    status: number,
+    headers: Iterable<[string, string]>,
+    size: number,
+    fill: NoCopyFill,
+    padding?: number,
+  ): Promise<void>;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
   reset(code?: number): void;
 }
@@ -371,6 +378,7 @@ class StreamResponder implements Responder {
     headers: Iterable<[string, string]>,
     size: number,
     fill: NoCopyFill,
+    padding?: number,
   ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
@@ -380,6 +388,13 @@ class StreamResponder implements Responder {
     ex.h2_response_set_status(resp, status);
     rt.setHeaders(ex.h2_response_headers(resp), headers);
     const source = rt.noCopySource(this.transport, size, fill);
+    if (padding !== undefined && ex.h2_body_set_padding(source.body, padding) !== H2E.OK) {
+      ex.h2_response_free(resp);
+      ex.h2_body_free(source.body);
+      source.release();
+      this.sent = false;
+      throw new RangeError(`h2wasm: padding ${padding} outside 0..255`);
+    }
     ex.h2_response_set_body(resp, source.body); // taken
     ex.h2_respond_send_response(this.respondHandle, resp, 0);
     const code = ex.h2_last_result();
