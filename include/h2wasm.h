@@ -649,7 +649,10 @@ H2_EXPORT uint32_t h2_send_stream_capacity(h2_send_stream stream);
  *  read h2_send_stream_capacity first); H2_TASK_EMPTY when the stream cannot send. */
 H2_EXPORT h2_task h2_send_stream_poll_capacity(h2_send_stream stream);
 /** Queues [ptr, ptr+len) (copied), END_STREAM after it when end_of_stream. H2E_LIMIT_EXCEEDED
- *  (nothing queued) past the send-buffer caps: wait for capacity. */
+ *  (nothing queued) past the send-buffer caps: wait for capacity. A deliberate difference
+ *  from the h2 crate, whose send_data buffers without bound: data queued beyond the
+ *  capacity is bounded by H2_OPT_MAX_STREAM_SEND_BUFFER and _CONNECTION_SEND_BUFFER. Data
+ *  waiting goes out before capacity another stream holds and has not used. */
 H2_EXPORT h2_code h2_send_stream_send_data(h2_send_stream stream, h2_ptr data, uint32_t len, uint32_t end_of_stream);
 /** Sends trailers after the queued data and ends the stream; the headers are taken. */
 H2_EXPORT h2_code h2_send_stream_send_trailers(h2_send_stream stream, h2_headers trailers);

@@ -252,3 +252,14 @@ describe('SendStream exclusive reservations cannot deadlock', () => {
     expect(streams.map((st) => st.received)).toEqual(streams.map(() => TOTAL));
   });
 });
+
+describe('SendStream: data waiting goes before an idle reservation', () => {
+  it("a stream's buffered data is sent though another stream holds the whole window unused", () => {
+    const t = setup();
+    const [a, b] = t.open(2);
+    t.reserve(a, WINDOW); // a holds all of it and sends nothing (its host waits for b, say)
+    expect(t.sendData(b, 1000, true)).toBe(H2E.OK); // b never reserved: its data just waits
+    t.run();
+    expect(t.streams[1].received).toBe(1000);
+  });
+});
