@@ -142,14 +142,14 @@ s.on('stream', (stream, h) => stream.respondWithFile(join(${JSON.stringify(dir)}
 s.listen(Number(process.argv[2]), '127.0.0.1');`,
 );
 
-// The TypeScript server answering through respondWithFile (zero-copy: the file goes into
+// The TypeScript server answering through res.respondWithFile (zero-copy: the file goes into
 // each frame from the file, never through the module).
 const zeroCopyServer = join(dir, 'h2wasm-zero-copy.mjs');
 writeFileSync(
   zeroCopyServer,
-  `import { serve, respondWithFile } from ${JSON.stringify(join(dist, 'index.js'))};
+  `import { serve } from ${JSON.stringify(join(dist, 'index.js'))};
 import { join } from 'node:path';
-await serve({ port: Number(process.argv[2]), handler: (req, res) => respondWithFile(res, join(${JSON.stringify(dir)}, req.path.slice(1))) });`,
+await serve({ port: Number(process.argv[2]), handler: (req, res) => res.respondWithFile(join(${JSON.stringify(dir)}, req.path.slice(1))) });`,
 );
 
 const h2load = (args) => {

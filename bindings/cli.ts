@@ -8,7 +8,6 @@ import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
-import { respondWithFile } from './file-body.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
 
@@ -154,7 +153,7 @@ async function answer(req: IncomingRequest, res: Responder, dir?: string): Promi
       if (st.isFile()) {
         const type: [string, string] = ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'];
         // GET: zero-copy, each frame's data read from the file into the frame, never into the module.
-        if (req.method === 'GET') return respondWithFile(res, file, [type]);
+        if (req.method === 'GET') return res.respondWithFile(file, [type]);
         return res.respond(200, [['content-length', String(st.size)], type], null);
       }
     } catch {

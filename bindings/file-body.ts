@@ -6,7 +6,7 @@
 // peers that never read hold 30,000 descriptors, and the process's next open() failed with
 // EMFILE, a well-behaved client's among them.
 import { openSync, readSync, closeSync, fstatSync, statSync, type Stats } from 'node:fs';
-import { PULL_CHUNK, type Responder } from './server-conn.js';
+import { PULL_CHUNK, type FileOpener } from './server-conn.js';
 
 interface OpenFile {
   fd: number;
@@ -76,28 +76,17 @@ export function* fileBody(path: string, st: Stats): Generator<Uint8Array> {
 }
 
 /**
- * Answers with the file at `path` through zero-copy DATA, as node:http2's respondWithFile
- * does: content-length from its stat, and each frame's data read from the file straight
- * into the outgoing frame, never into the module. Throws (ENOENT, not a file…) before
- * anything is sent when the file cannot be served; resolves once the stream is over.
+ * Opens the file at `path` for a zero-copy answer (respondWithFile): its size from its
+ * stat, frames filled from the shared descriptor with positioned reads. Throws (ENOENT, not
+ * a file…) before anything is sent.
  */
-export async function respondWithFile(
-  res: Responder,
-  path: string,
-  headers: Iterable<[string, string]> = [],
-  status = 200,
-): Promise<void> {
+export const openFileForZeroCopy: FileOpener = (path) => {
   const st = statSync(path);
   if (!st.isFile()) throw new Error(`h2wasm: ${path} is not a file`);
   const file = acquire(path, st);
-  try {
-    await res.respondWithSource(
-      status,
-      [...headers, ['content-length', String(st.size)]],
-      st.size,
-      (dst, at, len, position) => readSync(file.fd, dst, at, len, position),
-    );
-  } finally {
-    release(path, file);
-  }
-}
+  return {
+    size: st.size,
+    fill: (dst, at, len, position) => readSync(file.fd, dst, at, len, position),
+    close: () => release(path, file),
+  };
+};

@@ -13,7 +13,6 @@ export { H2Module, instantiate, instantiateSync, defaultModule, setDefaultModule
 export type { H2Exports, HostImports, ModuleSource } from './loader.js';
 export { HpackEncoder, HpackDecoder, HpackError } from './hpack.js';
 export { serve, fetchHandler, runtime, connect, fetch } from './node.js';
-export { respondWithFile } from './file-body.js';
 export type { ServeOptions, Server, TlsOptions, ClientOptions } from './node.js';
 export { ClientSession, H2StreamError, H2ConnectionError, H2_ERROR_NAMES } from './client.js';
 export type {

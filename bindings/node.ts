@@ -14,6 +14,7 @@ import {
   type Responder,
 } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
+import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
 
@@ -159,6 +160,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       handler,
       options.onError,
       options.onStreamsLost,
+      openFileForZeroCopy,
     );
     conns.add(conn);
     conn.done.then(() => conns.delete(conn));

@@ -145,9 +145,19 @@ export interface Responder {
     fill: NoCopyFill,
     padding?: number,
   ): Promise<void>;
+  /**
+   * Answers with the file at `path` through zero-copy DATA, as node:http2's
+   * respondWithFile: content-length from its size, each frame's data read from the file
+   * into the frame, never into the module. Throws (ENOENT, not a file…) before anything is
+   * sent; resolves once the stream is over. Needs a host with files (serve() on Node).
+   */
+  respondWithFile(path: string, headers?: Iterable<[string, string]>, status?: number): Promise<void>;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
   reset(code?: number): void;
 }
+
+/** A file opened for a zero-copy answer: its size, how to copy a range of it, and closing it. */
+export type FileOpener = (path: string) => { size: number; fill: NoCopyFill; close: () => void };
 
 export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
 
@@ -198,6 +208,8 @@ export class ServerConnection {
     readonly handler: StreamHandler,
     readonly onError: (e: unknown) => void = () => {},
     readonly onStreamsLost: (count: number) => void = () => {},
+    /** Where respondWithFile finds files (serve() on Node gives one); absent, it throws. */
+    readonly openFile?: FileOpener,
   ) {
     this.done = new Promise((r) => {
       this.resolveDone = r;
@@ -234,7 +246,14 @@ export class ServerConnection {
     const respond = rt.ex.h2_request_respond(req);
     const incoming = new Incoming(rt, req, respond);
     rt.ex.h2_request_free(req);
-    const responder = new StreamResponder(rt, respond, incoming.scheme, incoming.authority, this.transport);
+    const responder = new StreamResponder(
+      rt,
+      respond,
+      incoming.scheme,
+      incoming.authority,
+      this.transport,
+      this.openFile,
+    );
     this.inFlight++;
     const done = () => {
       this.inFlight--;
@@ -371,7 +390,18 @@ class StreamResponder implements Responder {
     private scheme: string,
     private authority: string,
     private transport: Transport,
+    private openFile: FileOpener | undefined,
   ) {}
+
+  async respondWithFile(path: string, headers: Iterable<[string, string]> = [], status = 200): Promise<void> {
+    if (!this.openFile) throw new Error('h2wasm: respondWithFile needs a host with files (serve() on Node)');
+    const file = this.openFile(path);
+    try {
+      await this.respondWithSource(status, [...headers, ['content-length', String(file.size)]], file.size, file.fill);
+    } finally {
+      file.close();
+    }
+  }
 
   respondWithSource(
     status: number,
@@ -441,7 +471,7 @@ class StreamResponder implements Responder {
       if (code === H2E.CLOSED) return null;
       throw sendError('push', code);
     }
-    const responder = new StreamResponder(rt, pushed, this.scheme, this.authority, this.transport);
+    const responder = new StreamResponder(rt, pushed, this.scheme, this.authority, this.transport, this.openFile);
     responder.releaseWhenAnswered = true;
     return responder;
   }

@@ -1,4 +1,4 @@
-// respondWithFile: a file through zero-copy DATA from the TypeScript server (the bytes go
+// res.respondWithFile: a file through zero-copy DATA from the TypeScript server (the bytes go
 // from the file into each outgoing frame, never into the module), against node:http2's
 // client and curl, byte for byte; a missing file is the handler's error before anything
 // is sent; a client that goes away mid-file resets the stream and frees the source.
@@ -9,7 +9,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import { serve, respondWithFile } from '../../bindings/index.js';
+import { serve } from '../../bindings/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h2wasm-rwf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ async function fileServer() {
     port: 0,
     onError: (e) => errors.push(e),
     handler: (req, res) =>
-      respondWithFile(res, join(dir, req.path.slice(1)), [['content-type', 'application/octet-stream']]),
+      res.respondWithFile(join(dir, req.path.slice(1)), [['content-type', 'application/octet-stream']]),
   });
   return { server, errors };
 }
