@@ -208,14 +208,15 @@ export class Transport {
    * send_data, before the frame is made: 0 when a frame may be written now, else PENDING
    * (holding a waker) or ERROR. A frame is written whole or not at all.
    */
-  frameWritable(ctx: number): number {
+  frameWritable(ctx: number, len: number): number {
     if (this.eof) return IO_ERROR;
     if (this.blocked) return this.waitWritable(ctx);
     if (this.sink.room && this.sink.room() <= 0) {
       this.blocked = true;
       return this.waitWritable(ctx);
     }
-    if (this.rt.writeAllowance() <= 0) return this.waitTurn(ctx);
+    // As io_write: a small frame (a small file's whole answer) goes whatever the turn's allowance.
+    if (len > SMALL_WRITE && this.rt.writeAllowance() <= 0) return this.waitTurn(ctx);
     return 0;
   }
 
@@ -395,7 +396,7 @@ export class Runtime {
         const src = this.noCopySources.get(userdata);
         if (!src) return IO_ERROR;
         try {
-          const ready = src.transport.frameWritable(ctx);
+          const ready = src.transport.frameWritable(ctx, prefixLen + dataLen + padLen);
           if (ready !== 0) return ready;
           // The frame in one buffer: the module's prefix, the data straight from the source
           // (it never enters wasm memory), the padding's zeros.
