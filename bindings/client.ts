@@ -447,16 +447,7 @@ export class ClientStream implements ClientResponse {
     rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
     const scheme = this.session.scheme;
     const authority = o.authority ?? this.session.authority;
-    // One crossing for the three parts; their byte lengths are their string lengths when
-    // all is ASCII (the usual case), else each part is measured on its own.
-    const all = scheme + authority + path;
-    const rc = rt.with(all, (p, n) => {
-      const [s, a] =
-        n === all.length
-          ? [scheme.length, authority.length]
-          : [encoder.encode(scheme).length, encoder.encode(authority).length];
-      return ex.h2_request_set_uri_parts(req, p, s, p + s, a, p + s + a, n - s - a);
-    });
+    const rc = rt.setTarget(req, scheme, authority, path);
     if (rc !== 0) {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));

@@ -209,13 +209,22 @@ export class Transport {
    * (holding a waker) or ERROR. A frame is written whole or not at all.
    */
   frameWritable(ctx: number, len: number): number {
+    return this.gate(ctx, len);
+  }
+
+  /**
+   * Whether `len` bytes may start going to the sink now, for io_write and zero-copy frames
+   * alike: 0, or PENDING (a waker taken: 'drain', or the next turn when this turn's write
+   * allowance is spent; a write of at most SMALL_WRITE passes a spent allowance) or ERROR.
+   */
+  private gate(ctx: number, len: number): number {
     if (this.eof) return IO_ERROR;
     if (this.blocked) return this.waitWritable(ctx);
     if (this.sink.room && this.sink.room() <= 0) {
+      // Full from earlier writes, the last of which returned false: 'drain' wakes us.
       this.blocked = true;
       return this.waitWritable(ctx);
     }
-    // As io_write: a small frame (a small file's whole answer) goes whatever the turn's allowance.
     if (len > SMALL_WRITE && this.rt.writeAllowance() <= 0) return this.waitTurn(ctx);
     return 0;
   }
@@ -228,18 +237,12 @@ export class Transport {
 
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
   write(ctx: number, buf: number, len: number): number {
-    if (this.eof) return IO_ERROR;
-    if (this.blocked) return this.waitWritable(ctx);
+    const shut = this.gate(ctx, len);
+    if (shut !== 0) return shut;
     // Only what the sink should hold: the rest stays in wasm memory, where the engine and
     // the instance's budget see it waiting (a peer that does not read is then visible).
     const room = this.sink.room ? this.sink.room() : len;
-    if (room <= 0) {
-      // Full from earlier writes, the last of which returned false: 'drain' wakes us.
-      this.blocked = true;
-      return this.waitWritable(ctx);
-    }
     const allowance = len <= SMALL_WRITE ? len : this.rt.writeAllowance();
-    if (allowance <= 0) return this.waitTurn(ctx);
     const n = Math.min(len, room, allowance);
     this.rt.spend(this, n);
     const bytes = new Uint8Array(this.rt.ex.memory.buffer, buf, n).slice();
@@ -423,6 +426,21 @@ export class Runtime {
         queueMicrotask(() => handler(status, headers));
       },
     };
+  }
+
+  /**
+   * Sets a request's :scheme, :authority and :path in one crossing (their byte lengths are
+   * their string lengths when all is ASCII, the usual case); h2_request_set_uri_parts's code.
+   */
+  setTarget(req: number, scheme: string, authority: string, path: string): number {
+    const all = scheme + authority + path;
+    return this.with(all, (p, n) => {
+      const [s, a] =
+        n === all.length
+          ? [scheme.length, authority.length]
+          : [this.encoder.encode(scheme).length, this.encoder.encode(authority).length];
+      return this.ex.h2_request_set_uri_parts(req, p, s, p + s, a, p + s + a, n - s - a);
+    });
   }
 
   /** Registers who hears a request's 1xx responses; the userdata for h2_request_on_informational. */

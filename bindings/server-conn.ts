@@ -447,18 +447,7 @@ class StreamResponder implements Responder {
     const ex = rt.ex;
     if (!this.respondHandle) return null;
     const req = ex.h2_request_new();
-    const parts = [this.scheme, this.authority, path].map((s) => encoder.encode(s));
-    const rc = rt.with(concatBytes(parts), (p) =>
-      ex.h2_request_set_uri_parts(
-        req,
-        p,
-        parts[0].length,
-        p + parts[0].length,
-        parts[1].length,
-        p + parts[0].length + parts[1].length,
-        parts[2].length,
-      ),
-    );
+    const rc = rt.setTarget(req, this.scheme, this.authority, path);
     if (rc !== 0) {
       ex.h2_request_free(req);
       throw new TypeError(`h2wasm: invalid push path ${JSON.stringify(path)}`);
@@ -624,14 +613,4 @@ class StreamResponder implements Responder {
     if (this.respondHandle) this.rt.ex.h2_respond_free(this.respondHandle);
     this.respondHandle = 0;
   }
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
