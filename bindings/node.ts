@@ -17,6 +17,8 @@ import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch } from './fetch.js';
+import { Http1Server, HANDSHAKE_TIMEOUT_MS, sniff, type FirstBytes } from './http1-server.js';
+import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
 let shared: Runtime | undefined;
 let compiled: WebAssembly.Module | undefined;
@@ -50,20 +52,31 @@ export const SOCKET_BUFFER = 64 * 1024;
  *  it): time for the peer to see our GOAWAY and close first. */
 export const SOCKET_LINGER_MS = 2000;
 
+/** Rewrites the bytes between a socket and its engine, one function per direction (h2c's upgrade). */
+export interface ByteFilters {
+  send: (bytes: Uint8Array) => Uint8Array;
+  recv: (bytes: Uint8Array) => Uint8Array;
+}
+
 /** Wires a socket to a new transport; returns its io handle. */
 export function attachSocket(
   rt: Runtime,
   socket: net.Socket,
   tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void,
+  filters?: ByteFilters,
 ): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
+  const out = filters?.send;
   const { transport, io } = rt.transport({
-    write: tap
-      ? (bytes, flushed) => {
-          tap('send', bytes);
-          return socket.write(bytes, flushed);
-        }
-      : (bytes, flushed) => socket.write(bytes, flushed),
+    // The plain socket's write is the common case: no tap, no filter, nothing in between.
+    write:
+      tap || out
+        ? (bytes, flushed) => {
+            const b = out ? out(bytes) : bytes;
+            tap?.('send', b);
+            return socket.write(b, flushed);
+          }
+        : (bytes, flushed) => socket.write(bytes, flushed),
     end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
     // Never past the socket's own high-water mark: a full socket is then one whose last
     // write returned false, and its 'drain' wakes the writer.
@@ -71,15 +84,17 @@ export function attachSocket(
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();
-  const push = (d: Buffer) => {
+  const push = (d: Uint8Array) => {
     if (!transport.push(d)) socket.pause();
   };
+  const into = filters?.recv;
   socket.on(
     'data',
-    tap
+    tap || into
       ? (d: Buffer) => {
-          tap('recv', d);
-          push(d);
+          const b = into ? into(d) : d;
+          tap?.('recv', b);
+          if (b.length > 0) push(b);
         }
       : push,
   );
@@ -131,6 +146,12 @@ export interface ServeOptions {
    *  handler (reset, connection gone). Not errors of the handler; counted, not thrown. */
   onStreamsLost?: (count: number) => void;
   onListen?: (address: { hostname: string; port: number }) => void;
+  /**
+   * HTTP/1.1 beside HTTP/2 (default true), on node's own http server with the same handler:
+   * over TLS ALPN offers h2 and http/1.1; over cleartext a connection's first bytes decide
+   * (the HTTP/2 preface, or an HTTP/1.1 request, which may upgrade to h2c). false: HTTP/2 only.
+   */
+  http1?: boolean;
 }
 
 export interface Server {
@@ -148,15 +169,17 @@ export async function serve(options: ServeOptions): Promise<Server> {
   if (!handler) throw new TypeError('h2wasm: serve() needs fetch or handler');
   checkOptions(rt, options.settings ?? {}); // a bad setting fails here, not at the first connection
   if (options.limits) rt.setLimits(options.limits);
+  const settings = options.settings ?? {};
   const conns = new Set<ServerConnection>();
-  const onSocket = (socket: net.Socket) => {
+  /** Runs HTTP/2 on a socket: `first` bytes already read, or an h2c upgrade's prelude and filters. */
+  const startH2 = (socket: net.Socket, first?: Uint8Array, filters?: ByteFilters) => {
     const rt = runtime(); // a fresh instance after a trap
-    const { transport, io } = attachSocket(rt, socket);
+    const { transport, io } = attachSocket(rt, socket, undefined, filters);
     const conn = new ServerConnection(
       rt,
       transport,
       io,
-      options.settings ?? {},
+      settings,
       handler,
       options.onError,
       options.onStreamsLost,
@@ -164,9 +187,45 @@ export async function serve(options: ServeOptions): Promise<Server> {
     );
     conns.add(conn);
     conn.done.then(() => conns.delete(conn));
+    if (first) transport.push(first);
+    socket.resume();
+  };
+  const http1 =
+    options.http1 === false
+      ? undefined
+      : new Http1Server({
+          handler,
+          secure: !!options.tls,
+          settings,
+          onError: options.onError ?? (() => {}),
+          onStreamsLost: options.onStreamsLost ?? (() => {}),
+          openFile: openFileForZeroCopy,
+        });
+  const sniffing = new Set<net.Socket>();
+  const route = (socket: net.Socket, first: FirstBytes) => {
+    sniffing.delete(socket);
+    if (first.kind === 'h2') return startH2(socket, first.bytes);
+    if (first.kind === 'http1') return http1!.accept(socket);
+    // h2c: the 101, then HTTP/2 as if the client had known; its own preface is taken off.
+    socket.write(SWITCHING_PROTOCOLS);
+    const recv = prefaceStripper();
+    startH2(socket, first.prelude, { send: settingsAckDropper(), recv });
+    const rest = recv(first.rest);
+    if (rest.length > 0) socket.emit('data', rest);
+  };
+  const onSocket = (socket: net.Socket) => {
+    const alpn = (socket as tls.TLSSocket).alpnProtocol;
+    if (!http1 || alpn === 'h2') return startH2(socket);
+    if (alpn === 'http/1.1') return http1.accept(socket);
+    // Cleartext, or TLS without ALPN: the first bytes say which.
+    sniffing.add(socket);
+    sniff(socket, settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, (first) => route(socket, first));
   };
   const server = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2'] }, onSocket)
+    ? tls.createServer(
+        { cert: options.tls.cert, key: options.tls.key, ALPNProtocols: http1 ? ['h2', 'http/1.1'] : ['h2'] },
+        onSocket,
+      )
     : net.createServer(onSocket);
   const hostname = options.hostname ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -185,11 +244,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
     url: `${options.tls ? 'https' : 'http'}://${hostname}:${port}`,
     finished,
     async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        [...conns].forEach((c) => c.close());
-      });
-      await Promise.all([...conns].map((c) => c.done));
+      const stopped = new Promise<void>((r) => server.close(() => r())); // once every socket is gone
+      [...conns].forEach((c) => c.close());
+      sniffing.forEach((s) => s.destroy());
+      const http1Closed = http1?.close();
+      await stopped;
+      await Promise.all([...[...conns].map((c) => c.done), http1Closed]);
       resolveFinished();
     },
   };

@@ -97,6 +97,8 @@ export function checkOptions(rt: Runtime, options: ConnectionOptions): void {
 
 /** A request as the low-level handler sees it. */
 export interface IncomingRequest {
+  /** '2.0', or the HTTP/1.x version of a request serve() took over HTTP/1.1 ('1.1', '1.0'). */
+  readonly httpVersion: string;
   readonly method: string;
   readonly scheme: string;
   readonly authority: string;
@@ -105,8 +107,10 @@ export interface IncomingRequest {
    *  The server announces it with the option enableConnectProtocol. */
   readonly protocol: string;
   readonly headers: [string, string][];
+  /** The HTTP/2 stream; 0 over HTTP/1.1. */
   readonly streamId: number;
-  /** The body, chunk by chunk (read it once). */
+  /** The body, chunk by chunk (read it once). A request that sent `expect: 100-continue`
+   *  is answered `100 Continue` when this is first called, as node's servers do. */
   body(): AsyncIterable<Uint8Array>;
   /** The trailers, after the body was read to its end (empty when none). */
   trailers(): Promise<[string, string][]>;
@@ -122,13 +126,13 @@ export interface Responder {
     body?: ResponseBody,
     trailers?: Iterable<[string, string]>,
   ): Promise<void>;
-  /** Sends a 1xx informational response. */
+  /** Sends a 1xx informational response (over HTTP/1.1: 100, 102 and 103; others are not sent). */
   informational(status: number, headers?: Iterable<[string, string]>): void;
   /**
    * Server push (RFC 9113 §8.4): promises a GET of `path` on this request's scheme and
    * authority, with `headers`, and returns the pushed stream's responder (answer it as any
    * request; it lets go of its stream once answered). null when the client does not take
-   * pushes (it disabled them, or the connection is going away).
+   * pushes (it disabled them, or the connection is going away), and always over HTTP/1.1.
    */
   push(path: string, headers?: Iterable<[string, string]>): Responder | null;
   /**
@@ -158,6 +162,34 @@ export interface Responder {
 
 /** A file opened for a zero-copy answer: its size, how to copy a range of it, and closing it. */
 export type FileOpener = (path: string) => { size: number; fill: NoCopyFill; close: () => void };
+
+/** respondWithFile on any responder: the file's size as content-length, its bytes from `fill`. */
+export async function respondWithOpenedFile(
+  responder: Responder,
+  openFile: FileOpener | undefined,
+  path: string,
+  headers: Iterable<[string, string]>,
+  status: number,
+): Promise<void> {
+  if (!openFile) throw new Error('h2wasm: respondWithFile needs a host with files (serve() on Node)');
+  const file = openFile(path);
+  try {
+    await responder.respondWithSource(
+      status,
+      [...headers, ['content-length', String(file.size)]],
+      file.size,
+      file.fill,
+    );
+  } finally {
+    file.close();
+  }
+}
+
+/** Whether a request's fields ask for `100 Continue` before the body is sent. */
+export function expectsContinue(headers: [string, string][]): boolean {
+  for (const [name, value] of headers) if (name === 'expect' && value.toLowerCase() === '100-continue') return true;
+  return false;
+}
 
 export type StreamHandler = (req: IncomingRequest, res: Responder) => void | Promise<void>;
 
@@ -254,6 +286,7 @@ export class ServerConnection {
       this.transport,
       this.openFile,
     );
+    incoming.continueVia = responder;
     this.inFlight++;
     const done = () => {
       this.inFlight--;
@@ -308,6 +341,9 @@ export class ServerConnection {
 }
 
 class Incoming implements IncomingRequest {
+  readonly httpVersion = '2.0';
+  /** Set while a `100 Continue` may still be owed: the first body() sends it if asked for. */
+  continueVia: StreamResponder | undefined;
   readonly method: string;
   readonly scheme: string;
   readonly authority: string;
@@ -351,6 +387,9 @@ class Incoming implements IncomingRequest {
     const ex = rt.ex;
     // A request that ended with its head (every GET) needs no task round trip.
     if (this.bodyHandle && !this.ended && ex.h2_body_is_end(this.bodyHandle) === 1) this.ended = true;
+    const via = this.continueVia;
+    this.continueVia = undefined;
+    if (via && !this.ended && !via.sent && expectsContinue(this.headers)) via.informational(100);
     while (this.bodyHandle && !this.ended) {
       const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
       if (type === TASK.BUF) {
@@ -393,14 +432,8 @@ class StreamResponder implements Responder {
     private openFile: FileOpener | undefined,
   ) {}
 
-  async respondWithFile(path: string, headers: Iterable<[string, string]> = [], status = 200): Promise<void> {
-    if (!this.openFile) throw new Error('h2wasm: respondWithFile needs a host with files (serve() on Node)');
-    const file = this.openFile(path);
-    try {
-      await this.respondWithSource(status, [...headers, ['content-length', String(file.size)]], file.size, file.fill);
-    } finally {
-      file.close();
-    }
+  respondWithFile(path: string, headers: Iterable<[string, string]> = [], status = 200): Promise<void> {
+    return respondWithOpenedFile(this, this.openFile, path, headers, status);
   }
 
   respondWithSource(
