@@ -13,7 +13,9 @@ import { LIMIT_KEYS, type Limits } from './runtime.js';
 
 const USAGE = `usage:
   h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
-               [--set OPTION=VALUE]... [--limit NAME=VALUE]...
+               [--http1=false] [--set OPTION=VALUE]... [--limit NAME=VALUE]...
+      HTTP/2 and HTTP/1.1 on one port (TLS: ALPN h2 or http/1.1; cleartext: the HTTP/2
+      preface, HTTP/1.1, or its Upgrade: h2c); --http1=false serves HTTP/2 only.
       OPTION is any connection setting by name (README, "Options and limits"), e.g.
       --set idleTimeoutMs=60000 --set maxConcurrentStreams=250; NAME a limit of the
       process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections
@@ -34,6 +36,8 @@ function parseArgs(
   spec: Record<string, 'value' | 'flag' | 'list'>,
 ): Record<string, string | boolean | string[]> {
   const out: Record<string, string | boolean | string[]> = {};
+  // `--name=value` is `--name value`.
+  argv = argv.flatMap((a) => (/^--[\w-]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const kind = spec[a];
@@ -87,7 +91,10 @@ async function cmdServe(argv: string[]): Promise<void> {
     '--tls-key': 'value',
     '--set': 'list',
     '--limit': 'list',
+    '--http1': 'value',
   });
+  const http1 = o['--http1'] ?? 'true';
+  if (http1 !== 'true' && http1 !== 'false') fail(`bad --http1 ${String(http1)}: true or false`);
   const settings = parsePairs(
     '--set',
     o['--set'] as string[] | undefined,
@@ -115,6 +122,7 @@ async function cmdServe(argv: string[]): Promise<void> {
     port,
     hostname: (o['--host'] as string) ?? '127.0.0.1',
     tls,
+    http1: http1 === 'true',
     handler: (req, res) => answer(req, res, dir),
     settings,
     limits,
