@@ -3,7 +3,7 @@
 // Errors are one clear line and a non-zero exit, never a stack trace.
 import { readFileSync, statSync } from 'node:fs';
 import { join, normalize, extname } from 'node:path';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
@@ -145,35 +145,46 @@ async function cmdServe(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/** The default app: files from --dir, else 200 with a short body for GET/HEAD/POST. */
-async function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
+const TEXT: [string, string][] = [['content-type', 'text/plain']];
+
+/**
+ * The default app: files from --dir, else 200 with a short body for GET/HEAD and, for any
+ * other method, the size and sha256 of what was uploaded. A GET's or HEAD's body is not
+ * read (it has none to speak of), so they are answered without waiting on it.
+ */
+function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return answerUpload(req, res);
+  if (dir) return answerFile(req, res, dir);
+  return res.respond(200, TEXT, req.method === 'HEAD' ? null : 'hello from h2wasm\n');
+}
+
+async function answerFile(req: IncomingRequest, res: Responder, dir: string): Promise<void> {
+  const path = decodeURIComponent(req.path.split('?')[0]);
+  const file = join(dir, normalize(path).replace(/^(\.\.[/\\])+/, ''));
+  try {
+    const st = statSync(file);
+    if (st.isFile()) {
+      const type: [string, string] = ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'];
+      // GET: zero-copy, each frame's data read from the file into the frame, never into the module.
+      if (req.method === 'GET') return res.respondWithFile(file, [type]);
+      return res.respond(200, [['content-length', String(st.size)], type], null);
+    }
+  } catch {
+    // fall through to 404
+  }
+  return res.respond(404, TEXT, 'not found\n');
+}
+
+/** What arrived, by size and hash, so a client can verify an upload byte for byte. */
+async function answerUpload(req: IncomingRequest, res: Responder): Promise<void> {
   let received = 0;
-  let hash: Hash | undefined; // made by the first chunk: a GET has none
+  const hash = createHash('sha256');
   for await (const chunk of req.body()) {
     received += chunk.length;
-    (hash ??= createHash('sha256')).update(chunk);
-  }
-  if (dir && (req.method === 'GET' || req.method === 'HEAD')) {
-    const path = decodeURIComponent(req.path.split('?')[0]);
-    const file = join(dir, normalize(path).replace(/^(\.\.[/\\])+/, ''));
-    try {
-      const st = statSync(file);
-      if (st.isFile()) {
-        const type: [string, string] = ['content-type', TYPES[extname(file)] ?? 'application/octet-stream'];
-        // GET: zero-copy, each frame's data read from the file into the frame, never into the module.
-        if (req.method === 'GET') return res.respondWithFile(file, [type]);
-        return res.respond(200, [['content-length', String(st.size)], type], null);
-      }
-    } catch {
-      // fall through to 404
-    }
-    return res.respond(404, [['content-type', 'text/plain']], 'not found\n');
+    hash.update(chunk);
   }
   const body = req.method === 'POST' ? `received ${received} bytes\n` : 'hello from h2wasm\n';
-  // What arrived, by hash, so a client can verify an upload byte for byte.
-  const headers: [string, string][] = [['content-type', 'text/plain']];
-  if (req.method === 'POST') headers.push(['x-received-sha256', (hash ?? createHash('sha256')).digest('hex')]);
-  return res.respond(200, headers, req.method === 'HEAD' ? null : body);
+  return res.respond(200, [...TEXT, ['x-received-sha256', hash.digest('hex')]], body);
 }
 
 /** `h2wasm get`: one request, like `nghttp URL`: the body to stdout, frames to stderr with -v. */

@@ -143,18 +143,20 @@ export class Http1Server {
     const socket = req.socket;
     const state = this.sockets.get(socket) ?? { inFlight: 0, lost: 0 };
     state.inFlight++;
-    res.once('close', () => {
-      state.inFlight--;
-      if (this.closing && state.inFlight === 0) socket.destroySoon();
-    });
     const incoming = new Http1Request(req, this.o.secure, expectContinue ? res : undefined);
     const responder = new Http1Responder(req, res, this, this.o.openFile);
+    const done = () => {
+      responder.unanswered();
+      state.inFlight--;
+      if (this.closing && state.inFlight === 0) socket.destroySoon(); // after what was written
+    };
     const failed = (e: unknown) => {
       if (e instanceof StreamClosedError) state.lost++;
       else this.o.onError(e);
       // HTTP/1.1 has no stream to reset: a 500 when nothing was sent, else the connection goes.
       if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-length': '0' }).end();
-      else if (!res.writableFinished) res.destroy();
+      else if (!res.writableEnded) res.destroy();
+      done();
     };
     let result: void | Promise<void>;
     try {
@@ -163,17 +165,26 @@ export class Http1Server {
       failed(e);
       return;
     }
-    if (result && typeof (result as Promise<void>).then === 'function')
-      (result as Promise<void>).then(() => responder.unanswered(), failed);
-    else responder.unanswered();
+    if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(done, failed);
+    else done();
   }
+}
+
+/** The body of a request that has none: every GET's. */
+const ENDED: Promise<IteratorResult<Uint8Array>> = Promise.resolve({ done: true, value: undefined });
+const NO_BODY: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => ENDED }) };
+
+/** A field of node's raw list by lower-case name (node's `headers` object is built on first use: unused here). */
+function rawField(raw: string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1];
+  return undefined;
 }
 
 class Http1Request implements IncomingRequest {
   readonly httpVersion: string;
   readonly method: string;
   readonly scheme: string;
-  readonly authority: string;
   readonly path: string;
   readonly protocol = '';
   readonly streamId = 0;
@@ -189,15 +200,18 @@ class Http1Request implements IncomingRequest {
     this.httpVersion = req.httpVersion;
     this.method = req.method ?? 'GET';
     this.scheme = secure ? 'https' : 'http';
-    this.authority = req.headers.host ?? '';
     this.path = req.url ?? '/';
+  }
+
+  get authority(): string {
+    return rawField(this.req.rawHeaders, 'host') ?? '';
   }
 
   /** The request's fields as HTTP/2 has them: lower-case, without the connection's own. */
   get headers(): [string, string][] {
     if (!this.headerList) {
       const raw = this.req.rawHeaders;
-      const named = this.req.headers.connection?.toLowerCase().split(',') ?? [];
+      const named = rawField(raw, 'connection')?.toLowerCase().split(',') ?? [];
       const connection = new Set(named.map((t) => t.trim()));
       const list: [string, string][] = [];
       for (let i = 0; i < raw.length; i += 2) {
@@ -209,12 +223,17 @@ class Http1Request implements IncomingRequest {
     return this.headerList;
   }
 
-  async *body(): AsyncIterable<Uint8Array> {
-    if (this.read) return;
+  body(): AsyncIterable<Uint8Array> {
+    if (this.read) return NO_BODY;
     this.read = true;
+    const raw = this.req.rawHeaders;
+    if (rawField(raw, 'transfer-encoding') === undefined && (rawField(raw, 'content-length') ?? '0') === '0')
+      return NO_BODY; // no stream to start
+    return this.stream();
+  }
+
+  private async *stream(): AsyncIterable<Uint8Array> {
     const req = this.req;
-    const h = req.headers;
-    if (h['transfer-encoding'] === undefined && (h['content-length'] ?? '0') === '0') return; // no body: no stream to start
     if (this.continueVia && expectsContinue(this.headers) && !this.continueVia.headersSent)
       this.continueVia.writeContinue();
     this.continueVia = undefined;
@@ -236,6 +255,7 @@ class Http1Request implements IncomingRequest {
 }
 
 const NO_BODY_STATUS = new Set([204, 304]);
+const RESOLVED = Promise.resolve();
 
 /** Whether node's flat [name, value, …] list has `name`. */
 function hasName(raw: string[], name: string): boolean {
@@ -253,31 +273,60 @@ class Http1Responder implements Responder {
     private readonly openFile: FileOpener | undefined,
   ) {}
 
-  async respond(
+  respond(
     status: number,
     headers: Iterable<[string, string]> = [],
     body?: ResponseBody,
     trailers?: Iterable<[string, string]>,
   ): Promise<void> {
-    const res = this.res;
-    const fixed = typeof body === 'string' || body instanceof Uint8Array ? body : undefined;
-    const trailerList = trailers ? [...trailers] : [];
-    // Trailers go out only in a chunked body, and only to a client that said it takes them.
-    const withTrailers = trailerList.length > 0 && /(^|,)\s*trailers\s*(,|$)/i.test(String(this.req.headers.te ?? ''));
-    const raw = this.head(headers, (name) => !(withTrailers && name === 'content-length'));
-    if (withTrailers) raw.push('trailer', trailerList.map(([n]) => n).join(', '));
-    else if (body == null) {
-      if (!NO_BODY_STATUS.has(status) && this.req.method !== 'HEAD' && !hasName(raw, 'content-length'))
-        raw.push('content-length', '0');
-    } else if (fixed && !hasName(raw, 'content-length') && !NO_BODY_STATUS.has(status))
-      raw.push('content-length', String(typeof fixed === 'string' ? Buffer.byteLength(fixed) : fixed.length));
-    this.writeHead(status, raw);
-    if (fixed) {
-      if (withTrailers) res.write(fixed);
-      else return this.end(fixed);
-    } else if (body != null) {
-      for await (const chunk of body as AsyncIterable<Uint8Array>) await this.write(chunk);
+    const fixed = body == null || typeof body === 'string' || body instanceof Uint8Array;
+    if (trailers || !fixed) return this.respondStreamed(status, headers, body, trailers);
+    // A whole body and no trailers (most answers): written at once, with its length.
+    try {
+      const raw = this.head(headers, false);
+      if (
+        !hasName(raw, 'content-length') &&
+        !NO_BODY_STATUS.has(status) &&
+        (body != null || this.req.method !== 'HEAD')
+      )
+        raw.push(
+          'content-length',
+          String(body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+        );
+      this.writeHead(status, raw);
+      this.res.end(body ?? undefined);
+      return RESOLVED;
+    } catch (e) {
+      return Promise.reject(e);
     }
+  }
+
+  /** A streamed body, or trailers: chunked trailers when the client said it takes them, else dropped. */
+  private async respondStreamed(
+    status: number,
+    headers: Iterable<[string, string]>,
+    body: ResponseBody,
+    trailers: Iterable<[string, string]> | undefined,
+  ): Promise<void> {
+    const res = this.res;
+    const trailerList = trailers ? [...trailers] : [];
+    const withTrailers = trailerList.length > 0 && /(^|,)\s*trailers\s*(,|$)/i.test(String(this.req.headers.te ?? ''));
+    const raw = this.head(headers, withTrailers);
+    if (withTrailers) raw.push('trailer', trailerList.map(([n]) => n).join(', '));
+    else if (typeof body === 'string' || body instanceof Uint8Array || body == null) {
+      if (
+        !hasName(raw, 'content-length') &&
+        !NO_BODY_STATUS.has(status) &&
+        (body != null || this.req.method !== 'HEAD')
+      )
+        raw.push(
+          'content-length',
+          String(body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+        );
+    }
+    this.writeHead(status, raw);
+    if (typeof body === 'string' || body instanceof Uint8Array) await this.write(body);
+    else if (body != null) for await (const chunk of body) await this.write(chunk);
     if (withTrailers) res.addTrailers(trailerList);
     return this.end();
   }
@@ -288,7 +337,7 @@ class Http1Responder implements Responder {
     size: number,
     fill: NoCopyFill,
   ): Promise<void> {
-    const raw = this.head(headers, (name) => name !== 'content-length');
+    const raw = this.head(headers, true);
     raw.push('content-length', String(size));
     this.writeHead(status, raw);
     return this.pieces(size, fill);
@@ -325,12 +374,12 @@ class Http1Responder implements Responder {
       this.res.writeHead(500, { 'content-length': '0' }).end();
   }
 
-  /** The head as node's flat list, without what `keep` refuses; `connection: close` while the server closes. */
-  private head(headers: Iterable<[string, string]>, keep: (name: string) => boolean): string[] {
+  /** The head as node's flat list (without content-length when `lengthless`); `connection: close` while the server closes. */
+  private head(headers: Iterable<[string, string]>, lengthless: boolean): string[] {
     if (this.sent) throw new Error('h2wasm: response already sent');
     this.sent = true;
     const raw: string[] = [];
-    for (const [name, value] of headers) if (keep(name)) raw.push(name, value);
+    for (const [name, value] of headers) if (!lengthless || name !== 'content-length') raw.push(name, value);
     if (this.server.closing) raw.push('connection', 'close');
     return raw;
   }
@@ -352,7 +401,7 @@ class Http1Responder implements Responder {
   }
 
   /** Writes a piece; waits while node's buffer is full. Throws StreamClosedError once the client is gone. */
-  private write(chunk: Uint8Array): Promise<void> | void {
+  private write(chunk: Uint8Array | string): Promise<void> | void {
     const res = this.res;
     if (res.destroyed) throw new StreamClosedError('h2wasm: response: the connection closed');
     if (res.write(chunk)) return;
@@ -369,10 +418,10 @@ class Http1Responder implements Responder {
     });
   }
 
-  private end(last?: Uint8Array | string): Promise<void> {
+  private end(): Promise<void> {
     const res = this.res;
     if (res.destroyed) return Promise.reject(new StreamClosedError('h2wasm: response: the connection closed'));
-    res.end(last);
-    return Promise.resolve();
+    res.end();
+    return RESOLVED;
   }
 }
