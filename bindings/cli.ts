@@ -11,18 +11,34 @@ import { runBench, formatBench, progressBar } from './bench-cli.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
 
-const USAGE = `usage:
-  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
+/** Each command's usage, for `h2wasm help COMMAND` and `h2wasm COMMAND --help`. */
+const COMMAND_USAGE: Record<string, string> = {
+  serve: `  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
                [--set OPTION=VALUE]... [--limit NAME=VALUE]...
       OPTION is any connection setting by name (README, "Options and limits"), e.g.
       --set idleTimeoutMs=60000 --set maxConcurrentStreams=250; NAME a limit of the
-      process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections
-  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
+      process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections`,
+  get: `  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
       the response body (only the body) to stdout; -v logs every frame to stderr;
-      -k accepts any TLS certificate; exit 0 on any response, 1 on an error
-  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]
+      -k accepts any TLS certificate; exit 0 on any response, 1 on an error`,
+  bench: `  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]
       like h2load: N requests (default 1000) over C connections (1) with M streams each
-      (10), or for SECONDS; then req/s, throughput, latency percentiles, status codes`;
+      (10), or for SECONDS; then req/s, throughput, latency percentiles, status codes`,
+};
+
+const USAGE = `usage:
+${Object.values(COMMAND_USAGE).join('\n')}
+  h2wasm help [COMMAND]
+      this text, or one command's (also h2wasm COMMAND --help, or -h)
+  h2wasm --version
+      the version of h2wasm`;
+
+/** Options that take a value, per command: `--help` after one of them is its value, not a request for help. */
+const VALUE_OPTIONS: Record<string, string[]> = {
+  serve: ['--port', '--host', '--dir', '--tls-cert', '--tls-key', '--set', '--limit'],
+  get: ['-X', '--request', '-H', '--header', '-d', '--data'],
+  bench: ['-n', '-c', '-m', '-d'],
+};
 
 function fail(message: string): never {
   process.stderr.write(`h2wasm: ${message}\n`);
@@ -264,7 +280,7 @@ function describe(e: unknown, url: URL): string {
 
 async function cmdBench(argv: string[]): Promise<void> {
   const url = argv.find((a, i) => !a.startsWith('-') && !['-n', '-c', '-m', '-d'].includes(argv[i - 1]));
-  if (!url) fail(`bench needs a URL\n${USAGE}`);
+  if (!url) fail(`bench needs a URL\n${usageOf('bench')}`);
   const o = parseArgs(
     argv.filter((a) => a !== url),
     { '-n': 'value', '-c': 'value', '-m': 'value', '-d': 'value', '-k': 'flag' },
@@ -305,8 +321,59 @@ async function cmdBench(argv: string[]): Promise<void> {
   if (result.done === 0) process.exit(1);
 }
 
+/** package.json's version: at the package root, seen from dist/bindings/ (as published) or bindings/. */
+function version(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'h2wasm' && pkg.version) return pkg.version;
+    } catch {
+      // not there: the other layout
+    }
+  }
+  fail('cannot find the package.json of h2wasm');
+}
+
+/** Whether `argv` (a command's arguments) asks for help: `--help` or `-h` where an option may stand. */
+function asksHelp(cmd: string, argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') return true;
+    if (VALUE_OPTIONS[cmd].includes(argv[i])) i++; // its value, whatever it looks like
+  }
+  return false;
+}
+
+/** The usage of `cmd`, if it is a command (not just any key of an object: `constructor`). */
+const usageOf = (cmd: string): string | undefined =>
+  Object.hasOwn(COMMAND_USAGE, cmd) ? `usage:\n${COMMAND_USAGE[cmd]}` : undefined;
+
+function printUsage(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
+  // Help that was asked for is the output: stdout, exit 0. No arguments at all is a usage
+  // error: the usage to stderr and exit 1, as before.
+  if (cmd === '--help' || cmd === '-h') return printUsage(USAGE);
+  if (cmd === 'help') {
+    if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') return printUsage(USAGE);
+    if (rest.length > 1) fail(`help takes one command, not ${rest.join(' ')}\n${USAGE}`);
+    const usage = usageOf(rest[0]);
+    if (usage) return printUsage(usage);
+    if (rest[0] === 'help' || rest[0] === 'version') return printUsage(USAGE);
+    fail(`unknown command ${rest[0]}\n${USAGE}`);
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    if (rest.length > 0) fail(`unexpected argument ${rest[0]}`);
+    process.stdout.write(`h2wasm ${version()}\n`);
+    return;
+  }
+  const usage = usageOf(cmd);
+  if (usage && asksHelp(cmd, rest)) return printUsage(usage);
   if (cmd === 'serve') return cmdServe(rest);
   if (cmd === 'bench') return cmdBench(rest);
   if (cmd === 'get') {
@@ -314,7 +381,9 @@ async function main(): Promise<void> {
     process.on('uncaughtException', (e) => fail(e.message));
     return cmdGet(rest);
   }
-  fail(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
+  if (cmd) fail(`unknown command ${cmd}\n${USAGE}`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(1);
 }
 
 main().catch((e) => fail((e as Error).message));

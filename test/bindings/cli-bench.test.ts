@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
+import { runCli } from './support.js';
 
 const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
 
@@ -47,5 +48,21 @@ describe('h2wasm bench', () => {
         .filter((l) => l.startsWith('h2wasm:')),
     ).toHaveLength(1);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+
+  it('bench --help and help bench print the usage of bench to stdout, exit 0', async () => {
+    for (const args of [
+      ['bench', '--help'],
+      ['bench', '-h'],
+      ['help', 'bench'],
+      ['bench', '-n', '5', 'http://127.0.0.1:1/', '--help'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.toString().split('\n');
+      expect(lines.slice(0, 2)).toEqual(['usage:', '  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]']);
+      expect(r.stdout.toString()).not.toMatch(/h2wasm (serve|get)/);
+    }
   });
 });
