@@ -255,11 +255,25 @@ async function cmdGet(argv: string[]): Promise<void> {
   await session.close();
 }
 
-/** One line for an error, without a stack. */
+/**
+ * One line for an error, without a stack: `get` and `bench` say the same thing for the same
+ * failure (refused, unresolvable, reset, TLS).
+ */
 function describe(e: unknown, url: URL): string {
-  const err = e as NodeJS.ErrnoException & { code?: string };
+  const err = e as (NodeJS.ErrnoException & { reason?: string }) | undefined;
   const where = url.host;
-  switch (err.code) {
+  const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '').trimEnd();
+  // OpenSSL's reason: on the error (code ERR_SSL_…, when TLS fails on a read), or only in
+  // its raw line (code EPROTO, when it fails on a write: "write EPROTO …:error:0A00010B:SSL
+  // routines:ssl3_get_record:wrong version number:…").
+  const tlsReason = err?.reason ?? /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  // What came back is not a TLS record: most often an http:// server asked with https://.
+  if (tlsReason && /wrong version number/i.test(tlsReason))
+    return `TLS handshake failed: ${where} does not speak TLS (is it an http:// URL?)`;
+  // The peer closed (FIN) before the handshake finished; Node says ECONNRESET.
+  if (/before secure TLS connection was established/.test(message))
+    return `TLS handshake failed: ${where} closed the connection during the handshake`;
+  switch (err?.code) {
     case 'ECONNREFUSED':
       return `connection refused (${where})`;
     case 'ENOTFOUND':
@@ -270,9 +284,10 @@ function describe(e: unknown, url: URL): string {
     case 'ETIMEDOUT':
       return `connection to ${where} timed out`;
   }
-  if (typeof err.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code))
-    return `TLS: ${err.message} (use -k to accept it)`;
-  const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '');
+  if (typeof err?.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code))
+    return `TLS: ${message} (use -k to accept it)`;
+  // Any other OpenSSL failure (an alert from the server, no shared cipher…): its reason, not the raw line.
+  if (tlsReason) return `TLS error with ${where}: ${tlsReason}`;
   if (/handshake with .* failed/.test(message))
     return `${message} (not an HTTP/2 server? http: URLs need h2c with prior knowledge)`;
   return message;

@@ -192,7 +192,45 @@ describe('h2wasm get against node:http2', () => {
 
   it('connection refused is one line and exit 1', async () => {
     const port = await freePort();
-    expectOneLineError(await get([`http://127.0.0.1:${port}/`]), /connection refused/);
+    expectErrorLine(await get([`http://127.0.0.1:${port}/`]), `connection refused (127.0.0.1:${port})`);
+  });
+
+  it('https:// to a cleartext HTTP/2 port says it does not speak TLS', async () => {
+    const url = server.url.replace(/^http:/, 'https:');
+    expectErrorLine(
+      await get([`${url}/`]),
+      `TLS handshake failed: 127.0.0.1:${server.port} does not speak TLS (is it an http:// URL?)`,
+    );
+  });
+
+  it('https:// to a cleartext port that answers, or closes, is one worded line', async () => {
+    // An HTTP/1.1 server's answer, then one that hangs up on the ClientHello.
+    const answers = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+    });
+    const hangsUp = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end());
+    });
+    const port = async (s: net.Server) => {
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return (s.address() as net.AddressInfo).port;
+    };
+    try {
+      const a = await port(answers);
+      expectErrorLine(
+        await get([`https://127.0.0.1:${a}/`]),
+        `TLS handshake failed: 127.0.0.1:${a} does not speak TLS (is it an http:// URL?)`,
+      );
+      const b = await port(hangsUp);
+      expectErrorLine(
+        await get([`https://127.0.0.1:${b}/`]),
+        `TLS handshake failed: 127.0.0.1:${b} closed the connection during the handshake`,
+      );
+    } finally {
+      await Promise.all([answers, hangsUp].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    }
   });
 
   it('a server that does not speak HTTP/2 is one line and exit 1', async () => {
