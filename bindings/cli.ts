@@ -315,10 +315,11 @@ async function cmdBench(argv: string[]): Promise<void> {
     seconds,
     insecure: o['-k'] === true,
   };
+  let target: URL;
   try {
-    new URL(url);
+    target = new URL(url);
   } catch {
-    fail(`not a URL: ${url}`);
+    fail(`bad URL ${url}`);
   }
   const tty = process.stderr.isTTY;
   let last = 0;
@@ -329,7 +330,7 @@ async function cmdBench(argv: string[]): Promise<void> {
       last = elapsed;
       process.stderr.write(`${bar}\n`);
     }
-  }).catch((e) => fail((e as Error).message));
+  }).catch((e) => fail(describe(e, target)));
   const finalBar = progressBar(result.done + result.failed, result.done + result.failed, result.elapsedMs);
   process.stderr.write(tty ? `\r${finalBar}\n` : `${finalBar}\n`);
   process.stdout.write(`${formatBench(options, result)}\n`);
