@@ -119,6 +119,19 @@ async function cmdServe(argv: string[]): Promise<void> {
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
+  // Checked here, before listening: otherwise every request would be a 404.
+  if (dir !== undefined) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(
+        `--dir ${dir}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : (code ?? (e as Error).message)}`,
+      );
+    }
+    if (!st.isDirectory()) fail(`--dir ${dir}: is not a folder`);
+  }
   if ((o['--tls-cert'] === undefined) !== (o['--tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
