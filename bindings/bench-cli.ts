@@ -31,8 +31,15 @@ export async function runBench(
   const u = new URL(o.url);
   const path = u.pathname + u.search;
   const sessions: ClientSession[] = [];
-  for (let i = 0; i < o.connections; i++) sessions.push(connect(u, { rejectUnauthorized: !o.insecure }));
-  await Promise.all(sessions.map((s) => s.ready));
+  try {
+    for (let i = 0; i < o.connections; i++) sessions.push(connect(u, { rejectUnauthorized: !o.insecure }));
+    await Promise.all(sessions.map((s) => s.ready));
+  } catch (e) {
+    // The first connection's own error (refused, unresolvable, TLS…), not a wrapped string:
+    // the CLI words it as `get` does. The other connections go with it.
+    for (const s of sessions) s.destroy();
+    throw e;
+  }
   const result: BenchResult = {
     done: 0,
     failed: 0,

@@ -11,20 +11,36 @@ import { runBench, formatBench, progressBar } from './bench-cli.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
 
-const USAGE = `usage:
-  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
+/** Each command's usage, for `h2wasm help COMMAND` and `h2wasm COMMAND --help`. */
+const COMMAND_USAGE: Record<string, string> = {
+  serve: `  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
                [--http1=false] [--set OPTION=VALUE]... [--limit NAME=VALUE]...
       HTTP/2 and HTTP/1.1 on one port (TLS: ALPN h2 or http/1.1; cleartext: the HTTP/2
       preface, HTTP/1.1, or its Upgrade: h2c); --http1=false serves HTTP/2 only.
       OPTION is any connection setting by name (README, "Options and limits"), e.g.
       --set idleTimeoutMs=60000 --set maxConcurrentStreams=250; NAME a limit of the
-      process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections
-  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
+      process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections`,
+  get: `  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]
       the response body (only the body) to stdout; -v logs every frame to stderr;
-      -k accepts any TLS certificate; exit 0 on any response, 1 on an error
-  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]
+      -k accepts any TLS certificate; exit 0 on any response, 1 on an error`,
+  bench: `  h2wasm bench URL [-n N] [-c C] [-m M] [-d SECONDS] [-k]
       like h2load: N requests (default 1000) over C connections (1) with M streams each
-      (10), or for SECONDS; then req/s, throughput, latency percentiles, status codes`;
+      (10), or for SECONDS; then req/s, throughput, latency percentiles, status codes`,
+};
+
+const USAGE = `usage:
+${Object.values(COMMAND_USAGE).join('\n')}
+  h2wasm help [COMMAND]
+      this text, or one command's (also h2wasm COMMAND --help, or -h)
+  h2wasm --version
+      the version of h2wasm`;
+
+/** Options that take a value, per command: `--help` after one of them is its value, not a request for help. */
+const VALUE_OPTIONS: Record<string, string[]> = {
+  serve: ['--port', '--host', '--dir', '--tls-cert', '--tls-key', '--set', '--limit', '--http1'],
+  get: ['-X', '--request', '-H', '--header', '-d', '--data'],
+  bench: ['-n', '-c', '-m', '-d'],
+};
 
 function fail(message: string): never {
   process.stderr.write(`h2wasm: ${message}\n`);
@@ -110,6 +126,19 @@ async function cmdServe(argv: string[]): Promise<void> {
   const port = o['--port'] === undefined ? 8443 : Number(o['--port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(o['--port'])}`);
   const dir = o['--dir'] as string | undefined;
+  // Checked here, before listening: otherwise every request would be a 404.
+  if (dir !== undefined) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(
+        `--dir ${dir}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : (code ?? (e as Error).message)}`,
+      );
+    }
+    if (!st.isDirectory()) fail(`--dir ${dir}: is not a folder`);
+  }
   if ((o['--tls-cert'] === undefined) !== (o['--tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
@@ -258,11 +287,25 @@ async function cmdGet(argv: string[]): Promise<void> {
   await session.close();
 }
 
-/** One line for an error, without a stack. */
+/**
+ * One line for an error, without a stack: `get` and `bench` say the same thing for the same
+ * failure (refused, unresolvable, reset, TLS).
+ */
 function describe(e: unknown, url: URL): string {
-  const err = e as NodeJS.ErrnoException & { code?: string };
+  const err = e as (NodeJS.ErrnoException & { reason?: string }) | undefined;
   const where = url.host;
-  switch (err.code) {
+  const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '').trimEnd();
+  // OpenSSL's reason: on the error (code ERR_SSL_…, when TLS fails on a read), or only in
+  // its raw line (code EPROTO, when it fails on a write: "write EPROTO …:error:0A00010B:SSL
+  // routines:ssl3_get_record:wrong version number:…").
+  const tlsReason = err?.reason ?? /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  // What came back is not a TLS record: most often an http:// server asked with https://.
+  if (tlsReason && /wrong version number/i.test(tlsReason))
+    return `TLS handshake failed: ${where} does not speak TLS (is it an http:// URL?)`;
+  // The peer closed (FIN) before the handshake finished; Node says ECONNRESET.
+  if (/before secure TLS connection was established/.test(message))
+    return `TLS handshake failed: ${where} closed the connection during the handshake`;
+  switch (err?.code) {
     case 'ECONNREFUSED':
       return `connection refused (${where})`;
     case 'ENOTFOUND':
@@ -273,9 +316,10 @@ function describe(e: unknown, url: URL): string {
     case 'ETIMEDOUT':
       return `connection to ${where} timed out`;
   }
-  if (typeof err.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code))
-    return `TLS: ${err.message} (use -k to accept it)`;
-  const message = (err?.message ?? String(e)).replace(/^h2wasm: /, '');
+  if (typeof err?.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code))
+    return `TLS: ${message} (use -k to accept it)`;
+  // Any other OpenSSL failure (an alert from the server, no shared cipher…): its reason, not the raw line.
+  if (tlsReason) return `TLS error with ${where}: ${tlsReason}`;
   if (/handshake with .* failed/.test(message))
     return `${message} (not an HTTP/2 server? http: URLs need h2c with prior knowledge)`;
   return message;
@@ -283,7 +327,7 @@ function describe(e: unknown, url: URL): string {
 
 async function cmdBench(argv: string[]): Promise<void> {
   const url = argv.find((a, i) => !a.startsWith('-') && !['-n', '-c', '-m', '-d'].includes(argv[i - 1]));
-  if (!url) fail(`bench needs a URL\n${USAGE}`);
+  if (!url) fail(`bench needs a URL\n${usageOf('bench')}`);
   const o = parseArgs(
     argv.filter((a) => a !== url),
     { '-n': 'value', '-c': 'value', '-m': 'value', '-d': 'value', '-k': 'flag' },
@@ -303,10 +347,11 @@ async function cmdBench(argv: string[]): Promise<void> {
     seconds,
     insecure: o['-k'] === true,
   };
+  let target: URL;
   try {
-    new URL(url);
+    target = new URL(url);
   } catch {
-    fail(`not a URL: ${url}`);
+    fail(`bad URL ${url}`);
   }
   const tty = process.stderr.isTTY;
   let last = 0;
@@ -317,15 +362,66 @@ async function cmdBench(argv: string[]): Promise<void> {
       last = elapsed;
       process.stderr.write(`${bar}\n`);
     }
-  }).catch((e) => fail((e as Error).message));
+  }).catch((e) => fail(describe(e, target)));
   const finalBar = progressBar(result.done + result.failed, result.done + result.failed, result.elapsedMs);
   process.stderr.write(tty ? `\r${finalBar}\n` : `${finalBar}\n`);
   process.stdout.write(`${formatBench(options, result)}\n`);
   if (result.done === 0) process.exit(1);
 }
 
+/** package.json's version: at the package root, seen from dist/bindings/ (as published) or bindings/. */
+function version(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'h2wasm' && pkg.version) return pkg.version;
+    } catch {
+      // not there: the other layout
+    }
+  }
+  fail('cannot find the package.json of h2wasm');
+}
+
+/** Whether `argv` (a command's arguments) asks for help: `--help` or `-h` where an option may stand. */
+function asksHelp(cmd: string, argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') return true;
+    if (VALUE_OPTIONS[cmd].includes(argv[i])) i++; // its value, whatever it looks like
+  }
+  return false;
+}
+
+/** The usage of `cmd`, if it is a command (not just any key of an object: `constructor`). */
+const usageOf = (cmd: string): string | undefined =>
+  Object.hasOwn(COMMAND_USAGE, cmd) ? `usage:\n${COMMAND_USAGE[cmd]}` : undefined;
+
+function printUsage(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
+  // Help that was asked for is the output: stdout, exit 0. No arguments at all is a usage
+  // error: the usage to stderr and exit 1, as before.
+  if (cmd === '--help' || cmd === '-h') return printUsage(USAGE);
+  if (cmd === 'help') {
+    if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') return printUsage(USAGE);
+    if (rest.length > 1) fail(`help takes one command, not ${rest.join(' ')}\n${USAGE}`);
+    const usage = usageOf(rest[0]);
+    if (usage) return printUsage(usage);
+    if (rest[0] === 'help' || rest[0] === 'version') return printUsage(USAGE);
+    fail(`unknown command ${rest[0]}\n${USAGE}`);
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    if (rest.length > 0) fail(`unexpected argument ${rest[0]}`);
+    process.stdout.write(`h2wasm ${version()}\n`);
+    return;
+  }
+  const usage = usageOf(cmd);
+  if (usage && asksHelp(cmd, rest)) return printUsage(usage);
   if (cmd === 'serve') return cmdServe(rest);
   if (cmd === 'bench') return cmdBench(rest);
   if (cmd === 'get') {
@@ -333,7 +429,9 @@ async function main(): Promise<void> {
     process.on('uncaughtException', (e) => fail(e.message));
     return cmdGet(rest);
   }
-  fail(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
+  if (cmd) fail(`unknown command ${cmd}\n${USAGE}`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(1);
 }
 
 main().catch((e) => fail((e as Error).message));

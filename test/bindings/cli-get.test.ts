@@ -1,36 +1,15 @@
 // `h2wasm get` (the built CLI, run as a child process) against a node:http2 server in
 // this process: stdout is exactly the body, -v logs frames to stderr, errors are one line.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
-import { nodeServer, body, sha, pattern, freePort, type TestServer } from './support.js';
+import { nodeServer, body, sha, pattern, freePort, runCli, type TestServer } from './support.js';
 
-const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
-
-/** Runs the CLI without blocking this process's event loop (the server lives here). */
-function get(args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => {
-      p.kill();
-      reject(new Error(`h2wasm get ${args.join(' ')} timed out: ${err}`));
-    }, timeoutMs);
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
+/** `h2wasm get ...args`, in a process of its own. */
+const get = (args: string[], timeoutMs = 30000) => runCli(['get', ...args], timeoutMs);
 
 /** One line, prefixed, no stack trace. */
 function expectOneLineError(r: { code: number | null; stdout: Buffer; stderr: string }, pattern: RegExp) {
@@ -42,6 +21,92 @@ function expectOneLineError(r: { code: number | null; stdout: Buffer; stderr: st
   expect(lines[0]).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
+
+/** Exactly one line on stderr, nothing on stdout, exit 1. */
+function expectErrorLine(r: { code: number | null; stdout: Buffer; stderr: string }, line: string) {
+  expect(r.stderr).toBe(`h2wasm: ${line}\n`);
+  expect(r.stdout.length).toBe(0);
+  expect(r.code).toBe(1);
+}
+
+/** Usage asked for: on stdout, nothing on stderr, exit 0; its lines. */
+function expectUsage(r: { code: number | null; stdout: Buffer; stderr: string }): string[] {
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const lines = r.stdout.toString().split('\n');
+  expect(lines[0]).toBe('usage:');
+  expect(lines.at(-1)).toBe(''); // ends with a newline
+  return lines;
+}
+
+describe('h2wasm help, --help, --version', () => {
+  it('--help, -h and help print the whole usage to stdout and exit 0', async () => {
+    const runs = await Promise.all([runCli(['--help']), runCli(['-h']), runCli(['help']), runCli(['help', '--help'])]);
+    const text = runs[0].stdout.toString();
+    for (const r of runs) {
+      const lines = expectUsage(r);
+      for (const start of [
+        '  h2wasm serve [--port N]',
+        '  h2wasm get URL [-v]',
+        '  h2wasm bench URL [-n N]',
+        '  h2wasm help [COMMAND]',
+        '  h2wasm --version',
+      ])
+        expect(
+          lines.filter((l) => l.startsWith(start)),
+          start,
+        ).toHaveLength(1);
+      expect(r.stdout.toString()).toBe(text);
+    }
+  });
+
+  it('help get, get --help and get -h print only the usage of get', async () => {
+    const runs = await Promise.all([
+      runCli(['help', 'get']),
+      runCli(['get', '--help']),
+      runCli(['get', '-h']),
+      runCli(['get', '-v', 'http://127.0.0.1:1/', '--help']), // anywhere an option may stand
+    ]);
+    for (const r of runs) {
+      const lines = expectUsage(r);
+      expect(lines[1]).toBe("  h2wasm get URL [-v] [-X METHOD] [-H 'name: value']... [-d DATA | -d @FILE] [-k]");
+      expect(r.stdout.toString()).not.toMatch(/h2wasm (serve|bench)/);
+      expect(r.stdout.toString()).toBe(runs[0].stdout.toString());
+    }
+  });
+
+  it('-h as the value of an option is that value, not help', async () => {
+    expectErrorLine(await get(['-H', '-h', 'http://127.0.0.1:1/']), `bad header "-h" (want 'name: value')`);
+  });
+
+  it('--version and version print the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const r of await Promise.all([runCli(['--version']), runCli(['version'])])) {
+      expect(r.stderr).toBe('');
+      expect(r.stdout.toString()).toBe(`h2wasm ${version}\n`);
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('an unknown command, or help for one, is an error: exit 1, the usage on stderr', async () => {
+    for (const args of [['nope'], ['help', 'nope'], ['--nope'], ['constructor'], ['help', 'constructor']]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      const lines = r.stderr.split('\n');
+      expect(lines[0]).toBe(`h2wasm: unknown command ${args.at(-1)}`);
+      expect(lines[1]).toBe('usage:');
+    }
+  });
+
+  it('no arguments at all: the usage on stderr and exit 1', async () => {
+    const r = await runCli([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBe(0);
+    expect(r.stderr.split('\n')[0]).toBe('usage:');
+    expect(r.stderr).toMatch(/\n {2}h2wasm get URL /);
+  });
+});
 
 describe('h2wasm get against node:http2', () => {
   let server: TestServer;
@@ -127,7 +192,45 @@ describe('h2wasm get against node:http2', () => {
 
   it('connection refused is one line and exit 1', async () => {
     const port = await freePort();
-    expectOneLineError(await get([`http://127.0.0.1:${port}/`]), /connection refused/);
+    expectErrorLine(await get([`http://127.0.0.1:${port}/`]), `connection refused (127.0.0.1:${port})`);
+  });
+
+  it('https:// to a cleartext HTTP/2 port says it does not speak TLS', async () => {
+    const url = server.url.replace(/^http:/, 'https:');
+    expectErrorLine(
+      await get([`${url}/`]),
+      `TLS handshake failed: 127.0.0.1:${server.port} does not speak TLS (is it an http:// URL?)`,
+    );
+  });
+
+  it('https:// to a cleartext port that answers, or closes, is one worded line', async () => {
+    // An HTTP/1.1 server's answer, then one that hangs up on the ClientHello.
+    const answers = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+    });
+    const hangsUp = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end());
+    });
+    const port = async (s: net.Server) => {
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return (s.address() as net.AddressInfo).port;
+    };
+    try {
+      const a = await port(answers);
+      expectErrorLine(
+        await get([`https://127.0.0.1:${a}/`]),
+        `TLS handshake failed: 127.0.0.1:${a} does not speak TLS (is it an http:// URL?)`,
+      );
+      const b = await port(hangsUp);
+      expectErrorLine(
+        await get([`https://127.0.0.1:${b}/`]),
+        `TLS handshake failed: 127.0.0.1:${b} closed the connection during the handshake`,
+      );
+    } finally {
+      await Promise.all([answers, hangsUp].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    }
   });
 
   it('a server that does not speak HTTP/2 is one line and exit 1', async () => {

@@ -2,11 +2,12 @@
 // test time, hashing, bounded waits.
 import http2 from 'node:http2';
 import net from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../support/wasm.js';
 
 export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -78,6 +79,39 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The built `h2wasm` command. */
+export const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs `h2wasm ...args` without blocking this process's event loop (a server the test
+ * runs here must answer it); killed and rejected after `timeoutMs`.
+ */
+export function runCli(args: string[], timeoutMs = 30000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`h2wasm ${args.join(' ')} timed out: ${err}`));
+    }, timeoutMs);
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
+  });
 }
 
 export interface TestServer {
