@@ -15,6 +15,7 @@ const flags = quick ? ['--quick'] : [];
 const BENCHES = [
   'hpack/run.mjs',
   'server.mjs',
+  'http1.mjs',
   'client.mjs',
   'transfer.mjs',
   'memory.mjs',

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs the external HTTP/2 peers the interop tests run against: nghttp2's client,
-# server and h2load, curl, wabt (wasm2c), the proxies nginx and haproxy (the deployment
-# soak puts them in front of h2wasm serve) and h2spec. Idempotent; used by .ci/run.
+# Installs the external peers the interop tests run against: nghttp2's client, server
+# and h2load, curl, wget (the HTTP/1.1 checks), wabt (wasm2c), the proxies nginx and
+# haproxy (the deployment soak puts them in front of h2wasm serve) and h2spec.
+# Idempotent; used by .ci/run.
 set -u
 need_apt=()
 command -v nghttp  >/dev/null || need_apt+=(nghttp2-client)
 command -v nghttpd >/dev/null || need_apt+=(nghttp2-server)
 command -v curl    >/dev/null || need_apt+=(curl)
+command -v wget    >/dev/null || need_apt+=(wget)
 command -v wasm2c  >/dev/null || need_apt+=(wabt)
 command -v nginx   >/dev/null || [ -x /usr/sbin/nginx ]   || need_apt+=(nginx)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need_apt+=(haproxy)
