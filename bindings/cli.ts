@@ -178,11 +178,13 @@ const TEXT: [string, string][] = [['content-type', 'text/plain']];
 
 /**
  * The default app: files from --dir, else 200 with a short body for GET/HEAD and, for any
- * other method, the size and sha256 of what was uploaded. A GET's or HEAD's body is not
- * read (it has none to speak of), so they are answered without waiting on it.
+ * other method, the size and sha256 of what was uploaded. Every request is read to its end
+ * before it is answered (as nghttpd does): a peer that keeps a GET's stream open — h2spec's
+ * stream-state cases do — finds it open.
  */
-function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
+async function answer(req: IncomingRequest, res: Responder, dir?: string): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return answerUpload(req, res);
+  for await (const _ of req.body()) void _;
   if (dir) return answerFile(req, res, dir);
   return res.respond(200, TEXT, req.method === 'HEAD' ? null : 'hello from h2wasm\n');
 }

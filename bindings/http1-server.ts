@@ -24,7 +24,9 @@ const HEADER_TIMEOUT_MS = 10_000; // headerTimeoutMs: a request head
 const IDLE_TIMEOUT_MS = 300_000; // idleTimeoutMs: a keep-alive connection between requests
 /** How long graceful close() lets requests in flight finish (gracefulTimeoutMs's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
-/** A request head we look into for `Upgrade: h2c` is no longer than this. */
+/** An HTTP/1.x request line (RFC 9112 §3): method, target, version. */
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+ HTTP\/1\.[0-9]$/;
+/** A request head we look into (its first line, `Upgrade: h2c`) is no longer than this. */
 const MAX_SNIFF = 16_384;
 /** A streamed body (respondWithSource) is read in pieces this large. */
 const PIECE = 64 * 1024;
@@ -56,6 +58,14 @@ export function sniff(socket: net.Socket, timeoutMs: number, decided: (first: Fi
     const n = Math.min(got.length, PREFACE.length);
     if (got.compare(PREFACE, 0, n, 0, n) === 0) {
       if (got.length < PREFACE.length) return; // a preface so far: wait for the rest
+      stop();
+      return decided({ kind: 'h2', bytes: got });
+    }
+    // HTTP/1.x only when the first line is a request line; anything else goes to the engine,
+    // which answers what is not a preface with GOAWAY PROTOCOL_ERROR, as before.
+    const lineEnd = got.indexOf('\r\n');
+    if (lineEnd < 0 && got.length < MAX_SNIFF) return; // the request line is not whole yet
+    if (lineEnd < 0 || !REQUEST_LINE.test(got.toString('latin1', 0, lineEnd))) {
       stop();
       return decided({ kind: 'h2', bytes: got });
     }

@@ -288,6 +288,18 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     expect(Date.now() - t1).toBeLessThan(3000);
   });
 
+  it('the first bytes decide: a request line split across writes is HTTP/1.1; neither a preface nor a request line gets GOAWAY', async () => {
+    await start({ handler: (req, res) => res.respond(200, [], `over ${req.httpVersion}`) });
+    const split = await raw(server!.port, ['GE', 'T / HT', 'TP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    expect(split).toMatch(/^HTTP\/1\.1 200 OK[^]*over 1\.1$/);
+    const garbage = Buffer.from(await raw(server!.port, 'INVALID CONNECTION PREFACE\r\n\r\n'), 'latin1');
+    // The engine's answer: its SETTINGS, then GOAWAY (type 7) PROTOCOL_ERROR (1); no HTTP/1.1 400.
+    expect(garbage.toString('latin1')).not.toMatch(/HTTP\/1/);
+    const goaway = garbage.indexOf(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x00]), 3);
+    expect(goaway).toBeGreaterThan(0);
+    expect(garbage.readUInt32BE(goaway + 10)).toBe(1);
+  });
+
   it('http1: false: HTTP/2 only, cleartext and TLS', async () => {
     await start({ http1: false, handler: (_req, res) => res.respond(200, [], 'h2 only') });
     const out = await raw(server!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 3000);
