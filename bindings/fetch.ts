@@ -11,6 +11,24 @@ import type { ConnectionOptions } from './server-conn.js';
 
 export type Connector = (origin: string, options: ConnectionOptions & Record<string, unknown>) => ClientSession;
 
+/** The `code` of the error a session fails with when its origin does not speak HTTP/2
+ *  (the error also has `http1: true`): fetch() then goes over HTTP/1.1. */
+export const NOT_HTTP2 = 'H2WASM_NOT_HTTP2';
+
+/** The marked error (adapters make it in connect()). */
+export function notHttp2(message: string, cause?: unknown): Error & { code: string; http1: true } {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), {
+    code: NOT_HTTP2,
+    http1: true as const,
+  });
+}
+
+/** Whether `e` says the origin does not speak HTTP/2 (see notHttp2). */
+export function isNotHttp2(e: unknown): boolean {
+  const m = e as { code?: unknown; http1?: unknown } | null;
+  return m?.code === NOT_HTTP2 && m.http1 === true;
+}
+
 /** Extra init keys: connection options for a session this call opens (first call per origin wins). */
 export interface H2RequestInit extends RequestInit {
   duplex?: 'half';
