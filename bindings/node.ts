@@ -17,6 +17,7 @@ import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch, notHttp2 } from './fetch.js';
+import { http1Sender } from './http1-client.js';
 
 let shared: Runtime | undefined;
 let compiled: WebAssembly.Module | undefined;
@@ -340,5 +341,9 @@ export function connect(
   return session;
 }
 
-/** fetch() over HTTP/2 with one pooled session per origin (see fetch.ts). */
-export const fetch = createFetch((origin, options) => connect(origin, { ...options, unrefWhenIdle: true }));
+/** fetch() over HTTP/2 with one pooled session per origin, and over HTTP/1.1 (node:http,
+ *  node:https) for an origin that does not speak HTTP/2 (see fetch.ts). */
+export const fetch = createFetch(
+  (origin, options) => connect(origin, { ...options, unrefWhenIdle: true }, { offerHttp1: true }),
+  http1Sender(),
+);
