@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { serve, connect } from './node.js';
 import { defaultModule } from './index.js';
 import { FrameLogger } from './frames-debug.js';
+import { isNotHttp2 } from './fetch.js';
+import { http1Sender } from './http1-client.js';
 import { runBench, formatBench, progressBar } from './bench-cli.js';
 import { OPTION_KEYS, type ConnectionOptions, type IncomingRequest, type Responder } from './server-conn.js';
 import { LIMIT_KEYS, type Limits } from './runtime.js';
@@ -267,21 +269,61 @@ async function cmdGet(argv: string[]): Promise<void> {
   const logger = verbose
     ? new FrameLogger((line) => process.stderr.write(`${line}\n`), true, defaultModule())
     : undefined;
-  const session = connect(target, {
-    rejectUnauthorized: !insecure,
-    onBytes: logger ? (dir, bytes) => logger.feed(dir, bytes) : undefined,
-  });
-  try {
-    const res = await session.request({
-      method: method ?? (body ? 'POST' : 'GET'),
-      path: target.pathname + target.search,
-      headers,
-      body,
-    });
+  const session = connect(
+    target,
+    {
+      rejectUnauthorized: !insecure,
+      onBytes: logger ? (dir, bytes) => logger.feed(dir, bytes) : undefined,
+    },
+    { offerHttp1: true },
+  );
+  const toStdout = async (res: { body: AsyncIterable<Uint8Array>; trailers(): Promise<unknown> }) => {
     for await (const chunk of res.body) {
       if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
     }
     await res.trailers();
+  };
+  let http1: string | undefined; // why, when the origin turned out to speak HTTP/1.1
+  try {
+    await session.ready;
+  } catch (e) {
+    if (!isNotHttp2(e)) {
+      session.destroy();
+      fail(describe(e, target));
+    }
+    http1 = (e as Error).message;
+  }
+  if (http1 !== undefined) {
+    // The same request over HTTP/1.1 (node:http / node:https): a -H ':authority: x' is its Host.
+    if (verbose) process.stderr.write(`h2wasm: ${http1}: it speaks HTTP/1.1, the request went over HTTP/1.1\n`);
+    const send = http1Sender();
+    try {
+      await toStdout(
+        await send({
+          method: method ?? (body ? 'POST' : 'GET'),
+          url: target.href,
+          headers: headers.flatMap(([k, v]): [string, string][] =>
+            k === ':authority' ? [['host', v]] : k.startsWith(':') ? [] : [[k, v]],
+          ),
+          body,
+          tls: { rejectUnauthorized: !insecure },
+        }),
+      );
+    } catch (e) {
+      fail(`over HTTP/1.1: ${describe(e, target)}`);
+    }
+    send.close?.();
+    return;
+  }
+  try {
+    await toStdout(
+      await session.request({
+        method: method ?? (body ? 'POST' : 'GET'),
+        path: target.pathname + target.search,
+        headers,
+        body,
+      }),
+    );
   } catch (e) {
     session.destroy();
     fail(describe(e, target));

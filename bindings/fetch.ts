@@ -1,27 +1,76 @@
-// fetch() over HTTP/2 on h2wasm sessions: the standard signature and a WHATWG Response
-// whose body streams from the connection. One session per origin, kept in a small pool
-// and replaced once it closes or receives GOAWAY. No `node:` import: the adapter passes
-// how to connect (node.ts exports the Node version).
+// fetch() on h2wasm sessions: the standard signature and a WHATWG Response whose body
+// streams from the connection. One HTTP/2 session per origin, kept in a small pool and
+// replaced once it closes or receives GOAWAY. No `node:` import: the adapter passes how
+// to connect and how to send over HTTP/1.1 (node.ts exports the Node version).
 //
-// Differences from the platform fetch, by design: HTTP/2 only (a server without h2 is an
-// error, not a downgrade); no content decoding (we send no accept-encoding); no cookies,
-// cache or CORS. Trailers: `h2wasmTrailers(response)`.
+// An origin that does not speak HTTP/2 (TLS whose ALPN did not pick h2; a cleartext
+// server that answers the h2c preface in HTTP/1.x) is remembered as HTTP/1.1 and this and
+// later requests to it go through the adapter's HTTP/1.1 sender, one exchange per hop:
+// the same Response, redirects followed by the same loop. Differences from the platform
+// fetch, by design: no content decoding (we send no accept-encoding); no cookies, cache
+// or CORS. Trailers (both protocols): `h2wasmTrailers(response)`.
 import { abortError, type ClientResponse, type ClientSession, type RequestBody } from './client.js';
 import type { ConnectionOptions } from './server-conn.js';
 
 export type Connector = (origin: string, options: ConnectionOptions & Record<string, unknown>) => ClientSession;
 
-/** Extra init keys: connection options for a session this call opens (first call per origin wins). */
+/** TLS settings of `init.h2` that an HTTP/1.1 sender honours where it can. */
+export interface Http1Tls {
+  rejectUnauthorized?: boolean;
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  servername?: string;
+}
+
+/** One HTTP/1.1 exchange for the adapter's sender: no redirect following of its own. */
+export interface Http1Request {
+  method: string;
+  /** The absolute URL. */
+  url: string;
+  headers: [string, string][];
+  body: RequestBody;
+  signal?: AbortSignal;
+  tls?: Http1Tls;
+}
+
+/** What a sender answers: the shape of ClientResponse that fetch() reads. */
+export type Http1Response = Pick<ClientResponse, 'status' | 'headers' | 'body' | 'stream' | 'trailers'>;
+
+/** Sends one request over HTTP/1.1; `close` lets go of what it pools (fetch.close() calls it). */
+export interface Http1Sender {
+  (request: Http1Request): Promise<Http1Response>;
+  close?(): void | Promise<void>;
+}
+
+/** The `code` of the error a session fails with when its origin does not speak HTTP/2
+ *  (the error also has `http1: true`): fetch() then goes over HTTP/1.1. */
+export const NOT_HTTP2 = 'H2WASM_NOT_HTTP2';
+
+/** The marked error (adapters make it in connect()). */
+export function notHttp2(message: string, cause?: unknown): Error & { code: string; http1: true } {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), {
+    code: NOT_HTTP2,
+    http1: true as const,
+  });
+}
+
+/** Whether `e` says the origin does not speak HTTP/2 (see notHttp2). */
+export function isNotHttp2(e: unknown): boolean {
+  const m = e as { code?: unknown; http1?: unknown } | null;
+  return m?.code === NOT_HTTP2 && m.http1 === true;
+}
+
+/** Extra init keys: connection options for a session this call opens (first call per origin
+ *  wins); the TLS ones also apply to each HTTP/1.1 exchange. */
 export interface H2RequestInit extends RequestInit {
   duplex?: 'half';
-  h2?: ConnectionOptions & { rejectUnauthorized?: boolean; ca?: string | Uint8Array | (string | Uint8Array)[] };
+  h2?: ConnectionOptions & Http1Tls;
 }
 
 /** A pooled session closes after this long without a request (as Go's DefaultTransport's
  *  IdleConnTimeout), before the servers it talks to would (h2wasm serve: 5 min). */
 export const FETCH_IDLE_TIMEOUT_MS = 90_000;
 
-const trailersOf = new WeakMap<Response, ClientResponse>();
+const trailersOf = new WeakMap<Response, Http1Response>();
 
 /**
  * The trailers of a Response from h2wasm's fetch: resolves once its body was read to the
@@ -48,14 +97,23 @@ const HOP_BY_HOP = new Set([
 
 export interface H2Fetch {
   (input: string | URL | Request, init?: H2RequestInit): Promise<Response>;
-  /** Closes every pooled session gracefully. */
+  /** Closes every pooled session gracefully, lets go of the HTTP/1.1 sender's connections
+   *  and forgets which origins speak HTTP/1.1. */
   close(): Promise<void>;
   /** The pooled sessions by origin (read-only use: tests, diagnostics). */
   readonly sessions: ReadonlyMap<string, ClientSession>;
 }
 
-export function createFetch(connect: Connector): H2Fetch {
+/**
+ * fetch() over `connect`'s sessions; an origin that does not speak HTTP/2 goes through
+ * `http1` (default: one hop of the platform's fetch with redirect: 'manual', which cannot
+ * take `init.h2`'s TLS settings and may decode content).
+ */
+export function createFetch(connect: Connector, http1?: Http1Sender): H2Fetch {
   const pool = new Map<string, ClientSession>();
+  // What each origin was found to speak, when it is not HTTP/2 (kept until close()).
+  const protocols = new Map<string, 'http/1.1'>();
+  const sendHttp1: Http1Sender = http1 ?? ((r) => platformHttp1(r, fetch));
 
   const sessionFor = (origin: string, init: H2RequestInit | undefined, fresh: boolean): ClientSession => {
     const have = pool.get(origin);
@@ -89,16 +147,39 @@ export function createFetch(connect: Connector): H2Fetch {
         if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
       });
       const body: RequestBody = replay !== undefined ? replay : request.body;
-      const send = (fresh: boolean) =>
-        sessionFor(url.origin, init, fresh).request({
+      const send = async (fresh: boolean): Promise<Http1Response> => {
+        if (protocols.get(url.origin) !== 'http/1.1') {
+          const session = sessionFor(url.origin, init, fresh);
+          // Settled before the body is handed over: a failed h2 attempt takes no stream.
+          const h2 = await session.ready.then(
+            () => true,
+            (e: unknown) => {
+              if (!isNotHttp2(e)) throw e;
+              protocols.set(url.origin, 'http/1.1');
+              return false;
+            },
+          );
+          if (h2)
+            return session.request({
+              method: request.method,
+              path: url.pathname + url.search,
+              authority: url.host,
+              headers,
+              body,
+              signal,
+            });
+        }
+        const o = init?.h2;
+        return sendHttp1({
           method: request.method,
-          path: url.pathname + url.search,
-          authority: url.host,
+          url: url.href,
           headers,
           body,
           signal,
+          tls: o && { rejectUnauthorized: o.rejectUnauthorized, ca: o.ca, servername: o.servername },
         });
-      let res: ClientResponse;
+      };
+      let res: Http1Response; // what fetch reads of a response: a ClientResponse is one too
       try {
         res = await send(false);
       } catch (e) {
@@ -113,7 +194,8 @@ export function createFetch(connect: Connector): H2Fetch {
             res.body[Symbol.asyncIterator]().return?.();
             throw new TypeError(`h2wasm fetch: redirect to ${location} with redirect: 'error'`);
           }
-          res.body[Symbol.asyncIterator]().return?.();
+          // Awaited: an HTTP/1.1 connection is free for the next hop once the body is dropped.
+          await res.body[Symbol.asyncIterator]().return?.();
           const next = new URL(location, url);
           const toGet =
             res.status === 303
@@ -165,9 +247,134 @@ export function createFetch(connect: Connector): H2Fetch {
   fetch.close = async () => {
     const all = [...pool.values()];
     pool.clear();
-    await Promise.all(all.map((s) => s.close().catch(() => {})));
+    protocols.clear();
+    await Promise.all([...all.map((s) => s.close().catch(() => {})), sendHttp1.close?.()]);
   };
   return fetch;
+}
+
+/**
+ * A response of one exchange from its body's chunks (an HTTP/1.1 sender's answer): the
+ * body read once, as `body` or as `stream`; trailers() once it ended (reads it to its end
+ * if nobody does). Breaking off calls `chunks.return`.
+ */
+export function http1Response(
+  status: number,
+  headers: [string, string][],
+  chunks: AsyncIterator<Uint8Array>,
+  trailers: () => [string, string][] = () => [],
+): Http1Response {
+  let started = false;
+  let ended = false;
+  let failure: unknown;
+  let readable: ReadableStream<Uint8Array> | undefined;
+  const waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const settle = (e?: unknown) => {
+    for (const w of waiters.splice(0)) {
+      if (e === undefined) w.resolve();
+      else w.reject(e);
+    }
+  };
+  const iterator = (): AsyncIterator<Uint8Array> => {
+    if (started) throw new TypeError('h2wasm: the response body was already read');
+    started = true;
+    return {
+      next: async () => {
+        if (ended) return { value: undefined, done: true };
+        if (failure !== undefined) throw failure;
+        try {
+          const r = await chunks.next();
+          if (r.done) {
+            ended = true;
+            settle();
+          }
+          return r;
+        } catch (e) {
+          failure = e;
+          settle(e);
+          throw e;
+        }
+      },
+      return: async () => {
+        if (!ended && failure === undefined) {
+          failure = new TypeError('h2wasm: the response body was not read to its end');
+          await chunks.return?.();
+          settle(failure);
+        }
+        return { value: undefined, done: true };
+      },
+    };
+  };
+  const body: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: iterator };
+  return {
+    status,
+    headers,
+    body,
+    get stream() {
+      readable ??= iteratorStream(iterator());
+      return readable;
+    },
+    async trailers() {
+      if (!started) for await (const _ of body) void _;
+      else if (!ended) {
+        if (failure !== undefined) throw failure;
+        await new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      }
+      return trailers();
+    },
+  };
+}
+
+function iteratorStream(it: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        try {
+          const { value, done } = await it.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (e) {
+          controller.error(e);
+        }
+      },
+      cancel: async () => {
+        await it.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The default HTTP/1.1 sender: one hop of the platform's fetch. */
+async function platformHttp1(r: Http1Request, self: H2Fetch): Promise<Http1Response> {
+  const platform = globalThis.fetch;
+  if (typeof platform !== 'function' || platform === (self as unknown))
+    throw new TypeError(`h2wasm fetch: ${new URL(r.url).origin} does not speak HTTP/2 and there is no HTTP/1.1 sender`);
+  const res = await platform(r.url, {
+    method: r.method,
+    headers: r.headers,
+    body: r.body as BodyInit | null | undefined,
+    redirect: 'manual',
+    signal: r.signal,
+    duplex: 'half',
+  } as RequestInit);
+  // A browser hides a redirect it did not follow (status 0): nothing to follow it by.
+  if (res.type === 'opaqueredirect')
+    throw new TypeError(`h2wasm fetch: this runtime's fetch does not show the redirect of ${r.url}`);
+  const headers: [string, string][] = [];
+  res.headers.forEach((value, name) => headers.push([name, value]));
+  const reader = res.body?.getReader();
+  return http1Response(res.status, headers, {
+    next: async () => {
+      if (!reader) return { value: undefined, done: true };
+      const { value, done } = await reader.read();
+      return done ? { value: undefined, done: true } : { value, done: false };
+    },
+    return: async () => {
+      await reader?.cancel();
+      return { value: undefined, done: true };
+    },
+  });
 }
 
 function replayable(body: unknown): RequestBody | undefined {

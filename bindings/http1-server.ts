@@ -64,7 +64,7 @@ export function sniff(socket: net.Socket, timeoutMs: number, decided: (first: Fi
     // HTTP/1.x only when the first line is a request line; anything else goes to the engine,
     // which answers what is not a preface with GOAWAY PROTOCOL_ERROR, as before.
     const lineEnd = got.indexOf('\r\n');
-    if (lineEnd < 0 && got.length < MAX_SNIFF) return; // the request line is not whole yet
+    if (lineEnd < 0 && got.length < MAX_SNIFF && startsRequestLine(got.toString('latin1'))) return; // not whole yet
     if (lineEnd < 0 || !REQUEST_LINE.test(got.toString('latin1', 0, lineEnd))) {
       stop();
       return decided({ kind: 'h2', bytes: got });
@@ -80,6 +80,14 @@ export function sniff(socket: net.Socket, timeoutMs: number, decided: (first: Fi
   };
   socket.on('data', onData);
   socket.on('close', stop);
+}
+
+/** Whether `s` (no CRLF yet) can still become a request line: a TLS ClientHello or binary
+ *  cannot, and goes to the engine at once rather than waiting out the handshake timeout. */
+function startsRequestLine(s: string): boolean {
+  const m = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*(?: ([^ \r\n]*)(?: ([^\r\n]*)\r?)?)?$/.exec(s);
+  if (!m) return false;
+  return m[2] === undefined || 'HTTP/1.1'.startsWith(m[2]) || /^HTTP\/1\.[0-9]$/.test(m[2]);
 }
 
 export interface Http1Options {

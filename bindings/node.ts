@@ -16,7 +16,8 @@ import {
 import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
-import { createFetch } from './fetch.js';
+import { createFetch, notHttp2 } from './fetch.js';
+import { http1Sender } from './http1-client.js';
 import { Http1Server, HANDSHAKE_TIMEOUT_MS, sniff, type FirstBytes } from './http1-server.js';
 import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
@@ -322,9 +323,17 @@ export interface ClientOptions extends ConnectionOptions {
 /**
  * Opens an HTTP/2 session to `url`'s origin: `https:` over TLS with ALPN h2, `http:` as
  * h2c with prior knowledge. Returns at once; `session.ready` settles with the handshake
- * (requests wait for it), and a connect failure rejects it and every request.
+ * (requests wait for it), and a connect failure rejects it and every request. An origin
+ * that does not speak HTTP/2 (ALPN without h2; an HTTP/1.x answer to the h2c preface)
+ * fails it with an error whose `code` is 'H2WASM_NOT_HTTP2' and `http1` is true.
+ * `internal.offerHttp1` (fetch, `h2wasm get`): ALPN offers http/1.1 after h2, so that
+ * an HTTP/1.1 server says so in the handshake rather than with an alert.
  */
-export function connect(url: string | URL, options: ClientOptions = {}): ClientSession {
+export function connect(
+  url: string | URL,
+  options: ClientOptions = {},
+  internal: { offerHttp1?: boolean } = {},
+): ClientSession {
   const u = typeof url === 'string' ? new URL(url) : url;
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:')
@@ -338,7 +347,7 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     ? tls.connect({
         host,
         port,
-        ALPNProtocols: ['h2'],
+        ALPNProtocols: internal.offerHttp1 ? ['h2', 'http/1.1'] : ['h2'],
         rejectUnauthorized,
         ca,
         servername: servername ?? (net.isIP(host) ? undefined : host),
@@ -351,13 +360,14 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     authority: u.host,
   });
   socket.on('error', (e) => {
-    // TLS alert 120: the server offers no protocol we asked for (no h2 in its ALPN list).
+    // TLS alert 120: the server offers no protocol we asked for (no h2 in its ALPN list;
+    // when we offered http/1.1 too, not that either: then it is no HTTP/1.1 server).
     if (secure && /no application protocol/.test(e.message)) {
+      const message = `${u.host} did not negotiate HTTP/2 over TLS (ALPN: the server refused h2)`;
       session.failWith(
-        Object.assign(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: the server refused h2)`), {
-          code: (e as NodeJS.ErrnoException).code,
-          cause: e,
-        }),
+        internal.offerHttp1
+          ? Object.assign(new Error(message), { code: (e as NodeJS.ErrnoException).code, cause: e })
+          : notHttp2(message, e),
       );
     } else session.failWith(e);
   });
@@ -365,14 +375,35 @@ export function connect(url: string | URL, options: ClientOptions = {}): ClientS
     (socket as tls.TLSSocket).once('secureConnect', () => {
       const alpn = (socket as tls.TLSSocket).alpnProtocol;
       if (alpn !== 'h2') {
-        session.failWith(new Error(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: ${alpn || 'none'})`));
+        // No ALPN at all is an HTTP/1.1 server too (HTTP/2 over TLS must negotiate h2).
+        session.failWith(notHttp2(`${u.host} did not negotiate HTTP/2 over TLS (ALPN: ${alpn || 'none'})`));
         socket.destroy();
       }
     });
+  } else {
+    // An HTTP/1.x server answers the h2c preface with a status line (node:http: 400, then
+    // it closes). Looked for in the connection's first bytes only, then the listener goes.
+    const want = 'HTTP/1.';
+    let seen = '';
+    const firstBytes = (d: Buffer) => {
+      seen += d.toString('latin1', 0, Math.min(d.length, want.length - seen.length));
+      if (seen.length === want.length || !want.startsWith(seen)) socket.removeListener('data', firstBytes);
+      if (seen !== want) return;
+      const line = /^HTTP\/1\.\d [^\r\n]{0,60}/.exec(d.toString('latin1', 0, 80))?.[0] ?? 'HTTP/1.x';
+      session.failWith(
+        notHttp2(`${u.host} did not negotiate HTTP/2: it answered the h2c preface in HTTP/1.1 ("${line}")`),
+      );
+      socket.destroy();
+    };
+    socket.prependListener('data', firstBytes);
   }
   if (unrefWhenIdle) session.onActivity = (n) => (n === 0 ? socket.unref() : socket.ref());
   return session;
 }
 
-/** fetch() over HTTP/2 with one pooled session per origin (see fetch.ts). */
-export const fetch = createFetch((origin, options) => connect(origin, { ...options, unrefWhenIdle: true }));
+/** fetch() over HTTP/2 with one pooled session per origin, and over HTTP/1.1 (node:http,
+ *  node:https) for an origin that does not speak HTTP/2 (see fetch.ts). */
+export const fetch = createFetch(
+  (origin, options) => connect(origin, { ...options, unrefWhenIdle: true }, { offerHttp1: true }),
+  http1Sender(),
+);

@@ -233,10 +233,11 @@ describe('h2wasm get against node:http2', () => {
     }
   });
 
-  it('a server that does not speak HTTP/2 is one line and exit 1', async () => {
+  // (One that answers in HTTP/1.x gets the request over HTTP/1.1: fetch-http1.test.ts.)
+  it('a server that speaks neither HTTP/2 nor HTTP/1.1 is one line and exit 1', async () => {
     const h1 = net.createServer((s) => {
       s.on('error', () => {});
-      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+      s.once('data', () => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
     });
     await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
     try {

@@ -268,9 +268,10 @@ describe('client: connection lifecycle against node:http2', () => {
     await expect(session.request({ path: '/' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('a server that is not HTTP/2 fails the handshake with an H2ConnectionError', async () => {
+  // (One that answers in HTTP/1.x fails with 'did not negotiate HTTP/2': fetch-http1.test.ts.)
+  it('a server that speaks neither HTTP/2 nor HTTP/1.1 fails the handshake with an H2ConnectionError', async () => {
     const h1 = net.createServer((s) => {
-      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+      s.once('data', () => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
     });
     await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
     const session = connect(`http://127.0.0.1:${(h1.address() as net.AddressInfo).port}`);

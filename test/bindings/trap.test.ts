@@ -7,9 +7,9 @@ import { describe, it, expect, vi } from 'vitest';
 import http2 from 'node:http2';
 import { serve, runtime } from '../../bindings/index.js';
 
-function get(url: string): Promise<number> {
+function get(url: string, session?: http2.ClientHttp2Session): Promise<number> {
   return new Promise((resolve, reject) => {
-    const client = http2.connect(url);
+    const client = session ?? http2.connect(url);
     client.on('error', reject);
     const req = client.request({ ':path': '/' });
     req.on('response', (h) => {
@@ -48,10 +48,14 @@ describe('a trap in the module instance', () => {
     const server = await serve({ port: 0, handler: (_req, res) => res.respond(200, [], 'ok') });
     try {
       expect(await get(server.url)).toBe(200);
+      // A connection on the instance (serve() gives a connection to the engine once its
+      // first bytes say HTTP/2: the server's SETTINGS show it has been).
+      const session = http2.connect(server.url);
+      await new Promise((r) => session.once('remoteSettings', r));
       const before = runtime();
       armTrap(before);
       // The request whose poll traps: its connection fails (an error, not a hang).
-      await expect(get(server.url)).rejects.toThrow();
+      await expect(get(server.url, session)).rejects.toThrow();
       expect(before.broken?.message).toMatch(/injected/);
       expect(log.mock.calls.filter((c) => /trapped/.test(String(c[0])))).toHaveLength(1);
       // The next connection: a fresh instance of the same compiled module.
