@@ -23,8 +23,8 @@ export type {
   SessionOptions,
   H2ErrorInfo,
 } from './client.js';
-export { h2wasmTrailers, createFetch } from './fetch.js';
-export type { H2Fetch, H2RequestInit } from './fetch.js';
+export { h2wasmTrailers, createFetch, isNotHttp2, NOT_HTTP2 } from './fetch.js';
+export type { H2Fetch, H2RequestInit, Http1Sender, Http1Request, Http1Response } from './fetch.js';
 export { FrameLogger } from './frames-debug.js';
 export type { ConnectionOptions, IncomingRequest, Responder, StreamHandler, ResponseBody } from './server-conn.js';
 export { StreamClosedError } from './server-conn.js';
