@@ -25,7 +25,7 @@ import {
 } from './lib.mjs';
 
 const requests = quick ? 5000 : 100000;
-const rounds = quick ? 1 : 3;
+const rounds = quick ? 1 : 5;
 
 if (!has('h2load')) {
   console.log('bench/http1: h2load is not installed (Debian nghttp2-client); skipped');
