@@ -22,6 +22,7 @@ import { CONNECTION_FIELDS, PREFACE, headEnd, parseH2cUpgrade, upgradePrelude } 
 export const HANDSHAKE_TIMEOUT_MS = 10_000; // handshakeTimeoutMs: the first bytes of a connection
 const HEADER_TIMEOUT_MS = 10_000; // headerTimeoutMs: a request head
 const IDLE_TIMEOUT_MS = 300_000; // idleTimeoutMs: a keep-alive connection between requests
+const WRITE_STALL_TIMEOUT_MS = 30_000; // writeStallTimeoutMs: a response its client does not read
 /** How long graceful close() lets requests in flight finish (gracefulTimeoutMs's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
 /** An HTTP/1.x request line (RFC 9112 §3): method, target, version. */
@@ -101,7 +102,9 @@ export interface Http1Options {
 
 interface SocketState {
   inFlight: number;
+  /** Handlers whose client went away under them: told once, when the connection and they are over. */
   lost: number;
+  closed: boolean;
 }
 
 /** The HTTP/1.1 side of serve(): connections are handed in with accept(). */
@@ -109,9 +112,12 @@ export class Http1Server {
   private readonly server: http.Server;
   private readonly sockets = new Map<net.Socket, SocketState>();
   closing = false;
+  /** writeStallTimeoutMs: how long a response may wait for its client to take any of it. */
+  readonly writeStallMs: number;
 
   constructor(private readonly o: Http1Options) {
     const s = o.settings;
+    this.writeStallMs = s.writeStallTimeoutMs ?? WRITE_STALL_TIMEOUT_MS;
     const headersTimeout = s.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
     this.server = http.createServer(
       {
@@ -132,11 +138,12 @@ export class Http1Server {
 
   /** Takes a connection whose first bytes (put back) are HTTP/1.1. */
   accept(socket: net.Socket): void {
-    const state: SocketState = { inFlight: 0, lost: 0 };
+    const state: SocketState = { inFlight: 0, lost: 0, closed: false };
     this.sockets.set(socket, state);
     socket.once('close', () => {
       this.sockets.delete(socket);
-      if (state.lost > 0) this.o.onStreamsLost(state.lost);
+      state.closed = true;
+      this.reportLost(state);
     });
     this.server.emit('connection', socket);
     socket.resume();
@@ -157,9 +164,16 @@ export class Http1Server {
     clearTimeout(timer);
   }
 
+  private reportLost(state: SocketState): void {
+    if (!state.closed || state.inFlight > 0 || state.lost === 0) return;
+    const n = state.lost;
+    state.lost = 0;
+    this.o.onStreamsLost(n);
+  }
+
   private dispatch(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): void {
     const socket = req.socket;
-    const state = this.sockets.get(socket) ?? { inFlight: 0, lost: 0 };
+    const state = this.sockets.get(socket) ?? { inFlight: 0, lost: 0, closed: false };
     state.inFlight++;
     const incoming = new Http1Request(req, this.o.secure, expectContinue ? res : undefined);
     const responder = new Http1Responder(req, res, this, this.o.openFile);
@@ -167,6 +181,7 @@ export class Http1Server {
       responder.unanswered();
       state.inFlight--;
       if (this.closing && state.inFlight === 0) socket.destroySoon(); // after what was written
+      this.reportLost(state);
     };
     const failed = (e: unknown) => {
       if (e instanceof StreamClosedError) state.lost++;
@@ -297,8 +312,10 @@ class Http1Responder implements Responder {
     body?: ResponseBody,
     trailers?: Iterable<[string, string]>,
   ): Promise<void> {
-    const fixed = body == null || typeof body === 'string' || body instanceof Uint8Array;
-    if (trailers || !fixed) return this.respondStreamed(status, headers, body, trailers);
+    const whole = body == null || typeof body === 'string' || body instanceof Uint8Array;
+    // Streamed: an iterable, trailers, or a body large enough to be paced (and its reader watched).
+    if (trailers || !whole || (body != null && body.length > PIECE))
+      return this.respondStreamed(status, headers, body, trailers);
     // A whole body and no trailers (most answers): written at once, with its length.
     try {
       const raw = this.head(headers, false);
@@ -343,8 +360,10 @@ class Http1Responder implements Responder {
         );
     }
     this.writeHead(status, raw);
-    if (typeof body === 'string' || body instanceof Uint8Array) await this.write(body);
-    else if (body != null) for await (const chunk of body) await this.write(chunk);
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      for (let at = 0; at < bytes.length; at += PIECE) await this.write(bytes.subarray(at, at + PIECE));
+    } else if (body != null) for await (const chunk of body) await this.write(chunk);
     if (withTrailers) res.addTrailers(trailerList);
     return this.end();
   }
@@ -424,7 +443,11 @@ class Http1Responder implements Responder {
     if (res.destroyed) throw new StreamClosedError('h2wasm: response: the connection closed');
     if (res.write(chunk)) return;
     return new Promise((resolve, reject) => {
+      // A client that takes none of it for writeStallTimeoutMs loses the connection (a peer
+      // that never reads must not hold it, and what is queued for it, for ever).
+      const stalled = setTimeout(() => res.destroy(), this.server.writeStallMs);
       const done = () => {
+        clearTimeout(stalled);
         res.off('drain', done);
         res.off('close', done);
         if (res.destroyed && !res.writableFinished)

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { Hono } from 'hono';
 import { serve, type Server, type ServeOptions } from '../../bindings/index.js';
 import type { IncomingRequest } from '../../bindings/server-conn.js';
-import { makeCert, sleep } from './support.js';
+import { makeCert, sleep, until } from './support.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -298,6 +298,32 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     const goaway = garbage.indexOf(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x00]), 3);
     expect(goaway).toBeGreaterThan(0);
     expect(garbage.readUInt32BE(goaway + 10)).toBe(1);
+  });
+
+  it('a client that never reads its response loses the connection after writeStallTimeoutMs; the handler hears StreamClosedError', async () => {
+    const lost: number[] = [];
+    const piece = new Uint8Array(64 * 1024);
+    await start({
+      settings: { writeStallTimeoutMs: 500 },
+      onStreamsLost: (n) => lost.push(n),
+      handler: (_req, res) =>
+        res.respond(
+          200,
+          [],
+          (function* () {
+            for (let i = 0; i < 4096; i++) yield piece; // 256 MiB: more than any socket buffer holds
+          })(),
+        ),
+    });
+    const t0 = Date.now();
+    const socket = net.connect(server!.port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause(); // never reads
+    // The server closed it: its connection is over, with the one stream it lost counted.
+    await until('the lost stream is reported', () => lost.length > 0, 5000);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(lost).toEqual([1]);
+    socket.destroy();
   });
 
   it('http1: false: HTTP/2 only, cleartext and TLS', async () => {
