@@ -9,6 +9,7 @@
 import { H2E, H2_PSEUDO } from './abi.js';
 import { Runtime, TASK, INTERNAL_ERROR, type Transport } from './runtime.js';
 import { applyOptions, type ConnectionOptions } from './server-conn.js';
+import { CONNECTION_FIELDS } from './http-fields.js';
 
 /** RFC 9113 §7 error code names, by number. */
 export const H2_ERROR_NAMES = [
@@ -150,17 +151,6 @@ export interface SessionOptions extends ConnectionOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Headers that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (§8.2.2). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'http2-settings',
-]);
 
 function fieldList(h: Iterable<[string, string]> | Record<string, string> | undefined): [string, string][] {
   if (!h) return [];
@@ -456,7 +446,7 @@ export class ClientStream implements ClientResponse {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid :protocol ${JSON.stringify(o.protocol)}`));
     }
-    const fields = fieldList(o.headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()) && !k.startsWith(':'));
+    const fields = fieldList(o.headers).filter(([k]) => !CONNECTION_FIELDS.has(k.toLowerCase()) && !k.startsWith(':'));
     const trailers = fieldList(o.trailers);
     // RFC 9110 §6.6.2: a sender of trailers SHOULD announce them in a Trailer field (Go's
     // server drops trailer fields that were not announced).

@@ -11,6 +11,7 @@
 // or CORS. Trailers (both protocols): `h2wasmTrailers(response)`.
 import { abortError, type ClientResponse, type ClientSession, type RequestBody } from './client.js';
 import type { ConnectionOptions } from './server-conn.js';
+import { CONNECTION_FIELDS } from './http-fields.js';
 
 export type Connector = (origin: string, options: ConnectionOptions & Record<string, unknown>) => ClientSession;
 
@@ -85,15 +86,6 @@ export function h2wasmTrailers(response: Response): Promise<[string, string][]> 
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'http2-settings',
-]);
 
 export interface H2Fetch {
   (input: string | URL | Request, init?: H2RequestInit): Promise<Response>;
@@ -144,7 +136,7 @@ export function createFetch(connect: Connector, http1?: Http1Sender): H2Fetch {
         throw new TypeError(`h2wasm fetch: unsupported scheme ${url.protocol}`);
       const headers: [string, string][] = [];
       request.headers.forEach((value, name) => {
-        if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
+        if (!CONNECTION_FIELDS.has(name)) headers.push([name, value]);
       });
       const body: RequestBody = replay !== undefined ? replay : request.body;
       const send = async (fresh: boolean): Promise<Http1Response> => {

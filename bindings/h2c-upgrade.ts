@@ -6,21 +6,14 @@
 // taken off its bytes, and the engine's SETTINGS ACK for the settings that came in the
 // header is taken off ours (the 101 acknowledges them; nghttp2 treats an ACK for nothing
 // as a connection error). No `node:` import: the server adapter brings the socket.
+import { CONNECTION_FIELDS, requestTarget } from './http-fields.js';
 
 export const PREFACE = new TextEncoder().encode('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export const SWITCHING_PROTOCOLS = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n';
 
-/** Fields of a request head that belong to the HTTP/1.1 connection, not to the request. */
-export const CONNECTION_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-  'host',
-]);
+/** A field line: token name, colon right after it, value of visible characters, SP and HTAB. */
+const FIELD_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):([\t \x21-\x7e\x80-\xff]*)$/;
 
 /** The largest header block we put in one HEADERS frame (SETTINGS_MAX_FRAME_SIZE's floor). */
 const MAX_BLOCK = 16_384;
@@ -55,9 +48,11 @@ export function parseH2cUpgrade(bytes: Uint8Array): H2cRequest | null {
   if (!line || line[1] === 'CONNECT') return null;
   const head: [string, string][] = [];
   for (let i = 1; i < lines.length; i++) {
-    const colon = lines[i].indexOf(':');
-    if (colon <= 0) return null;
-    head.push([lines[i].slice(0, colon).trim().toLowerCase(), lines[i].slice(colon + 1).trim()]);
+    // As strict as node's parser (RFC 9112 §5): a token, a colon, a value of visible
+    // characters, spaces and tabs. Anything else is not taken here: node's parser answers it.
+    const field = FIELD_LINE.exec(lines[i]);
+    if (!field) return null;
+    head.push([field[1].toLowerCase(), field[2].trim()]);
   }
   const tokens = (name: string) =>
     head
@@ -71,14 +66,9 @@ export function parseH2cUpgrade(bytes: Uint8Array): H2cRequest | null {
   if (head.some(([n, v]) => n === 'transfer-encoding' || (n === 'content-length' && v !== '0'))) return null;
   const settings = base64url(settingsFields[0][1]);
   if (!settings || settings.length % 6 !== 0) return null;
-  const target = line[2];
-  let authority = head.find(([n]) => n === 'host')?.[1] ?? '';
-  let path = target;
-  if (/^https?:\/\//i.test(target)) {
-    const u = new URL(target);
-    authority = u.host;
-    path = u.pathname + u.search;
-  }
+  const target = requestTarget(line[2], head.find(([n]) => n === 'host')?.[1] ?? '');
+  if (!target) return null;
+  const { authority, path } = target;
   const fields: [string, string][] = [
     [':method', line[1]],
     [':scheme', 'http'],
@@ -106,17 +96,27 @@ export function upgradePrelude(req: H2cRequest): Uint8Array | null {
   return out;
 }
 
-/** Takes the client's connection preface off the front of its bytes; what does not match goes on (and fails the engine). */
-export function prefaceStripper(): (bytes: Uint8Array) => Uint8Array {
+/**
+ * Takes the client's connection preface off the front of its bytes. A client that sends
+ * anything else has broken the upgrade (§3.5: the preface MUST follow the 101): `failed`
+ * is called and nothing more passes.
+ */
+export function prefaceStripper(failed: () => void): (bytes: Uint8Array) => Uint8Array {
   let matched = 0;
+  let broken = false;
   return (bytes) => {
     if (matched === PREFACE.length) return bytes;
+    if (broken) return bytes.subarray(bytes.length);
     let i = 0;
     while (i < bytes.length && matched < PREFACE.length && bytes[i] === PREFACE[matched]) {
       i++;
       matched++;
     }
-    if (i < bytes.length && matched < PREFACE.length) matched = PREFACE.length; // not a preface: the engine says so
+    if (i < bytes.length && matched < PREFACE.length) {
+      broken = true;
+      failed();
+      return bytes.subarray(bytes.length);
+    }
     return bytes.subarray(i);
   };
 }
@@ -165,13 +165,16 @@ function frameHeader(out: Uint8Array, at: number, length: number, type: number, 
   return at + 9;
 }
 
-/** HPACK: every field a literal without indexing and a new name, no Huffman (RFC 7541 §6.2.2): no table state. */
+/**
+ * HPACK: every field a literal without indexing and a new name, no Huffman (RFC 7541
+ * §6.2.2): no table state. The fields were read as latin1, one char per byte: written back
+ * the same way, their bytes reach the handler as they came (as over HTTP/1.1).
+ */
 function literalBlock(fields: [string, string][]): Uint8Array {
   const out: number[] = [];
   const string = (s: string) => {
-    const b = new TextEncoder().encode(s);
-    integer(out, b.length, 7, 0);
-    for (const x of b) out.push(x);
+    integer(out, s.length, 7, 0);
+    for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
   };
   for (const [name, value] of fields) {
     out.push(0);

@@ -14,13 +14,13 @@ import {
   type Http1Response,
   type Http1Sender,
 } from './fetch.js';
+import { NO_BODY_STATUS, rawPairs } from './http-fields.js';
 
 /** A response body not read at all is drained (the connection is kept) up to this size;
  *  a longer one, or one broken off mid-way, closes its connection. */
 const DRAIN_LIMIT = 64 * 1024;
 /** Methods whose request may go again when a kept-alive connection turned out closed. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const NO_BODY_STATUS = new Set([204, 304]);
 
 /**
  * A sender with its own keep-alive agents, one per origin. An idle connection closes
@@ -159,9 +159,7 @@ function responseOf(
   signal: AbortSignal | undefined,
   unlisten: () => void,
 ): Http1Response {
-  const headers: [string, string][] = [];
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i].toLowerCase(), raw[i + 1]]);
+  const headers = rawPairs(res.rawHeaders);
   // Read on demand (the socket pauses while nobody reads): created by the first next().
   let source: AsyncIterator<Buffer> | undefined;
   const chunks: AsyncIterator<Uint8Array> = {
@@ -184,12 +182,7 @@ function responseOf(
       return { value: undefined, done: true };
     },
   };
-  return http1Response(res.statusCode ?? 0, headers, chunks, () => {
-    const out: [string, string][] = [];
-    const t = res.rawTrailers;
-    for (let i = 0; i + 1 < t.length; i += 2) out.push([t[i].toLowerCase(), t[i + 1]]);
-    return out;
-  });
+  return http1Response(res.statusCode ?? 0, headers, chunks, () => rawPairs(res.rawTrailers));
 }
 
 /** Reads and drops a body nobody wants, so that its connection is kept; resolves when it

@@ -1,7 +1,7 @@
 // HTTP/1.1 beside HTTP/2 in serve(): Node's own http server parses and writes HTTP/1.1
-// (keep-alive, pipelining, chunked bodies, trailers, 100-continue, its timeouts); this file
-// gives its requests to the same handler as HTTP/2's, through the same IncomingRequest and
-// Responder, and decides from a connection's first bytes which protocol it speaks.
+// (keep-alive, pipelining, chunked bodies, trailers, 100-continue, its head timeout); this
+// file gives its requests to the same handler as HTTP/2's, through the same
+// IncomingRequest and Responder. first-bytes.ts decides which connections come here.
 import http from 'node:http';
 import type net from 'node:net';
 import {
@@ -16,80 +16,18 @@ import {
   type StreamHandler,
 } from './server-conn.js';
 import type { NoCopyFill } from './runtime.js';
-import { CONNECTION_FIELDS, PREFACE, headEnd, parseH2cUpgrade, upgradePrelude } from './h2c-upgrade.js';
+import { CONNECTION_FIELDS, NO_BODY_STATUS, rawPairs, requestTarget } from './http-fields.js';
 
-/** Defaults of the HTTP/1.1 timeouts that the connection options set (README, "Options and limits"). */
+/** Defaults of the HTTP/1.1 bounds that the connection options set (README, "Options and limits"). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000; // handshakeTimeoutMs: the first bytes of a connection
 const HEADER_TIMEOUT_MS = 10_000; // headerTimeoutMs: a request head
 const IDLE_TIMEOUT_MS = 300_000; // idleTimeoutMs: a keep-alive connection between requests
-const WRITE_STALL_TIMEOUT_MS = 30_000; // writeStallTimeoutMs: a response its client does not read
-/** How long graceful close() lets requests in flight finish (gracefulTimeoutMs's default). */
-const GRACEFUL_TIMEOUT_MS = 30_000;
-/** An HTTP/1.x request line (RFC 9112 §3): method, target, version. */
-const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+ HTTP\/1\.[0-9]$/;
-/** A request head we look into (its first line, `Upgrade: h2c`) is no longer than this. */
-const MAX_SNIFF = 16_384;
-/** A streamed body (respondWithSource) is read in pieces this large. */
-const PIECE = 64 * 1024;
-
-export type FirstBytes =
-  | { kind: 'h2'; bytes: Uint8Array }
-  /** An upgrade: what the engine reads first (upgradePrelude), and the bytes after the request head. */
-  | { kind: 'h2c'; prelude: Uint8Array; rest: Uint8Array }
-  | { kind: 'http1' };
-
-/**
- * Waits for what a connection sends first and says what it is: the HTTP/2 preface, an
- * HTTP/1.1 request asking for h2c, or any other HTTP/1.1. Only the first bytes are looked
- * at (a request that asks for h2c only past its first chunk is answered over HTTP/1.1, as
- * a server may); the socket is paused when `decided` runs, with HTTP/1.1's bytes put back.
- * A connection that sends nothing for `timeoutMs` is destroyed.
- */
-export function sniff(socket: net.Socket, timeoutMs: number, decided: (first: FirstBytes) => void): void {
-  let got: Buffer | undefined;
-  const timer = setTimeout(() => socket.destroy(), timeoutMs);
-  const stop = () => {
-    clearTimeout(timer);
-    socket.pause();
-    socket.off('data', onData);
-    socket.off('close', stop);
-  };
-  const onData = (chunk: Buffer) => {
-    got = got ? Buffer.concat([got, chunk]) : chunk;
-    const n = Math.min(got.length, PREFACE.length);
-    if (got.compare(PREFACE, 0, n, 0, n) === 0) {
-      if (got.length < PREFACE.length) return; // a preface so far: wait for the rest
-      stop();
-      return decided({ kind: 'h2', bytes: got });
-    }
-    // HTTP/1.x only when the first line is a request line; anything else goes to the engine,
-    // which answers what is not a preface with GOAWAY PROTOCOL_ERROR, as before.
-    const lineEnd = got.indexOf('\r\n');
-    if (lineEnd < 0 && got.length < MAX_SNIFF && startsRequestLine(got.toString('latin1'))) return; // not whole yet
-    if (lineEnd < 0 || !REQUEST_LINE.test(got.toString('latin1', 0, lineEnd))) {
-      stop();
-      return decided({ kind: 'h2', bytes: got });
-    }
-    if (headEnd(got) < 0 && got.length < MAX_SNIFF && /\r\nupgrade:[ \t]*[^\r]*h2c/i.test(got.toString('latin1')))
-      return; // an upgrade to h2c, its head not whole yet
-    stop();
-    const request = parseH2cUpgrade(got);
-    const prelude = request && upgradePrelude(request);
-    if (request && prelude) return decided({ kind: 'h2c', prelude, rest: request.rest });
-    socket.unshift(got);
-    decided({ kind: 'http1' });
-  };
-  socket.on('data', onData);
-  socket.on('close', stop);
-}
-
-/** Whether `s` (no CRLF yet) can still become a request line: a TLS ClientHello or binary
- *  cannot, and goes to the engine at once rather than waiting out the handshake timeout. */
-function startsRequestLine(s: string): boolean {
-  const m = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*(?: ([^ \r\n]*)(?: ([^\r\n]*)\r?)?)?$/.exec(s);
-  if (!m) return false;
-  return m[2] === undefined || 'HTTP/1.1'.startsWith(m[2]) || /^HTTP\/1\.[0-9]$/.test(m[2]);
-}
+const RECV_IDLE_TIMEOUT_MS = 60_000; // recvIdleTimeoutMs: a request body that stops coming
+const WRITE_STALL_TIMEOUT_MS = 30_000; // writeStallTimeoutMs: a response its client takes none of
+const GRACEFUL_TIMEOUT_MS = 30_000; // gracefulTimeoutMs: what close() lets requests in flight take
+/** Bodies are written in pieces this large (node's socket high-water mark): a reader's
+ *  progress is seen piece by piece, and a stalled one within writeStallTimeoutMs. */
+const PIECE = 16 * 1024;
 
 export interface Http1Options {
   handler: StreamHandler;
@@ -109,26 +47,37 @@ interface SocketState {
 
 /** The HTTP/1.1 side of serve(): connections are handed in with accept(). */
 export class Http1Server {
+  get secure(): boolean {
+    return this.o.secure;
+  }
   private readonly server: http.Server;
   private readonly sockets = new Map<net.Socket, SocketState>();
   closing = false;
   /** writeStallTimeoutMs: how long a response may wait for its client to take any of it. */
   readonly writeStallMs: number;
+  /** recvIdleTimeoutMs: how long a request body may stop coming while the handler reads it. */
+  readonly recvIdleMs: number;
 
   constructor(private readonly o: Http1Options) {
     const s = o.settings;
     this.writeStallMs = s.writeStallTimeoutMs ?? WRITE_STALL_TIMEOUT_MS;
-    const headersTimeout = s.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+    this.recvIdleMs = s.recvIdleTimeoutMs ?? RECV_IDLE_TIMEOUT_MS;
     this.server = http.createServer(
       {
         keepAliveTimeout: s.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-        headersTimeout,
-        requestTimeout: Math.max(headersTimeout, 300_000), // node's default; it must not be below headersTimeout
+        headersTimeout: s.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
+        // No bound on a whole request (an upload may take hours, as over HTTP/2): a body
+        // that stops coming is bounded instead, by recvIdleTimeoutMs while it is read.
+        requestTimeout: 0,
         connectionsCheckingInterval: 1000,
         maxHeaderSize: s.maxHeaderListSize,
       },
       (req, res) => this.dispatch(req, res, false),
     );
+    // A client that half-closes after its request (`nc -N`, some probes) is still answered;
+    // node's default aborts its request at the FIN. (node's own switch, not in its typings:
+    // node:http2 sets it the same way for allowHTTP1.)
+    (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // Without a listener node answers 100 at once; with it, when the handler reads the body.
     this.server.on('checkContinue', (req, res) => this.dispatch(req, res, true));
     // Node checks the head and request timeouts only of a server that listened: this one
@@ -145,6 +94,8 @@ export class Http1Server {
       state.closed = true;
       this.reportLost(state);
     });
+    socket.setNoDelay(true); // node does this only for sockets its own listener accepted
+    socket.allowHalfOpen = true; // with httpAllowHalfOpen: our side ends after the answer
     this.server.emit('connection', socket);
     socket.resume();
   }
@@ -175,13 +126,19 @@ export class Http1Server {
     const socket = req.socket;
     const state = this.sockets.get(socket) ?? { inFlight: 0, lost: 0, closed: false };
     state.inFlight++;
-    const incoming = new Http1Request(req, this.o.secure, expectContinue ? res : undefined);
+    const incoming = new Http1Incoming(req, this, expectContinue ? res : undefined);
     const responder = new Http1Responder(req, res, this, this.o.openFile);
-    const done = () => {
-      responder.unanswered();
+    const over = () => {
       state.inFlight--;
       if (this.closing && state.inFlight === 0) socket.destroySoon(); // after what was written
       this.reportLost(state);
+    };
+    const done = () => {
+      responder.unanswered();
+      // A handler may return before its response is written (not awaiting respond()): the
+      // request is in flight until the response is over.
+      if (res.writableFinished || res.destroyed) over();
+      else res.once('close', over);
     };
     const failed = (e: unknown) => {
       if (e instanceof StreamClosedError) state.lost++;
@@ -214,10 +171,11 @@ function rawField(raw: string[], name: string): string | undefined {
   return undefined;
 }
 
-class Http1Request implements IncomingRequest {
+class Http1Incoming implements IncomingRequest {
   readonly httpVersion: string;
   readonly method: string;
   readonly scheme: string;
+  readonly authority: string;
   readonly path: string;
   readonly protocol = '';
   readonly streamId = 0;
@@ -226,18 +184,18 @@ class Http1Request implements IncomingRequest {
 
   constructor(
     private readonly req: http.IncomingMessage,
-    secure: boolean,
+    private readonly server: Http1Server,
     /** Where `100 Continue` goes when the handler starts reading the body; absent when not asked for. */
     private continueVia: http.ServerResponse | undefined,
   ) {
     this.httpVersion = req.httpVersion;
     this.method = req.method ?? 'GET';
-    this.scheme = secure ? 'https' : 'http';
-    this.path = req.url ?? '/';
-  }
-
-  get authority(): string {
-    return rawField(this.req.rawHeaders, 'host') ?? '';
+    this.scheme = server.secure ? 'https' : 'http';
+    const url = req.url ?? '/';
+    // Origin-form (every client's) as it is; absolute-form (a proxy's) as HTTP/2 has it.
+    const target = url.startsWith('/') ? null : requestTarget(url, '');
+    this.authority = target?.authority ?? rawField(req.rawHeaders, 'host') ?? '';
+    this.path = target?.path ?? url;
   }
 
   /** The request's fields as HTTP/2 has them: lower-case, without the connection's own. */
@@ -270,24 +228,27 @@ class Http1Request implements IncomingRequest {
     if (this.continueVia && expectsContinue(this.headers) && !this.continueVia.headersSent)
       this.continueVia.writeContinue();
     this.continueVia = undefined;
+    // A body that stops coming for recvIdleTimeoutMs loses the connection (node then ends
+    // the request with an error); the socket's timeout is node's again once it is read.
+    const socket = req.socket;
+    socket.setTimeout(this.server.recvIdleMs);
     try {
-      for await (const chunk of req) yield chunk as Buffer;
+      // Not destroyed when the handler stops reading early (a 413): node drops the rest.
+      for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
     } catch (e) {
       throw new StreamClosedError(`h2wasm: request body: ${(e as Error).message}`);
+    } finally {
+      if (!socket.destroyed) socket.setTimeout(0);
     }
     if (!req.complete) throw new StreamClosedError('h2wasm: request body: the connection closed mid-body');
   }
 
   async trailers(): Promise<[string, string][]> {
     if (!this.read) for await (const _ of this.body()) void _;
-    const raw = this.req.rawTrailers;
-    const out: [string, string][] = [];
-    for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
-    return out;
+    return rawPairs(this.req.rawTrailers);
   }
 }
 
-const NO_BODY_STATUS = new Set([204, 304]);
 const RESOLVED = Promise.resolve();
 
 /** Whether node's flat [name, value, …] list has `name`. */
@@ -318,17 +279,7 @@ class Http1Responder implements Responder {
       return this.respondStreamed(status, headers, body, trailers);
     // A whole body and no trailers (most answers): written at once, with its length.
     try {
-      const raw = this.head(headers, false);
-      if (
-        !hasName(raw, 'content-length') &&
-        !NO_BODY_STATUS.has(status) &&
-        (body != null || this.req.method !== 'HEAD')
-      )
-        raw.push(
-          'content-length',
-          String(body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length),
-        );
-      this.writeHead(status, raw);
+      this.writeHead(status, this.withLength(status, this.head(headers, false), body));
       this.res.end(body ?? undefined);
       return RESOLVED;
     } catch (e) {
@@ -345,27 +296,33 @@ class Http1Responder implements Responder {
   ): Promise<void> {
     const res = this.res;
     const trailerList = trailers ? [...trailers] : [];
-    const withTrailers = trailerList.length > 0 && /(^|,)\s*trailers\s*(,|$)/i.test(String(this.req.headers.te ?? ''));
-    const raw = this.head(headers, withTrailers);
+    const withTrailers = trailerList.length > 0 && this.takesTrailers(status);
+    let raw = this.head(headers, withTrailers);
     if (withTrailers) raw.push('trailer', trailerList.map(([n]) => n).join(', '));
-    else if (typeof body === 'string' || body instanceof Uint8Array || body == null) {
-      if (
-        !hasName(raw, 'content-length') &&
-        !NO_BODY_STATUS.has(status) &&
-        (body != null || this.req.method !== 'HEAD')
-      )
-        raw.push(
-          'content-length',
-          String(body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length),
-        );
-    }
+    else if (typeof body === 'string' || body instanceof Uint8Array || body == null)
+      raw = this.withLength(status, raw, body);
     this.writeHead(status, raw);
-    if (typeof body === 'string' || body instanceof Uint8Array) {
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      for (let at = 0; at < bytes.length; at += PIECE) await this.write(bytes.subarray(at, at + PIECE));
-    } else if (body != null) for await (const chunk of body) await this.write(chunk);
+    if (typeof body === 'string' || body instanceof Uint8Array)
+      await this.writePieces(typeof body === 'string' ? Buffer.from(body) : body);
+    else if (body != null) for await (const chunk of body) await this.writePieces(chunk);
     if (withTrailers) res.addTrailers(trailerList);
     return this.end();
+  }
+
+  /** Whether trailers can go: a chunked HTTP/1.1 body the client said it takes them in (TE: trailers). */
+  private takesTrailers(status: number): boolean {
+    const req = this.req;
+    if (req.httpVersion !== '1.1' || req.method === 'HEAD' || NO_BODY_STATUS.has(status)) return false;
+    return /(^|,)\s*trailers\s*(,|$)/i.test(String(req.headers.te ?? ''));
+  }
+
+  /** `raw` with the content-length of a whole `body`, unless it has one or the answer has no body. */
+  private withLength(status: number, raw: string[], body: string | Uint8Array | null | undefined): string[] {
+    if (hasName(raw, 'content-length') || NO_BODY_STATUS.has(status) || (body == null && this.req.method === 'HEAD'))
+      return raw;
+    const length = body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    raw.push('content-length', String(length));
+    return raw;
   }
 
   respondWithSource(
@@ -416,7 +373,10 @@ class Http1Responder implements Responder {
     if (this.sent) throw new Error('h2wasm: response already sent');
     this.sent = true;
     const raw: string[] = [];
-    for (const [name, value] of headers) if (!lengthless || name !== 'content-length') raw.push(name, value);
+    for (const [field, value] of headers) {
+      const name = field.toLowerCase();
+      if (!lengthless || name !== 'content-length') raw.push(name, value);
+    }
     if (this.server.closing) raw.push('connection', 'close');
     return raw;
   }
@@ -437,15 +397,31 @@ class Http1Responder implements Responder {
     return this.end();
   }
 
-  /** Writes a piece; waits while node's buffer is full. Throws StreamClosedError once the client is gone. */
-  private write(chunk: Uint8Array | string): Promise<void> | void {
+  /** Writes `bytes` a PIECE at a time, each as write() does. */
+  private async writePieces(bytes: Uint8Array): Promise<void> {
+    if (bytes.length <= PIECE) return this.write(bytes);
+    for (let at = 0; at < bytes.length; at += PIECE) await this.write(bytes.subarray(at, at + PIECE));
+  }
+
+  /**
+   * Writes a piece; waits while node's buffer is full. A client that takes none of what is
+   * queued for writeStallTimeoutMs loses the connection (a peer that never reads must not
+   * hold it, and what is queued for it, for ever); one that reads, however slowly, keeps it.
+   * Throws StreamClosedError once the client is gone.
+   */
+  private write(chunk: Uint8Array): Promise<void> | void {
     const res = this.res;
     if (res.destroyed) throw new StreamClosedError('h2wasm: response: the connection closed');
     if (res.write(chunk)) return;
+    const socket = this.req.socket;
     return new Promise((resolve, reject) => {
-      // A client that takes none of it for writeStallTimeoutMs loses the connection (a peer
-      // that never reads must not hold it, and what is queued for it, for ever).
-      const stalled = setTimeout(() => res.destroy(), this.server.writeStallMs);
+      let queued = socket.writableLength;
+      const watch = () => {
+        if (socket.writableLength >= queued) return res.destroy(); // nothing taken since the last look
+        queued = socket.writableLength;
+        stalled = setTimeout(watch, this.server.writeStallMs);
+      };
+      let stalled = setTimeout(watch, this.server.writeStallMs);
       const done = () => {
         clearTimeout(stalled);
         res.off('drain', done);

@@ -18,7 +18,8 @@ import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch, notHttp2 } from './fetch.js';
 import { http1Sender } from './http1-client.js';
-import { Http1Server, HANDSHAKE_TIMEOUT_MS, sniff, type FirstBytes } from './http1-server.js';
+import { Http1Server, HANDSHAKE_TIMEOUT_MS } from './http1-server.js';
+import { sniff, type FirstBytes } from './first-bytes.js';
 import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
 let shared: Runtime | undefined;
@@ -190,6 +191,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     conn.done.then(() => conns.delete(conn));
     if (first) transport.push(first);
     socket.resume();
+    return transport;
   };
   const http1 =
     options.http1 === false
@@ -203,24 +205,30 @@ export async function serve(options: ServeOptions): Promise<Server> {
           openFile: openFileForZeroCopy,
         });
   const sniffing = new Set<net.Socket>();
+  let closing = false;
   const route = (socket: net.Socket, first: FirstBytes) => {
-    sniffing.delete(socket);
-    if (first.kind === 'h2') return startH2(socket, first.bytes);
+    if (first.kind === 'h2') return void startH2(socket, first.bytes);
     if (first.kind === 'http1') return http1!.accept(socket);
-    // h2c: the 101, then HTTP/2 as if the client had known; its own preface is taken off.
+    // h2c: the 101, then HTTP/2 as if the client had known; its own preface is taken off
+    // (a client that sends anything else has broken the upgrade: the connection goes).
     socket.write(SWITCHING_PROTOCOLS);
-    const recv = prefaceStripper();
-    startH2(socket, first.prelude, { send: settingsAckDropper(), recv });
+    const recv = prefaceStripper(() => socket.destroy());
+    const transport = startH2(socket, first.prelude, { send: settingsAckDropper(), recv });
     const rest = recv(first.rest);
-    if (rest.length > 0) socket.emit('data', rest);
+    if (rest.length > 0) transport.push(rest);
   };
   const onSocket = (socket: net.Socket) => {
+    if (closing) return socket.destroy(); // a TLS handshake that finished after close()
     const alpn = (socket as tls.TLSSocket).alpnProtocol;
-    if (!http1 || alpn === 'h2') return startH2(socket);
+    if (!http1 || alpn === 'h2') return void startH2(socket);
     if (alpn === 'http/1.1') return http1.accept(socket);
-    // Cleartext, or TLS without ALPN: the first bytes say which.
+    // Cleartext, or TLS without ALPN: the first bytes say which (h2c's upgrade only in cleartext).
     sniffing.add(socket);
-    sniff(socket, settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, (first) => route(socket, first));
+    socket.once('close', () => sniffing.delete(socket));
+    sniff(socket, settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, !options.tls, (first) => {
+      sniffing.delete(socket);
+      route(socket, first);
+    });
   };
   const server = options.tls
     ? tls.createServer(
@@ -245,6 +253,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     url: `${options.tls ? 'https' : 'http'}://${hostname}:${port}`,
     finished,
     async close() {
+      closing = true;
       const stopped = new Promise<void>((r) => server.close(() => r())); // once every socket is gone
       [...conns].forEach((c) => c.close());
       sniffing.forEach((s) => s.destroy());

@@ -84,6 +84,29 @@ describe('h2c upgrade: which requests are taken', () => {
     expect(new PeerHpack().decode(frames[1].payload)).toEqual(r.fields);
   });
 
+  it('an absolute-form target is reduced to authority and path; one that does not parse is refused, not thrown', () => {
+    const abs = parseH2cUpgrade(enc(upgradeRequest().replace('GET /up?x=1', 'GET http://other.test:8080/p?q')))!;
+    expect(abs.fields.slice(0, 4)).toEqual([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/p?q'],
+      [':authority', 'other.test:8080'],
+    ]);
+    expect(parseH2cUpgrade(enc(upgradeRequest().replace('GET /up?x=1', 'GET http://[/')))).toBeNull();
+  });
+
+  it('refuses a head node’s parser would refuse (space before the colon, a control character)', () => {
+    expect(parseH2cUpgrade(enc(upgradeRequest('X-A : 1\r\n')))).toBeNull();
+    expect(parseH2cUpgrade(enc(upgradeRequest('X-A: 1\x01\r\n')))).toBeNull();
+  });
+
+  it('field bytes outside ASCII reach the engine as they came (latin1 in, the same bytes out)', () => {
+    const r = parseH2cUpgrade(Buffer.from(upgradeRequest('X-Name: caf\xe9\r\n'), 'latin1'))!;
+    const prelude = upgradePrelude(r)!;
+    const { frames } = parseFrames(prelude.subarray(PREFACE.length));
+    expect(Buffer.from(frames[1].payload).includes(Buffer.from([0x63, 0x61, 0x66, 0xe9]))).toBe(true);
+  });
+
   it('no prelude for a head too large for one frame', () => {
     const r = parseH2cUpgrade(enc(upgradeRequest(`x-big: ${'a'.repeat(17_000)}\r\n`)))!;
     expect(upgradePrelude(r)).toBeNull();
@@ -94,15 +117,21 @@ describe('h2c upgrade: the byte filters, at every split of their input', () => {
   it('the client’s preface is taken off however it is split; the bytes after it pass', () => {
     const input = concat(PREFACE, settings([]));
     for (let cut = 0; cut <= input.length; cut++) {
-      const strip = prefaceStripper();
+      const strip = prefaceStripper(() => {
+        throw new Error('not a mismatch');
+      });
       const out = concat(strip(input.subarray(0, cut)), strip(input.subarray(cut)));
       expect([...out], `cut at ${cut}`).toEqual([...settings([])]);
     }
   });
 
-  it('bytes that are not a preface go on unchanged (the engine then fails the connection)', () => {
-    const strip = prefaceStripper();
-    expect(new TextDecoder().decode(strip(enc('GET / HTTP/1.1')))).toBe('GET / HTTP/1.1');
+  it('a client that sends anything but the preface after the 101 has broken the upgrade: told once, nothing passes', () => {
+    let failed = 0;
+    const strip = prefaceStripper(() => failed++);
+    expect(strip(PREFACE.subarray(0, 5)).length).toBe(0);
+    expect(strip(settings([])).length).toBe(0); // SETTINGS where the rest of the preface belongs
+    expect(strip(settings([])).length).toBe(0);
+    expect(failed).toBe(1);
   });
 
   it('only the first SETTINGS ACK is dropped, however the frames are split across writes', () => {
@@ -145,6 +174,30 @@ describe('h2c upgrade on the wire (serve())', () => {
     expect(after.filter((f) => f.type === FRAME.SETTINGS && f.flags & FLAG.ACK)).toHaveLength(1);
     expect(after.filter((f) => f.type === FRAME.GOAWAY)).toHaveLength(0);
     socket.destroy();
+    await server.close();
+  });
+
+  it('a client whose preface comes in the same write as its upgrade request is served; one that sends no preface is closed', async () => {
+    const server = await serve({ port: 0, handler: (_req, res) => res.respond(200, [], 'up') });
+    const exchange = (bytes: Uint8Array) =>
+      new Promise<Buffer>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1');
+        let got = Buffer.alloc(0);
+        socket.on('data', (d) => {
+          got = Buffer.concat([got, d]);
+          if (got.includes('up')) socket.end();
+        });
+        socket.on('close', () => resolve(got));
+        socket.write(bytes);
+        setTimeout(() => socket.destroy(), 3000);
+      });
+    const eager = await exchange(concat(enc(upgradeRequest('', settingsHeader([]))), PREFACE, settings([])));
+    const frames = parseFrames(eager.subarray(eager.indexOf('\r\n\r\n') + 4)).frames;
+    expect(frames.filter((f) => f.type === FRAME.DATA).map((f) => Buffer.from(f.payload).toString())).toEqual(['up']);
+    expect(frames.filter((f) => f.type === FRAME.SETTINGS && f.flags & FLAG.ACK)).toHaveLength(1);
+    const t0 = Date.now();
+    await exchange(concat(enc(upgradeRequest('', settingsHeader([]))), settings([]))); // SETTINGS, no preface
+    expect(Date.now() - t0).toBeLessThan(2000); // closed by the server, not by our 3 s timer
     await server.close();
   });
 });

@@ -326,6 +326,105 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     socket.destroy();
   });
 
+  it('survives what hostile or careless clients send first: a reset mid-check, an h2c upgrade whose target does not parse', async () => {
+    await start({ handler: (req, res) => res.respond(200, [], `ok ${req.path}`) });
+    for (const first of ['', 'G', 'GET / HTTP/1.1\r\nUpgrade: h2c\r\n']) {
+      const s = net.connect(server!.port, '127.0.0.1');
+      await new Promise((r) => s.on('connect', r));
+      if (first) s.write(first);
+      await sleep(20);
+      s.resetAndDestroy(); // RST: the server's read fails with ECONNRESET
+    }
+    const bad = await raw(
+      server!.port,
+      'GET http://[/ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n',
+    );
+    expect(bad).toMatch(/^HTTP\/1\.1 (?!101)\d\d\d /); // answered over HTTP/1.1, not upgraded, not a crash
+    const agent = new http.Agent();
+    expect((await get(`${server!.url}/still`, agent)).body).toBe('ok /still');
+    agent.destroy();
+  });
+
+  it('a client that half-closes after its request still gets the answer', async () => {
+    await start({
+      handler: async (_req, res) => {
+        await sleep(50);
+        return res.respond(200, [], 'late answer');
+      },
+    });
+    const out = await new Promise<string>((resolve) => {
+      const s = net.connect(server!.port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('close', () => resolve(got));
+      s.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n'); // FIN right after the request
+    });
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*late answer$/);
+  });
+
+  it('a handler that stops reading a body and answers 413 is answered, not reset', async () => {
+    await start({
+      handler: async (req, res) => {
+        for await (const c of req.body()) if (c.length > 0) break; // one chunk is enough to refuse
+        return res.respond(413, [], 'too big\n');
+      },
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        `${server!.url}/`,
+        { method: 'POST', headers: { 'content-length': String(8 << 20) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.alloc(64 * 1024));
+      // The rest never comes: the handler has answered on what it saw.
+    });
+    expect(status).toBe(413);
+  });
+
+  it('trailers to a HEAD, a 204 or an HTTP/1.0 request are dropped, not a 500', async () => {
+    await start({ handler: (req, res) => res.respond(req.path === '/204' ? 204 : 200, [], null, [['x-t', '1']]) });
+    for (const [line, want] of [
+      ['HEAD / HTTP/1.1', /^HTTP\/1\.1 200 /],
+      ['GET /204 HTTP/1.1', /^HTTP\/1\.1 204 /],
+      ['GET / HTTP/1.0', /^HTTP\/1\.1 200 /],
+    ] as const) {
+      const out = await raw(server!.port, `${line}\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n`);
+      expect(out, line).toMatch(want);
+      expect(out, line).not.toMatch(/x-t/);
+    }
+  });
+
+  it('an absolute-form target (as proxies send) is the path and authority HTTP/2 would give', async () => {
+    await start({ handler: (req, res) => res.respond(200, [], `${req.authority} ${req.path}`) });
+    const out = await raw(
+      server!.port,
+      'GET http://example.test:81/a?b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(out).toMatch(/example\.test:81 \/a\?b$/);
+  });
+
+  it('no h2c upgrade over TLS (a client without ALPN asking for one is answered over HTTP/1.1)', async () => {
+    const cert = makeCert()!;
+    await start({ tls: cert, handler: (req, res) => res.respond(200, [], `over ${req.httpVersion}`) });
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ port: server!.port, host: '127.0.0.1', rejectUnauthorized: false });
+      let got = '';
+      s.on('secureConnect', () =>
+        s.write(
+          'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+        ),
+      );
+      s.on('data', (d) => (got += d));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*over 1\.1$/);
+  });
+
   it('http1: false: HTTP/2 only, cleartext and TLS', async () => {
     await start({ http1: false, handler: (_req, res) => res.respond(200, [], 'h2 only') });
     const out = await raw(server!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 3000);

@@ -1,0 +1,36 @@
+// What HTTP/1.1 and HTTP/2 messages share and where they differ, in one place for the
+// server, the client, fetch and the h2c upgrade. No `node:` import.
+
+/** Fields of an HTTP/1.1 message that belong to its connection, not to the message; HTTP/2
+ *  has none of them (RFC 9113 §8.2.2) and carries the host as :authority. */
+export const CONNECTION_FIELDS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'http2-settings',
+]);
+
+/** Statuses whose response never has a body (RFC 9110 §6.4.1). */
+export const NO_BODY_STATUS = new Set([204, 304]);
+
+/** node's flat [name, value, …] list as pairs with lower-case names. */
+export function rawPairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return out;
+}
+
+/**
+ * An HTTP/1.1 request target (RFC 9112 §3.2) as HTTP/2's :authority and :path: origin-form
+ * as it is with the Host field; absolute-form reduced to its authority and path; null for a
+ * target that is neither (asterisk-form and authority-form have no :path of this kind).
+ */
+export function requestTarget(target: string, host: string): { authority: string; path: string } | null {
+  if (target.startsWith('/')) return { authority: host, path: target };
+  if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return null;
+  const u = new URL(target);
+  return { authority: u.host, path: u.pathname + u.search };
+}
