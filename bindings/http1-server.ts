@@ -38,6 +38,9 @@ export interface Http1Options {
   openFile?: FileOpener;
 }
 
+const STATE = Symbol('h2wasm.http1');
+type Tracked = net.Socket & { [STATE]?: SocketState };
+
 interface SocketState {
   inFlight: number;
   /** Handlers whose client went away under them: told once, when the connection and they are over. */
@@ -89,6 +92,7 @@ export class Http1Server {
   accept(socket: net.Socket): void {
     const state: SocketState = { inFlight: 0, lost: 0, closed: false };
     this.sockets.set(socket, state);
+    (socket as Tracked)[STATE] = state; // found per request without a map lookup
     socket.once('close', () => {
       this.sockets.delete(socket);
       state.closed = true;
@@ -123,46 +127,66 @@ export class Http1Server {
   }
 
   private dispatch(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): void {
-    const socket = req.socket;
-    const state = this.sockets.get(socket) ?? { inFlight: 0, lost: 0, closed: false };
+    const state = (req.socket as Tracked)[STATE] ?? { inFlight: 0, lost: 0, closed: false };
     state.inFlight++;
     const incoming = new Http1Incoming(req, this, expectContinue ? res : undefined);
     const responder = new Http1Responder(req, res, this, this.o.openFile);
-    const over = () => {
-      state.inFlight--;
-      if (this.closing && state.inFlight === 0) socket.destroySoon(); // after what was written
-      this.reportLost(state);
-    };
-    const done = () => {
-      responder.unanswered();
-      // A handler may return before its response is written (not awaiting respond()): the
-      // request is in flight until the response is over.
-      if (res.writableFinished || res.destroyed) over();
-      else res.once('close', over);
-    };
-    const failed = (e: unknown) => {
-      if (e instanceof StreamClosedError) state.lost++;
-      else this.o.onError(e);
-      // HTTP/1.1 has no stream to reset: a 500 when nothing was sent, else the connection goes.
-      if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-length': '0' }).end();
-      else if (!res.writableEnded) res.destroy();
-      done();
-    };
     let result: void | Promise<void>;
     try {
       result = this.o.handler(incoming, responder);
     } catch (e) {
-      failed(e);
+      this.failed(e, state, res, responder);
       return;
     }
-    if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(done, failed);
-    else done();
+    // RESOLVED is what respond() returns for an answer written at once: nothing to wait for
+    // (and no closure made, on the path most requests take).
+    if (result === RESOLVED || !result || typeof (result as Promise<void>).then !== 'function')
+      this.settled(state, res, responder);
+    else
+      (result as Promise<void>).then(
+        () => this.settled(state, res, responder),
+        (e: unknown) => this.failed(e, state, res, responder),
+      );
+  }
+
+  /** The handler is over: the request is, once its response is all queued. */
+  private settled(state: SocketState, res: http.ServerResponse, responder: Http1Responder): void {
+    responder.unanswered();
+    // A handler may return before its response is all queued (not awaiting respond()): the
+    // request is in flight until it is (what is queued, destroySoon lets flush).
+    if (res.writableEnded || res.destroyed) this.over(state, res.socket);
+    else res.once('close', () => this.over(state, res.socket));
+  }
+
+  private failed(e: unknown, state: SocketState, res: http.ServerResponse, responder: Http1Responder): void {
+    if (e instanceof StreamClosedError) state.lost++;
+    else this.o.onError(e);
+    // HTTP/1.1 has no stream to reset: a 500 when nothing was sent, else the connection goes.
+    if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-length': '0' }).end();
+    else if (!res.writableEnded) res.destroy();
+    this.settled(state, res, responder);
+  }
+
+  private over(state: SocketState, socket: net.Socket | null): void {
+    state.inFlight--;
+    if (this.closing && state.inFlight === 0) socket?.destroySoon(); // after what was written
+    this.reportLost(state);
   }
 }
 
 /** The body of a request that has none: every GET's. */
 const ENDED: Promise<IteratorResult<Uint8Array>> = Promise.resolve({ done: true, value: undefined });
 const NO_BODY: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => ENDED }) };
+
+/** Whether a request head announces a body (RFC 9112 §6.3: transfer-encoding, or a content-length above 0). */
+function framesBody(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+    if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') return true;
+  }
+  return false;
+}
 
 /** A field of node's raw list by lower-case name (node's `headers` object is built on first use: unused here). */
 function rawField(raw: string[], name: string): string | undefined {
@@ -175,12 +199,12 @@ class Http1Incoming implements IncomingRequest {
   readonly httpVersion: string;
   readonly method: string;
   readonly scheme: string;
-  readonly authority: string;
   readonly path: string;
   readonly protocol = '';
   readonly streamId = 0;
   private headerList: [string, string][] | undefined;
   private read = false;
+  private targetAuthority: string | undefined;
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -194,8 +218,12 @@ class Http1Incoming implements IncomingRequest {
     const url = req.url ?? '/';
     // Origin-form (every client's) as it is; absolute-form (a proxy's) as HTTP/2 has it.
     const target = url.startsWith('/') ? null : requestTarget(url, '');
-    this.authority = target?.authority ?? rawField(req.rawHeaders, 'host') ?? '';
+    this.targetAuthority = target?.authority;
     this.path = target?.path ?? url;
+  }
+
+  get authority(): string {
+    return this.targetAuthority ?? rawField(this.req.rawHeaders, 'host') ?? '';
   }
 
   /** The request's fields as HTTP/2 has them: lower-case, without the connection's own. */
@@ -214,12 +242,14 @@ class Http1Incoming implements IncomingRequest {
     return this.headerList;
   }
 
+  get bodyEnded(): boolean {
+    return !framesBody(this.req.rawHeaders) || this.req.readableEnded;
+  }
+
   body(): AsyncIterable<Uint8Array> {
     if (this.read) return NO_BODY;
     this.read = true;
-    const raw = this.req.rawHeaders;
-    if (rawField(raw, 'transfer-encoding') === undefined && (rawField(raw, 'content-length') ?? '0') === '0')
-      return NO_BODY; // no stream to start
+    if (this.bodyEnded) return NO_BODY; // no stream to start
     return this.stream();
   }
 
@@ -251,14 +281,9 @@ class Http1Incoming implements IncomingRequest {
 
 const RESOLVED = Promise.resolve();
 
-/** Whether node's flat [name, value, …] list has `name`. */
-function hasName(raw: string[], name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) return true;
-  return false;
-}
-
 class Http1Responder implements Responder {
   private sent = false;
+  private lengthGiven = false;
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -279,7 +304,9 @@ class Http1Responder implements Responder {
       return this.respondStreamed(status, headers, body, trailers);
     // A whole body and no trailers (most answers): written at once, with its length.
     try {
-      this.writeHead(status, this.withLength(status, this.head(headers, false), body));
+      const raw = this.head(headers, false);
+      if (!this.lengthGiven) this.addLength(status, raw, body);
+      this.writeHead(status, raw);
       this.res.end(body ?? undefined);
       return RESOLVED;
     } catch (e) {
@@ -297,10 +324,10 @@ class Http1Responder implements Responder {
     const res = this.res;
     const trailerList = trailers ? [...trailers] : [];
     const withTrailers = trailerList.length > 0 && this.takesTrailers(status);
-    let raw = this.head(headers, withTrailers);
+    const raw = this.head(headers, withTrailers);
     if (withTrailers) raw.push('trailer', trailerList.map(([n]) => n).join(', '));
-    else if (typeof body === 'string' || body instanceof Uint8Array || body == null)
-      raw = this.withLength(status, raw, body);
+    else if ((typeof body === 'string' || body instanceof Uint8Array || body == null) && !this.lengthGiven)
+      this.addLength(status, raw, body);
     this.writeHead(status, raw);
     if (typeof body === 'string' || body instanceof Uint8Array)
       await this.writePieces(typeof body === 'string' ? Buffer.from(body) : body);
@@ -316,13 +343,11 @@ class Http1Responder implements Responder {
     return /(^|,)\s*trailers\s*(,|$)/i.test(String(req.headers.te ?? ''));
   }
 
-  /** `raw` with the content-length of a whole `body`, unless it has one or the answer has no body. */
-  private withLength(status: number, raw: string[], body: string | Uint8Array | null | undefined): string[] {
-    if (hasName(raw, 'content-length') || NO_BODY_STATUS.has(status) || (body == null && this.req.method === 'HEAD'))
-      return raw;
+  /** Adds the content-length of a whole `body` to `raw`, unless the answer has no body. */
+  private addLength(status: number, raw: string[], body: string | Uint8Array | null | undefined): void {
+    if (NO_BODY_STATUS.has(status) || (body == null && this.req.method === 'HEAD')) return;
     const length = body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     raw.push('content-length', String(length));
-    return raw;
   }
 
   respondWithSource(
@@ -368,14 +393,22 @@ class Http1Responder implements Responder {
       this.res.writeHead(500, { 'content-length': '0' }).end();
   }
 
-  /** The head as node's flat list (without content-length when `lengthless`); `connection: close` while the server closes. */
+  /**
+   * The head as node's flat list, names in lower case (without content-length when
+   * `lengthless`; lengthGiven says whether it had one); `connection: close` while the
+   * server closes.
+   */
   private head(headers: Iterable<[string, string]>, lengthless: boolean): string[] {
     if (this.sent) throw new Error('h2wasm: response already sent');
     this.sent = true;
     const raw: string[] = [];
     for (const [field, value] of headers) {
       const name = field.toLowerCase();
-      if (!lengthless || name !== 'content-length') raw.push(name, value);
+      if (name !== 'content-length') raw.push(name, value);
+      else if (!lengthless) {
+        this.lengthGiven = true;
+        raw.push(name, value);
+      }
     }
     if (this.server.closing) raw.push('connection', 'close');
     return raw;

@@ -109,6 +109,9 @@ export interface IncomingRequest {
   readonly headers: [string, string][];
   /** The HTTP/2 stream; 0 over HTTP/1.1. */
   readonly streamId: number;
+  /** Whether the body is known to be over already: true for a request that came without
+   *  one (every GET, as `Request.body === null`), or once it was read to its end. */
+  readonly bodyEnded: boolean;
   /** The body, chunk by chunk (read it once). A request that sent `expect: 100-continue`
    *  is answered `100 Continue` when this is first called, as node's servers do. */
   body(): AsyncIterable<Uint8Array>;
@@ -371,6 +374,11 @@ class Incoming implements IncomingRequest {
     this.headBytes = rt.headerBytes(ex.h2_request_headers(req));
     this.bodyHandle = ex.h2_request_body(req);
     this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;
+  }
+
+  get bodyEnded(): boolean {
+    if (!this.ended && this.bodyHandle && this.rt.ex.h2_body_is_end(this.bodyHandle) === 1) this.ended = true;
+    return this.ended || !this.bodyHandle;
   }
 
   get headers(): [string, string][] {

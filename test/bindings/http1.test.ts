@@ -425,6 +425,23 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*over 1\.1$/);
   });
 
+  it('an upload that stops coming loses its connection after recvIdleTimeoutMs; the handler hears StreamClosedError', async () => {
+    const lost: number[] = [];
+    await start({
+      settings: { recvIdleTimeoutMs: 400 },
+      onStreamsLost: (n) => lost.push(n),
+      handler: async (req, res) => {
+        for await (const _ of req.body()) void _;
+        return res.respond(200);
+      },
+    });
+    const t0 = Date.now();
+    const out = await raw(server!.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789', 5000);
+    expect(out).toBe(''); // closed, unanswered
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await until('the lost stream is reported', () => lost.length > 0, 3000);
+  });
+
   it('http1: false: HTTP/2 only, cleartext and TLS', async () => {
     await start({ http1: false, handler: (_req, res) => res.respond(200, [], 'h2 only') });
     const out = await raw(server!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 3000);
