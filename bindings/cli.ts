@@ -16,9 +16,10 @@ import { LIMIT_KEYS, type Limits } from './runtime.js';
 /** Each command's usage, for `h2wasm help COMMAND` and `h2wasm COMMAND --help`. */
 const COMMAND_USAGE: Record<string, string> = {
   serve: `  h2wasm serve [--port N] [--host 127.0.0.1] [--dir DIR] [--tls-cert FILE --tls-key FILE]
-               [--http1=false] [--set OPTION=VALUE]... [--limit NAME=VALUE]...
+               [--http1=false] [--h2c-upgrade=false] [--set OPTION=VALUE]... [--limit NAME=VALUE]...
       HTTP/2 and HTTP/1.1 on one port (TLS: ALPN h2 or http/1.1; cleartext: the HTTP/2
-      preface, HTTP/1.1, or its Upgrade: h2c); --http1=false serves HTTP/2 only.
+      preface, HTTP/1.1, or its Upgrade: h2c); --http1=false serves HTTP/2 only;
+      --h2c-upgrade=false answers Upgrade: h2c over HTTP/1.1.
       OPTION is any connection setting by name (README, "Options and limits"), e.g.
       --set idleTimeoutMs=60000 --set maxConcurrentStreams=250; NAME a limit of the
       process's memory budget: memoryBudget, sendBytes, recvBytes, streams, connections`,
@@ -39,7 +40,7 @@ ${Object.values(COMMAND_USAGE).join('\n')}
 
 /** Options that take a value, per command: `--help` after one of them is its value, not a request for help. */
 const VALUE_OPTIONS: Record<string, string[]> = {
-  serve: ['--port', '--host', '--dir', '--tls-cert', '--tls-key', '--set', '--limit', '--http1'],
+  serve: ['--port', '--host', '--dir', '--tls-cert', '--tls-key', '--set', '--limit', '--http1', '--h2c-upgrade'],
   get: ['-X', '--request', '-H', '--header', '-d', '--data'],
   bench: ['-n', '-c', '-m', '-d'],
 };
@@ -110,9 +111,12 @@ async function cmdServe(argv: string[]): Promise<void> {
     '--set': 'list',
     '--limit': 'list',
     '--http1': 'value',
+    '--h2c-upgrade': 'value',
   });
   const http1 = o['--http1'] ?? 'true';
   if (http1 !== 'true' && http1 !== 'false') fail(`bad --http1 ${String(http1)}: true or false`);
+  const h2cUpgrade = o['--h2c-upgrade'] ?? 'true';
+  if (h2cUpgrade !== 'true' && h2cUpgrade !== 'false') fail(`bad --h2c-upgrade ${String(h2cUpgrade)}: true or false`);
   const settings = parsePairs(
     '--set',
     o['--set'] as string[] | undefined,
@@ -154,6 +158,7 @@ async function cmdServe(argv: string[]): Promise<void> {
     hostname: (o['--host'] as string) ?? '127.0.0.1',
     tls,
     http1: http1 === 'true',
+    h2cUpgrade: h2cUpgrade === 'true',
     handler: (req, res) => answer(req, res, dir),
     settings,
     limits,

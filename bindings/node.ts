@@ -154,6 +154,9 @@ export interface ServeOptions {
    * (the HTTP/2 preface, or an HTTP/1.1 request, which may upgrade to h2c). false: HTTP/2 only.
    */
   http1?: boolean;
+  /** With http1: a cleartext first request asking `Upgrade: h2c` is upgraded (default true);
+   *  false answers it over HTTP/1.1 (behind a proxy that passes Upgrade through). */
+  h2cUpgrade?: boolean;
 }
 
 export interface Server {
@@ -225,7 +228,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     // Cleartext, or TLS without ALPN: the first bytes say which (h2c's upgrade only in cleartext).
     sniffing.add(socket);
     socket.once('close', () => sniffing.delete(socket));
-    sniff(socket, settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, !options.tls, (first) => {
+    const h2c = !options.tls && options.h2cUpgrade !== false;
+    sniff(socket, settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, h2c, (first) => {
       sniffing.delete(socket);
       route(socket, first);
     });

@@ -442,6 +442,15 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     await until('the lost stream is reported', () => lost.length > 0, 3000);
   });
 
+  it('h2cUpgrade: false answers an Upgrade: h2c request over HTTP/1.1', async () => {
+    await start({ h2cUpgrade: false, handler: (req, res) => res.respond(200, [], `over ${req.httpVersion}`) });
+    const out = await raw(
+      server!.port,
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*over 1\.1$/);
+  });
+
   it('http1: false: HTTP/2 only, cleartext and TLS', async () => {
     await start({ http1: false, handler: (_req, res) => res.respond(200, [], 'h2 only') });
     const out = await raw(server!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 3000);
