@@ -152,6 +152,27 @@ export interface SessionOptions extends ConnectionOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A ReadableStream pulling from `it` one chunk per read (nothing read ahead); cancel returns it. */
+export function iteratorStream(it: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        try {
+          const { value, done } = await it.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (e) {
+          controller.error(e);
+        }
+      },
+      cancel: async () => {
+        await it.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function fieldList(h: Iterable<[string, string]> | Record<string, string> | undefined): [string, string][] {
   if (!h) return [];
   if (Symbol.iterator in (h as object))
@@ -707,26 +728,7 @@ export class ClientStream implements ClientResponse {
   }
 
   get stream(): ReadableStream<Uint8Array> {
-    if (!this.readableStream) {
-      const it = this.iterator();
-      this.readableStream = new ReadableStream<Uint8Array>(
-        {
-          pull: async (controller) => {
-            try {
-              const { value, done } = await it.next();
-              if (done) controller.close();
-              else controller.enqueue(value);
-            } catch (e) {
-              controller.error(e);
-            }
-          },
-          cancel: async () => {
-            await it.return?.();
-          },
-        },
-        { highWaterMark: 0 },
-      );
-    }
+    this.readableStream ??= iteratorStream(this.iterator());
     return this.readableStream;
   }
 

@@ -9,7 +9,7 @@
 // the same Response, redirects followed by the same loop. Differences from the platform
 // fetch, by design: no content decoding (we send no accept-encoding); no cookies, cache
 // or CORS. Trailers (both protocols): `h2wasmTrailers(response)`.
-import { abortError, type ClientResponse, type ClientSession, type RequestBody } from './client.js';
+import { abortError, iteratorStream, type ClientResponse, type ClientSession, type RequestBody } from './client.js';
 import type { ConnectionOptions } from './server-conn.js';
 import { CONNECTION_FIELDS } from './http-fields.js';
 
@@ -315,26 +315,6 @@ export function http1Response(
       return trailers();
     },
   };
-}
-
-function iteratorStream(it: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        try {
-          const { value, done } = await it.next();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        } catch (e) {
-          controller.error(e);
-        }
-      },
-      cancel: async () => {
-        await it.return?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
 
 /** The default HTTP/1.1 sender: one hop of the platform's fetch. */

@@ -5,18 +5,15 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, fetch } from '../../bindings/node.js';
 import { createFetch, h2wasmTrailers, type H2RequestInit } from '../../bindings/fetch.js';
-import { ROOT } from '../support/wasm.js';
 import { recorded } from '../interop/record.js';
-import { makeCert, nodeServer, sha, type TestServer } from './support.js';
+import { makeCert, nodeServer, runCli, sha, type TestServer } from './support.js';
 
-const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');
 const VERSION = process.versions.node;
 const RANDOM = randomBytes(1 << 20);
 const cert = makeCert();
@@ -108,26 +105,8 @@ async function h1Server(tlsCert?: { key: Buffer; cert: Buffer }): Promise<H1Serv
   return out;
 }
 
-/** Runs the built CLI without blocking this process's event loop (the servers live here). */
-function get(args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => {
-      p.kill();
-      reject(new Error(`h2wasm get ${args.join(' ')} timed out: ${err}`));
-    }, timeoutMs);
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
+/** `h2wasm get …args`, run without blocking this process's event loop (the servers live here). */
+const get = (args: string[], timeoutMs = 30000) => runCli(['get', ...args], timeoutMs);
 
 const bytesOf = async (r: Response) => new Uint8Array(await r.arrayBuffer());
 const CLEAR = 'h2wasm fetch() → peer server (HTTP/1.1, cleartext)';

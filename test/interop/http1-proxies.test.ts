@@ -12,6 +12,7 @@ import { which, run, listening, freePort, Processes } from '../examples/support.
 import { pattern, sha, sleep } from '../bindings/support.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 import { recorded, skipForMissing, versionOf } from './record.js';
+import { nginxConf } from './nginx-conf.js';
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin'];
 const peers = { nginx: which('nginx', SBIN), haproxy: which('haproxy', SBIN), curl: which('curl') };
@@ -37,26 +38,16 @@ if (!skipForMissing('h2wasm serve behind HTTP/1.x proxies', missing)) {
       const [n10, n11, hap] = [await freePort(), await freePort(), await freePort()];
       writeFileSync(
         join(ngx, 'nginx.conf'),
-        `daemon off;
-master_process off;
-worker_processes 1;
-error_log ${ngx}/error.log warn;
-pid ${ngx}/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${ngx}/body;
-  proxy_temp_path ${ngx}/proxy;
-  fastcgi_temp_path ${ngx}/fastcgi;
-  uwsgi_temp_path ${ngx}/uwsgi;
-  scgi_temp_path ${ngx}/scgi;
-  client_max_body_size 0;
-  proxy_request_buffering off;
-  upstream pool { server 127.0.0.1:${server.port}; keepalive 8; }
-  server { listen 127.0.0.1:${n10}; location / { proxy_pass http://127.0.0.1:${server.port}; } }
-  server { listen 127.0.0.1:${n11}; location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-`,
+        nginxConf(
+          ngx,
+          [
+            'proxy_request_buffering off;',
+            `upstream pool { server 127.0.0.1:${server.port}; keepalive 8; }`,
+            `server { listen 127.0.0.1:${n10}; location / { proxy_pass http://127.0.0.1:${server.port}; } }`,
+            `server { listen 127.0.0.1:${n11}; location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+          ],
+          256,
+        ),
       );
       const nginx = procs.start(peers.nginx!, ['-p', ngx, '-c', join(ngx, 'nginx.conf'), '-e', join(ngx, 'error.log')]);
       const cfg = join(dir, 'haproxy.cfg');

@@ -18,6 +18,7 @@ import { which, run, listening, freePort, selfSignedCert, Processes, MiB, sha } 
 import { sleep } from '../bindings/support.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 import { record, recordSkipped, skipForMissing, versionOf } from './record.js';
+import { nginxConf } from './nginx-conf.js';
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin'];
 const peers = {
@@ -181,25 +182,12 @@ describe.skipIf(skip)('h2wasm serve behind nginx and haproxy, through idle gaps 
     }
     writeFileSync(
       join(ngx, 'nginx.conf'),
-      `
-daemon off;
-master_process off;
-worker_processes 1;
-error_log ${ngx}/error.log warn;
-pid ${ngx}/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log ${ngx}/access.log;
-  client_body_temp_path ${ngx}/body;
-  proxy_temp_path ${ngx}/proxy;
-  fastcgi_temp_path ${ngx}/fastcgi;
-  uwsgi_temp_path ${ngx}/uwsgi;
-  scgi_temp_path ${ngx}/scgi;
-  client_max_body_size 0;
-  ${upstreams.join('\n  ')}
-  ${ngxRoutes.map((r) => `server { listen 127.0.0.1:${r.port} http2; location / { grpc_pass ${r.pass}; ${r.extra} } }`).join('\n  ')}
-}
-`,
+      nginxConf(ngx, [
+        ...upstreams,
+        ...ngxRoutes.map(
+          (r) => `server { listen 127.0.0.1:${r.port} http2; location / { grpc_pass ${r.pass}; ${r.extra} } }`,
+        ),
+      ]),
     );
     const nginx = procs.start(peers.nginx!, ['-p', ngx, '-c', join(ngx, 'nginx.conf'), '-e', join(ngx, 'error.log')]);
     for (const r of ngxRoutes) {
