@@ -50,9 +50,10 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/pla
 
 const OURS = 'h2wasm serve (HTTP/1.1)';
 const NODE = 'node:http (minimal)';
+/** @type {{ name: string, command: (port: number) => [string, string[]] }[]} */
 const servers = [
-  [OURS, (port) => [process.execPath, [cliPath, 'serve', '--port', String(port)]]],
-  [NODE, (port) => [process.execPath, [nodeServer, String(port)]]],
+  { name: OURS, command: (port) => [process.execPath, [cliPath, 'serve', '--port', String(port)]] },
+  { name: NODE, command: (port) => [process.execPath, [nodeServer, String(port)]] },
 ];
 
 /** CPU seconds (user + system) a process has used. */
@@ -90,11 +91,11 @@ function h2load(port) {
 
 const done = (out) => Number(/(\d+) succeeded, (\d+) failed/.exec(out)?.[1] ?? NaN);
 const failedOf = (out) => Number(/(\d+) succeeded, (\d+) failed/.exec(out)?.[2] ?? NaN);
-const rows = new Map(servers.map(([name]) => [name, { requests: [], cost: [], failed: 0 }]));
+const rows = new Map(servers.map(({ name }) => [name, { requests: [], cost: [], failed: 0 }]));
 for (let round = 0; round < rounds; round++) {
   const running = [];
   try {
-    for (const [name, command] of servers) {
+    for (const { name, command } of servers) {
       const port = await freePort();
       const [cmd, args] = command(port);
       running.push({ name, port, server: await startServer(0, cmd, args, port) });
@@ -129,7 +130,7 @@ console.log(
 );
 console.log('| server | req/s while sharing the core | ÷ node:http | CPU µs/request | node:http ÷ this | failed |');
 console.log('|---|---:|---:|---:|---:|---:|');
-for (const [name] of servers) {
+for (const { name } of servers) {
   console.log(
     `| ${name} | ${Math.round(req(name))} | ${times(ratio(req(name), req(NODE)))} | ${fx(cost(name))} | ${times(ratio(cost(NODE), cost(name)))} | ${rows.get(name).failed} |`,
   );

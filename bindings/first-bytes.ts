@@ -14,6 +14,17 @@ const UPGRADE_FIELD = /\r\nupgrade:/i;
 const MAX_HEAD = 16_384;
 const MAX_READS = 64;
 
+/** What a peer that said nothing in time gets: an empty SETTINGS (the server preface), then
+ *  GOAWAY with last stream 0 and SETTINGS_TIMEOUT (0x4), as the engine sends it. */
+const SETTINGS_TIMEOUT = Uint8Array.from([
+  ...[0, 0, 0, 0x4, 0, 0, 0, 0, 0],
+  ...[0, 0, 8, 0x7, 0, 0, 0, 0, 0],
+  ...[0, 0, 0, 0, 0, 0, 0, 0x4],
+]);
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+/** How long a timed-out socket may take to take our last words and close. */
+const LINGER_MS = 2000;
+
 export type FirstBytes =
   | { kind: 'h2'; bytes: Uint8Array }
   /** An upgrade: what the engine reads first (upgradePrelude), and the bytes after the request head. */
@@ -24,13 +35,15 @@ export type FirstBytes =
  * Waits for what a connection sends first and says what it is. The socket is paused when
  * `decided` runs, with HTTP/1.x's bytes put back for node's parser. An HTTP/1.x head with
  * an Upgrade field is waited for whole (clients send it in one write) to see whether it
- * asks for h2c, when `h2c` allows it (cleartext only: RFC 7540 §3.2). A connection that sends nothing decisive
- * within `timeoutMs`, or fails, is destroyed, and `decided` never runs.
+ * asks for h2c, when `h2c` allows it (cleartext only: RFC 7540 §3.2). A connection that
+ * sends nothing decisive within `timeoutMs` gets GOAWAY SETTINGS_TIMEOUT (or a 408, when
+ * what it sent began a request line) and is closed; one that fails is destroyed; then
+ * `decided` never runs.
  */
 export function sniff(socket: net.Socket, timeoutMs: number, h2c: boolean, decided: (first: FirstBytes) => void): void {
   let got: Buffer | undefined;
   let reads = 0;
-  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const timer = setTimeout(() => expire(), timeoutMs);
   // Until the new owner has its own: a reset mid-check must not be an uncaught error.
   const onError = () => socket.destroy();
   const stop = () => {
@@ -39,6 +52,18 @@ export function sniff(socket: net.Socket, timeoutMs: number, h2c: boolean, decid
     socket.off('data', onData);
     socket.off('close', stop);
     socket.off('error', onError);
+  };
+  // Nothing decisive in time: answered as each protocol answers a peer that is too slow to
+  // start (an HTTP/2 server: its SETTINGS, then GOAWAY SETTINGS_TIMEOUT; HTTP/1.1: 408), then closed.
+  const expire = () => {
+    stop();
+    socket.on('error', () => socket.destroy());
+    const preface =
+      got !== undefined &&
+      got.compare(PREFACE, 0, Math.min(got.length, PREFACE.length), 0, Math.min(got.length, PREFACE.length)) === 0;
+    const http1 = got !== undefined && !preface && REQUEST_LINE_SO_FAR.test(got.toString('latin1'));
+    socket.end(http1 ? REQUEST_TIMEOUT : SETTINGS_TIMEOUT);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
   const decide = (first: FirstBytes) => {
     stop();

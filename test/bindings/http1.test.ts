@@ -274,14 +274,18 @@ describe('serve(): HTTP/1.1 beside HTTP/2', () => {
     expect(slowOut).toMatch(/done\n$/);
   });
 
-  it('a connection that sends nothing is closed after handshakeTimeoutMs; a dribbled head gets 408 after headerTimeoutMs', async () => {
+  it('handshakeTimeoutMs: nothing sent gets GOAWAY SETTINGS_TIMEOUT, half a request line a 408; headerTimeoutMs: a dribbled head gets 408', async () => {
     await start({
       handler: (_req, res) => res.respond(200),
       settings: { handshakeTimeoutMs: 300, headerTimeoutMs: 500 },
     });
     const t0 = Date.now();
-    expect(await raw(server!.port, [], 5000)).toBe('');
+    const silent = Buffer.from(await raw(server!.port, [], 5000), 'latin1');
     expect(Date.now() - t0).toBeLessThan(2000);
+    const goaway = silent.indexOf(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x00]), 3);
+    expect(goaway).toBeGreaterThan(0);
+    expect(silent.readUInt32BE(goaway + 10)).toBe(0x4); // SETTINGS_TIMEOUT
+    expect(await raw(server!.port, ['GET /long-'], 5000)).toMatch(/^HTTP\/1\.1 408 /);
     const t1 = Date.now();
     const slow = await raw(server!.port, ['GET / HTTP/1.1\r\n', 'Host: x\r\n'], 5000);
     expect(slow).toMatch(/^HTTP\/1\.1 408 /);
