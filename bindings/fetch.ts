@@ -4,8 +4,9 @@
 // to connect and how to send over HTTP/1.1 (node.ts exports the Node version).
 //
 // An origin that does not speak HTTP/2 (TLS whose ALPN did not pick h2; a cleartext
-// server that answers the h2c preface in HTTP/1.x) is remembered as HTTP/1.1 and this and
-// later requests to it go through the adapter's HTTP/1.1 sender, one exchange per hop:
+// server that answers the h2c preface in HTTP/1.x) is remembered as HTTP/1.1 for
+// FETCH_PROTOCOL_TTL_MS, and this and later requests to it go through the adapter's
+// HTTP/1.1 sender, one exchange per hop:
 // the same Response, redirects followed by the same loop. Differences from the platform
 // fetch, by design: no content decoding (we send no accept-encoding); no cookies, cache
 // or CORS. Trailers (both protocols): `h2wasmTrailers(response)`.
@@ -71,6 +72,10 @@ export interface H2RequestInit extends RequestInit {
  *  IdleConnTimeout), before the servers it talks to would (h2wasm serve: 5 min). */
 export const FETCH_IDLE_TIMEOUT_MS = 90_000;
 
+/** How long an origin found to speak HTTP/1.1 only is asked over HTTP/1.1 before HTTP/2 is
+ *  offered to it again (createFetch's protocolTtlMs). */
+export const FETCH_PROTOCOL_TTL_MS = 10 * 60_000;
+
 const trailersOf = new WeakMap<Response, Http1Response>();
 
 /**
@@ -101,10 +106,24 @@ export interface H2Fetch {
  * `http1` (default: one hop of the platform's fetch with redirect: 'manual', which cannot
  * take `init.h2`'s TLS settings and may decode content).
  */
-export function createFetch(connect: Connector, http1?: Http1Sender): H2Fetch {
+export function createFetch(
+  connect: Connector,
+  http1?: Http1Sender,
+  options: { protocolTtlMs?: number } = {},
+): H2Fetch {
   const pool = new Map<string, ClientSession>();
-  // What each origin was found to speak, when it is not HTTP/2 (kept until close()).
-  const protocols = new Map<string, 'http/1.1'>();
+  // The origins found not to speak HTTP/2, until when: HTTP/2 is offered again after
+  // protocolTtlMs (a server upgraded, or a deploy's HTTP/1.1-only moment, must not pin an
+  // origin for the life of the process), as Alt-Svc entries expire.
+  const http1Until = new Map<string, number>();
+  const ttl = options.protocolTtlMs ?? FETCH_PROTOCOL_TTL_MS;
+  const speaksHttp1 = (origin: string) => {
+    const until = http1Until.get(origin);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    http1Until.delete(origin);
+    return false;
+  };
   const sendHttp1: Http1Sender = http1 ?? ((r) => platformHttp1(r, fetch));
 
   const sessionFor = (origin: string, init: H2RequestInit | undefined, fresh: boolean): ClientSession => {
@@ -140,14 +159,14 @@ export function createFetch(connect: Connector, http1?: Http1Sender): H2Fetch {
       });
       const body: RequestBody = replay !== undefined ? replay : request.body;
       const send = async (fresh: boolean): Promise<Http1Response> => {
-        if (protocols.get(url.origin) !== 'http/1.1') {
+        if (!speaksHttp1(url.origin)) {
           const session = sessionFor(url.origin, init, fresh);
           // Settled before the body is handed over: a failed h2 attempt takes no stream.
           const h2 = await session.ready.then(
             () => true,
             (e: unknown) => {
               if (!isNotHttp2(e)) throw e;
-              protocols.set(url.origin, 'http/1.1');
+              http1Until.set(url.origin, Date.now() + ttl);
               return false;
             },
           );
@@ -239,7 +258,7 @@ export function createFetch(connect: Connector, http1?: Http1Sender): H2Fetch {
   fetch.close = async () => {
     const all = [...pool.values()];
     pool.clear();
-    protocols.clear();
+    http1Until.clear();
     await Promise.all([...all.map((s) => s.close().catch(() => {})), sendHttp1.close?.()]);
   };
   return fetch;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, fetch } from '../../bindings/node.js';
 import { createFetch, h2wasmTrailers, type H2RequestInit } from '../../bindings/fetch.js';
+import { http1Sender } from '../../bindings/http1-client.js';
 import { recorded } from '../interop/record.js';
 import { makeCert, nodeServer, runCli, sha, type TestServer } from './support.js';
 
@@ -210,6 +211,26 @@ describe('fetch() against node:http (HTTP/1.1, cleartext)', () => {
       expect(s.headers.get('x-framing')).toBe('chunked');
       expect(sha(await bytesOf(s))).toBe(sha(data));
     });
+  });
+
+  it('offers HTTP/2 again once protocolTtlMs has passed (an origin is not pinned to HTTP/1.1 for good)', async () => {
+    const s = await h1Server();
+    servers.push(s);
+    const short = createFetch(
+      (origin, options) => connect(origin, { ...options, unrefWhenIdle: true }, { offerHttp1: true }),
+      http1Sender(),
+      { protocolTtlMs: 200 },
+    );
+    try {
+      expect(await (await short(`${s.url}/id/a`)).text()).toBe('a');
+      expect(await (await short(`${s.url}/id/b`)).text()).toBe('b');
+      expect(s.prefaces).toBe(1); // remembered
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await (await short(`${s.url}/id/c`)).text()).toBe('c');
+      expect(s.prefaces).toBe(2); // asked again, found HTTP/1.1 again
+    } finally {
+      await short.close();
+    }
   });
 
   it('a streamed body to an origin not yet known is not consumed by the failed h2 attempt', async () => {
