@@ -464,11 +464,7 @@ class StreamResponder implements Responder {
   ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
-    if (this.sent) throw new Error('h2wasm: response already sent');
-    this.sent = true;
-    const resp = ex.h2_response_new();
-    ex.h2_response_set_status(resp, status);
-    rt.setHeaders(ex.h2_response_headers(resp), headers);
+    const resp = this.finalHead(status, headers);
     const source = rt.noCopySource(this.transport, size, fill);
     if (padding !== undefined && ex.h2_body_set_padding(source.body, padding) !== H2E.OK) {
       ex.h2_response_free(resp);
@@ -517,12 +513,24 @@ class StreamResponder implements Responder {
     return responder;
   }
 
-  informational(status: number, headers: Iterable<[string, string]> = []): void {
+  /** A response handle with `status` and `headers` (the caller hands it to the module). */
+  private head(status: number, headers: Iterable<[string, string]>): number {
     const ex = this.rt.ex;
     const resp = ex.h2_response_new();
     ex.h2_response_set_status(resp, status);
     this.rt.setHeaders(ex.h2_response_headers(resp), headers);
-    ex.h2_respond_send_informational(this.respondHandle, resp);
+    return resp;
+  }
+
+  /** The final response's head; a responder answers once. */
+  private finalHead(status: number, headers: Iterable<[string, string]>): number {
+    if (this.sent) throw new Error('h2wasm: response already sent');
+    this.sent = true;
+    return this.head(status, headers);
+  }
+
+  informational(status: number, headers: Iterable<[string, string]> = []): void {
+    this.rt.ex.h2_respond_send_informational(this.respondHandle, this.head(status, headers));
     this.rt.schedule();
   }
 
@@ -534,11 +542,7 @@ class StreamResponder implements Responder {
   ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
-    if (this.sent) throw new Error('h2wasm: response already sent');
-    this.sent = true;
-    const resp = ex.h2_response_new();
-    ex.h2_response_set_status(resp, status);
-    rt.setHeaders(ex.h2_response_headers(resp), headers);
+    const resp = this.finalHead(status, headers);
     const empty = body == null || body === '' || (body instanceof Uint8Array && body.length === 0);
     const trailerList = trailers ? [...trailers] : [];
     const endWithHead = empty && trailerList.length === 0;

@@ -3,7 +3,7 @@
 // (nghttp2_session_get_local_settings / _remote_settings, h2's max_concurrent_*_streams),
 // and the connection's receive window target (h2's set_target_window_size).
 import { describe, it, expect } from 'vitest';
-import { MemHost, connectPair, pump, pushTask, TASK, H2E } from './mem-host.js';
+import { MemHost, connectPair, pump, pushTask, open200, TASK, H2E } from './mem-host.js';
 import { H2_OPT } from '../../bindings/abi.js';
 import { FRAME, parseFrames, concat } from '../support/frames.js';
 
@@ -56,14 +56,10 @@ describe('SETTINGS after the handshake', () => {
       let capacity = -1;
       pump([[h, exec]], (_h, t, type, user) => {
         if (user === 2 && type === TASK.REQUEST) {
-          const sreq = ex.h2_task_value(t);
-          const respond = ex.h2_request_respond(sreq);
-          ex.h2_request_free(sreq);
-          const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
+          const send = open200(h, ex.h2_task_value(t));
           ex.h2_send_stream_reserve_capacity(send, 200_000);
           capacity = ex.h2_send_stream_capacity(send);
           ex.h2_send_stream_free(send);
-          ex.h2_respond_free(respond);
         } else if (user === 1 && type === TASK.RESPONSE) ex.h2_response_free(ex.h2_task_value(t));
         else if (user === 1 && type === TASK.ERROR) ex.h2_error_free(ex.h2_task_value(t));
         ex.h2_task_free(t);

@@ -6,7 +6,19 @@
 // release module talk over the in-memory duplex of mem-host.ts (no sockets, no timers);
 // what crosses the wire is read back from the ends' inboxes and checked frame by frame.
 import { describe, it, expect } from 'vitest';
-import { MemHost, startPair, pump, pushTask, wire, TASK, H2E, PAIR_HANDSHAKE } from './mem-host.js';
+import {
+  MemHost,
+  startPair,
+  pump,
+  pushTask,
+  wire,
+  bodyStep,
+  open200,
+  responseStart,
+  TASK,
+  H2E,
+  PAIR_HANDSHAKE,
+} from './mem-host.js';
 import { H2_OPT, H2_PSEUDO } from '../../bindings/abi.js';
 import {
   FRAME,
@@ -289,19 +301,9 @@ describe('h2_clientconn_graceful_shutdown', () => {
         }
       } else if (user === U.RESP) {
         expect(type).toBe(TASK.RESPONSE);
-        const resp = ex.h2_task_value(t);
-        status = ex.h2_response_status(resp);
-        cbody = ex.h2_response_body(resp);
-        ex.h2_response_free(resp);
-        pushTask(h, cexec, ex.h2_body_data(cbody), U.CBODY);
+        ({ status, body: cbody } = responseStart(h, cexec, t, U.CBODY));
       } else if (user === U.CBODY) {
-        if (type === TASK.BUF) {
-          body += Buffer.from(h.takeBuf(t)).toString();
-          pushTask(h, cexec, ex.h2_body_data(cbody), U.CBODY);
-        } else {
-          expect(type).toBe(TASK.EMPTY);
-          ex.h2_body_free(cbody);
-        }
+        body += bodyStep(h, cexec, t, type, cbody, U.CBODY) ?? '';
       } else if (user === U.LATE) {
         seen.lateType = type;
         if (type === TASK.ERROR) {
@@ -623,13 +625,7 @@ describe('1xx responses: h2_request_on_informational / h2_respond_send_informati
         pushTask(h, cexec, ex.h2_body_data(cbody), user === U.RESP ? U.CBODY : U.CBODY2);
       } else if (user === U.CBODY || user === U.CBODY2) {
         const f = finals[user === U.CBODY ? U.RESP : U.RESP2];
-        if (type === TASK.BUF) {
-          f.body += Buffer.from(h.takeBuf(t)).toString();
-          pushTask(h, cexec, ex.h2_body_data(f.cbody), user);
-        } else {
-          expect(type).toBe(TASK.EMPTY);
-          ex.h2_body_free(f.cbody);
-        }
+        f.body += bodyStep(h, cexec, t, type, f.cbody, user) ?? '';
       }
       ex.h2_task_free(t);
     };
@@ -688,40 +684,24 @@ describe('h2_request_set_protocol (RFC 8441 extended CONNECT)', () => {
         atServer.path = pseudo(h, sreq, H2_PSEUDO.PATH);
         atServer.protocol = pseudo(h, sreq, H2_PSEUDO.PROTOCOL);
         sbody = ex.h2_request_body(sreq);
-        const respond = ex.h2_request_respond(sreq);
-        ex.h2_request_free(sreq);
-        down = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0); // 200: the tunnel is open
+        down = open200(h, sreq); // 200: the tunnel is open
         expect(down).not.toBe(0);
-        ex.h2_respond_free(respond);
         pushTask(h, sexec, ex.h2_body_data(sbody), U.SBODY);
       } else if (user === U.SBODY) {
-        if (type === TASK.BUF) {
-          fromClient += Buffer.from(h.takeBuf(t)).toString();
-          pushTask(h, sexec, ex.h2_body_data(sbody), U.SBODY);
-        } else {
-          expect(type).toBe(TASK.EMPTY);
-          ex.h2_body_free(sbody);
+        const chunk = bodyStep(h, sexec, t, type, sbody, U.SBODY);
+        if (chunk !== null) fromClient += chunk;
+        else {
           sendData(h, down, `echo: ${fromClient}`, true);
           ex.h2_send_stream_free(down);
         }
       } else if (user === U.RESP) {
         expect(type).toBe(TASK.RESPONSE);
-        const resp = ex.h2_task_value(t);
-        status = ex.h2_response_status(resp);
-        cbody = ex.h2_response_body(resp);
-        ex.h2_response_free(resp);
-        pushTask(h, cexec, ex.h2_body_data(cbody), U.CBODY);
+        ({ status, body: cbody } = responseStart(h, cexec, t, U.CBODY));
         // The tunnel is up: the client speaks first.
         sendData(h, up, 'hello through the tunnel', true);
         ex.h2_send_stream_free(up);
       } else if (user === U.CBODY) {
-        if (type === TASK.BUF) {
-          fromServerData += Buffer.from(h.takeBuf(t)).toString();
-          pushTask(h, cexec, ex.h2_body_data(cbody), U.CBODY);
-        } else {
-          expect(type).toBe(TASK.EMPTY);
-          ex.h2_body_free(cbody);
-        }
+        fromServerData += bodyStep(h, cexec, t, type, cbody, U.CBODY) ?? '';
       }
       ex.h2_task_free(t);
     };

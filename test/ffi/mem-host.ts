@@ -326,6 +326,53 @@ export function connectPair(
   return { client, server, cud, sud };
 }
 
+/** For a RESPONSE task: its status and body, the response freed and the body's first read
+ *  pushed under `bodyUser` (bodyStep reads on). */
+export function responseStart(h: MemHost, exec: number, t: number, bodyUser: number): { status: number; body: number } {
+  const ex = h.ex;
+  const resp = ex.h2_task_value(t);
+  const status = ex.h2_response_status(resp);
+  const body = ex.h2_response_body(resp);
+  ex.h2_response_free(resp);
+  pushTask(h, exec, ex.h2_body_data(body), bodyUser);
+  return { status, body };
+}
+
+/**
+ * One step of reading a body inside a pump callback, for the task `t` of `h2_body_data`:
+ * its chunk as text, the next read pushed under the same `user`; or null once the body
+ * ended (the task was EMPTY, as it must be) and the body is freed.
+ */
+export function bodyStep(h: MemHost, exec: number, t: number, type: number, body: number, user: number): string | null {
+  const ex = h.ex;
+  if (type === TASK.BUF) {
+    const text = Buffer.from(h.takeBuf(t)).toString();
+    pushTask(h, exec, ex.h2_body_data(body), user);
+    return text;
+  }
+  expect(type).toBe(TASK.EMPTY);
+  ex.h2_body_free(body);
+  return null;
+}
+
+/** Answers the request `sreq` with a 200 head whose body follows through the returned send
+ *  stream; the request and its responder are freed (the send stream keeps the stream). */
+export function open200(h: MemHost, sreq: number): number {
+  const ex = h.ex;
+  const respond = ex.h2_request_respond(sreq);
+  ex.h2_request_free(sreq);
+  const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
+  ex.h2_respond_free(respond);
+  return send;
+}
+
+/** Answers the request `sreq` with 200 and `text`, ending the stream. */
+export function answerText(h: MemHost, sreq: number, text: string): void {
+  const send = open200(h, sreq);
+  h.with(text, (ptr, n) => expect(h.ex.h2_send_stream_send_data(send, ptr, n, 1)).toBe(0));
+  h.ex.h2_send_stream_free(send);
+}
+
 /** The instance still works after whatever a test did to it: h2_alloc/h2_free, an HPACK
  *  round trip, and one GET answered with a body between a client and a server of it. */
 export function stillWorks(h: MemHost): void {
@@ -375,28 +422,12 @@ export function stillWorks(h: MemHost): void {
   let cbody = 0;
   pump([[h, exec]], (_h, t, type, user) => {
     if (user === 2 && type === TASK.REQUEST) {
-      const sreq = ex.h2_task_value(t);
-      const respond = ex.h2_request_respond(sreq);
-      ex.h2_request_free(sreq);
-      const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
-      h.with('fine', (ptr, n) => expect(ex.h2_send_stream_send_data(send, ptr, n, 1)).toBe(0));
-      ex.h2_send_stream_free(send);
-      ex.h2_respond_free(respond);
+      answerText(h, ex.h2_task_value(t), 'fine');
     } else if (user === 1) {
       expect(type).toBe(TASK.RESPONSE);
-      const resp = ex.h2_task_value(t);
-      status = ex.h2_response_status(resp);
-      cbody = ex.h2_response_body(resp);
-      ex.h2_response_free(resp);
-      pushTask(h, exec, ex.h2_body_data(cbody), 3);
+      ({ status, body: cbody } = responseStart(h, exec, t, 3));
     } else if (user === 3) {
-      if (type === TASK.BUF) {
-        body += Buffer.from(h.takeBuf(t)).toString();
-        pushTask(h, exec, ex.h2_body_data(cbody), 3);
-      } else {
-        expect(type).toBe(TASK.EMPTY);
-        ex.h2_body_free(cbody);
-      }
+      body += bodyStep(h, exec, t, type, cbody, 3) ?? '';
     }
     ex.h2_task_free(t);
   });

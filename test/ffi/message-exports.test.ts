@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemHost, connectPair, pump, pushTask, TASK, H2E } from './mem-host.js';
+import { MemHost, connectPair, pump, pushTask, answerText, open200, responseStart, TASK, H2E } from './mem-host.js';
 import { H2_PSEUDO } from '../../bindings/abi.js';
 import { ROOT } from '../support/wasm.js';
 
@@ -94,11 +94,7 @@ function exchange(
   pump([[h, exec]], (_h, t, type, user) => {
     if (user === 2 && type === TASK.REQUEST) serve(h, ex.h2_task_value(t));
     else if (user === 1 && type === TASK.RESPONSE) {
-      const resp = ex.h2_task_value(t);
-      answer.status = ex.h2_response_status(resp);
-      body = ex.h2_response_body(resp);
-      ex.h2_response_free(resp);
-      pushTask(h, exec, ex.h2_body_data(body), 3);
+      ({ status: answer.status, body } = responseStart(h, exec, t, 3));
     } else if (user === 1 && type === TASK.ERROR) {
       const err = ex.h2_task_value(t);
       answer.error = { code: ex.h2_error_code(err), reason: ex.h2_error_reason(err) };
@@ -121,15 +117,7 @@ function exchange(
 
 /** Answers 200 with `text` through a send stream. */
 function answerWith(text: string) {
-  return (h: MemHost, sreq: number) => {
-    const ex = h.ex;
-    const respond = ex.h2_request_respond(sreq);
-    ex.h2_request_free(sreq);
-    const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
-    h.with(text, (p, n) => expect(ex.h2_send_stream_send_data(send, p, n, 1)).toBe(H2E.OK));
-    ex.h2_send_stream_free(send);
-    ex.h2_respond_free(respond);
-  };
+  return (h: MemHost, sreq: number) => answerText(h, sreq, text);
 }
 
 describe('the ABI version', () => {
@@ -342,9 +330,7 @@ describe('send stream capacity', () => {
       () => {},
       (h, sreq) => {
         const ex = h.ex;
-        const respond = ex.h2_request_respond(sreq);
-        ex.h2_request_free(sreq);
-        const send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
+        const send = open200(h, sreq);
         steps.before = ex.h2_send_stream_capacity(send);
         expect(ex.h2_send_stream_reserve_capacity(send, 1000)).toBe(H2E.OK);
         steps.reserved = ex.h2_send_stream_capacity(send);
@@ -359,7 +345,6 @@ describe('send stream capacity', () => {
         h.with('end', (p, n) => expect(ex.h2_send_stream_send_data(send, p, n, 1)).toBe(H2E.OK));
         steps.ended = ex.h2_send_stream_capacity(send);
         ex.h2_send_stream_free(send);
-        ex.h2_respond_free(respond);
       },
     );
     expect(answer.body).toBe('x'.repeat(400) + 'end');
