@@ -55,6 +55,24 @@ export function notHttp2(message: string, cause?: unknown): Error & { code: stri
   });
 }
 
+/**
+ * Watches a client connection's first bytes for an HTTP/1.x status line where the server's
+ * SETTINGS should be (an HTTP/1.1 server answers the h2c preface with 400, then closes).
+ * Feed it each chunk read: undefined while undecided, null once the bytes are not HTTP/1.x
+ * (stop feeding), or the NOT_HTTP2 error to fail the session with.
+ */
+export function http1AnswerWatch(host: string): (chunk: Uint8Array) => Error | null | undefined {
+  const want = 'HTTP/1.';
+  let seen = '';
+  return (chunk) => {
+    for (let i = 0; i < chunk.length && seen.length < want.length; i++) seen += String.fromCharCode(chunk[i]);
+    if (seen !== want) return want.startsWith(seen) ? undefined : null;
+    const head = String.fromCharCode(...chunk.subarray(0, 80));
+    const line = /^HTTP\/1\.\d [^\r\n]{0,60}/.exec(head)?.[0] ?? 'HTTP/1.x';
+    return notHttp2(`${host} did not negotiate HTTP/2: it answered the h2c preface in HTTP/1.1 ("${line}")`);
+  };
+}
+
 /** Whether `e` says the origin does not speak HTTP/2 (see notHttp2). */
 export function isNotHttp2(e: unknown): boolean {
   const m = e as { code?: unknown; http1?: unknown } | null;

@@ -77,10 +77,48 @@ export function instantiateSync(source: BufferSource | WebAssembly.Module, host:
   return new H2Module(instance.exports as unknown as H2Exports);
 }
 
+let compiled: WebAssembly.Module | undefined;
+let compile: (() => WebAssembly.Module) | undefined;
+
+/**
+ * Sets the compiled module every runtime and the default instance use: a module (what
+ * `WebAssembly.compileStreaming`, workerd's or a bundler's wasm import gives) or how to
+ * compile one when first needed (the Node entry reads the file beside it). The last call
+ * wins: the Deno/Bun entry replaces the Node adapter's file read with a fetch.
+ */
+export function setCompiledModule(source: WebAssembly.Module | (() => WebAssembly.Module)): void {
+  if (source instanceof WebAssembly.Module) {
+    compiled = source;
+    compile = undefined;
+  } else {
+    compiled = undefined;
+    compile = source;
+  }
+  defaultInstance = undefined;
+}
+
+/** The module set by setCompiledModule (compiled once, then reused). */
+export function compiledModule(): WebAssembly.Module {
+  if (!compiled) {
+    if (!compile) throw new Error('h2wasm: no module loaded; call setCompiledModule(await compile(url)) first');
+    compiled = compile();
+  }
+  return compiled;
+}
+
+/** Compiles the module at `url` (fetched: a file: URL in Deno and Bun, http(s): in a
+ *  browser), streaming where the response is served as application/wasm. */
+export async function compileUrl(url: URL | string): Promise<WebAssembly.Module> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`h2wasm: cannot load ${String(url)} (${res.status})`);
+  if (res.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(res);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
 let defaultFactory: (() => H2Module) | undefined;
 let defaultInstance: H2Module | undefined;
 
-/** Sets how defaultModule() finds the module (the Node entry does this on import). */
+/** Sets how defaultModule() makes its instance (by default: of compiledModule()). */
 export function setDefaultModuleFactory(factory: () => H2Module): void {
   defaultFactory = factory;
   defaultInstance = undefined;
@@ -93,11 +131,6 @@ export function setDefaultModule(module: H2Module): void {
 
 /** The shared instance that classes such as HpackEncoder use when given none. */
 export function defaultModule(): H2Module {
-  if (!defaultInstance) {
-    if (!defaultFactory) {
-      throw new Error('h2wasm: no module loaded; call setDefaultModule(await instantiate(url)) first');
-    }
-    defaultInstance = defaultFactory();
-  }
+  defaultInstance ??= defaultFactory ? defaultFactory() : instantiateSync(compiledModule());
   return defaultInstance;
 }

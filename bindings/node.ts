@@ -5,6 +5,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Runtime, type Transport, type Limits } from './runtime.js';
+import { runtime } from './shared-runtime.js';
+import { setCompiledModule } from './loader.js';
 import {
   ServerConnection,
   checkOptions,
@@ -16,32 +18,16 @@ import {
 import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { ClientSession, type ClientPush } from './client.js';
-import { createFetch, notHttp2 } from './fetch.js';
+import { createFetch, notHttp2, http1AnswerWatch } from './fetch.js';
 import { http1Sender } from './http1-client.js';
 import { Http1Server, HANDSHAKE_TIMEOUT_MS } from './http1-server.js';
 import { sniff, type FirstBytes } from './first-bytes.js';
 import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
-let shared: Runtime | undefined;
-let compiled: WebAssembly.Module | undefined;
-/**
- * The process-wide runtime (one module instance, one executor). If its instance traps (a
- * bug in the module), its connections fail, one line says so, and the next call makes a
- * fresh instance of the same compiled module for new connections.
- */
-export function runtime(): Runtime {
-  if (shared && !shared.broken) return shared;
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
-  const limits = shared?.limits;
-  shared = new Runtime(compiled);
-  if (limits) shared.setLimits(limits);
-  shared.onTrap = (e, n) => {
-    console.error(
-      `h2wasm: the module instance trapped (${e.message}); its ${n} connection${n === 1 ? '' : 's'} failed; new connections get a fresh instance`,
-    );
-  };
-  return shared;
-}
+// The Node adapter finds the module in the file beside the package (read when first
+// needed); the Deno/Bun entry replaces this with a fetch before anything runs.
+setCompiledModule(() => new WebAssembly.Module(readFileSync(WASM_URL)));
+export { runtime };
 
 /** How long a socket the engine is done with after a clean close may take to hand Node's
  *  buffer to the kernel before it is destroyed (a slow reader may still be taking the
@@ -396,16 +382,12 @@ export function connect(
   } else {
     // An HTTP/1.x server answers the h2c preface with a status line (node:http: 400, then
     // it closes). Looked for in the connection's first bytes only, then the listener goes.
-    const want = 'HTTP/1.';
-    let seen = '';
+    const watch = http1AnswerWatch(u.host);
     const firstBytes = (d: Buffer) => {
-      seen += d.toString('latin1', 0, Math.min(d.length, want.length - seen.length));
-      if (seen.length === want.length || !want.startsWith(seen)) socket.removeListener('data', firstBytes);
-      if (seen !== want) return;
-      const line = /^HTTP\/1\.\d [^\r\n]{0,60}/.exec(d.toString('latin1', 0, 80))?.[0] ?? 'HTTP/1.x';
-      session.failWith(
-        notHttp2(`${u.host} did not negotiate HTTP/2: it answered the h2c preface in HTTP/1.1 ("${line}")`),
-      );
+      const verdict = watch(d);
+      if (verdict !== undefined) socket.removeListener('data', firstBytes);
+      if (!verdict) return;
+      session.failWith(verdict);
       socket.destroy();
     };
     socket.prependListener('data', firstBytes);

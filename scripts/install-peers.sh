@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the external peers the interop tests run against: nghttp2's client, server
 # and h2load, curl, wget (the HTTP/1.1 checks), wabt (wasm2c), the proxies nginx and
-# haproxy (the deployment soak puts them in front of h2wasm serve) and h2spec.
+# haproxy (the deployment soak puts them in front of h2wasm serve), h2spec, and the
+# JavaScript runtimes Deno, Bun and workerd (npm, into test/runtimes: large, so not part
+# of every user's npm ci).
 # Idempotent; used by .ci/run.
 set -u
+cd "$(dirname "$0")/.."
 need_apt=()
 command -v nghttp  >/dev/null || need_apt+=(nghttp2-client)
 command -v nghttpd >/dev/null || need_apt+=(nghttp2-server)
@@ -28,4 +31,10 @@ if ! command -v h2spec >/dev/null && [ ! -x "$gobin/h2spec" ]; then
     tail -n 2 /tmp/h2spec-install.log
   done
   [ -x "$gobin/h2spec" ] || echo "install-peers: h2spec install failed"
+fi
+if [ ! -x test/runtimes/node_modules/.bin/deno ] || [ ! -x test/runtimes/node_modules/.bin/bun ] \
+  || [ ! -x test/runtimes/node_modules/.bin/workerd ] || [ test/runtimes/package-lock.json -nt test/runtimes/node_modules/.package-lock.json ]; then
+  echo "install-peers: npm ci in test/runtimes (deno, bun, workerd)"
+  npm ci --prefix test/runtimes --no-audit --no-fund --loglevel=error >/dev/null \
+    || echo "install-peers: the runtimes' npm ci failed; the runtime suites will say what is missing"
 fi

@@ -1,0 +1,131 @@
+// A transport over a socket made of WHATWG streams: a Cloudflare Workers socket
+// (`connect()` from 'cloudflare:sockets'), a Deno.Conn, a WebSocket bridge wrapped as one
+// (websocket-socket.ts). No `node:` import. Backpressure both ways: the engine writes only
+// while fewer than SOCKET_BUFFER bytes wait in the writable, and the reader pauses while
+// the engine has READ_HIGH_WATER bytes it has not taken.
+import type { Limits, Runtime, Transport } from './runtime.js';
+import { ClientSession, type SessionOptions } from './client.js';
+import { runtime } from './shared-runtime.js';
+import { http1AnswerWatch } from './fetch.js';
+
+/** What the transport needs of a socket: Workers' Socket and Deno.Conn have both streams. */
+export interface StreamSocket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Closes both directions (Workers' Socket.close()); without it the writable is closed. */
+  close?(): unknown;
+}
+
+/** Bytes the writable may hold before the engine waits for it (as the Node adapter's socket buffer). */
+export const STREAM_SOCKET_BUFFER = 64 * 1024;
+
+/** Wires `socket` to a new transport of `rt`; returns its io handle. */
+export function attachStreamSocket(
+  rt: Runtime,
+  socket: StreamSocket,
+  firstBytes?: (chunk: Uint8Array) => Error | null | undefined,
+  fail?: (e: Error) => void,
+): { transport: Transport; io: number } {
+  const writer = socket.writable.getWriter();
+  let pending = 0; // bytes handed to the writer and not yet written
+  let closed = false;
+  const shut = (failed: boolean) => {
+    if (closed) return;
+    closed = true;
+    // A clean end lets what is queued go first (close() waits for it); a failed one stops at once.
+    const ended = failed ? writer.abort() : writer.close();
+    void ended
+      .catch(() => {})
+      .then(() => socket.close?.())
+      .catch(() => {});
+  };
+  const { transport, io } = rt.transport({
+    write: (bytes, flushed) => {
+      if (closed) return true; // the transport sees EOF from the reader next
+      pending += bytes.length;
+      writer.write(bytes).then(
+        () => {
+          const wasFull = pending >= STREAM_SOCKET_BUFFER;
+          pending -= bytes.length;
+          flushed?.();
+          if (wasFull && pending < STREAM_SOCKET_BUFFER) transport.writable();
+        },
+        () => transport.end(true),
+      );
+      return pending < STREAM_SOCKET_BUFFER;
+    },
+    end: (failed) => shut(failed ?? false),
+    room: () => STREAM_SOCKET_BUFFER - pending,
+  });
+  void readInto(socket.readable, transport, firstBytes, (e) => {
+    fail?.(e);
+    shut(true);
+  });
+  return { transport, io };
+}
+
+/** Reads the socket into the transport, waiting while the engine holds too much unread.
+ *  `firstBytes` sees chunks until it decides (an error ends the connection with it). */
+async function readInto(
+  readable: ReadableStream<Uint8Array>,
+  transport: Transport,
+  firstBytes: ((chunk: Uint8Array) => Error | null | undefined) | undefined,
+  refuse: (e: Error) => void,
+): Promise<void> {
+  const reader = readable.getReader();
+  let resume: (() => void) | undefined;
+  transport.onDrain = () => {
+    resume?.();
+    resume = undefined;
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (firstBytes) {
+        const verdict = firstBytes(value);
+        if (verdict !== undefined) firstBytes = undefined;
+        if (verdict) {
+          refuse(verdict);
+          transport.end(true);
+          void reader.cancel().catch(() => {});
+          return;
+        }
+      }
+      if (value.length > 0 && !transport.push(value)) await new Promise<void>((r) => (resume = r));
+    }
+    transport.end();
+  } catch {
+    transport.end(true);
+  }
+}
+
+export interface StreamConnectOptions extends SessionOptions {
+  /** The memory budget of the module instance, shared by every connection. */
+  limits?: Limits;
+}
+
+/**
+ * An HTTP/2 session over `socket` (already connected to `url`'s origin): h2c with prior
+ * knowledge, or TLS that the socket did (without ALPN where the runtime cannot offer it).
+ * An origin that answers the preface in HTTP/1.1 fails the session with NOT_HTTP2.
+ */
+export function connectStreamSocket(
+  url: string | URL,
+  socket: StreamSocket,
+  options: StreamConnectOptions = {},
+): ClientSession {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const { limits, ...sessionOptions } = options;
+  const rt = runtime();
+  if (limits) rt.setLimits(limits);
+  let session: ClientSession | undefined; // read only once bytes arrive, after it is made
+  const watch = http1AnswerWatch(u.host);
+  const { transport, io } = attachStreamSocket(rt, socket, watch, (e) => session?.failWith(e));
+  session = new ClientSession(rt, transport, io, {
+    scheme: u.protocol === 'https:' ? 'https' : 'http',
+    authority: u.host,
+    ...sessionOptions,
+  });
+  return session;
+}

@@ -1,0 +1,38 @@
+// Package entry for Cloudflare Workers (the `workerd` export condition): sockets from
+// `connect()` of 'cloudflare:sockets', the module as workerd and wrangler give a .wasm
+// import (a compiled WebAssembly.Module). No `node:` import; no nodejs_compat needed.
+//
+// Workers' TLS sockets cannot offer ALPN: `https:` origins are reached with TLS and HTTP/2
+// by prior knowledge, which a server that requires ALPN h2 refuses (see the README).
+import { connect as openSocket } from 'cloudflare:sockets';
+import wasm from '../../build/h2wasm.wasm';
+import { setCompiledModule } from './loader.js';
+import { createFetch } from './fetch.js';
+import type { ClientSession } from './client.js';
+import { connectStreamSocket, type StreamConnectOptions } from './stream-socket.js';
+
+export * from './common.js';
+export { attachStreamSocket, connectStreamSocket } from './stream-socket.js';
+export type { StreamSocket, StreamConnectOptions } from './stream-socket.js';
+export { webSocketSocket } from './websocket-socket.js';
+
+setCompiledModule(wasm);
+
+/**
+ * An HTTP/2 session to `url`'s origin: `http:` as h2c with prior knowledge, `https:` as TLS
+ * (no ALPN: Workers' sockets do not offer it) with HTTP/2 by prior knowledge.
+ */
+export function connect(url: string | URL, options: StreamConnectOptions = {}): ClientSession {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:')
+    throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = Number(u.port) || (secure ? 443 : 80);
+  const socket = openSocket({ hostname, port }, { secureTransport: secure ? 'on' : 'off', allowHalfOpen: false });
+  return connectStreamSocket(u, socket, options);
+}
+
+/** fetch() over HTTP/2 with one pooled session per origin (HTTP/2 only: a Worker's own
+ *  fetch() is the way to an HTTP/1.1 origin). */
+export const fetch = createFetch((origin, options) => connect(origin, options));

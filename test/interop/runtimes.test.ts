@@ -1,0 +1,267 @@
+// h2wasm under the other JavaScript runtimes, as their users import it (by package name,
+// each runtime picking its entry through the export conditions): Deno and Bun (npm packages
+// `deno`, `bun`) and Cloudflare's workerd (npm `workerd`), installed into test/runtimes by
+// scripts/install-peers.sh. The client checks run against nghttpd; Deno and Bun also serve
+// h2load and curl. The scripts they run are test/runtimes/{checks,main,worker}.ts.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../support/wasm.js';
+import { freePort, which } from '../bindings/support.js';
+import { recorded, skipForMissing, versionOf } from './record.js';
+
+const DIR = join(ROOT, 'test', 'runtimes');
+const BIN = join(DIR, 'node_modules', '.bin');
+const installed = (name: string) => (existsSync(join(BIN, name)) ? join(BIN, name) : null);
+const DOWNLOAD_BYTES = 10 << 20;
+
+/** How each runtime runs main.ts (Deno maps the repo's `.js` import suffixes to `.ts` with --sloppy-imports). */
+const RUNNERS = {
+  Deno: (bin: string) => [bin, 'run', '-A', '--sloppy-imports', join(DIR, 'main.ts')],
+  Bun: (bin: string) => [bin, join(DIR, 'main.ts')],
+} as const;
+const BINARIES = { Deno: 'deno', Bun: 'bun', workerd: 'workerd' } as const;
+type Runtime = keyof typeof BINARIES;
+
+function versionOfRuntime(bin: string): string {
+  return versionOf(spawnSync(bin, ['--version'], { timeout: 20000 }).stdout?.toString() ?? '');
+}
+
+/** Runs `argv` to its end (bounded), returning stdout; fails with stderr's tail otherwise. */
+function run(argv: readonly string[], timeoutMs = 60000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { cwd: DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.slice(0, 2).join(' ')} exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** The last JSON line a check printed. */
+const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!) as Record<string, any>;
+
+const peers = { nghttpd: which('nghttpd'), h2load: which('h2load'), curl: which('curl') };
+const missing = [
+  ...Object.entries(peers)
+    .filter(([, p]) => !p)
+    .map(([n]) => n),
+  ...Object.values(BINARIES).filter((b) => !installed(b)),
+];
+const skip = skipForMissing('the runtime suites (Deno, Bun, workerd)', missing);
+
+describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
+  let dir: string;
+  let nghttpd: ChildProcess;
+  let origin: string;
+  let bigSha: string;
+  const versions: Record<string, string> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'h2wasm-runtimes-'));
+    const big = randomBytes(DOWNLOAD_BYTES);
+    bigSha = createHash('sha256').update(big).digest('hex');
+    writeFileSync(join(dir, 'big.bin'), big);
+    writeFileSync(join(dir, 'index.html'), 'hello\n');
+    const port = await freePort();
+    // --echo-upload: a POST is answered with its own body (the upload's hash comes back).
+    nghttpd = spawn(peers.nghttpd!, ['--no-tls', '--echo-upload', '-d', dir, String(port)], { stdio: 'ignore' });
+    origin = `http://127.0.0.1:${port}`;
+    await waitForPort(port);
+    for (const r of Object.keys(BINARIES) as Runtime[]) versions[r] = versionOfRuntime(installed(BINARIES[r])!);
+  });
+  afterAll(() => {
+    nghttpd?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The client checks' JSON, held to what the suite knows. */
+  function expectClientChecks(r: Record<string, any>) {
+    expect(r.error).toBeUndefined();
+    expect(r.get).toEqual({ status: 200, body: 'hello\n' });
+    expect(r.download).toMatchObject({ status: 200, bytes: DOWNLOAD_BYTES, sha256: bigSha });
+    expect(r.upload.status).toBe(200);
+    expect(r.upload.bytes).toBe(10 << 20);
+    expect(r.upload.echoed).toBe(r.upload.sent);
+    expect(r.concurrent).toEqual({ ok: 100, open: 100 });
+  }
+
+  for (const runtime of ['Deno', 'Bun'] as const) {
+    it(`${runtime}: connect() and fetch() → nghttpd (h2c): GET, 10 MiB down and up by hash, 100 streams on one connection`, async () => {
+      await recorded(
+        runtime,
+        versions[runtime],
+        `h2wasm connect()/fetch() in ${runtime} → nghttpd (h2c)`,
+        'GET; 10 MiB down and up by sha256; 100 concurrent streams',
+        async () => {
+          const out = await run([...RUNNERS[runtime](installed(BINARIES[runtime])!), 'client', origin]);
+          expectClientChecks(lastJson(out));
+        },
+      );
+    });
+
+    it(`${runtime}: serve() answers h2load (10,000 requests, all 2xx) and curl`, async () => {
+      const server = spawn(
+        RUNNERS[runtime](installed(BINARIES[runtime])!)[0],
+        [...RUNNERS[runtime](installed(BINARIES[runtime])!).slice(1), 'serve'],
+        {
+          cwd: DIR,
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          server.stdout!.on('data', (d) => {
+            out += d;
+            const line = out.split('\n').find((l) => l.startsWith('{'));
+            if (line) resolve((JSON.parse(line) as { url: string }).url);
+          });
+          server.on('exit', (code) => reject(new Error(`${runtime} serve exited ${code}`)));
+        });
+        await recorded(
+          runtime,
+          versions[runtime],
+          `h2load → h2wasm serve() in ${runtime} (h2c)`,
+          '10,000 requests (-c 10 -m 10), all 2xx',
+          async () => {
+            const h2load = spawnSync(peers.h2load!, ['-n', '10000', '-c', '10', '-m', '10', `${url}/load`], {
+              timeout: 60000,
+            });
+            const text = h2load.stdout.toString();
+            expect(text, text).toMatch(/status codes: 10000 2xx/);
+            expect(text).toMatch(/requests: 10000 total, 10000 started, 10000 done, 10000 succeeded/);
+          },
+        );
+        await recorded(
+          runtime,
+          versions[runtime],
+          `curl → h2wasm serve() in ${runtime} (h2c)`,
+          'GET over HTTP/2 (prior knowledge) and HTTP/1.1',
+          async () => {
+            const h2 = spawnSync(
+              peers.curl!,
+              ['-s', '--http2-prior-knowledge', '-w', '\n%{http_version}', `${url}/curl`],
+              { timeout: 20000 },
+            );
+            expect(h2.stdout.toString()).toBe('hello from /curl\n\n2');
+            const h1 = spawnSync(peers.curl!, ['-s', '--http1.1', '-w', '\n%{http_version}', `${url}/one`], {
+              timeout: 20000,
+            });
+            expect(h1.stdout.toString()).toBe('hello from /one\n\n1.1');
+          },
+        );
+      } finally {
+        server.stdin!.end(); // main.ts closes the server and exits
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+          server.once('close', () => (clearTimeout(timer), resolve()));
+          if (server.exitCode !== null) resolve();
+        });
+      }
+    });
+  }
+
+  describe('workerd', () => {
+    let workerd: ChildProcess;
+    let base: string;
+    beforeAll(async () => {
+      const port = await freePort();
+      await bundleWorker(dir);
+      writeFileSync(join(dir, 'config.capnp'), workerdConfig(port));
+      workerd = spawn(installed('workerd')!, ['serve', join(dir, 'config.capnp')], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      base = `http://127.0.0.1:${port}`;
+      await waitForPort(port);
+    });
+    afterAll(() => workerd?.kill());
+
+    it('a Worker: connect() and fetch() over cloudflare:sockets → nghttpd (h2c): GET, 10 MiB down and up by hash, 100 streams on one connection', async () => {
+      await recorded(
+        'workerd',
+        versions.workerd,
+        'h2wasm connect()/fetch() in a Worker (cloudflare:sockets) → nghttpd (h2c)',
+        'GET; 10 MiB down and up by sha256; 100 concurrent streams',
+        async () => {
+          const res = await fetch(`${base}/client?origin=${encodeURIComponent(origin)}`, {
+            signal: AbortSignal.timeout(60000),
+          });
+          expectClientChecks((await res.json()) as Record<string, unknown>);
+          expect(res.status).toBe(200);
+        },
+      );
+    });
+  });
+});
+
+/** Bundles test/runtimes/worker.ts as wrangler would (the `workerd` condition), the module
+ *  left as a separate wasm module, as workerd's config and wrangler give it. */
+async function bundleWorker(out: string): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(DIR, 'worker.ts')],
+    outfile: join(out, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:*'],
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'wasm-module',
+        setup(b) {
+          b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './h2wasm.wasm', external: true }));
+        },
+      },
+    ],
+  });
+  copyFileSync(join(ROOT, 'build', 'h2wasm.wasm'), join(out, 'h2wasm.wasm'));
+}
+
+/** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback. */
+function workerdConfig(port: number): string {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "h2wasm.wasm", wasm = embed "h2wasm.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  globalOutbound = "internet",
+);
+`;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const net = await import('node:net');
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,69 @@
+// What the runtime suites check inside Deno, Bun and workerd, written once: the script
+// imports h2wasm by its package name, so each runtime picks its own entry through the
+// package's export conditions, and the results come back as JSON for the vitest suite
+// (test/interop/runtimes.test.ts) to compare with what it knows (file hashes, sizes).
+import type { ClientSession, H2Fetch } from 'h2wasm';
+
+export interface H2Client {
+  connect(url: string): ClientSession;
+  fetch: H2Fetch;
+}
+
+export const UPLOAD_BYTES = 10 << 20;
+export const CONCURRENT = 100;
+
+export async function sha256(bytes: BufferSource): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** `n` random bytes (getRandomValues takes at most 64 KiB a call). */
+function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  return out;
+}
+
+/**
+ * Against nghttpd (`--echo-upload`) at `origin`: a GET of /index.html over connect(); a
+ * download of /big.bin through fetch() (its hash); an upload that nghttpd echoes (both
+ * hashes); CONCURRENT GETs started at once on one connect() session.
+ */
+export async function clientChecks(h2: H2Client, origin: string): Promise<Record<string, unknown>> {
+  const session = h2.connect(origin);
+  try {
+    const res = await session.request({ path: '/index.html' });
+    const get = { status: res.status, body: await res.text() };
+
+    const started = Date.now();
+    const big = await h2.fetch(`${origin}/big.bin`);
+    const bytes = await big.arrayBuffer();
+    const download = {
+      status: big.status,
+      bytes: bytes.byteLength,
+      sha256: await sha256(bytes),
+      ms: Date.now() - started,
+    };
+
+    const sent = randomBytes(UPLOAD_BYTES);
+    const echo = await h2.fetch(`${origin}/upload`, { method: 'POST', body: sent });
+    const back = await echo.arrayBuffer();
+    const upload = {
+      status: echo.status,
+      bytes: back.byteLength,
+      sent: await sha256(sent),
+      echoed: await sha256(back),
+    };
+
+    // Every head first, bodies after: all CONCURRENT responses are open on this one session at once.
+    const heads = await Promise.all(Array.from({ length: CONCURRENT }, () => session.request({ path: '/index.html' })));
+    const open = session.activeRequests;
+    const bodies = await Promise.all(heads.map((r) => r.text()));
+    const ok = heads.filter((r, i) => r.status === 200 && bodies[i] === get.body).length;
+    const concurrent = { ok, open };
+    return { get, download, upload, concurrent };
+  } finally {
+    await session.close();
+    await h2.fetch.close();
+  }
+}

@@ -1,0 +1,23 @@
+// The runtime suites' script for Deno and Bun (`deno run -A --sloppy-imports main.ts …`,
+// `bun main.ts …`): `client ORIGIN` prints clientChecks' JSON; `serve` starts serve() on
+// 127.0.0.1, prints {"url"} and serves until its stdin closes.
+import { connect, fetch, serve } from 'h2wasm';
+import { clientChecks } from './checks.js';
+
+const [command, arg] = process.argv.slice(2);
+if (command === 'client') {
+  console.log(JSON.stringify(await clientChecks({ connect: (u) => connect(u), fetch }, arg)));
+} else if (command === 'serve') {
+  const server = await serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: (req) =>
+      new Response(`hello from ${new URL(req.url).pathname}\n`, { headers: { 'content-type': 'text/plain' } }),
+  });
+  console.log(JSON.stringify({ url: server.url }));
+  process.stdin.resume();
+  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
+} else {
+  console.error('usage: main.ts client ORIGIN | serve');
+  process.exit(2);
+}
