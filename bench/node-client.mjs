@@ -34,7 +34,9 @@ try {
   process.exit(2);
 }
 
-const { connect } = await import(pathToFileURL(join(root, 'dist', 'bindings', 'index.js')).href);
+// Deno and Bun run this script too (bench/runtimes.mjs): each with its own package entry.
+const entry = globalThis.Deno || globalThis.Bun ? 'deno-bun.js' : 'index.js';
+const { connect } = await import(pathToFileURL(join(root, 'dist', 'bindings', entry)).href);
 const path = args.url.pathname + args.url.search;
 let started = 0;
 let ok = 0;

@@ -5,17 +5,17 @@
 // h2load and curl. The scripts they run are test/runtimes/{checks,main,worker}.ts.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { freePort, which } from '../bindings/support.js';
 import { recorded, skipForMissing, versionOf } from './record.js';
+import { runtimeBinary, startWorkerd } from '../runtimes/run-workerd.mjs';
 
 const DIR = join(ROOT, 'test', 'runtimes');
-const BIN = join(DIR, 'node_modules', '.bin');
-const installed = (name: string) => (existsSync(join(BIN, name)) ? join(BIN, name) : null);
+const installed = runtimeBinary;
 const DOWNLOAD_BYTES = 10 << 20;
 
 /** How each runtime runs main.ts (Deno maps the repo's `.js` import suffixes to `.ts` with --sloppy-imports). */
@@ -172,20 +172,11 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
   }
 
   describe('workerd', () => {
-    let workerd: ChildProcess;
-    let base: string;
+    let workerd: { base: string; stop: () => Promise<unknown> };
     beforeAll(async () => {
-      const port = await freePort();
-      await bundleWorker(dir);
-      writeFileSync(join(dir, 'config.capnp'), workerdConfig(port));
-      workerd = spawn(installed('workerd')!, ['serve', join(dir, 'config.capnp')], {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      base = `http://127.0.0.1:${port}`;
-      await waitForPort(port);
+      workerd = await startWorkerd(dir);
     });
-    afterAll(() => workerd?.kill());
+    afterAll(() => workerd?.stop());
 
     it('a Worker: connect() and fetch() over cloudflare:sockets → nghttpd (h2c): GET, 10 MiB down and up by hash, 100 streams on one connection', async () => {
       await recorded(
@@ -194,7 +185,7 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
         'h2wasm connect()/fetch() in a Worker (cloudflare:sockets) → nghttpd (h2c)',
         'GET; 10 MiB down and up by sha256; 100 concurrent streams',
         async () => {
-          const res = await fetch(`${base}/client?origin=${encodeURIComponent(origin)}`, {
+          const res = await fetch(`${workerd.base}/client?origin=${encodeURIComponent(origin)}`, {
             signal: AbortSignal.timeout(60000),
           });
           expectClientChecks((await res.json()) as Record<string, unknown>);
@@ -204,53 +195,6 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
     });
   });
 });
-
-/** Bundles test/runtimes/worker.ts as wrangler would (the `workerd` condition), the module
- *  left as a separate wasm module, as workerd's config and wrangler give it. */
-async function bundleWorker(out: string): Promise<void> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(DIR, 'worker.ts')],
-    outfile: join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(b) {
-          b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './h2wasm.wasm', external: true }));
-        },
-      },
-    ],
-  });
-  copyFileSync(join(ROOT, 'build', 'h2wasm.wasm'), join(out, 'h2wasm.wasm'));
-}
-
-/** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback. */
-function workerdConfig(port: number): string {
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "h2wasm.wasm", wasm = embed "h2wasm.wasm"),
-  ],
-  compatibilityDate = "2025-01-01",
-  globalOutbound = "internet",
-);
-`;
-}
 
 async function waitForPort(port: number): Promise<void> {
   const net = await import('node:net');

@@ -67,3 +67,40 @@ export async function clientChecks(h2: H2Client, origin: string): Promise<Record
     await h2.fetch.close();
   }
 }
+
+/**
+ * The client bench's loop (as bench/node-client.mjs): `n` GETs of `url` over one session,
+ * `m` in flight, bodies read and discarded, stopping after `seconds` at most.
+ */
+export async function clientLoop(
+  h2: Pick<H2Client, 'connect'>,
+  url: string,
+  n: number,
+  m: number,
+  seconds: number,
+): Promise<{ ok: number; failed: number; secs: number; rps: number }> {
+  const u = new URL(url);
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  const session = h2.connect(u.origin);
+  let started = 0;
+  let ok = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (started < n && performance.now() < deadline) {
+      started++;
+      try {
+        const res = await session.request({ path: u.pathname });
+        for await (const chunk of res.body) void chunk;
+        if (res.status === 200) ok++;
+        else failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: m }, worker));
+  const secs = (performance.now() - t0) / 1000;
+  session.destroy();
+  return { ok, failed, secs, rps: ok / secs };
+}

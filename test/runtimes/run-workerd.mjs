@@ -1,0 +1,111 @@
+// Runs test/runtimes/worker.ts under workerd, for the runtime suite and bench/runtimes.mjs:
+// bundled as wrangler would (esbuild, the `workerd` condition; the .wasm import kept as a
+// separate wasm module, as workerd's config and wrangler give it), served on 127.0.0.1.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(DIR, '..', '..');
+
+/** A runtime's binary from test/runtimes (install-peers.sh), or null when absent. */
+export function runtimeBinary(name) {
+  const p = join(DIR, 'node_modules', '.bin', name);
+  return existsSync(p) ? p : null;
+}
+
+/** Bundles worker.ts into `out`/worker.js with `out`/h2wasm.wasm beside it. */
+export async function bundleWorker(out) {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(DIR, 'worker.ts')],
+    outfile: join(out, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:*'],
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'wasm-module',
+        setup(b) {
+          b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './h2wasm.wasm', external: true }));
+        },
+      },
+    ],
+  });
+  copyFileSync(join(ROOT, 'build', 'h2wasm.wasm'), join(out, 'h2wasm.wasm'));
+}
+
+/** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback. */
+function config(port) {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "h2wasm.wasm", wasm = embed "h2wasm.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  globalOutbound = "internet",
+);
+`;
+}
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = /** @type {net.AddressInfo} */ (s.address());
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function listening(port, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`workerd: nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Bundles the Worker into `dir` and serves it; `prefix` runs workerd under another
+ * command (taskset). Returns its base URL and stop().
+ */
+export async function startWorkerd(dir, prefix = []) {
+  const bin = runtimeBinary('workerd');
+  if (!bin) throw new Error('workerd is not installed (scripts/install-peers.sh)');
+  const port = await freePort();
+  await bundleWorker(dir);
+  writeFileSync(join(dir, 'config.capnp'), config(port));
+  const argv = [...prefix, bin, 'serve', join(dir, 'config.capnp')];
+  const proc = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(undefined);
+      proc.once('exit', resolve);
+      proc.kill('SIGKILL');
+    });
+  try {
+    await listening(port, 15000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { base: `http://127.0.0.1:${port}`, stop };
+}
