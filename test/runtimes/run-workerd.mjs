@@ -64,7 +64,7 @@ const worker :Workerd.Worker = (
 
 async function freePort() {
   const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  await new Promise((r) => s.listen(0, '127.0.0.1', () => r(undefined)));
   const { port } = /** @type {net.AddressInfo} */ (s.address());
   await new Promise((r) => s.close(r));
   return port;
