@@ -1,6 +1,7 @@
-// h2wasm in a browser: plain ES modules, no bundler. The compiled TypeScript host
-// (dist/bindings/, no `node:` imports) runs as is: a Runtime per side binds the module's
-// io imports to in-memory Transports, whose Sinks we wire to wherever the bytes go.
+// h2wasm in a browser: plain ES modules, no bundler. The package's browser entry
+// (dist/bindings/browser.js, no `node:` imports) compiles the module as it loads; a Runtime
+// per side binds the module's io imports to in-memory Transports, whose Sinks we wire to
+// wherever the bytes go, and connect() runs over a socket the page opens (a WebSocket).
 //
 // 1. In memory: an h2wasm client and an h2wasm server, each on its own Runtime (its own
 //    module instance and executor), joined by two transports whose sinks push into each
@@ -9,9 +10,14 @@
 //    real nghttpd, when the helper was told its port (--nghttpd-port).
 //
 // Every result is a line in an <ol>; #status says "done" (or "failed: …") at the end.
-import { Runtime } from '/dist/bindings/runtime.js';
-import { ClientSession } from '/dist/bindings/client.js';
-import { ServerConnection } from '/dist/bindings/server-conn.js';
+import {
+  Runtime,
+  ClientSession,
+  ServerConnection,
+  compiledModule,
+  connect,
+  webSocketSocket,
+} from '/dist/bindings/browser.js';
 
 const statusEl = document.getElementById('status');
 
@@ -164,35 +170,28 @@ async function inMemory(module, log) {
 
 // ---- 2. client → nghttpd over the WebSocket bridge -------------------------------------
 
-async function overBridge(module, port, path, log) {
-  const ws = new WebSocket(`ws://${location.host}/tcp?port=${port}`);
-  ws.binaryType = 'arraybuffer';
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`WebSocket bridge to 127.0.0.1:${port} failed`));
-  });
-  log(`bridge: open (ws → 127.0.0.1:${port})`);
-  const rt = new Runtime(module);
+/** `socket` with each direction's bytes also fed to a frame counter. */
+function counted(socket, sent, received) {
+  const tap = (counter) =>
+    new TransformStream({
+      transform(chunk, controller) {
+        counter.feed(chunk);
+        controller.enqueue(chunk);
+      },
+    });
+  const out = tap(sent);
+  void out.readable.pipeTo(socket.writable).catch(() => {});
+  return { readable: socket.readable.pipeThrough(tap(received)), writable: out.writable, close: socket.close };
+}
+
+async function overBridge(port, path, log) {
   const toServer = new FrameCounter(true);
   const toClient = new FrameCounter(false);
-  const { transport, io } = rt.transport({
-    write: (bytes) => {
-      toServer.feed(bytes);
-      if (ws.readyState !== WebSocket.OPEN) return true; // the transport sees EOF next
-      ws.send(bytes);
-      return true;
-    },
-    end: () => ws.close(),
-  });
-  ws.onmessage = (e) => {
-    const bytes = new Uint8Array(e.data);
-    toClient.feed(bytes);
-    transport.push(bytes);
-  };
-  ws.onclose = () => transport.end();
-  ws.onerror = () => transport.end(true);
-
-  const session = new ClientSession(rt, transport, io, { scheme: 'http', authority: `127.0.0.1:${port}` });
+  // The bridge's WebSocket as the session's socket (the package's webSocketSocket).
+  const bridge = () => counted(webSocketSocket(`ws://${location.host}/tcp?port=${port}`), toServer, toClient);
+  const session = connect(`http://127.0.0.1:${port}`, { socket: bridge });
+  await session.ready;
+  log(`bridge: open (ws → 127.0.0.1:${port})`);
   await session.ready;
   const res = await session.request({ method: 'GET', path });
   log(`nghttpd GET ${path} status: ${res.status}`);
@@ -208,9 +207,9 @@ async function overBridge(module, port, path, log) {
 async function main() {
   const memLog = logger('memory');
   const netLog = logger('nghttpd');
-  // The async compile (a browser's main thread may refuse a big synchronous one); each
-  // Runtime then instantiates this compiled module.
-  const module = await WebAssembly.compileStreaming(fetch('/build/h2wasm.wasm'));
+  // The entry compiled the module as it loaded (compileStreaming: a browser's main thread
+  // may refuse a big synchronous compile); each Runtime instantiates it.
+  const module = compiledModule();
   const probe = new Runtime(module);
   const v = probe.ex.h2_version();
   memLog(`module: h2wasm ABI ${v >>> 16}.${v & 0xffff}`);
@@ -230,7 +229,7 @@ async function main() {
   const port = Number(params.get('nghttpd') ?? config.nghttpdPort ?? 0);
   if (port > 0) {
     try {
-      await overBridge(module, port, params.get('path') ?? '/index.html', netLog);
+      await overBridge(port, params.get('path') ?? '/index.html', netLog);
     } catch (e) {
       ok = false;
       netLog(`error: ${e?.message ?? e}`, 'error');
