@@ -8,9 +8,6 @@ import type { ClientSession } from './client.js';
 import { connectStreamSocket, type StreamConnectOptions, type StreamSocket } from './stream-socket.js';
 
 export * from './common.js';
-export { attachStreamSocket, connectStreamSocket } from './stream-socket.js';
-export type { StreamSocket, StreamConnectOptions } from './stream-socket.js';
-export { webSocketSocket } from './websocket-socket.js';
 
 setCompiledModule(await compileUrl(new URL('../../build/h2wasm.wasm', import.meta.url)));
 

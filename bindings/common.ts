@@ -30,3 +30,6 @@ export { ServerConnection, StreamClosedError } from './server-conn.js';
 export type { ConnectionOptions, IncomingRequest, Responder, StreamHandler, ResponseBody } from './server-conn.js';
 export { Runtime } from './runtime.js';
 export type { Limits, BudgetUse, Sink, Transport } from './runtime.js';
+export { attachStreamSocket, connectStreamSocket } from './stream-socket.js';
+export type { StreamSocket, StreamConnectOptions } from './stream-socket.js';
+export { webSocketSocket } from './websocket-socket.js';

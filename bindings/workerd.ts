@@ -12,9 +12,6 @@ import type { ClientSession } from './client.js';
 import { connectStreamSocket, type StreamConnectOptions } from './stream-socket.js';
 
 export * from './common.js';
-export { attachStreamSocket, connectStreamSocket } from './stream-socket.js';
-export type { StreamSocket, StreamConnectOptions } from './stream-socket.js';
-export { webSocketSocket } from './websocket-socket.js';
 
 setCompiledModule(wasm);
 
