@@ -10,7 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
-import { freePort, which } from '../bindings/support.js';
+import { freePort, makeCert, which } from '../bindings/support.js';
+import { serve, type Server } from '../../bindings/node.js';
 import { recorded, skipForMissing, versionOf } from './record.js';
 import { runtimeBinary, startWorkerd } from '../runtimes/run-workerd.mjs';
 
@@ -50,7 +51,7 @@ function run(argv: readonly string[], timeoutMs = 60000): Promise<string> {
 /** The last JSON line a check printed. */
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!) as Record<string, any>;
 
-const peers = { nghttpd: which('nghttpd'), h2load: which('h2load'), curl: which('curl') };
+const peers = { nghttpd: which('nghttpd'), h2load: which('h2load'), curl: which('curl'), openssl: which('openssl') };
 const missing = [
   ...Object.entries(peers)
     .filter(([, p]) => !p)
@@ -65,6 +66,12 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
   let origin: string;
   let bigSha: string;
   const versions: Record<string, string> = {};
+  // TLS: nghttpd (which requires ALPN h2) and h2wasm serve() (which takes HTTP/2 by prior
+  // knowledge when a client offers no ALPN), on one certificate.
+  const cert = makeCert()!;
+  let tlsNghttpd: ChildProcess;
+  let tlsOrigin: string;
+  let ours: Server;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'h2wasm-runtimes-'));
@@ -77,10 +84,26 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
     nghttpd = spawn(peers.nghttpd!, ['--no-tls', '--echo-upload', '-d', dir, String(port)], { stdio: 'ignore' });
     origin = `http://127.0.0.1:${port}`;
     await waitForPort(port);
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    const tlsPort = await freePort();
+    tlsNghttpd = spawn(peers.nghttpd!, ['-d', dir, String(tlsPort), join(dir, 'key.pem'), join(dir, 'cert.pem')], {
+      stdio: 'ignore',
+    });
+    tlsOrigin = `https://localhost:${tlsPort}`;
+    await waitForPort(tlsPort);
+    ours = await serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      tls: cert,
+      fetch: () => new Response('hello\n'),
+    });
     for (const r of Object.keys(BINARIES) as Runtime[]) versions[r] = versionOfRuntime(installed(BINARIES[r])!);
   });
-  afterAll(() => {
+  afterAll(async () => {
     nghttpd?.kill();
+    tlsNghttpd?.kill();
+    await ours?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -105,6 +128,24 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
         async () => {
           const out = await run([...RUNNERS[runtime](installed(BINARIES[runtime])!), 'client', origin]);
           expectClientChecks(lastJson(out));
+        },
+      );
+    });
+
+    it(`${runtime}: connect() over TLS with ALPN h2 → nghttpd`, async () => {
+      await recorded(
+        runtime,
+        versions[runtime],
+        `h2wasm connect() in ${runtime} → nghttpd (TLS, ALPN h2)`,
+        'GET, the CA given',
+        async () => {
+          const out = await run([
+            ...RUNNERS[runtime](installed(BINARIES[runtime])!),
+            'get',
+            `${tlsOrigin}/index.html`,
+            join(dir, 'cert.pem'),
+          ]);
+          expect(lastJson(out)).toEqual({ status: 200, body: 'hello\n' });
         },
       );
     });
@@ -174,9 +215,40 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
   describe('workerd', () => {
     let workerd: { base: string; stop: () => Promise<unknown> };
     beforeAll(async () => {
-      workerd = await startWorkerd(dir);
+      workerd = await startWorkerd(mkdtempSync(join(dir, 'workerd-')), [], cert.cert);
     });
     afterAll(() => workerd?.stop());
+
+    const getVia = async (url: string) =>
+      (await (
+        await fetch(`${workerd.base}/get?url=${encodeURIComponent(url)}`, { signal: AbortSignal.timeout(30000) })
+      ).json()) as Record<string, unknown>;
+
+    it('a Worker over TLS without ALPN: h2wasm serve() takes HTTP/2 by prior knowledge', async () => {
+      await recorded(
+        'workerd',
+        versions.workerd,
+        'h2wasm connect() in a Worker → h2wasm serve() (TLS, no ALPN)',
+        'GET by prior knowledge',
+        async () => {
+          expect(await getVia(ours.url.replace('127.0.0.1', 'localhost'))).toEqual({ status: 200, body: 'hello\n' });
+        },
+      );
+    });
+
+    it('a Worker over TLS without ALPN: nghttpd, which requires ALPN h2, refuses (the documented limit)', async () => {
+      await recorded(
+        'workerd',
+        versions.workerd,
+        'h2wasm connect() in a Worker → nghttpd (TLS, no ALPN)',
+        'refused, as the README says (Workers cannot offer ALPN)',
+        async () => {
+          const r = await getVia(tlsOrigin);
+          expect(r.status).toBeUndefined();
+          expect(String(r.failed)).toMatch(/handshake .* failed/);
+        },
+      );
+    });
 
     it('a Worker: connect() and fetch() over cloudflare:sockets → nghttpd (h2c): GET, 10 MiB down and up by hash, 100 streams on one connection', async () => {
       await recorded(

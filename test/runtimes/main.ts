@@ -1,12 +1,20 @@
 // The runtime suites' script for Deno and Bun (`deno run -A --sloppy-imports main.ts …`,
 // `bun main.ts …`): `client ORIGIN` prints clientChecks' JSON; `serve` starts serve() on
-// 127.0.0.1, prints {"url"} and serves until its stdin closes.
+// 127.0.0.1, prints {"url"} and serves until its stdin closes; `get URL CA_FILE` prints one
+// GET's status and body over TLS (ALPN h2, the CA given).
+import { readFileSync } from 'node:fs';
 import { connect, fetch, serve } from 'h2wasm';
 import { clientChecks } from './checks.js';
 
-const [command, arg] = process.argv.slice(2);
+const [command, arg, caFile] = process.argv.slice(2);
 if (command === 'client') {
   console.log(JSON.stringify(await clientChecks({ connect: (u) => connect(u), fetch }, arg)));
+} else if (command === 'get') {
+  const u = new URL(arg);
+  const session = connect(u.origin, { ca: readFileSync(caFile) });
+  const res = await session.request({ path: u.pathname });
+  console.log(JSON.stringify({ status: res.status, body: await res.text() }));
+  await session.close();
 } else if (command === 'serve') {
   const server = await serve({
     port: 0,
@@ -18,6 +26,6 @@ if (command === 'client') {
   process.stdin.resume();
   process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
 } else {
-  console.error('usage: main.ts client ORIGIN | serve');
+  console.error('usage: main.ts client ORIGIN | get URL CA_FILE | serve');
   process.exit(2);
 }

@@ -41,13 +41,14 @@ export async function bundleWorker(out) {
   copyFileSync(join(ROOT, 'build', 'h2wasm.wasm'), join(out, 'h2wasm.wasm'));
 }
 
-/** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback. */
-function config(port) {
+/** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback
+ *  and to trust `ca.pem` beside it when there is one (a test server's own certificate). */
+function config(port, ca) {
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
+    (name = "internet", network = (allow = ["public", "private", "local"]${ca ? ', tlsOptions = (trustedCertificates = [embed "ca.pem"])' : ''})),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
@@ -85,14 +86,16 @@ async function listening(port, ms) {
 
 /**
  * Bundles the Worker into `dir` and serves it; `prefix` runs workerd under another
- * command (taskset). Returns its base URL and stop().
+ * command (taskset); `ca` (PEM) is a certificate its TLS sockets trust. Returns its base
+ * URL and stop().
  */
-export async function startWorkerd(dir, prefix = []) {
+export async function startWorkerd(dir, prefix = [], ca = undefined) {
   const bin = runtimeBinary('workerd');
   if (!bin) throw new Error('workerd is not installed (scripts/install-peers.sh)');
   const port = await freePort();
   await bundleWorker(dir);
-  writeFileSync(join(dir, 'config.capnp'), config(port));
+  if (ca) writeFileSync(join(dir, 'ca.pem'), ca);
+  writeFileSync(join(dir, 'config.capnp'), config(port, !!ca));
   const argv = [...prefix, bin, 'serve', join(dir, 'config.capnp')];
   const proc = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = () =>

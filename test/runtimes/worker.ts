@@ -1,5 +1,6 @@
 // The runtime suite's Worker (bundled by test/interop/runtimes.test.ts with the `workerd`
 // condition, run by workerd): GET /client?origin=… answers clientChecks' JSON; GET
+// /get?url=… one GET's status and body (or why it failed); GET
 // /bench?url=…&n=…&m=…&seconds=… clientLoop's (bench/runtimes.mjs).
 import { connect, fetch } from 'h2wasm';
 import { clientChecks, clientLoop } from './checks.js';
@@ -11,6 +12,18 @@ export default {
     try {
       if (url.pathname === '/client')
         return Response.json(await clientChecks({ connect: (u) => connect(u), fetch }, origin));
+      if (url.pathname === '/get') {
+        // One GET over connect() (TLS when the URL says https:), answered as JSON.
+        const session = connect(url.searchParams.get('url') ?? '');
+        try {
+          const res = await session.request({ path: '/index.html' });
+          return Response.json({ status: res.status, body: await res.text() });
+        } catch (e) {
+          return Response.json({ failed: String((e as Error)?.message ?? e) });
+        } finally {
+          session.destroy();
+        }
+      }
       if (url.pathname === '/bench') {
         const q = (k: string) => Number(url.searchParams.get(k));
         return Response.json(
