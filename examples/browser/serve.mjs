@@ -3,13 +3,16 @@
 // from this repository, and bridges WebSockets to TCP so the page's h2wasm client can
 // talk to a real HTTP/2 server (nghttpd) on this machine.
 //
-//   node examples/browser/serve.mjs [--port N] [--nghttpd-port N]
+//   node examples/browser/serve.mjs [--port N] [--nghttpd-port N] [--bundle DIR]
 //
 //   GET /                     examples/browser/index.html
 //   GET /main.js              examples/browser/main.js
 //   GET /config.json          { "nghttpdPort": N | null }
 //   GET /build/h2wasm.wasm    the module (application/wasm, for compileStreaming)
 //   GET /dist/bindings/*.js   the TypeScript host, compiled (ES modules)
+//   GET /bundle/NAME.(js|html) with --bundle: a page and its script bundled into DIR (the
+//                             browser suite's gRPC page; the script finds the module at
+//                             /build/h2wasm.wasm, two levels up from itself)
 //   WS  /tcp?port=N           a byte pipe to 127.0.0.1:N: binary frames each way (RFC 6455)
 //
 // Node's standard library only. The WebSocket server is the minimum RFC 6455 asks of
@@ -37,6 +40,8 @@ function flag(name, fallback) {
 }
 const port = flag('--port', 8080);
 const nghttpdPort = flag('--nghttpd-port', null);
+const bundleAt = process.argv.indexOf('--bundle');
+const bundleDir = bundleAt > 0 ? process.argv[bundleAt + 1] : null;
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -52,6 +57,8 @@ function fileFor(path) {
   if (path === '/build/h2wasm.wasm') return join(ROOT, 'build', 'h2wasm.wasm');
   const m = /^\/dist\/bindings\/([a-z0-9-]+\.js)$/.exec(path);
   if (m) return join(ROOT, 'dist', 'bindings', m[1]);
+  const b = /^\/bundle\/([a-z0-9-]+\.(?:js|html))$/.exec(path);
+  if (b && bundleDir) return join(bundleDir, b[1]);
   return null;
 }
 
