@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/', 'build/', 'dist/', '**/target/', 'examples/c/build/'] },
+  { ignores: ['**/node_modules/', 'build/', 'dist/', '**/target/', 'examples/c/build/', 'examples/workers/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,8 @@
 // The TypeScript type check covers more than the published bindings (tsconfig.json):
 // the tests and their hosts (tsconfig.test.json, strict) and the JavaScript of bench/,
-// scripts/ and the test peers (tsconfig.scripts.json, checkJs). A type error anywhere
-// is a failing test.
+// scripts/ and the test peers (tsconfig.scripts.json, checkJs), and the Worker example
+// against the workerd entry (tsconfig.examples.json). A type error anywhere is a
+// failing test.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { ROOT } from '../support/wasm.js';
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 describe('the type check', () => {
-  for (const project of ['tsconfig.json', 'tsconfig.test.json', 'tsconfig.scripts.json']) {
+  for (const project of ['tsconfig.json', 'tsconfig.test.json', 'tsconfig.scripts.json', 'tsconfig.examples.json']) {
     it(`passes for ${project}`, () => {
       const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', project], {
         cwd: ROOT,
