@@ -7,16 +7,12 @@ import { readFileSync } from 'node:fs';
 import { Runtime, type Transport, type Limits } from './runtime.js';
 import { runtime } from './shared-runtime.js';
 import { setCompiledModule } from './loader.js';
-import {
-  ServerConnection,
-  checkOptions,
-  type ConnectionOptions,
-  type StreamHandler,
-  type IncomingRequest,
-  type Responder,
-} from './server-conn.js';
+import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHandler } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
+import { fetchHandler } from './fetch-handler.js';
+
+export { fetchHandler };
 import { ClientSession, type ClientPush } from './client.js';
 import { createFetch, notHttp2, http1AnswerWatch } from './fetch.js';
 import { http1Sender } from './http1-client.js';
@@ -251,51 +247,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
       await stopped;
       await Promise.all([...[...conns].map((c) => c.done), http1Closed]);
       resolveFinished();
-    },
-  };
-}
-
-/** Adapts a WHATWG fetch handler to the stream handler. */
-export function fetchHandler(
-  fetch: (request: Request) => Response | Promise<Response>,
-  secure: boolean,
-): StreamHandler {
-  return async (req: IncomingRequest, res: Responder) => {
-    const url = `${req.scheme || (secure ? 'https' : 'http')}://${req.authority || 'localhost'}${req.path}`;
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const body = hasBody ? iterableStream(req.body()) : null;
-    const request = new Request(url, { method: req.method, headers: req.headers, body, duplex: 'half' } as RequestInit);
-    const response = await fetch(request);
-    const headers: [string, string][] = [];
-    response.headers.forEach((value, name) => headers.push([name, value]));
-    await res.respond(response.status, headers, response.body ? streamIterable(response.body) : null);
-  };
-}
-
-function iterableStream(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const iterator = it[Symbol.asyncIterator]();
-  return new ReadableStream({
-    async pull(controller) {
-      const { value, done } = await iterator.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-  });
-}
-
-/** The stream's reader as an async iterable: read() already answers { value, done }, so
- *  no generator sits between it and the respond loop. */
-function streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      const reader = stream.getReader();
-      return {
-        next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
-        return: async () => {
-          await reader.cancel();
-          return { value: undefined, done: true };
-        },
-      };
     },
   };
 }

@@ -1,12 +1,15 @@
 // A transport over a socket made of WHATWG streams: a Cloudflare Workers socket
-// (`connect()` from 'cloudflare:sockets'), a Deno.Conn, a WebSocket bridge wrapped as one
-// (websocket-socket.ts). No `node:` import. Backpressure both ways: the engine writes only
+// (`connect()` from 'cloudflare:sockets', or the one a Worker's connect() handler gets),
+// a Deno.Conn, a WebSocket bridge wrapped as one (websocket-socket.ts); client sessions
+// and served connections on it. No `node:` import. Backpressure both ways: the engine writes only
 // while fewer than SOCKET_BUFFER bytes wait in the writable, and the reader pauses while
 // the engine has READ_HIGH_WATER bytes it has not taken.
 import type { Limits, Runtime, Transport } from './runtime.js';
 import { ClientSession, type SessionOptions } from './client.js';
 import { runtime } from './shared-runtime.js';
 import { http1AnswerWatch } from './fetch.js';
+import { fetchHandler } from './fetch-handler.js';
+import { ServerConnection, type ConnectionOptions, type StreamHandler } from './server-conn.js';
 
 /** What the transport needs of a socket: Workers' Socket and Deno.Conn have both streams. */
 export interface StreamSocket {
@@ -128,4 +131,30 @@ export function connectStreamSocket(
     ...sessionOptions,
   });
   return session;
+}
+
+export interface StreamServeOptions {
+  /** WHATWG handler (as serve()'s `fetch`). */
+  fetch?: (request: Request) => Response | Promise<Response>;
+  /** Low-level handler (as serve()'s `handler`). */
+  handler?: StreamHandler;
+  /** Settings and limits of the connection. */
+  settings?: ConnectionOptions;
+  /** Whether the socket is TLS (the default :scheme of WHATWG requests). */
+  secure?: boolean;
+  /** Hears what a handler threw (the stream was reset with INTERNAL_ERROR). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Serves HTTP/2 (prior knowledge: the client's preface first) on an accepted `socket`, such
+ * as the one a Worker's `connect()` handler receives. Resolves when the connection is over.
+ */
+export async function serveStreamSocket(socket: StreamSocket, options: StreamServeOptions): Promise<void> {
+  const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.secure) : undefined);
+  if (!handler) throw new TypeError('h2wasm: serveStreamSocket() needs fetch or handler');
+  const rt = runtime();
+  const { transport, io } = attachStreamSocket(rt, socket);
+  const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError);
+  await conn.done;
 }

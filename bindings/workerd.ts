@@ -7,13 +7,16 @@
 import { connect as openSocket } from 'cloudflare:sockets';
 import wasm from '../../build/h2wasm.wasm';
 import { setCompiledModule } from './loader.js';
-import { createFetch } from './fetch.js';
+import { setRuntimeOptions } from './shared-runtime.js';
+import { createFetch, type H2RequestInit } from './fetch.js';
 import type { ClientSession } from './client.js';
 import { connectStreamSocket, type StreamConnectOptions } from './stream-socket.js';
 
 export * from './common.js';
 
 setCompiledModule(wasm);
+// Workers cancel a request's timers when it ends, and one isolate serves request after request.
+setRuntimeOptions({ requestScopedTimers: true });
 
 /**
  * An HTTP/2 session to `url`'s origin: `http:` as h2c with prior knowledge, `https:` as TLS
@@ -30,6 +33,19 @@ export function connect(url: string | URL, options: StreamConnectOptions = {}): 
   return connectStreamSocket(u, socket, options);
 }
 
-/** fetch() over HTTP/2 with one pooled session per origin (HTTP/2 only: a Worker's own
- *  fetch() is the way to an HTTP/1.1 origin). */
-export const fetch = createFetch((origin, options) => connect(origin, options));
+/**
+ * fetch() over HTTP/2. Workers tie a socket to the request that opened it (another request
+ * cannot use it), so no session outlives a call: each call opens its own connection, which
+ * closes once the response has been read. Many requests to one origin within one request
+ * share a connection through `createFetch(connect)` made in the handler (close() it at the
+ * end, e.g. in ctx.waitUntil). An origin that does not speak HTTP/2 is asked with the
+ * Worker's own fetch().
+ */
+export async function fetch(input: string | URL | Request, init?: H2RequestInit): Promise<Response> {
+  const once = createFetch((origin, options) => connect(origin, options));
+  try {
+    return await once(input, init);
+  } finally {
+    void once.close(); // graceful: the response's body goes on to its end
+  }
+}

@@ -1,8 +1,9 @@
 // The runtime suite's Worker (bundled by test/interop/runtimes.test.ts with the `workerd`
 // condition, run by workerd): GET /client?origin=… answers clientChecks' JSON; GET
-// /get?url=… one GET's status and body (or why it failed); GET
+// /get?url=… one GET's status and body (or why it failed), over connect(); /fetch?url=…
+// the same through the entry's fetch(); GET
 // /bench?url=…&n=…&m=…&seconds=… clientLoop's (bench/runtimes.mjs).
-import { connect, fetch } from 'h2wasm';
+import { connect, createFetch, fetch } from 'h2wasm';
 import { clientChecks, clientLoop } from './checks.js';
 
 export default {
@@ -10,8 +11,11 @@ export default {
     const url = new URL(request.url);
     const origin = url.searchParams.get('origin') ?? '';
     try {
-      if (url.pathname === '/client')
-        return Response.json(await clientChecks({ connect: (u) => connect(u), fetch }, origin));
+      if (url.pathname === '/client') {
+        // A fetch() pool for this request only (what the entry's docs say to do for many requests).
+        const pooled = createFetch((o, options) => connect(o, options));
+        return Response.json(await clientChecks({ connect: (u) => connect(u), fetch: pooled }, origin));
+      }
       if (url.pathname === '/get') {
         // One GET over connect() (TLS when the URL says https:), answered as JSON.
         const session = connect(url.searchParams.get('url') ?? '');
@@ -23,6 +27,11 @@ export default {
         } finally {
           session.destroy();
         }
+      }
+      if (url.pathname === '/fetch') {
+        // The entry's own fetch(), once per request: nothing may outlive the request.
+        const res = await fetch(url.searchParams.get('url') ?? '');
+        return Response.json({ status: res.status, body: await res.text() });
       }
       if (url.pathname === '/bench') {
         const q = (k: string) => Number(url.searchParams.get(k));

@@ -8,7 +8,7 @@
 // Its connect() handler serves HTTP/2 itself on a TCP socket that workerd hands it (a
 // `tcp` socket in config.capnp; on Cloudflare, a connection another Worker forwards over a
 // service binding).
-import { ServerConnection, attachStreamSocket, connect, createFetch, h2wasmTrailers, runtime } from 'h2wasm';
+import { connect, createFetch, h2wasmTrailers, serveStreamSocket } from 'h2wasm';
 import type { StreamSocket } from 'h2wasm';
 
 interface Env {
@@ -58,16 +58,8 @@ export default {
 
   /** An inbound TCP connection: HTTP/2 (h2c, prior knowledge) served by h2wasm on it. */
   async connect(socket: StreamSocket): Promise<void> {
-    const rt = runtime();
-    const { transport, io } = attachStreamSocket(rt, socket);
-    const conn = new ServerConnection(rt, transport, io, {}, async (req, res) => {
-      for await (const chunk of req.body()) void chunk; // a request body is read and dropped
-      await res.respond(
-        200,
-        [['content-type', 'text/plain']],
-        `hello over HTTP/2 from a Worker: ${req.method} ${req.path} on stream ${req.streamId}\n`,
-      );
+    await serveStreamSocket(socket, {
+      fetch: (req) => new Response(`hello over HTTP/2 from a Worker: ${req.method} ${new URL(req.url).pathname}\n`),
     });
-    await conn.done;
   },
 };
