@@ -17,6 +17,7 @@ const BENCHES = [
   'server.mjs',
   'http1.mjs',
   'client.mjs',
+  'grpc.mjs',
   'transfer.mjs',
   'memory.mjs',
   'size.mjs',
