@@ -208,12 +208,20 @@ describe('gRPC transport against grpc-js', () => {
     }
   });
 
-  it('a deadline: 100 ms on a 2 s call is DeadlineExceeded well before 2 s', async () => {
-    const t0 = performance.now();
+  it('a deadline: 100 ms on a 2 s call is DeadlineExceeded well before 2 s (unary and streaming)', async () => {
+    let t0 = performance.now();
     const e = await client.unary({ text: 'slow', delayMs: 2000 }, { timeoutMs: 100 }).catch((x) => x);
-    const ms = performance.now() - t0;
+    let ms = performance.now() - t0;
     expect(codeOf(e)).toBe('DeadlineExceeded');
     expect(ms).toBeGreaterThanOrEqual(90);
+    expect(ms).toBeLessThan(1000);
+
+    t0 = performance.now();
+    const s = await (async () => {
+      for await (const _ of client.serverStream({ text: 'slow', count: 1, delayMs: 2000 }, { timeoutMs: 100 })) void _;
+    })().catch((x) => x);
+    ms = performance.now() - t0;
+    expect(codeOf(s)).toBe('DeadlineExceeded');
     expect(ms).toBeLessThan(1000);
   });
 
