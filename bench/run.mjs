@@ -18,6 +18,7 @@ const BENCHES = [
   'http1.mjs',
   'client.mjs',
   'runtimes.mjs',
+  'grpc.mjs',
   'transfer.mjs',
   'memory.mjs',
   'size.mjs',

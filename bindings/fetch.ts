@@ -12,7 +12,8 @@
 // or CORS. Trailers (both protocols): `h2wasmTrailers(response)`.
 import { abortError, iteratorStream, type ClientResponse, type ClientSession, type RequestBody } from './client.js';
 import type { ConnectionOptions } from './server-conn.js';
-import { CONNECTION_FIELDS } from './http-fields.js';
+import { CONNECTION_FIELDS, webHeaders } from './http-fields.js';
+import { SessionPool } from './session-pool.js';
 
 export type Connector = (origin: string, options: ConnectionOptions & Record<string, unknown>) => ClientSession;
 
@@ -129,7 +130,9 @@ export function createFetch(
   http1?: Http1Sender,
   options: { protocolTtlMs?: number } = {},
 ): H2Fetch {
-  const pool = new Map<string, ClientSession>();
+  const pool = new SessionPool<H2RequestInit | undefined>((origin, init) =>
+    connect(origin, { idleTimeoutMs: FETCH_IDLE_TIMEOUT_MS, ...(init?.h2 ?? {}) }),
+  );
   // The origins found not to speak HTTP/2, until when: HTTP/2 is offered again after
   // protocolTtlMs (a server upgraded, or a deploy's HTTP/1.1-only moment, must not pin an
   // origin for the life of the process), as Alt-Svc entries expire.
@@ -143,21 +146,6 @@ export function createFetch(
     return false;
   };
   const sendHttp1: Http1Sender = http1 ?? ((r) => platformHttp1(r, fetch));
-
-  const sessionFor = (origin: string, init: H2RequestInit | undefined, fresh: boolean): ClientSession => {
-    const have = pool.get(origin);
-    if (have && have.isOpen && !fresh) return have;
-    if (have && fresh) have.close().catch(() => {});
-    const s = connect(origin, { idleTimeoutMs: FETCH_IDLE_TIMEOUT_MS, ...(init?.h2 ?? {}) });
-    pool.set(origin, s);
-    s.closed.then(() => {
-      if (pool.get(origin) === s) pool.delete(origin);
-    });
-    s.ready.catch(() => {
-      if (pool.get(origin) === s) pool.delete(origin);
-    });
-    return s;
-  };
 
   const fetch = async function fetch(input: string | URL | Request, init?: H2RequestInit): Promise<Response> {
     let request = new Request(input as RequestInfo, init as RequestInit);
@@ -176,9 +164,11 @@ export function createFetch(
         if (!CONNECTION_FIELDS.has(name)) headers.push([name, value]);
       });
       const body: RequestBody = replay !== undefined ? replay : request.body;
-      const send = async (fresh: boolean): Promise<Http1Response> => {
+      // The session the last attempt used: a retry replaces it in the pool.
+      let used: ClientSession | undefined;
+      const send = async (stale?: ClientSession): Promise<Http1Response> => {
         if (!speaksHttp1(url.origin)) {
-          const session = sessionFor(url.origin, init, fresh);
+          const session = (used = pool.get(url.origin, init, stale));
           // Settled before the body is handed over: a failed h2 attempt takes no stream.
           const h2 = await session.ready.then(
             () => true,
@@ -210,11 +200,11 @@ export function createFetch(
       };
       let res: Http1Response; // what fetch reads of a response: a ClientResponse is one too
       try {
-        res = await send(false);
+        res = await send();
       } catch (e) {
         // Not processed by the server (GOAWAY, REFUSED_STREAM): once more on a new connection.
         if (!(e as { retryable?: boolean }).retryable || replay === undefined) throw e;
-        res = await send(true);
+        res = await send(used);
       }
       if (REDIRECT.has(res.status) && redirectMode !== 'manual') {
         const location = res.headers.find(([k]) => k === 'location')?.[1];
@@ -253,14 +243,7 @@ export function createFetch(
           continue;
         }
       }
-      const responseHeaders = new Headers();
-      for (const [k, v] of res.headers) {
-        try {
-          responseHeaders.append(k, v);
-        } catch {
-          /* a value Headers refuses */
-        }
-      }
+      const responseHeaders = webHeaders(res.headers);
       const nullBody = NULL_BODY.has(res.status) || request.method === 'HEAD';
       if (nullBody) res.body[Symbol.asyncIterator]().return?.();
       const response = new Response(nullBody ? null : res.stream, { status: res.status, headers: responseHeaders });
@@ -272,12 +255,10 @@ export function createFetch(
     throw new TypeError('h2wasm fetch: too many redirects');
   } as H2Fetch;
 
-  Object.defineProperty(fetch, 'sessions', { value: pool });
+  Object.defineProperty(fetch, 'sessions', { value: pool.sessions });
   fetch.close = async () => {
-    const all = [...pool.values()];
-    pool.clear();
     http1Until.clear();
-    await Promise.all([...all.map((s) => s.close().catch(() => {})), sendHttp1.close?.()]);
+    await Promise.all([pool.close(), sendHttp1.close?.()]);
   };
   return fetch;
 }

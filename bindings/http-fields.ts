@@ -13,6 +13,18 @@ export const CONNECTION_FIELDS = new Set([
   'http2-settings',
 ]);
 
+/** Fields as a WHATWG Headers (appended to `into`), leaving out a value Headers refuses. */
+export function webHeaders(fields: Iterable<[string, string]>, into = new Headers()): Headers {
+  for (const [k, v] of fields) {
+    try {
+      into.append(k, v);
+    } catch {
+      /* a value Headers refuses */
+    }
+  }
+  return into;
+}
+
 /** Statuses whose response never has a body (RFC 9110 §6.4.1). */
 export const NO_BODY_STATUS = new Set([204, 304]);
 

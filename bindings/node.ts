@@ -18,6 +18,7 @@ import { createFetch, notHttp2, http1AnswerWatch } from './fetch.js';
 import { http1Sender } from './http1-client.js';
 import { Http1Server, HANDSHAKE_TIMEOUT_MS } from './http1-server.js';
 import { sniff, type FirstBytes } from './first-bytes.js';
+import type { GrpcTransport, GrpcTransportOptions } from './grpc-transport.js';
 import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
 // The Node adapter finds the module in the file beside the package (read when first
@@ -353,3 +354,27 @@ export const fetch = createFetch(
   (origin, options) => connect(origin, { ...options, unrefWhenIdle: true }, { offerHttp1: true }),
   http1Sender(),
 );
+
+/**
+ * A Connect-ES gRPC transport over h2wasm (grpc-transport.ts) whose sessions are Node's
+ * connect() unless `connect` says otherwise. Loaded on first use, so that importing h2wasm
+ * does not need @connectrpc/connect: a call waits for the module, later ones do not.
+ */
+export function createGrpcTransport(
+  options: Omit<GrpcTransportOptions, 'connect'> & Partial<Pick<GrpcTransportOptions, 'connect'>>,
+): GrpcTransport {
+  const made = import('./grpc-transport.js').then((m) =>
+    m.createGrpcTransport({
+      ...options,
+      connect: options.connect ?? ((origin) => connect(origin, { unrefWhenIdle: true })),
+    }),
+  );
+  made.catch(() => {}); // a missing @connectrpc/connect is each call's error
+  return {
+    unary: (method, signal, timeoutMs, header, input, contextValues) =>
+      made.then((t) => t.unary(method, signal, timeoutMs, header, input, contextValues)),
+    stream: (method, signal, timeoutMs, header, input, contextValues) =>
+      made.then((t) => t.stream(method, signal, timeoutMs, header, input, contextValues)),
+    close: () => made.then((t) => t.close()).catch(() => {}),
+  };
+}
