@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import { freePort, makeCert, which } from '../bindings/support.js';
 import { serve, type Server } from '../../bindings/node.js';
+import { startEchoServer, type EchoServer } from '../support/grpc-echo-server.js';
 import { recorded, skipForMissing, versionOf } from './record.js';
 import { runtimeBinary, startWorkerd } from '../runtimes/run-workerd.mjs';
 
@@ -72,6 +73,9 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
   let tlsNghttpd: ChildProcess;
   let tlsOrigin: string;
   let ours: Server;
+  let grpcServer: EchoServer;
+  const GRPC_CALLS = { unary: 'hello', serverStream: 100, clientStream: 'a,b,c', bidi: ['m0', 'm1', 'm2'] };
+  const GRPC_CHECK = 'unary, server-streaming (100), client-streaming, bidi (interleaved)';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'h2wasm-runtimes-'));
@@ -98,12 +102,14 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
       tls: cert,
       fetch: () => new Response('hello\n'),
     });
+    grpcServer = await startEchoServer();
     for (const r of Object.keys(BINARIES) as Runtime[]) versions[r] = versionOfRuntime(installed(BINARIES[r])!);
   });
   afterAll(async () => {
     nghttpd?.kill();
     tlsNghttpd?.kill();
     await ours?.close();
+    await grpcServer?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -146,6 +152,19 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
             join(dir, 'cert.pem'),
           ]);
           expect(lastJson(out)).toEqual({ status: 200, body: 'hello\n' });
+        },
+      );
+    });
+
+    it(`${runtime}: gRPC through the Connect-ES transport → @grpc/grpc-js server in Node`, async () => {
+      await recorded(
+        runtime,
+        versions[runtime],
+        `Connect-ES over h2wasm in ${runtime} → @grpc/grpc-js server (h2c)`,
+        GRPC_CHECK,
+        async () => {
+          const out = await run([...RUNNERS[runtime](installed(BINARIES[runtime])!), 'grpc', grpcServer.url]);
+          expect(lastJson(out)).toEqual(GRPC_CALLS);
         },
       );
     });
@@ -223,6 +242,21 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
       (await (
         await fetch(`${workerd.base}/get?url=${encodeURIComponent(url)}`, { signal: AbortSignal.timeout(30000) })
       ).json()) as Record<string, unknown>;
+
+    it('a Worker: gRPC through the Connect-ES transport → @grpc/grpc-js server in Node', async () => {
+      await recorded(
+        'workerd',
+        versions.workerd,
+        'Connect-ES over h2wasm in a Worker (cloudflare:sockets) → @grpc/grpc-js server (h2c)',
+        GRPC_CHECK,
+        async () => {
+          const res = await fetch(`${workerd.base}/grpc?origin=${encodeURIComponent(grpcServer.url)}`, {
+            signal: AbortSignal.timeout(30000),
+          });
+          expect(await res.json()).toEqual(GRPC_CALLS);
+        },
+      );
+    });
 
     it("a Worker's fetch() serves request after request (a socket cannot outlive its request)", async () => {
       await recorded(

@@ -3,6 +3,9 @@
 // package's export conditions, and the results come back as JSON for the vitest suite
 // (test/interop/runtimes.test.ts) to compare with what it knows (file hashes, sizes).
 import type { ClientSession, H2Fetch } from 'h2wasm';
+import { createGrpcTransport } from 'h2wasm/grpc';
+import { createClient } from '@connectrpc/connect';
+import { EchoService, runEchoCalls, type EchoCallsResult } from '../support/grpc-echo.js';
 
 export interface H2Client {
   connect(url: string): ClientSession;
@@ -103,4 +106,18 @@ export async function clientLoop(
   const secs = (performance.now() - t0) / 1000;
   session.destroy();
   return { ok, failed, secs, rps: ok / secs };
+}
+
+/**
+ * A unary, a server-streaming (100 messages), a client-streaming and an interleaved bidi call
+ * to the grpc-js Echo server at `origin`, through the Connect-ES transport over h2wasm
+ * (runEchoCalls checks each answer and throws on a wrong one).
+ */
+export async function grpcChecks(connect: (origin: string) => ClientSession, origin: string): Promise<EchoCallsResult> {
+  const transport = createGrpcTransport({ baseUrl: origin, connect });
+  try {
+    return await runEchoCalls(createClient(EchoService, transport), 100);
+  } finally {
+    await transport.close();
+  }
 }

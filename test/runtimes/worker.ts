@@ -1,10 +1,11 @@
 // The runtime suite's Worker (bundled by test/interop/runtimes.test.ts with the `workerd`
 // condition, run by workerd): GET /client?origin=… answers clientChecks' JSON; GET
 // /get?url=… one GET's status and body (or why it failed), over connect(); /fetch?url=…
-// the same through the entry's fetch(); GET
+// the same through the entry's fetch(); /grpc?origin=… grpcChecks' (a transport made and
+// closed within the request: a session cannot outlive it); GET
 // /bench?url=…&n=…&m=…&seconds=… clientLoop's (bench/runtimes.mjs).
 import { connect, createFetch, fetch } from 'h2wasm';
-import { clientChecks, clientLoop } from './checks.js';
+import { clientChecks, clientLoop, grpcChecks } from './checks.js';
 
 export default {
   async fetch(request: Request): Promise<Response> {
@@ -28,6 +29,7 @@ export default {
           session.destroy();
         }
       }
+      if (url.pathname === '/grpc') return Response.json(await grpcChecks((o) => connect(o), origin));
       if (url.pathname === '/fetch') {
         // The entry's own fetch(), once per request: nothing may outlive the request.
         const res = await fetch(url.searchParams.get('url') ?? '');
