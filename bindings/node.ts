@@ -11,6 +11,7 @@ import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHand
 import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { fetchHandler } from './fetch-handler.js';
+import { connectStreamSocket, type StreamSocket } from './stream-socket.js';
 
 export { fetchHandler };
 import { ClientSession, type ClientPush } from './client.js';
@@ -269,6 +270,9 @@ export interface ClientOptions extends ConnectionOptions {
   onPush?: (push: ClientPush) => void;
   /** The memory budget of the module instance, shared by every connection of the process. */
   limits?: Limits;
+  /** Opens the session's socket yourself (a tunnel, a Deno.Conn, any pair of WHATWG
+   *  streams): the session runs on it as is, with no TLS or ALPN of ours. */
+  socket?: (url: URL) => StreamSocket;
 }
 
 /**
@@ -289,7 +293,8 @@ export function connect(
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:')
     throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
-  const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, ...connOptions } = options;
+  const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, socket: open, ...connOptions } = options;
+  if (open) return connectStreamSocket(u, open(u), { ...connOptions, limits });
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = Number(u.port) || (secure ? 443 : 80);
   const rt = runtime();

@@ -5,13 +5,15 @@
 // we read what the page shows. Skipped, in one line, without chromium or nghttpd.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../support/wasm.js';
+import { startEchoServer, type EchoServer } from '../support/grpc-echo-server.js';
+import { recorded, versionOf } from '../interop/record.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const NGHTTPD =
@@ -64,6 +66,7 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
   let memory: string[] = [];
   let bridged: string[] = [];
   let status = '';
+  let grpcServer: EchoServer | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'h2wasm-browser-'));
@@ -73,9 +76,15 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     nghttpd = spawn(NGHTTPD!, ['--no-tls', '-d', dir, String(nghttpdPort)], { stdio: 'ignore' });
     await listening(nghttpdPort, nghttpd, 'nghttpd');
 
-    helper = spawn(process.execPath, [SERVE, '--port', '0', '--nghttpd-port', String(nghttpdPort)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    await bundleGrpcPage(join(dir, 'bundle'), join(dir, 'modules'));
+    grpcServer = await startEchoServer();
+    helper = spawn(
+      process.execPath,
+      [SERVE, '--port', '0', '--nghttpd-port', String(nghttpdPort), '--bundle', join(dir, 'bundle')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`serve.mjs did not start: ${out}`)), 10000);
@@ -129,6 +138,7 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     await browser?.close().catch(() => {});
     helper?.kill();
     nghttpd?.kill();
+    await grpcServer?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -166,6 +176,32 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     expect(bridged.find((l) => l.startsWith('nghttpd GET /token.txt headers:'))).toMatch(/server: nghttpd nghttp2\//);
     expect(bridged).toContain(`nghttpd GET /token.txt body: ${token}`);
     expect(bridged.find((l) => l.startsWith('frames nghttpd→client:'))).toMatch(/\bSETTINGS \d+.*\bDATA 1\b/);
+  });
+
+  it('gRPC in the page: Connect-ES over h2wasm through the bridge to an @grpc/grpc-js server', async () => {
+    const version = versionOf(browser!.version());
+    await recorded(
+      'Chromium',
+      version,
+      'Connect-ES over h2wasm in Chromium (WebSocket bridge) → @grpc/grpc-js server (h2c)',
+      'unary, server-streaming (100), client-streaming, bidi (interleaved)',
+      async () => {
+        const grpcPage = await browser!.newPage();
+        try {
+          await grpcPage.goto(`${url}bundle/grpc.html?grpc=${grpcServer!.port}`, { timeout: 15000 });
+          await grpcPage.waitForFunction(() => document.body.dataset.grpc, null, { timeout: 30000 });
+          const result = JSON.parse((await grpcPage.evaluate(() => document.body.dataset.grpc)) ?? '{}') as unknown;
+          expect(result).toEqual({
+            unary: 'hello',
+            serverStream: 100,
+            clientStream: 'a,b,c',
+            bidi: ['m0', 'm1', 'm2'],
+          });
+        } finally {
+          await grpcPage.close();
+        }
+      },
+    );
   });
 
   it('serve.mjs serves only the page, the module and the bindings', async () => {
@@ -222,3 +258,29 @@ describe.skipIf(missing.length > 0)('examples/browser in chromium', () => {
     expect(await upgrade(`/tcp?port=${closed}`)).toMatch(/^HTTP\/1\.1 502 /);
   });
 });
+
+/**
+ * test/runtimes/browser-grpc.ts bundled for the page as a bundler would (the `browser`
+ * condition; h2wasm resolved by its package name through `modules`, a folder linking the
+ * package), with the page that loads it.
+ */
+async function bundleGrpcPage(out: string, modules: string): Promise<void> {
+  mkdirSync(modules, { recursive: true });
+  symlinkSync(ROOT, join(modules, 'h2wasm'));
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(ROOT, 'test', 'runtimes', 'browser-grpc.ts')],
+    outfile: join(out, 'grpc.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    nodePaths: [modules],
+    logLevel: 'error',
+  });
+  writeFileSync(
+    join(out, 'grpc.html'),
+    '<!doctype html><meta charset="utf-8"><title>h2wasm gRPC</title><link rel="icon" href="data:,">' +
+      '<script type="module" src="/bundle/grpc.js"></script>',
+  );
+}
