@@ -1,7 +1,9 @@
 // Client throughput: one connection, 100 concurrent streams, N GETs of a tiny file served
 // by nghttpd. h2wasm's connect() (dist/bindings) against the node:http2 client and h2load
-// (-c 1 -m 100), all in the same run against the same nghttpd; nghttpd on core 0, the
-// client on core 1 (taskset) where it can.
+// (-c 1 -m 100), and h2wasm's connect() under Deno, Bun (bench/node-client.mjs, each with its
+// own package entry) and a Worker under workerd (test/runtimes/worker.ts's /bench, the
+// same loop), all in the same run against the same nghttpd; nghttpd on core 0, the client
+// on core 1 (taskset) where it can.
 //
 //   node bench/client.mjs [--quick]
 //   node bench/client.mjs --worker ours|node URL N M SECONDS   (one client run; prints JSON)
@@ -24,9 +26,49 @@ import {
   fx,
   times,
   printCommands,
+  record,
+  root,
+  pin,
 } from './lib.mjs';
+import { runtimeBinary, startWorkerd } from '../test/runtimes/run-workerd.mjs';
 
 const STREAMS = 100;
+const RUNTIMES = ['Deno', 'Bun', 'workerd (a Worker)'];
+
+/** The same load from h2wasm's connect() under Deno, Bun and a Worker under workerd. */
+async function runtimeRows(url) {
+  const client = join(root, 'bench', 'node-client.mjs');
+  const args = ['-n', String(requests), '-m', String(STREAMS), url];
+  const rows = [];
+  const absent = 'not installed (scripts/install-peers.sh)';
+  for (const { name, bin, argv } of [
+    { name: 'Deno', bin: runtimeBinary('deno'), argv: ['run', '-A', client, ...args] },
+    { name: 'Bun', bin: runtimeBinary('bun'), argv: [client, ...args] },
+  ]) {
+    if (!bin) {
+      rows.push({ name, rps: NaN, ok: 0, note: absent });
+      continue;
+    }
+    const r = runTool(1, bin, argv, (limitS + 30) * 1000);
+    // node-client.mjs's last stderr line: requests=N ok=K seconds=S req/s=R
+    const m = /requests=\d+ ok=(\d+) seconds=[\d.]+ req\/s=(\d+)/.exec(r.stderr);
+    rows.push({ name, rps: m ? Number(m[2]) : NaN, ok: m ? Number(m[1]) : 0, note: r.timedOut ? 'killed at the time limit' : '' });
+  }
+  if (!runtimeBinary('workerd')) return [...rows, { name: RUNTIMES[2], rps: NaN, ok: 0, note: absent }];
+  const dir = mkdtempSync(join(tmpdir(), 'h2wasm-bench-workerd-'));
+  const worker = await startWorkerd(dir, pin ? ['taskset', '-c', '1'] : []);
+  try {
+    const q = new URLSearchParams({ url, n: String(requests), m: String(STREAMS), seconds: String(limitS) });
+    record('curl', [`${worker.base}/bench?${q}`]);
+    const res = await fetch(`${worker.base}/bench?${q}`, { signal: AbortSignal.timeout((limitS + 30) * 1000) });
+    const j = await res.json();
+    rows.push({ name: RUNTIMES[2], rps: j.rps ?? NaN, ok: j.ok ?? 0, note: j.error ? String(j.error).split('\n')[0] : '' });
+  } finally {
+    await worker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
 
 async function worker(kind, url, n, m, seconds) {
   const deadline = performance.now() + seconds * 1000;
@@ -130,6 +172,7 @@ try {
       note: r.timedOut ? 'killed at the time limit' : r.status !== 0 ? r.stderr.trim().split('\n').pop() : '',
     });
   }
+  rows.push(...(await runtimeRows(url)));
   if (has('h2load')) {
     const r = runTool(1, 'h2load', ['-n', String(requests), '-c', '1', '-m', String(STREAMS), url], limitS * 1000);
     rows.push({
@@ -147,20 +190,20 @@ try {
 const rate = (name) => rows.find((r) => r.name === name)?.rps;
 const node = rate('node:http2 client');
 const h2load = rate('h2load');
+const ours = rate('h2wasm connect()');
 console.log(
   `### Client req/s: one connection, ${STREAMS} concurrent streams, ${requests} GETs of a 19-byte file from nghttpd${quick ? ' (--quick)' : ''}`,
 );
 console.log(`${pinNote('nghttpd on core 0, the client on core 1')}; each client stops after ${limitS} s at most.\n`);
-console.log('| client | req/s | ÷ node:http2 client | ÷ h2load | succeeded |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('| client | req/s | ÷ node:http2 client | ÷ h2load | ÷ h2wasm on Node | succeeded |');
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${fx(ratio(r.rps, node))} | ${fx(ratio(r.rps, h2load))} | ${r.ok}/${requests}${r.note ? ` (${r.note})` : ''} |`,
+    `| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${fx(ratio(r.rps, node))} | ${fx(ratio(r.rps, h2load))} | ${fx(ratio(r.rps, ours))} | ${r.ok}/${requests}${r.note ? ` (${r.note})` : ''} |`,
   );
 }
 printCommands();
 
-const ours = rate('h2wasm connect()');
 const rn = ratio(ours, node);
 const rh = ratio(ours, h2load);
 summary({
@@ -170,4 +213,13 @@ summary({
   ratio: `${times(rn)} node:http2, ${times(rh)} h2load`,
   goal: '≥ 5× node:http2 client, ≥ 0.6× h2load',
   met: Number.isFinite(rn) && Number.isFinite(rh) ? (rn >= 5 && rh >= 0.6 ? 'yes' : 'no') : '–',
+});
+const others = rows.filter((r) => RUNTIMES.includes(r.name));
+summary({
+  bench: `client req/s per runtime (h2wasm connect()), same load`,
+  ours: `Node ${Number.isFinite(ours) ? Math.round(ours) : '–'}`,
+  peers: others.map((r) => `${r.name} ${Number.isFinite(r.rps) ? Math.round(r.rps) : '–'}`).join('; '),
+  ratio: others.map((r) => `${r.name} ${times(ratio(r.rps, ours))}`).join(', ') + ' (÷ Node)',
+  goal: 'measured; every runtime completes',
+  met: others.every((r) => r.ok === requests) ? 'yes' : 'no',
 });

@@ -17,7 +17,6 @@ const BENCHES = [
   'server.mjs',
   'http1.mjs',
   'client.mjs',
-  'runtimes.mjs',
   'grpc.mjs',
   'transfer.mjs',
   'memory.mjs',
