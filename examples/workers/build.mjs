@@ -1,7 +1,8 @@
 // Bundles src/worker.ts as wrangler does (esbuild; the conditions workerd, worker, browser),
 // the .wasm import left as a separate module (wrangler's default CompiledWasm rule), into
-// dist/ (or the folder given): worker.js and h2wasm.wasm, which config.capnp embeds.
-//   node build.mjs [OUTDIR]
+// dist/ (or the folder given): worker.js and h2wasm.wasm, which config.capnp embeds. The
+// test suites bundle their own Worker with it (ENTRY).
+//   node build.mjs [OUTDIR] [ENTRY]
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ const outdir = resolve(process.argv[2] ?? join(here, 'dist'));
 mkdirSync(outdir, { recursive: true });
 
 await build({
-  entryPoints: [join(here, 'src', 'worker.ts')],
+  entryPoints: [resolve(process.argv[3] ?? join(here, 'src', 'worker.ts'))],
   outfile: join(outdir, 'worker.js'),
   bundle: true,
   format: 'esm',

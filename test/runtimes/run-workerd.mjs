@@ -1,8 +1,8 @@
 // Runs test/runtimes/worker.ts under workerd, for the runtime suite and bench/runtimes.mjs:
 // bundled as wrangler would (esbuild, the `workerd` condition; the .wasm import kept as a
 // separate wasm module, as workerd's config and wrangler give it), served on 127.0.0.1.
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,29 +16,14 @@ export function runtimeBinary(name) {
   return existsSync(p) ? p : null;
 }
 
-/** Bundles worker.ts into `out`/worker.js with `out`/h2wasm.wasm beside it. */
+/** Bundles worker.ts into `out`/worker.js with `out`/h2wasm.wasm beside it, with the
+ *  Worker example's build (as wrangler would). */
 export async function bundleWorker(out) {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(DIR, 'worker.ts')],
-    outfile: join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(b) {
-          b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './h2wasm.wasm', external: true }));
-        },
-      },
-    ],
+  const r = spawnSync(process.execPath, [join(ROOT, 'examples', 'workers', 'build.mjs'), out, join(DIR, 'worker.ts')], {
+    encoding: 'utf8',
+    timeout: 60000,
   });
-  copyFileSync(join(ROOT, 'build', 'h2wasm.wasm'), join(out, 'h2wasm.wasm'));
+  if (r.status !== 0) throw new Error(`bundling the Worker failed: ${r.stderr}`);
 }
 
 /** workerd's config: the Worker on 127.0.0.1:port, its sockets allowed to reach loopback
