@@ -52,7 +52,12 @@ async function runtimeRows(url) {
     const r = runTool(1, bin, argv, (limitS + 30) * 1000);
     // node-client.mjs's last stderr line: requests=N ok=K seconds=S req/s=R
     const m = /requests=\d+ ok=(\d+) seconds=[\d.]+ req\/s=(\d+)/.exec(r.stderr);
-    rows.push({ name, rps: m ? Number(m[2]) : NaN, ok: m ? Number(m[1]) : 0, note: r.timedOut ? 'killed at the time limit' : '' });
+    rows.push({
+      name,
+      rps: m ? Number(m[2]) : NaN,
+      ok: m ? Number(m[1]) : 0,
+      note: r.timedOut ? 'killed at the time limit' : '',
+    });
   }
   if (!runtimeBinary('workerd')) return [...rows, { name: RUNTIMES[2], rps: NaN, ok: 0, note: absent }];
   const dir = mkdtempSync(join(tmpdir(), 'h2wasm-bench-workerd-'));
@@ -62,7 +67,12 @@ async function runtimeRows(url) {
     record('curl', [`${worker.base}/bench?${q}`]);
     const res = await fetch(`${worker.base}/bench?${q}`, { signal: AbortSignal.timeout((limitS + 30) * 1000) });
     const j = await res.json();
-    rows.push({ name: RUNTIMES[2], rps: j.rps ?? NaN, ok: j.ok ?? 0, note: j.error ? String(j.error).split('\n')[0] : '' });
+    rows.push({
+      name: RUNTIMES[2],
+      rps: j.rps ?? NaN,
+      ok: j.ok ?? 0,
+      note: j.error ? String(j.error).split('\n')[0] : '',
+    });
   } finally {
     await worker.stop();
     rmSync(dir, { recursive: true, force: true });

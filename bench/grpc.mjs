@@ -1,16 +1,18 @@
 // gRPC unary calls/s: Connect-ES over h2wasm (createGrpcTransport, dist/bindings) against
-// @grpc/grpc-js's own client, both calling the same @grpc/grpc-js server (the Echo service
-// of test/support/grpc-echo.ts) with the same message: one connection, 100 calls in
-// flight, N calls or the time limit, whichever comes first. The server on core 0, each
-// client in a process of its own on core 1 (taskset) where it can. Each client also reports
-// the CPU time it spent per call (user + system): the server may bound the calls/s of the
-// leaner one.
+// @grpc/grpc-js's own client, both calling the same server with the same message: one
+// connection, 100 calls in flight, N calls or the time limit, whichever comes first. Two
+// servers in turn: the @grpc/grpc-js Echo server (test/support/grpc-echo.ts), which one core
+// holds to about what one client asks, so it bounds both; and a lean echo on h2wasm serve()
+// (each request's message back as the EchoResponse: field 1 is `text` in both), fast enough
+// that the clients set the pace: the ratio of record. The server on core 0, each client in a
+// process of its own on core 1 (taskset) where it can; each also reports the CPU time it
+// spent per call (user + system).
 //
 // The test service is TypeScript: esbuild bundles it (dependencies left as imports) into
 // build/bench-grpc/ first.
 //
 //   node bench/grpc.mjs [--quick]
-//   node bench/grpc.mjs --server PORT                        (the grpc-js server)
+//   node bench/grpc.mjs --server grpc-js|h2wasm PORT          (a server)
 //   node bench/grpc.mjs --worker ours|grpc-js URL N M SECONDS  (one client run; prints JSON)
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,9 +49,25 @@ async function bundle() {
   });
 }
 
-async function server(port) {
-  const { startEchoServer } = await load('grpc-echo-server');
-  await startEchoServer(port);
+async function server(kind, port) {
+  if (kind === 'grpc-js') {
+    const { startEchoServer } = await load('grpc-echo-server');
+    await startEchoServer(port);
+    return;
+  }
+  const { serve } = await import(join(dist, 'index.js'));
+  await serve({
+    port,
+    hostname: '127.0.0.1',
+    // The request's one message, envelope and all, is a valid EchoResponse with the same text.
+    handler: async (req, res) => {
+      const parts = [];
+      for await (const chunk of req.body()) parts.push(chunk);
+      await res.respond(200, [['content-type', 'application/grpc+proto']], Buffer.concat(parts), [
+        ['grpc-status', '0'],
+      ]);
+    },
+  });
 }
 
 async function worker(kind, url, n, m, seconds) {
@@ -103,7 +121,7 @@ async function worker(kind, url, n, m, seconds) {
 }
 
 if (process.argv[2] === '--server') {
-  await server(Number(process.argv[3]));
+  await server(process.argv[3], Number(process.argv[4]));
 } else if (process.argv[2] === '--worker') {
   const [, , , kind, url, n, m, seconds] = process.argv;
   await worker(kind, url, Number(n), Number(m), Number(seconds));
@@ -111,61 +129,77 @@ if (process.argv[2] === '--server') {
   const calls = quick ? 5000 : 200000;
   const limitS = quick ? 10 : 60;
   await bundle();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const srv = await startServer(0, process.execPath, [fileURLToPath(import.meta.url), '--server', String(port)], port);
   const rows = [];
-  try {
-    for (const [name, kind] of [
-      ['Connect-ES over h2wasm', 'ours'],
-      ['@grpc/grpc-js client', 'grpc-js'],
-    ]) {
-      const r = runTool(
-        1,
-        process.execPath,
-        [fileURLToPath(import.meta.url), '--worker', kind, url, String(calls), String(IN_FLIGHT), String(limitS)],
-        (limitS + 30) * 1000,
-      );
-      let j = {};
-      try {
-        j = JSON.parse(r.stdout.trim().split('\n').pop());
-      } catch {
-        /* failed run */
+  for (const [serverName, serverKind] of [
+    ['h2wasm serve() echo', 'h2wasm'],
+    ['@grpc/grpc-js server', 'grpc-js'],
+  ]) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const srv = await startServer(
+      0,
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--server', serverKind, String(port)],
+      port,
+    );
+    try {
+      for (const [name, kind] of [
+        ['Connect-ES over h2wasm', 'ours'],
+        ['@grpc/grpc-js client', 'grpc-js'],
+      ]) {
+        const r = runTool(
+          1,
+          process.execPath,
+          [fileURLToPath(import.meta.url), '--worker', kind, url, String(calls), String(IN_FLIGHT), String(limitS)],
+          (limitS + 30) * 1000,
+        );
+        let j = {};
+        try {
+          j = JSON.parse(r.stdout.trim().split('\n').pop());
+        } catch {
+          /* failed run */
+        }
+        const note = r.timedOut
+          ? 'killed at the time limit'
+          : r.status !== 0
+            ? r.stderr.trim().split('\n').pop()
+            : (j.firstError ?? '');
+        rows.push({ server: serverName, name, cps: j.cps ?? NaN, cpuUs: j.cpuUs ?? NaN, ok: j.ok ?? 0, note });
       }
-      const note = r.timedOut
-        ? 'killed at the time limit'
-        : r.status !== 0
-          ? r.stderr.trim().split('\n').pop()
-          : (j.firstError ?? '');
-      rows.push({ name, cps: j.cps ?? NaN, cpuUs: j.cpuUs ?? NaN, ok: j.ok ?? 0, note });
+    } finally {
+      await srv.stop();
     }
-  } finally {
-    await srv.stop();
   }
 
-  const ours = rows[0].cps;
-  const peer = rows[1].cps;
+  const cps = (server, name) => rows.find((r) => r.server === server && r.name === name)?.cps;
   console.log(
-    `### gRPC unary calls/s: one connection, ${IN_FLIGHT} calls in flight, ${calls} calls to a @grpc/grpc-js server${quick ? ' (--quick)' : ''}`,
+    `### gRPC unary calls/s: one connection, ${IN_FLIGHT} calls in flight, ${calls} calls${quick ? ' (--quick)' : ''}`,
   );
   console.log(
     `${pinNote('the server on core 0, the client on core 1')}; each client stops after ${limitS} s at most; message: EchoRequest { text: ${JSON.stringify(TEXT)} }.\n`,
   );
-  console.log('| client | calls/s | ÷ @grpc/grpc-js | client CPU µs/call | succeeded |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| server | client | calls/s | ÷ @grpc/grpc-js client | client CPU µs/call | succeeded |');
+  console.log('|---|---|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.name} | ${Number.isFinite(r.cps) ? Math.round(r.cps) : 'failed'} | ${fx(ratio(r.cps, peer))} | ${fx(r.cpuUs, 1)} | ${r.ok}/${calls}${r.note ? ` (${r.note})` : ''} |`,
+      `| ${r.server} | ${r.name} | ${Number.isFinite(r.cps) ? Math.round(r.cps) : 'failed'} | ${fx(ratio(r.cps, cps(r.server, '@grpc/grpc-js client')))} | ${fx(r.cpuUs, 1)} | ${r.ok}/${calls}${r.note ? ` (${r.note})` : ''} |`,
     );
   }
   printCommands();
 
+  const lean = 'h2wasm serve() echo';
+  const ours = cps(lean, 'Connect-ES over h2wasm');
+  const peer = cps(lean, '@grpc/grpc-js client');
   const rg = ratio(ours, peer);
+  const bounded = ratio(
+    cps('@grpc/grpc-js server', 'Connect-ES over h2wasm'),
+    cps('@grpc/grpc-js server', '@grpc/grpc-js client'),
+  );
   summary({
-    bench: `gRPC unary calls/s, 1 connection × ${IN_FLIGHT} in flight, ${calls} calls to @grpc/grpc-js`,
+    bench: `gRPC unary calls/s, 1 connection × ${IN_FLIGHT} in flight, ${calls} calls (a lean h2wasm echo server; and the grpc-js server)`,
     ours: Number.isFinite(ours) ? `${Math.round(ours)} calls/s` : 'failed',
     peers: `@grpc/grpc-js client ${Number.isFinite(peer) ? Math.round(peer) : '–'}`,
-    ratio: `${times(rg)} @grpc/grpc-js`,
+    ratio: `${times(rg)} @grpc/grpc-js (${times(bounded)} against the grpc-js server, which bounds both)`,
     goal: '≥ 1× @grpc/grpc-js client',
     met: Number.isFinite(rg) ? (rg >= 1 ? 'yes' : 'no') : '–',
   });
