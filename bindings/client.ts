@@ -8,7 +8,7 @@
 // with h2_body_data only when the consumer pulls, so flow control applies backpressure.
 import { H2E, H2_PSEUDO } from './abi.js';
 import { Runtime, TASK, INTERNAL_ERROR, type Transport } from './runtime.js';
-import { applyOptions, type ConnectionOptions } from './server-conn.js';
+import { applyOptions, OPTION_KEYS, type ConnectionOptions } from './server-conn.js';
 import { CONNECTION_FIELDS } from './http-fields.js';
 
 /** RFC 9113 §7 error code names, by number. */
@@ -28,6 +28,9 @@ export const H2_ERROR_NAMES = [
   'INADEQUATE_SECURITY',
   'HTTP_1_1_REQUIRED',
 ] as const;
+
+/** RFC 9113 CANCEL: what a stream we let go of is reset with. */
+const CANCEL = 8;
 
 export function errorName(code: number): string {
   return H2_ERROR_NAMES[code] ?? `UNKNOWN_ERROR_0x${code.toString(16)}`;
@@ -189,6 +192,17 @@ function typedError(rt: Runtime, err: number, connFailed: boolean, prefix: strin
   return new H2ConnectionError(message, e.reason, e.code, e.retryable);
 }
 
+/** The ConnectionOptions that are SETTINGS parameters (h2_clientconn_submit_setting's keys). */
+const SETTINGS_NAMES = [
+  'headerTableSize',
+  'enablePush',
+  'maxConcurrentStreams',
+  'initialWindowSize',
+  'maxFrameSize',
+  'maxHeaderListSize',
+  'enableConnectProtocol',
+] as const;
+
 /** One HTTP/2 connection from the client side. */
 export class ClientSession {
   conn = 0;
@@ -310,6 +324,61 @@ export class ClientSession {
     throw new H2ConnectionError('h2wasm: ping failed', 0, H2E.CLOSED, false);
   }
 
+  /**
+   * Moves the connection's receive window to `size` bytes (node's setLocalWindowSize;
+   * h2_clientconn_set_target_window_size): raised, a WINDOW_UPDATE opens it at once.
+   * Before the handshake it applies once connected. Throws a RangeError for a size
+   * outside 1..2^31-1.
+   */
+  setConnectionWindow(size: number): void {
+    if (!Number.isInteger(size) || size < 1 || size > 0x7fffffff)
+      throw new RangeError(`h2wasm: invalid connection window ${size}`);
+    this.whenConnected((conn) => this.rt.ex.h2_clientconn_set_target_window_size(conn, size));
+  }
+
+  /**
+   * Announces new values of our SETTINGS after the handshake (node's session.settings());
+   * the server is bound by them once it acknowledges. Keys as in ConnectionOptions that
+   * are SETTINGS (headerTableSize, maxConcurrentStreams, initialWindowSize, maxFrameSize,
+   * maxHeaderListSize, enablePush, enableConnectProtocol); others are ignored.
+   */
+  updateSettings(settings: ConnectionOptions): void {
+    const keys: [number, number][] = [];
+    for (const name of SETTINGS_NAMES) {
+      const v = settings[name];
+      if (v !== undefined) keys.push([OPTION_KEYS[name], typeof v === 'boolean' ? (v ? 1 : 0) : v]);
+    }
+    this.whenConnected((conn) => {
+      for (const [key, value] of keys) {
+        const rc = this.rt.ex.h2_clientconn_submit_setting(conn, key, BigInt(value));
+        if (rc !== 0) return rc;
+      }
+      return 0;
+    });
+  }
+
+  /** Runs `fn` on the connection now (a refusal throws), or once connected (a failed handshake skips it). */
+  private whenConnected(fn: (conn: number) => number): void {
+    const run = () => {
+      if (this.isClosed || !this.conn) return;
+      const rc = fn(this.conn);
+      this.rt.schedule();
+      if (rc !== 0 && rc !== H2E.CLOSED) throw new RangeError(`h2wasm: the connection refused the change (code ${rc})`);
+    };
+    if (this.conn) run();
+    else
+      this.ready.then(
+        () => {
+          try {
+            run();
+          } catch {
+            // Asked before the connection existed: nobody is left to tell.
+          }
+        },
+        () => {},
+      );
+  }
+
   /** Takes pushed requests as they come, until the connection can push no more. */
   private pollPush(retry: boolean): void {
     const rt = this.rt;
@@ -422,6 +491,8 @@ export class ClientSession {
 export class ClientStream implements ClientResponse {
   status = 0;
   streamId = 0;
+  /** The response head came with END_STREAM: no body, no trailers (gRPC's trailers-only answer). */
+  endedWithHead = false;
   // The response head's field list, copied as bytes and decoded when first asked for.
   private headBytes: Uint8Array | undefined;
   private headerList: [string, string][] | undefined;
@@ -525,6 +596,7 @@ export class ClientStream implements ClientResponse {
           this.status = ex.h2_response_status(value);
           this.headBytes = rt.headerBytes(ex.h2_response_headers(value));
           this.bodyHandle = ex.h2_response_body(value);
+          this.endedWithHead = !this.bodyHandle || ex.h2_body_is_end(this.bodyHandle) === 1;
           ex.h2_response_free(value);
           if (this.send) this.streamId = ex.h2_send_stream_stream_id(this.send);
           if (this.aborted) {
@@ -628,14 +700,22 @@ export class ClientStream implements ClientResponse {
   }
 
   private abort(signal: AbortSignal): void {
+    this.reset(CANCEL, abortError(signal));
+  }
+
+  /**
+   * Resets the stream with RST_STREAM `code` (RFC 9113 §7; CANCEL by default) and fails
+   * what still waits on it (body, trailers) with `reason`. The code goes out through the
+   * send stream while the request can still send; otherwise letting go of the unfinished
+   * response body resets it, always with CANCEL. Nothing happens once the stream is over.
+   */
+  reset(code = CANCEL, reason?: unknown): void {
     if (this.done || this.aborted) return;
     this.aborted = true;
-    const err = abortError(signal);
+    const err = reason ?? new H2StreamError(`stream reset by us (${errorName(code)})`, code, H2E.CLOSED, false);
     this.failure = err;
     const ex = this.rt.ex;
-    // RST_STREAM CANCEL: through the send stream while we can still send, else by letting
-    // go of the unfinished response body (the module resets it with CANCEL).
-    if (this.send) ex.h2_send_stream_send_reset(this.send, 8);
+    if (this.send) ex.h2_send_stream_send_reset(this.send, code);
     if (this.bodyHandle) {
       ex.h2_body_free(this.bodyHandle);
       this.bodyHandle = 0;

@@ -1,0 +1,56 @@
+// The gRPC service of the node-http2 suite, shared by its server (the suite, plain
+// @grpc/grpc-js on node:http2) and its client (node-http2-client.ts, @grpc/grpc-js on
+// h2wasm/node-http2). No protobuf: messages are raw bytes (identity serializers).
+import { createHash } from 'node:crypto';
+
+const identity = (b: Buffer) => b;
+
+function method(name: string, requestStream: boolean, responseStream: boolean) {
+  return {
+    path: `/h2wasm.test.Echo/${name}`,
+    requestStream,
+    responseStream,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  };
+}
+
+export const SERVICE = {
+  /** Echoes the message. */
+  Unary: method('Unary', false, false),
+  /** { count, size } → `count` messages of `size` bytes (message i: pattern(size, i)). */
+  ServerStream: method('ServerStream', false, true),
+  /** Messages → { count, bytes, sha256 } of them all. */
+  ClientStream: method('ClientStream', true, false),
+  /** Echoes each message as it arrives. */
+  Bidi: method('Bidi', true, true),
+  /** Answers the client's x-client metadata; sends initial metadata and trailers of its own. */
+  Meta: method('Meta', false, false),
+  /** Fails with NOT_FOUND, a message with a non-ASCII character, and trailing metadata. */
+  Fail: method('Fail', false, false),
+  /** Never answers: ends when the client cancels or its deadline passes (x-tag names it). */
+  Slow: method('Slow', false, false),
+  /** { ms } → answers after that long. */
+  Sleep: method('Sleep', false, false),
+};
+
+export type MethodName = keyof typeof SERVICE;
+
+/** Deterministic bytes: message `seed` of a stream (xorshift), quick to make and to check. */
+export function pattern(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = (seed * 2654435761 + 1) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export const FAIL_DETAILS = 'no widget named café';
