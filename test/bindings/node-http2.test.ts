@@ -2,10 +2,10 @@
 // module (as a Bun or Deno user would alias it), runs in a child process under Node, Bun
 // and Deno against a grpc-js server here on node's own http2. The client script is
 // node-http2-client.ts (one JSON line per check); the counters it prints prove the calls
-// took h2wasm. Under Bun and Deno the same script also runs on the runtime's own
-// node:http2 (its checks over 64 KiB, and the trigger of oven-sh/bun#30342, where Bun's
-// hung: a server raising SETTINGS_INITIAL_WINDOW_SIZE mid-stream), as a baseline that is
-// logged, not asserted. The node:http2 API's own events are checked in this process.
+// took h2wasm. The checks include messages over 64 KiB and the trigger of oven-sh/bun#30342
+// (where Bun's own http2 hung: a server raising SETTINGS_INITIAL_WINDOW_SIZE mid-stream);
+// Bun 1.4.4's and Deno 2.9.6's own node:http2 pass them too (run by hand, not a test here:
+// it would assert nothing of ours). The node:http2 API's own events are checked in this process.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -308,24 +308,6 @@ async function grpcOnH2wasm(rt: Runtime): Promise<void> {
   expect(failures).toEqual([]);
 }
 
-/** The same script on the runtime's own node:http2, the >64 KiB calls only: logged. */
-async function baseline(rt: Runtime): Promise<void> {
-  const run = await runClient(
-    rt,
-    nativeBundle,
-    { target, mode: 'big', tag: `${rt}-native`, raise: raiseTarget },
-    45_000,
-  );
-  const summary = run.lines.find((l) => l.done);
-  const results = run.lines.filter((l) => l.check).map((l) => `${l.check}: ${l.ok ? 'ok' : `FAILED (${l.error})`}`);
-  console.log(
-    `node-http2 baseline: @grpc/grpc-js on ${rt} ${versionOfRuntime(rt)}'s own node:http2 → ` +
-      (run.killed ? 'killed at 45 s; ' : '') +
-      (results.join('; ') || `no result (exit ${run.code}): ${run.stderr.slice(-500)}`),
-  );
-  if (summary) expect(summary.via).toBe('runtime');
-}
-
 describe('h2wasm/node-http2 module', () => {
   it("constants and getDefaultSettings() are node:http2's", () => {
     expect({ ...constants }).toEqual({ ...http2.constants });
@@ -494,6 +476,5 @@ for (const rt of ['Bun', 'Deno'] as const) {
   const skip = skipForMissing(`node-http2 under ${rt}`, BINARIES[rt] ? [] : [rt.toLowerCase()]);
   describe.skipIf(skip)(`@grpc/grpc-js on h2wasm/node-http2 in ${rt}`, () => {
     it(`${rt}: every check passes over h2wasm (messages over 64 KiB included)`, () => grpcOnH2wasm(rt), 180_000);
-    it(`${rt}: baseline on ${rt}'s own node:http2 (logged, not asserted)`, () => baseline(rt), 60_000);
   });
 }
