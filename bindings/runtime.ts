@@ -343,8 +343,9 @@ export class Runtime {
   /**
    * Timers live only as long as the request that set them (Cloudflare Workers cancel them
    * when it ends; the workerd entry sets this). A timer is then re-armed at every poll
-   * round, in whatever request is running, and there is no write allowance per turn: its
-   * next-turn callback could be cancelled with every write of later requests waiting on it.
+   * round, and there is no write allowance per turn: its next-turn callback could be
+   * cancelled with every later write waiting on it (a runtime that drives one connection
+   * has no one to share turns with).
    */
   readonly requestScopedTimers: boolean;
 

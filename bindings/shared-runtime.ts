@@ -4,12 +4,6 @@ import { Runtime } from './runtime.js';
 import { compiledModule } from './loader.js';
 
 let shared: Runtime | undefined;
-let options: ConstructorParameters<typeof Runtime>[1] = {};
-
-/** How the shared runtime is made (the workerd entry: timers scoped to a request). */
-export function setRuntimeOptions(o: NonNullable<ConstructorParameters<typeof Runtime>[1]>): void {
-  options = o;
-}
 
 /**
  * The process-wide runtime. If its instance traps (a bug in the module), its connections
@@ -19,7 +13,7 @@ export function setRuntimeOptions(o: NonNullable<ConstructorParameters<typeof Ru
 export function runtime(): Runtime {
   if (shared && !shared.broken) return shared;
   const limits = shared?.limits;
-  shared = new Runtime(compiledModule(), options);
+  shared = new Runtime(compiledModule());
   if (limits) shared.setLimits(limits);
   shared.onTrap = (e, n) => {
     console.error(

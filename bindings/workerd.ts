@@ -6,31 +6,44 @@
 // by prior knowledge, which a server that requires ALPN h2 refuses (see the README).
 import { connect as openSocket } from 'cloudflare:sockets';
 import wasm from '../../build/h2wasm.wasm';
-import { setCompiledModule } from './loader.js';
-import { setRuntimeOptions } from './shared-runtime.js';
+import { compiledModule, setCompiledModule } from './loader.js';
+import { Runtime } from './runtime.js';
 import { createFetch, type H2RequestInit } from './fetch.js';
+import { socketAddress } from './http-fields.js';
 import type { ClientSession } from './client.js';
-import { connectStreamSocket, type StreamConnectOptions } from './stream-socket.js';
+import {
+  connectStreamSocket,
+  serveStreamSocket as serveOn,
+  type StreamConnectOptions,
+  type StreamServeOptions,
+  type StreamSocket,
+} from './stream-socket.js';
 
 export * from './common.js';
 
 setCompiledModule(wasm);
-// Workers cancel a request's timers when it ends, and one isolate serves request after request.
-setRuntimeOptions({ requestScopedTimers: true });
+
+/**
+ * A runtime (module instance) per connection: Workers forbid I/O on one request's socket
+ * from another request's events, and one isolate serves concurrent requests, so a
+ * connection must be driven only by its own request's events (instantiating the compiled
+ * module is cheap). Its timers are the request's too: Workers cancel them when it ends.
+ */
+const connectionRuntime = () => new Runtime(compiledModule(), { requestScopedTimers: true });
 
 /**
  * An HTTP/2 session to `url`'s origin: `http:` as h2c with prior knowledge, `https:` as TLS
  * (no ALPN: Workers' sockets do not offer it) with HTTP/2 by prior knowledge.
  */
 export function connect(url: string | URL, options: StreamConnectOptions = {}): ClientSession {
-  const u = typeof url === 'string' ? new URL(url) : url;
-  const secure = u.protocol === 'https:';
-  if (!secure && u.protocol !== 'http:')
-    throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
-  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = Number(u.port) || (secure ? 443 : 80);
-  const socket = openSocket({ hostname, port }, { secureTransport: secure ? 'on' : 'off', allowHalfOpen: false });
-  return connectStreamSocket(u, socket, options);
+  const { url: u, secure, host, port } = socketAddress(url);
+  const socket = openSocket({ hostname: host, port }, { secureTransport: secure ? 'on' : 'off', allowHalfOpen: false });
+  return connectStreamSocket(u, socket, { ...options, runtime: options.runtime ?? connectionRuntime() });
+}
+
+/** Serves HTTP/2 on a socket a Worker's connect() handler gets, on its own runtime (see above). */
+export function serveStreamSocket(socket: StreamSocket, options: StreamServeOptions): Promise<void> {
+  return serveOn(socket, { ...options, runtime: options.runtime ?? connectionRuntime() });
 }
 
 /**

@@ -258,6 +258,27 @@ describe.skipIf(skip)('h2wasm in Deno, Bun and workerd', () => {
       );
     });
 
+    it('a Worker serves concurrent requests, each on its own connection and runtime', async () => {
+      await recorded(
+        'workerd',
+        versions.workerd,
+        'h2wasm connect()/fetch() in a Worker → nghttpd (h2c)',
+        '6 Worker requests at once, each 10 MiB down and up by sha256',
+        async () => {
+          // One isolate runs them together: a connection driven from another request's
+          // events would fail ("Cannot perform I/O on behalf of a different request").
+          const all = await Promise.all(
+            Array.from({ length: 6 }, () =>
+              fetch(`${workerd.base}/client?origin=${encodeURIComponent(origin)}`, {
+                signal: AbortSignal.timeout(60000),
+              }).then((r) => r.json() as Promise<Record<string, unknown>>),
+            ),
+          );
+          for (const r of all) expectClientChecks(r);
+        },
+      );
+    });
+
     it("a Worker's fetch() serves request after request (a socket cannot outlive its request)", async () => {
       await recorded(
         'workerd',
