@@ -74,10 +74,11 @@ async function worker(kind, url, n, m, seconds) {
   let one;
   let close;
   if (kind === 'ours') {
-    const { createGrpcTransport } = await import(join(dist, 'index.js'));
+    const { connect } = await import(join(dist, 'index.js'));
+    const { createGrpcTransport } = await import(join(dist, 'grpc-transport.js'));
     const { createClient } = await import('@connectrpc/connect');
     const { EchoService } = await load('grpc-echo');
-    const transport = createGrpcTransport({ baseUrl: url });
+    const transport = createGrpcTransport({ baseUrl: url, connect });
     /** @type {any} the service's types stay in its TypeScript source */
     const client = createClient(EchoService, transport);
     one = async () => (await client.unary({ text: TEXT })).text === TEXT;

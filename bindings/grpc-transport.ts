@@ -145,6 +145,7 @@ function exchanger(pool: SessionPool<undefined>): Exchange {
     } catch (e) {
       if (!(e as { retryable?: boolean }).retryable || signal?.aborted || replay?.replayable === false)
         throw grpcError(e);
+      replay?.commit();
       session = pool.get(origin, undefined, session);
       try {
         return await send(session);
@@ -320,8 +321,9 @@ class Envelopes {
     }
   }
 
-  /** The next `n` bytes (there are that many). */
+  /** The next `n` bytes (there are that many; an empty message is 0 of them). */
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     this.have -= n;
     const first = this.parts[0];
     if (first.length >= n) {
@@ -343,15 +345,19 @@ class Envelopes {
 }
 
 /**
- * A streamed request body, taken once by whichever attempt is live: what the first attempt
+ * A streamed request body, taken once by whichever attempt is live: what the live attempt
  * took is kept (up to GRPC_REPLAY_MAX_BYTES, until the response head arrives) so that a
- * retry sends it first. A refused attempt takes nothing more once refused (its stream is
- * done); a pull it left pending is shared with the retry.
+ * retry sends it first. Once a retry is committed, the refused attempt takes nothing more
+ * and what is kept stays whatever its size; a pull it left unconsumed goes to the retry
+ * (a chunk is kept when an attempt consumes it, so none is sent twice or lost).
  */
 class Replay {
   private taken: Uint8Array[] | undefined = [];
   private size = 0;
-  private pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  private committed = false;
+  private generation = 0;
+  /** The pull in flight, or resolved and not yet consumed by the live attempt. */
+  private pull: Promise<IteratorResult<Uint8Array>> | undefined;
 
   constructor(private readonly it: AsyncIterator<Uint8Array>) {}
 
@@ -360,29 +366,35 @@ class Replay {
     return this.taken !== undefined;
   }
 
+  /** A retry goes: the current attempt is over, and what is kept is kept for it. */
+  commit(): void {
+    this.committed = true;
+    this.generation++;
+  }
+
   /** No retry from here on: let go of what is kept. */
   stop(): void {
     this.taken = undefined;
   }
 
   attempt(): AsyncIterable<Uint8Array> {
+    const mine = ++this.generation;
+    const replayed = this.taken ? this.taken.slice() : [];
     let at = 0;
-    const next = (): Promise<IteratorResult<Uint8Array>> => {
-      const taken = this.taken;
-      if (taken && at < taken.length) return Promise.resolve({ value: taken[at++], done: false });
-      this.pending ??= this.it.next().then((r) => {
-        this.pending = undefined;
-        if (!r.done && this.taken) {
-          this.taken.push(r.value);
-          this.size += r.value.length;
-          if (this.size > GRPC_REPLAY_MAX_BYTES) this.taken = undefined;
-        }
-        return r;
-      });
-      return this.pending.then((r) => {
-        if (!r.done) at++;
-        return r;
-      });
+    const over: IteratorResult<Uint8Array> = { value: undefined, done: true };
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      if (mine !== this.generation) return over;
+      if (at < replayed.length) return { value: replayed[at++], done: false };
+      const p = (this.pull ??= this.it.next());
+      const r = await p;
+      if (mine !== this.generation) return over; // retired meanwhile: the chunk is the retry's
+      if (this.pull === p) this.pull = undefined;
+      if (!r.done && this.taken && !this.committed) {
+        this.taken.push(r.value);
+        this.size += r.value.length;
+        if (this.size > GRPC_REPLAY_MAX_BYTES) this.taken = undefined;
+      }
+      return r;
     };
     // No return(): an attempt that stops reading leaves the body to the next one (Connect
     // ends its request iterable itself when the call ends).

@@ -2,6 +2,5 @@
 // the module read from the file beside the package when first needed (node.ts).
 export { WASM_URL } from './wasm-path.js';
 export * from './common.js';
-export { serve, connect, fetch, createGrpcTransport } from './node.js';
+export { serve, connect, fetch } from './node.js';
 export type { ServeOptions, Server, TlsOptions, ClientOptions } from './node.js';
-export type { GrpcTransport, GrpcTransportOptions } from './grpc-transport.js';

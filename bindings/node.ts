@@ -12,6 +12,7 @@ import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
 import { fetchHandler } from './fetch-handler.js';
 import { connectStreamSocket, type StreamSocket } from './stream-socket.js';
+import { socketAddress } from './http-fields.js';
 
 export { fetchHandler };
 import { ClientSession, type ClientPush } from './client.js';
@@ -19,7 +20,6 @@ import { createFetch, notHttp2, http1AnswerWatch } from './fetch.js';
 import { http1Sender } from './http1-client.js';
 import { Http1Server, HANDSHAKE_TIMEOUT_MS } from './http1-server.js';
 import { sniff, type FirstBytes } from './first-bytes.js';
-import type { GrpcTransport, GrpcTransportOptions } from './grpc-transport.js';
 import { SWITCHING_PROTOCOLS, prefaceStripper, settingsAckDropper } from './h2c-upgrade.js';
 
 // The Node adapter finds the module in the file beside the package (read when first
@@ -289,14 +289,9 @@ export function connect(
   options: ClientOptions = {},
   internal: { offerHttp1?: boolean } = {},
 ): ClientSession {
-  const u = typeof url === 'string' ? new URL(url) : url;
-  const secure = u.protocol === 'https:';
-  if (!secure && u.protocol !== 'http:')
-    throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
+  const { url: u, secure, host, port } = socketAddress(url);
   const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, socket: open, ...connOptions } = options;
   if (open) return connectStreamSocket(u, open(u), { ...connOptions, limits });
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = Number(u.port) || (secure ? 443 : 80);
   const rt = runtime();
   if (limits) rt.setLimits(limits);
   const socket: net.Socket = secure
@@ -359,27 +354,3 @@ export const fetch = createFetch(
   (origin, options) => connect(origin, { ...options, unrefWhenIdle: true }, { offerHttp1: true }),
   http1Sender(),
 );
-
-/**
- * A Connect-ES gRPC transport over h2wasm (grpc-transport.ts) whose sessions are Node's
- * connect() unless `connect` says otherwise. Loaded on first use, so that importing h2wasm
- * does not need @connectrpc/connect: a call waits for the module, later ones do not.
- */
-export function createGrpcTransport(
-  options: Omit<GrpcTransportOptions, 'connect'> & Partial<Pick<GrpcTransportOptions, 'connect'>>,
-): GrpcTransport {
-  const made = import('./grpc-transport.js').then((m) =>
-    m.createGrpcTransport({
-      ...options,
-      connect: options.connect ?? ((origin) => connect(origin, { unrefWhenIdle: true })),
-    }),
-  );
-  made.catch(() => {}); // a missing @connectrpc/connect is each call's error
-  return {
-    unary: (method, signal, timeoutMs, header, input, contextValues) =>
-      made.then((t) => t.unary(method, signal, timeoutMs, header, input, contextValues)),
-    stream: (method, signal, timeoutMs, header, input, contextValues) =>
-      made.then((t) => t.stream(method, signal, timeoutMs, header, input, contextValues)),
-    close: () => made.then((t) => t.close()).catch(() => {}),
-  };
-}
