@@ -22,7 +22,15 @@ export interface StreamSocket {
 /** Bytes the writable may hold before the engine waits for it (as the Node adapter's socket buffer). */
 export const STREAM_SOCKET_BUFFER = 64 * 1024;
 
-/** Wires `socket` to a new transport of `rt`; returns its io handle. */
+/** How long a clean close may wait for the socket to take what is queued before it is
+ *  aborted (a peer that stopped reading must not hold it: as the Node adapter's linger). */
+export const STREAM_SOCKET_LINGER_MS = 30_000;
+
+/**
+ * Wires `socket` to a new transport of `rt`; returns its io handle. `firstBytes` sees the
+ * chunks read until it decides (an error it returns ends the connection, and goes to
+ * `fail`, as does any error of the socket itself: the session reports its cause).
+ */
 export function attachStreamSocket(
   rt: Runtime,
   socket: StreamSocket,
@@ -30,82 +38,82 @@ export function attachStreamSocket(
   fail?: (e: Error) => void,
 ): { transport: Transport; io: number } {
   const writer = socket.writable.getWriter();
+  const reader = socket.readable.getReader();
   let pending = 0; // bytes handed to the writer and not yet written
-  let closed = false;
-  const shut = (failed: boolean) => {
-    if (closed) return;
-    closed = true;
-    // A clean end lets what is queued go first (close() waits for it); a failed one stops at once.
-    const ended = failed ? writer.abort() : writer.close();
-    void ended
-      .catch(() => {})
+  let state: 'open' | 'closing' | 'failed' = 'open';
+  const failed = () => state === 'failed'; // read where the closures below may have changed it
+  let resume: (() => void) | undefined; // the read loop waits on it while the engine is full
+  const failWith = (e: unknown) => {
+    fail?.(e instanceof Error ? e : new Error(String(e)));
+    transport.end(true);
+  };
+  // A clean end lets what is queued go first (close() waits for it), within the linger; a
+  // failed one, or the linger's end, aborts both directions at once.
+  const shut = (abort: boolean) => {
+    if (state === 'failed' || (state === 'closing' && !abort)) return;
+    if (abort) {
+      state = 'failed';
+      resume?.();
+      void writer.abort().catch(() => {});
+      void reader.cancel().catch(() => {});
+      void Promise.resolve(socket.close?.()).catch(() => {});
+      return;
+    }
+    state = 'closing';
+    const linger = setTimeout(() => shut(true), STREAM_SOCKET_LINGER_MS);
+    (linger as unknown as { unref?: () => void }).unref?.();
+    void writer
+      .close()
       .then(() => socket.close?.())
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => clearTimeout(linger));
   };
   const { transport, io } = rt.transport({
     write: (bytes, flushed) => {
-      if (closed) return true; // the transport sees EOF from the reader next
+      if (state !== 'open') return true; // the transport sees EOF from the reader next
       pending += bytes.length;
-      writer.write(bytes).then(
-        () => {
-          const wasFull = pending >= STREAM_SOCKET_BUFFER;
-          pending -= bytes.length;
-          flushed?.();
-          if (wasFull && pending < STREAM_SOCKET_BUFFER) transport.writable();
-        },
-        () => transport.end(true),
-      );
+      writer.write(bytes).then(() => {
+        const wasFull = pending >= STREAM_SOCKET_BUFFER;
+        pending -= bytes.length;
+        flushed?.();
+        if (wasFull && pending < STREAM_SOCKET_BUFFER) transport.writable();
+      }, failWith);
       return pending < STREAM_SOCKET_BUFFER;
     },
     end: (failed) => shut(failed ?? false),
     room: () => STREAM_SOCKET_BUFFER - pending,
   });
-  void readInto(socket.readable, transport, firstBytes, (e) => {
-    fail?.(e);
-    shut(true);
-  });
-  return { transport, io };
-}
-
-/** Reads the socket into the transport, waiting while the engine holds too much unread.
- *  `firstBytes` sees chunks until it decides (an error ends the connection with it). */
-async function readInto(
-  readable: ReadableStream<Uint8Array>,
-  transport: Transport,
-  firstBytes: ((chunk: Uint8Array) => Error | null | undefined) | undefined,
-  refuse: (e: Error) => void,
-): Promise<void> {
-  const reader = readable.getReader();
-  let resume: (() => void) | undefined;
   transport.onDrain = () => {
     resume?.();
     resume = undefined;
   };
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      if (firstBytes) {
-        const verdict = firstBytes(value);
-        if (verdict !== undefined) firstBytes = undefined;
-        if (verdict) {
-          refuse(verdict);
-          transport.end(true);
-          void reader.cancel().catch(() => {});
-          return;
+  // Reads into the transport, waiting while the engine holds too much unread.
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || failed()) break;
+        if (firstBytes) {
+          const verdict = firstBytes(value);
+          if (verdict !== undefined) firstBytes = undefined;
+          if (verdict) return failWith(verdict);
         }
+        if (value.length > 0 && !transport.push(value)) await new Promise<void>((r) => (resume = r));
       }
-      if (value.length > 0 && !transport.push(value)) await new Promise<void>((r) => (resume = r));
+      transport.end();
+    } catch (e) {
+      if (!failed()) failWith(e);
     }
-    transport.end();
-  } catch {
-    transport.end(true);
-  }
+  })();
+  return { transport, io };
 }
 
 export interface StreamConnectOptions extends SessionOptions {
   /** The memory budget of the module instance, shared by every connection. */
   limits?: Limits;
+  /** The runtime (module instance) that drives the connection; the shared one by default
+   *  (the workerd entry gives each connection its own). */
+  runtime?: Runtime;
 }
 
 /**
@@ -119,8 +127,8 @@ export function connectStreamSocket(
   options: StreamConnectOptions = {},
 ): ClientSession {
   const u = typeof url === 'string' ? new URL(url) : url;
-  const { limits, ...sessionOptions } = options;
-  const rt = runtime();
+  const { limits, runtime: own, ...sessionOptions } = options;
+  const rt = own ?? runtime();
   if (limits) rt.setLimits(limits);
   let session: ClientSession | undefined; // read only once bytes arrive, after it is made
   const watch = http1AnswerWatch(u.host);
@@ -144,6 +152,8 @@ export interface StreamServeOptions {
   secure?: boolean;
   /** Hears what a handler threw (the stream was reset with INTERNAL_ERROR). */
   onError?: (error: unknown) => void;
+  /** The runtime that drives the connection (the shared one by default). */
+  runtime?: Runtime;
 }
 
 /**
@@ -153,7 +163,7 @@ export interface StreamServeOptions {
 export async function serveStreamSocket(socket: StreamSocket, options: StreamServeOptions): Promise<void> {
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.secure) : undefined);
   if (!handler) throw new TypeError('h2wasm: serveStreamSocket() needs fetch or handler');
-  const rt = runtime();
+  const rt = options.runtime ?? runtime();
   const { transport, io } = attachStreamSocket(rt, socket);
   const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError);
   await conn.done;

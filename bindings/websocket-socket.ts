@@ -25,11 +25,19 @@ export function webSocketSocket(url: string | URL): StreamSocket {
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       ws.addEventListener('message', (e: MessageEvent) => {
+        // Binary messages only: a bridge carries bytes (text would be a misconfigured one).
         if (e.data instanceof ArrayBuffer) controller.enqueue(new Uint8Array(e.data));
+        else controller.error(new Error('h2wasm: the WebSocket bridge sent a text message (bytes expected)'));
       });
-      ws.addEventListener('close', () => {
+      ws.addEventListener('close', (e: CloseEvent) => {
         try {
-          controller.close();
+          // A clean close (1000) is the TCP stream's end; any other (1006: the bridge's
+          // connection dropped, 1011: its TCP side failed) is an error, not an EOF.
+          if (e.code === 1000) controller.close();
+          else
+            controller.error(
+              new Error(`h2wasm: the WebSocket bridge closed (${e.code}${e.reason ? ` ${e.reason}` : ''})`),
+            );
         } catch {
           // already errored
         }
