@@ -340,9 +340,10 @@ export class ClientSession {
    * Announces new values of our SETTINGS after the handshake (node's session.settings());
    * the server is bound by them once it acknowledges. Keys as in ConnectionOptions that
    * are SETTINGS (headerTableSize, maxConcurrentStreams, initialWindowSize, maxFrameSize,
-   * maxHeaderListSize, enablePush, enableConnectProtocol); others are ignored.
+   * maxHeaderListSize, enablePush, enableConnectProtocol); others are ignored. Each key
+   * goes in a SETTINGS frame of its own: returns how many (each will be acknowledged).
    */
-  updateSettings(settings: ConnectionOptions): void {
+  updateSettings(settings: ConnectionOptions): number {
     const keys: [number, number][] = [];
     for (const name of SETTINGS_NAMES) {
       const v = settings[name];
@@ -355,6 +356,7 @@ export class ClientSession {
       }
       return 0;
     });
+    return keys.length;
   }
 
   /** Runs `fn` on the connection now (a refusal throws), or once connected (a failed handshake skips it). */

@@ -27,6 +27,7 @@ import {
   type ClientResponse,
 } from './client.js';
 import type { ConnectionOptions } from './server-conn.js';
+import { socketAddress } from './http-fields.js';
 import { H2E } from './abi.js';
 import { constants } from './node-http2-constants.js';
 
@@ -250,9 +251,11 @@ export class ClientHttp2Session extends EventEmitter {
   readonly h2wasm: ClientSession;
   private readonly streams = new Set<ClientHttp2Stream>();
   // Our SETTINGS frames awaiting their ACK, in order: the handshake's first (no callback).
-  private readonly settingsCallbacks: ((err: Error | null, settings: Settings, duration: number) => void)[] = [
-    () => {},
-  ];
+  // A settings() call of several keys sends a frame per key: only its last ACK calls back
+  // (the others are `undefined` here).
+  private readonly settingsCallbacks: (
+    ((err: Error | null, settings: Settings, duration: number) => void) | undefined
+  )[] = [() => {}];
   private readonly settingsSent: number[] = [Date.now()];
   private isReady = false;
   private goawayCode: number | undefined;
@@ -262,7 +265,7 @@ export class ClientHttp2Session extends EventEmitter {
     super();
     h2wasmStats.sessions++;
     const secure = (options.protocol ?? authority.protocol) === 'https:';
-    const host = authority.hostname.startsWith('[') ? authority.hostname.slice(1, -1) : authority.hostname;
+    const { host } = socketAddress(authority);
     const port = Number(authority.port) || (secure ? 443 : 80);
     const { createConnection, settings, h2wasm = {} } = options;
     // node passes its options on to tls.connect, which ignores the ones that are not its own.
@@ -346,8 +349,10 @@ export class ClientHttp2Session extends EventEmitter {
       const sent = this.settingsSent.shift();
       const cb = this.settingsCallbacks.shift();
       this.pendingSettingsAck = this.settingsCallbacks.length > 0;
-      this.emit('localSettings', { ...this.localSettings });
-      cb?.(null, { ...this.localSettings }, sent === undefined ? 0 : Date.now() - sent);
+      if (cb) {
+        this.emit('localSettings', { ...this.localSettings });
+        cb(null, { ...this.localSettings }, sent === undefined ? 0 : Date.now() - sent);
+      }
     } else if (type === SETTINGS) {
       for (let at = 0; at + 6 <= payload.length; at += 6) {
         const id = (payload[at] << 8) | payload[at + 1];
@@ -430,12 +435,19 @@ export class ClientHttp2Session extends EventEmitter {
   settings(settings: Settings, callback?: (err: Error | null, settings: Settings, duration: number) => void): void {
     if (this.destroyed) throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     const options = settingsOptions(settings);
-    this.h2wasm.updateSettings(options);
+    const frames = this.h2wasm.updateSettings(options);
     for (const [k, v] of Object.entries(options))
       if (v !== undefined) (this.localSettings as Record<string, unknown>)[k] = v;
+    const cb = callback ?? (() => {});
+    if (frames === 0) {
+      process.nextTick(() => cb(null, { ...this.localSettings }, 0)); // nothing to acknowledge
+      return;
+    }
     this.pendingSettingsAck = true;
-    this.settingsSent.push(Date.now());
-    this.settingsCallbacks.push(callback ?? (() => {}));
+    for (let i = 0; i < frames; i++) {
+      this.settingsSent.push(Date.now());
+      this.settingsCallbacks.push(i === frames - 1 ? cb : undefined);
+    }
   }
 
   /** Moves the connection's receive window (grpc-js's `grpc-node.flow_control_window`). */
@@ -490,7 +502,7 @@ export class ClientHttp2Session extends EventEmitter {
     for (const s of [...this.streams]) s.sessionEnded(streamCode, error);
     this.streams.clear();
     for (const cb of this.settingsCallbacks.splice(0))
-      cb(nodeError('ERR_HTTP2_SESSION_ERROR', 'the session closed'), {}, 0);
+      cb?.(nodeError('ERR_HTTP2_SESSION_ERROR', 'the session closed'), {}, 0);
     // After the streams' own 'close' (each on the next tick), as node orders them.
     process.nextTick(() => {
       if (error) this.emit('error', error);
@@ -529,6 +541,7 @@ export class ClientHttp2Stream extends Duplex {
   private outWaiter: (() => void) | undefined;
   private outDone = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private dropAbortListener: (() => void) | undefined;
   private timeoutMs = 0;
 
   constructor(session: ClientHttp2Session, headers: OutgoingHttpHeaders, options: ClientSessionRequestOptions) {
@@ -562,7 +575,12 @@ export class ClientHttp2Stream extends Duplex {
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) process.nextTick(() => this.destroy(abortError()));
-      else signal.addEventListener('abort', () => this.destroy(abortError()), { once: true });
+      else {
+        // Removed when the stream closes: a long-lived signal must not hold every stream.
+        const onAbort = () => this.destroy(abortError());
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.dropAbortListener = () => signal.removeEventListener('abort', onAbort);
+      }
     }
     const body: AsyncIterable<Uint8Array> | undefined = endStream
       ? undefined
@@ -764,6 +782,7 @@ export class ClientHttp2Stream extends Duplex {
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     if (this.timer) clearTimeout(this.timer);
+    this.dropAbortListener?.();
     const finishedBothWays = this.readableEnded && this.writableFinished;
     if (!this.isClosed) {
       this.isClosed = true;
