@@ -34,7 +34,7 @@ try {
   process.exit(2);
 }
 
-// Deno and Bun run this script too (bench/runtimes.mjs): each with its own package entry.
+// Deno and Bun run this script too (bench/client.mjs): each with its own package entry.
 const entry = globalThis.Deno || globalThis.Bun ? 'deno-bun.js' : 'index.js';
 const { connect } = await import(pathToFileURL(join(root, 'dist', 'bindings', entry)).href);
 const path = args.url.pathname + args.url.search;

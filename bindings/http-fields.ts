@@ -46,3 +46,14 @@ export function requestTarget(target: string, host: string): { authority: string
   const u = new URL(target);
   return { authority: u.host, path: u.pathname + u.search };
 }
+
+/** Where a client connects for `url`: its host (IPv6 without brackets) and port, and
+ *  whether it is TLS. Only http: and https: (anything else is a TypeError). */
+export function socketAddress(url: string | URL): { url: URL; secure: boolean; host: string; port: number } {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:')
+    throw new TypeError(`h2wasm: unsupported URL scheme ${u.protocol} (http: or https:)`);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { url: u, secure, host, port: Number(u.port) || (secure ? 443 : 80) };
+}

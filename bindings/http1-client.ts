@@ -14,7 +14,7 @@ import {
   type Http1Response,
   type Http1Sender,
 } from './fetch.js';
-import { NO_BODY_STATUS, rawPairs } from './http-fields.js';
+import { NO_BODY_STATUS, rawPairs, socketAddress } from './http-fields.js';
 
 /** A response body not read at all is drained (the connection is kept) up to this size;
  *  a longer one, or one broken off mid-way, closes its connection. */
@@ -82,7 +82,7 @@ function exchange(r: Http1Request, url: URL, agent: http.Agent, mayRetry: boolea
     try {
       const options: https.RequestOptions & { ALPNProtocols?: string[] } = {
         method,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        hostname: socketAddress(url).host,
         port: url.port || (secure ? 443 : 80),
         path: url.pathname + url.search,
         headers,

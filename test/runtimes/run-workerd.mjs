@@ -1,4 +1,4 @@
-// Runs test/runtimes/worker.ts under workerd, for the runtime suite and bench/runtimes.mjs:
+// Runs test/runtimes/worker.ts under workerd, for the runtime suite and bench/client.mjs:
 // bundled as wrangler would (esbuild, the `workerd` condition; the .wasm import kept as a
 // separate wasm module, as workerd's config and wrangler give it), served on 127.0.0.1.
 import { spawn, spawnSync } from 'node:child_process';

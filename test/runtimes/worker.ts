@@ -3,7 +3,7 @@
 // /get?url=… one GET's status and body (or why it failed), over connect(); /fetch?url=…
 // the same through the entry's fetch(); /grpc?origin=… grpcChecks' (a transport made and
 // closed within the request: a session cannot outlive it); GET
-// /bench?url=…&n=…&m=…&seconds=… clientLoop's (bench/runtimes.mjs).
+// /bench?url=…&n=…&m=…&seconds=… clientLoop's (bench/client.mjs).
 import { connect, createFetch, fetch } from 'h2wasm';
 import { clientChecks, clientLoop, grpcChecks } from './checks.js';
 
