@@ -431,6 +431,28 @@ describe('h2wasm/node-http2: the session and stream events node:http2 has', () =
     }
   });
 
+  it('settings() of several keys calls back once, after the last ACK; one with nothing to send at once; in order', async () => {
+    const session = connect(origin);
+    try {
+      const order: string[] = [];
+      const two = new Promise<unknown[]>((r) =>
+        session.settings({ initialWindowSize: 2 << 20, maxFrameSize: 32768 }, (...a) => (order.push('two'), r(a))),
+      );
+      const none = new Promise<unknown[]>((r) => session.settings({}, (...a) => (order.push('none'), r(a))));
+      const one = new Promise<unknown[]>((r) =>
+        session.settings({ maxHeaderListSize: 65536 }, (...a) => (order.push('one'), r(a))),
+      );
+      const [a, , c] = await Promise.all([two, none, one]);
+      expect(a[0]).toBeNull();
+      expect(a[1]).toMatchObject({ initialWindowSize: 2 << 20, maxFrameSize: 32768 });
+      expect(c[1]).toMatchObject({ maxHeaderListSize: 65536 });
+      expect(order).toEqual(['none', 'two', 'one']);
+      expect(session.pendingSettingsAck).toBe(false);
+    } finally {
+      session.close();
+    }
+  });
+
   it("the server's GOAWAY: 'goaway' with its code, last stream and data, then 'error' and 'close'", async () => {
     const session = connect(origin);
     const goaway = events(session, 'goaway');

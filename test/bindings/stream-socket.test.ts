@@ -15,7 +15,7 @@ import {
   isNotHttp2,
   type StreamSocket,
 } from '../../bindings/index.js';
-import { body, nodeServer, sha, type TestServer } from './support.js';
+import { body, nodeServer, sha, until, type TestServer } from './support.js';
 
 /** A TCP connection to 127.0.0.1:port as a StreamSocket. */
 function webSocketTo(port: number): StreamSocket {
@@ -68,6 +68,37 @@ describe('a session over a StreamSocket (connect({ socket }))', () => {
     );
     expect(isNotHttp2(e), String(e)).toBe(true);
     expect(String((e as Error).message)).toMatch(/HTTP\/1\.1 400/);
+  });
+});
+
+describe('a StreamSocket that fails', () => {
+  it("the session's handshake reports the socket's own error, not a generic one", async () => {
+    const broken: StreamSocket = {
+      readable: new ReadableStream({ start: (c) => c.error(new Error('ECONNREFUSED 127.0.0.1:9')) }),
+      writable: new WritableStream(),
+    };
+    const session = connectStreamSocket('http://127.0.0.1:9', broken);
+    const e = await session.ready.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(String((e as Error)?.message)).toMatch(/ECONNREFUSED 127\.0\.0\.1:9/);
+  });
+
+  it('a peer that ends before its SETTINGS: the session fails, and our side of the socket is let go', async () => {
+    let ended = '';
+    let serverEnd!: ReadableStreamDefaultController<Uint8Array>;
+    const socket: StreamSocket = {
+      readable: new ReadableStream({ start: (c) => void (serverEnd = c) }),
+      writable: new WritableStream({ close: () => void (ended = 'closed'), abort: () => void (ended = 'aborted') }),
+    };
+    const session = connectStreamSocket('http://127.0.0.1:9', socket);
+    const ready = session.ready.catch((err: unknown) => err);
+    serverEnd.close(); // EOF before any SETTINGS
+    expect(String(await ready)).toMatch(/closed|EOF|handshake/i);
+    await session.closed;
+    await until('our side of the socket to end', () => ended !== '', 5000);
+    expect(ended).toBe('aborted'); // a failed connection stops at once, it does not flush
   });
 });
 

@@ -56,9 +56,13 @@ async function freePort() {
   return port;
 }
 
-async function listening(port, ms) {
+/** Resolves once 127.0.0.1:port accepts; fails at once if workerd exited (its port taken
+ *  since we picked it, say: then something else listens, and we must not test that). */
+async function listening(port, proc, ms) {
   const deadline = Date.now() + ms;
   for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`workerd exited (${proc.exitCode ?? proc.signalCode})`);
     const ok = await new Promise((r) => {
       const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
       s.on('error', () => r(false));
@@ -90,7 +94,10 @@ export async function startWorkerd(dir, prefix = [], ca = undefined) {
       proc.kill('SIGKILL');
     });
   try {
-    await listening(port, 15000);
+    await listening(port, proc, 15000);
+    // Still ours after it listened (a second bind would have failed by now).
+    await new Promise((r) => setTimeout(r, 100));
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`workerd exited (${proc.exitCode})`);
   } catch (e) {
     await stop();
     throw e;
