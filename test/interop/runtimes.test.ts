@@ -28,8 +28,10 @@ const RUNNERS = {
 const BINARIES = { Deno: 'deno', Bun: 'bun', workerd: 'workerd' } as const;
 type Runtime = keyof typeof BINARIES;
 
+/** Deno's and Bun's dotted version; workerd's is its date ('workerd 2026-11-17'). */
 function versionOfRuntime(bin: string): string {
-  return versionOf(spawnSync(bin, ['--version'], { timeout: 20000 }).stdout?.toString() ?? '');
+  const out = spawnSync(bin, ['--version'], { timeout: 20000 }).stdout?.toString() ?? '';
+  return versionOf(out) || (/\d{4}-\d{2}-\d{2}/.exec(out)?.[0] ?? '');
 }
 
 /** Runs `argv` to its end (bounded), returning stdout; fails with stderr's tail otherwise. */
