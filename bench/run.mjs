@@ -23,6 +23,7 @@ const BENCHES = [
   'size.mjs',
   'latency.mjs',
   'hosts.mjs',
+  'callgrind.mjs',
 ];
 const LIMIT_MS = (quick ? 3 : 20) * 60000; // per bench, on top of each bench's own bounds
 
