@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 
 const identity = (b: Buffer) => b;
 
-function method(name: string, requestStream: boolean, responseStream: boolean) {
+/** A grpc-js method definition whose messages are raw bytes (also test/interop/grpc.test.ts's). */
+export function rawMethod(path: string, requestStream: boolean, responseStream: boolean) {
   return {
-    path: `/h2wasm.test.Echo/${name}`,
+    path,
     requestStream,
     responseStream,
     requestSerialize: identity,
@@ -16,6 +17,9 @@ function method(name: string, requestStream: boolean, responseStream: boolean) {
     responseDeserialize: identity,
   };
 }
+
+const method = (name: string, requestStream: boolean, responseStream: boolean) =>
+  rawMethod(`/h2wasm.test.Echo/${name}`, requestStream, responseStream);
 
 export const SERVICE = {
   /** Echoes the message. */

@@ -9,6 +9,7 @@ import { connect, serve, type Server, type ClientResponse } from '../../bindings
 import type { ClientSession } from '../../bindings/client.js';
 import { ROOT } from '../support/wasm.js';
 import { recorded } from './record.js';
+import { rawMethod } from '../bindings/node-http2-service.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
 const grpc: Grpc | null = await import('@grpc/grpc-js').then(
@@ -77,16 +78,8 @@ class Queue<T> {
   }
 }
 
-const identity = (b: Buffer) => b;
-const method = (name: string, requestStream: boolean, responseStream: boolean) => ({
-  path: `/pkg.Echo/${name}`,
-  requestStream,
-  responseStream,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-});
+const method = (name: string, requestStream: boolean, responseStream: boolean) =>
+  rawMethod(`/pkg.Echo/${name}`, requestStream, responseStream);
 const SERVICE = {
   Unary: method('Unary', false, false),
   Bidi: method('Bidi', true, true),
