@@ -155,6 +155,18 @@ export interface SessionOptions extends ConnectionOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** `parts` (`total` bytes in all) as one array: the part itself when there is one. */
+export function joinBytes(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A ReadableStream pulling from `it` one chunk per read (nothing read ahead); cancel returns it. */
 export function iteratorStream(it: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
@@ -821,14 +833,7 @@ export class ClientStream implements ClientResponse {
       parts.push(c);
       total += c.length;
     }
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return joinBytes(parts, total);
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {

@@ -53,7 +53,7 @@ import {
   validateResponseWithCompression,
   validateTrailer,
 } from '@connectrpc/connect/protocol-grpc';
-import { H2ConnectionError, H2StreamError, type ClientResponse, type ClientSession } from './client.js';
+import { H2ConnectionError, H2StreamError, joinBytes, type ClientResponse, type ClientSession } from './client.js';
 import { webHeaders } from './http-fields.js';
 import { SessionPool } from './session-pool.js';
 
@@ -244,17 +244,13 @@ function unaryCaller(opt: CommonTransportOptions, exchange: Exchange): Transport
         const res = await exchange(req.url, req.header, encodeEnvelope(sent.flags, sent.data), req.signal);
         const header = webHeaders(res.headers);
         const { compression, headerError } = validateResponseWithCompression(opt.acceptCompression, res.status, header);
-        const envelopes = new Envelopes(opt.readMaxBytes);
+        let env: { flags: number; data: Uint8Array } | undefined;
         try {
-          for await (const chunk of res.body) envelopes.push(chunk);
+          env = await unaryAnswer(res.body, opt.readMaxBytes);
         } catch (e) {
-          throw grpcError(e);
+          throw e instanceof ConnectError ? e : grpcError(e);
         }
-        if (envelopes.incomplete) throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
-        if (envelopes.out.length > 1)
-          throw new ConnectError('protocol error: received extra output message for unary method', Code.Unimplemented);
         let output: UnaryResponse<I, O>['message'] | undefined;
-        const env = envelopes.out[0];
         if (env) {
           const raw =
             env.flags & compressedFlag ? await envelopeDecompress(env, compression ?? null, opt.readMaxBytes) : env;
@@ -282,66 +278,39 @@ function unaryCaller(opt: CommonTransportOptions, exchange: Exchange): Transport
 }
 
 /**
- * gRPC's length-prefixed messages split out of body chunks, as Connect's decoder does it: a
- * message's length is checked against readMaxBytes as soon as its prefix is there. A
- * message that arrived in one chunk is a view of it (no copy).
+ * A unary answer's one length-prefixed message (undefined when the body is empty), read
+ * whole. As Connect's decoder does, a message over readMaxBytes fails as soon as its prefix
+ * is in (ResourceExhausted), and so do bytes after the message (Unimplemented: a unary
+ * method answers once); a body that ends inside the message is InvalidArgument.
  */
-class Envelopes {
-  readonly out: { flags: number; data: Uint8Array }[] = [];
-  private parts: Uint8Array[] = [];
-  private have = 0;
-  /** The flags and length of the message being read (length -1: its prefix is not there yet). */
-  private flags = 0;
-  private want = -1;
-
-  constructor(private readonly readMaxBytes: number) {}
-
-  get incomplete(): boolean {
-    return this.have > 0 || this.want >= 0;
-  }
-
-  push(chunk: Uint8Array): void {
-    this.parts.push(chunk);
-    this.have += chunk.length;
-    for (;;) {
-      if (this.want < 0) {
-        if (this.have < 5) return;
-        const p = this.take(5);
-        this.flags = p[0];
-        this.want = ((p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]) >>> 0;
-        if (this.want > this.readMaxBytes)
-          throw new ConnectError(
-            `message size ${this.want} is larger than configured readMaxBytes ${this.readMaxBytes}`,
-            Code.ResourceExhausted,
-          );
-      }
-      if (this.have < this.want) return;
-      this.out.push({ flags: this.flags, data: this.take(this.want) });
-      this.want = -1;
+async function unaryAnswer(
+  body: AsyncIterable<Uint8Array>,
+  readMaxBytes: number,
+): Promise<{ flags: number; data: Uint8Array } | undefined> {
+  let parts: Uint8Array[] = [];
+  let have = 0;
+  let end = -1; // the message's end (5 + its length) once its prefix is in
+  for await (const chunk of body) {
+    parts.push(chunk);
+    have += chunk.length;
+    if (end < 0 && have >= 5) {
+      parts = [joinBytes(parts, have)];
+      const p = parts[0];
+      const length = ((p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]) >>> 0;
+      if (length > readMaxBytes)
+        throw new ConnectError(
+          `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
+          Code.ResourceExhausted,
+        );
+      end = 5 + length;
     }
+    if (end >= 0 && have > end)
+      throw new ConnectError('protocol error: received extra output message for unary method', Code.Unimplemented);
   }
-
-  /** The next `n` bytes (there are that many; an empty message is 0 of them). */
-  private take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    this.have -= n;
-    const first = this.parts[0];
-    if (first.length >= n) {
-      if (first.length === n) this.parts.shift();
-      else this.parts[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = new Uint8Array(n);
-    for (let at = 0; at < n;) {
-      const part = this.parts[0];
-      const k = Math.min(part.length, n - at);
-      out.set(part.subarray(0, k), at);
-      at += k;
-      if (k === part.length) this.parts.shift();
-      else this.parts[0] = part.subarray(k);
-    }
-    return out;
-  }
+  if (have === 0) return undefined;
+  if (end < 0 || have < end) throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
+  const all = joinBytes(parts, have);
+  return { flags: all[0], data: all.subarray(5) };
 }
 
 /**

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import type { Compression } from '@connectrpc/connect/protocol';
-import { connect } from '../../bindings/node.js';
+import { connect, serve, type Server } from '../../bindings/node.js';
 import { createGrpcTransport, type GrpcTransport, type GrpcTransportOptions } from '../../bindings/grpc-transport.js';
 import type { ClientSession } from '../../bindings/client.js';
 import { FrameLogger } from '../../bindings/frames-debug.js';
@@ -341,5 +341,58 @@ describe('gRPC transport against grpc-js', () => {
 
   it('every call so far went over the suite transport’s one session', () => {
     expect(sessions.length).toBe(1);
+  });
+});
+
+describe('unary answers the transport must refuse (a server framing them badly: h2wasm serve, scripted)', () => {
+  // EchoResponse { text: "ok" }: field 1, length 2.
+  const MESSAGE = Uint8Array.from([0x0a, 0x02, 0x6f, 0x6b]);
+  const prefix = (flags: number, length: number) =>
+    Uint8Array.from([flags, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff]);
+  const ANSWERS: Record<string, Uint8Array[]> = {
+    // The prefix split across DATA frames, then the message: a good answer.
+    split: [prefix(0, MESSAGE.length).subarray(0, 2), prefix(0, MESSAGE.length).subarray(2), MESSAGE],
+    // The prefix promises 10 bytes, the body ends after 4.
+    truncated: [prefix(0, 10), MESSAGE],
+    // Two messages for a unary method.
+    two: [prefix(0, MESSAGE.length), MESSAGE, prefix(0, MESSAGE.length), MESSAGE],
+    // A message larger than readMaxBytes (64 here): refused from its prefix.
+    large: [prefix(0, 1000), new Uint8Array(1000)],
+  };
+  let server: Server;
+  let client: EchoClient;
+  let transport: GrpcTransport;
+  beforeAll(async () => {
+    server = await serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      handler: async (req, res) => {
+        for await (const chunk of req.body()) void chunk;
+        const answer = ANSWERS[req.headers.find(([k]) => k === 'x-answer')?.[1] ?? ''] ?? [];
+        async function* body() {
+          for (const part of answer) yield part;
+        }
+        await res.respond(200, [['content-type', 'application/grpc+proto']], body(), [['grpc-status', '0']]);
+      },
+    });
+    ({ transport, client } = transportTo(server.url, undefined, { readMaxBytes: 64 }));
+  });
+  afterAll(async () => {
+    await transport?.close();
+    await server?.close();
+  });
+  const call = (answer: string) => client.unary({ text: 'x' }, { headers: { 'x-answer': answer } });
+
+  it('a prefix split across chunks is read', async () => {
+    expect((await call('split')).text).toBe('ok');
+  });
+  it('a body that ends inside the message: InvalidArgument', async () => {
+    expect(codeOf(await call('truncated').catch((e) => e))).toBe('InvalidArgument');
+  });
+  it('a second message: Unimplemented', async () => {
+    expect(codeOf(await call('two').catch((e) => e))).toBe('Unimplemented');
+  });
+  it('a message over readMaxBytes: ResourceExhausted', async () => {
+    expect(codeOf(await call('large').catch((e) => e))).toBe('ResourceExhausted');
   });
 });
