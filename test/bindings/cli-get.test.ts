@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
-import { nodeServer, body, sha, pattern, freePort, runCli, type TestServer } from './support.js';
+import { cliPutArgs, nodeServer, body, sha, pattern, freePort, runCli, type TestServer } from './support.js';
 
 /** `h2wasm get ...args`, in a process of its own. */
 const get = (args: string[], timeoutMs = 30000) => runCli(['get', ...args], timeoutMs);
@@ -159,17 +159,7 @@ describe('h2wasm get against node:http2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'h2wasm-get-'));
     const data = pattern(70_000, 4);
     writeFileSync(join(dir, 'up.bin'), data);
-    const r = await get([
-      '-X',
-      'PUT',
-      '-H',
-      'x-id: cli-put',
-      '-H',
-      'X-Mixed:  Case ',
-      '-d',
-      `@${join(dir, 'up.bin')}`,
-      `${server.url}/echo`,
-    ]);
+    const r = await get(cliPutArgs(join(dir, 'up.bin'), `${server.url}/echo`));
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe(String(data.length));
     const seen = server.received.get('cli-put')!;

@@ -13,7 +13,7 @@ import { connect, fetch } from '../../bindings/node.js';
 import { createFetch, h2wasmTrailers, type H2RequestInit } from '../../bindings/fetch.js';
 import { http1Sender } from '../../bindings/http1-client.js';
 import { recorded } from '../interop/record.js';
-import { makeCert, nodeServer, runCli, sha, type TestServer } from './support.js';
+import { cliPutArgs, makeCert, nodeServer, runCli, sha, type TestServer } from './support.js';
 
 const VERSION = process.versions.node;
 const RANDOM = randomBytes(1 << 20);
@@ -426,17 +426,7 @@ describe('h2wasm get against HTTP/1.1 origins', () => {
         const dir = mkdtempSync(join(tmpdir(), 'h2wasm-get1-'));
         const data = randomBytes(70_000);
         writeFileSync(join(dir, 'up.bin'), data);
-        const p = await get([
-          '-X',
-          'PUT',
-          '-H',
-          'x-id: cli-put',
-          '-H',
-          'X-Mixed:  Case ',
-          '-d',
-          `@${join(dir, 'up.bin')}`,
-          `${plain.url}/echo`,
-        ]);
+        const p = await get(cliPutArgs(join(dir, 'up.bin'), `${plain.url}/echo`));
         expect(p.code).toBe(0);
         expect(sha(p.stdout)).toBe(sha(data));
         const h = plain.seen.get('cli-put')!;

@@ -2,6 +2,7 @@
 // @grpc/grpc-js on node:http2) and its client (node-http2-client.ts, @grpc/grpc-js on
 // h2wasm/node-http2). No protobuf: messages are raw bytes (identity serializers).
 import { createHash } from 'node:crypto';
+import { pattern as bytesOf } from '../support/rng.js';
 
 const identity = (b: Buffer) => b;
 
@@ -42,18 +43,11 @@ export const SERVICE = {
 
 export type MethodName = keyof typeof SERVICE;
 
-/** Deterministic bytes: message `seed` of a stream (xorshift), quick to make and to check. */
-export function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = (seed * 2654435761 + 1) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x = (x ^ (x << 13)) >>> 0;
-    x = (x ^ (x >>> 17)) >>> 0;
-    x = (x ^ (x << 5)) >>> 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic bytes: message `seed` of a stream (the suites' pattern, as a Buffer). */
+export const pattern = (size: number, seed: number): Buffer => {
+  const bytes = bytesOf(size, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+};
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

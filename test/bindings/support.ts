@@ -11,18 +11,9 @@ import { ROOT } from '../support/wasm.js';
 
 export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Deterministic bytes (every octet value appears), cheap to make in bulk. */
-export function pattern(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x ^ (x << 13)) >>> 0;
-    x = (x ^ (x >>> 17)) >>> 0;
-    x = (x ^ (x << 5)) >>> 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { pattern } from '../support/rng.js';
+
+export { pattern };
 
 export function which(cmd: string): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`]);
@@ -80,6 +71,20 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** `h2wasm get`'s -X, -H (one of them mixed-case, padded) and -d @file, as the get and the
+ *  HTTP/1.1 fallback suites both send them. */
+export const cliPutArgs = (file: string, url: string): string[] => [
+  '-X',
+  'PUT',
+  '-H',
+  'x-id: cli-put',
+  '-H',
+  'X-Mixed:  Case ',
+  '-d',
+  `@${file}`,
+  url,
+];
 
 /** The built `h2wasm` command. */
 export const CLI = join(ROOT, 'dist', 'bindings', 'cli.js');

@@ -15,3 +15,17 @@ export function rng(seed: number): () => number {
 
 /** An integer in [0, max], log-uniform: small values as often as large ones per decade. */
 export const logUniform = (r: () => number, max: number): number => Math.floor(Math.exp(r() * Math.log(max + 1))) - 1;
+
+/** Deterministic bytes (every octet value appears), cheap to make in bulk: message `seed`
+ *  of a stream, the same wherever it is made (a test and the child process it checks). */
+export function pattern(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
