@@ -340,17 +340,7 @@ export class Runtime {
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
 
-  /**
-   * Timers live only as long as the request that set them (Cloudflare Workers cancel them
-   * when it ends; the workerd entry sets this). A timer is then re-armed at every poll
-   * round, and there is no write allowance per turn: its next-turn callback could be
-   * cancelled with every later write waiting on it (a runtime that drives one connection
-   * has no one to share turns with).
-   */
-  readonly requestScopedTimers: boolean;
-
-  constructor(source: BufferSource | WebAssembly.Module, options: { requestScopedTimers?: boolean } = {}) {
-    this.requestScopedTimers = options.requestScopedTimers ?? false;
+  constructor(source: BufferSource | WebAssembly.Module) {
     const module: H2Module = instantiateSync(source, this.imports());
     this.ex = module.exports;
     this.exec = this.ex.h2_executor_new();
@@ -595,12 +585,11 @@ export class Runtime {
 
   /** Bytes the transports may still hand their sinks in this turn of the event loop. */
   writeAllowance(): number {
-    return this.requestScopedTimers ? Infinity : TURN_WRITE_BYTES - this.turnWritten;
+    return TURN_WRITE_BYTES - this.turnWritten;
   }
 
   /** `t` handed its sink `n` bytes: the count starts again at the next turn. */
   spend(t: Transport, n: number): void {
-    if (this.requestScopedTimers) return;
     this.turnWritten += n;
     this.wroteThisTurn.add(t);
     this.awaitTurn();
@@ -723,7 +712,7 @@ export class Runtime {
   /** One timer, at the executor's next deadline; none when nothing is due. */
   private armTimer(): void {
     const at = Number(this.ex.h2_executor_next_deadline(this.exec));
-    if (at === this.timerAt && (at < 0 || this.timer) && !this.requestScopedTimers) return;
+    if (at === this.timerAt && (at < 0 || this.timer)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;

@@ -27,9 +27,10 @@ setCompiledModule(wasm);
  * A runtime (module instance) per connection: Workers forbid I/O on one request's socket
  * from another request's events, and one isolate serves concurrent requests, so a
  * connection must be driven only by its own request's events (instantiating the compiled
- * module is cheap). Its timers are the request's too: Workers cancel them when it ends.
+ * module is cheap). Its timers are then its request's too, which Workers cancel when the
+ * request ends: by then its connection is of no use to anyone.
  */
-const connectionRuntime = () => new Runtime(compiledModule(), { requestScopedTimers: true });
+const connectionRuntime = () => new Runtime(compiledModule());
 
 /**
  * An HTTP/2 session to `url`'s origin: `http:` as h2c with prior knowledge, `https:` as TLS
