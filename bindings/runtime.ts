@@ -831,14 +831,23 @@ export class Runtime {
   /** Replaces a headers handle's fields in one crossing (flat field list). */
   setHeaders(handle: number, fields: Iterable<[string, string]>): void {
     const list = Array.isArray(fields) ? (fields as [string, string][]) : [...fields];
-    let max = 0;
-    for (const [name, value] of list) max += 12 + 3 * (name.length + value.length);
+    const max = fieldsMax(list);
     let p = this.scratch(max);
     const owned = p === 0;
     if (owned) {
       p = this.ex.h2_alloc(Math.max(1, max)) >>> 0;
       if (p === 0) throw new RangeError('h2wasm: out of wasm memory');
     }
+    const end = this.writeFields(list, p);
+    try {
+      this.ex.h2_headers_set_all(handle, p, end - p);
+    } finally {
+      if (owned) this.ex.h2_free(p);
+    }
+  }
+
+  /** Writes `list` as a flat field list at `p`; returns where it ends. */
+  private writeFields(list: readonly (readonly [string, string])[], p: number): number {
     const mem = this.memory();
     let at = p;
     for (const [name, value] of list) {
@@ -849,11 +858,32 @@ export class Runtime {
       writeU32(mem, at + 8, 0);
       at += 12 + nl + vl;
     }
-    try {
-      this.ex.h2_headers_set_all(handle, p, at - p);
-    } finally {
-      if (owned) this.ex.h2_free(p);
+    return at;
+  }
+
+  /**
+   * The whole response in one call (h2_respond_send_whole): head and body through the
+   * scratch buffer. The H2E code, or -1 when they do not fit it (nothing sent: answer the
+   * long way).
+   */
+  respondWhole(
+    respond: number,
+    status: number,
+    fields: readonly (readonly [string, string])[],
+    body: Uint8Array | string,
+  ): number {
+    const bodyMax = typeof body === 'string' ? body.length * 3 : body.length;
+    const fieldsAt = this.scratch(fieldsMax(fields) + bodyMax);
+    if (fieldsAt === 0) return -1;
+    const bodyAt = this.writeFields(fields, fieldsAt);
+    let n: number;
+    if (typeof body === 'string') {
+      n = this.encoder.encodeInto(body, this.memory().subarray(bodyAt, bodyAt + bodyMax)).written;
+    } else {
+      this.memory().set(body, bodyAt);
+      n = body.length;
     }
+    return this.ex.h2_respond_send_whole(respond, status, fieldsAt, bodyAt - fieldsAt, bodyAt, n) >>> 0;
   }
 
   /** Reads a pseudo-header of a request (0 :method … 4 :protocol); '' when absent. */
@@ -938,3 +968,10 @@ const writeU32 = (m: Uint8Array, at: number, v: number): void => {
 
 const now = (): number =>
   typeof performance !== 'undefined' ? performance.timeOrigin + performance.now() : Date.now();
+
+/** The most bytes `list` takes as a flat field list (UTF-8 at most 3 bytes per UTF-16 unit). */
+function fieldsMax(list: readonly (readonly [string, string])[]): number {
+  let max = 0;
+  for (const [name, value] of list) max += 12 + 3 * (name.length + value.length);
+  return max;
+}

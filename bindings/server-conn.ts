@@ -542,8 +542,21 @@ class StreamResponder implements Responder {
   ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
-    const resp = this.finalHead(status, headers);
     const empty = body == null || body === '' || (body instanceof Uint8Array && body.length === 0);
+    if (!trailers && !this.sent && (body == null || typeof body === 'string' || body instanceof Uint8Array)) {
+      // Head and body in one call, no handles; the long way when they do not fit now.
+      const list = Array.isArray(headers) ? (headers as [string, string][]) : [...headers];
+      const rc = rt.respondWhole(this.respondHandle, status, list, body ?? '');
+      if (rc !== -1 && rc !== H2E.LIMIT_EXCEEDED) {
+        this.sent = true;
+        rt.schedule();
+        if (this.releaseWhenAnswered) this.release();
+        if (rc !== H2E.OK && !empty) throw sendError('response', rc);
+        return;
+      }
+      headers = list;
+    }
+    const resp = this.finalHead(status, headers);
     const trailerList = trailers ? [...trailers] : [];
     const endWithHead = empty && trailerList.length === 0;
     const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);

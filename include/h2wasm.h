@@ -546,6 +546,14 @@ H2_EXPORT h2_code h2_response_set_body(h2_response resp, h2_body body);
  *  it), or 0 when END_STREAM went with it, the body is a data source, or it failed
  *  (h2_last_result tells which: H2E_OK, or see "A send that fails" below). */
 H2_EXPORT h2_send_stream h2_respond_send_response(h2_respond respond, h2_response resp, uint32_t end_of_stream);
+/** The whole final response in one call (nghttp2_submit_response with the body in hand):
+ *  `:status` `status`, the headers as a flat field list [fields, fields+fields_len) (see
+ *  "Field lists"; names lowercased), the body [body, body+body_len) (copied; may be empty)
+ *  and END_STREAM. No response, headers, body or send stream handle is made. A body the
+ *  windows take in one frame is framed right after the head. H2E_LIMIT_EXCEEDED with
+ *  nothing sent when the body fits neither the windows nor the send buffers now: answer
+ *  through h2_respond_send_response then. The respond handle still has to be freed. */
+H2_EXPORT h2_code h2_respond_send_whole(h2_respond respond, uint32_t status, h2_ptr fields, uint32_t fields_len, h2_ptr body, uint32_t body_len);
 /** Sends a 1xx informational response (taken); any number before the final one. */
 H2_EXPORT h2_code h2_respond_send_informational(h2_respond respond, h2_response resp);
 /** Server push (§8.4): promises `req` (taken); returns the pushed stream's respond handle,

@@ -14,7 +14,7 @@ import { ConnDriver, PingTask } from './conn-driver';
 import { Executor } from './executor';
 import { Io } from './io';
 import { StreamCtx, StreamTask } from './stream-ctx';
-import { Request, Response } from './messages';
+import { Request, Response, responseHead } from './messages';
 import { Body, SendStream, streamError } from './body';
 import { Disposable, ReadyTask, Task, TaskType } from './task';
 import { HandleKind, handleGet, handleNew, adopt } from './handles';
@@ -472,6 +472,25 @@ export function sendResponse(r: Respond, resp: Response, endStream: bool, inform
   send.ctx = ctx;
   const h = adopt(HandleKind.SEND_STREAM, send);
   return sent(H2E_OK, h);
+}
+
+/**
+ * h2_respond_send_whole: the final response from a flat head and a body in wasm memory,
+ * END_STREAM included (the engine's respondWhole). An H2E code; on LIMIT nothing was sent.
+ */
+export function respondWhole(r: Respond, status: u32, fields: usize, fieldsLen: u32, body: usize, bodyLen: u32): u32 {
+  const ctx = r.ctx;
+  const s = ctx.stream;
+  if (s == null || r.responded) return H2E_CLOSED;
+  const head = headScratch;
+  if (!responseHead(head, status, fields, fieldsLen)) {
+    doneWithHead();
+    return H2E_LIMIT_EXCEEDED;
+  }
+  const result = ctx.conn.engine.respondWhole(s, head.ptr, head.len, body, bodyLen);
+  doneWithHead();
+  if (result == SendResult.OK) r.responded = true;
+  return codeOfResult(result);
 }
 
 /** Server push (§8.4): promises `req` on the respond's stream; the outcome holds the code

@@ -220,15 +220,7 @@ export class Response extends Disposable {
 
   /** The response head as a field list: :status, then the headers. */
   toFields(out: ByteBuffer): bool {
-    out.clear();
-    const s = this.status;
-    unchecked((STATUS_DIGITS[0] = <u8>(0x30 + ((s / 100) % 10))));
-    unchecked((STATUS_DIGITS[1] = <u8>(0x30 + ((s / 10) % 10))));
-    unchecked((STATUS_DIGITS[2] = <u8>(0x30 + (s % 10))));
-    return (
-      addRaw(out, changetype<usize>(N_STATUS), <u32>N_STATUS.length, changetype<usize>(STATUS_DIGITS), 3) &&
-      appendRegular(out, this.headers, false)
-    );
+    return statusField(out, this.status) && appendRegular(out, this.headers, false);
   }
 
   dispose(): void {
@@ -254,6 +246,40 @@ const V_GET = ascii('GET');
 const V_HTTPS = ascii('https');
 const V_CONNECT = ascii('CONNECT');
 const STATUS_DIGITS = new StaticArray<u8>(3);
+
+/** Starts `out` afresh with `:status: <status>` (three digits). */
+function statusField(out: ByteBuffer, status: u32): bool {
+  out.clear();
+  unchecked((STATUS_DIGITS[0] = <u8>(0x30 + ((status / 100) % 10))));
+  unchecked((STATUS_DIGITS[1] = <u8>(0x30 + ((status / 10) % 10))));
+  unchecked((STATUS_DIGITS[2] = <u8>(0x30 + (status % 10))));
+  return addRaw(out, changetype<usize>(N_STATUS), <u32>N_STATUS.length, changetype<usize>(STATUS_DIGITS), 3);
+}
+
+/**
+ * A response head straight from the host's flat field list (h2_respond_send_whole):
+ * `:status`, then the fields with their names lowercased — no Response, no Headers.
+ * The list must be well-formed (the caller checked it).
+ */
+export function responseHead(out: ByteBuffer, status: u32, fields: usize, len: u32): bool {
+  if (!statusField(out, status) || !out.reserve(len)) return false;
+  const start = out.ptr + out.len;
+  memory.copy(start, fields, len);
+  const end = start + <usize>len;
+  for (let p = start; p < end; p += <usize>fieldSize(p)) lowercaseName(p);
+  out.len += len;
+  return true;
+}
+
+/** Lowercases the name of the field at `p` in place (HTTP/2 names are lowercase, §8.2.1). */
+function lowercaseName(p: usize): void {
+  const name = fieldName(p);
+  const n = fieldNameLen(p);
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(name + i);
+    if (c >= 0x41 && c <= 0x5a) store<u8>(name + i, c | 0x20);
+  }
+}
 
 /** Appends one field from raw (ptr, len) name and value. */
 function addRaw(out: ByteBuffer, name: usize, nameLen: u32, value: usize, valueLen: u32): bool {

@@ -1449,19 +1449,8 @@ export class Connection extends BudgetMember {
   sendData(stream: Stream, data: usize, len: u32, endStream: bool): u32 {
     this.handler.touched();
     if (!this.canSendBody(stream)) return SendResult.BAD_STATE;
-    const buffered = stream.buffered;
+    if (!this.mayBufferData(stream, len)) return SendResult.LIMIT;
     const counts = this.counts;
-    if (
-      <u64>buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
-      !counts.mayBuffer(len, this.config.maxConnectionSendBuffer)
-    ) {
-      return SendResult.LIMIT;
-    }
-    // Past what was assigned to it, the instance's budget must have room too.
-    if (len > stream.assigned && <u64>(len - stream.assigned) > this.budget.sendRoom()) {
-      this.budget.press();
-      return SendResult.LIMIT;
-    }
     if (len > 0) {
       let b = stream.sendBuffer;
       if (b == null) {
@@ -1739,6 +1728,47 @@ export class Connection extends BudgetMember {
     }
     if (framed) this.clock.mark(Stamp.STREAM_FRAME);
     this.syncBudget();
+  }
+
+  /** Whether `len` more bytes fit the stream's and the connection's send buffers and,
+   *  past what was assigned to the stream, the instance's budget. */
+  private mayBufferData(stream: Stream, len: u32): bool {
+    if (
+      <u64>stream.buffered + <u64>len > <u64>this.config.maxStreamSendBuffer ||
+      !this.counts.mayBuffer(len, this.config.maxConnectionSendBuffer)
+    ) {
+      return false;
+    }
+    if (len > stream.assigned && <u64>(len - stream.assigned) > this.budget.sendRoom()) {
+      this.budget.press();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Server: a whole response in one call — HEADERS, then the body with END_STREAM. A body
+   * the windows take in one frame goes straight into the output after the head (no send
+   * buffer, no scheduling round); a larger one is queued as sendData queues it. Refused
+   * before anything is written when it could be neither, so a LIMIT leaves the stream as
+   * it was.
+   */
+  respondWhole(stream: Stream, fields: usize, len: u32, body: usize, bodyLen: u32): u32 {
+    if (bodyLen == 0) return this.sendResponse(stream, fields, len, true, false);
+    // Direct while the output is under its high-water mark, as produce() frames.
+    const direct =
+      stream.padding < 0 && this.outputLen < this.config.outputHighWater && bodyLen <= this.externalAllowance(stream);
+    if (!direct && !this.mayBufferData(stream, bodyLen)) return SendResult.LIMIT;
+    const head = this.sendResponse(stream, fields, len, false, false);
+    if (head != SendResult.OK) return head;
+    if (direct && encodeData(this.output, stream.id, body, bodyLen, true) == EncodeResult.OK) {
+      this.externalSent(stream, bodyLen, true);
+      return SendResult.OK;
+    }
+    const queued = this.sendData(stream, body, bodyLen, true);
+    // Only when the output refused the frame and the buffers the body too: the head is out.
+    if (queued != SendResult.OK) this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
+    return queued;
   }
 
   /**

@@ -5,8 +5,10 @@
 import { HandleKind } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Request, Response } from '../messages';
-import { bodyReader, Respond, sendResponse, push, sentCode, sentHandle } from '../conn-roles';
+import { bodyReader, Respond, respondWhole, sendResponse, push, sentCode, sentHandle } from '../conn-roles';
 import { ResetTask } from '../body';
+import { validRange } from '../memory';
+import { validateFieldList } from '../../hpack';
 import { get, release, setSourceBody, takeMessage, newHandle, taskHandle } from './common';
 
 /** A new response (status 200); the host owns it until sent. */
@@ -76,6 +78,34 @@ function respondWith<M>(respond: u32, msgHandle: u32, kind: HandleKind, endStrea
 /** Sends the final response (consumed). Returns a send stream for the body, or 0 (see h2_last_result). */
 export function h2_respond_send_response(respond: u32, resp: u32, endStream: u32): u32 {
   return respondWith<Response>(respond, resp, HandleKind.RESPONSE, endStream != 0, false);
+}
+
+/**
+ * The whole final response in one call: `:status` `status`, the headers as a flat field
+ * list [fields, fields+fieldsLen) (names lowercased), the body [body, body+bodyLen)
+ * (copied) and END_STREAM. No response, headers, body or send stream handle is made.
+ * H2E_LIMIT_EXCEEDED (nothing sent) when the body fits neither the windows nor the send
+ * buffers now: answer through h2_respond_send_response then.
+ */
+export function h2_respond_send_whole(
+  respond: u32,
+  status: u32,
+  fields: usize,
+  fieldsLen: u32,
+  body: usize,
+  bodyLen: u32,
+): u32 {
+  const r = get<Respond>(respond, HandleKind.RESPOND);
+  if (
+    r == null ||
+    status < 100 ||
+    status > 999 ||
+    !validRange(fields, fieldsLen) ||
+    !validRange(body, bodyLen) ||
+    validateFieldList(fields, fieldsLen) < 0
+  )
+    return H2E_INVALID_ARG;
+  return respondWhole(r, status, fields, fieldsLen, body, bodyLen);
 }
 
 /** Sends a 1xx informational response (taken); any number before the final one. */
