@@ -54,6 +54,63 @@ export function allIn(ptr: usize, len: u32, bits: u8): bool {
   return true;
 }
 
+// Word-at-a-time checks for the common case (RFC 9113 §8.2.1 names, RFC 9110 §5.5
+// values): eight bytes per step, each answer exact; a word that fails is looked at byte
+// by byte by the caller, which names the fault.
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** Some byte of `x` is below `n` (n <= 128; exact as a yes/no). */
+@inline function hasLess(x: u64, n: u64): u64 {
+  return (x - ONES * n) & ~x & HIGHS;
+}
+
+/** Some byte of `x` equals `b`. */
+@inline function hasByte(x: u64, b: u64): u64 {
+  const y = x ^ (ONES * b);
+  return (y - ONES) & ~y & HIGHS;
+}
+
+/** Every byte of `x` is in a..z or '-' (the bytes of most field names). */
+@inline function allLowerOrDash(x: u64): bool {
+  if ((x & HIGHS) != 0) return false;
+  // Per byte (each < 0x80, so no carry crosses a byte): the high bit of x + (0x80 - lo)
+  // is set when the byte is >= lo.
+  const letter = (x + ONES * (0x80 - 0x61)) & ~(x + ONES * (0x80 - 0x7b)) & HIGHS;
+  const y = x ^ (ONES * 0x2d);
+  const dash = ~(y + ONES * 0x7f) & HIGHS; // a zero byte keeps its high bit clear
+  return (letter | dash) == HIGHS;
+}
+
+/** True when [ptr, ptr+len) is all field-value bytes (VCHAR, obs-text, SP, HTAB). */
+export function valueBytesOk(ptr: usize, len: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= len; i += 8) {
+    const x = load<u64>(ptr + i);
+    if ((hasLess(x, 0x20) | hasByte(x, 0x7f)) != 0) return allIn(ptr + i, len - i, C_VALUE);
+  }
+  return allIn(ptr + i, len - i, C_VALUE);
+}
+
+/** True when [ptr, ptr+len) is all request-target bytes (visible ASCII, obs-text). */
+export function pathBytesOk(ptr: usize, len: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= len; i += 8) {
+    const x = load<u64>(ptr + i);
+    if ((hasLess(x, 0x21) | hasByte(x, 0x7f)) != 0) return allIn(ptr + i, len - i, C_PATH);
+  }
+  return allIn(ptr + i, len - i, C_PATH);
+}
+
+/** True when [ptr, ptr+len) is all lowercase tchar (what a field name may hold). */
+export function nameBytesOk(ptr: usize, len: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= len; i += 8) {
+    if (!allLowerOrDash(load<u64>(ptr + i))) return allIn(ptr + i, len - i, C_NAME);
+  }
+  return allIn(ptr + i, len - i, C_NAME);
+}
+
 @inline export function charIs(b: u8, bits: u8): bool {
   return (load<u8>(TABLE + <usize>b) & bits) != 0;
 }

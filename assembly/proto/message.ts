@@ -41,6 +41,9 @@ import {
   eqBytesNoCase,
   indexOfByte,
   initCharTable,
+  nameBytesOk,
+  pathBytesOk,
+  valueBytesOk,
 } from './message-chars';
 import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
 
@@ -368,17 +371,30 @@ export class MessageValidator {
     // colon only opens a pseudo-header name.
     if (nameLen == 0) return this.fail('empty field name');
     const pseudo = load<u8>(name) == COLON;
-    for (let i: u32 = pseudo ? 1 : 0; i < nameLen; i++) {
+    const from: u32 = pseudo ? 1 : 0;
+    if (!nameBytesOk(name + from, nameLen - from)) return this.nameFault(name + from, nameLen - from);
+    if (pseudo) {
+      // Every pseudo-header value check is narrower than the field-value check, so the
+      // latter runs only to name the fault first, as it would have run first.
+      if (this.pseudoField(name, nameLen, value, valueLen)) return true;
+      const message = this.errorMessage;
+      return this.checkValue(value, valueLen) && this.fail(message);
+    }
+    if (!this.checkValue(value, valueLen)) return false;
+    this.regularSeen = true;
+    return this.regularField(name, nameLen, value, valueLen);
+  }
+
+  /** Names the first byte of a field name that may not be there. */
+  private nameFault(name: usize, len: u32): bool {
+    for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(name + i);
       if (charIs(b, C_NAME)) continue;
       if (b >= 0x41 && b <= 0x5a) return this.fail('uppercase character in field name');
       if (b == COLON) return this.fail('colon in field name');
-      return this.fail('invalid character in field name');
+      break;
     }
-    if (!this.checkValue(value, valueLen)) return false;
-    if (pseudo) return this.pseudoField(name, nameLen, value, valueLen);
-    this.regularSeen = true;
-    return this.regularField(name, nameLen, value, valueLen);
+    return this.fail('invalid character in field name');
   }
 
   /**
@@ -388,6 +404,12 @@ export class MessageValidator {
    */
   private checkValue(p: usize, len: u32): bool {
     if (len == 0) return true;
+    if (valueBytesOk(p, len)) {
+      if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
+        return this.fail('leading or trailing whitespace in field value');
+      }
+      return true;
+    }
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(p + i);
       if (charIs(b, C_VALUE)) continue;
@@ -452,7 +474,7 @@ export class MessageValidator {
       case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
-        if (!allIn(value, valueLen, C_PATH)) return this.fail('invalid character in :path');
+        if (!pathBytesOk(value, valueLen)) return this.fail('invalid character in :path');
         this.pathPtr = value;
         this.pathLen = valueLen;
         break;
