@@ -448,6 +448,24 @@ H2_EXPORT h2_code h2_serverconn_options_free(h2_serverconn_options opts);
 H2_EXPORT h2_task h2_serverconn_handshake(h2_io io, h2_serverconn_options opts);
 /** The next request: H2_TASK_REQUEST, or H2_TASK_EMPTY once no more will come (GOAWAY, close). */
 H2_EXPORT h2_task h2_serverconn_accept(h2_serverconn conn);
+/** Requests in bulk (nghttp2's on_header callbacks, one call per turn): a task that yields
+ *  H2_TASK_REQUEST with no value once requests wait to be taken by
+ *  h2_serverconn_take_requests, H2_TASK_EMPTY once no more will come (GOAWAY, close). It
+ *  takes nothing: push another after taking. */
+H2_EXPORT h2_task h2_serverconn_poll_requests(h2_serverconn conn);
+/** Takes the waiting requests that fit [buf, buf+cap), in arrival order, each as:
+ *    uint32_t respond;     its h2_respond (the host owns it)
+ *    uint32_t body;        its h2_body (the host owns it), 0 when nothing more will arrive
+ *                          on the stream (it ended with its head)
+ *    uint32_t stream_id;
+ *    uint32_t head_len;    then head_len bytes: the head as a flat field list (see "Field
+ *                          lists"), pseudo-headers first, as it arrived (validated)
+ *  little-endian, back to back (no padding). No h2_request, no task per request. Returns the
+ *  bytes written: 0 when none waits, or when the next does not fit (16 bytes more than
+ *  H2_OPT_MAX_HEADER_LIST_SIZE, 64 KiB by default, always take one; h2_serverconn_accept
+ *  hands over any). A request not taken stays queued, for the next call or for
+ *  h2_serverconn_accept. */
+H2_EXPORT uint32_t h2_serverconn_take_requests(h2_serverconn conn, h2_ptr buf, uint32_t cap);
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
 H2_EXPORT h2_task h2_serverconn_ping(h2_serverconn conn);
 /** Announces a new value of one of our SETTINGS after the handshake (nghttp2's

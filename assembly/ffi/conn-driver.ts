@@ -15,7 +15,7 @@ import { Executor } from './executor';
 import { Context, Io } from './io';
 import { StreamCtx } from './stream-ctx';
 import { Headers } from './http';
-import { Request, Response, Pseudo } from './messages';
+import { Request, Response } from './messages';
 import { Task, TaskType, Waitable } from './task';
 import { HandleKind, handleRelease, adopt } from './handles';
 import { H2E_ERROR, H2E_UNEXPECTED_EOF, H2E_INVALID_PEER_MESSAGE, newError } from './errors';
@@ -386,7 +386,7 @@ export class ConnDriver extends ConnLike {
     const ctx = new StreamCtx(this, stream);
     ctx.recvEnded = endStream;
     const req = new Request();
-    splitRequest(req, fields, fieldsLen);
+    req.receive(fields, fieldsLen);
     req.ctx = ctx;
     req.received = true;
     this.incoming.push(req);
@@ -396,7 +396,7 @@ export class ConnDriver extends ConnLike {
   onPush(parent: Stream, promised: Stream, fields: usize, fieldsLen: u32): void {
     const ctx = new StreamCtx(this, promised);
     const req = new Request();
-    splitRequest(req, fields, fieldsLen);
+    req.receive(fields, fieldsLen);
     req.ctx = ctx;
     this.pushes.push(req);
     this.pushWait.notify();
@@ -554,24 +554,6 @@ export class PingTask extends Task {
   }
 }
 
-/**
- * Splits a received request head into pseudo-headers and headers. The engine validated
- * it (§8.3: pseudo-headers first; names lowercase), so the regular fields are one run,
- * copied whole.
- */
-function splitRequest(req: Request, fields: usize, len: u32): void {
-  const end = fields + <usize>len;
-  let p = fields;
-  for (; p < end; p = nextField(p)) {
-    const name = fieldName(p);
-    const nl = fieldNameLen(p);
-    if (nl < 2 || load<u8>(name) != 0x3a) break;
-    const which = pseudoIndex(name, nl);
-    if (which >= 0) req.setPseudo(which, fieldValue(p), fieldValueLen(p));
-  }
-  if (p < end) req.headers.copyFrom(p, <u32>(end - p));
-}
-
 /** Splits a received response head into :status and headers (validated, as above). */
 function splitResponse(resp: Response, fields: usize, len: u32): void {
   const end = fields + <usize>len;
@@ -587,21 +569,4 @@ function splitResponse(resp: Response, fields: usize, len: u32): void {
     }
   }
   if (p < end) resp.headers.copyFrom(p, <u32>(end - p));
-}
-
-/** Which request pseudo-header [name, name+len) is (a Pseudo index), or -1. */
-function pseudoIndex(name: usize, len: u32): i32 {
-  // The length and the letter after the colon tell them apart; the bytes confirm it.
-  let which: i32 = -1;
-  const c = load<u8>(name, 1);
-  if (len == 7) which = c == 0x6d ? Pseudo.METHOD : c == 0x73 ? Pseudo.SCHEME : -1;
-  else if (len == 5) which = Pseudo.PATH;
-  else if (len == 10) which = Pseudo.AUTHORITY;
-  else if (len == 9) which = Pseudo.PROTOCOL;
-  if (which < 0) return -1;
-  const n = Request.pseudoName(which);
-  for (let k: u32 = 1; k < len; k++) {
-    if (<u32>load<u8>(name + k) != <u32>n.charCodeAt(<i32>k)) return -1;
-  }
-  return which;
 }

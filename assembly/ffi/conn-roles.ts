@@ -17,7 +17,7 @@ import { StreamCtx, StreamTask } from './stream-ctx';
 import { Request, Response, responseHead } from './messages';
 import { Body, SendStream, streamError } from './body';
 import { Disposable, ReadyTask, Task, TaskType } from './task';
-import { HandleKind, handleGet, handleNew, adopt } from './handles';
+import { HandleKind, handleGet, handleNew, adopt, handlesAvailable } from './handles';
 import { validRange } from './memory';
 import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from './errors';
 
@@ -412,6 +412,65 @@ export class AcceptTask extends Task {
   cancel(): void {
     this.conn.incomingWait.unregister(this);
   }
+}
+
+/** h2_serverconn_poll_requests: REQUEST (no value) once a request waits to be taken by
+ *  h2_serverconn_take_requests, EMPTY once no more will come. Takes nothing itself. */
+export class RequestsReadyTask extends Task {
+  constructor(public conn: ConnDriver) {
+    super();
+  }
+  poll(): bool {
+    const conn = this.conn;
+    if (conn.incoming.length > 0) return this.finish(TaskType.REQUEST, 0, HandleKind.NONE);
+    if (conn.isFailed || conn.freed || conn.engine.acceptsNoMoreStreams) {
+      return this.finish(TaskType.EMPTY, 0, HandleKind.NONE);
+    }
+    conn.incomingWait.register(this);
+    return false;
+  }
+  cancel(): void {
+    this.conn.incomingWait.unregister(this);
+  }
+}
+
+/** Bytes before each request's head in h2_serverconn_take_requests' output. */
+export const TAKEN_REQUEST_HEADER: u32 = 16;
+
+/**
+ * h2_serverconn_take_requests: as many waiting requests as fit [buf, buf+cap), each as
+ * u32 respond handle, u32 body handle (0 when nothing more will arrive on it), u32 stream
+ * id, u32 head length, then the head as a flat field list (pseudo-headers first). No
+ * request object, no handle but those two, no task. Returns the bytes written; a request
+ * that does not fit (or finds no room for its handles) stays queued for the next call or
+ * for h2_serverconn_accept.
+ */
+export function takeRequests(conn: ConnDriver, buf: usize, cap: u32): u32 {
+  const queue = conn.incoming;
+  let at: u32 = 0;
+  let taken: i32 = 0;
+  while (taken < queue.length) {
+    const req = unchecked(queue[taken]);
+    const head = req.arrivedHead;
+    const ctx = req.ctx;
+    if (head == null || ctx == null) break; // not as it arrived: the task path hands it over
+    const need = TAKEN_REQUEST_HEADER + head.len;
+    if (<u64>at + <u64>need > <u64>cap || handlesAvailable() < 2) break;
+    const p = buf + <usize>at;
+    const respond = new Respond(ctx);
+    req.respondTaken = true;
+    store<u32>(p, adopt(HandleKind.RESPOND, respond));
+    const nothingMore = ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null;
+    store<u32>(p, nothingMore ? 0 : bodyReader<Request>(req), 4);
+    store<u32>(p, ctx.id, 8);
+    store<u32>(p, head.len, 12);
+    memory.copy(p + TAKEN_REQUEST_HEADER, head.ptr, head.len);
+    at += need;
+    req.dispose();
+    taken++;
+  }
+  if (taken > 0) queue.splice(0, taken);
+  return at;
 }
 
 /** h2_request_respond: takes the respond handle of a received request (once). */

@@ -98,6 +98,11 @@ export function handleRelease(handle: u32, kind: HandleKind): Object | null {
   return obj;
 }
 
+/** How many more handles may be made now. */
+export function handlesAvailable(): u32 {
+  return MAX_HANDLES - live;
+}
+
 /** How many handles are live: the leak check of the tests. */
 export function handleLiveCount(): u32 {
   return live;

@@ -16,9 +16,18 @@ import {
 import { Disposable } from './task';
 import { HandleKind, handleNew, handleRelease } from './handles';
 
+/** Most bytes one header list may take. */
+export const HEADERS_LIMIT: u32 = 1 << 26;
+
 export class Headers extends Disposable {
   handle: u32 = 0;
-  list: ByteBuffer = new ByteBuffer(1 << 26);
+  list: ByteBuffer;
+
+  /** Empty, or over `list` (a well-formed field list with lowercase names), taken. */
+  constructor(list: ByteBuffer | null = null) {
+    super();
+    this.list = list != null ? list : new ByteBuffer(HEADERS_LIMIT);
+  }
 
   dispose(): void {
     this.list.dispose();

@@ -1,8 +1,8 @@
 // Requests and responses as the ABI hands them around (hyper_request, hyper_response),
 // and how they become the field lists the engine sends.
 import { ByteBuffer } from '../util/bytes';
-import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen } from '../hpack';
-import { Headers } from './http';
+import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen, nextField } from '../hpack';
+import { Headers, HEADERS_LIMIT } from './http';
 import { Disposable } from './task';
 import { HandleKind, handleRelease } from './handles';
 import { StreamCtx } from './stream-ctx';
@@ -21,21 +21,26 @@ export namespace Pseudo {
 /** Most bytes all of a request's pseudo-header values may take together. */
 const PSEUDO_BYTES_LIMIT: u32 = 1 << 20;
 
-function newSpans(): StaticArray<i64> {
-  const s = new StaticArray<i64>(Pseudo.COUNT);
-  for (let i = 0; i < Pseudo.COUNT; i++) unchecked((s[i] = -1));
-  return s;
-}
-
 const PSEUDO_NAMES: StaticArray<string> = [':method', ':scheme', ':authority', ':path', ':protocol'];
 
 export class Request extends Disposable {
   handle: u32 = 0;
-  /** Pseudo-header values back to back in one buffer (one allocation for all of them). */
-  private pseudoBytes: ByteBuffer = new ByteBuffer(PSEUDO_BYTES_LIMIT);
-  /** Each pseudo-header's offset (high 32 bits) and length in pseudoBytes; -1 when unset. */
-  private spans: StaticArray<i64> = newSpans();
-  headers: Headers = new Headers();
+  /** Each pseudo-header's offset (high 32 bits) and length in pseudoBytes; -1 when unset.
+   *  Five fields side by side, read by index (span/setSpan): no array per request. */
+  private span0: i64 = -1;
+  private span1: i64 = -1;
+  private span2: i64 = -1;
+  private span3: i64 = -1;
+  private span4: i64 = -1;
+  /** Pseudo-header values back to back in one buffer (one allocation for all of them);
+   *  made on the first value. */
+  private pseudoBytes: ByteBuffer | null = null;
+  /** The regular headers; made when first asked for. */
+  private headerList: Headers | null = null;
+  /** Server side: the head as it arrived (validated: pseudo-headers first), kept whole
+   *  until something asks for a part of it; a host that takes it flat
+   *  (h2_serverconn_take_requests) never has it split. */
+  private arrived: ByteBuffer | null = null;
   /** Outgoing body read from the host (h2_request_set_body), or null. */
   body: Body | null = null;
   /** Outgoing body written by the host through a send stream (h2_request_send_stream). */
@@ -51,32 +56,96 @@ export class Request extends Disposable {
   /** Server side: it arrived from the peer (its body is read from ctx). */
   received: bool = false;
 
-  @inline hasPseudo(which: i32): bool {
-    return unchecked(this.spans[which]) >= 0;
+  @inline private span(which: i32): i64 {
+    return load<i64>(changetype<usize>(this) + offsetof<Request>('span0') + ((<usize>which) << 3));
+  }
+  @inline private setSpan(which: i32, value: i64): void {
+    store<i64>(changetype<usize>(this) + offsetof<Request>('span0') + ((<usize>which) << 3), value);
+  }
+
+  /** The regular headers (a received head is split first). */
+  get headers(): Headers {
+    this.split();
+    let h = this.headerList;
+    if (h == null) {
+      h = new Headers();
+      this.headerList = h;
+    }
+    return h;
+  }
+
+  /** Keeps a received head (a validated field list) whole, to be split when asked. */
+  receive(fields: usize, len: u32): bool {
+    const b = new ByteBuffer(HEADERS_LIMIT + PSEUDO_BYTES_LIMIT);
+    if (!b.reserve(len)) return false;
+    b.pushBytes(fields, len);
+    this.arrived = b;
+    return true;
+  }
+
+  /** The received head as it arrived, or null once split (or for a request built here). */
+  @inline get arrivedHead(): ByteBuffer | null {
+    return this.arrived;
+  }
+
+  /**
+   * Splits a received head into pseudo-headers and headers. The engine validated it
+   * (§8.3: pseudo-headers first; names lowercase), so the regular fields are one run: it
+   * moves to the front of the same buffer, which becomes the headers' list.
+   */
+  private split(): void {
+    const b = this.arrived;
+    if (b == null) return;
+    this.arrived = null;
+    const start = b.ptr;
+    const end = start + <usize>b.len;
+    let p = start;
+    for (; p < end; p = nextField(p)) {
+      const name = fieldName(p);
+      const nl = fieldNameLen(p);
+      if (nl < 2 || load<u8>(name) != 0x3a) break;
+      const which = pseudoIndex(name, nl);
+      if (which >= 0) this.setPseudo(which, fieldValue(p), fieldValueLen(p));
+    }
+    const rest = <u32>(end - p);
+    if (rest > 0) memory.copy(start, p, rest);
+    b.len = rest;
+    b.limit = HEADERS_LIMIT;
+    this.headerList = new Headers(b);
+  }
+
+  hasPseudo(which: i32): bool {
+    this.split();
+    return this.span(which) >= 0;
   }
   /** Where a set pseudo-header's value starts (valid until the next set). */
   @inline pseudoPtr(which: i32): usize {
-    return this.pseudoBytes.ptr + <usize>(unchecked(this.spans[which]) >>> 32);
+    return changetype<ByteBuffer>(this.pseudoBytes).ptr + <usize>(this.span(which) >>> 32);
   }
   @inline pseudoLen(which: i32): u32 {
-    return <u32>(unchecked(this.spans[which]) & 0xffffffff);
+    return <u32>(this.span(which) & 0xffffffff);
   }
 
   /** Sets a pseudo-header (with a "/" in front when `slash`); false past the size limit. */
   setPseudo(which: i32, value: usize, len: u32, slash: bool = false): bool {
+    this.split();
     const need = len + (slash ? 1 : 0);
     let b = this.pseudoBytes;
+    if (b == null) {
+      b = new ByteBuffer(PSEUDO_BYTES_LIMIT);
+      this.pseudoBytes = b;
+    }
     // A value no longer than the old one is overwritten in place; else appended, and the
     // buffer is compacted (live values only) when an append would pass the limit.
-    const old = unchecked(this.spans[which]);
+    const old = this.span(which);
     let off: u32;
     if (old >= 0 && need <= <u32>(old & 0xffffffff)) {
       off = <u32>(old >>> 32);
     } else {
       if (!b.reserve(need)) {
-        unchecked((this.spans[which] = -1));
+        this.setSpan(which, -1);
         if (!this.compact(need)) return false;
-        b = this.pseudoBytes;
+        b = changetype<ByteBuffer>(this.pseudoBytes);
       }
       off = b.len;
       b.len += need;
@@ -84,13 +153,13 @@ export class Request extends Disposable {
     const p = b.ptr + <usize>off;
     if (slash) store<u8>(p, 0x2f);
     memory.copy(p + (slash ? 1 : 0), value, len);
-    unchecked((this.spans[which] = ((<i64>off) << 32) | (<i64>need)));
+    this.setSpan(which, ((<i64>off) << 32) | (<i64>need));
     return true;
   }
 
   /** Copies the live values into a fresh buffer with room for `extra` more bytes. */
   private compact(extra: u32): bool {
-    const from = this.pseudoBytes;
+    const from = changetype<ByteBuffer>(this.pseudoBytes);
     const to = new ByteBuffer(PSEUDO_BYTES_LIMIT);
     let live: u32 = extra;
     for (let i = 0; i < Pseudo.COUNT; i++) if (this.hasPseudo(i)) live += this.pseudoLen(i);
@@ -100,7 +169,7 @@ export class Request extends Disposable {
       const n = this.pseudoLen(i);
       const off = to.len;
       to.pushBytes(this.pseudoPtr(i), n);
-      unchecked((this.spans[i] = ((<i64>off) << 32) | (<i64>n)));
+      this.setSpan(i, ((<i64>off) << 32) | (<i64>n));
     }
     from.dispose();
     this.pseudoBytes = to;
@@ -183,16 +252,39 @@ export class Request extends Disposable {
     return n == <u32>lit.length && memory.compare(this.pseudoPtr(which), changetype<usize>(lit), n) == 0;
   }
 
-  dispose(): void {
-    this.pseudoBytes.dispose();
-    for (let i = 0; i < Pseudo.COUNT; i++) unchecked((this.spans[i] = -1));
-    releaseParts(this.headers, this.body, this.ctx, this.received && !this.bodyTaken);
-    this.body = null;
+  /** Lets go of the headers' handle (when they have one). */
+  releaseHeadersHandle(): void {
+    const h = this.headerList;
+    if (h != null) h.releaseHandle();
   }
 
-  static pseudoName(which: i32): string {
-    return PSEUDO_NAMES[which];
+  dispose(): void {
+    const p = this.pseudoBytes;
+    if (p != null) p.dispose();
+    for (let i = 0; i < Pseudo.COUNT; i++) this.setSpan(i, -1);
+    const a = this.arrived;
+    if (a != null) a.dispose();
+    this.arrived = null;
+    releaseParts(this.headerList, this.body, this.ctx, this.received && !this.bodyTaken);
+    this.body = null;
   }
+}
+
+/** Which request pseudo-header [name, name+len) is (a Pseudo index), or -1. */
+function pseudoIndex(name: usize, len: u32): i32 {
+  // The length and the letter after the colon tell them apart; the bytes confirm it.
+  let which: i32 = -1;
+  const c = load<u8>(name, 1);
+  if (len == 7) which = c == 0x6d ? Pseudo.METHOD : c == 0x73 ? Pseudo.SCHEME : -1;
+  else if (len == 5) which = Pseudo.PATH;
+  else if (len == 10) which = Pseudo.AUTHORITY;
+  else if (len == 9) which = Pseudo.PROTOCOL;
+  if (which < 0) return -1;
+  const n = PSEUDO_NAMES[which];
+  for (let k: u32 = 1; k < len; k++) {
+    if (<u32>load<u8>(name + k) != <u32>n.charCodeAt(<i32>k)) return -1;
+  }
+  return which;
 }
 
 /**
@@ -200,9 +292,11 @@ export class Request extends Disposable {
  * and, for one received whose body reader was never taken (`unread`), what still arrives
  * on its stream (nobody reads it).
  */
-function releaseParts(headers: Headers, body: Body | null, ctx: StreamCtx | null, unread: bool): void {
-  headers.releaseHandle();
-  headers.dispose();
+function releaseParts(headers: Headers | null, body: Body | null, ctx: StreamCtx | null, unread: bool): void {
+  if (headers != null) {
+    headers.releaseHandle();
+    headers.dispose();
+  }
   if (body != null) body.dispose();
   if (ctx != null && unread) ctx.dropReceived();
 }
@@ -221,6 +315,11 @@ export class Response extends Disposable {
   /** The response head as a field list: :status, then the headers. */
   toFields(out: ByteBuffer): bool {
     return statusField(out, this.status) && appendRegular(out, this.headers, false);
+  }
+
+  /** Lets go of the headers' handle (when they have one). */
+  releaseHeadersHandle(): void {
+    this.headers.releaseHandle();
   }
 
   dispose(): void {

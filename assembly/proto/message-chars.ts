@@ -57,8 +57,8 @@ export function allIn(ptr: usize, len: u32, bits: u8): bool {
 // Word-at-a-time checks for the common case (RFC 9113 §8.2.1 names, RFC 9110 §5.5
 // values): eight bytes per step, each answer exact; a word that fails is looked at byte
 // by byte by the caller, which names the fault.
-const ONES: u64 = 0x0101010101010101;
-const HIGHS: u64 = 0x8080808080808080;
+const ONES: u64 = ((<u64>0x01010101) << 32) | 0x01010101;
+const HIGHS: u64 = ((<u64>0x80808080) << 32) | 0x80808080;
 
 /** Some byte of `x` is below `n` (n <= 128; exact as a yes/no). */
 @inline function hasLess(x: u64, n: u64): u64 {

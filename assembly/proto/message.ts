@@ -30,7 +30,6 @@
 import {
   C_AUTHORITY,
   C_NAME,
-  C_PATH,
   C_SCHEME,
   C_TOKEN,
   C_VALUE,

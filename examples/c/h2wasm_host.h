@@ -501,6 +501,8 @@ h2_body h2_response_body(h2_response resp) { return H2W_EXPORT(h2_response_body)
 h2_code h2_response_set_body(h2_response resp, h2_body body) { return H2W_EXPORT(h2_response_set_body)(H2W_INSTANCE, resp, body); }
 h2_send_stream h2_respond_send_response(h2_respond respond, h2_response resp, uint32_t end_of_stream) { return H2W_EXPORT(h2_respond_send_response)(H2W_INSTANCE, respond, resp, end_of_stream); }
 h2_code h2_respond_send_whole(h2_respond respond, uint32_t status, h2_ptr fields, uint32_t fields_len, h2_ptr body, uint32_t body_len) { return H2W_EXPORT(h2_respond_send_whole)(H2W_INSTANCE, respond, status, fields, fields_len, body, body_len); }
+uint32_t h2_serverconn_take_requests(h2_serverconn conn, h2_ptr buf, uint32_t cap) { return H2W_EXPORT(h2_serverconn_take_requests)(H2W_INSTANCE, conn, buf, cap); }
+h2_task h2_serverconn_poll_requests(h2_serverconn conn) { return H2W_EXPORT(h2_serverconn_poll_requests)(H2W_INSTANCE, conn); }
 h2_code h2_respond_send_informational(h2_respond respond, h2_response resp) { return H2W_EXPORT(h2_respond_send_informational)(H2W_INSTANCE, respond, resp); }
 h2_respond h2_respond_push(h2_respond respond, h2_request req) { return H2W_EXPORT(h2_respond_push)(H2W_INSTANCE, respond, req); }
 h2_code h2_respond_reset(h2_respond respond, uint32_t reason) { return H2W_EXPORT(h2_respond_reset)(H2W_INSTANCE, respond, reason); }

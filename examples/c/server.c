@@ -76,6 +76,8 @@ struct file {
   off_t size, sent, announced;
 };
 #define MAX_FILES 4096
+/* Room for a batch of taken requests: at least one head of the default 64 KiB limit. */
+#define TAKE_BUF (64u * 1024u + 16u)
 static struct file files[MAX_FILES];
 
 static struct conn *conn_of(uint32_t userdata) {
@@ -295,6 +297,53 @@ static void answer(uint32_t i) {
   free_req(i);
 }
 
+/* A field's value from a flat field list in host memory, as a C string in `out`. */
+static void field_value(const uint8_t *fields, uint32_t len, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  out[0] = 0;
+  for (const uint8_t *p = fields, *end = fields + len; end - p >= 12;) {
+    uint32_t n, v;
+    memcpy(&n, p, 4); memcpy(&v, p + 4, 4);
+    if (n == nl && memcmp(p + 12, name, nl) == 0) {
+      size_t k = v < cap - 1 ? v : cap - 1;
+      memcpy(out, p + 12 + n, k);
+      out[k] = 0;
+      return;
+    }
+    p += 12 + n + v;
+  }
+}
+
+/* Every request waiting on connection `index`, heads flat, in one call per batch. They are
+ * copied out first: answering grows memory (which may move it) and reuses the scratch. */
+static void take_requests(uint32_t index) {
+  static h2_ptr buf;
+  static uint8_t copy[TAKE_BUF];
+  if (!buf && !(buf = h2_alloc(TAKE_BUF))) return;
+  uint32_t n;
+  while ((n = h2_serverconn_take_requests(conns[index].conn, buf, TAKE_BUF)) > 0) {
+    memcpy(copy, h2w_ptr(buf), n);
+    for (uint32_t at = 0; at + 16 <= n;) {
+      uint32_t rec[4];
+      memcpy(rec, copy + at, 16);
+      const uint8_t *head = copy + at + 16;
+      at += 16 + rec[3];
+      char method[16];
+      uint32_t i = new_req();
+      struct req *r = &reqs[i];
+      r->respond = rec[0];
+      r->body = rec[1];
+      r->conn_ud = conns[index].gen << 16 | index;
+      field_value(head, rec[3], ":method", method, sizeof method);
+      field_value(head, rec[3], ":path", r->path, sizeof r->path);
+      if (trap_path && strcmp(r->path, trap_path) == 0) trap_armed = 1;
+      r->has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+      if (r->body) push(h2_body_data(r->body), UD(K_BODY, i));
+      else answer(i); /* ended with its head */
+    }
+  }
+}
+
 static void on_task(h2_task task) {
   uint32_t type = h2_task_type(task), ud = h2_task_userdata(task);
   uint32_t kind = ud >> 24, index = ud & 0xFFFFFF;
@@ -302,7 +351,7 @@ static void on_task(h2_task task) {
   case K_HANDSHAKE:
     if (type == H2_TASK_SERVERCONN) {
       conns[index].conn = h2_task_value(task);
-      push(h2_serverconn_accept(conns[index].conn), UD(K_ACCEPT, index));
+      push(h2_serverconn_poll_requests(conns[index].conn), UD(K_ACCEPT, index));
       push(h2_serverconn_poll_close(conns[index].conn), UD(K_CLOSE, index));
     } else {
       close_conn(index); /* no preface: the peer went away or spoke something else */
@@ -310,19 +359,8 @@ static void on_task(h2_task task) {
     break;
   case K_ACCEPT:
     if (type == H2_TASK_REQUEST) {
-      h2_request req = h2_task_value(task);
-      char method[16], path[256];
-      h2w_request_pseudo(req, H2_PSEUDO_METHOD, method, sizeof method);
-      if (trap_path && h2w_request_pseudo(req, H2_PSEUDO_PATH, path, sizeof path) >= 0 && strcmp(path, trap_path) == 0) trap_armed = 1;
-      uint32_t i = new_req();
-      reqs[i].has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-      reqs[i].conn_ud = conns[index].gen << 16 | index;
-      if (docroot && h2w_request_pseudo(req, H2_PSEUDO_PATH, reqs[i].path, sizeof reqs[i].path) < 0) reqs[i].path[0] = 0;
-      reqs[i].body = h2_request_body(req);
-      reqs[i].respond = h2_request_respond(req);
-      h2_request_free(req);
-      push(h2_body_data(reqs[i].body), UD(K_BODY, i));
-      push(h2_serverconn_accept(conns[index].conn), UD(K_ACCEPT, index));
+      take_requests(index);
+      push(h2_serverconn_poll_requests(conns[index].conn), UD(K_ACCEPT, index));
     } /* EMPTY: no more requests on this connection; ERROR: poll_close reports it */
     break;
   case K_BODY:

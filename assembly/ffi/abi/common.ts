@@ -25,7 +25,7 @@ export function takeMessage<M>(handle: u32, kind: HandleKind, to: Object | null)
     msg.dispose();
     return null;
   }
-  msg.headers.releaseHandle();
+  msg.releaseHeadersHandle();
   return msg;
 }
 

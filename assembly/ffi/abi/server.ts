@@ -5,7 +5,18 @@
 import { HandleKind, handleRelease } from '../handles';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { ConnDriver } from '../conn-driver';
-import { AcceptTask, CloseTask, ping, submitSetting, settingOf, setTargetWindow, abruptShutdown } from '../conn-roles';
+import {
+  AcceptTask,
+  CloseTask,
+  RequestsReadyTask,
+  takeRequests,
+  ping,
+  submitSetting,
+  settingOf,
+  setTargetWindow,
+  abruptShutdown,
+} from '../conn-roles';
+import { validRange } from '../memory';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
@@ -41,6 +52,22 @@ export function h2_serverconn_handshake(io: u32, opts: u32): u32 {
 export function h2_serverconn_accept(conn: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
   return c == null ? 0 : taskHandle(new AcceptTask(c));
+}
+
+/** A task that yields H2_TASK_REQUEST (no value) once requests wait to be taken by
+ *  h2_serverconn_take_requests, H2_TASK_EMPTY once no more will come. */
+export function h2_serverconn_poll_requests(conn: u32): u32 {
+  const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
+  return c == null ? 0 : taskHandle(new RequestsReadyTask(c));
+}
+
+/** Takes the waiting requests that fit [buf, buf+cap), heads flat (see include/h2wasm.h);
+ *  the bytes written, 0 when none waits or the first does not fit. */
+export function h2_serverconn_take_requests(conn: u32, buf: usize, cap: u32): u32 {
+  safepoint();
+  const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
+  if (c == null || !validRange(buf, cap)) return 0;
+  return takeRequests(c, buf, cap);
 }
 
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
