@@ -14,6 +14,7 @@ import { ConnLike } from './conn-driver-base';
 import { Executor } from './executor';
 import { Context, Io } from './io';
 import { StreamCtx } from './stream-ctx';
+import { IncomingQueue } from './incoming';
 import { Headers } from './http';
 import { Request, Response } from './messages';
 import { Task, TaskType, Waitable } from './task';
@@ -59,7 +60,7 @@ export class ConnDriver extends ConnLike {
   pushes: Request[] = [];
   readonly pushWait: Waitable = new Waitable();
   /** Server: requests not yet accepted. */
-  incoming: Request[] = [];
+  readonly incoming: IncomingQueue = new IncomingQueue();
   readonly incomingWait: Waitable = new Waitable();
   /** Streams whose body comes from a data source. */
   sources: StreamCtx[] = [];
@@ -385,11 +386,12 @@ export class ConnDriver extends ConnLike {
   onRequest(stream: Stream, fields: usize, fieldsLen: u32, endStream: bool): void {
     const ctx = new StreamCtx(this, stream);
     ctx.recvEnded = endStream;
-    const req = new Request();
-    req.receive(fields, fieldsLen);
-    req.ctx = ctx;
-    req.received = true;
-    this.incoming.push(req);
+    if (!this.incoming.push(ctx, fields, fieldsLen)) {
+      // No memory for its head: refused, so the client may send it again (§8.7).
+      ctx.dropReceived();
+      this.engine.resetStream(stream, ErrorCode.REFUSED_STREAM);
+      return;
+    }
     this.incomingWait.notify();
   }
 
@@ -518,8 +520,7 @@ export class ConnDriver extends ConnLike {
     this.readCtx.release();
     this.writeCtx.release();
     this.sourceCtx.release();
-    for (let i = 0; i < this.incoming.length; i++) unchecked(this.incoming[i]).dispose();
-    this.incoming.length = 0;
+    this.incoming.dispose();
     for (let i = 0; i < this.pushes.length; i++) unchecked(this.pushes[i]).dispose();
     this.pushes.length = 0;
     // Streams the host still holds objects for must not reach the engine after this.

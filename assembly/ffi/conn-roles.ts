@@ -19,7 +19,16 @@ import { Body, SendStream, streamError } from './body';
 import { Disposable, ReadyTask, Task, TaskType } from './task';
 import { HandleKind, handleGet, handleNew, adopt, handlesAvailable } from './handles';
 import { validRange } from './memory';
-import { H2E_CLOSED, H2E_ERROR, H2E_INVALID_ARG, H2E_LIMIT_EXCEEDED, H2E_OK, newError, codeOfResult } from './errors';
+import {
+  H2E_CLOSED,
+  H2E_ERROR,
+  H2E_INVALID_ARG,
+  H2E_LIMIT_EXCEEDED,
+  H2E_OK,
+  H2E_OUT_OF_MEMORY,
+  newError,
+  codeOfResult,
+} from './errors';
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
 export class ConnOptions {
@@ -395,11 +404,21 @@ export class AcceptTask extends Task {
   }
   poll(): bool {
     const conn = this.conn;
-    if (conn.incoming.length > 0) {
-      const h = handleNew(HandleKind.REQUEST, conn.incoming[0]);
-      if (h == 0) return this.fail(newError(H2E_ERROR, 0, 'handle table full')); // the request stays queued
-      const req = conn.incoming.shift();
+    const queue = conn.incoming;
+    if (queue.length > 0) {
+      const req = new Request();
+      if (!req.receive(queue.frontHead(), queue.frontHeadLen())) {
+        return this.fail(newError(H2E_OUT_OF_MEMORY, 0, 'no memory for the request head')); // it stays queued
+      }
+      const h = handleNew(HandleKind.REQUEST, req);
+      if (h == 0) {
+        req.dispose();
+        return this.fail(newError(H2E_ERROR, 0, 'handle table full')); // the request stays queued
+      }
       req.handle = h;
+      req.ctx = queue.frontCtx();
+      req.received = true;
+      queue.shift();
       return this.finish(TaskType.REQUEST, h, HandleKind.REQUEST);
     }
     const e = conn.engine;
@@ -448,28 +467,28 @@ export const TAKEN_REQUEST_HEADER: u32 = 16;
 export function takeRequests(conn: ConnDriver, buf: usize, cap: u32): u32 {
   const queue = conn.incoming;
   let at: u32 = 0;
-  let taken: i32 = 0;
-  while (taken < queue.length) {
-    const req = unchecked(queue[taken]);
-    const head = req.arrivedHead;
-    const ctx = req.ctx;
-    if (head == null || ctx == null) break; // not as it arrived: the task path hands it over
-    const need = TAKEN_REQUEST_HEADER + head.len;
+  while (queue.length > 0) {
+    const headLen = queue.frontHeadLen();
+    const need = TAKEN_REQUEST_HEADER + headLen;
     if (<u64>at + <u64>need > <u64>cap || handlesAvailable() < 2) break;
+    const ctx = queue.frontCtx();
     const p = buf + <usize>at;
-    const respond = new Respond(ctx);
-    req.respondTaken = true;
-    store<u32>(p, adopt(HandleKind.RESPOND, respond));
-    const nothingMore = ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null;
-    store<u32>(p, nothingMore ? 0 : bodyReader<Request>(req), 4);
+    store<u32>(p, adopt(HandleKind.RESPOND, new Respond(ctx)));
+    let body: u32 = 0;
+    if (ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null) {
+      ctx.dropReceived(); // nothing more will arrive: no reader
+    } else {
+      const b = new Body();
+      b.ctx = ctx;
+      body = adopt(HandleKind.BODY, b);
+    }
+    store<u32>(p, body, 4);
     store<u32>(p, ctx.id, 8);
-    store<u32>(p, head.len, 12);
-    memory.copy(p + TAKEN_REQUEST_HEADER, head.ptr, head.len);
+    store<u32>(p, headLen, 12);
+    memory.copy(p + TAKEN_REQUEST_HEADER, queue.frontHead(), headLen);
     at += need;
-    req.dispose();
-    taken++;
+    queue.shift();
   }
-  if (taken > 0) queue.splice(0, taken);
   return at;
 }
 
