@@ -6,13 +6,12 @@
 // the connection uses manual release, gives those bytes back to the peer's window.
 // Send side: a body made with h2_body_new is a data source the core reads through the
 // h2_host.body_read import; a send stream is written by the host call by call.
-import { ByteBuffer } from '../util/bytes';
 import { ErrorCode } from '../frame/constants';
 import { Stream } from '../proto/stream';
 import { Disposable, TaskType } from './task';
 import { HandleKind, handleNew, adopt } from './handles';
 import { Buf, Headers } from './http';
-import { StreamCtx, StreamTask, RECV_BUFFER_LIMIT } from './stream-ctx';
+import { StreamCtx, StreamTask } from './stream-ctx';
 import { H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult } from './errors';
 
 /** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
@@ -81,11 +80,10 @@ export class BodyDataTask extends RecvTask {
   poll(): bool {
     const ctx = this.body.ctx;
     if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream (a data source, or freed)'));
-    const buffered = ctx.recv.len;
+    const buffered = ctx.recvLen;
     if (buffered > 0) {
       // Hand the buffer itself over; the stream starts a fresh one.
-      const chunk = ctx.recv;
-      ctx.recv = new ByteBuffer(RECV_BUFFER_LIMIT);
+      const chunk = ctx.takeRecv();
       const h = handleNew(HandleKind.BUF, new Buf(chunk));
       if (h == 0) {
         chunk.dispose();

@@ -475,7 +475,7 @@ export function takeRequests(conn: ConnDriver, buf: usize, cap: u32): u32 {
     const p = buf + <usize>at;
     store<u32>(p, adopt(HandleKind.RESPOND, new Respond(ctx)));
     let body: u32 = 0;
-    if (ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null) {
+    if (ctx.recvEnded && ctx.recvLen == 0 && ctx.trailers == null) {
       ctx.dropReceived(); // nothing more will arrive: no reader
     } else {
       const b = new Body();

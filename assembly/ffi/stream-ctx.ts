@@ -12,14 +12,16 @@ import { ConnLike } from './conn-driver-base';
 /** How much received body one stream may hold before the window stays shut. */
 export const RECV_BUFFER_LIMIT: u32 = 1 << 30;
 
-export class StreamCtx {
+/** It is also what the tasks on its stream wait on (`wait`): one object, not two. */
+export class StreamCtx extends Waitable {
   /** Null once the engine stream closed (the context may outlive it). */
   stream: Stream | null;
   conn: ConnLike;
   id: u32 = 0;
 
   // ---- receive side
-  recv: ByteBuffer = new ByteBuffer(RECV_BUFFER_LIMIT);
+  /** Body bytes received and not yet handed over; made on the first DATA. */
+  private recvBuf: ByteBuffer | null = null;
   recvEnded: bool = false;
   trailers: Headers | null = null;
   trailersTaken: bool = false;
@@ -53,10 +55,13 @@ export class StreamCtx {
   // ---- waiters
   /** Every task waiting on this stream (head, body, trailers, capacity, reset). Any news
    *  wakes them all and each polls again: a spurious wake costs one poll, and a stream
-   *  holds one waitable instead of four. */
-  readonly wait: Waitable = new Waitable();
+   *  holds one waitable instead of four — itself. */
+  @inline get wait(): Waitable {
+    return this;
+  }
 
   constructor(conn: ConnLike, stream: Stream) {
+    super();
     this.conn = conn;
     this.stream = stream;
     this.id = stream.id;
@@ -64,7 +69,34 @@ export class StreamCtx {
   }
 
   notifyAll(): void {
-    this.wait.notify();
+    this.notify();
+  }
+
+  /** The received-body buffer (made when first needed). */
+  get recv(): ByteBuffer {
+    let b = this.recvBuf;
+    if (b == null) {
+      b = new ByteBuffer(RECV_BUFFER_LIMIT);
+      this.recvBuf = b;
+    }
+    return b;
+  }
+  /** Hands the received bytes over whole; the next DATA starts a fresh buffer. */
+  takeRecv(): ByteBuffer {
+    const b = this.recv;
+    this.recvBuf = null;
+    return b;
+  }
+
+  /** Received body bytes not yet handed over. */
+  @inline get recvLen(): u32 {
+    const b = this.recvBuf;
+    return b == null ? 0 : b.len;
+  }
+
+  private disposeRecv(): void {
+    const b = this.recvBuf;
+    if (b != null) b.dispose();
   }
 
   /** The stream can no longer deliver anything new. */
@@ -82,14 +114,14 @@ export class StreamCtx {
   dropReceived(): void {
     if (this.readerGone) return;
     this.readerGone = true;
-    const unread = this.recv.len + this.unreleased;
+    const unread = this.recvLen + this.unreleased;
     this.unreleased = 0;
     if (unread > 0) {
       const s = this.stream;
       if (s != null) this.conn.engine.releaseCapacity(s, unread);
       else this.conn.engine.releaseClosed(unread);
     }
-    this.recv.dispose();
+    this.disposeRecv();
     const t = this.trailers;
     if (t != null && !this.trailersTaken) {
       t.dispose();
@@ -98,7 +130,7 @@ export class StreamCtx {
   }
 
   dispose(): void {
-    this.recv.dispose();
+    this.disposeRecv();
     const t = this.trailers;
     if (t != null && !this.trailersTaken) t.dispose();
     const s = this.source;
