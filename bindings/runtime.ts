@@ -814,6 +814,24 @@ export class Runtime {
     return ptr === 0 ? new Uint8Array(0) : this.memory().slice(ptr, ptr + len);
   }
 
+  /**
+   * Every waiting request of a server connection that fits one buffer, in one crossing
+   * (h2_serverconn_take_requests), copied out: records of u32 respond, body, stream id,
+   * head length, then the head. Empty when none waits or the next one does not fit.
+   */
+  takeRequests(conn: number): Uint8Array {
+    if (!this.takeArea) this.takeArea = this.ex.h2_alloc(TAKE_BUFFER) >>> 0;
+    if (!this.takeArea) return new Uint8Array(0);
+    const n = this.ex.h2_serverconn_take_requests(conn, this.takeArea, TAKE_BUFFER) >>> 0;
+    return n === 0 ? new Uint8Array(0) : this.memory().slice(this.takeArea, this.takeArea + n);
+  }
+  private takeArea = 0;
+
+  /** Text of [at, at+len) of `bytes` (UTF-8). */
+  textOf(bytes: Uint8Array, at: number, len: number): string {
+    return decodeText(bytes, at, len, this.decoder);
+  }
+
   /** Decodes a flat field list (u32 name length, u32 value length, u32 flags, octets). */
   fields(bytes: Uint8Array, at: number, len: number): [string, string][] {
     const out: [string, string][] = [];
@@ -956,6 +974,9 @@ function decodeText(bytes: Uint8Array, at: number, len: number, decoder: TextDec
 
 /** Largest input staged in the scratch buffer; bigger ones get their own allocation. */
 const SCRATCH_MAX = 256 * 1024;
+/** Room for taken requests: a batch of a few hundred usual heads. A head larger than
+ *  this (the default limit is 64 KiB) is handed over by h2_serverconn_accept instead. */
+const TAKE_BUFFER = 32 * 1024;
 
 const readU32 = (m: Uint8Array, at: number): number =>
   (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>> 0;

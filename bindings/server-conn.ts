@@ -268,30 +268,57 @@ export class ServerConnection {
   private acceptNext(): void {
     const ex = this.rt.ex;
     if (this.closed) return;
-    this.rt.submit(ex.h2_serverconn_accept(this.conn), (task, type) => {
+    this.rt.submit(ex.h2_serverconn_poll_requests(this.conn), (_task, type) => {
       if (type !== TASK.REQUEST) return; // EMPTY: no more requests will come
-      const req = ex.h2_task_value(task);
+      if (!this.takeWaiting()) {
+        // The next head is larger than the take buffer: that one the long way.
+        this.rt.submit(ex.h2_serverconn_accept(this.conn), (task, t) => {
+          if (t !== TASK.REQUEST) return; // EMPTY, or ERROR (no handle left): accepting stops, as before
+          this.queue(Incoming.fromRequest(this.rt, ex.h2_task_value(task)));
+          this.acceptNext();
+        });
+        return;
+      }
       this.acceptNext();
-      // Handlers run once the executor's turn is over, all the turn's requests together: a
-      // handler that answers at once would otherwise answer inside the turn, and each answer
-      // be framed and written on its own (one write per response: half the requests a second).
-      if (this.accepted.push(req) === 1) queueMicrotask(this.dispatchAccepted);
     });
   }
 
-  private accepted: number[] = [];
+  /** Takes every waiting request in one crossing; false when none could be taken. */
+  private takeWaiting(): boolean {
+    const bytes = this.rt.takeRequests(this.conn);
+    if (bytes.length === 0) return false;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at + 16 <= bytes.length;) {
+      const headLen = view.getUint32(at + 12, true);
+      const respond = view.getUint32(at, true);
+      const body = view.getUint32(at + 4, true);
+      const streamId = view.getUint32(at + 8, true);
+      this.queue(Incoming.fromTaken(this.rt, bytes, at + 16, headLen, respond, body, streamId));
+      at += 16 + headLen;
+    }
+    return true;
+  }
+
+  /**
+   * Handlers run once the executor's turn is over, all the turn's requests together: a
+   * handler that answers at once would otherwise answer inside the turn, and each answer be
+   * framed and written on its own (one write per response: half the requests a second).
+   */
+  private queue(incoming: Incoming): void {
+    if (this.accepted.push(incoming) === 1) queueMicrotask(this.dispatchAccepted);
+  }
+
+  private accepted: Incoming[] = [];
   private readonly dispatchAccepted = () => {
     const batch = this.accepted;
     this.accepted = [];
     if (this.rt.broken) return; // the instance trapped in between: its handles are gone with it
-    for (const req of batch) this.dispatch(req);
+    for (const incoming of batch) this.dispatch(incoming);
   };
 
-  private dispatch(req: number): void {
+  private dispatch(incoming: Incoming): void {
     const rt = this.rt;
-    const respond = rt.ex.h2_request_respond(req);
-    const incoming = new Incoming(rt, req, respond);
-    rt.ex.h2_request_free(req);
+    const respond = incoming.respond;
     const responder = new StreamResponder(
       rt,
       respond,
@@ -358,33 +385,78 @@ class Incoming implements IncomingRequest {
   readonly httpVersion = '2.0';
   /** Set while a `100 Continue` may still be owed: the first body() sends it if asked for. */
   continueVia: StreamResponder | undefined;
-  readonly method: string;
-  readonly scheme: string;
-  readonly authority: string;
-  readonly path: string;
-  readonly protocol: string;
-  readonly streamId: number;
-  // The field list, copied as bytes and decoded when first asked for.
-  private headBytes: Uint8Array | undefined;
+  method = '';
+  scheme = '';
+  authority = '';
+  path = '';
+  protocol = '';
   private headerList: [string, string][] | undefined;
-  private bodyHandle: number;
   private trailerFields: [string, string][] = [];
   private ended = false;
 
-  constructor(
+  private constructor(
     private rt: Runtime,
-    req: number,
+    /** Its respond handle (the dispatcher hands it to the responder). */
+    readonly respond: number,
+    private bodyHandle: number,
+    readonly streamId: number,
+    // The regular fields, as a flat field list decoded when first asked for.
+    private headBytes: Uint8Array | undefined,
+    private headAt = 0,
+    private headLen = headBytes ? headBytes.length : 0,
+  ) {}
+
+  /** A request taken by h2_serverconn_take_requests: its head [at, at+len) of `bytes`,
+   *  pseudo-headers first (read here), then the regular fields (decoded when asked for). */
+  static fromTaken(
+    rt: Runtime,
+    bytes: Uint8Array,
+    at: number,
+    len: number,
     respond: number,
-  ) {
+    body: number,
+    streamId: number,
+  ): Incoming {
+    const end = at + len;
+    const incoming = new Incoming(rt, respond, body, streamId, bytes);
+    while (at + 12 <= end) {
+      const nl = bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+      const vl = bytes[at + 4] | (bytes[at + 5] << 8) | (bytes[at + 6] << 16) | (bytes[at + 7] << 24);
+      const name = at + 12;
+      if (nl < 2 || bytes[name] !== 0x3a) break; // the regular fields start here
+      const value = rt.textOf(bytes, name + nl, vl);
+      // The length and the letter after the colon tell the five apart (the core validated them).
+      const c = bytes[name + 1];
+      if (nl === 7 && c === 0x6d) incoming.method = value;
+      else if (nl === 7 && c === 0x73) incoming.scheme = value;
+      else if (nl === 10) incoming.authority = value;
+      else if (nl === 5) incoming.path = value;
+      else if (nl === 9) incoming.protocol = value;
+      at = name + nl + vl;
+    }
+    incoming.headAt = at;
+    incoming.headLen = end - at;
+    return incoming;
+  }
+
+  /** A request handed over by h2_serverconn_accept (the handle is freed here). */
+  static fromRequest(rt: Runtime, req: number): Incoming {
     const ex = rt.ex;
-    this.method = rt.pseudo(req, H2_PSEUDO.METHOD);
-    this.scheme = rt.pseudo(req, H2_PSEUDO.SCHEME);
-    this.authority = rt.pseudo(req, H2_PSEUDO.AUTHORITY);
-    this.path = rt.pseudo(req, H2_PSEUDO.PATH);
-    this.protocol = this.method === 'CONNECT' ? rt.pseudo(req, H2_PSEUDO.PROTOCOL) : '';
-    this.headBytes = rt.headerBytes(ex.h2_request_headers(req));
-    this.bodyHandle = ex.h2_request_body(req);
-    this.streamId = respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0;
+    const respond = ex.h2_request_respond(req);
+    const incoming = new Incoming(
+      rt,
+      respond,
+      ex.h2_request_body(req),
+      respond ? ex.h2_respond_stream_id(respond) >>> 0 : 0,
+      rt.headerBytes(ex.h2_request_headers(req)),
+    );
+    incoming.method = rt.pseudo(req, H2_PSEUDO.METHOD);
+    incoming.scheme = rt.pseudo(req, H2_PSEUDO.SCHEME);
+    incoming.authority = rt.pseudo(req, H2_PSEUDO.AUTHORITY);
+    incoming.path = rt.pseudo(req, H2_PSEUDO.PATH);
+    incoming.protocol = incoming.method === 'CONNECT' ? rt.pseudo(req, H2_PSEUDO.PROTOCOL) : '';
+    ex.h2_request_free(req);
+    return incoming;
   }
 
   get bodyEnded(): boolean {
@@ -395,7 +467,7 @@ class Incoming implements IncomingRequest {
   get headers(): [string, string][] {
     if (!this.headerList) {
       const b = this.headBytes;
-      this.headerList = b ? this.rt.fields(b, 0, b.length) : [];
+      this.headerList = b ? this.rt.fields(b, this.headAt, this.headLen) : [];
       this.headBytes = undefined;
     }
     return this.headerList;

@@ -142,6 +142,40 @@ describe('serve()', () => {
     expect([status, reply, body]).toEqual([201, 'yes', 'PUT /things abc']);
   });
 
+  it('takes many requests per turn, and a head too large for one take the long way, each with its own fields', async () => {
+    // 50 KB of header: past the bulk take's 32 KiB buffer, within the 64 KiB allowed.
+    const big = 'x'.repeat(50_000);
+    const server = await serve({
+      port: 0,
+      handler: (req, res) =>
+        res.respond(
+          200,
+          [],
+          `${req.method} ${req.path} ${req.authority} ${(req.headers.find(([n]) => n === 'x-big')?.[1] ?? '').length}`,
+        ),
+    });
+    const client = http2.connect(server.url);
+    const ask = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<string>((resolve, reject) => {
+        const req = client.request({ ':path': path, ...headers });
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => resolve(body));
+        req.on('error', reject);
+      });
+    const answers = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => ask(`/small/${i}`)),
+      ask('/big', { 'x-big': big }),
+      ask('/after'),
+    ]);
+    client.close();
+    await server.close();
+    const authority = new URL(server.url).host;
+    expect(answers.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `GET /small/${i} ${authority} 0`));
+    expect(answers[50]).toBe(`GET /big ${authority} ${big.length}`);
+    expect(answers[51]).toBe(`GET /after ${authority} 0`);
+  });
+
   it('close() lets in-flight requests finish', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
