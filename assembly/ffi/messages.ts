@@ -1,6 +1,6 @@
 // Requests and responses as the ABI hands them around (hyper_request, hyper_response),
 // and how they become the field lists the engine sends.
-import { ByteBuffer } from '../util/bytes';
+import { ByteBuffer, ascii } from '../util/bytes';
 import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen, nextField } from '../hpack';
 import { Headers, HEADERS_LIMIT } from './http';
 import { Disposable } from './task';
@@ -326,13 +326,6 @@ export class Response extends Disposable {
     releaseParts(this.headers, this.body, this.ctx, !this.bodyTaken);
     this.body = null;
   }
-}
-
-/** ASCII bytes of a literal, made once (no allocation per message). */
-function ascii(text: string): StaticArray<u8> {
-  const out = new StaticArray<u8>(text.length);
-  for (let i = 0; i < text.length; i++) unchecked((out[i] = <u8>text.charCodeAt(i)));
-  return out;
 }
 
 const N_METHOD = ascii(':method');

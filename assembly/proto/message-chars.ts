@@ -115,13 +115,18 @@ export function nameBytesOk(ptr: usize, len: u32): bool {
   return (load<u8>(TABLE + <usize>b) & bits) != 0;
 }
 
-/** Bytes equal the ASCII literal `lit` exactly (case-sensitive). */
-export function eqAscii(ptr: usize, len: u32, lit: string): bool {
+/** Bytes equal the ASCII literal `lit` (util/bytes ascii()) exactly, compared a word at a
+ *  time (the last word overlapping the one before it). */
+export function eqAscii(ptr: usize, len: u32, lit: StaticArray<u8>): bool {
   if (len != <u32>lit.length) return false;
-  const s = changetype<usize>(lit);
-  for (let i: u32 = 0; i < len; i++) {
-    if (<u32>load<u8>(ptr + i) != <u32>load<u16>(s + ((<usize>i) << 1))) return false;
+  const b = changetype<usize>(lit);
+  if (len >= 8) {
+    let i: u32 = 0;
+    for (; i + 8 <= len; i += 8) if (load<u64>(ptr + i) != load<u64>(b + i)) return false;
+    return i == len || load<u64>(ptr + len - 8) == load<u64>(b + len - 8);
   }
+  if (len >= 4) return load<u32>(ptr) == load<u32>(b) && load<u32>(ptr + len - 4) == load<u32>(b + len - 4);
+  for (let i: u32 = 0; i < len; i++) if (load<u8>(ptr + i) != load<u8>(b + i)) return false;
   return true;
 }
 

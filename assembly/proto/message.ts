@@ -44,6 +44,7 @@ import {
   pathBytesOk,
   valueBytesOk,
 } from './message-chars';
+import { ascii } from '../util/bytes';
 import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
 
 /** The request method, classified (RFC 9110 §9.1: methods are case-sensitive). */
@@ -82,6 +83,33 @@ export namespace PseudoBit {
   export const STATUS: u32 = 32;
 }
 
+// The names and values compared in place, as bytes (made once).
+const A_443 = ascii('443');
+const A_80 = ascii('80');
+const A_AUTHORITY = ascii(':authority');
+const A_METHOD = ascii(':method');
+const A_PATH = ascii(':path');
+const A_PROTOCOL = ascii(':protocol');
+const A_SCHEME = ascii(':scheme');
+const A_STATUS = ascii(':status');
+const A_CONNECT = ascii('CONNECT');
+const A_DELETE = ascii('DELETE');
+const A_GET = ascii('GET');
+const A_HEAD = ascii('HEAD');
+const A_OPTIONS = ascii('OPTIONS');
+const A_PATCH = ascii('PATCH');
+const A_POST = ascii('POST');
+const A_PUT = ascii('PUT');
+const A_TRACE = ascii('TRACE');
+const A_CONNECTION = ascii('connection');
+const A_CONTENT_LENGTH = ascii('content-length');
+const A_HOST = ascii('host');
+const A_KEEP_ALIVE = ascii('keep-alive');
+const A_PROXY_CONNECTION = ascii('proxy-connection');
+const A_TE = ascii('te');
+const A_TRANSFER_ENCODING = ascii('transfer-encoding');
+const A_UPGRADE = ascii('upgrade');
+
 const REQUEST_PSEUDO: u32 = PseudoBit.METHOD | PseudoBit.SCHEME | PseudoBit.AUTHORITY | PseudoBit.PATH;
 
 const SCHEME_OTHER: u8 = 0;
@@ -104,16 +132,16 @@ const HTAB: u8 = 0x09;
 function pseudoBit(name: usize, len: u32): u32 {
   switch (len) {
     case 5:
-      return eqAscii(name, len, ':path') ? PseudoBit.PATH : 0;
+      return eqAscii(name, len, A_PATH) ? PseudoBit.PATH : 0;
     case 7:
-      if (eqAscii(name, len, ':method')) return PseudoBit.METHOD;
-      if (eqAscii(name, len, ':scheme')) return PseudoBit.SCHEME;
-      if (eqAscii(name, len, ':status')) return PseudoBit.STATUS;
+      if (eqAscii(name, len, A_METHOD)) return PseudoBit.METHOD;
+      if (eqAscii(name, len, A_SCHEME)) return PseudoBit.SCHEME;
+      if (eqAscii(name, len, A_STATUS)) return PseudoBit.STATUS;
       return 0;
     case 9:
-      return eqAscii(name, len, ':protocol') ? PseudoBit.PROTOCOL : 0;
+      return eqAscii(name, len, A_PROTOCOL) ? PseudoBit.PROTOCOL : 0;
     case 10:
-      return eqAscii(name, len, ':authority') ? PseudoBit.AUTHORITY : 0;
+      return eqAscii(name, len, A_AUTHORITY) ? PseudoBit.AUTHORITY : 0;
   }
   return 0;
 }
@@ -121,23 +149,23 @@ function pseudoBit(name: usize, len: u32): u32 {
 function classifyMethod(p: usize, len: u32): u8 {
   switch (len) {
     case 3:
-      if (eqAscii(p, len, 'GET')) return Method.GET;
-      if (eqAscii(p, len, 'PUT')) return Method.PUT;
+      if (eqAscii(p, len, A_GET)) return Method.GET;
+      if (eqAscii(p, len, A_PUT)) return Method.PUT;
       break;
     case 4:
-      if (eqAscii(p, len, 'HEAD')) return Method.HEAD;
-      if (eqAscii(p, len, 'POST')) return Method.POST;
+      if (eqAscii(p, len, A_HEAD)) return Method.HEAD;
+      if (eqAscii(p, len, A_POST)) return Method.POST;
       break;
     case 5:
-      if (eqAscii(p, len, 'PATCH')) return Method.PATCH;
-      if (eqAscii(p, len, 'TRACE')) return Method.TRACE;
+      if (eqAscii(p, len, A_PATCH)) return Method.PATCH;
+      if (eqAscii(p, len, A_TRACE)) return Method.TRACE;
       break;
     case 6:
-      if (eqAscii(p, len, 'DELETE')) return Method.DELETE;
+      if (eqAscii(p, len, A_DELETE)) return Method.DELETE;
       break;
     case 7:
-      if (eqAscii(p, len, 'CONNECT')) return Method.CONNECT;
-      if (eqAscii(p, len, 'OPTIONS')) return Method.OPTIONS;
+      if (eqAscii(p, len, A_CONNECT)) return Method.CONNECT;
+      if (eqAscii(p, len, A_OPTIONS)) return Method.OPTIONS;
       break;
   }
   return Method.OTHER;
@@ -162,8 +190,8 @@ function authorityWithoutDefaultPort(p: usize, len: u32, scheme: u8): u32 {
   const port = p + <usize>colon + 1;
   const portLen = len - <u32>colon - 1;
   if (portLen == 0) return <u32>colon;
-  if (scheme == SCHEME_HTTP && eqAscii(port, portLen, '80')) return <u32>colon;
-  if (scheme == SCHEME_HTTPS && eqAscii(port, portLen, '443')) return <u32>colon;
+  if (scheme == SCHEME_HTTP && eqAscii(port, portLen, A_80)) return <u32>colon;
+  if (scheme == SCHEME_HTTPS && eqAscii(port, portLen, A_443)) return <u32>colon;
   return len;
 }
 
@@ -513,7 +541,7 @@ export class MessageValidator {
     // Names are validated lowercase tokens by now, so an exact match is enough.
     switch (nameLen) {
       case 2: {
-        if (!eqAscii(name, nameLen, 'te')) break;
+        if (!eqAscii(name, nameLen, A_TE)) break;
         // §8.2.2: TE may appear, with no value other than "trailers" (a case-insensitive
         // token, RFC 9110 §10.1.4). Held to the same rule in every kind of block.
         if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail('te with a value other than trailers');
@@ -521,7 +549,7 @@ export class MessageValidator {
         break;
       }
       case 4: {
-        if (!eqAscii(name, nameLen, 'host')) break;
+        if (!eqAscii(name, nameLen, A_HOST)) break;
         if (this.kind != MessageKind.REQUEST && this.kind != MessageKind.PUSH_PROMISE) break;
         // RFC 9110 §7.2: one Host per request.
         if (this.hasHost) return this.fail('duplicate host');
@@ -531,27 +559,27 @@ export class MessageValidator {
         break;
       }
       case 7: {
-        if (eqAscii(name, nameLen, 'upgrade')) return this.fail('connection-specific field: upgrade');
+        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail('connection-specific field: upgrade');
         break;
       }
       case 10: {
         // §8.2.2: connection-specific header fields make the message malformed.
-        if (eqAscii(name, nameLen, 'connection')) return this.fail('connection-specific field: connection');
-        if (eqAscii(name, nameLen, 'keep-alive')) return this.fail('connection-specific field: keep-alive');
+        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail('connection-specific field: connection');
+        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail('connection-specific field: keep-alive');
         break;
       }
       case 14: {
-        if (!eqAscii(name, nameLen, 'content-length')) break;
+        if (!eqAscii(name, nameLen, A_CONTENT_LENGTH)) break;
         // Framing metadata means nothing after the content (RFC 9110 §6.5.1, §8.6).
         if (this.kind == MessageKind.TRAILERS) return this.fail('content-length in trailers');
         return this.contentLengthField(value, valueLen);
       }
       case 16: {
-        if (eqAscii(name, nameLen, 'proxy-connection')) return this.fail('connection-specific field: proxy-connection');
+        if (eqAscii(name, nameLen, A_PROXY_CONNECTION)) return this.fail('connection-specific field: proxy-connection');
         break;
       }
       case 17: {
-        if (eqAscii(name, nameLen, 'transfer-encoding'))
+        if (eqAscii(name, nameLen, A_TRANSFER_ENCODING))
           return this.fail('connection-specific field: transfer-encoding');
         break;
       }
