@@ -16,7 +16,8 @@
 //   `overrideGlobalObjects`) keeps the body and init it was given: a string, bytes or null
 //   body with its headers is answered at once, without a ReadableStream. Any other
 //   Response (the runtime's own, a stream body, one whose body was touched) is read
-//   through its stream, as before.
+//   through its stream, as before — unless the runtime's Response shows the string or bytes
+//   it was made with (undici's, in Node 20 and 22: found once by a probe), then those.
 import { iteratorStream } from './client.js';
 import type { IncomingRequest, Responder, ResponseBody, StreamHandler } from './server-conn.js';
 
@@ -413,6 +414,33 @@ export function nativeResponse(response: Response): Response {
   return response instanceof LightResponse ? realResponse(response) : response;
 }
 
+/**
+ * Where the runtime's own Response keeps the body it was made with, when it keeps it in a
+ * symbol-keyed slot (undici's state in Node 20 and 22: `{ body: { stream, source } }`):
+ * found once by a probe, undefined where it is not so (then the body is read through its
+ * stream). A string or bytes `source` of a body not yet read is what the stream would give.
+ */
+const nativeBodySlot: symbol | undefined = (() => {
+  try {
+    const probe = new NativeResponse('h2wasm-probe');
+    for (const key of Object.getOwnPropertySymbols(probe)) {
+      const state = (probe as unknown as Record<symbol, { body?: { source?: unknown; stream?: unknown } }>)[key];
+      if (state?.body?.source === 'h2wasm-probe' && state.body.stream === probe.body) return key;
+    }
+  } catch {
+    /* nothing to find */
+  }
+  return undefined;
+})();
+
+/** The string or bytes a native Response was made with, when they can be had without its stream. */
+function nativeSource(response: Response): string | Uint8Array | undefined {
+  if (!nativeBodySlot) return undefined;
+  const source = (response as unknown as Record<symbol, { body?: { source?: unknown } } | undefined>)[nativeBodySlot]
+    ?.body?.source;
+  return (typeof source === 'string' || source instanceof Uint8Array) && !response.bodyUsed ? source : undefined;
+}
+
 /** Fields of a plain init's headers as the wire wants them (names lower-cased), or undefined
  *  when they are not plain (then a Headers is built). */
 function plainFields(h: HeadersInit | undefined, out: [string, string][]): boolean {
@@ -496,6 +524,8 @@ function send(response: Response, req: IncomingRequest, res: Responder): Promise
   }
   const headers: [string, string][] = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
+  const source = nativeSource(response);
+  if (source !== undefined) return res.respond(response.status, headers, head ? null : source);
   const body = response.body;
   if (head && body) void body.cancel().catch(() => {});
   return res.respond(response.status, headers, body && !head ? streamIterable(body) : null);
