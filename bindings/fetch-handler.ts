@@ -214,6 +214,22 @@ class LightRequest {
   }
 }
 
+// What needs a Request or a Response made (symbol slots, probes) waits for the first use,
+// not the module's loading (a Worker's global scope).
+const forwardSlots: (() => void)[] = [];
+let prepared = false;
+function prepare(): void {
+  if (prepared) return;
+  prepared = true;
+  for (const forward of forwardSlots)
+    try {
+      forward();
+    } catch {
+      /* no symbol slots to forward */
+    }
+  nativeBodySlot = findBodySlot();
+}
+
 // Whatever else a Request has (cache, mode, redirect, keepalive…, and what a runtime adds)
 // comes from the native Request; so do its internal slots where they are symbol-keyed own
 // properties (undici's in Node 20, Deno's), which lets `new Request(request)` and
@@ -242,7 +258,7 @@ class LightRequest {
         },
       });
   }
-  try {
+  forwardSlots.push(() => {
     for (const key of Object.getOwnPropertySymbols(new NativeRequest('http://h2wasm.invalid/')))
       if (!ours.has(key))
         Object.defineProperty(proto, key, {
@@ -254,9 +270,7 @@ class LightRequest {
             real(this)[key] = v;
           },
         });
-  } catch {
-    /* a Request without symbol slots */
-  }
+  });
   Object.setPrototypeOf(proto, NativeRequest.prototype);
 }
 
@@ -322,6 +336,7 @@ const NULL_BODY_STATUS = (s: number) => s === 101 || s === 103 || s === 204 || s
 export class LightResponse {
   declare [RESPONSE]: ResponseState;
   constructor(body?: BodyInit | null, init?: ResponseInit) {
+    if (!prepared) prepare();
     const status = init?.status ?? 200;
     let bytes: string | Uint8Array | null | undefined;
     if (body == null) bytes = null;
@@ -394,7 +409,7 @@ function realResponse(r: LightResponse): Response {
         },
       });
   }
-  try {
+  forwardSlots.push(() => {
     for (const key of Object.getOwnPropertySymbols(new NativeResponse(null)))
       if (!ours.has(key))
         Object.defineProperty(proto, key, {
@@ -403,9 +418,7 @@ function realResponse(r: LightResponse): Response {
             return (realResponse(this as LightResponse) as unknown as Record<PropertyKey, unknown>)[key];
           },
         });
-  } catch {
-    /* a Response without symbol slots */
-  }
+  });
   Object.setPrototypeOf(proto, NativeResponse.prototype);
 }
 
@@ -420,7 +433,8 @@ export function nativeResponse(response: Response): Response {
  * found once by a probe, undefined where it is not so (then the body is read through its
  * stream). A string or bytes `source` of a body not yet read is what the stream would give.
  */
-const nativeBodySlot: symbol | undefined = (() => {
+let nativeBodySlot: symbol | undefined;
+const findBodySlot = () => {
   try {
     const probe = new NativeResponse('h2wasm-probe');
     for (const key of Object.getOwnPropertySymbols(probe)) {
@@ -431,7 +445,7 @@ const nativeBodySlot: symbol | undefined = (() => {
     /* nothing to find */
   }
   return undefined;
-})();
+};
 
 /** The string or bytes a native Response was made with, when they can be had without its stream. */
 function nativeSource(response: Response): string | Uint8Array | undefined {
@@ -490,7 +504,10 @@ export function overrideGlobalObjects(): void {
 export function fetchHandler(fetch: FetchFunction, secure = false): StreamHandler {
   return (req: IncomingRequest, res: Responder) => {
     const url = `${req.scheme || (secure ? 'https' : 'http')}://${req.authority || 'localhost'}${req.path}`;
-    lightRequests ??= lightRequestsWork();
+    if (lightRequests === undefined) {
+      prepare();
+      lightRequests = lightRequestsWork();
+    }
     const request = lightRequests ? lightRequest(req, res, url) : nativeRequestOf(req, res, url);
     const out = fetch(request);
     if (out instanceof NativeResponse) return send(out, req, res);
