@@ -153,7 +153,12 @@ const exactBuffer = (b: Uint8Array): ArrayBuffer =>
 /** Reads the body through the fast path, or through the native Request once there is one. */
 function consume<T>(self: Light, via: 'text' | 'arrayBuffer' | 'blob' | 'json' | 'bytes', fast: (b: Uint8Array) => T) {
   const s = self[STATE];
-  if (s.real) return (s.real as unknown as Record<string, () => Promise<T>>)[via]();
+  if (s.real) {
+    const real = s.real as unknown as Record<string, (() => Promise<T>) | undefined>;
+    // bytes() is newer than some runtimes' Request (Node 20's).
+    if (via === 'bytes' && !real.bytes) return s.real.arrayBuffer().then((b) => new Uint8Array(b) as T);
+    return real[via]!.call(s.real);
+  }
   return readBody(s).then(fast);
 }
 
@@ -462,14 +467,22 @@ function plainFields(h: HeadersInit | undefined, out: [string, string][]): boole
   if (Array.isArray(h)) {
     for (const pair of h) {
       if (pair.length !== 2) return false;
-      out.push([String(pair[0]).toLowerCase(), String(pair[1])]);
+      out.push([String(pair[0]).toLowerCase(), fieldValue(pair[1])]);
     }
     return true;
   }
   if (typeof h !== 'object' || h instanceof Headers || Symbol.iterator in h) return false;
   for (const name in h as Record<string, string>)
-    out.push([name.toLowerCase(), String((h as Record<string, string>)[name])]);
+    out.push([name.toLowerCase(), fieldValue((h as Record<string, string>)[name])]);
   return true;
+}
+
+/** A value as Headers keeps it: without leading and trailing HTTP whitespace (which HTTP/2 refuses). */
+function fieldValue(v: unknown): string {
+  const s = String(v);
+  return s.length > 0 && (s.charCodeAt(0) <= 32 || s.charCodeAt(s.length - 1) <= 32)
+    ? s.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '')
+    : s;
 }
 
 // ---- globals (opt-in) -----------------------------------------------------------------------

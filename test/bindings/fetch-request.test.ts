@@ -120,8 +120,10 @@ describe('the request serve({ fetch }) hands the handler', () => {
           return new Response(`${copy.method} ${copy.headers.get('x-copied')} ${await copy.text()}`);
         }
         const twin = req.clone();
-        const [a, b] = await Promise.all([req.text(), twin.text()]);
-        return new Response(`${String(twin instanceof Request)} ${a} ${b} ${String(req.bodyUsed)}`);
+        const [a, b] = await Promise.all([req.bytes(), twin.text()]);
+        return new Response(
+          `${String(twin instanceof Request)} ${new TextDecoder().decode(a)} ${b} ${String(req.bodyUsed)}`,
+        );
       },
       async (client) => [
         await call(client, { ':path': '/clone', ':method': 'POST' }, 'twice'),

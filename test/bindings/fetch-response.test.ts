@@ -51,13 +51,15 @@ function routes(R: typeof Response): Fetch {
             ['set-cookie', 'd=4'],
           ],
         });
+      case '/padded':
+        return new R('p', { headers: { 'x-pad': ' \t kept inside  ' } });
       default:
         return new R('missing', { status: 404 });
     }
   };
 }
 
-const paths = ['/text', '/bytes', '/buffer', '/empty', '/null', '/cookies', '/cookie-pairs', '/nothing'];
+const paths = ['/text', '/bytes', '/buffer', '/empty', '/null', '/cookies', '/cookie-pairs', '/padded', '/nothing'];
 
 describe('the Response of serve({ fetch })', () => {
   it('LightResponse answers as the native Response does: status, fields, set-cookie, bodies', async () => {
@@ -76,6 +78,7 @@ describe('the Response of serve({ fetch })', () => {
       upper: a.headers['x-upper'],
       language: a.headers['content-language'],
       none: a.headers['x-none'],
+      pad: a.headers['x-pad'],
       body: [...a.body],
     });
     expect(light.map(view)).toEqual(native.map(view));
@@ -87,6 +90,7 @@ describe('the Response of serve({ fetch })', () => {
       { status: 204, none: '1', body: [] },
       { status: 200, type: 'text/html', cookies: ['a=1; Path=/', 'b=2; HttpOnly'], body: [...Buffer.from('<p>')] },
       { status: 200, type: 'text/plain;charset=UTF-8', cookies: ['c=3', 'd=4'], body: [...Buffer.from('pairs')] },
+      { status: 200, type: 'text/plain;charset=UTF-8', pad: 'kept inside', body: [...Buffer.from('p')] },
       { status: 404, type: 'text/plain;charset=UTF-8', body: [...Buffer.from('missing')] },
     ]);
   });
