@@ -164,7 +164,8 @@ export interface Responder {
   /**
    * Calls `fn` once if the stream ends without its answer taking place: reset (by the peer,
    * or by the server) or its connection lost. Nothing is watched until this is called (the
-   * fetch adapter calls it when a handler first reads `request.signal`).
+   * fetch adapter calls it when a handler first reads `request.signal`). Over HTTP/1.1 a
+   * client's FIN alone is a half-close (it is still answered): a reset or error is a loss.
    */
   whenAborted?(fn: () => void): void;
 }

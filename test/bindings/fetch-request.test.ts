@@ -3,6 +3,7 @@
 // whose native Request is built only for what is not on the fast path.
 import { describe, it, expect } from 'vitest';
 import http2 from 'node:http2';
+import http from 'node:http';
 import { serve, runtime, nativeRequest } from '../../bindings/index.js';
 import { body as pattern, sha, until, sleep } from './support.js';
 import { call } from './fetch-support.js';
@@ -177,6 +178,30 @@ describe('the request serve({ fetch }) hands the handler', () => {
     client.request({ ':path': '/slow' }).on('error', () => {});
     await inHandler;
     client.destroy();
+    await until('the handler saw the abort', () => aborted);
+    await server.close();
+  });
+
+  it('aborts request.signal over HTTP/1.1 when the client resets its connection', async () => {
+    // (A FIN alone is a half-close: such a client is still answered, so it aborts nothing.)
+    let aborted = false;
+    let started!: () => void;
+    const inHandler = new Promise<void>((r) => (started = r));
+    const server = await serve({
+      port: 0,
+      fetch: (req) =>
+        new Promise<Response>((resolve) => {
+          req.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve(new Response(null));
+          });
+          started();
+        }),
+    });
+    const req = http.get(`${server.url}/slow`);
+    req.on('error', () => {});
+    await inHandler;
+    req.socket!.resetAndDestroy();
     await until('the handler saw the abort', () => aborted);
     await server.close();
   });
