@@ -377,10 +377,20 @@ export class LightResponse {
     }
     return s.live;
   }
+  /** Any Response is one, as the global Response this may stand for: a native one (fetch()'s
+   *  answers) too, not only those made here. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass of it (class Mine extends Response, once replaced) tells its own.
+    return this === LightResponse
+      ? value instanceof NativeResponse
+      : (Function.prototype[Symbol.hasInstance] as (v: unknown) => boolean).call(this, value);
+  }
   static {
     Object.setPrototypeOf(LightResponse, NativeResponse); // Response.json(), .error(), .redirect()
   }
 }
+
+const isLight = (r: unknown): r is LightResponse => typeof r === 'object' && r !== null && RESPONSE in r;
 
 function realResponse(r: LightResponse): Response {
   const s = r[RESPONSE];
@@ -429,7 +439,7 @@ function realResponse(r: LightResponse): Response {
 
 /** The native Response of a LightResponse (itself for any other). */
 export function nativeResponse(response: Response): Response {
-  return response instanceof LightResponse ? realResponse(response) : response;
+  return isLight(response) ? realResponse(response) : response;
 }
 
 /**
@@ -499,6 +509,12 @@ export function overrideGlobalObjects(): void {
   if (overridden) return;
   overridden = true;
   class Request extends NativeRequest {
+    /** Any Request is one (fetch()'s own, a light one), as of the global this replaces. */
+    static [Symbol.hasInstance](value: unknown): boolean {
+      return this === Request
+        ? value instanceof NativeRequest
+        : (Function.prototype[Symbol.hasInstance] as (v: unknown) => boolean).call(this, value);
+    }
     constructor(input: RequestInfo | URL, init?: RequestInit) {
       super(
         typeof input === 'object' && STATE in input ? materialise((input as unknown as Light)[STATE]) : input,
@@ -536,7 +552,7 @@ function nativeRequestOf(req: IncomingRequest, res: Responder, url: string): Req
 function send(response: Response, req: IncomingRequest, res: Responder): Promise<void> {
   if (!(response instanceof NativeResponse)) throw new TypeError('h2wasm: the fetch handler did not answer a Response');
   const head = req.method === 'HEAD';
-  const light = response instanceof LightResponse ? response[RESPONSE] : undefined;
+  const light = isLight(response) ? response[RESPONSE] : undefined;
   if (light && !light.real) {
     const fields: [string, string][] = [];
     let body: ResponseBody = light.body;

@@ -40,8 +40,8 @@ describe('serve({ fetch, overrideGlobalObjects })', () => {
     const missing = await call(client, { ':path': '/nope' });
     client.close();
     await server.close();
-    expect(made).toBeInstanceOf(LightResponse);
     expect(made).toBeInstanceOf(saved.Response);
+    expect(nativeResponse(made!)).not.toBe(made); // a LightResponse, a native one behind it only now
     expect([hi.status, hi.headers['x-app'], hi.headers['content-type'], hi.body.toString()]).toEqual([
       200,
       'hono',
@@ -55,5 +55,16 @@ describe('serve({ fetch, overrideGlobalObjects })', () => {
     expect(nativeResponse(r)).toBeInstanceOf(saved.Response);
     expect(await r.text()).toBe('z');
     expect(new Request('http://h2wasm.test/').url).toBe('http://h2wasm.test/');
+    // What the runtime makes itself (fetch()'s answers) is still a Request, a Response.
+    expect(new saved.Response('native') instanceof Response).toBe(true);
+    expect(new saved.Request('http://h2wasm.test/') instanceof Request).toBe(true);
+    expect(new Request('http://h2wasm.test/') instanceof saved.Request).toBe(true);
+    expect({} instanceof Response || {} instanceof Request).toBe(false);
+    class Mine extends Response {}
+    expect([new Mine('m') instanceof Mine, new Mine('m') instanceof Response, r instanceof Mine]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });
