@@ -10,8 +10,9 @@
 //   stream's body directly; anything else (body, clone(), formData(), cache, mode…)
 //   builds the runtime's own Request once, on demand, and answers from it. Where the
 //   runtime's Request cannot be constructed from such an object (`new Request(request)`,
-//   `fetch(request)` read the native object's internals), checked once at load, every
-//   request is a native Request as before.
+//   `fetch(request)` read the native object's internals; checked once, at the first
+//   request), every request is a native Request as before. Node 20, Deno 2 and Bun take
+//   light ones.
 // - A LightResponse (exported; the global Response only with serve()'s opt-in
 //   `overrideGlobalObjects`) keeps the body and init it was given: a string, bytes or null
 //   body with its headers is answered at once, without a ReadableStream. Any other
