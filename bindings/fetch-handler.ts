@@ -18,7 +18,7 @@
 //   body with its headers is answered at once, without a ReadableStream. Any other
 //   Response (the runtime's own, a stream body, one whose body was touched) is read
 //   through its stream, as before — unless the runtime's Response shows the string or bytes
-//   it was made with (undici's, in Node 20 and 22: found once by a probe), then those.
+//   it was made with (undici 6's, in Node 20: found once by a probe), then those.
 import { iteratorStream } from './client.js';
 import type { IncomingRequest, Responder, ResponseBody, StreamHandler } from './server-conn.js';
 
@@ -445,7 +445,7 @@ export function nativeResponse(response: Response): Response {
 
 /**
  * Where the runtime's own Response keeps the body it was made with, when it keeps it in a
- * symbol-keyed slot (undici's state in Node 20 and 22: `{ body: { stream, source } }`):
+ * symbol-keyed slot (undici 6's state, Node 20's: `{ body: { stream, source } }`):
  * found once by a probe, undefined where it is not so (then the body is read through its
  * stream). A string or bytes `source` of a body not yet read is what the stream would give.
  */
