@@ -1,7 +1,9 @@
 // Server throughput, measured side by side in one run: h2load against `h2wasm serve`
-// (the low-level stream handler, its defaults), against h2wasm's fetch-style serve(),
-// against a minimal node:http2 server, and against nghttpd. Server and load generator
-// are pinned to different cores with taskset where it exists.
+// (the low-level stream handler, its defaults), against h2wasm's fetch-style serve() (the
+// runtime's own Response, and LightResponse), against one Hono app on serve({ fetch }) and
+// on @hono/node-server over node:http2 (h2c), against Deno.serve (h2c prior knowledge;
+// the deno of test/runtimes), against a minimal node:http2 server, and against nghttpd.
+// Server and load generator are pinned to different cores with taskset where it exists.
 //
 //   node bench/server.mjs [--quick]      (prints a markdown table; --quick: seconds, a smoke)
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
@@ -57,6 +59,46 @@ writeFileSync(
 await serve({ port: Number(process.argv[2]), fetch: () => new Response('hello from h2wasm\\n', { headers: { 'content-type': 'text/plain' } }) });`,
 );
 
+const lightServer = join(scripts, 'h2wasm-fetch-light.mjs');
+writeFileSync(
+  lightServer,
+  `import { serve, LightResponse } from ${JSON.stringify(join(root, 'dist', 'bindings', 'index.js'))};
+await serve({ port: Number(process.argv[2]), fetch: () => new LightResponse('hello from h2wasm\\n', { headers: { 'content-type': 'text/plain' } }) });`,
+);
+
+// One Hono app (one route, c.text() of the tiny body) on h2wasm's serve({ fetch }) (as it
+// comes, and with the opt-in overrideGlobalObjects) and on @hono/node-server with
+// node:http2's createServer (h2c; it replaces the global Request/Response by default).
+const honoUrl = import.meta.resolve('hono');
+const honoNodeUrl = import.meta.resolve('@hono/node-server');
+const honoApp = `import { Hono } from ${JSON.stringify(honoUrl)};
+const app = new Hono();
+app.get('/', (c) => c.text('hello from hono\\n'));`;
+const honoH2wasm = join(scripts, 'hono-h2wasm.mjs');
+writeFileSync(
+  honoH2wasm,
+  `${honoApp}
+import { serve } from ${JSON.stringify(join(root, 'dist', 'bindings', 'index.js'))};
+await serve({ port: Number(process.argv[2]), fetch: app.fetch, overrideGlobalObjects: process.argv[3] === 'override' });`,
+);
+const honoNode = join(scripts, 'hono-node-server.mjs');
+writeFileSync(
+  honoNode,
+  `${honoApp}
+import http2 from 'node:http2';
+import { serve } from ${JSON.stringify(honoNodeUrl)};
+serve({ fetch: app.fetch, port: Number(process.argv[2]), hostname: '127.0.0.1', createServer: http2.createServer });`,
+);
+
+// Deno.serve answers h2c with prior knowledge on a cleartext listener (h2load says h2c).
+const deno = join(root, 'test', 'runtimes', 'node_modules', '.bin', 'deno');
+const denoServer = join(scripts, 'deno-serve.mjs');
+writeFileSync(
+  denoServer,
+  `Deno.serve({ port: Number(Deno.args[0]), hostname: '127.0.0.1', onListen() {} },
+  () => new Response('hello from deno\\n', { headers: { 'content-type': 'text/plain' } }));`,
+);
+
 // The pure-JavaScript `http2` package from npm (what a runtime without node:http2 would
 // use; devDependency), h2c with prior knowledge through its `raw` server.
 const jsPackage = join(root, 'node_modules', 'http2', 'lib', 'index.js');
@@ -85,6 +127,29 @@ rows.push(
 );
 port = await freePort();
 rows.push(await measure('h2wasm serve({ fetch })', process.execPath, [fetchServer, String(port)], port));
+port = await freePort();
+rows.push(await measure('h2wasm serve({ fetch }), LightResponse', process.execPath, [lightServer, String(port)], port));
+port = await freePort();
+rows.push(await measure('Hono on h2wasm serve({ fetch })', process.execPath, [honoH2wasm, String(port)], port));
+port = await freePort();
+rows.push(
+  await measure(
+    'Hono on h2wasm serve({ fetch, overrideGlobalObjects })',
+    process.execPath,
+    [honoH2wasm, String(port), 'override'],
+    port,
+  ),
+);
+port = await freePort();
+rows.push(
+  await measure('Hono on @hono/node-server (node:http2, h2c)', process.execPath, [honoNode, String(port)], port),
+);
+if (existsSync(deno)) {
+  port = await freePort();
+  rows.push(
+    await measure('Deno.serve (h2c prior knowledge)', deno, ['run', '--allow-net', denoServer, String(port)], port),
+  );
+}
 port = await freePort();
 rows.push(await measure('node:http2 (minimal)', process.execPath, [nodeServer, String(port)], port));
 if (existsSync(jsPackage)) {
@@ -118,7 +183,8 @@ for (const r of rows) {
 printCommands();
 
 const ours = base('h2wasm serve (stream handler)');
-const viaFetch = base('h2wasm serve({ fetch })');
+const viaFetch = base('h2wasm serve({ fetch }), LightResponse');
+const viaNativeResponse = base('h2wasm serve({ fetch })');
 const k = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
 summary({
   bench: `server req/s, h2load -c 10 -m 100, tiny body, h2wasm serve (defaults, stream handler)`,
@@ -134,9 +200,9 @@ summary({
       : '–',
 });
 summary({
-  bench: 'server req/s, same, through the fetch-style serve({ fetch }) handler',
-  ours: `${k(viaFetch)} req/s`,
-  peers: `node:http2 ${k(node)}`,
+  bench: 'server req/s, same, through the fetch-style serve({ fetch }) handler answering a LightResponse',
+  ours: `${k(viaFetch)} req/s (${k(viaNativeResponse)} with the runtime's own Response)`,
+  peers: `node:http2 ${k(node)}; Hono on h2wasm ${k(base('Hono on h2wasm serve({ fetch, overrideGlobalObjects })'))}, on @hono/node-server ${k(base('Hono on @hono/node-server (node:http2, h2c)'))}; Deno.serve ${k(base('Deno.serve (h2c prior knowledge)'))}`,
   ratio: `${times(ratio(viaFetch, node))} node:http2`,
   goal: '≥ 2× node:http2',
   met: Number.isFinite(ratio(viaFetch, node)) ? (ratio(viaFetch, node) >= 2 ? 'yes' : 'no') : '–',

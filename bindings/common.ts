@@ -32,5 +32,6 @@ export { Runtime } from './runtime.js';
 export type { Limits, BudgetUse, Sink, Transport } from './runtime.js';
 export { attachStreamSocket, connectStreamSocket, serveStreamSocket } from './stream-socket.js';
 export type { StreamSocket, StreamConnectOptions, StreamServeOptions } from './stream-socket.js';
-export { fetchHandler } from './fetch-handler.js';
+export { fetchHandler, LightResponse, overrideGlobalObjects, nativeRequest, nativeResponse } from './fetch-handler.js';
+export type { FetchFunction } from './fetch-handler.js';
 export { webSocketSocket } from './websocket-socket.js';

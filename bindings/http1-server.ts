@@ -387,6 +387,15 @@ class Http1Responder implements Responder {
     this.res.destroy();
   }
 
+  whenAborted(fn: () => void): void {
+    const res = this.res;
+    const lost = () => {
+      if (!res.writableFinished) fn();
+    };
+    if (res.destroyed) lost();
+    else res.once('close', lost);
+  }
+
   /** A handler that finished without answering: HTTP/2 resets its stream; here, a 500. */
   unanswered(): void {
     if (!this.sent && !this.res.headersSent && !this.res.destroyed)

@@ -10,7 +10,7 @@ import { setCompiledModule } from './loader.js';
 import { ServerConnection, checkOptions, type ConnectionOptions, type StreamHandler } from './server-conn.js';
 import { WASM_URL } from './wasm-path.js';
 import { openFileForZeroCopy } from './file-body.js';
-import { fetchHandler } from './fetch-handler.js';
+import { fetchHandler, overrideGlobalObjects } from './fetch-handler.js';
 import { connectStreamSocket, type StreamSocket } from './stream-socket.js';
 import { socketAddress } from './http-fields.js';
 
@@ -119,6 +119,13 @@ export interface ServeOptions {
   tls?: TlsOptions;
   /** WHATWG handler, as in Deno.serve / Bun.serve (a Hono app mounts with `fetch: app.fetch`). */
   fetch?: (request: Request) => Response | Promise<Response>;
+  /**
+   * With `fetch`: replace the global Response with h2wasm's LightResponse (and the global
+   * Request with a subclass that takes serve()'s light requests), for the whole process,
+   * so that every `new Response(string | bytes | null)` is answered without a stream.
+   * Default false: without it, return a LightResponse (exported) for the fast path.
+   */
+  overrideGlobalObjects?: boolean;
   /** Low-level handler: headers, body and trailers without WHATWG objects (the fast path). */
   handler?: StreamHandler;
   /** Settings and limits of every connection. */
@@ -156,6 +163,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const rt = runtime();
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.tls) : undefined);
   if (!handler) throw new TypeError('h2wasm: serve() needs fetch or handler');
+  if (options.fetch && options.overrideGlobalObjects) overrideGlobalObjects();
   checkOptions(rt, options.settings ?? {}); // a bad setting fails here, not at the first connection
   if (options.limits) rt.setLimits(options.limits);
   const settings = options.settings ?? {};

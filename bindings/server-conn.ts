@@ -161,7 +161,18 @@ export interface Responder {
   respondWithFile(path: string, headers?: Iterable<[string, string]>, status?: number): Promise<void>;
   /** Resets the stream with an RFC 9113 code (CANCEL = 8 by default). */
   reset(code?: number): void;
+  /**
+   * Calls `fn` once if the stream ends without its answer taking place: reset (by the peer,
+   * or by the server) or its connection lost. Nothing is watched until this is called (the
+   * fetch adapter calls it when a handler first reads `request.signal`). Over HTTP/1.1 a
+   * client's FIN alone is a half-close (it is still answered): a reset or error is a loss.
+   */
+  whenAborted?(fn: () => void): void;
 }
+
+/** What respond() answers when the whole response went out in the call: a handler that
+ *  returns it is done, with no promise to wait for (ServerConnection checks for it). */
+export const RESPONDED: Promise<void> = Promise.resolve();
 
 /** A file opened for a zero-copy answer: its size, how to copy a range of it, and closing it. */
 export type FileOpener = (path: string) => { size: number; fill: NoCopyFill; close: () => void };
@@ -218,6 +229,8 @@ const encoder = new TextEncoder();
 /** The capacity a streamed body waits for before it pulls its next chunk (also the chunk
  *  `h2wasm serve --dir` reads a file in). */
 export const PULL_CHUNK = 64 * 1024;
+/** A byte body up to this size is offered to the send buffer whole (as write() first does). */
+const WHOLE_SEND = 1 << 20;
 
 export class ServerConnection {
   conn = 0;
@@ -350,7 +363,9 @@ export class ServerConnection {
       failed(e);
       return;
     }
-    if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(done, failed);
+    if (result === RESPONDED) done();
+    else if (result && typeof (result as Promise<void>).then === 'function')
+      (result as Promise<void>).then(done, failed);
     else done();
   }
 
@@ -606,7 +621,7 @@ class StreamResponder implements Responder {
     this.rt.schedule();
   }
 
-  async respond(
+  respond(
     status: number,
     headers: Iterable<[string, string]> = [],
     body?: ResponseBody,
@@ -614,33 +629,52 @@ class StreamResponder implements Responder {
   ): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
-    const empty = body == null || body === '' || (body instanceof Uint8Array && body.length === 0);
-    if (!trailers && !this.sent && (body == null || typeof body === 'string' || body instanceof Uint8Array)) {
-      // Head and body in one call, no handles; the long way when they do not fit now.
-      const list = Array.isArray(headers) ? (headers as [string, string][]) : [...headers];
-      const rc = rt.respondWhole(this.respondHandle, status, list, body ?? '');
-      if (rc !== -1 && rc !== H2E.LIMIT_EXCEEDED) {
-        this.sent = true;
-        rt.schedule();
-        if (this.releaseWhenAnswered) this.release();
-        if (rc !== H2E.OK && !empty) throw sendError('response', rc);
-        return;
+    try {
+      const empty = body == null || body === '' || (body instanceof Uint8Array && body.length === 0);
+      if (!trailers && !this.sent && (body == null || typeof body === 'string' || body instanceof Uint8Array)) {
+        // Head and body in one call, no handles; the long way when they do not fit now.
+        const list = Array.isArray(headers) ? (headers as [string, string][]) : [...headers];
+        const rc = rt.respondWhole(this.respondHandle, status, list, body ?? '');
+        if (rc !== -1 && rc !== H2E.LIMIT_EXCEEDED) {
+          this.sent = true;
+          rt.schedule();
+          if (this.releaseWhenAnswered) this.release();
+          if (rc !== H2E.OK && !empty) throw sendError('response', rc);
+          return RESPONDED;
+        }
+        headers = list;
       }
-      headers = list;
+      const resp = this.finalHead(status, headers);
+      const trailerList = trailers ? [...trailers] : [];
+      const endWithHead = empty && trailerList.length === 0;
+      const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
+      rt.schedule();
+      if (this.releaseWhenAnswered && (endWithHead || !send)) this.release();
+      if (endWithHead) return RESPONDED;
+      if (!send) throw sendError('response', ex.h2_last_result());
+      // A whole body the send buffer takes in one call: done here, with no promise to wait
+      // for. UTF-8 goes straight into linear memory.
+      if (
+        trailerList.length === 0 &&
+        (typeof body === 'string' || (body instanceof Uint8Array && body.length <= WHOLE_SEND)) &&
+        this.sendData(send, body, true) === 0
+      ) {
+        this.sendOver(send);
+        return RESPONDED;
+      }
+      return this.sendBody(send, body, trailerList);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const resp = this.finalHead(status, headers);
-    const trailerList = trailers ? [...trailers] : [];
-    const endWithHead = empty && trailerList.length === 0;
-    const send = ex.h2_respond_send_response(this.respondHandle, resp, endWithHead ? 1 : 0);
-    rt.schedule();
-    if (this.releaseWhenAnswered && (endWithHead || !send)) this.release();
-    if (endWithHead) return;
-    if (!send) throw sendError('response', ex.h2_last_result());
+  }
+
+  /** The body (and trailers) of a response whose head went out: paced by capacity. */
+  private async sendBody(send: number, body: ResponseBody, trailerList: [string, string][]): Promise<void> {
+    const ex = this.rt.ex;
     const end = trailerList.length === 0;
     try {
       if (typeof body === 'string') {
-        // UTF-8 straight into linear memory; encoded separately only when the send
-        // buffer cannot take it whole.
+        // Encoded separately only when the send buffer cannot take it whole.
         if (body.length > 0 && this.sendData(send, body, end) !== 0) await this.write(send, encoder.encode(body), end);
       } else if (body instanceof Uint8Array) {
         if (body.length > 0) await this.write(send, body, end);
@@ -650,14 +684,18 @@ class StreamResponder implements Responder {
       }
       if (!end) {
         const h = ex.h2_headers_new();
-        rt.setHeaders(h, trailerList);
+        this.rt.setHeaders(h, trailerList);
         ex.h2_send_stream_send_trailers(send, h);
       }
     } finally {
-      ex.h2_send_stream_free(send);
-      if (this.releaseWhenAnswered) this.release();
-      rt.schedule();
+      this.sendOver(send);
     }
+  }
+
+  private sendOver(send: number): void {
+    this.rt.ex.h2_send_stream_free(send);
+    if (this.releaseWhenAnswered) this.release();
+    this.rt.schedule();
   }
 
   /**
@@ -744,6 +782,16 @@ class StreamResponder implements Responder {
     this.sent = true;
     this.rt.ex.h2_respond_reset(this.respondHandle, code);
     this.rt.schedule();
+  }
+
+  whenAborted(fn: () => void): void {
+    const rt = this.rt;
+    if (rt.broken) return fn();
+    if (!this.respondHandle) return; // answered and let go of: nothing can abort it now
+    // Over when the stream is: closed after its answer (EMPTY), or reset / its connection failed.
+    rt.submit(rt.ex.h2_respond_poll_reset(this.respondHandle), (_t, type) => {
+      if (type !== TASK.EMPTY) fn();
+    });
   }
 
   fail(): void {

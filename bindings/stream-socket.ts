@@ -8,7 +8,7 @@ import type { Limits, Runtime, Transport } from './runtime.js';
 import { ClientSession, type SessionOptions } from './client.js';
 import { runtime } from './shared-runtime.js';
 import { http1AnswerWatch } from './fetch.js';
-import { fetchHandler } from './fetch-handler.js';
+import { fetchHandler, overrideGlobalObjects } from './fetch-handler.js';
 import { ServerConnection, type ConnectionOptions, type StreamHandler } from './server-conn.js';
 
 /** What the transport needs of a socket: Workers' Socket and Deno.Conn have both streams. */
@@ -144,6 +144,8 @@ export function connectStreamSocket(
 export interface StreamServeOptions {
   /** WHATWG handler (as serve()'s `fetch`). */
   fetch?: (request: Request) => Response | Promise<Response>;
+  /** As serve()'s `overrideGlobalObjects` (opt-in, process-wide). */
+  overrideGlobalObjects?: boolean;
   /** Low-level handler (as serve()'s `handler`). */
   handler?: StreamHandler;
   /** Settings and limits of the connection. */
@@ -163,6 +165,7 @@ export interface StreamServeOptions {
 export async function serveStreamSocket(socket: StreamSocket, options: StreamServeOptions): Promise<void> {
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.secure) : undefined);
   if (!handler) throw new TypeError('h2wasm: serveStreamSocket() needs fetch or handler');
+  if (options.fetch && options.overrideGlobalObjects) overrideGlobalObjects();
   const rt = options.runtime ?? runtime();
   const { transport, io } = attachStreamSocket(rt, socket);
   const conn = new ServerConnection(rt, transport, io, options.settings ?? {}, handler, options.onError);
