@@ -475,6 +475,7 @@ h2_body h2_body_new(void) { return H2W_EXPORT(h2_body_new)(H2W_INSTANCE); }
 h2_code h2_body_set_userdata(h2_body body, uint32_t userdata) { return H2W_EXPORT(h2_body_set_userdata)(H2W_INSTANCE, body, userdata); }
 h2_task h2_body_data(h2_body body) { return H2W_EXPORT(h2_body_data)(H2W_INSTANCE, body); }
 h2_task h2_body_trailers(h2_body body) { return H2W_EXPORT(h2_body_trailers)(H2W_INSTANCE, body); }
+uint32_t h2_body_is_end(h2_body body) { return H2W_EXPORT(h2_body_is_end)(H2W_INSTANCE, body); }
 h2_code h2_body_release(h2_body body, uint32_t n) { return H2W_EXPORT(h2_body_release)(H2W_INSTANCE, body, n); }
 h2_code h2_body_free(h2_body body) { return H2W_EXPORT(h2_body_free)(H2W_INSTANCE, body); }
 h2_buf h2_buf_copy(h2_ptr ptr, uint32_t len) { return H2W_EXPORT(h2_buf_copy)(H2W_INSTANCE, ptr, len); }
