@@ -513,6 +513,26 @@ static void answer(uint32_t i) {
   free_req(i);
 }
 
+/* Requests answered once the executor has nothing ready: the responses a turn produces
+ * are then written by one drive of their connection, not one drive (and one io_write)
+ * each, as answering inside the task loop would have the next poll do. */
+static uint32_t *answers;
+static size_t nanswers, answers_cap;
+
+static void later(uint32_t i) {
+  if (nanswers == answers_cap) {
+    answers_cap = answers_cap ? answers_cap * 2 : 256;
+    answers = realloc(answers, answers_cap * sizeof *answers);
+    if (!answers) { fprintf(stderr, "server: out of memory\n"); exit(1); }
+  }
+  answers[nanswers++] = i;
+}
+
+static void answer_all(void) {
+  for (size_t k = 0; k < nanswers; k++) answer(answers[k]);
+  nanswers = 0;
+}
+
 static void on_request(uint32_t index, h2_request req) {
   char method[16], path[512];
   pseudo(req, H2_PSEUDO_METHOD, method, sizeof method);
@@ -524,19 +544,17 @@ static void on_request(uint32_t index, h2_request req) {
   h2_body body = h2_request_body(req);
   h2_respond respond = h2_request_respond(req);
   h2_request_free(req);
-  if (h2_body_is_end(body)) { /* END_STREAM came with the head: answer now, no body tasks */
-    h2_body_free(body);
-    if (docroot && !has_body) answer_file(respond, path, conn_ud);
-    else answer_text(respond, has_body, 0);
-    h2_respond_free(respond);
-    return;
-  }
   uint32_t i = new_req();
   reqs[i].has_body = has_body;
   reqs[i].conn_ud = conn_ud;
   if (docroot) memcpy(reqs[i].path, path, sizeof reqs[i].path);
-  reqs[i].body = body;
   reqs[i].respond = respond;
+  if (h2_body_is_end(body)) { /* END_STREAM came with the head: no body tasks */
+    h2_body_free(body);
+    later(i);
+    return;
+  }
+  reqs[i].body = body;
   push(h2_body_data(body), UD(K_BODY, i));
 }
 
@@ -566,7 +584,7 @@ static void on_task(h2_task task) {
       h2_buf_free(buf);
       push(h2_body_data(reqs[index].body), UD(K_BODY, index));
     } else if (type == H2_TASK_EMPTY) {
-      answer(index);
+      later(index);
     } else {
       free_req(index); /* the stream was reset or the connection failed */
     }
@@ -673,7 +691,7 @@ static void recover(wasm_rt_trap_t trap) {
   reset_conns();
   for (int i = 0; i < MAX_FILES; i++)
     if (files[i].fd >= 0) { close(files[i].fd); files[i].fd = -1; }
-  nfree_reqs = 0;
+  nfree_reqs = nanswers = 0;
   for (size_t i = nreqs; i > 0; i--) { reqs[i - 1].used = 0; free_reqs[nfree_reqs++] = (uint32_t)(i - 1); }
   trap_armed = 0;
   woke = 0;
@@ -737,8 +755,12 @@ int main(int argc, char *argv[]) {
     wasm_rt_trap_t trap = wasm_rt_impl_try();
     if (trap != WASM_RT_TRAP_NONE) recover(trap);
     woke = 0;
-    h2_task task;
-    while ((task = h2_executor_poll(exec)) != 0) on_task(task);
+    for (;;) {
+      h2_task task;
+      while ((task = h2_executor_poll(exec)) != 0) on_task(task);
+      if (nanswers == 0) break;
+      answer_all();
+    }
     flush_all();
 
     /* A waker woken since the executor went quiet (a flush made room): poll again first. */
