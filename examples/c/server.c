@@ -750,10 +750,12 @@ int main(int argc, char *argv[]) {
    * a handshake never starts with the time of the last event, however long ago. */
   h2_executor_set_time(exec, h2w_now_ms());
   struct epoll_event events[512];
+  /* A trap anywhere in the loop lands here (setjmp: main's frame outlives it, and nothing
+   * set before this point changes after it). Set once, not every turn: sigsetjmp saves the
+   * signal mask with a system call. */
+  wasm_rt_trap_t trap = wasm_rt_impl_try();
+  if (trap != WASM_RT_TRAP_NONE) recover(trap);
   for (;;) {
-    /* A trap anywhere in this round lands here (setjmp: main's frame outlives it). */
-    wasm_rt_trap_t trap = wasm_rt_impl_try();
-    if (trap != WASM_RT_TRAP_NONE) recover(trap);
     woke = 0;
     for (;;) {
       h2_task task;
