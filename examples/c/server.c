@@ -508,6 +508,7 @@ static void answer_text(h2_respond respond, int has_body, uint64_t received) {
 
 static void answer(uint32_t i) {
   struct req *r = &reqs[i];
+  if (!conn_of(r->conn_ud)) { free_req(i); return; } /* its connection closed meanwhile */
   if (docroot && !r->has_body) answer_file(r->respond, r->path, r->conn_ud);
   else answer_text(r->respond, r->has_body, r->received);
   free_req(i);
