@@ -2,10 +2,14 @@
 // (the low-level stream handler, its defaults), against h2wasm's fetch-style serve() (the
 // runtime's own Response, and LightResponse), against one Hono app on serve({ fetch }) and
 // on @hono/node-server over node:http2 (h2c), against Deno.serve (h2c prior knowledge;
-// the deno of test/runtimes), against a minimal node:http2 server, and against nghttpd.
-// Server and load generator are pinned to different cores with taskset where it exists.
+// the deno of test/runtimes), against a minimal node:http2 server, against the C example
+// server (examples/c/server: the core through wasm2c, an epoll loop; built with its
+// Makefile when wasm2c, gcc and make are there, else skipped with one line) and against
+// nghttpd, right after it. Server and load generator are pinned to different cores with
+// taskset where it exists.
 //
 //   node bench/server.mjs [--quick]      (prints a markdown table; --quick: seconds, a smoke)
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +119,16 @@ if (!has('h2load')) {
   process.exit(0);
 }
 
+/** The C example server built by examples/c/Makefile: its path, or why there is none. */
+function buildCServer() {
+  const missing = ['wasm2c', 'gcc', 'make'].filter((c) => !has(c));
+  if (missing.length) return { skipped: `${missing.join(', ')} not installed` };
+  const dir = join(root, 'examples', 'c');
+  const r = spawnSync('make', ['-s', '-C', dir, 'server'], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return { skipped: `make failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };
+  return { path: join(dir, 'server') };
+}
+
 const rows = [];
 let port = await freePort();
 rows.push(
@@ -156,6 +170,12 @@ if (existsSync(jsPackage)) {
   port = await freePort();
   rows.push(await measure('http2 from npm (pure JS, 3.x)', process.execPath, [jsServer, String(port)], port));
 }
+const C_SERVER = 'C server (examples/c, wasm2c)';
+const cServer = buildCServer();
+if (cServer.path) {
+  port = await freePort();
+  rows.push(await measure(C_SERVER, cServer.path, ['--port', String(port)], port));
+}
 if (has('nghttpd')) {
   const dir = mkdtempSync(join(tmpdir(), 'h2wasm-nghttpd-'));
   writeFileSync(join(dir, 'index.html'), 'hello from nghttpd\n');
@@ -180,6 +200,7 @@ for (const r of rows) {
     `| ${r.name} | ${Number.isFinite(r.rps) ? Math.round(r.rps) : 'failed'} | ${ratio(node)} | ${ratio(nghttpd)} | ${r.succeeded}/${requests} |`,
   );
 }
+if (cServer.skipped) console.log(`\n${C_SERVER}: skipped (${cServer.skipped})`);
 printCommands();
 
 const ours = base('h2wasm serve (stream handler)');
@@ -198,6 +219,15 @@ summary({
         ? 'yes'
         : 'no'
       : '–',
+});
+const cRps = base(C_SERVER);
+summary({
+  bench: 'server req/s, same, the C example server (examples/c/server, wasm2c, epoll)',
+  ours: cServer.path ? `${k(cRps)} req/s` : `skipped (${cServer.skipped})`,
+  peers: `nghttpd ${k(nghttpd)}`,
+  ratio: `${times(ratio(cRps, nghttpd))} nghttpd`,
+  goal: '≥ 0.8× nghttpd',
+  met: Number.isFinite(ratio(cRps, nghttpd)) ? (ratio(cRps, nghttpd) >= 0.8 ? 'yes' : 'no') : '–',
 });
 summary({
   bench: 'server req/s, same, through the fetch-style serve({ fetch }) handler answering a LightResponse',

@@ -163,63 +163,17 @@ static h2_code h2w_headers_add(h2_headers headers, const char *name, const char 
   return rc;
 }
 
-/** A scratch area of at least `n` bytes in linear memory, reused from call to call (one
- *  allocation for the life of the host, grown when asked for more): for the calls that
- *  copy what they are given. 0 when memory cannot grow. */
-static h2_ptr h2w_scratch(uint32_t n) {
-  static h2_ptr ptr;
-  static uint32_t cap;
-  if (n > cap) {
-    if (ptr) h2_free(ptr);
-    cap = n < 4096u ? 4096u : n;
-    ptr = h2_alloc(cap);
-    if (!ptr) cap = 0;
-  }
-  return ptr;
-}
-
 /** Copies a request pseudo-header (`which`: H2_PSEUDO_*) into `out` as a C string;
  *  returns its length, or -1 when absent. Truncated to cap-1. */
 static int h2w_request_pseudo(h2_request req, uint32_t which, char *out, size_t cap) {
-  h2_ptr buf = h2w_scratch((uint32_t)cap);
-  uint32_t n = buf ? h2_request_pseudo(req, which, buf, (uint32_t)cap) : 0xFFFFFFFFu;
-  if (n == 0xFFFFFFFFu) { if (cap) out[0] = 0; return -1; }
+  h2_ptr buf = h2_alloc((uint32_t)cap);
+  uint32_t n = h2_request_pseudo(req, which, buf, (uint32_t)cap);
+  if (n == 0xFFFFFFFFu) { h2_free(buf); if (cap) out[0] = 0; return -1; }
   size_t k = n < cap - 1 ? n : cap - 1;
   h2w_copy_out(out, buf, k);
   out[k] = 0;
+  h2_free(buf);
   return (int)n;
-}
-
-/** Writes `n` name/value pairs (fields[2i], fields[2i+1]: C strings) as a flat field list
- *  at `at`; returns its length. */
-static uint32_t h2w_put_fields(h2_ptr at, const char *const *fields, size_t n) {
-  uint8_t *p = (uint8_t *)h2w_ptr(at), *start = p;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t nl = (uint32_t)strlen(fields[2 * i]), vl = (uint32_t)strlen(fields[2 * i + 1]), fl = 0;
-    memcpy(p, &nl, 4); memcpy(p + 4, &vl, 4); memcpy(p + 8, &fl, 4);
-    memcpy(p + 12, fields[2 * i], nl);
-    memcpy(p + 12 + nl, fields[2 * i + 1], vl);
-    p += 12 + nl + vl;
-  }
-  return (uint32_t)(p - start);
-}
-
-/** The most bytes h2w_put_fields writes for these pairs. */
-static uint32_t h2w_fields_size(const char *const *fields, size_t n) {
-  size_t size = 0;
-  for (size_t i = 0; i < 2 * n; i++) size += strlen(fields[i]);
-  return (uint32_t)(size + 12 * n);
-}
-
-/** h2_respond_send_whole with C strings and a body in host memory, through the scratch
- *  area: the whole response in one call. */
-static h2_code h2w_respond_whole(h2_respond respond, uint32_t status, const char *const *fields, size_t n, const void *body, uint32_t body_len) {
-  uint32_t flen = h2w_fields_size(fields, n);
-  h2_ptr at = h2w_scratch(flen + body_len);
-  if (!at) return H2E_OUT_OF_MEMORY;
-  flen = h2w_put_fields(at, fields, n);
-  if (body_len) memcpy(h2w_ptr(at + flen), body, body_len);
-  return h2_respond_send_whole(respond, status, at, flen, at + flen, body_len);
 }
 
 /** An error's message as a C string in `out` (like hyper_error_print). */
@@ -524,6 +478,7 @@ h2_body h2_body_new(void) { return H2W_EXPORT(h2_body_new)(H2W_INSTANCE); }
 h2_code h2_body_set_userdata(h2_body body, uint32_t userdata) { return H2W_EXPORT(h2_body_set_userdata)(H2W_INSTANCE, body, userdata); }
 h2_task h2_body_data(h2_body body) { return H2W_EXPORT(h2_body_data)(H2W_INSTANCE, body); }
 h2_task h2_body_trailers(h2_body body) { return H2W_EXPORT(h2_body_trailers)(H2W_INSTANCE, body); }
+uint32_t h2_body_is_end(h2_body body) { return H2W_EXPORT(h2_body_is_end)(H2W_INSTANCE, body); }
 h2_code h2_body_release(h2_body body, uint32_t n) { return H2W_EXPORT(h2_body_release)(H2W_INSTANCE, body, n); }
 h2_code h2_body_free(h2_body body) { return H2W_EXPORT(h2_body_free)(H2W_INSTANCE, body); }
 h2_buf h2_buf_copy(h2_ptr ptr, uint32_t len) { return H2W_EXPORT(h2_buf_copy)(H2W_INSTANCE, ptr, len); }

@@ -26,6 +26,7 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 	}
 	defer s.close()
 	u, ctx, h := s.u, s.ctx, s.h
+	uri := u.String()
 
 	t0 := time.Now()
 	conn, err := dial(u, insecure)
@@ -44,14 +45,17 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 
 	// refill starts a request for every slot freed since the last refill. It runs as a
 	// Post, after the loop drained the executor, so the HEADERS of all of them go out in
-	// one io_write (as h2load batches its writes) instead of one write per request.
+	// one io_write (as h2load batches its writes) instead of one write per request; and
+	// at once when half the slots are free, so that the server has the next requests
+	// while the rest of a batch of responses is still being read (the two sides work
+	// side by side instead of taking turns).
 	freed, refillPosted := 0, false
 	refill := func() {
-		refillPosted = false
 		for ; freed > 0 && started < total && failed == nil; freed-- {
 			send()
 		}
 	}
+	half := max(streams/2, 1)
 	// over ends one request: counts it, reports the first few failures, frees its slot.
 	over := func(e error) {
 		if e != nil {
@@ -63,36 +67,47 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 			h.Stop()
 		} else if started < total {
 			freed++
-			if !refillPosted {
+			if freed >= half {
+				refill()
+			} else if !refillPosted {
 				refillPosted = true
-				h.Post(refill)
+				h.Post(func() { refillPosted = false; refill() })
 			}
 		}
 	}
 
 	send = func() {
 		started++
-		req, err := newRequest(h, u, method, data)
+		req, err := newRequest(h, uri, method, data)
 		if err != nil {
 			fail(err)
 			return
 		}
 		var status, body uint32
 		var readBody h2wasm.TaskFunc
+		ended := func() {
+			if status >= 200 && status < 300 {
+				r.ok++
+			}
+			h.Call("h2_body_free", uint64(body))
+			over(nil)
+		}
 		readBody = func(task, typ uint32) {
 			switch typ {
 			case h2wasm.TaskBuf: // read and discarded
 				h.Call("h2_buf_free", uint64(h.TaskValue(task)))
+				// The DATA with END_STREAM came with it (a small body does): the end
+				// is known now, without another h2_body_data task to say so.
+				if h.Call("h2_body_is_end", uint64(body)) == 1 {
+					ended()
+					return
+				}
 				if err := h.Push(h.Call("h2_body_data", uint64(body)), readBody); err != nil {
 					fail(err)
 				}
 				return
 			case h2wasm.TaskEmpty: // the end of the body
-				if status >= 200 && status < 300 {
-					r.ok++
-				}
-				h.Call("h2_body_free", uint64(body))
-				over(nil)
+				ended()
 			default:
 				h.Call("h2_body_free", uint64(body))
 				over(taskErr(h, task, typ, "body"))

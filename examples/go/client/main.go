@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"example.com/h2wasm-go/h2wasm"
@@ -38,7 +39,19 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	total := flag.Int("n", 1, "bench mode: total requests")
 	streams := flag.Int("m", 1, "bench mode: most requests in flight at once")
+	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "client: -cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile() // os.Exit below skips it: bench mode stops it itself
+	}
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: client [-n N -m M] [-k] [-wasm PATH] [-X METHOD] [-d DATA] URL")
 		os.Exit(1)
@@ -59,6 +72,7 @@ func main() {
 			rate = float64(r.ok) / r.seconds
 		}
 		fmt.Fprintf(os.Stderr, "requests=%d ok=%d seconds=%.3f req/s=%.0f\n", *total, r.ok, r.seconds, rate)
+		pprof.StopCPUProfile()
 		if err != nil || r.ok != *total {
 			os.Exit(1)
 		}
@@ -133,6 +147,7 @@ func newSession(rawURL, wasmPath string, timeout time.Duration) (*session, error
 		cancel()
 		return nil, err
 	}
+	h.WriteThrough = true
 	return &session{u: u, ctx: ctx, h: h, close: func() { h.Close(); cancel() }}, nil
 }
 
@@ -199,7 +214,7 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 			return
 		}
 		clientconn = h.TaskValue(task)
-		req, err := newRequest(h, u, method, data)
+		req, err := newRequest(h, u.String(), method, data)
 		if err != nil {
 			fail(err)
 			return
@@ -223,21 +238,26 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 	return status, failed
 }
 
+// userAgent is the user-agent header every request carries.
+const userAgent = "h2wasm-go/" + h2wasm.WazeroVersion
+
 // newRequest makes the request that fetch and bench send: method, URI, a user-agent
 // header and, when data is not empty, data as its body. When the engine refuses the URI
-// the request is freed and an error comes back instead.
-func newRequest(h *h2wasm.Host, u *url.URL, method, data string) (uint32, error) {
+// the request is freed and an error comes back instead. The strings are interned in wasm
+// memory (written once, not allocated, copied and freed for every request); uri is
+// u.String(), computed once by the caller.
+func newRequest(h *h2wasm.Host, uri, method, data string) (uint32, error) {
 	req := h.Call("h2_request_new")
-	h.WithBytes([]byte(method), func(p, n uint32) uint32 {
-		return h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
-	})
-	if rc := h.WithBytes([]byte(u.String()), func(p, n uint32) uint32 {
-		return h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n))
-	}); rc != 0 {
+	p, n := h.Intern(method)
+	h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
+	p, n = h.Intern(uri)
+	if rc := h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n)); rc != 0 {
 		h.Call("h2_request_free", uint64(req))
 		return 0, fmt.Errorf("h2_request_set_uri: code %d", rc)
 	}
-	h.AddHeader(h.Call("h2_request_headers", uint64(req)), "user-agent", "h2wasm-go/"+h2wasm.WazeroVersion)
+	np, nn := h.Intern("user-agent")
+	vp, vn := h.Intern(userAgent)
+	h.Call("h2_headers_add", uint64(h.Call("h2_request_headers", uint64(req))), uint64(np), uint64(nn), uint64(vp), uint64(vn))
 	if data != "" {
 		h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
 	}

@@ -24,6 +24,8 @@
 //     returns H2_IO_PENDING; at EOF it returns 0.
 //   - io_write appends the bytes to the output queue and returns len; once more than
 //     maxQueued bytes are queued it takes a waker and returns H2_IO_PENDING instead.
+//     With Host.WriteThrough (the client sets it) and nothing queued, it first tries
+//     one non-blocking write of its own on the socket, and queues only what is left.
 //
 // When a reader/writer goroutine changes a transport's state (bytes arrived, EOF, the
 // output queue drained) it puts the transport on the host's ready list and does a
@@ -108,7 +110,7 @@ type Host struct {
 	compiled wazero.CompiledModule
 	mod      api.Module
 	mem      api.Memory
-	fns      map[string]api.Function
+	fns      map[string]*export
 	Exec     uint32
 
 	start time.Time
@@ -132,14 +134,35 @@ type Host struct {
 
 	// OnTrap hears, on the loop, that the instance trapped and how many connections it
 	// failed; a fresh instance serves from then on. Nil: one line on stderr.
-	OnTrap    func(err error, connections int)
-	trapArmed bool // InjectTrap
+	OnTrap func(err error, connections int)
+	// WriteThrough: io_write tries the socket at once, from the loop (one non-blocking
+	// write when nothing is queued), for a client whose few writes are each worth sending
+	// now (the next requests, while the server's earlier responses are still being read).
+	// Off (the default): io_write queues and the writer goroutine writes what a round
+	// queued together, as a server answering many streams wants. Plain TCP only.
+	WriteThrough bool
+	trapArmed    bool // InjectTrap
 	// broken: the instance trapped; no call enters it again (Call answers 0), so cleanup
 	// deferred by the frames the trap unwinds cannot run on its half-updated heap.
 	broken bool
 	// running: the posted calls of the round in progress, so a trap does not lose the ones
 	// it did not reach (each may hold a freshly accepted connection).
 	running []func()
+
+	// stacks: one argument/result stack per nesting depth of export calls (an import
+	// calls exports while an export runs), reused so that a call allocates nothing.
+	stacks [][]uint64
+	depth  int
+	// interned: strings written once into this instance's memory (Intern).
+	interned map[string][2]uint32
+}
+
+// export is a resolved export: its function and how many parameters and results it has,
+// taken once instead of from its definition at every call.
+type export struct {
+	fn       api.Function
+	nparams  int
+	nresults int
 }
 
 // DefaultWasmPath finds build/h2wasm.wasm: $H2WASM_WASM, then the repository's build/
@@ -187,7 +210,7 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 	h := &Host{
 		ctx:        ctx,
 		rt:         wazero.NewRuntimeWithConfig(ctx, cfg),
-		fns:        map[string]api.Function{},
+		fns:        map[string]*export{},
 		start:      time.Now(),
 		transports: map[uint32]*transport{},
 		tasks:      map[uint32]TaskFunc{},
@@ -215,7 +238,8 @@ func (h *Host) instantiate() (err error) {
 	}
 	h.mod = mod
 	h.mem = mod.Memory()
-	h.fns = map[string]api.Function{}
+	h.fns = map[string]*export{}
+	h.interned = map[string][2]uint32{}
 	h.broken = false
 	defer func() {
 		// A trap this early (in h2_executor_new) is an error to return, not a panic.
@@ -333,28 +357,55 @@ func (h *Host) Call64(name string, args ...uint64) uint64 {
 	}
 	f := h.fns[name]
 	if f == nil {
-		f = h.mod.ExportedFunction(name)
-		if f == nil {
+		fn := h.mod.ExportedFunction(name)
+		if fn == nil {
 			panic("h2wasm: no export " + name)
 		}
+		def := fn.Definition()
+		f = &export{fn: fn, nparams: len(def.ParamTypes()), nresults: len(def.ResultTypes())}
 		h.fns[name] = f
 	}
-	// A fresh stack per call: calls nest (imports call exports), so one shared stack
-	// would be overwritten.
-	def := f.Definition()
-	if len(args) != len(def.ParamTypes()) {
-		panic(fmt.Sprintf("h2wasm: %s takes %d arguments, got %d", name, len(def.ParamTypes()), len(args)))
+	if len(args) != f.nparams {
+		panic(fmt.Sprintf("h2wasm: %s takes %d arguments, got %d", name, f.nparams, len(args)))
 	}
-	stack := make([]uint64, max(len(args), 1))
+	// Calls nest (imports call exports), so each depth has its own stack.
+	if h.depth == len(h.stacks) {
+		h.stacks = append(h.stacks, make([]uint64, 8))
+	}
+	stack := h.stacks[h.depth]
+	if n := max(len(args), 1); n > len(stack) {
+		stack = make([]uint64, n)
+		h.stacks[h.depth] = stack
+	}
 	copy(stack, args)
-	if err := f.CallWithStack(h.ctx, stack); err != nil {
+	h.depth++
+	err := f.fn.CallWithStack(h.ctx, stack)
+	h.depth--
+	if err != nil {
 		h.broken = true
+		h.depth = 0
 		panic(&Trap{Export: name, Err: err})
 	}
-	if len(def.ResultTypes()) == 0 {
+	if f.nresults == 0 {
 		return 0
 	}
 	return stack[0]
+}
+
+// Intern returns s written into wasm memory: allocated and copied at its first use on
+// this instance and kept for the instance's life (for the strings a program sends again
+// and again: a method, a URL, a header). Never free it.
+func (h *Host) Intern(s string) (ptr, n uint32) {
+	if v, ok := h.interned[s]; ok {
+		return v[0], v[1]
+	}
+	p := h.Call("h2_alloc", uint64(max(len(s), 1)))
+	if p == 0 {
+		panic("h2wasm: h2_alloc failed")
+	}
+	h.mem.WriteString(p, s)
+	h.interned[s] = [2]uint32{p, uint32(len(s))}
+	return p, uint32(len(s))
 }
 
 // WithBytes copies b into wasm memory for the duration of fn(ptr, len).

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // maxQueued bounds each direction's queue: the reader stops reading and io_write answers
@@ -33,6 +34,10 @@ type transport struct {
 	queued atomic.Bool // on the host's ready list
 
 	readWaker, writeWaker uint32 // loop only
+
+	// raw: the socket itself, when conn is a plain TCP connection (not TLS): io_write
+	// tries one non-blocking write on it from the loop before queueing for the writer.
+	raw syscall.RawConn
 }
 
 // NewIO makes an h2_io for conn (its userdata names the transport) and starts the
@@ -42,6 +47,11 @@ func (h *Host) NewIO(conn net.Conn) (io uint32, close func()) {
 	t := &transport{h: h, id: h.nextID, conn: conn}
 	h.nextID++
 	t.cond = sync.NewCond(&t.mu)
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			t.raw = raw
+		}
+	}
 	h.transports[t.id] = t
 	go t.readLoop()
 	go t.writeLoop()
@@ -220,9 +230,49 @@ func (h *Host) ioWrite(userdata, ctx, buf, n uint32) uint32 {
 		h.takeWaker(&t.writeWaker, ctx)
 		return IOPending
 	}
+	// WriteThrough, nothing queued and the writer idle: the socket directly, from the
+	// loop, with one non-blocking write (what the socket does not take is queued as
+	// before). The bytes leave now, while the rest of the round runs, instead of when the
+	// loop next sleeps and the writer goroutine gets the processor.
+	if h.WriteThrough && len(t.out) == 0 && !t.writing && t.raw != nil {
+		k := t.writeNow(data)
+		if k < 0 {
+			t.werr = syscall.EPIPE
+			return IOError
+		}
+		if k == len(data) {
+			return n
+		}
+		data = data[k:]
+	}
 	t.out = append(t.out, data...)
 	t.cond.Broadcast()
 	return n
+}
+
+// writeNow makes one non-blocking write of b to the socket: the count written (0 when
+// it would block), or -1 when the socket failed. t.mu held.
+func (t *transport) writeNow(b []byte) int {
+	written := 0
+	failed := false
+	err := t.raw.Write(func(fd uintptr) bool {
+		for written < len(b) {
+			k, err := syscall.Write(int(fd), b[written:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				failed = err != syscall.EAGAIN
+				break
+			}
+			written += k
+		}
+		return true // never wait here: the writer goroutine takes the rest
+	})
+	if err != nil || failed {
+		return -1
+	}
+	return written
 }
 
 // source is a data-source body (h2_body_new) handing out bytes from memory.
