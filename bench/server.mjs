@@ -170,19 +170,20 @@ if (existsSync(jsPackage)) {
   port = await freePort();
   rows.push(await measure('http2 from npm (pure JS, 3.x)', process.execPath, [jsServer, String(port)], port));
 }
+// The C server and nghttpd answer alike: the same small file from the same directory.
+const www = mkdtempSync(join(tmpdir(), 'h2wasm-nghttpd-'));
+writeFileSync(join(www, 'index.html'), 'hello from nghttpd\n');
 const C_SERVER = 'C server (examples/c, wasm2c)';
 const cServer = buildCServer();
 if (cServer.path) {
   port = await freePort();
-  rows.push(await measure(C_SERVER, cServer.path, ['--port', String(port)], port));
+  rows.push(await measure(C_SERVER, cServer.path, ['--port', String(port), '--dir', www], port));
 }
 if (has('nghttpd')) {
-  const dir = mkdtempSync(join(tmpdir(), 'h2wasm-nghttpd-'));
-  writeFileSync(join(dir, 'index.html'), 'hello from nghttpd\n');
   port = await freePort();
-  rows.push(await measure('nghttpd', 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-d', dir, String(port)], port));
-  rmSync(dir, { recursive: true, force: true });
+  rows.push(await measure('nghttpd', 'nghttpd', ['--no-tls', '-a', '127.0.0.1', '-d', www, String(port)], port));
 }
+rmSync(www, { recursive: true, force: true });
 rmSync(scripts, { recursive: true, force: true });
 
 const base = (name) => rows.find((r) => r.name === name)?.rps;

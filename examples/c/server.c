@@ -5,7 +5,8 @@
  * bytes arrived ("received N bytes").
  *
  *   server [--port N]        listens on 127.0.0.1:N (default 8080) until killed
- *          [--dir DIR]       a GET answers with the file DIR/path through zero-copy DATA:
+ *          [--dir DIR]       a GET answers with the file DIR/path (DIR/path/index.html for a
+ *                            path ending in /): up to 16 KiB whole, larger through zero-copy DATA:
  *                            the bytes go from the file to the socket with sendfile(2)
  *                            and never enter the module (404 when there is none)
  *          [--copy]          with --dir: copy the files through the module instead
@@ -400,11 +401,13 @@ static int open_file(const char *path, off_t *size) {
   char full[1024];
   const char *q = strchr(path, '?');
   int plen = q ? (int)(q - path) : (int)strlen(path);
-  size_t rlen = strlen(docroot);
-  if (rlen + (size_t)plen >= sizeof full) return -1;
+  /* A directory's path ("/", "/docs/") names its index.html, as with nghttpd. */
+  const char *index = plen > 0 && path[plen - 1] == '/' ? "index.html" : "";
+  size_t rlen = strlen(docroot), ilen = strlen(index);
+  if (rlen + (size_t)plen + ilen >= sizeof full) return -1;
   memcpy(full, docroot, rlen);
   memcpy(full + rlen, path, (size_t)plen);
-  full[rlen + (size_t)plen] = 0;
+  memcpy(full + rlen + (size_t)plen, index, ilen + 1);
   int fd = open(full, O_RDONLY);
   if (fd < 0) return -1;
   struct stat st;
@@ -470,6 +473,70 @@ static void free_req(uint32_t i) {
   free_reqs[nfree_reqs++] = i;
 }
 
+/* Small files stay open, as nghttpd keeps its file descriptors: a request for one costs a
+ * pread, not open + fstat + pread + close. An entry is checked against the file system (a
+ * stat of its path: the same file, the same size and time) when it is older than a second,
+ * so a file replaced or changed is seen within one. */
+#define FILE_CACHE 64
+#define FILE_CACHE_MS 1000
+struct cached {
+  char path[256];
+  int fd;               /* -1: empty */
+  uint32_t size;
+  dev_t dev;
+  ino_t ino;
+  struct timespec mtime;
+  int64_t checked;      /* when it was last checked (ms) */
+};
+static struct cached file_cache[FILE_CACHE];
+static uint32_t file_cache_next; /* the entry the next new file replaces (round robin) */
+
+static void cache_drop(struct cached *e) {
+  if (e->fd >= 0) close(e->fd);
+  e->fd = -1;
+}
+
+/* Is `e` still the file at its path? */
+static int cache_fresh(struct cached *e) {
+  char full[1024];
+  struct stat st;
+  const char *index = e->path[strlen(e->path) - 1] == '/' ? "index.html" : "";
+  if (snprintf(full, sizeof full, "%s%s%s", docroot, e->path, index) >= (int)sizeof full || stat(full, &st) != 0) return 0;
+  return st.st_dev == e->dev && st.st_ino == e->ino && (uint32_t)st.st_size == e->size &&
+         st.st_mtim.tv_sec == e->mtime.tv_sec && st.st_mtim.tv_nsec == e->mtime.tv_nsec;
+}
+
+static struct cached *cached_file(const char *path) {
+  if (strchr(path, '?')) return NULL;
+  for (uint32_t i = 0; i < FILE_CACHE; i++) {
+    struct cached *e = &file_cache[i];
+    if (e->fd < 0 || strcmp(e->path, path) != 0) continue;
+    int64_t now = h2w_now_ms();
+    if (now - e->checked >= FILE_CACHE_MS) {
+      if (!cache_fresh(e)) { cache_drop(e); return NULL; }
+      e->checked = now;
+    }
+    return e;
+  }
+  return NULL;
+}
+
+/* Keeps `fd` (the small file at `path`, just answered) for later requests, or closes it. */
+static void remember_file(const char *path, int fd, uint32_t size) {
+  struct stat st;
+  if (strlen(path) >= sizeof file_cache[0].path || strchr(path, '?') || fstat(fd, &st) != 0) { close(fd); return; }
+  struct cached *e = &file_cache[file_cache_next];
+  file_cache_next = (file_cache_next + 1) % FILE_CACHE;
+  cache_drop(e);
+  strcpy(e->path, path);
+  e->fd = fd;
+  e->size = size;
+  e->dev = st.st_dev;
+  e->ino = st.st_ino;
+  e->mtime = st.st_mtim;
+  e->checked = h2w_now_ms();
+}
+
 /* 200 with a small file's bytes, head and body in one call; an H2E code (nothing was
  * sent unless H2E_OK). */
 static h2_code answer_small_file(h2_respond respond, int fd, uint32_t size) {
@@ -484,10 +551,12 @@ static h2_code answer_small_file(h2_respond respond, int fd, uint32_t size) {
 
 /* A GET under --dir: the file whole (small), through zero-copy DATA, or 404. */
 static void answer_file(h2_respond respond, const char *path, uint32_t conn_ud) {
+  struct cached *hit = cached_file(path);
+  if (hit && answer_small_file(respond, hit->fd, hit->size) == H2E_OK) return;
   off_t size = 0;
   int fd = open_file(path, &size);
   if (fd >= 0 && size <= SMALL_FILE && answer_small_file(respond, fd, (uint32_t)size) == H2E_OK) {
-    close(fd);
+    remember_file(path, fd, (uint32_t)size); /* kept open for the next request (or closed) */
     return;
   }
   uint32_t slot = 0;
@@ -755,6 +824,7 @@ int main(int argc, char *argv[]) {
     else { fprintf(stderr, "usage: server [--port N] [--dir DIR [--copy]] [--inject-trap PATH]\n"); return 2; }
   }
   for (int i = 0; i < MAX_FILES; i++) files[i].fd = -1;
+  for (int i = 0; i < FILE_CACHE; i++) file_cache[i].fd = -1;
   signal(SIGPIPE, SIG_IGN);
   /* As many descriptors as the hard limit allows: no select() bound any more. */
   struct rlimit rl;

@@ -9,7 +9,7 @@
 // h2load skips only the tests that need it.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,40 +156,73 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
     });
   });
 
-  describe.skipIf(!CURL || !H2LOAD)('server --dir: files through zero-copy DATA (sendfile)', () => {
-    let dirPort = 0;
-    beforeAll(async () => {
-      dirPort = (
-        await startOnFreePort(procs, join(DIR, 'server'), (port) => ['--port', String(port), '--dir', tmp], 10_000)
-      ).port;
-    });
-
-    it('curl gets each file byte for byte (empty, 16 B, 1 MiB, 10 MiB) and 404 for a missing one', async () => {
-      for (const [name, data] of files) {
-        const r = await run(CURL!, ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}/${name}`], {
-          timeoutMs: 30_000,
-        });
-        expect(r.status).toBe(0);
-        expect(sha(r.stdout), name).toBe(sha(data));
-      }
-      const missing = await run(
-        CURL!,
-        ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}/none`],
-        { timeoutMs: 20_000 },
-      );
-      expect(missing.stdout.toString()).toBe('404');
-    });
-
-    it('h2load -n 100 -c 4 -m 10 of the 10 MiB file: every response 2xx, exactly 100 × the file in DATA', async () => {
-      const r = await run(H2LOAD!, ['-n', '100', '-c', '4', '-m', '10', `http://127.0.0.1:${dirPort}/ten`], {
-        timeoutMs: 120_000,
+  describe.skipIf(!CURL || !H2LOAD)(
+    'server --dir: small files whole, large ones through zero-copy DATA (sendfile)',
+    () => {
+      let dirPort = 0;
+      beforeAll(async () => {
+        dirPort = (
+          await startOnFreePort(procs, join(DIR, 'server'), (port) => ['--port', String(port), '--dir', tmp], 10_000)
+        ).port;
       });
-      const out = r.stdout.toString();
-      expect(r.status, out).toBe(0);
-      expect(out).toMatch(/status codes: 100 2xx, 0 3xx, 0 4xx, 0 5xx/);
-      expect(Number(/traffic: .*?, [\d.]+\w*B \((\d+)\) data/.exec(out)?.[1])).toBe(100 * 10 * MiB);
-    });
-  });
+
+      it('curl gets each file byte for byte (empty, 16 B, 1 MiB, 10 MiB) and 404 for a missing one', async () => {
+        for (const [name, data] of files) {
+          const r = await run(CURL!, ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}/${name}`], {
+            timeoutMs: 30_000,
+          });
+          expect(r.status).toBe(0);
+          expect(sha(r.stdout), name).toBe(sha(data));
+        }
+        const missing = await run(
+          CURL!,
+          [
+            '-s',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            '--http2-prior-knowledge',
+            `http://127.0.0.1:${dirPort}/none`,
+          ],
+          { timeoutMs: 20_000 },
+        );
+        expect(missing.stdout.toString()).toBe('404');
+      });
+
+      it('a small file kept open is read again once changed or replaced (within a second), and / is index.html', async () => {
+        const get = async (path: string) =>
+          (
+            await run(CURL!, ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${dirPort}${path}`], {
+              timeoutMs: 20_000,
+            })
+          ).stdout.toString();
+        writeFileSync(join(tmp, 'index.html'), 'first\n');
+        writeFileSync(join(tmp, 'kept.txt'), 'one\n');
+        expect(await get('/')).toBe('first\n');
+        expect(await get('/kept.txt')).toBe('one\n');
+        writeFileSync(join(tmp, 'kept.txt'), 'two, longer\n'); // changed in place
+        writeFileSync(join(tmp, 'next.txt'), 'three\n');
+        renameSync(join(tmp, 'next.txt'), join(tmp, 'index.html')); // replaced: a new file
+        await new Promise((r) => setTimeout(r, 1100));
+        expect(await get('/kept.txt')).toBe('two, longer\n');
+        expect(await get('/')).toBe('three\n');
+        rmSync(join(tmp, 'kept.txt'));
+        await new Promise((r) => setTimeout(r, 1100));
+        expect(await get('/kept.txt')).not.toBe('two, longer\n'); // gone: 404 page
+      });
+
+      it('h2load -n 100 -c 4 -m 10 of the 10 MiB file: every response 2xx, exactly 100 × the file in DATA', async () => {
+        const r = await run(H2LOAD!, ['-n', '100', '-c', '4', '-m', '10', `http://127.0.0.1:${dirPort}/ten`], {
+          timeoutMs: 120_000,
+        });
+        const out = r.stdout.toString();
+        expect(r.status, out).toBe(0);
+        expect(out).toMatch(/status codes: 100 2xx, 0 3xx, 0 4xx, 0 5xx/);
+        expect(Number(/traffic: .*?, [\d.]+\w*B \((\d+)\) data/.exec(out)?.[1])).toBe(100 * 10 * MiB);
+      });
+    },
+  );
 
   describe.skipIf(!H2LOAD)('server under h2load', () => {
     it('h2load -n 10000 -c 4 -m 20: every response 2xx (and nghttpd measured beside it)', async () => {
