@@ -891,9 +891,27 @@ export class Runtime {
     body: Uint8Array | string,
   ): number {
     const bodyMax = typeof body === 'string' ? body.length * 3 : body.length;
-    const fieldsAt = this.scratch(fieldsMax(fields) + bodyMax);
-    if (fieldsAt === 0) return -1;
-    const bodyAt = this.writeFields(fields, fieldsAt);
+    let headAt: number;
+    let headLen: number;
+    let bodyAt: number;
+    const head = this.head;
+    if (head.ptr && head.holds(fields)) {
+      // The same strings as the last head (a handler's constant headers): encoded already.
+      headAt = head.ptr;
+      headLen = head.len;
+      bodyAt = this.scratch(bodyMax);
+    } else if (fieldsMax(fields) <= HEAD_CACHE && (head.ptr || (head.ptr = this.ex.h2_alloc(HEAD_CACHE) >>> 0))) {
+      headAt = head.ptr;
+      headLen = this.writeFields(fields, headAt) - headAt;
+      head.keep(fields, headLen);
+      bodyAt = this.scratch(bodyMax);
+    } else {
+      headAt = this.scratch(fieldsMax(fields) + bodyMax);
+      if (headAt === 0) return -1;
+      bodyAt = this.writeFields(fields, headAt);
+      headLen = bodyAt - headAt;
+    }
+    if (bodyAt === 0) return -1;
     let n: number;
     if (typeof body === 'string') {
       n = this.encoder.encodeInto(body, this.memory().subarray(bodyAt, bodyAt + bodyMax)).written;
@@ -901,8 +919,12 @@ export class Runtime {
       this.memory().set(body, bodyAt);
       n = body.length;
     }
-    return this.ex.h2_respond_send_whole(respond, status, fieldsAt, bodyAt - fieldsAt, bodyAt, n) >>> 0;
+    return this.ex.h2_respond_send_whole(respond, status, headAt, headLen, bodyAt, n) >>> 0;
   }
+
+  /** The last small response head, encoded in linear memory once, with the strings it was
+   *  made from: the next head of the very same strings is not encoded again. */
+  private readonly head = new EncodedHead();
 
   /** Reads a pseudo-header of a request (0 :method … 4 :protocol); '' when absent. */
   pseudo(req: number, which: number): string {
@@ -995,4 +1017,32 @@ function fieldsMax(list: readonly (readonly [string, string])[]): number {
   let max = 0;
   for (const [name, value] of list) max += 12 + 3 * (name.length + value.length);
   return max;
+}
+
+/** Most bytes of a response head kept encoded (EncodedHead). */
+const HEAD_CACHE = 1024;
+
+/** A response head's field list in linear memory and the strings it encodes. */
+class EncodedHead {
+  ptr = 0;
+  len = 0;
+  private strings: string[] = [];
+
+  /** Whether `fields` are the very strings encoded (compared by value: strings are immutable). */
+  holds(fields: readonly (readonly [string, string])[]): boolean {
+    const s = this.strings;
+    if (s.length !== fields.length * 2) return false;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      if (f[0] !== s[2 * i] || f[1] !== s[2 * i + 1]) return false;
+    }
+    return true;
+  }
+
+  keep(fields: readonly (readonly [string, string])[], len: number): void {
+    const s = this.strings;
+    s.length = 0;
+    for (const [name, value] of fields) s.push(name, value);
+    this.len = len;
+  }
 }

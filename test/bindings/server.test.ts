@@ -176,6 +176,61 @@ describe('serve()', () => {
     expect(answers[51]).toBe(`GET /after ${authority} 0`);
   });
 
+  it('answers each request with its own head when consecutive heads share, reorder or change strings', async () => {
+    const constant: [string, string][] = [['x-kind', 'constant']];
+    let n = 0;
+    const server = await serve({
+      port: 0,
+      handler: (req, res) => {
+        const i = n++;
+        // The same array, a new one of the same strings, a changed value, two fields reordered.
+        const heads: [string, string][][] = [
+          constant,
+          constant,
+          [['x-kind', 'constant']],
+          [['x-kind', `n${i}`]],
+          [
+            ['a', '1'],
+            ['b', '2'],
+          ],
+          [
+            ['b', '2'],
+            ['a', '1'],
+          ],
+        ];
+        return res.respond(200, heads[i % heads.length], `body ${i}`);
+      },
+    });
+    const client = http2.connect(server.url);
+    const seen: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      seen.push(
+        await new Promise<string>((resolve, reject) => {
+          const req = client.request({ ':path': '/' });
+          let head = '';
+          let body = '';
+          req.on(
+            'response',
+            (h) =>
+              (head = Object.entries(h)
+                .filter(([k]) => !k.startsWith(':') && k !== 'date')
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',')),
+          );
+          req.on('data', (d) => (body += d));
+          req.on('end', () => resolve(`${head} ${body}`));
+          req.on('error', reject);
+        }),
+      );
+    }
+    client.close();
+    await server.close();
+    const expected = (i: number) =>
+      [`x-kind=constant`, `x-kind=constant`, `x-kind=constant`, `x-kind=n${i}`, 'a=1,b=2', 'b=2,a=1'][i % 6] +
+      ` body ${i}`;
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => expected(i)));
+  });
+
   it('close() lets in-flight requests finish', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
