@@ -354,7 +354,11 @@ export class Runtime {
   private noCopyFeeds = new Map<number, NoCopyFeed>();
   /** The waker a source that answered 'pending' holds, by source id. */
   private sourceWakers = new Map<number, number>();
-  private continuations = new Map<number, Continuation>();
+  /** What runs when each pushed task finishes, by slot (the task's userdata; 0 is none).
+   *  A slot is reused once its task came back: an array indexed by a small number costs a
+   *  load where a Map keyed by an ever-growing id cost a hash insert, a delete and rehashes. */
+  private continuations: (Continuation | undefined)[] = [undefined];
+  private freeSlots: number[] = [];
   private nextId = 1;
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -617,8 +621,8 @@ export class Runtime {
     if (this.broken)
       throw new Error(`h2wasm: the module instance trapped (${this.broken.message}); it serves nothing more`);
     if (!task) throw new Error('h2wasm: the module refused to create a task (bad handle)');
-    const id = this.nextId++;
-    this.continuations.set(id, then);
+    const id = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.continuations.length;
+    this.continuations[id] = then;
     this.ex.h2_task_set_userdata(task, id);
     this.ex.h2_executor_push(this.exec, task);
     this.schedule();
@@ -692,8 +696,11 @@ export class Runtime {
       let task: number;
       for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
         const id = ex.h2_task_userdata(task);
-        const then = this.continuations.get(id);
-        this.continuations.delete(id);
+        const then = this.continuations[id];
+        if (then !== undefined) {
+          this.continuations[id] = undefined;
+          this.freeSlots.push(id);
+        }
         const type = ex.h2_task_type(task);
         try {
           then?.(task, type);
@@ -739,8 +746,9 @@ export class Runtime {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     // Whatever waits on a task hears an error (task 0: nothing to read from the instance).
-    const waiting = [...this.continuations.values()];
-    this.continuations.clear();
+    const waiting = this.continuations.filter((c): c is Continuation => c !== undefined);
+    this.continuations = [undefined];
+    this.freeSlots = [];
     for (const then of waiting) {
       try {
         then(0, TASK.ERROR);
@@ -799,8 +807,8 @@ export class Runtime {
 
   /** A view of all of linear memory, renewed when memory grew (the old one is detached). */
   memory(): Uint8Array {
-    const buf = this.ex.memory.buffer;
-    if (this.u8.buffer !== buf) this.u8 = new Uint8Array(buf);
+    // Growing memory detaches the old buffer, and a view of a detached buffer has length 0.
+    if (this.u8.length === 0) this.u8 = new Uint8Array(this.ex.memory.buffer);
     return this.u8;
   }
 
@@ -822,7 +830,8 @@ export class Runtime {
   }
 
   bytes(ptr: number, len: number): Uint8Array {
-    return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0).slice();
+    ptr >>>= 0;
+    return this.memory().slice(ptr, ptr + (len >>> 0));
   }
 
   /** Runs `fn(ptr, len)` with `data` (UTF-8 for a string) in linear memory for the call. */
