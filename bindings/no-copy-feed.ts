@@ -14,6 +14,20 @@ import { H2_DATA, H2_IO } from './abi.js';
 /** Padding's zeros (pad_len is at most 255). */
 const ZEROS = new Uint8Array(256);
 
+/**
+ * The module asks every data source of a connection through one context: a PENDING answer
+ * from any of them holds it until its waker is woken, and only then are they all asked
+ * again. So the waker is the connection's (kept per transport), not a feed's: whichever
+ * feed gets bytes, ends or goes wakes it. (A feed holding its own waker would leave a
+ * second upload on the connection unasked while the first waits on its producer, and a
+ * feed closed while waiting would leave the connection's later sources unasked for good.)
+ */
+interface SourceContext {
+  waker: number;
+  feeds: number;
+}
+const contexts = new WeakMap<Transport, SourceContext>();
+
 export class NoCopyFeed {
   /** The chunks in hand from `first` on; the first of them written up to `offset`. */
   private chunks: (Uint8Array | undefined)[] = [];
@@ -31,8 +45,8 @@ export class NoCopyFeed {
   private ended = false;
   private failed = false;
   private closed = false;
-  /** The waker body_read took when nothing was in hand. */
-  private waker = 0;
+  /** The connection's source context (its waker), shared with the other feeds on it. */
+  private readonly context: SourceContext;
   /** The producer waiting in ready(): its limit, whether it waits for the flush too. */
   private waiter: (() => void) | undefined;
   private waitLimit = 0;
@@ -45,7 +59,12 @@ export class NoCopyFeed {
   constructor(
     private readonly rt: Runtime,
     readonly transport: Transport,
-  ) {}
+  ) {
+    let c = contexts.get(transport);
+    if (!c) contexts.set(transport, (c = { waker: 0, feeds: 0 }));
+    c.feeds++;
+    this.context = c;
+  }
 
   /** Hands `chunk` over; `view`: it is the producer's own (not a copy), written as it is. */
   push(chunk: Uint8Array, view: boolean): void {
@@ -73,14 +92,17 @@ export class NoCopyFeed {
 
   /** The stream is over: drop what is in hand, let the producer go. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.chunks = [];
     this.first = 0;
     this.offset = 0;
     this.queued = 0;
     this.viewsInHand = 0;
-    if (this.waker) this.rt.ex.h2_waker_free(this.waker);
-    this.waker = 0;
+    // Woken, not freed: a context left waiting would never ask a later source (a spurious
+    // ask of the others costs one call).
+    this.wake();
+    if (--this.context.feeds === 0) contexts.delete(this.transport);
     this.check();
   }
 
@@ -109,8 +131,8 @@ export class NoCopyFeed {
   }
 
   private wake(): void {
-    const w = this.waker;
-    this.waker = 0;
+    const w = this.context.waker;
+    this.context.waker = 0;
     if (w) this.rt.ex.h2_waker_wake(w);
     this.rt.schedule();
   }
@@ -124,8 +146,9 @@ export class NoCopyFeed {
       return (H2_DATA.NO_COPY | n) >>> 0;
     }
     if (this.ended) return 0;
-    if (this.waker) this.rt.ex.h2_waker_free(this.waker);
-    this.waker = this.rt.ex.h2_context_waker(ctx);
+    const c = this.context;
+    if (c.waker) this.rt.ex.h2_waker_free(c.waker);
+    c.waker = this.rt.ex.h2_context_waker(ctx);
     return H2_IO.PENDING;
   }
 
