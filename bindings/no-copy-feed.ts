@@ -14,6 +14,23 @@ import { H2_DATA, H2_IO } from './abi.js';
 /** Padding's zeros (pad_len is at most 255). */
 const ZEROS = new Uint8Array(256);
 
+// Frame prefixes (9 or 10 bytes each) are copied out of wasm memory into one shared slab:
+// an ArrayBuffer per frame (65,536 per GiB) cost a malloc, a free and the sweeper's work.
+const PREFIX_SLAB = 64 * 1024;
+let prefixes = new Uint8Array(PREFIX_SLAB);
+let prefixAt = 0;
+
+function copyPrefix(mem: Uint8Array, ptr: number, len: number): Uint8Array {
+  if (prefixAt + len > PREFIX_SLAB) {
+    prefixes = new Uint8Array(PREFIX_SLAB);
+    prefixAt = 0;
+  }
+  const at = prefixAt;
+  for (let i = 0; i < len; i++) prefixes[at + i] = mem[ptr + i];
+  prefixAt = at + len;
+  return prefixes.subarray(at, at + len);
+}
+
 /**
  * The module asks every data source of a connection through one context: a PENDING answer
  * from any of them holds it until its waker is woken, and only then are they all asked
@@ -157,7 +174,7 @@ export class NoCopyFeed {
     if (this.closed || dataLen > this.announced || dataLen > this.queued) return H2_IO.ERROR;
     const ready = this.transport.frameWritable(ctx, prefixLen + dataLen + padLen);
     if (ready !== 0) return ready;
-    const parts: Uint8Array[] = [new Uint8Array(this.rt.ex.memory.buffer, prefix, prefixLen).slice()];
+    const parts: Uint8Array[] = [copyPrefix(this.rt.memory(), prefix, prefixLen)];
     let left = dataLen;
     let finishedView = false;
     while (left > 0) {
