@@ -3,11 +3,16 @@
 // opens the sockets (connect) and fetch.ts builds WHATWG fetch on top.
 //
 // Per request: h2_request_new + set_uri_parts + headers, h2_clientconn_send, and for a
-// body a send stream written at the pace capacity allows (reserve_capacity /
-// poll_capacity, as the server's respond does), then trailers. The response body is read
-// with h2_body_data only when the consumer pulls, so flow control applies backpressure.
+// body a send stream: a small body is written into it at the pace capacity allows
+// (reserve_capacity / poll_capacity, as the server's respond does), then trailers; a large
+// or streamed one goes zero-copy, as a data source whose frames the transport takes from
+// the chunks themselves (no-copy-feed.ts), the send stream kept for the id and resets.
+// The response body's first chunk is taken with the head (in the same poll round: a small
+// response is whole when its head resolves, with one promise); after it, h2_body_data only
+// when the consumer pulls, so flow control applies backpressure (one chunk ahead at most).
 import { H2E, H2_PSEUDO } from './abi.js';
 import { Runtime, TASK, INTERNAL_ERROR, type Transport } from './runtime.js';
+import type { NoCopyFeed } from './no-copy-feed.js';
 import { applyOptions, OPTION_KEYS, type ConnectionOptions } from './server-conn.js';
 import { CONNECTION_FIELDS } from './http-fields.js';
 
@@ -188,6 +193,8 @@ export function iteratorStream(it: AsyncIterator<Uint8Array>): ReadableStream<Ui
   );
 }
 
+const NO_FIELDS: [string, string][] = [];
+
 function fieldList(h: Iterable<[string, string]> | Record<string, string> | undefined): [string, string][] {
   if (!h) return [];
   if (Symbol.iterator in (h as object))
@@ -247,6 +254,8 @@ export class ClientSession {
     this.onPush = onPush;
     this.scheme = scheme;
     this.authority = authority;
+    this.origin = scheme + authority;
+    this.originAscii = encoder.encode(this.origin).length === this.origin.length;
     this.closed = new Promise((r) => {
       this.resolveClosed = r;
     });
@@ -316,7 +325,21 @@ export class ClientSession {
   }
 
   /** Sends a request; resolves with the response head once it arrives (the body streams). */
-  async request(options: ClientRequestOptions = {}): Promise<ClientResponse> {
+  request(options: ClientRequestOptions = {}): Promise<ClientResponse> {
+    // Connected: the request goes now, and its one promise is the head's.
+    if (this.conn && !this.isClosed) {
+      const signal = options.signal;
+      if (signal?.aborted) return Promise.reject(abortError(signal));
+      try {
+        return new ClientStream(this, options).start();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.requestWhenReady(options);
+  }
+
+  private async requestWhenReady(options: ClientRequestOptions): Promise<ClientResponse> {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     await this.ready;
@@ -324,6 +347,29 @@ export class ClientSession {
       throw this.hostError ?? this.error ?? new H2ConnectionError('h2wasm: session is closed', 0, H2E.CLOSED, true);
     if (signal?.aborted) throw abortError(signal);
     return new ClientStream(this, options).start();
+  }
+
+  // :scheme, :authority and :path in one crossing, the session's own origin prefixed once.
+  private targetReq = 0;
+  private targetSchemeLen = 0;
+  private targetAuthorityLen = 0;
+  private readonly origin: string;
+  private readonly originAscii: boolean;
+  private readonly setTargetIn = (p: number, n: number): number => {
+    const s = this.targetSchemeLen;
+    const a = this.targetAuthorityLen;
+    return this.rt.ex.h2_request_set_uri_parts(this.targetReq, p, s, p + s, a, p + s + a, n - s - a);
+  };
+
+  /** @internal Sets a request's :scheme, :authority (the session's unless given) and :path. */
+  setTarget(req: number, authority: string | undefined, path: string): number {
+    if (authority !== undefined && authority !== this.authority)
+      return this.rt.setTarget(req, this.scheme, authority, path);
+    if (!this.originAscii) return this.rt.setTarget(req, this.scheme, this.authority, path);
+    this.targetReq = req;
+    this.targetSchemeLen = this.scheme.length;
+    this.targetAuthorityLen = this.authority.length;
+    return this.rt.with(this.origin + path, this.setTargetIn);
   }
 
   /** One PING round trip; resolves with the RTT in ms. */
@@ -501,6 +547,25 @@ export class ClientSession {
   }
 }
 
+/** The end of a body: one settled promise every reader shares (no allocation per request). */
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true as const });
+const DONE_PROMISE: Promise<IteratorResult<Uint8Array>> = Promise.resolve(DONE);
+
+/** A response body as an async iterable and its iterator in one object (read once). */
+class BodyReader implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
+  constructor(private readonly s: ClientStream) {}
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.s.startBody();
+    return this;
+  }
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.s.pull();
+  }
+  return(): Promise<IteratorResult<Uint8Array>> {
+    return this.s.stopBody();
+  }
+}
+
 /** One request/response exchange. */
 export class ClientStream implements ClientResponse {
   status = 0;
@@ -508,10 +573,13 @@ export class ClientStream implements ClientResponse {
   /** The response head came with END_STREAM: no body, no trailers (gRPC's trailers-only answer). */
   endedWithHead = false;
   // The response head's field list, copied as bytes and decoded when first asked for.
-  private headBytes: Uint8Array | undefined;
-  private headerList: [string, string][] | undefined;
+  private headBytes: Uint8Array | undefined = undefined;
+  private headerList: [string, string][] | undefined = undefined;
   private readonly rt: Runtime;
   private send = 0;
+  /** The request body's zero-copy feed (a large or streamed body), and its release. */
+  private feed: NoCopyFeed | undefined = undefined;
+  private releaseFeed: (() => void) | undefined = undefined;
   private bodyHandle = 0;
   /** Its 1xx handler's userdata in the runtime (0: none). */
   private informationalId = 0;
@@ -519,12 +587,25 @@ export class ClientStream implements ClientResponse {
   private done = false;
   private bodyStarted = false;
   private bodyEnded = false;
-  private trailerFields: [string, string][] = [];
-  private endWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private failure: unknown;
-  private readableStream: ReadableStream<Uint8Array> | undefined;
-  private onAbort: (() => void) | undefined;
-  private rejectHead: ((e: unknown) => void) | undefined;
+  // Read ahead: the first chunk is taken as soon as the head is in (in the same poll round,
+  // so a small response is whole when its head resolves), at most one chunk, never more.
+  /** A chunk taken and not yet handed to the reader. */
+  private ahead: Uint8Array | undefined = undefined;
+  /** A read-ahead task is out; a reader waits for it (aheadWaiter) rather than ask again. */
+  private aheadPending = false;
+  private aheadWaiter: (() => void) | undefined = undefined;
+  /** The read ahead found the body's end with nothing left to read (no trailers). */
+  private wireEnded = false;
+  /** The read ahead finished EMPTY: the end, with trailers (or none) still to be asked for. */
+  private aheadEmpty = false;
+  private trailerFields: [string, string][] | undefined = undefined;
+  private endWaiters: { resolve: () => void; reject: (e: unknown) => void }[] | undefined = undefined;
+  private failure: unknown = undefined;
+  private readableStream: ReadableStream<Uint8Array> | undefined = undefined;
+  private reader: BodyReader | undefined = undefined;
+  private onAbort: (() => void) | undefined = undefined;
+  private rejectHead: ((e: unknown) => void) | undefined = undefined;
+  private resolveHead: ((r: ClientResponse) => void) | undefined = undefined;
 
   constructor(
     private session: ClientSession,
@@ -537,13 +618,14 @@ export class ClientStream implements ClientResponse {
     const rt = this.rt;
     const ex = rt.ex;
     const o = this.options;
-    const method = (o.method ?? (o.protocol ? 'CONNECT' : 'GET')).toUpperCase();
-    const path = o.path ?? '/';
     const req = ex.h2_request_new();
-    rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
-    const scheme = this.session.scheme;
-    const authority = o.authority ?? this.session.authority;
-    const rc = rt.setTarget(req, scheme, authority, path);
+    // A new request is a GET already: only another method crosses.
+    if (o.method !== undefined || o.protocol) {
+      const method = (o.method ?? 'CONNECT').toUpperCase();
+      if (method !== 'GET') rt.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
+    }
+    const path = o.path ?? '/';
+    const rc = this.session.setTarget(req, o.authority, path);
     if (rc !== 0) {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid request target ${JSON.stringify(path)}`));
@@ -552,14 +634,18 @@ export class ClientStream implements ClientResponse {
       ex.h2_request_free(req);
       return Promise.reject(new TypeError(`h2wasm: invalid :protocol ${JSON.stringify(o.protocol)}`));
     }
-    const fields = fieldList(o.headers).filter(([k]) => !CONNECTION_FIELDS.has(k.toLowerCase()) && !k.startsWith(':'));
-    const trailers = fieldList(o.trailers);
-    // RFC 9110 §6.6.2: a sender of trailers SHOULD announce them in a Trailer field (Go's
-    // server drops trailer fields that were not announced).
-    if (trailers.length && !fields.some(([k]) => k.toLowerCase() === 'trailer')) {
-      fields.push(['trailer', [...new Set(trailers.map(([k]) => k.toLowerCase()))].join(', ')]);
+    const trailers = o.trailers ? fieldList(o.trailers) : NO_FIELDS;
+    if (o.headers || trailers.length) {
+      const fields = fieldList(o.headers).filter(
+        ([k]) => !CONNECTION_FIELDS.has(k.toLowerCase()) && !k.startsWith(':'),
+      );
+      // RFC 9110 §6.6.2: a sender of trailers SHOULD announce them in a Trailer field (Go's
+      // server drops trailer fields that were not announced).
+      if (trailers.length && !fields.some(([k]) => k.toLowerCase() === 'trailer')) {
+        fields.push(['trailer', [...new Set(trailers.map(([k]) => k.toLowerCase()))].join(', ')]);
+      }
+      if (fields.length) rt.setHeaders(ex.h2_request_headers(req), fields);
     }
-    if (fields.length) rt.setHeaders(ex.h2_request_headers(req), fields);
     const body = o.body;
     const emptyBytes =
       body == null ||
@@ -567,6 +653,7 @@ export class ClientStream implements ClientResponse {
       ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength === 0);
     const streaming = !emptyBytes || trailers.length > 0;
     if (streaming) this.send = ex.h2_request_send_stream(req);
+    if (this.send && zeroCopyBody(body)) this.feedBody(req, trailers);
     if (o.onInformational) {
       this.informationalId = rt.onInformational(o.onInformational);
       ex.h2_request_on_informational(req, this.informationalId);
@@ -583,6 +670,7 @@ export class ClientStream implements ClientResponse {
       this.streamId = ex.h2_send_stream_stream_id(this.send);
       this.upload(body, trailers).catch((e) => {
         // The upload failed on our side (a source threw): reset the stream, fail the request.
+        this.feed?.fail();
         if (this.send && !this.done) {
           ex.h2_send_stream_send_reset(this.send, this.aborted ? 8 : 2);
           rt.schedule();
@@ -599,46 +687,155 @@ export class ClientStream implements ClientResponse {
 
   /** Waits for the response head of `task` (a send or a pushed response). */
   awaitHead(task: number): Promise<ClientResponse> {
+    const head = new Promise<ClientResponse>((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    this.rt.submit(task, (t, type) => this.headDone(t, type));
+    return head;
+  }
+
+  /** The head task finished: RESPONSE (read its body's first chunk too), or the error. */
+  private headDone(t: number, type: number): void {
     const rt = this.rt;
     const ex = rt.ex;
-    return new Promise<ClientResponse>((resolve, reject) => {
-      this.rejectHead = reject;
-      rt.submit(task, (t, type) => {
-        this.rejectHead = undefined;
-        const value = ex.h2_task_value(t);
-        if (type === TASK.RESPONSE) {
-          this.status = ex.h2_response_status(value);
-          this.headBytes = rt.headerBytes(ex.h2_response_headers(value));
-          this.bodyHandle = ex.h2_response_body(value);
-          this.endedWithHead = !this.bodyHandle || ex.h2_body_is_end(this.bodyHandle) === 1;
-          ex.h2_response_free(value);
-          if (this.send) this.streamId = ex.h2_send_stream_stream_id(this.send);
-          if (this.aborted) {
-            // Aborted before the head: let go of the stream now (CANCEL).
-            if (this.bodyHandle) ex.h2_body_free(this.bodyHandle);
-            this.bodyHandle = 0;
-            this.release();
-            rt.schedule();
-            return;
-          }
-          resolve(this);
-          return;
-        }
-        const err =
-          type === TASK.ERROR
-            ? typedError(rt, value, this.session.connectionFailed, 'request failed')
-            : new H2StreamError('request failed: stream closed without a response', 0, H2E.CLOSED, false);
-        this.failure = err;
+    const resolve = this.resolveHead!;
+    const reject = this.rejectHead!;
+    this.resolveHead = undefined;
+    this.rejectHead = undefined;
+    const value = ex.h2_task_value(t);
+    if (type === TASK.RESPONSE) {
+      this.status = ex.h2_response_status(value);
+      this.headBytes = rt.headerBytes(ex.h2_response_headers(value));
+      this.bodyHandle = ex.h2_response_body(value);
+      this.endedWithHead = !this.bodyHandle || ex.h2_body_is_end(this.bodyHandle) === 1;
+      ex.h2_response_free(value);
+      if (this.send) this.streamId = ex.h2_send_stream_stream_id(this.send);
+      if (this.aborted) {
+        // Aborted before the head: let go of the stream now (CANCEL).
+        if (this.bodyHandle) ex.h2_body_free(this.bodyHandle);
+        this.bodyHandle = 0;
         this.release();
-        if (!this.aborted) reject(err);
-      });
-    });
+        rt.schedule();
+        return;
+      }
+      if (this.endedWithHead) this.wireEnded = true;
+      else this.readAhead();
+      resolve(this);
+      return;
+    }
+    const err =
+      type === TASK.ERROR
+        ? typedError(rt, value, this.session.connectionFailed, 'request failed')
+        : new H2StreamError('request failed: stream closed without a response', 0, H2E.CLOSED, false);
+    this.failure = err;
+    this.release();
+    if (!this.aborted) reject(err);
+  }
+
+  /**
+   * Takes the body's next chunk now: what arrived with the head is then in hand when the
+   * head resolves (its task finishes in the same poll round), and a response that is
+   * whole is read with no further task. One chunk at most: the window is given back for
+   * it only, as if the reader had pulled once.
+   */
+  private readAhead(): void {
+    this.aheadPending = true;
+    this.rt.submit(this.rt.ex.h2_body_data(this.bodyHandle), (t, type) => this.aheadDone(t, type));
+  }
+
+  private aheadDone(t: number, type: number): void {
+    const rt = this.rt;
+    const ex = rt.ex;
+    this.aheadPending = false;
+    const value = ex.h2_task_value(t);
+    if (this.aborted || this.done) {
+      if (type === TASK.BUF) ex.h2_buf_free(value);
+      else if (type === TASK.ERROR) ex.h2_error_free(value);
+    } else if (type === TASK.BUF) {
+      const chunk = rt.takeBuf(value);
+      if (chunk.length > 0) this.ahead = chunk;
+      if (ex.h2_body_is_end(this.bodyHandle) === 1) this.wireEnded = true;
+    } else if (type === TASK.EMPTY) {
+      this.aheadEmpty = true;
+    } else {
+      const err =
+        type === TASK.ERROR
+          ? typedError(rt, value, this.session.connectionFailed, 'response body')
+          : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
+      this.failure = err;
+      this.release();
+      this.failEnd(err);
+    }
+    this.wakeReader();
+  }
+
+  private wakeReader(): void {
+    const w = this.aheadWaiter;
+    this.aheadWaiter = undefined;
+    w?.();
+  }
+
+  /**
+   * A large or streamed body goes zero-copy: a data source that the module frames and
+   * whose frames' data the transport takes straight from the chunks (no-copy-feed.ts), its
+   * trailers after it. The send stream stays: the stream's id and resets with a code.
+   */
+  private feedBody(req: number, trailers: [string, string][]): void {
+    const rt = this.rt;
+    const ex = rt.ex;
+    const nc = rt.noCopyFeed(this.session.transport);
+    if (trailers.length) {
+      const h = ex.h2_headers_new();
+      rt.setHeaders(h, trailers);
+      ex.h2_body_set_trailers(nc.body, h);
+    }
+    if (ex.h2_request_set_body(req, nc.body) !== 0) {
+      nc.release(); // refused (and freed): the send stream carries the body instead
+      return;
+    }
+    this.feed = nc.feed;
+    this.releaseFeed = nc.release;
+  }
+
+  /** Hands the body to the zero-copy feed at the pace the transport takes it. */
+  private async uploadFed(feed: NoCopyFeed, body: RequestBody): Promise<void> {
+    let bytes: Uint8Array | null = null;
+    if (typeof body === 'string') bytes = encoder.encode(body);
+    else if (body instanceof Uint8Array) bytes = body;
+    else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+    if (bytes) {
+      feed.push(bytes, true);
+    } else if (body != null) {
+      const it: AsyncIterable<Uint8Array> = isReadableStream(body)
+        ? streamIterable(body)
+        : (body as AsyncIterable<Uint8Array>);
+      for await (const chunk of it) {
+        if (this.done || this.aborted) return;
+        const c =
+          typeof chunk === 'string'
+            ? encoder.encode(chunk)
+            : chunk instanceof Uint8Array
+              ? chunk
+              : new Uint8Array(chunk as ArrayBufferLike);
+        if (!c.length) continue;
+        // A small chunk is copied (and more are taken while little is in hand); a large one
+        // goes as a view, and the next is taken once it was written and flushed.
+        const view = c.length >= FEED_COPY_BELOW;
+        feed.push(view ? c : c.slice(), view);
+        const wait = feed.ready(view ? 0 : FEED_READ_AHEAD, view);
+        if (wait) await wait;
+      }
+      if (this.done || this.aborted) return;
+    }
+    feed.end();
   }
 
   /** Writes the body then the trailers, paced by capacity. */
   private async upload(body: RequestBody, trailers: [string, string][]): Promise<void> {
     const rt = this.rt;
     const ex = rt.ex;
+    if (this.feed) return this.uploadFed(this.feed, body);
     const hasTrailers = trailers.length > 0;
     let bytes: Uint8Array | null = null;
     if (typeof body === 'string') bytes = encoder.encode(body);
@@ -728,6 +925,7 @@ export class ClientStream implements ClientResponse {
     this.aborted = true;
     const err = reason ?? new H2StreamError(`stream reset by us (${errorName(code)})`, code, H2E.CLOSED, false);
     this.failure = err;
+    this.ahead = undefined;
     const ex = this.rt.ex;
     if (this.send) ex.h2_send_stream_send_reset(this.send, code);
     if (this.bodyHandle) {
@@ -735,10 +933,12 @@ export class ClientStream implements ClientResponse {
       this.bodyHandle = 0;
     }
     this.rt.schedule();
-    this.rejectHead?.(err);
+    const reject = this.rejectHead;
     this.rejectHead = undefined;
+    reject?.(err);
     this.failEnd(err);
-    // Before the response head, the stream is reset when it arrives (see start()), or
+    this.wakeReader();
+    // Before the response head, the stream is reset when it arrives (see headDone), or
     // right away through the send stream.
     if (!this.send && this.status === 0) return;
     this.release();
@@ -747,20 +947,37 @@ export class ClientStream implements ClientResponse {
   // ---- the response body -------------------------------------------------------------
 
   get body(): AsyncIterable<Uint8Array> {
-    return { [Symbol.asyncIterator]: () => this.iterator() };
+    this.reader ??= new BodyReader(this);
+    return this.reader;
   }
 
-  private iterator(): AsyncIterator<Uint8Array> {
+  /** @internal The body's reading starts (once). */
+  startBody(): void {
     if (this.bodyStarted) throw new TypeError('h2wasm: the response body was already read');
     this.bodyStarted = true;
-    return {
-      next: () => this.nextChunk(),
-      return: async () => {
-        // Broken off: let the stream go (CANCEL when unfinished).
-        if (!this.bodyEnded) this.release();
-        return { value: undefined, done: true };
-      },
-    };
+  }
+
+  /** @internal Broken off: let the stream go (CANCEL when unfinished). */
+  stopBody(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.bodyEnded) this.release();
+    this.ahead = undefined;
+    return DONE_PROMISE;
+  }
+
+  /** @internal The next chunk: at once when it was read ahead, else from the module. */
+  pull(): Promise<IteratorResult<Uint8Array>> {
+    if (this.aborted || (this.failure && !this.bodyEnded)) return Promise.reject(this.failure);
+    const chunk = this.ahead;
+    if (chunk !== undefined) {
+      this.ahead = undefined;
+      return Promise.resolve({ value: chunk, done: false });
+    }
+    if (this.bodyEnded || !this.bodyHandle) return DONE_PROMISE;
+    if (this.wireEnded) {
+      this.endBody();
+      return DONE_PROMISE;
+    }
+    return this.nextChunk();
   }
 
   private async nextChunk(): Promise<IteratorResult<Uint8Array>> {
@@ -768,13 +985,29 @@ export class ClientStream implements ClientResponse {
     const ex = rt.ex;
     for (let i = 0; i < 1_000_000; i++) {
       if (this.aborted || (this.failure && !this.bodyEnded)) throw this.failure;
-      if (this.bodyEnded || !this.bodyHandle) return { value: undefined, done: true };
-      // Nothing more to read and no trailers: finish without two task round trips.
-      if (ex.h2_body_is_end(this.bodyHandle) === 1) {
-        this.endBody();
-        return { value: undefined, done: true };
+      const chunk = this.ahead;
+      if (chunk !== undefined) {
+        this.ahead = undefined;
+        return { value: chunk, done: false };
       }
-      const { type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle));
+      if (this.bodyEnded || !this.bodyHandle) return DONE;
+      if (this.aheadPending) {
+        await new Promise<void>((r) => (this.aheadWaiter = r));
+        continue;
+      }
+      // Nothing more to read and no trailers: finish without two task round trips.
+      if (this.wireEnded || ex.h2_body_is_end(this.bodyHandle) === 1) {
+        this.endBody();
+        return DONE;
+      }
+      let type: number;
+      let value = 0;
+      if (this.aheadEmpty) {
+        this.aheadEmpty = false;
+        type = TASK.EMPTY;
+      } else {
+        ({ type, value } = await rt.wait(ex.h2_body_data(this.bodyHandle)));
+      }
       if (this.aborted) {
         if (type === TASK.BUF) ex.h2_buf_free(value);
         else if (type === TASK.ERROR) ex.h2_error_free(value);
@@ -792,7 +1025,7 @@ export class ClientStream implements ClientResponse {
           ex.h2_headers_free(t.value);
         } else if (t.type === TASK.ERROR) ex.h2_error_free(t.value);
         this.endBody();
-        return { value: undefined, done: true };
+        return DONE;
       }
       const err =
         type === TASK.ERROR
@@ -818,15 +1051,32 @@ export class ClientStream implements ClientResponse {
   private endBody(): void {
     this.bodyEnded = true;
     this.release();
-    for (const w of this.endWaiters.splice(0)) w.resolve();
+    const waiters = this.endWaiters;
+    this.endWaiters = undefined;
+    if (waiters) for (const w of waiters) w.resolve();
   }
 
   get stream(): ReadableStream<Uint8Array> {
-    this.readableStream ??= iteratorStream(this.iterator());
+    if (!this.readableStream) {
+      this.startBody();
+      this.readableStream = iteratorStream(new BodyReader(this));
+    }
     return this.readableStream;
   }
 
+  /** The whole body when it is in hand already (read ahead to its end), else undefined. */
+  private wholeBody(): Uint8Array | undefined {
+    if (this.bodyStarted || !this.wireEnded || this.aborted || this.failure) return undefined;
+    this.bodyStarted = true;
+    const chunk = this.ahead ?? new Uint8Array(0);
+    this.ahead = undefined;
+    this.endBody();
+    return chunk;
+  }
+
   async bytes(): Promise<Uint8Array> {
+    const whole = this.wholeBody();
+    if (whole) return whole;
     const parts: Uint8Array[] = [];
     let total = 0;
     for await (const c of this.body) {
@@ -848,18 +1098,20 @@ export class ClientStream implements ClientResponse {
   }
 
   async trailers(): Promise<[string, string][]> {
-    if (this.bodyEnded) return this.trailerFields;
+    if (this.bodyEnded) return this.trailerFields ?? [];
     if (this.failure) throw this.failure;
     if (!this.bodyStarted) {
       for await (const _ of this.body) void _;
-      return this.trailerFields;
+      return this.trailerFields ?? [];
     }
-    await new Promise<void>((resolve, reject) => this.endWaiters.push({ resolve, reject }));
-    return this.trailerFields;
+    await new Promise<void>((resolve, reject) => (this.endWaiters ??= []).push({ resolve, reject }));
+    return this.trailerFields ?? [];
   }
 
   private failEnd(e: unknown): void {
-    for (const w of this.endWaiters.splice(0)) w.reject(e);
+    const waiters = this.endWaiters;
+    this.endWaiters = undefined;
+    if (waiters) for (const w of waiters) w.reject(e);
   }
 
   /** Lets go of every handle (once); an unfinished body or send stream resets with CANCEL. */
@@ -873,11 +1125,28 @@ export class ClientStream implements ClientResponse {
     this.bodyHandle = 0;
     if (this.send) ex.h2_send_stream_free(this.send);
     this.send = 0;
+    this.releaseFeed?.();
+    this.releaseFeed = undefined;
     if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
     this.onAbort = undefined;
     this.session.track(-1);
     this.rt.schedule();
   }
+}
+
+/** Bodies at least this large go zero-copy (smaller ones are copied into the module at once). */
+export const ZERO_COPY_MIN = 64 * 1024;
+/** A streamed body's chunks smaller than this are copied as they are taken... */
+const FEED_COPY_BELOW = 16 * 1024;
+/** ...and taken while at most this much is in hand (the module's own send buffer held up to 1 MiB). */
+const FEED_READ_AHEAD = 256 * 1024;
+
+/** Whether a request body goes through a zero-copy feed: a streamed one, or large bytes. */
+function zeroCopyBody(body: RequestBody): boolean {
+  if (body == null) return false;
+  if (typeof body === 'string') return body.length >= ZERO_COPY_MIN;
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return body.byteLength >= ZERO_COPY_MIN;
+  return true;
 }
 
 function isReadableStream(x: unknown): x is ReadableStream<Uint8Array> {

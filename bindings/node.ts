@@ -34,6 +34,10 @@ export { runtime };
 export const SOCKET_DRAIN_MS = 30_000;
 /** Bytes a socket may hold in Node's buffer: the rest waits in the engine, accounted. */
 export const SOCKET_BUFFER = 64 * 1024;
+/** What a client's socket may hold in Node's buffer instead (connect()): an upload's
+ *  zero-copy frames are gathered into writes of up to about this much (node:http2 writes
+ *  its frames in writevs of a megabyte); what it holds is the session's own, few sockets. */
+export const CLIENT_SOCKET_BUFFER = 1024 * 1024;
 /** How long a socket is kept after a failed connection (a flood's attacker must not hold
  *  it): time for the peer to see our GOAWAY and close first. */
 export const SOCKET_LINGER_MS = 2000;
@@ -50,23 +54,58 @@ export function attachSocket(
   socket: net.Socket,
   tap?: (direction: 'send' | 'recv', bytes: Uint8Array) => void,
   filters?: ByteFilters,
+  buffer?: number,
 ): { transport: Transport; io: number } {
   socket.setNoDelay(true); // HTTP/2 writes small frames: Nagle would hold them back
   const out = filters?.send;
-  const { transport, io } = rt.transport({
-    // The plain socket's write is the common case: no tap, no filter, nothing in between.
-    write:
-      tap || out
-        ? (bytes, flushed) => {
-            const b = out ? out(bytes) : bytes;
-            tap?.('send', b);
-            return socket.write(b, flushed);
+  // Zero-copy frames (prefix, views, padding) go into a corked socket, uncorked once this
+  // turn's work is done: one writev for all of them (Node's documented cork idiom).
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  const writev =
+    tap || out
+      ? undefined
+      : (parts: Uint8Array[], flushed?: () => void): boolean => {
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
           }
-        : (bytes, flushed) => socket.write(bytes, flushed),
+          const last = parts.length - 1;
+          for (let i = 0; i < last; i++) socket.write(parts[i]);
+          socket.write(parts[last], flushed);
+          return buffer === undefined
+            ? socket.writableLength < socket.writableHighWaterMark
+            : socket.writableLength < buffer;
+        };
+  const write =
+    tap || out
+      ? (bytes: Uint8Array, flushed?: () => void) => {
+          const b = out ? out(bytes) : bytes;
+          tap?.('send', b);
+          return socket.write(b, flushed);
+        }
+      : buffer === undefined
+        ? // The plain socket's write is the common case: no tap, no filter, nothing in between.
+          (bytes: Uint8Array, flushed?: () => void) => socket.write(bytes, flushed)
+        : (bytes: Uint8Array, flushed?: () => void) => {
+            socket.write(bytes, flushed);
+            return socket.writableLength < buffer;
+          };
+  const { transport, io } = rt.transport({
+    write,
+    writev,
     end: (failed) => endSocket(socket, failed ? SOCKET_LINGER_MS : SOCKET_DRAIN_MS),
     // Never past the socket's own high-water mark: a full socket is then one whose last
-    // write returned false, and its 'drain' wakes the writer.
-    room: () => Math.min(SOCKET_BUFFER, socket.writableHighWaterMark) - socket.writableLength,
+    // write returned false, and its 'drain' wakes the writer. A bound of the caller's own
+    // (`buffer`, above the mark) holds too: past the mark Node owes a 'drain' all the same.
+    room:
+      buffer === undefined
+        ? () => Math.min(SOCKET_BUFFER, socket.writableHighWaterMark) - socket.writableLength
+        : () => buffer - socket.writableLength,
   });
   // Read backpressure: a transport whose engine stopped reading asks the socket to pause.
   transport.onDrain = () => socket.resume();
@@ -312,7 +351,7 @@ export function connect(
         servername: servername ?? (net.isIP(host) ? undefined : host),
       })
     : net.connect({ host, port });
-  const { transport, io } = attachSocket(rt, socket, onBytes);
+  const { transport, io } = attachSocket(rt, socket, onBytes, undefined, CLIENT_SOCKET_BUFFER);
   const session = new ClientSession(rt, transport, io, {
     ...connOptions,
     scheme: secure ? 'https' : 'http',

@@ -14,6 +14,7 @@
 // round the one timer is armed at the executor's next deadline, or cleared when none.
 import { instantiateSync, type H2Exports, type H2Module, type HostImports } from './loader.js';
 import { H2E, H2_BUDGET, H2_DATA, H2_IO, TASK } from './abi.js';
+import { NoCopyFeed } from './no-copy-feed.js';
 
 /** RFC 9113 INTERNAL_ERROR: what the connections of a trapped instance report. */
 export const INTERNAL_ERROR = 2;
@@ -33,6 +34,10 @@ export interface Sink {
   /** How many bytes the sink takes now without holding more than it should (a socket:
    *  its buffer up to a bound); absent, it takes everything until write returns false. */
   room?(): number;
+  /** Writes `parts` in order as if one write (a zero-copy frame: prefix, views, padding),
+   *  gathered with the writes that follow in the same turn where it can (a socket's
+   *  writev); absent, the parts are joined into one write. */
+  writev?(parts: Uint8Array[], flushed?: () => void): boolean;
 }
 
 /** Bytes queued from a transport before it asks its socket to stop reading. The engine
@@ -235,6 +240,24 @@ export class Transport {
     if (!this.sink.write(frame)) this.blocked = true;
   }
 
+  /** Hands a zero-copy frame made of `parts` (`len` bytes in all) to the sink (after frameWritable said 0). */
+  writeParts(parts: Uint8Array[], len: number, flushed?: () => void): void {
+    this.rt.spend(this, len);
+    let ok: boolean;
+    if (this.sink.writev) {
+      ok = this.sink.writev(parts, flushed);
+    } else {
+      const frame = new Uint8Array(len);
+      let at = 0;
+      for (const p of parts) {
+        frame.set(p, at);
+        at += p.length;
+      }
+      ok = this.sink.write(frame, flushed);
+    }
+    if (!ok) this.blocked = true;
+  }
+
   /** io_write: hands the bytes to the sink (copied: wasm memory is reused). */
   write(ctx: number, buf: number, len: number): number {
     const shut = this.gate(ctx, len);
@@ -327,9 +350,15 @@ export class Runtime {
   private sources = new Map<number, SourceRead>();
   /** Zero-copy bodies by source id: the frames go straight from `fill` to the transport. */
   private noCopySources = new Map<number, NoCopySource>();
+  /** Zero-copy bodies fed as they go (uploads), by source id: see no-copy-feed.ts. */
+  private noCopyFeeds = new Map<number, NoCopyFeed>();
   /** The waker a source that answered 'pending' holds, by source id. */
   private sourceWakers = new Map<number, number>();
-  private continuations = new Map<number, Continuation>();
+  /** What runs when each pushed task finishes, by slot (the task's userdata; 0 is none).
+   *  A slot is reused once its task came back: an array indexed by a small number costs a
+   *  load where a Map keyed by an ever-growing id cost a hash insert, a delete and rehashes. */
+  private continuations: (Continuation | undefined)[] = [undefined];
+  private freeSlots: number[] = [];
   private nextId = 1;
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -365,6 +394,8 @@ export class Runtime {
         }
       },
       body_read: (userdata, ctx, buf, len) => {
+        const feed = this.noCopyFeeds.get(userdata);
+        if (feed) return feed.read(ctx);
         const noCopy = this.noCopySources.get(userdata);
         if (noCopy) {
           // All of it at once, as zero-copy: send_data writes each frame from the source.
@@ -396,6 +427,14 @@ export class Runtime {
         return chunk.length;
       },
       send_data: (userdata, ctx, prefix, prefixLen, dataLen, padLen) => {
+        const feed = this.noCopyFeeds.get(userdata);
+        if (feed) {
+          try {
+            return feed.send(ctx, prefix >>> 0, prefixLen, dataLen, padLen);
+          } catch {
+            return IO_ERROR;
+          }
+        }
         const src = this.noCopySources.get(userdata);
         if (!src) return IO_ERROR;
         try {
@@ -554,6 +593,27 @@ export class Runtime {
     return { body, release: () => this.noCopySources.delete(id) };
   }
 
+  /**
+   * A zero-copy body fed while it is sent on `transport` (a request's upload): push chunks
+   * into `feed`, end() it; the module frames them and each frame's data goes from the chunks
+   * to the transport (no-copy-feed.ts). release() once the stream is over (it closes the feed).
+   */
+  noCopyFeed(transport: Transport): { body: number; feed: NoCopyFeed; release: () => void } {
+    const id = this.nextId++;
+    const feed = new NoCopyFeed(this, transport);
+    this.noCopyFeeds.set(id, feed);
+    const body = this.ex.h2_body_new();
+    this.ex.h2_body_set_userdata(body, id);
+    return {
+      body,
+      feed,
+      release: () => {
+        this.noCopyFeeds.delete(id);
+        feed.close();
+      },
+    };
+  }
+
   // ---- tasks ---------------------------------------------------------------------------
 
   /** Pushes `task`; `then` runs when it finishes (the task is freed after it returns). */
@@ -561,8 +621,8 @@ export class Runtime {
     if (this.broken)
       throw new Error(`h2wasm: the module instance trapped (${this.broken.message}); it serves nothing more`);
     if (!task) throw new Error('h2wasm: the module refused to create a task (bad handle)');
-    const id = this.nextId++;
-    this.continuations.set(id, then);
+    const id = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.continuations.length;
+    this.continuations[id] = then;
     this.ex.h2_task_set_userdata(task, id);
     this.ex.h2_executor_push(this.exec, task);
     this.schedule();
@@ -636,8 +696,11 @@ export class Runtime {
       let task: number;
       for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
         const id = ex.h2_task_userdata(task);
-        const then = this.continuations.get(id);
-        this.continuations.delete(id);
+        const then = this.continuations[id];
+        if (then !== undefined) {
+          this.continuations[id] = undefined;
+          this.freeSlots.push(id);
+        }
         const type = ex.h2_task_type(task);
         try {
           then?.(task, type);
@@ -683,8 +746,9 @@ export class Runtime {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     // Whatever waits on a task hears an error (task 0: nothing to read from the instance).
-    const waiting = [...this.continuations.values()];
-    this.continuations.clear();
+    const waiting = this.continuations.filter((c): c is Continuation => c !== undefined);
+    this.continuations = [undefined];
+    this.freeSlots = [];
     for (const then of waiting) {
       try {
         then(0, TASK.ERROR);
@@ -743,8 +807,8 @@ export class Runtime {
 
   /** A view of all of linear memory, renewed when memory grew (the old one is detached). */
   memory(): Uint8Array {
-    const buf = this.ex.memory.buffer;
-    if (this.u8.buffer !== buf) this.u8 = new Uint8Array(buf);
+    // Growing memory detaches the old buffer, and a view of a detached buffer has length 0.
+    if (this.u8.length === 0) this.u8 = new Uint8Array(this.ex.memory.buffer);
     return this.u8;
   }
 
@@ -766,7 +830,8 @@ export class Runtime {
   }
 
   bytes(ptr: number, len: number): Uint8Array {
-    return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len >>> 0).slice();
+    ptr >>>= 0;
+    return this.memory().slice(ptr, ptr + (len >>> 0));
   }
 
   /** Runs `fn(ptr, len)` with `data` (UTF-8 for a string) in linear memory for the call. */

@@ -194,6 +194,155 @@ for (const secure of [false, true]) {
   });
 }
 
+describe('client: zero-copy uploads (a streamed or large body, no-copy-feed.ts) against node:http2', () => {
+  let server: TestServer;
+  let session: ClientSession;
+  const stalled: http2.ServerHttp2Stream[] = [];
+  beforeAll(async () => {
+    server = await nodeServer(undefined, (stream, headers) => {
+      const path = String(headers[':path']);
+      if (path === '/stall') {
+        // Never read: the stream's window stays shut once the client filled it.
+        stalled.push(stream);
+        stream.pause();
+        return true;
+      }
+      if (path.startsWith('/sink/')) {
+        // Reads and drops the body; answers its length unless the stream was reset first.
+        let length = 0;
+        stream.on('data', (d: Buffer) => (length += d.length));
+        stream.on('end', () => {
+          if (stream.destroyed || stream.closed) return;
+          stream.respond({ ':status': 200 });
+          stream.end(String(length));
+        });
+        return true;
+      }
+      return false;
+    });
+    session = connect(server.url);
+    await session.ready;
+  });
+  afterAll(async () => {
+    session?.destroy();
+    for (const s of stalled) s.destroy();
+    await server?.close();
+  });
+
+  it('a source that reuses one buffer: each chunk arrives as it was when it was yielded', async () => {
+    const buf = new Uint8Array(64 * 1024);
+    const sent: Uint8Array[] = [];
+    async function* reused() {
+      for (let i = 0; i < 40; i++) {
+        buf.fill(i + 1);
+        buf[i] = 0xff;
+        sent.push(buf.slice());
+        yield buf;
+      }
+    }
+    const res = await session.request({ method: 'POST', path: '/echo', body: reused() });
+    expect(header(res, 'x-sha')).toBe(sha(Buffer.concat(sent)));
+    expect(await res.text()).toBe(String(40 * 64 * 1024));
+  });
+
+  it('two streamed uploads on one session: one waiting on its source does not hold the other', async () => {
+    const slowData = pattern(60_000, 4);
+    const fastData = pattern(2 << 20, 5);
+    async function* slow() {
+      for (let at = 0; at < slowData.length; at += 20_000) {
+        await new Promise((r) => setTimeout(r, 40));
+        yield slowData.subarray(at, at + 20_000);
+      }
+    }
+    async function* fast() {
+      for (let at = 0; at < fastData.length; at += 100_000) yield fastData.subarray(at, at + 100_000);
+    }
+    const a = session.request({ method: 'POST', path: '/echo', body: slow() });
+    await new Promise((r) => setTimeout(r, 10)); // the slow one is waiting on its source
+    const b = await session.request({ method: 'POST', path: '/echo', body: fast() });
+    expect(header(b, 'x-sha')).toBe(sha(fastData));
+    await b.text();
+    const ra = await a;
+    expect(header(ra, 'x-sha')).toBe(sha(slowData));
+    await ra.text();
+  });
+
+  it('a large Uint8Array body keeps its stream id, and trailers follow it', async () => {
+    const data = pattern(3 << 20, 7);
+    const res = await session.request({
+      method: 'POST',
+      path: '/echo',
+      headers: [['x-id', 'zc-big']],
+      body: data,
+      trailers: [['x-client-sum', 'big']],
+    });
+    expect(res.streamId % 2).toBe(1);
+    expect(header(res, 'x-sha')).toBe(sha(data));
+    expect(await res.text()).toBe(String(data.length));
+    expect(server.received.get('zc-big')?.trailers['x-client-sum']).toBe('big');
+  });
+
+  it('a source that throws: the request rejects with its error, the server sees RST_STREAM INTERNAL_ERROR', async () => {
+    const boom = new Error('source failed');
+    async function* failing() {
+      yield pattern(100_000, 1);
+      yield pattern(5_000, 2);
+      throw boom;
+    }
+    await expect(session.request({ method: 'POST', path: '/sink/throw', body: failing() })).rejects.toBe(boom);
+    await until('the server to see the reset', () => server.rst.has('/sink/throw'));
+    expect(server.rst.get('/sink/throw')).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    expect(await (await session.request({ path: '/id/after-throw' })).text()).toBe('after-throw');
+  });
+
+  it('abort mid-upload: the source is closed, the request rejects with an AbortError, the server sees CANCEL', async () => {
+    const ac = new AbortController();
+    let pulled = 0;
+    let closed = false;
+    async function* slow() {
+      try {
+        for (;;) {
+          pulled++;
+          if (pulled === 3) ac.abort();
+          yield pattern(20_000, pulled);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    await expect(
+      session.request({ method: 'POST', path: '/sink/abort', body: slow(), signal: ac.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    await until('the source to be closed', () => closed);
+    await until('the server to see the reset', () => server.rst.has('/sink/abort'));
+    expect(server.rst.get('/sink/abort')).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(pulled).toBeLessThan(6);
+  });
+
+  it('backpressure: a peer that reads nothing gets its window, and the source is pulled no further', async () => {
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield pattern(16 * 1024, pulled);
+      }
+    }
+    const ac = new AbortController();
+    const p = session.request({ method: 'POST', path: '/stall', body: endless(), signal: ac.signal });
+    p.catch(() => {});
+    await until('the window to fill', () => pulled >= 4).catch((e) => {
+      throw new Error(`${e.message}: pulled ${pulled}`);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // 64 KiB of window (4 chunks), what waits on the socket, one chunk in hand: nowhere near
+    // what 300 ms of pulling would take.
+    expect(pulled).toBeLessThan(12);
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
 describe('client: connection lifecycle against node:http2', () => {
   let server: TestServer;
   const held: http2.ServerHttp2Stream[] = [];
