@@ -358,6 +358,11 @@ export class Runtime {
    *  A slot is reused once its task came back: an array indexed by a small number costs a
    *  load where a Map keyed by an ever-growing id cost a hash insert, a delete and rehashes. */
   private continuations: (Continuation | undefined)[] = [undefined];
+
+  /** Tasks submitted and not finished yet (their continuations wait): the leak check of tests. */
+  get waitingTasks(): number {
+    return this.continuations.length - 1 - this.freeSlots.length;
+  }
   private freeSlots: number[] = [];
   private nextId = 1;
   private scheduled = false;

@@ -208,7 +208,7 @@ describe('the request serve({ fetch }) hands the handler', () => {
 
   it('leaves request.signal alone for a request answered normally, and holds nothing after', async () => {
     const rt = runtime();
-    const waiting = () => (rt as unknown as { continuations: Map<number, unknown> }).continuations.size;
+    const waiting = () => rt.waitingTasks;
     const signals: AbortSignal[] = [];
     const before = waiting();
     await withServer(
