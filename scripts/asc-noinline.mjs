@@ -2,14 +2,16 @@
 // must not inline.
 //
 // At -O3 with shrinkLevel 0 Binaryen inlines any function of up to 70 nodes into every
-// caller. Two small functions are called from hundreds of places where the call costs
-// next to nothing, and their copies were a quarter of the code (measured on the release
-// build, instructions per request by bench/callgrind.mjs):
+// caller. A few small functions are called from dozens to hundreds of places where the
+// call costs next to nothing, and their copies were a quarter of the code (measured on
+// the release build, instructions per request by bench/callgrind.mjs):
 //   - the GC's __visit, inlined into every field of every class's visitor and every
 //     global's (__visit_members, __collect): 20.6 KiB; a collection runs once per ≥ 2048
 //     allocations, so the call adds ~45 instructions per request (0.15 %);
 //   - handleGet, inlined into each of the ~100 ABI exports that resolve a handle:
-//     8.3 KiB for ~95 instructions per request (0.3 %).
+//     8.3 KiB for ~95 instructions per request (0.3 %);
+//   - eqAscii, the header-name comparison of the message checks, inlined 75 times:
+//     1.5 KiB for ~36 instructions per request (0.1 %).
 // The rest are error, shutdown and settings paths that a request never takes: 2.2 KiB.
 // (shrinkLevel 1, which stops all such inlining, gives 97.6 KiB but costs 5.4 %.)
 //
@@ -19,6 +21,7 @@
 const NO_INLINE = [
   '~lib/rt/tcms/__visit',
   'assembly/ffi/handles/handleGet',
+  'assembly/proto/message-chars/eqAscii',
   // Never on a request's path: failures, shutdown, SETTINGS and PING, options.
   'assembly/proto/connection/Connection#connectionError',
   'assembly/proto/connection/Connection#resetStream',
