@@ -10,7 +10,9 @@
 //   warm: further samples in the same process, each a new instance and connection: what
 //         a long-lived process pays per new connection.
 // Each process also reports its WebAssembly.compile of the bytes (once per process, outside
-// the samples) and the phases of its cold sample. The peer is node:http2's client (nghttp2
+// the samples), the phases of its cold sample, and the time of the first request (GET /,
+// to its last byte) after each sample (not in the sample: the first response decodes the
+// first Huffman-coded header, and the JS of a request runs for the first time). The peer is node:http2's client (nghttp2
 // inside Node, nothing to compile), first connection in a fresh process of its own (so it
 // pays Node's own first-run costs too, as ours does), then warm. Server on core 0, clients
 // on core 1 (taskset) where it can.
@@ -48,13 +50,26 @@ async function worker(kind, port, warmRuns) {
         s.once('error', reject);
       });
       const t = performance.now() - n0;
+      const r0 = performance.now();
+      await new Promise((resolve, reject) => {
+        const req = s.request({ ':path': '/' });
+        req.on('error', reject);
+        req.resume();
+        req.on('end', resolve);
+      });
+      const request = performance.now() - r0;
       s.destroy();
-      return t;
+      return [t, request];
     };
-    const cold = await once();
+    const [cold, request] = await once();
     const warm = [];
-    for (let i = 0; i < warmRuns; i++) warm.push(await once());
-    process.stdout.write(JSON.stringify({ cold, warm }) + '\n');
+    const warmRequest = [];
+    for (let i = 0; i < warmRuns; i++) {
+      const [a, b] = await once();
+      warm.push(a);
+      warmRequest.push(b);
+    }
+    process.stdout.write(JSON.stringify({ cold, request, warm, warmRequest }) + '\n');
     process.exit(0);
   }
   const { Runtime } = await import(join(dist, 'runtime.js'));
@@ -75,17 +90,25 @@ async function worker(kind, port, warmRuns) {
     const session = new ClientSession(rt, transport, io, { scheme: 'http', authority: `127.0.0.1:${port}` });
     await session.ready;
     const t2 = performance.now();
+    // Not in the sample: the first request after it, to its last response byte.
+    await (await session.request({ path: '/' })).arrayBuffer();
+    const t3 = performance.now();
     session.destroy();
     socket.destroy();
-    return [t1 - t0, t2 - t1];
+    return [t1 - t0, t2 - t1, t3 - t2];
   };
-  const [instantiate, handshake] = await sample();
+  const [instantiate, handshake, request] = await sample();
   const warm = [];
+  const warmRequest = [];
   for (let i = 0; i < warmRuns; i++) {
-    const [a, b] = await sample();
+    const [a, b, c] = await sample();
     warm.push(a + b);
+    warmRequest.push(c);
   }
-  process.stdout.write(JSON.stringify({ compile, cold: instantiate + handshake, instantiate, handshake, warm }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ compile, cold: instantiate + handshake, instantiate, handshake, request, warm, warmRequest }) +
+      '\n',
+  );
   process.exit(0);
 }
 
@@ -149,6 +172,16 @@ row(
 );
 row('peer: node:http2 client, first connection in a fresh process', col('cold', runs.node));
 row('peer: node:http2 client, warm', nodeWarm);
+row('after the cold sample: its first request (GET /, to the last byte)', col('request'));
+row('… node:http2, first request of its first connection', col('request', runs.node));
+row(
+  'after a warm sample: its first request',
+  ours.flatMap((r) => r.warmRequest),
+);
+row(
+  '… node:http2, after a warm connection',
+  runs.node.flatMap((r) => r.warmRequest),
+);
 printCommands();
 
 const cold = pct(col('cold'), 0.5);
