@@ -339,8 +339,9 @@ export function connect(
   const { url: u, secure, host, port } = socketAddress(url);
   const { rejectUnauthorized, servername, ca, onBytes, unrefWhenIdle, limits, socket: open, ...connOptions } = options;
   if (open) return connectStreamSocket(u, open(u), { ...connOptions, limits });
-  const rt = runtime();
-  if (limits) rt.setLimits(limits);
+  // The socket first: its SYN (and, over TLS, the handshake that follows) is in flight
+  // while the first connection of a process compiles and instantiates the module (~2 ms
+  // cold), instead of after. Its events come on a later turn, when it is attached.
   const socket: net.Socket = secure
     ? tls.connect({
         host,
@@ -351,6 +352,14 @@ export function connect(
         servername: servername ?? (net.isIP(host) ? undefined : host),
       })
     : net.connect({ host, port });
+  let rt: Runtime;
+  try {
+    rt = runtime();
+    if (limits) rt.setLimits(limits);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
   const { transport, io } = attachSocket(rt, socket, onBytes, undefined, CLIENT_SOCKET_BUFFER);
   const session = new ClientSession(rt, transport, io, {
     ...connOptions,

@@ -11,7 +11,10 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 mkdirSync(join(root, 'build', 'test'), { recursive: true });
-run(bin('asc'), ['assembly/index.ts', '--target', 'release']);
+// The release module with scripts/asc-noinline.mjs, which keeps Binaryen from copying a few
+// small functions into hundreds of callers (given here: asc cannot load a transform that
+// asconfig.json names by a relative path).
+run(bin('asc'), ['assembly/index.ts', '--target', 'release', '--transform', './scripts/asc-noinline.mjs']);
 run(bin('asc'), ['assembly/index.ts', '--target', 'debug']);
 
 // Test harnesses: test/<layer>/harness.ts reach a layer's internals without widening

@@ -95,37 +95,50 @@ describe('Huffman code', () => {
     );
   });
 
-  it('round-trips every octet value alone, all of them together, and random strings', () => {
-    for (let b = 0; b < 256; b++) {
-      const one = Uint8Array.of(b);
-      expect(huffDecode(huffEncode(one))).toEqual(one);
-    }
-    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-    expect(huffDecode(huffEncode(all))).toEqual(all);
-    let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
-    for (let k = 0; k < 300; k++) {
-      const s = Uint8Array.from({ length: k % 97 }, () => (k % 3 === 0 ? rnd() : 0x20 + (rnd() % 95)));
-      const enc = huffEncode(s);
-      const bits = [...s].reduce((n, c) => n + (h.ex.huffLength(c) as number), 0);
-      expect(enc.length).toBe(Math.ceil(bits / 8));
-      expect(huffDecode(enc)).toEqual(s);
-    }
-    expect(huffDecode(new Uint8Array(0))).toEqual(new Uint8Array(0));
-  });
+  it('round-trips every octet value alone, all of them together, and random strings', roundTrips);
 
-  it('refuses padding that is not all ones, padding of 8 bits or more, and EOS', () => {
-    // 'a' = 00011 (5 bits): padded with 111 → 0x1f.
-    expect(huffDecode(hex('1f'))).toEqual(Uint8Array.of(0x61));
-    expect(huffDecode(hex('18'))).toBe(-3); // padded with 000
-    expect(huffDecode(hex('1c'))).toBe(-3); // 100
-    expect(huffDecode(hex('1fff'))).toBe(-2); // 11 bits of ones
-    expect(huffDecode(hex('ff'))).toBe(-2); // 8 ones alone
-    expect(huffDecode(hex('fe'))).toBe(-3); // an incomplete code, not ones
-    expect(huffDecode(hex('ffffffff'))).toBe(-1); // EOS (30 ones) then 2 ones
-    expect(huffDecode(hex('1fffffffff'))).toBe(-1); // 'a', then EOS inside the string
+  it('refuses padding that is not all ones, padding of 8 bits or more, and EOS', refusals);
+
+  it('decodes the same with the octet table an instance builds after 32 KiB of input', () => {
+    // Until then the decoder steps through a nibble table; this string takes it past.
+    const big = Uint8Array.from({ length: 40 * 1024 }, (_, i) => 0x20 + ((i * 7) % 95));
+    expect(huffDecode(huffEncode(big))).toEqual(big);
+    roundTrips();
+    refusals();
+    expect(huffDecode(huffEncode(big))).toEqual(big);
   });
 });
+
+function roundTrips(): void {
+  for (let b = 0; b < 256; b++) {
+    const one = Uint8Array.of(b);
+    expect(huffDecode(huffEncode(one))).toEqual(one);
+  }
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  expect(huffDecode(huffEncode(all))).toEqual(all);
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  for (let k = 0; k < 300; k++) {
+    const s = Uint8Array.from({ length: k % 97 }, () => (k % 3 === 0 ? rnd() : 0x20 + (rnd() % 95)));
+    const enc = huffEncode(s);
+    const bits = [...s].reduce((n, c) => n + (h.ex.huffLength(c) as number), 0);
+    expect(enc.length).toBe(Math.ceil(bits / 8));
+    expect(huffDecode(enc)).toEqual(s);
+  }
+  expect(huffDecode(new Uint8Array(0))).toEqual(new Uint8Array(0));
+}
+
+function refusals(): void {
+  // 'a' = 00011 (5 bits): padded with 111 → 0x1f.
+  expect(huffDecode(hex('1f'))).toEqual(Uint8Array.of(0x61));
+  expect(huffDecode(hex('18'))).toBe(-3); // padded with 000
+  expect(huffDecode(hex('1c'))).toBe(-3); // 100
+  expect(huffDecode(hex('1fff'))).toBe(-2); // 11 bits of ones
+  expect(huffDecode(hex('ff'))).toBe(-2); // 8 ones alone
+  expect(huffDecode(hex('fe'))).toBe(-3); // an incomplete code, not ones
+  expect(huffDecode(hex('ffffffff'))).toBe(-1); // EOS (30 ones) then 2 ones
+  expect(huffDecode(hex('1fffffffff'))).toBe(-1); // 'a', then EOS inside the string
+}
 
 describe('static table lookup', () => {
   it('finds every entry by name and value, and each name at its first index', () => {

@@ -129,9 +129,11 @@ describe('soak', () => {
   it(`moves ${TOTAL} requests with random bodies, windows and chunking, every byte checked, memory back where it started`, () => {
     const ex = harness(true);
     const per = Math.ceil(TOTAL / CONNECTIONS);
-    // A short first connection builds the module's lazily made global tables (the
-    // 256 KiB Huffman decode table among them); the baseline is taken after it.
+    // A short first connection builds the module's lazily made global tables, and the
+    // Huffman decoder's octet table is built too (it comes after 32 KiB of input); the
+    // baseline is taken after them.
     runConnection(ex, 1000, 5);
+    ex.engine_build_huffman_tables();
     const before = ex.engine_heap_used() >>> 0;
     for (let c = 1; c <= CONNECTIONS; c++) runConnection(ex, c, per);
     const after = ex.engine_heap_used() >>> 0;
