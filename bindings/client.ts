@@ -800,24 +800,13 @@ export class ClientStream implements ClientResponse {
 
   /** Hands the body to the zero-copy feed at the pace the transport takes it. */
   private async uploadFed(feed: NoCopyFeed, body: RequestBody): Promise<void> {
-    let bytes: Uint8Array | null = null;
-    if (typeof body === 'string') bytes = encoder.encode(body);
-    else if (body instanceof Uint8Array) bytes = body;
-    else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+    const bytes = wholeBody(body);
     if (bytes) {
       feed.push(bytes, true);
     } else if (body != null) {
-      const it: AsyncIterable<Uint8Array> = isReadableStream(body)
-        ? streamIterable(body)
-        : (body as AsyncIterable<Uint8Array>);
-      for await (const chunk of it) {
+      for await (const chunk of bodyChunks(body)) {
         if (this.done || this.aborted) return;
-        const c =
-          typeof chunk === 'string'
-            ? encoder.encode(chunk)
-            : chunk instanceof Uint8Array
-              ? chunk
-              : new Uint8Array(chunk as ArrayBufferLike);
+        const c = asBytes(chunk);
         if (!c.length) continue;
         // A small chunk is copied (and more are taken while little is in hand); a large one
         // goes as a view, and the next is taken once it was written and flushed.
@@ -837,24 +826,13 @@ export class ClientStream implements ClientResponse {
     const ex = rt.ex;
     if (this.feed) return this.uploadFed(this.feed, body);
     const hasTrailers = trailers.length > 0;
-    let bytes: Uint8Array | null = null;
-    if (typeof body === 'string') bytes = encoder.encode(body);
-    else if (body instanceof Uint8Array) bytes = body;
-    else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+    const bytes = wholeBody(body);
     if (bytes) {
       await this.write(bytes, !hasTrailers);
     } else if (body != null) {
-      const it: AsyncIterable<Uint8Array> = isReadableStream(body)
-        ? streamIterable(body)
-        : (body as AsyncIterable<Uint8Array>);
-      for await (const chunk of it) {
+      for await (const chunk of bodyChunks(body)) {
         if (this.done || this.aborted) return;
-        const c =
-          typeof chunk === 'string'
-            ? encoder.encode(chunk)
-            : chunk instanceof Uint8Array
-              ? chunk
-              : new Uint8Array(chunk as ArrayBufferLike);
+        const c = asBytes(chunk);
         if (c.length) await this.write(c, false);
       }
       if (!hasTrailers && !this.done) this.sendData(new Uint8Array(0), true);
@@ -1164,4 +1142,23 @@ async function* streamIterable(stream: ReadableStream<Uint8Array>): AsyncIterabl
   } finally {
     reader.releaseLock();
   }
+}
+
+/** A request body given whole (string, bytes, ArrayBuffer) as bytes; null for a stream. */
+function wholeBody(body: RequestBody): Uint8Array | null {
+  if (typeof body === 'string') return encoder.encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  return null;
+}
+
+/** A streamed request body's chunks, a ReadableStream's or an async iterable's. */
+function bodyChunks(body: RequestBody): AsyncIterable<unknown> {
+  return isReadableStream(body) ? streamIterable(body) : (body as AsyncIterable<unknown>);
+}
+
+/** One chunk of a streamed body as bytes (strings are UTF-8). */
+function asBytes(chunk: unknown): Uint8Array {
+  if (typeof chunk === 'string') return encoder.encode(chunk);
+  return chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBufferLike);
 }

@@ -38,7 +38,7 @@ export class IncomingQueue {
       return false;
     }
     changetype<StreamCtx[]>(this.ctxs).push(ctx);
-    changetype<u64[]>(this.spans).push(((<u64>h.len) << 32) | <u64>len);
+    changetype<u64[]>(this.spans).push(((<u64>h.len) << 32) | (<u64>len));
     h.pushBytes(fields, len);
     this.count++;
     return true;

@@ -84,22 +84,23 @@ const HIGHS: u64 = ((<u64>0x80808080) << 32) | 0x80808080;
 
 /** True when [ptr, ptr+len) is all field-value bytes (VCHAR, obs-text, SP, HTAB). */
 export function valueBytesOk(ptr: usize, len: u32): bool {
-  let i: u32 = 0;
-  for (; i + 8 <= len; i += 8) {
-    const x = load<u64>(ptr + i);
-    if ((hasLess(x, 0x20) | hasByte(x, 0x7f)) != 0) return allIn(ptr + i, len - i, C_VALUE);
-  }
-  return allIn(ptr + i, len - i, C_VALUE);
+  return bytesFrom(ptr, len, 0x20, C_VALUE);
 }
 
 /** True when [ptr, ptr+len) is all request-target bytes (visible ASCII, obs-text). */
 export function pathBytesOk(ptr: usize, len: u32): bool {
+  return bytesFrom(ptr, len, 0x21, C_PATH);
+}
+
+/** Every byte is `lowest` or above, but not DEL, eight at a time while that holds; the
+ *  class `bits` decides the rest (HTAB, say, for values). */
+@inline function bytesFrom(ptr: usize, len: u32, lowest: u64, bits: u8): bool {
   let i: u32 = 0;
   for (; i + 8 <= len; i += 8) {
     const x = load<u64>(ptr + i);
-    if ((hasLess(x, 0x21) | hasByte(x, 0x7f)) != 0) return allIn(ptr + i, len - i, C_PATH);
+    if ((hasLess(x, lowest) | hasByte(x, 0x7f)) != 0) return allIn(ptr + i, len - i, bits);
   }
-  return allIn(ptr + i, len - i, C_PATH);
+  return allIn(ptr + i, len - i, bits);
 }
 
 /** True when [ptr, ptr+len) is all lowercase tchar (what a field name may hold). */
