@@ -969,12 +969,12 @@ export class Runtime {
       // The same strings as the last head (a handler's constant headers): encoded already.
       headAt = head.ptr;
       headLen = head.len;
-      bodyAt = this.scratch(bodyMax);
+      bodyAt = this.scratch(Math.max(1, bodyMax));
     } else if (fieldsMax(fields) <= HEAD_CACHE && (head.ptr || (head.ptr = this.ex.h2_alloc(HEAD_CACHE) >>> 0))) {
       headAt = head.ptr;
       headLen = this.writeFields(fields, headAt) - headAt;
       head.keep(fields, headLen);
-      bodyAt = this.scratch(bodyMax);
+      bodyAt = this.scratch(Math.max(1, bodyMax));
     } else {
       headAt = this.scratch(fieldsMax(fields) + bodyMax);
       if (headAt === 0) return -1;

@@ -461,10 +461,11 @@ H2_EXPORT h2_task h2_serverconn_poll_requests(h2_serverconn conn);
  *    uint32_t head_len;    then head_len bytes: the head as a flat field list (see "Field
  *                          lists"), pseudo-headers first, as it arrived (validated)
  *  little-endian, back to back (no padding). No h2_request, no task per request. Returns the
- *  bytes written: 0 when none waits, or when the next does not fit (16 bytes more than
- *  H2_OPT_MAX_HEADER_LIST_SIZE, 64 KiB by default, always take one; h2_serverconn_accept
- *  hands over any). A request not taken stays queued, for the next call or for
- *  h2_serverconn_accept. */
+ *  bytes written: 0 when none waits, when the next does not fit (16 bytes more than
+ *  H2_OPT_MAX_HEADER_LIST_SIZE, 64 KiB by default, always take one), or when no handle is
+ *  left for its respond and body. A request not taken stays queued: when poll_requests
+ *  answered REQUEST and this answers 0, take it with h2_serverconn_accept (it hands over
+ *  any head, and fails when no handle is left) rather than polling again. */
 H2_EXPORT uint32_t h2_serverconn_take_requests(h2_serverconn conn, h2_ptr buf, uint32_t cap);
 /** Sends a PING; the task yields H2_TASK_PING with the round-trip time. */
 H2_EXPORT h2_task h2_serverconn_ping(h2_serverconn conn);
@@ -568,9 +569,11 @@ H2_EXPORT h2_send_stream h2_respond_send_response(h2_respond respond, h2_respons
  *  `:status` `status`, the headers as a flat field list [fields, fields+fields_len) (see
  *  "Field lists"; names lowercased), the body [body, body+body_len) (copied; may be empty)
  *  and END_STREAM. No response, headers, body or send stream handle is made. A body the
- *  windows take in one frame is framed right after the head. H2E_LIMIT_EXCEEDED with
- *  nothing sent when the body fits neither the windows nor the send buffers now: answer
- *  through h2_respond_send_response then. The respond handle still has to be freed. */
+ *  windows take in one frame is framed right after the head. No body goes in answer to
+ *  HEAD or with 204 or 304 (the head ends the stream). H2E_LIMIT_EXCEEDED with nothing sent
+ *  when the body fits neither the windows nor the send buffers now: answer through
+ *  h2_respond_send_response then. H2E_CLOSED when memory runs out after the head went (the
+ *  stream is reset). The respond handle still has to be freed. */
 H2_EXPORT h2_code h2_respond_send_whole(h2_respond respond, uint32_t status, h2_ptr fields, uint32_t fields_len, h2_ptr body, uint32_t body_len);
 /** Sends a 1xx informational response (taken); any number before the final one. */
 H2_EXPORT h2_code h2_respond_send_informational(h2_respond respond, h2_response resp);

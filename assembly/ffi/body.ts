@@ -9,7 +9,7 @@
 import { ErrorCode } from '../frame/constants';
 import { Stream } from '../proto/stream';
 import { Disposable, TaskType } from './task';
-import { HandleKind, handleNew, adopt } from './handles';
+import { HandleKind, handleNew, adopt, handlesAvailable } from './handles';
 import { Buf, Headers } from './http';
 import { StreamCtx, StreamTask } from './stream-ctx';
 import { H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult } from './errors';
@@ -82,13 +82,11 @@ export class BodyDataTask extends RecvTask {
     if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream (a data source, or freed)'));
     const buffered = ctx.recvLen;
     if (buffered > 0) {
+      // No handle left: the bytes stay buffered (and their window credit owed) for a later try.
+      if (handlesAvailable() == 0) return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
       // Hand the buffer itself over; the stream starts a fresh one.
       const chunk = ctx.takeRecv();
       const h = handleNew(HandleKind.BUF, new Buf(chunk));
-      if (h == 0) {
-        chunk.dispose();
-        return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
-      }
       released(ctx, buffered);
       return this.finish(TaskType.BUF, h, HandleKind.BUF);
     }

@@ -8,6 +8,7 @@ import { checkSetting } from '../frame/settings';
 import { Config, Role } from '../proto/config';
 import { MAX_TIME_MS } from '../proto/clock';
 import { SendResult } from '../proto/connection';
+import { Method } from '../proto/message';
 
 import { ByteBuffer } from '../util/bytes';
 import { ConnDriver, PingTask } from './conn-driver';
@@ -565,7 +566,10 @@ export function respondWhole(r: Respond, status: u32, fields: usize, fieldsLen: 
     doneWithHead();
     return H2E_LIMIT_EXCEEDED;
   }
-  const result = ctx.conn.engine.respondWhole(s, head.ptr, head.len, body, bodyLen);
+  // No content in answer to HEAD, or with 204 or 304 (RFC 9110 §9.3.2, §15.3.5, §15.4.5):
+  // the head goes, with END_STREAM, and the body is not sent.
+  const noContent = status == 204 || status == 304 || s.requestMethod == Method.HEAD;
+  const result = ctx.conn.engine.respondWhole(s, head.ptr, head.len, body, noContent ? 0 : bodyLen);
   doneWithHead();
   if (result == SendResult.OK) r.responded = true;
   return codeOfResult(result);

@@ -1755,20 +1755,21 @@ export class Connection extends BudgetMember {
    */
   respondWhole(stream: Stream, fields: usize, len: u32, body: usize, bodyLen: u32): u32 {
     if (bodyLen == 0) return this.sendResponse(stream, fields, len, true, false);
-    // Direct while the output is under its high-water mark, as produce() frames.
-    const direct =
-      stream.padding < 0 && this.outputLen < this.config.outputHighWater && bodyLen <= this.externalAllowance(stream);
-    if (!direct && !this.mayBufferData(stream, bodyLen)) return SendResult.LIMIT;
+    // Checked before the head goes, whichever way the body then takes: a LIMIT sends nothing.
+    if (!this.mayBufferData(stream, bodyLen)) return SendResult.LIMIT;
     const head = this.sendResponse(stream, fields, len, false, false);
     if (head != SendResult.OK) return head;
+    // Straight into the output while it is under its high-water mark, as produce() frames.
+    const direct =
+      stream.padding < 0 && this.outputLen < this.config.outputHighWater && bodyLen <= this.externalAllowance(stream);
     if (direct && encodeData(this.output, stream.id, body, bodyLen, true) == EncodeResult.OK) {
       this.externalSent(stream, bodyLen, true);
       return SendResult.OK;
     }
-    const queued = this.sendData(stream, body, bodyLen, true);
-    // Only when the output refused the frame and the buffers the body too: the head is out.
-    if (queued != SendResult.OK) this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
-    return queued;
+    if (this.sendData(stream, body, bodyLen, true) == SendResult.OK) return SendResult.OK;
+    // Only out of memory gets here (the caps were checked): the head is out, the stream goes.
+    this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
+    return SendResult.BAD_STATE;
   }
 
   /**

@@ -11,6 +11,8 @@
  *                            and never enter the module (404 when there is none)
  *          [--copy]          with --dir: copy the files through the module instead
  *                            (body_read fills its buffer), to measure the difference
+ *          [--max-header-list BYTES]  the largest request head accepted (64 KiB by default);
+ *                            a head past the bulk take's buffer is taken by h2_serverconn_accept
  *          [--inject-trap PATH]  for tests: a request for PATH makes the next io_write
  *                                trap inside the module, as a bug in the module would
  *
@@ -68,7 +70,7 @@
 #define MAX_CONNS 16384 /* slots; the io userdata holds one in 16 bits */
 #define OUT_CAP (64u << 10) /* a connection's output buffer, at most */
 #define LINGER_MS 5000 /* how long a closed connection's last buffered bytes may wait */
-enum { K_HANDSHAKE = 1, K_ACCEPT, K_CLOSE, K_BODY };
+enum { K_HANDSHAKE = 1, K_ACCEPT, K_ACCEPT_ONE, K_CLOSE, K_BODY };
 #define UD(kind, index) ((uint32_t)(kind) << 24 | (uint32_t)(index))
 #define LISTENER_EVENT UINT64_MAX
 
@@ -112,6 +114,7 @@ static const char *trap_path; /* --inject-trap */
 static int trap_armed;
 static const char *docroot;   /* --dir */
 static int copy_files;        /* --copy */
+static uint32_t max_header_list; /* --max-header-list: SETTINGS_MAX_HEADER_LIST_SIZE (0: the default) */
 
 /* A file being sent through zero-copy DATA: its data source's userdata is its slot. */
 struct file {
@@ -621,52 +624,93 @@ static void answer_all(void) {
   nanswers = 0;
 }
 
-/* A field's value in a flat field list in host memory, as a C string in `out`. */
-static void field_value(const uint8_t *fields, uint32_t len, const char *name, char *out, size_t cap) {
+/* A field's value in a flat field list in host memory, as a C string in `out`: its length,
+ * or -1 when absent or longer than `out` takes (`out` is then empty). */
+static int field_value(const uint8_t *fields, uint32_t len, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   out[0] = 0;
   for (const uint8_t *p = fields, *end = fields + len; end - p >= 12;) {
     uint32_t n, v;
     memcpy(&n, p, 4); memcpy(&v, p + 4, 4);
     if (n == nl && memcmp(p + 12, name, nl) == 0) {
-      size_t k = v < cap - 1 ? v : cap - 1;
-      memcpy(out, p + 12 + n, k);
-      out[k] = 0;
-      return;
+      if (v >= cap) return -1;
+      memcpy(out, p + 12 + n, v);
+      out[v] = 0;
+      return (int)v;
     }
     p += 12 + n + v;
   }
+  return -1;
+}
+
+/* A request into a fresh slot, with what its answer needs; its body tasks are the caller's.
+ * `path` is NULL when it was absent or too long: no path (a 404), never a shortened one. */
+static uint32_t new_request(uint32_t index, h2_respond respond, h2_body body, const char *method, const char *path) {
+  uint32_t i = new_req();
+  struct req *r = &reqs[i];
+  r->respond = respond;
+  r->body = body;
+  r->conn_ud = conns[index].gen << 16 | index;
+  r->has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+  if (path) strcpy(r->path, path);
+  if (trap_path && strcmp(r->path, trap_path) == 0) trap_armed = 1;
+  return i;
+}
+
+/* A pseudo-header of an h2_request as a C string in `out` (through the scratch area): its
+ * length, or -1 when absent or longer than `out` takes. */
+static int request_pseudo(h2_request req, uint32_t which, char *out, size_t cap) {
+  uint32_t n = h2_request_pseudo(req, which, mem.scratch, SCRATCH_LEN);
+  out[0] = 0;
+  if (n == 0xFFFFFFFFu || n >= cap || n > SCRATCH_LEN) return -1;
+  memcpy(out, h2w_ptr(mem.scratch), n);
+  out[n] = 0;
+  return (int)n;
+}
+
+/* A request handed over by h2_serverconn_accept (a head too large for a take, or no handle
+ * left to take one with): read by its handle, then answered as any other. */
+static void on_request(uint32_t index, h2_request req) {
+  char method[16], path[sizeof reqs[0].path];
+  request_pseudo(req, H2_PSEUDO_METHOD, method, sizeof method);
+  int has_path = request_pseudo(req, H2_PSEUDO_PATH, path, sizeof path) >= 0;
+  h2_body body = h2_request_body(req);
+  h2_respond respond = h2_request_respond(req);
+  h2_request_free(req);
+  if (h2_body_is_end(body)) { /* END_STREAM came with the head: no body tasks */
+    h2_body_free(body);
+    body = 0;
+  }
+  uint32_t i = new_request(index, respond, body, method, has_path ? path : NULL);
+  if (body) push(h2_body_data(body), UD(K_BODY, i));
+  else later(i);
 }
 
 /* Every request waiting on connection `index`, in one call per batch, heads flat (no
- * request handle, no task each). Read in place, so nothing enters the module (which could
- * grow, and move, its memory) until the batch is read: the body tasks go after it. */
-static void take_requests(uint32_t index) {
+ * request handle, no task each); how many were taken. Read in place, so nothing enters the
+ * module (which could grow, and move, its memory) until the batch is read: the body tasks
+ * go after it. */
+static uint32_t take_requests(uint32_t index) {
   static uint32_t reading[TAKE_LEN / 16];
-  uint32_t n;
+  uint32_t n, taken = 0;
   while ((n = h2_serverconn_take_requests(conns[index].conn, mem.take, TAKE_LEN)) > 0) {
     uint32_t nreading = 0;
-    const uint8_t *taken = (const uint8_t *)h2w_ptr(mem.take);
-    for (uint32_t at = 0; at + 16 <= n;) {
+    const uint8_t *batch = (const uint8_t *)h2w_ptr(mem.take);
+    for (uint32_t at = 0; at + 16 <= n; taken++) {
       uint32_t rec[4]; /* respond, body (0: it ended with its head), stream id, head length */
-      memcpy(rec, taken + at, 16);
-      const uint8_t *head = taken + at + 16;
+      memcpy(rec, batch + at, 16);
+      const uint8_t *head = batch + at + 16;
       at += 16 + rec[3];
-      char method[16];
-      uint32_t i = new_req();
-      struct req *r = &reqs[i];
-      r->respond = rec[0];
-      r->body = rec[1];
-      r->conn_ud = conns[index].gen << 16 | index;
+      char method[16], path[sizeof reqs[0].path];
       field_value(head, rec[3], ":method", method, sizeof method);
-      if (docroot || trap_path) field_value(head, rec[3], ":path", r->path, sizeof r->path);
-      if (trap_path && strcmp(r->path, trap_path) == 0) trap_armed = 1;
-      r->has_body = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-      if (r->body) reading[nreading++] = i;
+      int has_path = (docroot || trap_path) && field_value(head, rec[3], ":path", path, sizeof path) >= 0;
+      uint32_t i = new_request(index, rec[0], rec[1], method, has_path ? path : NULL);
+      if (rec[1]) reading[nreading++] = i;
       else later(i);
     }
     for (uint32_t k = 0; k < nreading; k++) push(h2_body_data(reqs[reading[k]].body), UD(K_BODY, reading[k]));
   }
+  return taken;
 }
 
 static void on_task(h2_task task) {
@@ -684,9 +728,18 @@ static void on_task(h2_task task) {
     break;
   case K_ACCEPT:
     if (type == H2_TASK_REQUEST) {
-      take_requests(index);
-      push(h2_serverconn_poll_requests(conns[index].conn), UD(K_ACCEPT, index));
+      /* Woken with requests waiting and none taken (a head too large for the buffer, or no
+       * handle left): the next one by h2_serverconn_accept, which takes any head and fails
+       * when no handle is left, rather than polling again at once. */
+      if (take_requests(index) > 0) push(h2_serverconn_poll_requests(conns[index].conn), UD(K_ACCEPT, index));
+      else push(h2_serverconn_accept(conns[index].conn), UD(K_ACCEPT_ONE, index));
     } /* EMPTY: no more requests on this connection; ERROR: poll_close reports it */
+    break;
+  case K_ACCEPT_ONE:
+    if (type == H2_TASK_REQUEST) {
+      on_request(index, h2_task_value(task));
+      push(h2_serverconn_poll_requests(conns[index].conn), UD(K_ACCEPT, index));
+    } /* EMPTY: no more requests; ERROR (no handle left): this connection takes no more */
     break;
   case K_BODY:
     if (type == H2_TASK_BUF) {
@@ -730,6 +783,7 @@ static void accept_all(int lfd) {
     h2_serverconn_options opts = h2_serverconn_options_new();
     h2_serverconn_options_exec(opts, exec);
     h2_serverconn_options_set(opts, H2_OPT_MAX_CONCURRENT_STREAMS, 256);
+    if (max_header_list) h2_serverconn_options_set(opts, H2_OPT_MAX_HEADER_LIST_SIZE, max_header_list);
     h2_serverconn_options_set(opts, H2_OPT_INITIAL_WINDOW_SIZE, 1u << 20);
     h2_serverconn_options_set(opts, H2_OPT_CONNECTION_WINDOW, 8u << 20);
     push(h2_serverconn_handshake(io, opts), UD(K_HANDSHAKE, slot)); /* io, opts taken */
@@ -821,7 +875,8 @@ int main(int argc, char *argv[]) {
     else if (strcmp(argv[i], "--inject-trap") == 0 && i + 1 < argc) trap_path = argv[++i];
     else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) docroot = argv[++i];
     else if (strcmp(argv[i], "--copy") == 0) copy_files = 1;
-    else { fprintf(stderr, "usage: server [--port N] [--dir DIR [--copy]] [--inject-trap PATH]\n"); return 2; }
+    else if (strcmp(argv[i], "--max-header-list") == 0 && i + 1 < argc) max_header_list = (uint32_t)atol(argv[++i]);
+    else { fprintf(stderr, "usage: server [--port N] [--dir DIR [--copy]] [--max-header-list BYTES] [--inject-trap PATH]\n"); return 2; }
   }
   for (int i = 0; i < MAX_FILES; i++) files[i].fd = -1;
   for (int i = 0; i < FILE_CACHE; i++) file_cache[i].fd = -1;

@@ -212,6 +212,41 @@ describe.skipIf(!TOOLS)('C examples (wasm2c + gcc)', () => {
         expect(await get('/kept.txt')).not.toBe('two, longer\n'); // gone: 404 page
       });
 
+      it('a head past the bulk take (90 KB, --max-header-list 1 MiB) is taken one by one; a path too long for the server is a 404, never a shortened one', async () => {
+        const port = (
+          await startOnFreePort(
+            procs,
+            join(DIR, 'server'),
+            (p) => ['--port', String(p), '--dir', tmp, '--max-header-list', String(1 << 20)],
+            10_000,
+          )
+        ).port;
+        writeFileSync(join(tmp, 'small.txt'), 'small\n');
+        writeFileSync(join(tmp, 'index.html'), 'index\n');
+        const client = http2.connect(`http://127.0.0.1:${port}`, { maxSendHeaderBlockLength: 1 << 20 });
+        const ask = (path: string, headers: Record<string, string> = {}) =>
+          new Promise<string>((resolve, reject) => {
+            const req = client.request({ ':path': path, ...headers });
+            let out = '';
+            req.on('response', (h) => (out += `${h[':status']} `));
+            req.on('data', (d) => (out += d));
+            req.on('end', () => resolve(out));
+            req.on('error', reject);
+          });
+        try {
+          await ask('/small.txt'); // our SETTINGS acknowledged: the 1 MiB limit binds
+          const answers = await Promise.all([
+            ask('/small.txt'),
+            ask('/small.txt', { 'x-big': 'x'.repeat(90_000) }),
+            ask('/small.txt'),
+            ask(`/${'/'.repeat(600)}missing.html`), // cut short, it would end in / and serve index.html
+          ]);
+          expect(answers).toEqual(['200 small\n', '200 small\n', '200 small\n', expect.stringMatching(/^404 /)]);
+        } finally {
+          client.close();
+        }
+      });
+
       it('h2load -n 100 -c 4 -m 10 of the 10 MiB file: every response 2xx, exactly 100 × the file in DATA', async () => {
         const r = await run(H2LOAD!, ['-n', '100', '-c', '4', '-m', '10', `http://127.0.0.1:${dirPort}/ten`], {
           timeoutMs: 120_000,

@@ -21,13 +21,14 @@ interface Seen {
 function exchange(
   answer: (ex: MemHost['ex'], h: MemHost, respond: number) => void,
   clientOpts: [number, bigint][] = [],
+  method = 'GET',
 ): Seen {
   const h = new MemHost();
   const ex = h.ex;
   const exec = ex.h2_executor_new();
   const pair = connectPair(h, exec, h, exec, [], clientOpts);
   const req = ex.h2_request_new();
-  h.with('GET', (p, n) => ex.h2_request_set_method(req, p, n));
+  h.with(method, (p, n) => ex.h2_request_set_method(req, p, n));
   h.with('http://check/', (p, n) => ex.h2_request_set_uri(req, p, n));
   pushTask(h, exec, ex.h2_clientconn_send(pair.client, req), U.SEND);
   pushTask(h, exec, ex.h2_serverconn_accept(pair.server), U.ACCEPT);
@@ -104,6 +105,26 @@ describe('h2_respond_send_whole', () => {
     expect(seen.status).toBe(204);
     expect(seen.endAtHead).toBe(1);
     expect(seen.body.length).toBe(0);
+  });
+
+  it('sends no body in answer to HEAD, or with 204 or 304: the head ends the stream', () => {
+    for (const [method, status] of [
+      ['HEAD', 200],
+      ['GET', 204],
+      ['GET', 304],
+    ] as const) {
+      const seen = exchange(
+        (_ex, h, respond) => {
+          expect(sendWhole(h, respond, status, fieldList([['content-length', '4']]), 'body')).toBe(H2E.OK);
+        },
+        [],
+        method,
+      );
+      expect(seen.error, `${method} ${status}`).toBe(false);
+      expect(seen.status).toBe(status);
+      expect(seen.endAtHead).toBe(1);
+      expect(seen.body.length).toBe(0);
+    }
   });
 
   it('a body larger than the client window is queued and arrives whole as the window opens', () => {

@@ -65,7 +65,7 @@ export function h2_body_is_end(body: u32): u32 {
   const b = get<Body>(body, HandleKind.BODY);
   if (b == null) return 0;
   const ctx = b.ctx;
-  return ctx != null && ctx.recvEnded && ctx.recv.len == 0 && ctx.trailers == null ? 1 : 0;
+  return ctx != null && ctx.recvEnded && ctx.recvLen == 0 && ctx.trailers == null ? 1 : 0;
 }
 
 /** Manual flow control (H2_OPT_MANUAL_RELEASE): the host is done with `n` received bytes. */

@@ -84,8 +84,9 @@ export function h2_respond_send_response(respond: u32, resp: u32, endStream: u32
  * The whole final response in one call: `:status` `status`, the headers as a flat field
  * list [fields, fields+fieldsLen) (names lowercased), the body [body, body+bodyLen)
  * (copied) and END_STREAM. No response, headers, body or send stream handle is made.
- * H2E_LIMIT_EXCEEDED (nothing sent) when the body fits neither the windows nor the send
- * buffers now: answer through h2_respond_send_response then.
+ * No body in answer to HEAD or with 204/304. H2E_LIMIT_EXCEEDED (nothing sent) when the
+ * body fits neither the windows nor the send buffers now: answer through
+ * h2_respond_send_response then.
  */
 export function h2_respond_send_whole(
   respond: u32,
