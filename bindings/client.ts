@@ -759,15 +759,20 @@ export class ClientStream implements ClientResponse {
     } else if (type === TASK.EMPTY) {
       this.aheadEmpty = true;
     } else {
-      const err =
-        type === TASK.ERROR
-          ? typedError(rt, value, this.session.connectionFailed, 'response body')
-          : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
-      this.failure = err;
-      this.release();
-      this.failEnd(err);
+      this.bodyFailed(type, value);
     }
     this.wakeReader();
+  }
+  /** The body's read task ended in failure: the error the body ends with (it is released). */
+  private bodyFailed(type: number, value: number): Error {
+    const err =
+      type === TASK.ERROR
+        ? typedError(this.rt, value, this.session.connectionFailed, 'response body')
+        : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
+    this.failure = err;
+    this.release();
+    this.failEnd(err);
+    return err;
   }
 
   private wakeReader(): void {
@@ -1005,14 +1010,7 @@ export class ClientStream implements ClientResponse {
         this.endBody();
         return DONE;
       }
-      const err =
-        type === TASK.ERROR
-          ? typedError(rt, value, this.session.connectionFailed, 'response body')
-          : new H2StreamError('response body failed', 0, H2E.CLOSED, false);
-      this.failure = err;
-      this.release();
-      this.failEnd(err);
-      throw err;
+      throw this.bodyFailed(type, value);
     }
     throw new Error('h2wasm: response body did not make progress');
   }

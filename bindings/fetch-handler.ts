@@ -19,7 +19,7 @@
 //   Response (the runtime's own, a stream body, one whose body was touched) is read
 //   through its stream, as before — unless the runtime's Response shows the string or bytes
 //   it was made with (undici 6's, in Node 20: found once by a probe), then those.
-import { iteratorStream } from './client.js';
+import { iteratorStream, joinBytes } from './client.js';
 import type { IncomingRequest, Responder, ResponseBody, StreamHandler } from './server-conn.js';
 
 export type FetchFunction = (request: Request) => Response | Promise<Response>;
@@ -136,14 +136,7 @@ async function readBody(s: RequestState): Promise<Uint8Array> {
     chunks.push(chunk);
     size += chunk.length;
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return chunks.length === 0 ? EMPTY : joinBytes(chunks, size);
 }
 
 const exactBuffer = (b: Uint8Array): ArrayBuffer =>
@@ -240,45 +233,12 @@ function prepare(): void {
 // comes from the native Request; so do its internal slots where they are symbol-keyed own
 // properties (undici's in Node 20, Deno's), which lets `new Request(request)` and
 // `fetch(request)` take the light one.
-{
-  const proto = LightRequest.prototype as unknown as Record<PropertyKey, unknown>;
-  const ours = new Set(Reflect.ownKeys(proto));
-  const real = (self: unknown) => materialise((self as Light)[STATE]) as unknown as Record<PropertyKey, unknown>;
-  for (const key of Reflect.ownKeys(NativeRequest.prototype)) {
-    if (ours.has(key)) continue;
-    const d = Object.getOwnPropertyDescriptor(NativeRequest.prototype, key)!;
-    if (d.get)
-      Object.defineProperty(proto, key, {
-        configurable: true,
-        get() {
-          return real(this)[key];
-        },
-      });
-    else if (typeof d.value === 'function')
-      Object.defineProperty(proto, key, {
-        configurable: true,
-        writable: true,
-        value(...args: unknown[]) {
-          const r = real(this);
-          return (r[key] as (...a: unknown[]) => unknown).apply(r, args);
-        },
-      });
-  }
-  forwardSlots.push(() => {
-    for (const key of Object.getOwnPropertySymbols(new NativeRequest('http://h2wasm.invalid/')))
-      if (!ours.has(key))
-        Object.defineProperty(proto, key, {
-          configurable: true,
-          get() {
-            return real(this)[key];
-          },
-          set(v: unknown) {
-            real(this)[key] = v;
-          },
-        });
-  });
-  Object.setPrototypeOf(proto, NativeRequest.prototype);
-}
+forwardToNative(
+  LightRequest.prototype,
+  NativeRequest.prototype,
+  () => new NativeRequest('http://h2wasm.invalid/'),
+  (self) => materialise((self as Light)[STATE]),
+);
 
 function lightRequest(req: IncomingRequest, res: Responder, url: string): Request {
   return new LightRequest({
@@ -402,17 +362,31 @@ function realResponse(r: LightResponse): Response {
   return s.real;
 }
 
-{
-  const proto = LightResponse.prototype as unknown as Record<PropertyKey, unknown>;
+forwardToNative(
+  LightResponse.prototype,
+  NativeResponse.prototype,
+  () => new NativeResponse(null),
+  (self) => realResponse(self as LightResponse),
+);
+
+/**
+ * Gives a light class's prototype every member of the native one it does not define
+ * itself, answered by `real(this)`, the native object behind it: getters and methods now,
+ * the native's symbol-keyed own slots (seen on `sample()`) at the first request
+ * (forwardSlots); then chains it to the native prototype, so that instanceof holds.
+ */
+function forwardToNative(light: object, native: object, sample: () => object, real: (self: unknown) => object): void {
+  const proto = light as Record<PropertyKey, unknown>;
+  const of = (self: unknown) => real(self) as Record<PropertyKey, unknown>;
   const ours = new Set(Reflect.ownKeys(proto));
-  for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
+  for (const key of Reflect.ownKeys(native)) {
     if (ours.has(key)) continue;
-    const d = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
+    const d = Object.getOwnPropertyDescriptor(native, key)!;
     if (d.get)
       Object.defineProperty(proto, key, {
         configurable: true,
         get() {
-          return (realResponse(this as LightResponse) as unknown as Record<PropertyKey, unknown>)[key];
+          return of(this)[key];
         },
       });
     else if (typeof d.value === 'function')
@@ -420,22 +394,25 @@ function realResponse(r: LightResponse): Response {
         configurable: true,
         writable: true,
         value(...args: unknown[]) {
-          const r = realResponse(this as LightResponse) as unknown as Record<PropertyKey, unknown>;
+          const r = of(this);
           return (r[key] as (...a: unknown[]) => unknown).apply(r, args);
         },
       });
   }
   forwardSlots.push(() => {
-    for (const key of Object.getOwnPropertySymbols(new NativeResponse(null)))
+    for (const key of Object.getOwnPropertySymbols(sample()))
       if (!ours.has(key))
         Object.defineProperty(proto, key, {
           configurable: true,
           get() {
-            return (realResponse(this as LightResponse) as unknown as Record<PropertyKey, unknown>)[key];
+            return of(this)[key];
+          },
+          set(v: unknown) {
+            of(this)[key] = v;
           },
         });
   });
-  Object.setPrototypeOf(proto, NativeResponse.prototype);
+  Object.setPrototypeOf(proto, native);
 }
 
 /** The native Response of a LightResponse (itself for any other). */

@@ -844,19 +844,22 @@ export class Runtime {
     const max = typeof data === 'string' ? data.length * 3 : data.length;
     const p = this.scratch(max);
     if (p === 0) return this.withAllocated(typeof data === 'string' ? this.encoder.encode(data) : data, fn);
-    let n: number;
-    if (typeof data === 'string') {
-      n = this.encoder.encodeInto(data, this.memory().subarray(p, p + max)).written;
-    } else {
-      this.memory().set(data, p);
-      n = data.length;
-    }
+    const n = this.put(data, p, max);
     this.scratchBusy = true;
     try {
       return fn(p, n);
     } finally {
       this.scratchBusy = false;
     }
+  }
+
+  /** Writes `data` (UTF-8 for a string, in at most `max` bytes) at `at`; its length. */
+  private put(data: Uint8Array | string, at: number, max: number): number {
+    if (typeof data !== 'string') {
+      this.memory().set(data, at);
+      return data.length;
+    }
+    return this.encoder.encodeInto(data, this.memory().subarray(at, at + max)).written;
   }
 
   private withAllocated<T>(b: Uint8Array, fn: (ptr: number, len: number) => T): T {
@@ -982,13 +985,7 @@ export class Runtime {
       headLen = bodyAt - headAt;
     }
     if (bodyAt === 0) return -1;
-    let n: number;
-    if (typeof body === 'string') {
-      n = this.encoder.encodeInto(body, this.memory().subarray(bodyAt, bodyAt + bodyMax)).written;
-    } else {
-      this.memory().set(body, bodyAt);
-      n = body.length;
-    }
+    const n = this.put(body, bodyAt, bodyMax);
     return this.ex.h2_respond_send_whole(respond, status, headAt, headLen, bodyAt, n) >>> 0;
   }
 
@@ -1070,7 +1067,8 @@ const SCRATCH_MAX = 256 * 1024;
  *  this (the default limit is 64 KiB) is handed over by h2_serverconn_accept instead. */
 const TAKE_BUFFER = 32 * 1024;
 
-const readU32 = (m: Uint8Array, at: number): number =>
+/** A little-endian u32 of `m` at `at` (the ABI's field lists and records). */
+export const readU32 = (m: Uint8Array, at: number): number =>
   (m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24)) >>> 0;
 const writeU32 = (m: Uint8Array, at: number, v: number): void => {
   m[at] = v;

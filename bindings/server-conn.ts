@@ -1,7 +1,7 @@
 // One server connection on the runtime: handshake, the accept loop, and per request the
 // low-level stream API (method, path, headers, a body to iterate, respond with status,
 // headers, body and trailers). No `node:` import; node.ts brings the sockets.
-import { Runtime, TASK, type NoCopyFill, type Transport } from './runtime.js';
+import { Runtime, TASK, readU32, type NoCopyFill, type Transport } from './runtime.js';
 import { H2E, H2_OPT, H2_PSEUDO } from './abi.js';
 
 /** Settings and limits of a connection, by the header's H2_OPT_* names. */
@@ -300,13 +300,12 @@ export class ServerConnection {
   private takeWaiting(): boolean {
     const bytes = this.rt.takeRequests(this.conn);
     if (bytes.length === 0) return false;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let at = 0; at + 16 <= bytes.length;) {
-      const headLen = view.getUint32(at + 12, true);
-      const respond = view.getUint32(at, true);
-      const body = view.getUint32(at + 4, true);
-      const streamId = view.getUint32(at + 8, true);
-      this.queue(Incoming.fromTaken(this.rt, bytes, at + 16, headLen, respond, body, streamId));
+      // u32 respond, body, stream id, head length; then the head.
+      const headLen = readU32(bytes, at + 12);
+      const respond = readU32(bytes, at);
+      const body = readU32(bytes, at + 4);
+      this.queue(Incoming.fromTaken(this.rt, bytes, at + 16, headLen, respond, body, readU32(bytes, at + 8)));
       at += 16 + headLen;
     }
     return true;
@@ -435,8 +434,8 @@ class Incoming implements IncomingRequest {
     const end = at + len;
     const incoming = new Incoming(rt, respond, body, streamId, bytes);
     while (at + 12 <= end) {
-      const nl = bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
-      const vl = bytes[at + 4] | (bytes[at + 5] << 8) | (bytes[at + 6] << 16) | (bytes[at + 7] << 24);
+      const nl = readU32(bytes, at);
+      const vl = readU32(bytes, at + 4);
       const name = at + 12;
       if (nl < 2 || bytes[name] !== 0x3a) break; // the regular fields start here
       const value = rt.textOf(bytes, name + nl, vl);

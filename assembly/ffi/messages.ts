@@ -83,11 +83,6 @@ export class Request extends Disposable {
     return true;
   }
 
-  /** The received head as it arrived, or null once split (or for a request built here). */
-  @inline get arrivedHead(): ByteBuffer | null {
-    return this.arrived;
-  }
-
   /**
    * Splits a received head into pseudo-headers and headers. The engine validated it
    * (§8.3: pseudo-headers first; names lowercase), so the regular fields are one run: it

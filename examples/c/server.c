@@ -624,23 +624,27 @@ static void answer_all(void) {
   nanswers = 0;
 }
 
-/* A field's value in a flat field list in host memory, as a C string in `out`: its length,
- * or -1 when absent or longer than `out` takes (`out` is then empty). */
-static int field_value(const uint8_t *fields, uint32_t len, const char *name, char *out, size_t cap) {
-  size_t nl = strlen(name);
-  out[0] = 0;
-  for (const uint8_t *p = fields, *end = fields + len; end - p >= 12;) {
-    uint32_t n, v;
-    memcpy(&n, p, 4); memcpy(&v, p + 4, 4);
-    if (n == nl && memcmp(p + 12, name, nl) == 0) {
-      if (v >= cap) return -1;
-      memcpy(out, p + 12 + n, v);
-      out[v] = 0;
-      return (int)v;
-    }
-    p += 12 + n + v;
+/* What the answer needs of a request head, picked in one walk (h2w_fields_foreach): its
+ * method and its path as C strings; a path longer than the slot takes counts as none. */
+struct head_fields {
+  char method[16];
+  char path[sizeof reqs[0].path];
+  int has_path;
+};
+
+static int pick_field(const uint8_t *name, uint32_t name_len, const uint8_t *value, uint32_t value_len, uint32_t flags, void *arg) {
+  struct head_fields *h = arg;
+  (void)flags;
+  if (name_len < 2 || name[0] != ':') return 1; /* the pseudo-headers come first: done */
+  if (name_len == 7 && memcmp(name, ":method", 7) == 0 && value_len < sizeof h->method) {
+    memcpy(h->method, value, value_len);
+    h->method[value_len] = 0;
+  } else if (name_len == 5 && memcmp(name, ":path", 5) == 0 && value_len < sizeof h->path) {
+    memcpy(h->path, value, value_len);
+    h->path[value_len] = 0;
+    h->has_path = 1;
   }
-  return -1;
+  return 0;
 }
 
 /* A request into a fresh slot, with what its answer needs; its body tasks are the caller's.
@@ -699,12 +703,12 @@ static uint32_t take_requests(uint32_t index) {
     for (uint32_t at = 0; at + 16 <= n; taken++) {
       uint32_t rec[4]; /* respond, body (0: it ended with its head), stream id, head length */
       memcpy(rec, batch + at, 16);
-      const uint8_t *head = batch + at + 16;
+      struct head_fields h; /* not zeroed whole: a per-request memset of the path for nothing */
+      h.method[0] = h.path[0] = 0;
+      h.has_path = 0;
+      h2w_fields_foreach(mem.take + at + 16, rec[3], pick_field, &h);
       at += 16 + rec[3];
-      char method[16], path[sizeof reqs[0].path];
-      field_value(head, rec[3], ":method", method, sizeof method);
-      int has_path = (docroot || trap_path) && field_value(head, rec[3], ":path", path, sizeof path) >= 0;
-      uint32_t i = new_request(index, rec[0], rec[1], method, has_path ? path : NULL);
+      uint32_t i = new_request(index, rec[0], rec[1], h.method, h.has_path ? h.path : NULL);
       if (rec[1]) reading[nreading++] = i;
       else later(i);
     }

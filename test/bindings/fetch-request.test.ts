@@ -159,50 +159,26 @@ describe('the request serve({ fetch }) hands the handler', () => {
   });
 
   it('aborts request.signal when the connection goes', async () => {
-    let aborted = false;
-    let started!: () => void;
-    const inHandler = new Promise<void>((r) => (started = r));
-    const server = await serve({
-      port: 0,
-      fetch: (req) =>
-        new Promise<Response>((resolve) => {
-          req.signal.onabort = () => {
-            aborted = true;
-            resolve(new Response(null));
-          };
-          started();
-        }),
-    });
+    const { server, inHandler, aborted } = await serveUntilAborted((signal, onAbort) => (signal.onabort = onAbort));
     const client = http2.connect(server.url);
     client.on('error', () => {});
     client.request({ ':path': '/slow' }).on('error', () => {});
     await inHandler;
     client.destroy();
-    await until('the handler saw the abort', () => aborted);
+    await until('the handler saw the abort', aborted);
     await server.close();
   });
 
   it('aborts request.signal over HTTP/1.1 when the client resets its connection', async () => {
     // (A FIN alone is a half-close: such a client is still answered, so it aborts nothing.)
-    let aborted = false;
-    let started!: () => void;
-    const inHandler = new Promise<void>((r) => (started = r));
-    const server = await serve({
-      port: 0,
-      fetch: (req) =>
-        new Promise<Response>((resolve) => {
-          req.signal.addEventListener('abort', () => {
-            aborted = true;
-            resolve(new Response(null));
-          });
-          started();
-        }),
-    });
+    const { server, inHandler, aborted } = await serveUntilAborted((signal, onAbort) =>
+      signal.addEventListener('abort', onAbort),
+    );
     const req = http.get(`${server.url}/slow`);
     req.on('error', () => {});
     await inHandler;
     req.socket!.resetAndDestroy();
-    await until('the handler saw the abort', () => aborted);
+    await until('the handler saw the abort', aborted);
     await server.close();
   });
 
@@ -226,3 +202,24 @@ describe('the request serve({ fetch }) hands the handler', () => {
     expect(waiting()).toBeLessThanOrEqual(before);
   });
 });
+
+/** A server whose fetch handler waits until its request's signal aborts (watched by
+ *  `watch`), then answers; `inHandler` settles once a request is in, `aborted()` says
+ *  whether the handler saw the abort. */
+async function serveUntilAborted(watch: (signal: AbortSignal, onAbort: () => void) => void) {
+  let seen = false;
+  let started!: () => void;
+  const inHandler = new Promise<void>((r) => (started = r));
+  const server = await serve({
+    port: 0,
+    fetch: (req) =>
+      new Promise<Response>((resolve) => {
+        watch(req.signal, () => {
+          seen = true;
+          resolve(new Response(null));
+        });
+        started();
+      }),
+  });
+  return { server, inHandler, aborted: () => seen };
+}
