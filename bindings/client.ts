@@ -720,7 +720,16 @@ export class ClientStream implements ClientResponse {
         return;
       }
       if (this.endedWithHead) this.wireEnded = true;
-      else this.readAhead();
+      else {
+        // What came with the head is read in this call (h2_body_read): a small response is
+        // whole when its head resolves, with no read-ahead task.
+        const chunk = rt.readBody(this.bodyHandle);
+        if (chunk === undefined) this.readAhead();
+        else {
+          this.ahead = chunk;
+          if (ex.h2_body_is_end(this.bodyHandle) === 1) this.wireEnded = true;
+        }
+      }
       resolve(this);
       return;
     }

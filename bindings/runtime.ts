@@ -57,6 +57,16 @@ export const TURN_WRITE_BYTES = 1024 * 1024;
  *  copying it costs next to nothing, and a small answer (a response head, a short body, a
  *  PING ack) then leaves in the turn it was made instead of queueing behind bulk writers. */
 export const SMALL_WRITE = 4096;
+/** Header blocks copied out to be decoded later share slabs of this size: one ArrayBuffer
+ *  per slab instead of one per head (−5% of the client's CPU per request). A head kept
+ *  keeps its slab (4 KiB at most per live head); one past an eighth of it gets its own. */
+const HEAD_SLAB = 4096;
+/** Continuations one poll round runs; the rest go on at the next turn, or sooner in a round
+ *  that what they set off schedules. Its drive comes first, so the requests (or answers) the
+ *  first continuations made leave while the rest are still being delivered: the peer works
+ *  on them meanwhile, where one write after the last would leave it idle (100 responses in
+ *  one read: 1.2× the client's req/s against nghttpd with 16–64 here). */
+export const RUN_BATCH = 32;
 
 /** Runs `fn` on the next turn of the event loop, after pending I/O (not a microtask):
  *  setImmediate where there is one, else a MessageChannel message (setTimeout(0) from a
@@ -684,6 +694,17 @@ export class Runtime {
     });
   }
 
+  private resumePending = false;
+  /** A round stopped at RUN_BATCH: the next turn goes on (if nothing sooner did). */
+  private resumeLater(): void {
+    if (this.resumePending) return;
+    this.resumePending = true;
+    nextTurn(() => {
+      this.resumePending = false;
+      this.run();
+    });
+  }
+
   /** Runs a poll round soon (coalesced). */
   schedule(): void {
     if (this.scheduled) return;
@@ -691,7 +712,7 @@ export class Runtime {
     queueMicrotask(() => this.run());
   }
 
-  /** Polls until no task is ready, runs their continuations, then arms the next deadline. */
+  /** Polls until no task is ready or RUN_BATCH ran, runs their continuations, then arms the next deadline. */
   run(): void {
     this.scheduled = false;
     if (this.broken) return;
@@ -699,7 +720,8 @@ export class Runtime {
     try {
       ex.h2_executor_set_time(this.exec, BigInt(Math.floor(now())));
       let task: number;
-      for (let i = 0; i < 100000 && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
+      let i = 0;
+      for (; i < RUN_BATCH && (task = ex.h2_executor_poll(this.exec)) !== 0; i++) {
         const id = ex.h2_task_userdata(task);
         const then = this.continuations[id];
         if (then !== undefined) {
@@ -713,6 +735,7 @@ export class Runtime {
           ex.h2_task_free(task);
         }
       }
+      if (i === RUN_BATCH) this.resumeLater();
       this.armTimer();
     } catch (e) {
       if (!(e instanceof WebAssembly.RuntimeError)) throw e;
@@ -884,8 +907,19 @@ export class Runtime {
   headerBytes(handle: number): Uint8Array {
     const ptr = this.ex.h2_headers_fields(handle) >>> 0;
     const len = this.ex.h2_headers_fields_len(handle) >>> 0;
-    return ptr === 0 ? new Uint8Array(0) : this.memory().slice(ptr, ptr + len);
+    if (ptr === 0) return new Uint8Array(0);
+    if (len > HEAD_SLAB / 8) return this.memory().slice(ptr, ptr + len);
+    if (this.slabAt + len > this.slab.length) {
+      this.slab = new Uint8Array(HEAD_SLAB);
+      this.slabAt = 0;
+    }
+    const out = this.slab.subarray(this.slabAt, this.slabAt + len);
+    out.set(this.memory().subarray(ptr, ptr + len));
+    this.slabAt += len;
+    return out;
   }
+  private slab = new Uint8Array(0);
+  private slabAt = 0;
 
   /**
    * Every waiting request of a server connection that fits one buffer, in one crossing
@@ -893,10 +927,15 @@ export class Runtime {
    * head length, then the head. Empty when none waits or the next one does not fit.
    */
   takeRequests(conn: number): Uint8Array {
+    const area = this.takeAreaPtr();
+    const n = area ? this.ex.h2_serverconn_take_requests(conn, area, TAKE_BUFFER) >>> 0 : 0;
+    return n === 0 ? new Uint8Array(0) : this.memory().slice(area, area + n);
+  }
+  /** TAKE_BUFFER bytes of linear memory the bulk reads copy into (made when first needed; 0
+   *  when memory ran out). */
+  private takeAreaPtr(): number {
     if (!this.takeArea) this.takeArea = this.ex.h2_alloc(TAKE_BUFFER) >>> 0;
-    if (!this.takeArea) return new Uint8Array(0);
-    const n = this.ex.h2_serverconn_take_requests(conn, this.takeArea, TAKE_BUFFER) >>> 0;
-    return n === 0 ? new Uint8Array(0) : this.memory().slice(this.takeArea, this.takeArea + n);
+    return this.takeArea;
   }
   private takeArea = 0;
 
@@ -1038,6 +1077,14 @@ export class Runtime {
   }
 
   /** Takes a BUF task value as bytes (and frees the buf). */
+  /** What `body` has buffered, copied out in one call (h2_body_read, through the take
+   *  area); undefined when nothing is, or more than the area holds (then h2_body_data). */
+  readBody(body: number): Uint8Array | undefined {
+    const area = this.takeAreaPtr();
+    const n = area ? this.ex.h2_body_read(body, area, TAKE_BUFFER) >>> 0 : 0;
+    return n === 0 ? undefined : this.memory().slice(area, area + n);
+  }
+
   takeBuf(buf: number): Uint8Array {
     const out = this.bytes(this.ex.h2_buf_bytes(buf), this.ex.h2_buf_len(buf));
     this.ex.h2_buf_free(buf);

@@ -643,6 +643,12 @@ H2_EXPORT h2_code h2_body_set_trailers(h2_body body, h2_headers trailers);
 /** The next received chunk: H2_TASK_BUF (everything buffered, as one buf), H2_TASK_EMPTY
  *  at the end, or an error. Unless release is manual, the bytes go back to the window. */
 H2_EXPORT h2_task h2_body_data(h2_body body);
+/** Everything the body has buffered, copied to [dst, dst+cap) when it all fits: its length;
+ *  0 when nothing is buffered, it does not fit, or the handle or range is bad (h2_body_data
+ *  then tells which). A synchronous h2_body_data for what is already in: no task, no buf
+ *  (a small response's body, read when its head is). Unless release is manual (then
+ *  h2_body_release), the bytes go back to the window. */
+H2_EXPORT uint32_t h2_body_read(h2_body body, h2_ptr dst, uint32_t cap);
 /** After the end: H2_TASK_TRAILERS with the trailers, or H2_TASK_EMPTY when there are none. */
 H2_EXPORT h2_task h2_body_trailers(h2_body body);
 /** 1 when the received body is over with nothing left to read: no bytes buffered, no

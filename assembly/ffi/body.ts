@@ -94,6 +94,23 @@ export class BodyDataTask extends RecvTask {
   }
 }
 
+/**
+ * h2_body_read: everything buffered, copied to [dst, dst+cap) when it fits; its length, 0
+ * when nothing is buffered or it does not fit (the task path then says which). No task,
+ * no buf: what arrived with a small response's head is read in the call that sees the head.
+ */
+export function bodyRead(body: Body, dst: usize, cap: u32): u32 {
+  const ctx = body.ctx;
+  if (ctx == null) return 0;
+  const n = ctx.recvLen;
+  if (n == 0 || n > cap) return 0;
+  const buffer = ctx.recv;
+  memory.copy(dst, buffer.ptr, n);
+  buffer.clear();
+  released(ctx, n);
+  return n;
+}
+
 /** Received bytes reached the host: give them back to the windows unless release is manual. */
 function released(ctx: StreamCtx, n: u32): void {
   const s = ctx.stream;

@@ -6,7 +6,7 @@ import { HandleKind, handleNew, handleRelease } from '../handles';
 import { validRange } from '../memory';
 import { H2E_INVALID_ARG, H2E_OK } from '../errors';
 import { Buf, Headers } from '../http';
-import { Body, BodyDataTask, TrailersTask, bodyRelease } from '../body';
+import { Body, BodyDataTask, TrailersTask, bodyRead, bodyRelease } from '../body';
 import { ByteBuffer } from '../../util/bytes';
 import { safepoint } from '../../util/gc';
 import { get, release, taskHandle, newHandle, setUserdata } from './common';
@@ -50,6 +50,15 @@ export function h2_body_set_trailers(body: u32, trailers: u32): u32 {
 export function h2_body_data(body: u32): u32 {
   const b = get<Body>(body, HandleKind.BODY);
   return b == null ? 0 : taskHandle(new BodyDataTask(b));
+}
+
+/** Everything the body has buffered, copied to [dst, dst+cap) when it all fits: its length;
+ *  0 when nothing is buffered, it does not fit, or the handle or range is bad (h2_body_data
+ *  then tells which). A synchronous h2_body_data for what is already in: no task, no buf.
+ *  Unless release is manual, the bytes go back to the window. */
+export function h2_body_read(body: u32, dst: usize, cap: u32): u32 {
+  const b = get<Body>(body, HandleKind.BODY);
+  return b == null || !validRange(dst, cap) ? 0 : bodyRead(b, dst, cap);
 }
 
 /** After the end: H2_TASK_TRAILERS with the trailers, or H2_TASK_EMPTY when there are none. */
