@@ -13,8 +13,8 @@
 //   `fetch(request)` read the native object's internals; checked once, at the first
 //   request), every request is a native Request as before. Node 20, Deno 2 and Bun take
 //   light ones.
-// - A LightResponse (exported; the global Response only with serve()'s opt-in
-//   `overrideGlobalObjects`) keeps the body and init it was given: a string, bytes or null
+// - A LightResponse (exported; the global Response once serve({ fetch }) runs, unless its
+//   `overrideGlobalObjects` is false) keeps the body and init it was given: a string, bytes or null
 //   body with its headers is answered at once, without a ReadableStream. Any other
 //   Response (the runtime's own, a stream body, one whose body was touched) is read
 //   through its stream, as before — unless the runtime's Response shows the string or bytes
@@ -473,15 +473,16 @@ function fieldValue(v: unknown): string {
     : s;
 }
 
-// ---- globals (opt-in) -----------------------------------------------------------------------
+// ---- globals (serve()'s default, as @hono/node-server's) --------------------------------------
 
 let overridden = false;
 
 /**
  * Replaces the global Response with LightResponse, and the global Request with a subclass
  * that takes a light request (`new Request(c.req.raw, …)`), for the whole process: every
- * `new Response('…')` then takes serve({ fetch })'s fast path. Opt-in (serve()'s
- * `overrideGlobalObjects`); there is no undoing it.
+ * `new Response('…')` then takes serve({ fetch })'s fast path. serve({ fetch }) does it
+ * unless its `overrideGlobalObjects` is false (serveStreamSocket only when it is true);
+ * there is no undoing it.
  */
 export function overrideGlobalObjects(): void {
   if (overridden) return;

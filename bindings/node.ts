@@ -162,7 +162,11 @@ export interface ServeOptions {
    * With `fetch`: replace the global Response with h2wasm's LightResponse (and the global
    * Request with a subclass that takes serve()'s light requests), for the whole process,
    * so that every `new Response(string | bytes | null)` is answered without a stream.
-   * Default false: without it, return a LightResponse (exported) for the fast path.
+   * Default true, as @hono/node-server has it: Node 20's Response builds a ReadableStream
+   * per body (a third of a small answer's CPU). A LightResponse is a Response to its maker
+   * (instanceof, statics, every member; what it does not hold itself a native one behind
+   * it answers). false leaves the globals alone; returning a LightResponse (exported) then
+   * still takes the fast path.
    */
   overrideGlobalObjects?: boolean;
   /** Low-level handler: headers, body and trailers without WHATWG objects (the fast path). */
@@ -202,7 +206,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const rt = runtime();
   const handler = options.handler ?? (options.fetch ? fetchHandler(options.fetch, !!options.tls) : undefined);
   if (!handler) throw new TypeError('h2wasm: serve() needs fetch or handler');
-  if (options.fetch && options.overrideGlobalObjects) overrideGlobalObjects();
+  if (options.fetch && options.overrideGlobalObjects !== false) overrideGlobalObjects();
   checkOptions(rt, options.settings ?? {}); // a bad setting fails here, not at the first connection
   if (options.limits) rt.setLimits(options.limits);
   const settings = options.settings ?? {};

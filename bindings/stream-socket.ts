@@ -144,7 +144,8 @@ export function connectStreamSocket(
 export interface StreamServeOptions {
   /** WHATWG handler (as serve()'s `fetch`). */
   fetch?: (request: Request) => Response | Promise<Response>;
-  /** As serve()'s `overrideGlobalObjects` (opt-in, process-wide). */
+  /** As serve()'s `overrideGlobalObjects` (process-wide), but off unless true: the cost it
+   *  removes is undici's (Node), and a Worker's Response is the runtime's own. */
   overrideGlobalObjects?: boolean;
   /** Low-level handler (as serve()'s `handler`). */
   handler?: StreamHandler;

@@ -1,7 +1,7 @@
-// serve({ fetch, overrideGlobalObjects: true }): the opt-in that makes every
-// `new Response(…)` (a Hono app's c.text()) a LightResponse, and lets `new Request(request)`
-// take the light request whatever the runtime's Request reads. Process-wide: this suite
-// puts the globals back when it is over.
+// serve({ fetch }) by default (as @hono/node-server) makes every `new Response(…)` (a Hono
+// app's c.text()) a LightResponse, and lets `new Request(request)` take the light request
+// whatever the runtime's Request reads; `overrideGlobalObjects: false` leaves the globals
+// alone. Process-wide: this suite puts the globals back when it is over.
 import { describe, it, expect, afterAll } from 'vitest';
 import http2 from 'node:http2';
 import { Hono } from 'hono';
@@ -15,8 +15,8 @@ afterAll(() => {
 });
 
 describe('serve({ fetch, overrideGlobalObjects })', () => {
-  it('leaves the globals alone unless asked', async () => {
-    const server = await serve({ port: 0, fetch: () => new Response('x') });
+  it('leaves the globals alone when asked to (overrideGlobalObjects: false)', async () => {
+    const server = await serve({ port: 0, fetch: () => new Response('x'), overrideGlobalObjects: false });
     await server.close();
     expect([globalThis.Request, globalThis.Response]).toEqual([saved.Request, saved.Response]);
   });
@@ -32,7 +32,7 @@ describe('serve({ fetch, overrideGlobalObjects })', () => {
       const copy = new Request(c.req.raw, { headers: { 'x-copied': '1' } });
       return c.json({ body: await copy.text(), copied: copy.headers.get('x-copied') });
     });
-    const server = await serve({ port: 0, fetch: app.fetch, overrideGlobalObjects: true });
+    const server = await serve({ port: 0, fetch: app.fetch }); // the default
     expect(globalThis.Response).toBe(LightResponse);
     const client = http2.connect(server.url);
     const hi = await call(client, { ':path': '/hi' });
@@ -65,6 +65,59 @@ describe('serve({ fetch, overrideGlobalObjects })', () => {
       true,
       true,
       false,
+    ]);
+  });
+
+  it('under the default, every kind of body a handler makes answers as the native Response would', async () => {
+    const server = await serve({
+      port: 0,
+      fetch: async (req) => {
+        switch (new URL(req.url).pathname) {
+          case '/cloned': {
+            const r = new Response('both halves');
+            void r.clone().text();
+            return r;
+          }
+          case '/read': {
+            const r = new Response('already read');
+            await r.text();
+            return r;
+          }
+          case '/stream':
+            return new Response(
+              new ReadableStream({
+                start(c) {
+                  c.enqueue(new TextEncoder().encode('streamed'));
+                  c.close();
+                },
+              }),
+            );
+          case '/blob':
+            return new Response(new Blob(['a blob']));
+          case '/params':
+            return new Response(new URLSearchParams({ q: 'a b' }));
+          case '/redirect':
+            return Response.redirect('http://h2wasm.test/there', 307);
+          default:
+            return Response.json({ ok: true });
+        }
+      },
+    });
+    expect(globalThis.Response).toBe(LightResponse);
+    const client = http2.connect(server.url);
+    const out = [];
+    for (const p of ['/cloned', '/read', '/stream', '/blob', '/params', '/redirect', '/json'])
+      out.push(await call(client, { ':path': p }));
+    client.close();
+    await server.close();
+    expect(out.map((a) => [a.status, a.headers['content-type'] ?? a.headers.location, a.body.toString()])).toEqual([
+      [200, 'text/plain;charset=UTF-8', 'both halves'],
+      [200, 'text/plain;charset=UTF-8', ''],
+      [200, undefined, 'streamed'],
+      [200, undefined, 'a blob'],
+      [200, 'application/x-www-form-urlencoded;charset=UTF-8', 'q=a+b'],
+      [307, 'http://h2wasm.test/there', ''],
+      [200, 'application/json', '{"ok":true}'],
     ]);
   });
 });

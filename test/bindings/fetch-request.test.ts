@@ -11,7 +11,7 @@ import { call } from './fetch-support.js';
 type Fetch = (request: Request) => Response | Promise<Response>;
 
 async function withServer<T>(fetch: Fetch, run: (client: http2.ClientHttp2Session, url: string) => Promise<T>) {
-  const server = await serve({ port: 0, fetch });
+  const server = await serve({ port: 0, fetch, overrideGlobalObjects: false });
   const client = http2.connect(server.url);
   try {
     return await run(client, server.url);

@@ -10,7 +10,7 @@ type Fetch = (request: Request) => Response | Promise<Response>;
 const Light = LightResponse as unknown as typeof Response;
 
 async function answers(fetch: Fetch, requests: http2.OutgoingHttpHeaders[]) {
-  const server = await serve({ port: 0, fetch });
+  const server = await serve({ port: 0, fetch, overrideGlobalObjects: false });
   const client = http2.connect(server.url);
   try {
     const out = [];
