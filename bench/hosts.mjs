@@ -157,7 +157,10 @@ function prepareHosts(log, tmp, buildMs) {
  * Resolves with { markdown, rows, skipped, failed }.
  */
 export async function benchHosts({ quick = false, write = !quick, log = (s) => console.error(s) } = {}) {
-  const requests = quick ? 2000 : 20000;
+  // 200,000: at 20,000 an h2load run lasts ~50 ms and a host's figure was as much its
+  // warm-up (V8 tiering the JS and the wasm, wazero's first calls) as its rate; the start
+  // of a connection has its own bench (latency.mjs).
+  const requests = quick ? 2000 : 200000;
   const streams = 100;
   const turns = quick ? 1 : 3;
   const runMs = 120000; // one client or h2load run
