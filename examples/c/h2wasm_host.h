@@ -477,6 +477,7 @@ h2_code h2_headers_free(h2_headers headers) { return H2W_EXPORT(h2_headers_free)
 h2_body h2_body_new(void) { return H2W_EXPORT(h2_body_new)(H2W_INSTANCE); }
 h2_code h2_body_set_userdata(h2_body body, uint32_t userdata) { return H2W_EXPORT(h2_body_set_userdata)(H2W_INSTANCE, body, userdata); }
 h2_task h2_body_data(h2_body body) { return H2W_EXPORT(h2_body_data)(H2W_INSTANCE, body); }
+uint32_t h2_body_read(h2_body body, h2_ptr dst, uint32_t cap) { return H2W_EXPORT(h2_body_read)(H2W_INSTANCE, body, dst, cap); }
 h2_task h2_body_trailers(h2_body body) { return H2W_EXPORT(h2_body_trailers)(H2W_INSTANCE, body); }
 uint32_t h2_body_is_end(h2_body body) { return H2W_EXPORT(h2_body_is_end)(H2W_INSTANCE, body); }
 h2_code h2_body_release(h2_body body, uint32_t n) { return H2W_EXPORT(h2_body_release)(H2W_INSTANCE, body, n); }
