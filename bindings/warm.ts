@@ -7,10 +7,17 @@
 // The raw exports only: no JavaScript of the bindings runs, nothing is kept.
 import { H2_IO, TASK } from './abi.js';
 
-/** What the scratch client reads: the server's SETTINGS (and the ACK of ours), then the
- *  response to its GET on stream 1 (HEADERS :status 200 and a content-type, DATA "ok"). */
+/** What the scratch client reads: the server's SETTINGS (the values servers commonly send,
+ *  so that applying each is compiled too), a connection WINDOW_UPDATE and the ACK of ours,
+ *  then the response to its GET on stream 1 (HEADERS :status 200 and a content-type, DATA "ok"). */
 const HANDSHAKE_FRAMES = Uint8Array.of(
-  ...[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100], // SETTINGS MAX_CONCURRENT_STREAMS 100
+  ...[0, 0, 30, 4, 0, 0, 0, 0, 0], // SETTINGS:
+  ...[0, 1, 0, 0, 0x10, 0], // HEADER_TABLE_SIZE 4096
+  ...[0, 2, 0, 0, 0, 0], // ENABLE_PUSH 0
+  ...[0, 3, 0, 0, 0, 100], // MAX_CONCURRENT_STREAMS 100
+  ...[0, 4, 0, 0x10, 0, 0], // INITIAL_WINDOW_SIZE 1 MiB
+  ...[0, 6, 0, 1, 0, 0], // MAX_HEADER_LIST_SIZE 64 KiB
+  ...[0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0x0f, 0, 1], // WINDOW_UPDATE stream 0, +983041
   ...[0, 0, 0, 4, 1, 0, 0, 0, 0], // SETTINGS ACK
 );
 const RESPONSE_FRAMES = Uint8Array.of(
