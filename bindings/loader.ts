@@ -2,6 +2,7 @@
 // this file runs unchanged in Node, browsers, Deno and edge workers. The Node entry
 // (index.ts) registers how to find the module on disk; other hosts pass bytes or a URL.
 import { H2_IO } from './abi.js';
+import { warmUp } from './warm.js';
 
 /** The raw exports; see include/h2wasm.h for each function's contract. */
 export interface H2Exports {
@@ -85,11 +86,18 @@ let compile: (() => WebAssembly.Module) | undefined;
  * `WebAssembly.compileStreaming`, workerd's or a bundler's wasm import gives) or how to
  * compile one when first needed (the Node entry reads the file beside it). The last call
  * wins: the Deno/Bun entry replaces the Node adapter's file read with a fetch.
+ *
+ * A module given here is compiled ahead of its first use, so this finishes its compile:
+ * V8 compiles wasm functions lazily, and warmUp (warm.ts) runs a client handshake and a
+ * request in a scratch instance, ~2–3 ms once, which the first connection and its first
+ * request no longer pay. A module compiled when first needed is not warmed: the connection
+ * that needs it compiles the same functions as it goes.
  */
 export function setCompiledModule(source: WebAssembly.Module | (() => WebAssembly.Module)): void {
   if (source instanceof WebAssembly.Module) {
     compiled = source;
     compile = undefined;
+    warmUp(source);
   } else {
     compiled = undefined;
     compile = source;
