@@ -4,9 +4,10 @@
 // bindings do); the clock starts at `new Runtime(compiledModule())` and stops when
 // session.ready resolves, the TCP connect included.
 //   cold: the first such sample in a fresh process: the JavaScript bindings and Node's
-//         socket code run for the first time (not yet compiled by V8) and the wasm
-//         functions are compiled lazily at their first call, as a short-lived process (a
-//         CLI call, a serverless instance) pays it. The goal applies to this one.
+//         socket code run for the first time (not yet compiled by V8), as a short-lived
+//         process (a CLI call, a serverless instance) pays it. The goal applies to this
+//         one. The wasm functions V8 compiles lazily, at their first call, were compiled
+//         by setCompiledModule's warm-up (warm.ts), which the compile row includes.
 //   warm: further samples in the same process, each a new instance and connection: what
 //         a long-lived process pays per new connection.
 // Each process also reports its WebAssembly.compile of the bytes (once per process, outside
@@ -14,11 +15,13 @@
 // to its last byte) after each sample (not in the sample: the first response decodes the
 // first Huffman-coded header, and the JS of a request runs for the first time). The peer is node:http2's client (nghttp2
 // inside Node, nothing to compile), first connection in a fresh process of its own (so it
-// pays Node's own first-run costs too, as ours does), then warm. Server on core 0, clients
-// on core 1 (taskset) where it can.
+// pays Node's own first-run costs too, as ours does), then warm. The floor: a bare
+// net.Socket's first connection in a fresh process (connect, the client preface written,
+// the server's first byte back), no HTTP/2 and no wasm. Server on core 0, clients on
+// core 1 (taskset) where it can.
 //
 //   node bench/latency.mjs [--quick]
-//   node bench/latency.mjs --worker h2wasm|node PORT WARM_RUNS   (one process's samples; prints JSON)
+//   node bench/latency.mjs --worker h2wasm|node|socket PORT WARM_RUNS   (one process's samples; prints JSON)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +41,26 @@ import {
 } from './lib.mjs';
 
 async function worker(kind, port, warmRuns) {
+  if (kind === 'socket') {
+    // The floor: Node's socket code run for the first time, nothing above it.
+    const once = () =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.on('error', reject);
+        s.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00');
+        s.once('data', () => {
+          const t = performance.now() - t0;
+          s.destroy();
+          resolve(t);
+        });
+      });
+    const cold = await once();
+    const warm = [];
+    for (let i = 0; i < warmRuns; i++) warm.push(await once());
+    process.stdout.write(JSON.stringify({ cold, warm }) + '\n');
+    process.exit(0);
+  }
   if (kind === 'node') {
     // node:http2's client: its first connection in this process, then warm ones; until
     // the server's SETTINGS arrived.
@@ -118,13 +141,13 @@ const COLD = quick ? 5 : 50;
 const WARM = quick ? 4 : 20; // per cold process
 const port = await freePort();
 const server = await startServer(0, process.execPath, [cliPath, 'serve', '--port', String(port)], port);
-const runs = { h2wasm: [], node: [] };
+const runs = { h2wasm: [], node: [], socket: [] };
 let failures = 0;
 const limit = Date.now() + (quick ? 30000 : 240000);
 try {
   // Alternating, so a change in the machine's load falls on both alike.
   for (let i = 0; i < COLD && Date.now() < limit; i++) {
-    for (const kind of ['h2wasm', 'node']) {
+    for (const kind of ['h2wasm', 'node', 'socket']) {
       const r = runTool(
         1,
         process.execPath,
@@ -165,13 +188,20 @@ row('**cold: instantiate + connect + handshake, fresh process, module compiled**
 row('… of which instantiate (Runtime: instance + executor)', col('instantiate'));
 row('… of which TCP connect + handshake', col('handshake'));
 row('warm: instantiate + connect + handshake, same process', warm);
-row('WebAssembly.compile of the bytes (once per process, not in the samples)', col('compile'));
+row(
+  'WebAssembly.compile of the bytes and setCompiledModule (its warm-up) (once per process, not in the samples)',
+  col('compile'),
+);
 row(
   'compile + cold sample (a process that compiles for one connection)',
   ours.map((r) => r.compile + r.cold),
 );
 row('peer: node:http2 client, first connection in a fresh process', col('cold', runs.node));
 row('peer: node:http2 client, warm', nodeWarm);
+row(
+  'floor: a bare net.Socket, first connection in a fresh process (preface written, first byte back)',
+  col('cold', runs.socket),
+);
 row('after the cold sample: its first request (GET /, to the last byte)', col('request'));
 row('… node:http2, first request of its first connection', col('request', runs.node));
 row(
@@ -189,7 +219,7 @@ const nodeCold = pct(col('cold', runs.node), 0.5);
 summary({
   bench: 'instantiate + connect + handshake, cold (fresh process, module compiled once; loopback h2wasm serve)',
   ours: `median ${ms(cold)}, p90 ${ms(pct(col('cold'), 0.9))}; warm median ${ms(pct(warm, 0.5))}; compile ${ms(pct(col('compile'), 0.5))} once`,
-  peers: `node:http2 client first connection ${ms(nodeCold)}, warm ${ms(pct(nodeWarm, 0.5))}`,
+  peers: `node:http2 client first connection ${ms(nodeCold)}, warm ${ms(pct(nodeWarm, 0.5))}; a bare net.Socket's first connection ${ms(pct(col('cold', runs.socket), 0.5))}`,
   ratio: `${fx(cold / nodeCold)}× node:http2 first connection; ${fx(cold / 2)}× the goal`,
   goal: '≤ 2 ms',
   met: Number.isFinite(cold) ? (cold <= 2 ? 'yes' : 'no') : '–',
