@@ -46,6 +46,7 @@ import {
 } from './message-chars';
 import { ascii } from '../util/bytes';
 import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
+import { Msg, msg } from '../util/messages';
 
 /** The request method, classified (RFC 9110 §9.1: methods are case-sensitive). */
 export namespace Method {
@@ -309,11 +310,11 @@ export class MessageValidator {
     if (!this.scan(ptr, len, MessageKind.PUSH_PROMISE, REQUEST_PSEUDO)) return false;
     if (!this.finishRequest()) return false;
     if (this.method != Method.GET && this.method != Method.HEAD) {
-      return this.fail('promised request method is not safe and cacheable (GET or HEAD)');
+      return this.fail(msg(Msg.PROMISED_REQUEST_METHOD_IS_NOT));
     }
     // §8.4: "indicates the presence of request content"; content-length: 0 does not.
-    if (this.contentLength > 0) return this.fail('promised request with content (content-length > 0)');
-    if (!this.hasAuthority) return this.fail('promised request without :authority');
+    if (this.contentLength > 0) return this.fail(msg(Msg.PROMISED_REQUEST_WITH_CONTENT_CONTENT));
+    if (!this.hasAuthority) return this.fail(msg(Msg.PROMISED_REQUEST_WITHOUT_AUTHORITY));
     return true;
   }
 
@@ -325,7 +326,7 @@ export class MessageValidator {
   validateResponse(ptr: usize, len: u32, requestMethod: u8 = Method.NONE): bool {
     if (!this.scan(ptr, len, MessageKind.RESPONSE, PseudoBit.STATUS)) return false;
     // §8.3.2: :status in every response, interim ones included.
-    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail('missing :status');
+    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail(msg(Msg.MISSING_STATUS));
     const s = this.status;
     if (s < 200 || s == 204 || s == 304 || requestMethod == Method.HEAD) {
       this.expectedDataLength = 0;
@@ -384,7 +385,7 @@ export class MessageValidator {
     let index: i32 = 0;
     for (let p = ptr; p < end; p = nextField(p)) {
       this.errorIndex = index;
-      if (!fieldFits(p, end)) return this.fail('truncated field list');
+      if (!fieldFits(p, end)) return this.fail(msg(Msg.TRUNCATED_FIELD_LIST));
       if (!this.field(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p))) return false;
       index++;
     }
@@ -396,7 +397,7 @@ export class MessageValidator {
   private field(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.2.1: a field name is a non-empty token (RFC 9110 §5.1) without uppercase; the
     // colon only opens a pseudo-header name.
-    if (nameLen == 0) return this.fail('empty field name');
+    if (nameLen == 0) return this.fail(msg(Msg.EMPTY_FIELD_NAME));
     const pseudo = load<u8>(name) == COLON;
     const from: u32 = pseudo ? 1 : 0;
     if (!nameBytesOk(name + from, nameLen - from)) return this.nameFault(name + from, nameLen - from);
@@ -417,11 +418,11 @@ export class MessageValidator {
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(name + i);
       if (charIs(b, C_NAME)) continue;
-      if (b >= 0x41 && b <= 0x5a) return this.fail('uppercase character in field name');
-      if (b == COLON) return this.fail('colon in field name');
+      if (b >= 0x41 && b <= 0x5a) return this.fail(msg(Msg.UPPERCASE_CHARACTER_IN_FIELD_NAME));
+      if (b == COLON) return this.fail(msg(Msg.COLON_IN_FIELD_NAME));
       break;
     }
-    return this.fail('invalid character in field name');
+    return this.fail(msg(Msg.INVALID_CHARACTER_IN_FIELD_NAME));
   }
 
   /**
@@ -433,39 +434,39 @@ export class MessageValidator {
     if (len == 0) return true;
     if (valueBytesOk(p, len)) {
       if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-        return this.fail('leading or trailing whitespace in field value');
+        return this.fail(msg(Msg.LEADING_OR_TRAILING_WHITESPACE));
       }
       return true;
     }
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(p + i);
       if (charIs(b, C_VALUE)) continue;
-      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail('NUL, CR or LF in field value');
-      return this.fail('control character in field value');
+      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail(msg(Msg.NUL_CR_OR_LF));
+      return this.fail(msg(Msg.CONTROL_CHARACTER_IN_FIELD_VALUE));
     }
     if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-      return this.fail('leading or trailing whitespace in field value');
+      return this.fail(msg(Msg.LEADING_OR_TRAILING_WHITESPACE));
     }
     return true;
   }
 
   private pseudoField(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.1, §8.3: no pseudo-header field in trailers.
-    if (this.kind == MessageKind.TRAILERS) return this.fail('pseudo-header field in trailers');
+    if (this.kind == MessageKind.TRAILERS) return this.fail(msg(Msg.PSEUDO_HEADER_FIELD_IN_TRAILERS));
     // §8.3: only the pseudo-header fields defined for this kind of message.
     const bit = pseudoBit(name, nameLen);
-    if (bit == 0) return this.fail('unknown pseudo-header field');
+    if (bit == 0) return this.fail(msg(Msg.UNKNOWN_PSEUDO_HEADER_FIELD));
     if ((bit & this.allowedPseudo) == 0) {
-      if (bit == PseudoBit.STATUS) return this.fail('response pseudo-header field :status in a request');
-      if (this.kind == MessageKind.RESPONSE) return this.fail('request pseudo-header field in a response');
+      if (bit == PseudoBit.STATUS) return this.fail(msg(Msg.RESPONSE_PSEUDO_HEADER_FIELD_STATUS));
+      if (this.kind == MessageKind.RESPONSE) return this.fail(msg(Msg.REQUEST_PSEUDO_HEADER_FIELD));
       // RFC 8441 §3, §4: :protocol is defined only once we sent the setting.
       if (this.kind == MessageKind.REQUEST) {
-        return this.fail(':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL');
+        return this.fail(msg(Msg.PROTOCOL_WITHOUT_SETTINGS_ENABLE_CONNECT));
       }
-      return this.fail(':protocol in a promised request');
+      return this.fail(msg(Msg.PROTOCOL_IN_A_PROMISED_REQUEST));
     }
     // §8.3: all pseudo-header fields before all regular fields.
-    if (this.regularSeen) return this.fail('pseudo-header field after a regular field');
+    if (this.regularSeen) return this.fail(msg(Msg.PSEUDO_HEADER_FIELD_AFTER));
     // §8.3: each at most once.
     if ((this.pseudo & bit) != 0) return this.fail(duplicateMessage(bit));
     this.pseudo |= bit;
@@ -473,7 +474,7 @@ export class MessageValidator {
     switch (bit) {
       case PseudoBit.METHOD: {
         // RFC 9110 §9.1: method = token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :method');
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(msg(Msg.INVALID_METHOD));
         this.methodPtr = value;
         this.methodLen = valueLen;
         this.method = classifyMethod(value, valueLen);
@@ -483,7 +484,7 @@ export class MessageValidator {
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Schemes are
         // case-insensitive, so "HTTPS" gets the https rules too.
         if (valueLen == 0 || !isAlpha(load<u8>(value)) || !allIn(value, valueLen, C_SCHEME)) {
-          return this.fail('invalid :scheme');
+          return this.fail(msg(Msg.INVALID_SCHEME));
         }
         this.schemePtr = value;
         this.schemeLen = valueLen;
@@ -493,7 +494,7 @@ export class MessageValidator {
       }
       case PseudoBit.AUTHORITY: {
         // RFC 3986 §3.2 characters; emptiness and userinfo depend on the scheme (finishRequest).
-        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail('invalid character in :authority');
+        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail(msg(Msg.INVALID_CHARACTER_IN_AUTHORITY));
         this.authorityPtr = value;
         this.authorityLen = valueLen;
         break;
@@ -501,14 +502,14 @@ export class MessageValidator {
       case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
-        if (!pathBytesOk(value, valueLen)) return this.fail('invalid character in :path');
+        if (!pathBytesOk(value, valueLen)) return this.fail(msg(Msg.INVALID_CHARACTER_IN_PATH));
         this.pathPtr = value;
         this.pathLen = valueLen;
         break;
       }
       case PseudoBit.PROTOCOL: {
         // RFC 8441 §4: a value from the Upgrade Token registry, i.e. a token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :protocol');
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(msg(Msg.INVALID_PROTOCOL));
         this.protocolPtr = value;
         this.protocolLen = valueLen;
         break;
@@ -525,14 +526,14 @@ export class MessageValidator {
    * §8.6: HTTP/2 does not support 101 (Switching Protocols).
    */
   private statusField(p: usize, len: u32): bool {
-    if (len != 3) return this.fail('invalid :status (not three digits)');
+    if (len != 3) return this.fail(msg(Msg.INVALID_STATUS_NOT_THREE_DIGITS));
     const a = load<u8>(p);
     const b = load<u8>(p + 1);
     const c = load<u8>(p + 2);
-    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail('invalid :status (not three digits)');
+    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail(msg(Msg.INVALID_STATUS_NOT_THREE_DIGITS));
     const s = <i32>(a - 0x30) * 100 + <i32>(b - 0x30) * 10 + <i32>(c - 0x30);
-    if (s < 100) return this.fail('invalid :status (below 100)');
-    if (s == 101) return this.fail(':status 101 (Switching Protocols) is not allowed in HTTP/2');
+    if (s < 100) return this.fail(msg(Msg.INVALID_STATUS_BELOW_100));
+    if (s == 101) return this.fail(msg(Msg.STATUS_101_SWITCHING_PROTOCOLS_IS));
     this.status = s;
     return true;
   }
@@ -544,7 +545,7 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_TE)) break;
         // §8.2.2: TE may appear, with no value other than "trailers" (a case-insensitive
         // token, RFC 9110 §10.1.4). Held to the same rule in every kind of block.
-        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail('te with a value other than trailers');
+        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail(msg(Msg.TE_OTHER_THAN_TRAILERS));
         this.teTrailers = true;
         break;
       }
@@ -552,35 +553,36 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_HOST)) break;
         if (this.kind != MessageKind.REQUEST && this.kind != MessageKind.PUSH_PROMISE) break;
         // RFC 9110 §7.2: one Host per request.
-        if (this.hasHost) return this.fail('duplicate host');
+        if (this.hasHost) return this.fail(msg(Msg.DUPLICATE_HOST));
         this.hasHost = true;
         this.hostPtr = value;
         this.hostLen = valueLen;
         break;
       }
       case 7: {
-        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail('connection-specific field: upgrade');
+        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_UPGRADE));
         break;
       }
       case 10: {
         // §8.2.2: connection-specific header fields make the message malformed.
-        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail('connection-specific field: connection');
-        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail('connection-specific field: keep-alive');
+        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_CONNECTION));
+        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_KEEP_ALIVE));
         break;
       }
       case 14: {
         if (!eqAscii(name, nameLen, A_CONTENT_LENGTH)) break;
         // Framing metadata means nothing after the content (RFC 9110 §6.5.1, §8.6).
-        if (this.kind == MessageKind.TRAILERS) return this.fail('content-length in trailers');
+        if (this.kind == MessageKind.TRAILERS) return this.fail(msg(Msg.CONTENT_LENGTH_IN_TRAILERS));
         return this.contentLengthField(value, valueLen);
       }
       case 16: {
-        if (eqAscii(name, nameLen, A_PROXY_CONNECTION)) return this.fail('connection-specific field: proxy-connection');
+        if (eqAscii(name, nameLen, A_PROXY_CONNECTION))
+          return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_PROXY_CONNECTION));
         break;
       }
       case 17: {
         if (eqAscii(name, nameLen, A_TRANSFER_ENCODING))
-          return this.fail('connection-specific field: transfer-encoding');
+          return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_TRANSFER_ENCODING));
         break;
       }
     }
@@ -601,16 +603,16 @@ export class MessageValidator {
         const b = load<u8>(p + i);
         if (!isDigit(b)) break;
         const d = <i64>(b - 0x30);
-        if (n > (i64.MAX_VALUE - d) / 10) return this.fail('content-length too large');
+        if (n > (i64.MAX_VALUE - d) / 10) return this.fail(msg(Msg.CONTENT_LENGTH_TOO_LARGE));
         n = n * 10 + d;
         i++;
       }
-      if (i == start) return this.fail('invalid content-length');
-      if (this.contentLength >= 0 && this.contentLength != n) return this.fail('content-length values differ');
+      if (i == start) return this.fail(msg(Msg.INVALID_CONTENT_LENGTH));
+      if (this.contentLength >= 0 && this.contentLength != n) return this.fail(msg(Msg.CONTENT_LENGTH_VALUES_DIFFER));
       this.contentLength = n;
       while (i < len && isOws(load<u8>(p + i))) i++;
       if (i == len) return true;
-      if (load<u8>(p + i) != 0x2c) return this.fail('invalid content-length');
+      if (load<u8>(p + i) != 0x2c) return this.fail(msg(Msg.INVALID_CONTENT_LENGTH));
       i++;
       while (i < len && isOws(load<u8>(p + i))) i++;
     }
@@ -621,35 +623,35 @@ export class MessageValidator {
   private finishRequest(): bool {
     this.errorIndex = -1;
     const p = this.pseudo;
-    if ((p & PseudoBit.METHOD) == 0) return this.fail('missing :method');
+    if ((p & PseudoBit.METHOD) == 0) return this.fail(msg(Msg.MISSING_METHOD));
     const connect = this.method == Method.CONNECT;
     if ((p & PseudoBit.PROTOCOL) != 0) {
       // RFC 8441 §4: :protocol only with CONNECT, and then :scheme, :path and
       // :authority are all present (the target URI is complete).
-      if (!connect) return this.fail(':protocol in a request whose method is not CONNECT');
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme in extended CONNECT');
-      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path in extended CONNECT');
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in extended CONNECT');
+      if (!connect) return this.fail(msg(Msg.PROTOCOL_IN_A_REQUEST_WHOSE));
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(msg(Msg.MISSING_SCHEME_IN_EXTENDED_CONNECT));
+      if ((p & PseudoBit.PATH) == 0) return this.fail(msg(Msg.MISSING_PATH_IN_EXTENDED_CONNECT));
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(msg(Msg.MISSING_AUTHORITY_IN_EXTENDED_CONNECT));
     } else if (connect) {
       // §8.5: :scheme and :path omitted, :authority is host and port.
-      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(':scheme or :path in a CONNECT request');
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in a CONNECT request');
+      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(msg(Msg.SCHEME_OR_PATH));
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(msg(Msg.MISSING_AUTHORITY_IN_A_CONNECT));
     } else {
       // §8.3.1: exactly one :method, :scheme and :path.
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme');
-      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path');
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(msg(Msg.MISSING_SCHEME));
+      if ((p & PseudoBit.PATH) == 0) return this.fail(msg(Msg.MISSING_PATH));
     }
 
     if ((p & PseudoBit.PATH) != 0) {
       // §8.3.1: never empty (we hold every scheme to it: an empty request-target has no
       // HTTP/1.1 form either). For http and https: an absolute path, or "*" for OPTIONS.
-      if (this.pathLen == 0) return this.fail('empty :path');
+      if (this.pathLen == 0) return this.fail(msg(Msg.EMPTY_PATH));
       if (this.scheme != SCHEME_OTHER) {
         const first = load<u8>(this.pathPtr);
         if (this.pathLen == 1 && first == 0x2a) {
-          if (this.method != Method.OPTIONS) return this.fail(":path '*' with a method other than OPTIONS");
+          if (this.method != Method.OPTIONS) return this.fail(msg(Msg.PATH_ASTERISK_NOT_OPTIONS));
         } else if (first != 0x2f) {
-          return this.fail(":path not starting with '/' for http or https");
+          return this.fail(msg(Msg.PATH_NOT_STARTING_WITH_SLASH));
         }
       }
     }
@@ -659,19 +661,21 @@ export class MessageValidator {
     // (RFC 9110 §9.3.6), so a classic CONNECT is held to the same rules.
     const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & PseudoBit.PROTOCOL) == 0);
     if ((p & PseudoBit.AUTHORITY) != 0 && strictAuthority) {
-      if (this.authorityLen == 0) return this.fail('empty :authority');
-      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail('userinfo in :authority');
+      if (this.authorityLen == 0) return this.fail(msg(Msg.EMPTY_AUTHORITY));
+      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0)
+        return this.fail(msg(Msg.USERINFO_IN_AUTHORITY));
     }
 
     if (this.hasHost) {
       // RFC 9110 §7.2: Host = uri-host [ ":" port ], empty when there is no authority.
       if (!allIn(this.hostPtr, this.hostLen, C_AUTHORITY) || indexOfByte(this.hostPtr, this.hostLen, 0x40) >= 0) {
-        return this.fail('invalid host');
+        return this.fail(msg(Msg.INVALID_HOST));
       }
       if ((p & PseudoBit.AUTHORITY) != 0) {
-        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail('host differs from :authority');
+        if (this.rejectHostMismatch && !this.hostMatchesAuthority())
+          return this.fail(msg(Msg.HOST_DIFFERS_FROM_AUTHORITY));
       } else if (this.hostLen == 0 && strictAuthority) {
-        return this.fail('empty host');
+        return this.fail(msg(Msg.EMPTY_HOST));
       }
     }
 
@@ -695,15 +699,15 @@ export class MessageValidator {
 function duplicateMessage(bit: u32): string {
   switch (bit) {
     case PseudoBit.METHOD:
-      return 'duplicate :method';
+      return msg(Msg.DUPLICATE_METHOD);
     case PseudoBit.SCHEME:
-      return 'duplicate :scheme';
+      return msg(Msg.DUPLICATE_SCHEME);
     case PseudoBit.AUTHORITY:
-      return 'duplicate :authority';
+      return msg(Msg.DUPLICATE_AUTHORITY);
     case PseudoBit.PATH:
-      return 'duplicate :path';
+      return msg(Msg.DUPLICATE_PATH);
     case PseudoBit.PROTOCOL:
-      return 'duplicate :protocol';
+      return msg(Msg.DUPLICATE_PROTOCOL);
   }
-  return 'duplicate :status';
+  return msg(Msg.DUPLICATE_STATUS);
 }
