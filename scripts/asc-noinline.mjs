@@ -43,6 +43,7 @@ const NO_INLINE = [
   'assembly/proto/connection/Connection#applyVerdict',
   'assembly/proto/connection/Connection#withinRate',
   'assembly/proto/message/MessageValidator#validatePushPromise',
+  'assembly/proto/message/MessageValidator#fail',
   'assembly/frame/errors/FrameError#*',
   'assembly/frame/decoder/FrameDecoder#raise',
   'assembly/frame/settings/checkSetting',

@@ -310,11 +310,11 @@ export class MessageValidator {
     if (!this.scan(ptr, len, MessageKind.PUSH_PROMISE, REQUEST_PSEUDO)) return false;
     if (!this.finishRequest()) return false;
     if (this.method != Method.GET && this.method != Method.HEAD) {
-      return this.fail(msg(Msg.PROMISED_REQUEST_METHOD_IS_NOT));
+      return this.fail(Msg.PROMISED_REQUEST_METHOD_IS_NOT);
     }
     // §8.4: "indicates the presence of request content"; content-length: 0 does not.
-    if (this.contentLength > 0) return this.fail(msg(Msg.PROMISED_REQUEST_WITH_CONTENT_CONTENT));
-    if (!this.hasAuthority) return this.fail(msg(Msg.PROMISED_REQUEST_WITHOUT_AUTHORITY));
+    if (this.contentLength > 0) return this.fail(Msg.PROMISED_REQUEST_WITH_CONTENT_CONTENT);
+    if (!this.hasAuthority) return this.fail(Msg.PROMISED_REQUEST_WITHOUT_AUTHORITY);
     return true;
   }
 
@@ -326,7 +326,7 @@ export class MessageValidator {
   validateResponse(ptr: usize, len: u32, requestMethod: u8 = Method.NONE): bool {
     if (!this.scan(ptr, len, MessageKind.RESPONSE, PseudoBit.STATUS)) return false;
     // §8.3.2: :status in every response, interim ones included.
-    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail(msg(Msg.MISSING_STATUS));
+    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail(Msg.MISSING_STATUS);
     const s = this.status;
     if (s < 200 || s == 204 || s == 304 || requestMethod == Method.HEAD) {
       this.expectedDataLength = 0;
@@ -374,8 +374,8 @@ export class MessageValidator {
     this.errorIndex = -1;
   }
 
-  @inline private fail(message: string): bool {
-    this.errorMessage = message;
+  private fail(message: Msg): bool {
+    this.errorMessage = msg(message);
     return false;
   }
 
@@ -385,7 +385,7 @@ export class MessageValidator {
     let index: i32 = 0;
     for (let p = ptr; p < end; p = nextField(p)) {
       this.errorIndex = index;
-      if (!fieldFits(p, end)) return this.fail(msg(Msg.TRUNCATED_FIELD_LIST));
+      if (!fieldFits(p, end)) return this.fail(Msg.TRUNCATED_FIELD_LIST);
       if (!this.field(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p))) return false;
       index++;
     }
@@ -397,7 +397,7 @@ export class MessageValidator {
   private field(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.2.1: a field name is a non-empty token (RFC 9110 §5.1) without uppercase; the
     // colon only opens a pseudo-header name.
-    if (nameLen == 0) return this.fail(msg(Msg.EMPTY_FIELD_NAME));
+    if (nameLen == 0) return this.fail(Msg.EMPTY_FIELD_NAME);
     const pseudo = load<u8>(name) == COLON;
     const from: u32 = pseudo ? 1 : 0;
     if (!nameBytesOk(name + from, nameLen - from)) return this.nameFault(name + from, nameLen - from);
@@ -406,7 +406,8 @@ export class MessageValidator {
       // latter runs only to name the fault first, as it would have run first.
       if (this.pseudoField(name, nameLen, value, valueLen)) return true;
       const message = this.errorMessage;
-      return this.checkValue(value, valueLen) && this.fail(message);
+      if (this.checkValue(value, valueLen)) this.errorMessage = message;
+      return false;
     }
     if (!this.checkValue(value, valueLen)) return false;
     this.regularSeen = true;
@@ -418,11 +419,11 @@ export class MessageValidator {
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(name + i);
       if (charIs(b, C_NAME)) continue;
-      if (b >= 0x41 && b <= 0x5a) return this.fail(msg(Msg.UPPERCASE_CHARACTER_IN_FIELD_NAME));
-      if (b == COLON) return this.fail(msg(Msg.COLON_IN_FIELD_NAME));
+      if (b >= 0x41 && b <= 0x5a) return this.fail(Msg.UPPERCASE_CHARACTER_IN_FIELD_NAME);
+      if (b == COLON) return this.fail(Msg.COLON_IN_FIELD_NAME);
       break;
     }
-    return this.fail(msg(Msg.INVALID_CHARACTER_IN_FIELD_NAME));
+    return this.fail(Msg.INVALID_CHARACTER_IN_FIELD_NAME);
   }
 
   /**
@@ -434,39 +435,39 @@ export class MessageValidator {
     if (len == 0) return true;
     if (valueBytesOk(p, len)) {
       if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-        return this.fail(msg(Msg.LEADING_OR_TRAILING_WHITESPACE));
+        return this.fail(Msg.LEADING_OR_TRAILING_WHITESPACE);
       }
       return true;
     }
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(p + i);
       if (charIs(b, C_VALUE)) continue;
-      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail(msg(Msg.NUL_CR_OR_LF));
-      return this.fail(msg(Msg.CONTROL_CHARACTER_IN_FIELD_VALUE));
+      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail(Msg.NUL_CR_OR_LF);
+      return this.fail(Msg.CONTROL_CHARACTER_IN_FIELD_VALUE);
     }
     if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-      return this.fail(msg(Msg.LEADING_OR_TRAILING_WHITESPACE));
+      return this.fail(Msg.LEADING_OR_TRAILING_WHITESPACE);
     }
     return true;
   }
 
   private pseudoField(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.1, §8.3: no pseudo-header field in trailers.
-    if (this.kind == MessageKind.TRAILERS) return this.fail(msg(Msg.PSEUDO_HEADER_FIELD_IN_TRAILERS));
+    if (this.kind == MessageKind.TRAILERS) return this.fail(Msg.PSEUDO_HEADER_FIELD_IN_TRAILERS);
     // §8.3: only the pseudo-header fields defined for this kind of message.
     const bit = pseudoBit(name, nameLen);
-    if (bit == 0) return this.fail(msg(Msg.UNKNOWN_PSEUDO_HEADER_FIELD));
+    if (bit == 0) return this.fail(Msg.UNKNOWN_PSEUDO_HEADER_FIELD);
     if ((bit & this.allowedPseudo) == 0) {
-      if (bit == PseudoBit.STATUS) return this.fail(msg(Msg.RESPONSE_PSEUDO_HEADER_FIELD_STATUS));
-      if (this.kind == MessageKind.RESPONSE) return this.fail(msg(Msg.REQUEST_PSEUDO_HEADER_FIELD));
+      if (bit == PseudoBit.STATUS) return this.fail(Msg.RESPONSE_PSEUDO_HEADER_FIELD_STATUS);
+      if (this.kind == MessageKind.RESPONSE) return this.fail(Msg.REQUEST_PSEUDO_HEADER_FIELD);
       // RFC 8441 §3, §4: :protocol is defined only once we sent the setting.
       if (this.kind == MessageKind.REQUEST) {
-        return this.fail(msg(Msg.PROTOCOL_WITHOUT_SETTINGS_ENABLE_CONNECT));
+        return this.fail(Msg.PROTOCOL_WITHOUT_SETTINGS_ENABLE_CONNECT);
       }
-      return this.fail(msg(Msg.PROTOCOL_IN_A_PROMISED_REQUEST));
+      return this.fail(Msg.PROTOCOL_IN_A_PROMISED_REQUEST);
     }
     // §8.3: all pseudo-header fields before all regular fields.
-    if (this.regularSeen) return this.fail(msg(Msg.PSEUDO_HEADER_FIELD_AFTER));
+    if (this.regularSeen) return this.fail(Msg.PSEUDO_HEADER_FIELD_AFTER);
     // §8.3: each at most once.
     if ((this.pseudo & bit) != 0) return this.fail(duplicateMessage(bit));
     this.pseudo |= bit;
@@ -474,7 +475,7 @@ export class MessageValidator {
     switch (bit) {
       case PseudoBit.METHOD: {
         // RFC 9110 §9.1: method = token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(msg(Msg.INVALID_METHOD));
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(Msg.INVALID_METHOD);
         this.methodPtr = value;
         this.methodLen = valueLen;
         this.method = classifyMethod(value, valueLen);
@@ -484,7 +485,7 @@ export class MessageValidator {
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Schemes are
         // case-insensitive, so "HTTPS" gets the https rules too.
         if (valueLen == 0 || !isAlpha(load<u8>(value)) || !allIn(value, valueLen, C_SCHEME)) {
-          return this.fail(msg(Msg.INVALID_SCHEME));
+          return this.fail(Msg.INVALID_SCHEME);
         }
         this.schemePtr = value;
         this.schemeLen = valueLen;
@@ -494,7 +495,7 @@ export class MessageValidator {
       }
       case PseudoBit.AUTHORITY: {
         // RFC 3986 §3.2 characters; emptiness and userinfo depend on the scheme (finishRequest).
-        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail(msg(Msg.INVALID_CHARACTER_IN_AUTHORITY));
+        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail(Msg.INVALID_CHARACTER_IN_AUTHORITY);
         this.authorityPtr = value;
         this.authorityLen = valueLen;
         break;
@@ -502,14 +503,14 @@ export class MessageValidator {
       case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
-        if (!pathBytesOk(value, valueLen)) return this.fail(msg(Msg.INVALID_CHARACTER_IN_PATH));
+        if (!pathBytesOk(value, valueLen)) return this.fail(Msg.INVALID_CHARACTER_IN_PATH);
         this.pathPtr = value;
         this.pathLen = valueLen;
         break;
       }
       case PseudoBit.PROTOCOL: {
         // RFC 8441 §4: a value from the Upgrade Token registry, i.e. a token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(msg(Msg.INVALID_PROTOCOL));
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(Msg.INVALID_PROTOCOL);
         this.protocolPtr = value;
         this.protocolLen = valueLen;
         break;
@@ -526,14 +527,14 @@ export class MessageValidator {
    * §8.6: HTTP/2 does not support 101 (Switching Protocols).
    */
   private statusField(p: usize, len: u32): bool {
-    if (len != 3) return this.fail(msg(Msg.INVALID_STATUS_NOT_THREE_DIGITS));
+    if (len != 3) return this.fail(Msg.INVALID_STATUS_NOT_THREE_DIGITS);
     const a = load<u8>(p);
     const b = load<u8>(p + 1);
     const c = load<u8>(p + 2);
-    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail(msg(Msg.INVALID_STATUS_NOT_THREE_DIGITS));
+    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail(Msg.INVALID_STATUS_NOT_THREE_DIGITS);
     const s = <i32>(a - 0x30) * 100 + <i32>(b - 0x30) * 10 + <i32>(c - 0x30);
-    if (s < 100) return this.fail(msg(Msg.INVALID_STATUS_BELOW_100));
-    if (s == 101) return this.fail(msg(Msg.STATUS_101_SWITCHING_PROTOCOLS_IS));
+    if (s < 100) return this.fail(Msg.INVALID_STATUS_BELOW_100);
+    if (s == 101) return this.fail(Msg.STATUS_101_SWITCHING_PROTOCOLS_IS);
     this.status = s;
     return true;
   }
@@ -545,7 +546,7 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_TE)) break;
         // §8.2.2: TE may appear, with no value other than "trailers" (a case-insensitive
         // token, RFC 9110 §10.1.4). Held to the same rule in every kind of block.
-        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail(msg(Msg.TE_OTHER_THAN_TRAILERS));
+        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail(Msg.TE_OTHER_THAN_TRAILERS);
         this.teTrailers = true;
         break;
       }
@@ -553,36 +554,36 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_HOST)) break;
         if (this.kind != MessageKind.REQUEST && this.kind != MessageKind.PUSH_PROMISE) break;
         // RFC 9110 §7.2: one Host per request.
-        if (this.hasHost) return this.fail(msg(Msg.DUPLICATE_HOST));
+        if (this.hasHost) return this.fail(Msg.DUPLICATE_HOST);
         this.hasHost = true;
         this.hostPtr = value;
         this.hostLen = valueLen;
         break;
       }
       case 7: {
-        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_UPGRADE));
+        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_UPGRADE);
         break;
       }
       case 10: {
         // §8.2.2: connection-specific header fields make the message malformed.
-        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_CONNECTION));
-        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_KEEP_ALIVE));
+        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_CONNECTION);
+        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_KEEP_ALIVE);
         break;
       }
       case 14: {
         if (!eqAscii(name, nameLen, A_CONTENT_LENGTH)) break;
         // Framing metadata means nothing after the content (RFC 9110 §6.5.1, §8.6).
-        if (this.kind == MessageKind.TRAILERS) return this.fail(msg(Msg.CONTENT_LENGTH_IN_TRAILERS));
+        if (this.kind == MessageKind.TRAILERS) return this.fail(Msg.CONTENT_LENGTH_IN_TRAILERS);
         return this.contentLengthField(value, valueLen);
       }
       case 16: {
         if (eqAscii(name, nameLen, A_PROXY_CONNECTION))
-          return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_PROXY_CONNECTION));
+          return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_PROXY_CONNECTION);
         break;
       }
       case 17: {
         if (eqAscii(name, nameLen, A_TRANSFER_ENCODING))
-          return this.fail(msg(Msg.CONNECTION_SPECIFIC_FIELD_TRANSFER_ENCODING));
+          return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_TRANSFER_ENCODING);
         break;
       }
     }
@@ -603,16 +604,16 @@ export class MessageValidator {
         const b = load<u8>(p + i);
         if (!isDigit(b)) break;
         const d = <i64>(b - 0x30);
-        if (n > (i64.MAX_VALUE - d) / 10) return this.fail(msg(Msg.CONTENT_LENGTH_TOO_LARGE));
+        if (n > (i64.MAX_VALUE - d) / 10) return this.fail(Msg.CONTENT_LENGTH_TOO_LARGE);
         n = n * 10 + d;
         i++;
       }
-      if (i == start) return this.fail(msg(Msg.INVALID_CONTENT_LENGTH));
-      if (this.contentLength >= 0 && this.contentLength != n) return this.fail(msg(Msg.CONTENT_LENGTH_VALUES_DIFFER));
+      if (i == start) return this.fail(Msg.INVALID_CONTENT_LENGTH);
+      if (this.contentLength >= 0 && this.contentLength != n) return this.fail(Msg.CONTENT_LENGTH_VALUES_DIFFER);
       this.contentLength = n;
       while (i < len && isOws(load<u8>(p + i))) i++;
       if (i == len) return true;
-      if (load<u8>(p + i) != 0x2c) return this.fail(msg(Msg.INVALID_CONTENT_LENGTH));
+      if (load<u8>(p + i) != 0x2c) return this.fail(Msg.INVALID_CONTENT_LENGTH);
       i++;
       while (i < len && isOws(load<u8>(p + i))) i++;
     }
@@ -623,35 +624,35 @@ export class MessageValidator {
   private finishRequest(): bool {
     this.errorIndex = -1;
     const p = this.pseudo;
-    if ((p & PseudoBit.METHOD) == 0) return this.fail(msg(Msg.MISSING_METHOD));
+    if ((p & PseudoBit.METHOD) == 0) return this.fail(Msg.MISSING_METHOD);
     const connect = this.method == Method.CONNECT;
     if ((p & PseudoBit.PROTOCOL) != 0) {
       // RFC 8441 §4: :protocol only with CONNECT, and then :scheme, :path and
       // :authority are all present (the target URI is complete).
-      if (!connect) return this.fail(msg(Msg.PROTOCOL_IN_A_REQUEST_WHOSE));
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail(msg(Msg.MISSING_SCHEME_IN_EXTENDED_CONNECT));
-      if ((p & PseudoBit.PATH) == 0) return this.fail(msg(Msg.MISSING_PATH_IN_EXTENDED_CONNECT));
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(msg(Msg.MISSING_AUTHORITY_IN_EXTENDED_CONNECT));
+      if (!connect) return this.fail(Msg.PROTOCOL_IN_A_REQUEST_WHOSE);
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(Msg.MISSING_SCHEME_IN_EXTENDED_CONNECT);
+      if ((p & PseudoBit.PATH) == 0) return this.fail(Msg.MISSING_PATH_IN_EXTENDED_CONNECT);
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(Msg.MISSING_AUTHORITY_IN_EXTENDED_CONNECT);
     } else if (connect) {
       // §8.5: :scheme and :path omitted, :authority is host and port.
-      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(msg(Msg.SCHEME_OR_PATH));
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(msg(Msg.MISSING_AUTHORITY_IN_A_CONNECT));
+      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(Msg.SCHEME_OR_PATH);
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(Msg.MISSING_AUTHORITY_IN_A_CONNECT);
     } else {
       // §8.3.1: exactly one :method, :scheme and :path.
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail(msg(Msg.MISSING_SCHEME));
-      if ((p & PseudoBit.PATH) == 0) return this.fail(msg(Msg.MISSING_PATH));
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(Msg.MISSING_SCHEME);
+      if ((p & PseudoBit.PATH) == 0) return this.fail(Msg.MISSING_PATH);
     }
 
     if ((p & PseudoBit.PATH) != 0) {
       // §8.3.1: never empty (we hold every scheme to it: an empty request-target has no
       // HTTP/1.1 form either). For http and https: an absolute path, or "*" for OPTIONS.
-      if (this.pathLen == 0) return this.fail(msg(Msg.EMPTY_PATH));
+      if (this.pathLen == 0) return this.fail(Msg.EMPTY_PATH);
       if (this.scheme != SCHEME_OTHER) {
         const first = load<u8>(this.pathPtr);
         if (this.pathLen == 1 && first == 0x2a) {
-          if (this.method != Method.OPTIONS) return this.fail(msg(Msg.PATH_ASTERISK_NOT_OPTIONS));
+          if (this.method != Method.OPTIONS) return this.fail(Msg.PATH_ASTERISK_NOT_OPTIONS);
         } else if (first != 0x2f) {
-          return this.fail(msg(Msg.PATH_NOT_STARTING_WITH_SLASH));
+          return this.fail(Msg.PATH_NOT_STARTING_WITH_SLASH);
         }
       }
     }
@@ -661,21 +662,19 @@ export class MessageValidator {
     // (RFC 9110 §9.3.6), so a classic CONNECT is held to the same rules.
     const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & PseudoBit.PROTOCOL) == 0);
     if ((p & PseudoBit.AUTHORITY) != 0 && strictAuthority) {
-      if (this.authorityLen == 0) return this.fail(msg(Msg.EMPTY_AUTHORITY));
-      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0)
-        return this.fail(msg(Msg.USERINFO_IN_AUTHORITY));
+      if (this.authorityLen == 0) return this.fail(Msg.EMPTY_AUTHORITY);
+      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail(Msg.USERINFO_IN_AUTHORITY);
     }
 
     if (this.hasHost) {
       // RFC 9110 §7.2: Host = uri-host [ ":" port ], empty when there is no authority.
       if (!allIn(this.hostPtr, this.hostLen, C_AUTHORITY) || indexOfByte(this.hostPtr, this.hostLen, 0x40) >= 0) {
-        return this.fail(msg(Msg.INVALID_HOST));
+        return this.fail(Msg.INVALID_HOST);
       }
       if ((p & PseudoBit.AUTHORITY) != 0) {
-        if (this.rejectHostMismatch && !this.hostMatchesAuthority())
-          return this.fail(msg(Msg.HOST_DIFFERS_FROM_AUTHORITY));
+        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail(Msg.HOST_DIFFERS_FROM_AUTHORITY);
       } else if (this.hostLen == 0 && strictAuthority) {
-        return this.fail(msg(Msg.EMPTY_HOST));
+        return this.fail(Msg.EMPTY_HOST);
       }
     }
 
@@ -696,18 +695,18 @@ export class MessageValidator {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 }
 
-function duplicateMessage(bit: u32): string {
+function duplicateMessage(bit: u32): Msg {
   switch (bit) {
     case PseudoBit.METHOD:
-      return msg(Msg.DUPLICATE_METHOD);
+      return Msg.DUPLICATE_METHOD;
     case PseudoBit.SCHEME:
-      return msg(Msg.DUPLICATE_SCHEME);
+      return Msg.DUPLICATE_SCHEME;
     case PseudoBit.AUTHORITY:
-      return msg(Msg.DUPLICATE_AUTHORITY);
+      return Msg.DUPLICATE_AUTHORITY;
     case PseudoBit.PATH:
-      return msg(Msg.DUPLICATE_PATH);
+      return Msg.DUPLICATE_PATH;
     case PseudoBit.PROTOCOL:
-      return msg(Msg.DUPLICATE_PROTOCOL);
+      return Msg.DUPLICATE_PROTOCOL;
   }
-  return msg(Msg.DUPLICATE_STATUS);
+  return Msg.DUPLICATE_STATUS;
 }
