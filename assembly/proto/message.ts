@@ -44,7 +44,6 @@ import {
   pathBytesOk,
   valueBytesOk,
 } from './message-chars';
-import { ascii } from '../util/bytes';
 import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
 import { Msg, msg } from '../util/messages';
 
@@ -84,32 +83,39 @@ export namespace PseudoBit {
   export const STATUS: u32 = 32;
 }
 
-// The names and values compared in place, as bytes (made once).
-const A_443 = ascii('443');
-const A_80 = ascii('80');
-const A_AUTHORITY = ascii(':authority');
-const A_METHOD = ascii(':method');
-const A_PATH = ascii(':path');
-const A_PROTOCOL = ascii(':protocol');
-const A_SCHEME = ascii(':scheme');
-const A_STATUS = ascii(':status');
-const A_CONNECT = ascii('CONNECT');
-const A_DELETE = ascii('DELETE');
-const A_GET = ascii('GET');
-const A_HEAD = ascii('HEAD');
-const A_OPTIONS = ascii('OPTIONS');
-const A_PATCH = ascii('PATCH');
-const A_POST = ascii('POST');
-const A_PUT = ascii('PUT');
-const A_TRACE = ascii('TRACE');
-const A_CONNECTION = ascii('connection');
-const A_CONTENT_LENGTH = ascii('content-length');
-const A_HOST = ascii('host');
-const A_KEEP_ALIVE = ascii('keep-alive');
-const A_PROXY_CONNECTION = ascii('proxy-connection');
-const A_TE = ascii('te');
-const A_TRANSFER_ENCODING = ascii('transfer-encoding');
-const A_UPGRADE = ascii('upgrade');
+// The names and values compared in place, as bytes: static arrays, so they sit in the data
+// segment as octets (a string literal would be UTF-16, copied at start).
+const A_443: StaticArray<u8> = [0x34, 0x34, 0x33]; // '443'
+const A_80: StaticArray<u8> = [0x38, 0x30]; // '80'
+const A_AUTHORITY: StaticArray<u8> = [0x3a, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79]; // ':authority'
+const A_METHOD: StaticArray<u8> = [0x3a, 0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64]; // ':method'
+const A_PATH: StaticArray<u8> = [0x3a, 0x70, 0x61, 0x74, 0x68]; // ':path'
+const A_PROTOCOL: StaticArray<u8> = [0x3a, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x63, 0x6f, 0x6c]; // ':protocol'
+const A_SCHEME: StaticArray<u8> = [0x3a, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x65]; // ':scheme'
+const A_STATUS: StaticArray<u8> = [0x3a, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73]; // ':status'
+const A_CONNECT: StaticArray<u8> = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54]; // 'CONNECT'
+const A_DELETE: StaticArray<u8> = [0x44, 0x45, 0x4c, 0x45, 0x54, 0x45]; // 'DELETE'
+const A_GET: StaticArray<u8> = [0x47, 0x45, 0x54]; // 'GET'
+const A_HEAD: StaticArray<u8> = [0x48, 0x45, 0x41, 0x44]; // 'HEAD'
+const A_OPTIONS: StaticArray<u8> = [0x4f, 0x50, 0x54, 0x49, 0x4f, 0x4e, 0x53]; // 'OPTIONS'
+const A_PATCH: StaticArray<u8> = [0x50, 0x41, 0x54, 0x43, 0x48]; // 'PATCH'
+const A_POST: StaticArray<u8> = [0x50, 0x4f, 0x53, 0x54]; // 'POST'
+const A_PUT: StaticArray<u8> = [0x50, 0x55, 0x54]; // 'PUT'
+const A_TRACE: StaticArray<u8> = [0x54, 0x52, 0x41, 0x43, 0x45]; // 'TRACE'
+const A_CONNECTION: StaticArray<u8> = [0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e]; // 'connection'
+const A_CONTENT_LENGTH: StaticArray<u8> = [
+  0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68,
+]; // 'content-length'
+const A_HOST: StaticArray<u8> = [0x68, 0x6f, 0x73, 0x74]; // 'host'
+const A_KEEP_ALIVE: StaticArray<u8> = [0x6b, 0x65, 0x65, 0x70, 0x2d, 0x61, 0x6c, 0x69, 0x76, 0x65]; // 'keep-alive'
+const A_PROXY_CONNECTION: StaticArray<u8> = [
+  0x70, 0x72, 0x6f, 0x78, 0x79, 0x2d, 0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e,
+]; // 'proxy-connection'
+const A_TE: StaticArray<u8> = [0x74, 0x65]; // 'te'
+const A_TRANSFER_ENCODING: StaticArray<u8> = [
+  0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x2d, 0x65, 0x6e, 0x63, 0x6f, 0x64, 0x69, 0x6e, 0x67,
+]; // 'transfer-encoding'
+const A_UPGRADE: StaticArray<u8> = [0x75, 0x70, 0x67, 0x72, 0x61, 0x64, 0x65]; // 'upgrade'
 
 const REQUEST_PSEUDO: u32 = PseudoBit.METHOD | PseudoBit.SCHEME | PseudoBit.AUTHORITY | PseudoBit.PATH;
 
