@@ -52,6 +52,7 @@ const NO_INLINE = [
   'assembly/hpack/*#setMaxTableSize',
   'assembly/hpack/dynamic-table/DynamicTable#setMaxSize',
   'assembly/ffi/errors/newError',
+  'assembly/util/messages/msg',
   'assembly/ffi/body/streamError',
   'assembly/ffi/conn-driver/ConnDriver#fail',
   'assembly/ffi/conn-driver/ConnDriver#errorHandle',
