@@ -11,6 +11,8 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 mkdirSync(join(root, 'build', 'test'), { recursive: true });
+// The fixed texts as UTF-8 (error messages, the HPACK static table): scripts/gen-texts.mjs.
+run(process.execPath, ['scripts/gen-texts.mjs']);
 // The release module with scripts/asc-noinline.mjs, which keeps Binaryen from copying a few
 // small functions into hundreds of callers (given here: asc cannot load a transform that
 // asconfig.json names by a relative path).

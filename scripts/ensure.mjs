@@ -27,12 +27,13 @@ if (!existsSync(installed) || mtime(join(root, 'package-lock.json')) > mtime(ins
 }
 
 const sources = Math.max(
-  newest(join(root, 'assembly'), ['.ts']),
+  newest(join(root, 'assembly'), ['.ts', '.txt']),
   newest(join(root, 'test'), ['harness.ts']),
   newest(join(root, 'bindings'), ['.ts']),
   mtime(join(root, 'asconfig.json')),
   mtime(join(root, 'tsconfig.json')),
   mtime(join(root, 'scripts', 'build.mjs')),
+  mtime(join(root, 'scripts', 'gen-texts.mjs')),
 );
 const outputs = Math.min(mtime(join(root, 'build', 'h2wasm.wasm')), mtime(join(root, 'dist', 'bindings', 'index.js')));
 if (sources > outputs) {

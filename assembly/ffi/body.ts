@@ -13,6 +13,7 @@ import { HandleKind, handleNew, adopt, handlesAvailable } from './handles';
 import { Buf, Headers } from './http';
 import { StreamCtx, StreamTask } from './stream-ctx';
 import { H2E_OK, H2E_INVALID_ARG, H2E_CLOSED, H2E_ERROR, H2E_UNEXPECTED_EOF, newError, codeOfResult } from './errors';
+import { Msg, msg } from '../util/messages';
 
 /** A body: a data source to send (userdata for h2_host.body_read), or one being received. */
 export class Body extends Disposable {
@@ -48,11 +49,16 @@ export function streamError(ctx: StreamCtx): u32 {
   if (ctx.resetCode >= 0) {
     const code = <u32>ctx.resetCode;
     const retryable = code == ErrorCode.REFUSED_STREAM;
-    return newError(H2E_CLOSED, code, ctx.resetRemote ? 'stream reset by peer' : 'stream reset', retryable);
+    return newError(
+      H2E_CLOSED,
+      code,
+      ctx.resetRemote ? msg(Msg.STREAM_RESET_BY_PEER) : msg(Msg.STREAM_RESET),
+      retryable,
+    );
   }
   if (conn.isFailed) return newError(conn.errorCode, conn.errorReason, conn.errorMessage);
   if (ctx.closed && !ctx.recvEnded)
-    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'stream closed before its end');
+    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, msg(Msg.STREAM_CLOSED_BEFORE_ITS_END));
   return 0;
 }
 
@@ -79,11 +85,11 @@ abstract class RecvTask extends StreamTask {
 export class BodyDataTask extends RecvTask {
   poll(): bool {
     const ctx = this.body.ctx;
-    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream (a data source, or freed)'));
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, msg(Msg.BODY_HAS_NO_STREAM)));
     const buffered = ctx.recvLen;
     if (buffered > 0) {
       // No handle left: the bytes stay buffered (and their window credit owed) for a later try.
-      if (handlesAvailable() == 0) return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
+      if (handlesAvailable() == 0) return this.fail(newError(H2E_ERROR, 0, msg(Msg.HANDLE_TABLE_FULL)));
       // Hand the buffer itself over; the stream starts a fresh one.
       const chunk = ctx.takeRecv();
       const h = handleNew(HandleKind.BUF, new Buf(chunk));
@@ -137,7 +143,7 @@ export function bodyRelease(body: Body, n: u32): u32 {
 export class TrailersTask extends RecvTask {
   poll(): bool {
     const ctx = this.body.ctx;
-    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, 'body has no stream'));
+    if (ctx == null) return this.fail(newError(H2E_INVALID_ARG, 0, msg(Msg.BODY_HAS_NO_STREAM_SHORT)));
     const t = ctx.trailers;
     if (t != null && !ctx.trailersTaken) {
       ctx.trailersTaken = true;

@@ -30,6 +30,7 @@ import {
   H2_DATA_FAIL_CONNECTION,
 } from './host';
 import { writeDataFramePrefix } from '../frame/encoder';
+import { Msg, msg } from '../util/messages';
 
 /** A DATA frame prefix: the 9-byte header and the Pad Length byte. */
 const FRAME_PREFIX_MAX: u32 = 10;
@@ -139,14 +140,15 @@ export class ConnDriver extends ConnLike {
       }
       if (n == H2_IO_ERROR || (n > READ_CAPACITY && n != 0)) {
         this.transportFailed = true;
-        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, 'transport read failed');
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, msg(Msg.TRANSPORT_READ_FAILED));
         return;
       }
       if (n == 0) {
         this.eof = true;
         const cleanly = engine.goAway.either;
         engine.receiveEof();
-        if (!cleanly && !this.isFailed) this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'connection closed by peer');
+        if (!cleanly && !this.isFailed)
+          this.fail(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, msg(Msg.CONNECTION_CLOSED_BY_PEER));
         return;
       }
       // Read on until the host answers PENDING (and so holds a waker): a short read does
@@ -179,7 +181,7 @@ export class ConnDriver extends ConnLike {
       }
       if (n == H2_IO_ERROR || n == 0 || n > len) {
         this.transportFailed = true;
-        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, 'transport write failed');
+        this.fail(H2E_ERROR, ErrorCode.NO_ERROR, msg(Msg.TRANSPORT_WRITE_FAILED));
         return;
       }
       engine.consumeOutput(n);
@@ -310,7 +312,7 @@ export class ConnDriver extends ConnLike {
     ctx.noCopyFrame = 0;
     ctx.noCopyFramePad = -1;
     if (r == H2_DATA_FAIL_CONNECTION) {
-      engine.abort(ErrorCode.INTERNAL_ERROR, 'send_data failed the connection');
+      engine.abort(ErrorCode.INTERNAL_ERROR, msg(Msg.SEND_DATA_FAILED_THE_CONNECTION));
       return false;
     }
     if (r != 0 && r != H2_DATA_PAUSE) {
@@ -370,7 +372,7 @@ export class ConnDriver extends ConnLike {
     if (this.isFailed) return newError(this.errorCode, this.errorReason, this.errorMessage);
     const e = this.engine;
     if (e.errorCode != ErrorCode.NO_ERROR) return newError(H2E_INVALID_PEER_MESSAGE, e.errorCode, e.errorMessage);
-    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, 'connection closed');
+    return newError(H2E_UNEXPECTED_EOF, ErrorCode.NO_ERROR, msg(Msg.CONNECTION_CLOSED));
   }
 
   // ---------------------------------------------------------------------------------
@@ -514,8 +516,9 @@ export class ConnDriver extends ConnLike {
   /** Frees the connection: the engine stops, every stream is dropped. */
   free(): void {
     if (this.freed) return;
-    if (!this.isFailed && this.engine.phase != Phase.CLOSED) this.engine.abort(ErrorCode.CANCEL, 'connection freed');
-    this.fail(H2E_ERROR, ErrorCode.CANCEL, 'connection freed');
+    if (!this.isFailed && this.engine.phase != Phase.CLOSED)
+      this.engine.abort(ErrorCode.CANCEL, msg(Msg.CONNECTION_FREED));
+    this.fail(H2E_ERROR, ErrorCode.CANCEL, msg(Msg.CONNECTION_FREED));
     this.freed = true;
     this.readCtx.release();
     this.writeCtx.release();

@@ -30,6 +30,7 @@ import {
   newError,
   codeOfResult,
 } from './errors';
+import { Msg, msg } from '../util/messages';
 
 /** Options of a client or server connection (hyper_clientconn_options / h2's Builder). */
 export class ConnOptions {
@@ -223,7 +224,7 @@ export function startConn(io: Io, options: ConnOptions, kind: HandleKind): Task 
   if (exec == null)
     return new ReadyTask(
       TaskType.ERROR,
-      newError(H2E_INVALID_ARG, 0, 'options have no executor (h2_*conn_options_exec)'),
+      newError(H2E_INVALID_ARG, 0, msg(Msg.OPTIONS_HAVE_NO_EXECUTOR_H2)),
       HandleKind.ERROR,
     );
   const conn = new ConnDriver(options.config, io, exec);
@@ -246,7 +247,7 @@ export class HandshakeTask extends Task {
       const h = handleNew(this.kind, conn);
       if (h == 0) {
         conn.free();
-        return this.fail(newError(H2E_ERROR, 0, 'handle table full'));
+        return this.fail(newError(H2E_ERROR, 0, msg(Msg.HANDLE_TABLE_FULL)));
       }
       conn.handle = h;
       return this.finish(this.kind == HandleKind.CLIENTCONN ? TaskType.CLIENTCONN : TaskType.SERVERCONN, h, this.kind);
@@ -285,7 +286,11 @@ export function clientSend(conn: ConnDriver, req: Request): Task {
   const fields = headScratch;
   if (!req.toFields(fields)) {
     doneWithHead();
-    return new ReadyTask(TaskType.ERROR, newError(H2E_LIMIT_EXCEEDED, 0, 'request head too large'), HandleKind.ERROR);
+    return new ReadyTask(
+      TaskType.ERROR,
+      newError(H2E_LIMIT_EXCEEDED, 0, msg(Msg.REQUEST_HEAD_TOO_LARGE)),
+      HandleKind.ERROR,
+    );
   }
   const endStream = req.body == null && !req.streaming;
   const engine = conn.engine;
@@ -318,20 +323,15 @@ function sendError(result: u32): u32 {
   const code = codeOfResult(result);
   switch (result) {
     case SendResult.CLOSED:
-      return newError(
-        code,
-        ErrorCode.REFUSED_STREAM,
-        'connection is going away (GOAWAY): retry on a new connection',
-        true,
-      );
+      return newError(code, ErrorCode.REFUSED_STREAM, msg(Msg.CONNECTION_IS_GOING_AWAY_GOAWAY), true);
     case SendResult.IDS_EXHAUSTED:
-      return newError(code, ErrorCode.REFUSED_STREAM, 'stream ids exhausted: retry on a new connection', true);
+      return newError(code, ErrorCode.REFUSED_STREAM, msg(Msg.STREAM_IDS_EXHAUSTED_RETRY), true);
     case SendResult.LIMIT:
-      return newError(code, 0, 'too many requests queued, or head larger than the peer accepts');
+      return newError(code, 0, msg(Msg.TOO_MANY_REQUESTS_QUEUED));
     case SendResult.INVALID:
-      return newError(code, ErrorCode.PROTOCOL_ERROR, 'malformed request (RFC 9113 §8)');
+      return newError(code, ErrorCode.PROTOCOL_ERROR, msg(Msg.MALFORMED_REQUEST_RFC_9113));
     default:
-      return newError(code, 0, 'request could not be sent');
+      return newError(code, 0, msg(Msg.REQUEST_COULD_NOT_BE_SENT));
   }
 }
 
@@ -361,7 +361,7 @@ export class ResponseTask extends StreamTask {
     }
     const err = streamError(ctx);
     if (err != 0) return this.fail(err);
-    if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, 'stream closed without a response'));
+    if (ctx.closed) return this.fail(newError(H2E_CLOSED, 0, msg(Msg.STREAM_CLOSED_WITHOUT_A_RESPONSE)));
     return this.waitFor(ctx);
   }
 }
@@ -409,12 +409,12 @@ export class AcceptTask extends Task {
     if (queue.length > 0) {
       const req = new Request();
       if (!req.receive(queue.frontHead(), queue.frontHeadLen())) {
-        return this.fail(newError(H2E_OUT_OF_MEMORY, 0, 'no memory for the request head')); // it stays queued
+        return this.fail(newError(H2E_OUT_OF_MEMORY, 0, msg(Msg.NO_MEMORY_FOR_THE_REQUEST))); // it stays queued
       }
       const h = handleNew(HandleKind.REQUEST, req);
       if (h == 0) {
         req.dispose();
-        return this.fail(newError(H2E_ERROR, 0, 'handle table full')); // the request stays queued
+        return this.fail(newError(H2E_ERROR, 0, msg(Msg.HANDLE_TABLE_FULL))); // the request stays queued
       }
       req.handle = h;
       req.ctx = queue.frontCtx();
@@ -625,7 +625,7 @@ export function ping(conn: ConnDriver): Task {
   if (d == 0)
     return new ReadyTask(
       TaskType.ERROR,
-      newError(H2E_LIMIT_EXCEEDED, 0, 'too many PINGs in flight, or connection closed'),
+      newError(H2E_LIMIT_EXCEEDED, 0, msg(Msg.TOO_MANY_PINGS_IN_FLIGHT)),
       HandleKind.ERROR,
     );
   const t = new PingTask(conn, d);

@@ -16,6 +16,7 @@ import { ErrorCode } from '../frame/constants';
 import { TimeSource } from '../proto/clock';
 import { instanceBudget } from '../proto/budget';
 import { SHED_STALL_MS } from '../proto/connection';
+import { Msg, msg } from '../util/messages';
 
 /** Rounds of drive-then-tasks in one poll: only tasks and connections that touch each other
  *  without end reach it (the host polls again at its next event). */
@@ -225,7 +226,7 @@ export class Executor extends ConnScheduler {
       const c = unchecked(conns[i]);
       if (c.finished) continue;
       const e = c.engine;
-      e.abort(ErrorCode.CANCEL, 'executor freed');
+      e.abort(ErrorCode.CANCEL, msg(Msg.EXECUTOR_FREED));
       // Its GOAWAY will never be written: nothing drives the connection any more. Dropping
       // it lets the connection count as finished, so its poll_close tasks finish too.
       e.consumeOutput(e.outputLen);

@@ -1,6 +1,6 @@
 // Requests and responses as the ABI hands them around (hyper_request, hyper_response),
 // and how they become the field lists the engine sends.
-import { ByteBuffer, ascii } from '../util/bytes';
+import { ByteBuffer } from '../util/bytes';
 import { FIELD_HEADER, fieldName, fieldNameLen, fieldSize, fieldValue, fieldValueLen, nextField } from '../hpack';
 import { Headers, HEADERS_LIMIT } from './http';
 import { Disposable } from './task';
@@ -323,15 +323,15 @@ export class Response extends Disposable {
   }
 }
 
-const N_METHOD = ascii(':method');
-const N_SCHEME = ascii(':scheme');
-const N_AUTHORITY = ascii(':authority');
-const N_PATH = ascii(':path');
-const N_PROTOCOL = ascii(':protocol');
-const N_STATUS = ascii(':status');
-const V_GET = ascii('GET');
-const V_HTTPS = ascii('https');
-const V_CONNECT = ascii('CONNECT');
+const N_METHOD: StaticArray<u8> = [0x3a, 0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64]; // ':method'
+const N_SCHEME: StaticArray<u8> = [0x3a, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x65]; // ':scheme'
+const N_AUTHORITY: StaticArray<u8> = [0x3a, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79]; // ':authority'
+const N_PATH: StaticArray<u8> = [0x3a, 0x70, 0x61, 0x74, 0x68]; // ':path'
+const N_PROTOCOL: StaticArray<u8> = [0x3a, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x63, 0x6f, 0x6c]; // ':protocol'
+const N_STATUS: StaticArray<u8> = [0x3a, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73]; // ':status'
+const V_GET: StaticArray<u8> = [0x47, 0x45, 0x54]; // 'GET'
+const V_HTTPS: StaticArray<u8> = [0x68, 0x74, 0x74, 0x70, 0x73]; // 'https'
+const V_CONNECT: StaticArray<u8> = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54]; // 'CONNECT'
 const STATUS_DIGITS = new StaticArray<u8>(3);
 
 /** Starts `out` afresh with `:status: <status>` (three digits). */

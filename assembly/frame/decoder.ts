@@ -57,6 +57,7 @@ import {
 import { checkHeader, isKnownType } from './rules';
 import { checkSetting } from './settings';
 import { ByteBuffer } from '../util/bytes';
+import { Msg } from '../util/messages';
 
 /** What the last push() produced. */
 export namespace DecodeStatus {
@@ -443,7 +444,7 @@ export class FrameDecoder {
       start += 1;
       // length >= start is guaranteed by the header checks.
       if (pad > length - start) {
-        this.error.connection(ErrorCode.PROTOCOL_ERROR, 'padding exceeds the frame payload');
+        this.error.connection(ErrorCode.PROTOCOL_ERROR, Msg.PADDING_EXCEEDS_THE_FRAME_PAYLOAD);
         return false;
       }
     }
@@ -475,7 +476,7 @@ export class FrameDecoder {
     if (prio) this.readPriority(p + (padded ? 1 : 0));
     if (!this.stripPadding(p, prio ? PRIORITY_PAYLOAD_SIZE : 0)) return false;
     if (prio && this.dependency == this.streamId) {
-      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'stream depends on itself');
+      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, Msg.STREAM_DEPENDS_ON_ITSELF);
       this.status = DecodeStatus.STREAM_ERROR;
       this.frameReady = true;
       return false;
@@ -488,7 +489,7 @@ export class FrameDecoder {
     this.readPriority(p);
     this.payloadLen = 0;
     if (this.dependency == this.streamId) {
-      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'stream depends on itself');
+      this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, Msg.STREAM_DEPENDS_ON_ITSELF);
       return false;
     }
     return true;
@@ -511,7 +512,7 @@ export class FrameDecoder {
     this.promisedId = readU31BE(p + (padded ? 1 : 0));
     if (!this.stripPadding(p, PROMISED_ID_SIZE)) return false;
     if (this.promisedId == 0 || (this.promisedId & 1) != 0) {
-      this.error.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE with an invalid promised stream id');
+      this.error.connection(ErrorCode.PROTOCOL_ERROR, Msg.PUSH_PROMISE_WITH_AN_INVALID);
       return false;
     }
     return true;
@@ -531,9 +532,9 @@ export class FrameDecoder {
     this.payloadLen = 0;
     if (this.increment == 0) {
       if (this.streamId == 0) {
-        this.error.connection(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment of 0');
+        this.error.connection(ErrorCode.PROTOCOL_ERROR, Msg.WINDOW_UPDATE_INCREMENT);
       } else {
-        this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, 'WINDOW_UPDATE increment of 0');
+        this.error.stream(ErrorCode.PROTOCOL_ERROR, this.streamId, Msg.WINDOW_UPDATE_INCREMENT);
       }
       return false;
     }

@@ -3,6 +3,7 @@
 // (RST_STREAM) and decoding goes on. One instance lives inside each decoder and is
 // overwritten in place: reporting an error allocates nothing (messages are static).
 import { ErrorCode } from './constants';
+import { Msg, msg } from '../util/messages';
 
 export namespace ErrorKind {
   export const NONE: u8 = 0;
@@ -28,18 +29,18 @@ export class FrameError {
     return this.kind == ErrorKind.CONNECTION;
   }
 
-  connection(code: u32, message: string): void {
+  connection(code: u32, message: Msg): void {
     this.kind = ErrorKind.CONNECTION;
     this.code = code;
     this.streamId = 0;
-    this.message = message;
+    this.message = msg(message);
   }
 
-  stream(code: u32, streamId: u32, message: string): void {
+  stream(code: u32, streamId: u32, message: Msg): void {
     this.kind = ErrorKind.STREAM;
     this.code = code;
     this.streamId = streamId;
-    this.message = message;
+    this.message = msg(message);
   }
 
   clear(): void {

@@ -17,6 +17,7 @@ import {
   WINDOW_UPDATE_PAYLOAD_SIZE,
 } from './constants';
 import { FrameError } from './errors';
+import { Msg } from '../util/messages';
 
 /** True for the ten types of §6; anything else is skipped whole (§4.1, §5.5). */
 @inline export function isKnownType(type: u8): bool {
@@ -51,21 +52,21 @@ export function checkHeader(
 ): bool {
   // §6.10: CONTINUATION belongs to a stream (checked first for the clearer message).
   if (type == FrameType.CONTINUATION && streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.CONTINUATION_ON_STREAM);
     return false;
   }
   // §4.3, §6.2, §6.10: a field block is one contiguous run of frames on one stream.
   if (continuationFor != 0) {
     if (type != FrameType.CONTINUATION) {
-      err.connection(ErrorCode.PROTOCOL_ERROR, 'expected CONTINUATION: field block interrupted');
+      err.connection(ErrorCode.PROTOCOL_ERROR, Msg.EXPECTED_CONTINUATION_FIELD_BLOCK_INTERRUPTED);
       return false;
     }
     if (streamId != continuationFor) {
-      err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION on a different stream');
+      err.connection(ErrorCode.PROTOCOL_ERROR, Msg.CONTINUATION_ON_A_DIFFERENT_STREAM);
       return false;
     }
   } else if (type == FrameType.CONTINUATION) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without an open field block');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.CONTINUATION_WITHOUT_AN_OPEN_FIELD);
     return false;
   }
   // Unknown types carry no rules of their own; they are discarded unread, so their size
@@ -75,9 +76,9 @@ export function checkHeader(
   // §4.2: too large for our SETTINGS_MAX_FRAME_SIZE.
   if (length > maxFrameSize) {
     if (sizeErrorIsConnectionWide(type, streamId)) {
-      err.connection(ErrorCode.FRAME_SIZE_ERROR, 'frame larger than SETTINGS_MAX_FRAME_SIZE');
+      err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.FRAME_LARGER_THAN_SETTINGS_MAX);
     } else {
-      err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, 'frame larger than SETTINGS_MAX_FRAME_SIZE');
+      err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, Msg.FRAME_LARGER_THAN_SETTINGS_MAX);
     }
     return false;
   }
@@ -108,12 +109,12 @@ export function checkHeader(
 // §6.1
 function checkData(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.DATA_ON_STREAM);
     return false;
   }
   // The Pad Length field itself is mandatory when PADDED is set (§4.2: too small).
   if ((flags & Flag.PADDED) != 0 && length < 1) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'padded DATA without a Pad Length');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.PADDED_DATA_WITHOUT_A_PAD);
     return false;
   }
   return true;
@@ -122,14 +123,14 @@ function checkData(err: FrameError, flags: u8, streamId: u32, length: u32): bool
 // §6.2
 function checkHeaders(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.HEADERS_ON_STREAM);
     return false;
   }
   let need: u32 = 0;
   if ((flags & Flag.PADDED) != 0) need += 1;
   if ((flags & Flag.PRIORITY) != 0) need += PRIORITY_PAYLOAD_SIZE;
   if (length < need) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS too short for its Pad Length/priority fields');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.HEADERS_TOO_SHORT_FOR);
     return false;
   }
   return true;
@@ -138,11 +139,11 @@ function checkHeaders(err: FrameError, flags: u8, streamId: u32, length: u32): b
 // §6.3
 function checkPriority(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.PRIORITY_ON_STREAM);
     return false;
   }
   if (length != PRIORITY_PAYLOAD_SIZE) {
-    err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, 'PRIORITY length is not 5');
+    err.stream(ErrorCode.FRAME_SIZE_ERROR, streamId, Msg.PRIORITY_LENGTH_IS_NOT_5);
     return false;
   }
   return true;
@@ -151,11 +152,11 @@ function checkPriority(err: FrameError, streamId: u32, length: u32): bool {
 // §6.4
 function checkRstStream(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.RST_STREAM_ON_STREAM);
     return false;
   }
   if (length != RST_STREAM_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM length is not 4');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.RST_STREAM_LENGTH_IS_NOT);
     return false;
   }
   return true;
@@ -164,15 +165,15 @@ function checkRstStream(err: FrameError, streamId: u32, length: u32): bool {
 // §6.5
 function checkSettings(err: FrameError, flags: u8, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SETTINGS_ON_A_STREAM);
     return false;
   }
   if ((flags & Flag.ACK) != 0 && length != 0) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.SETTINGS_ACK_WITH_A_PAYLOAD);
     return false;
   }
   if (length % SETTING_ENTRY_SIZE != 0) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS length not a multiple of 6');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.SETTINGS_LENGTH_NOT_A_MULTIPLE);
     return false;
   }
   return true;
@@ -181,16 +182,16 @@ function checkSettings(err: FrameError, flags: u8, streamId: u32, length: u32): 
 // §6.6, §8.4
 function checkPushPromise(err: FrameError, flags: u8, streamId: u32, length: u32, role: u8): bool {
   if (role == Role.SERVER) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE sent by a client');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.PUSH_PROMISE_SENT_BY);
     return false;
   }
   if (streamId == 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE on stream 0');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.PUSH_PROMISE_ON_STREAM);
     return false;
   }
   const need: u32 = ((flags & Flag.PADDED) != 0 ? 1 : 0) + PROMISED_ID_SIZE;
   if (length < need) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'PUSH_PROMISE too short for its fields');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.PUSH_PROMISE_TOO_SHORT_FOR);
     return false;
   }
   return true;
@@ -199,11 +200,11 @@ function checkPushPromise(err: FrameError, flags: u8, streamId: u32, length: u32
 // §6.7
 function checkPing(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.PING_ON_A_STREAM);
     return false;
   }
   if (length != PING_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'PING length is not 8');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.PING_LENGTH_IS_NOT);
     return false;
   }
   return true;
@@ -212,11 +213,11 @@ function checkPing(err: FrameError, streamId: u32, length: u32): bool {
 // §6.8
 function checkGoaway(err: FrameError, streamId: u32, length: u32): bool {
   if (streamId != 0) {
-    err.connection(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
+    err.connection(ErrorCode.PROTOCOL_ERROR, Msg.GOAWAY_ON_A_STREAM);
     return false;
   }
   if (length < GOAWAY_MIN_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY shorter than 8');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.GOAWAY_SHORTER_THAN);
     return false;
   }
   return true;
@@ -225,7 +226,7 @@ function checkGoaway(err: FrameError, streamId: u32, length: u32): bool {
 // §6.9: WINDOW_UPDATE is valid on stream 0 (connection window) and on any stream.
 function checkWindowUpdate(err: FrameError, length: u32): bool {
   if (length != WINDOW_UPDATE_PAYLOAD_SIZE) {
-    err.connection(ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE length is not 4');
+    err.connection(ErrorCode.FRAME_SIZE_ERROR, Msg.WINDOW_UPDATE_LENGTH_IS_NOT);
     return false;
   }
   return true;

@@ -2,6 +2,7 @@
 // receiver must make, and a fixed-capacity list the encoder serializes from.
 import { ErrorCode, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE, MIN_MAX_FRAME_SIZE, Role, SettingId } from './constants';
 import { FrameError } from './errors';
+import { Msg } from '../util/messages';
 
 /**
  * Checks one received setting. Unknown identifiers pass (§6.5.2: ignore them). Sets a
@@ -11,39 +12,39 @@ export function checkSetting(err: FrameError, id: u16, value: u32, role: u8): bo
   switch (id) {
     case SettingId.ENABLE_PUSH: {
       if (value > 1) {
-        err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH not 0 or 1');
+        err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SETTINGS_ENABLE_PUSH_NOT);
         return false;
       }
       if (value == 1 && role == Role.CLIENT) {
-        err.connection(ErrorCode.PROTOCOL_ERROR, 'server sent SETTINGS_ENABLE_PUSH = 1');
+        err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SERVER_SENT_SETTINGS_ENABLE_PUSH);
         return false;
       }
       return true;
     }
     case SettingId.INITIAL_WINDOW_SIZE: {
       if (value > MAX_WINDOW_SIZE) {
-        err.connection(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1');
+        err.connection(ErrorCode.FLOW_CONTROL_ERROR, Msg.SETTINGS_INITIAL_WINDOW_SIZE_ABOVE);
         return false;
       }
       return true;
     }
     case SettingId.MAX_FRAME_SIZE: {
       if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-        err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE outside [2^14, 2^24-1]');
+        err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SETTINGS_MAX_FRAME_SIZE_OUTSIDE);
         return false;
       }
       return true;
     }
     case SettingId.ENABLE_CONNECT_PROTOCOL: {
       if (value > 1) {
-        err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_ENABLE_CONNECT_PROTOCOL not 0 or 1');
+        err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SETTINGS_ENABLE_CONNECT_PROTOCOL_NOT);
         return false;
       }
       return true;
     }
     case SettingId.NO_RFC7540_PRIORITIES: {
       if (value > 1) {
-        err.connection(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_NO_RFC7540_PRIORITIES not 0 or 1');
+        err.connection(ErrorCode.PROTOCOL_ERROR, Msg.SETTINGS_NO_RFC7540_PRIORITIES_NOT);
         return false;
       }
       return true;

@@ -24,6 +24,7 @@ import {
 } from './static-table';
 import { copyBytes } from './copy';
 import { FIELD_HEADER, FLAG_NEVER_INDEX, writeFieldHeader } from './field-list';
+import { Msg, msg } from '../util/messages';
 
 export const enum DecodeStatus {
   OK = 0,
@@ -35,33 +36,30 @@ export const enum DecodeStatus {
   OUT_OF_MEMORY = 3,
 }
 
-export const ERR_INDEX_ZERO = 'hpack: index 0 is not a valid table index';
-export const ERR_INDEX_RANGE = 'hpack: table index out of range';
-export const ERR_INT_OVERFLOW = 'hpack: integer overflow (above 2^32-1 or too many continuation bytes)';
-export const ERR_INT_TRUNCATED = 'hpack: truncated integer';
-export const ERR_STR_TRUNCATED = 'hpack: truncated string literal';
-export const ERR_HUFF_EOS = 'hpack: Huffman-coded string contains EOS';
-export const ERR_HUFF_PADDING_LONG = 'hpack: Huffman padding longer than 7 bits';
-export const ERR_HUFF_PADDING_BAD = 'hpack: Huffman padding is not all ones (EOS prefix)';
-export const ERR_UPDATE_TOO_LARGE = 'hpack: dynamic table size update larger than SETTINGS_HEADER_TABLE_SIZE';
-export const ERR_UPDATE_NOT_FIRST = 'hpack: dynamic table size update must come first in a header block';
-export const ERR_UPDATE_REQUIRED =
-  'hpack: dynamic table size update required after SETTINGS_HEADER_TABLE_SIZE was lowered';
-export const ERR_UPDATE_ABOVE_LOWERED =
-  'hpack: first dynamic table size update above the lowered SETTINGS_HEADER_TABLE_SIZE';
-export const ERR_LIST_TOO_LARGE = 'hpack: header list larger than SETTINGS_MAX_HEADER_LIST_SIZE';
+export const ERR_INDEX_ZERO = Msg.HPACK_INDEX_ZERO;
+export const ERR_INDEX_RANGE = Msg.HPACK_INDEX_RANGE;
+export const ERR_INT_OVERFLOW = Msg.HPACK_INT_OVERFLOW;
+export const ERR_INT_TRUNCATED = Msg.HPACK_INT_TRUNCATED;
+export const ERR_STR_TRUNCATED = Msg.HPACK_STR_TRUNCATED;
+export const ERR_HUFF_EOS = Msg.HPACK_HUFF_EOS;
+export const ERR_HUFF_PADDING_LONG = Msg.HPACK_HUFF_PADDING_LONG;
+export const ERR_HUFF_PADDING_BAD = Msg.HPACK_HUFF_PADDING_BAD;
+export const ERR_UPDATE_TOO_LARGE = Msg.HPACK_UPDATE_TOO_LARGE;
+export const ERR_UPDATE_NOT_FIRST = Msg.HPACK_UPDATE_NOT_FIRST;
+export const ERR_UPDATE_REQUIRED = Msg.HPACK_UPDATE_REQUIRED;
+export const ERR_UPDATE_ABOVE_LOWERED = Msg.HPACK_UPDATE_ABOVE_LOWERED;
+export const ERR_LIST_TOO_LARGE = Msg.HPACK_LIST_TOO_LARGE;
 export const ERR_OUT_OF_MEMORY = 'hpack: out of memory for the decoded header list';
 
-// decodeString's codes 1..7 → messages.
-const STRING_ERRORS: StaticArray<string> = [
-  '',
+// decodeString's codes 1..6 → messages (7, out of memory, has its own path).
+const STRING_ERRORS: StaticArray<Msg> = [
+  0,
   ERR_INT_TRUNCATED,
   ERR_INT_OVERFLOW,
   ERR_STR_TRUNCATED,
   ERR_HUFF_EOS,
   ERR_HUFF_PADDING_LONG,
   ERR_HUFF_PADDING_BAD,
-  ERR_OUT_OF_MEMORY,
 ];
 
 export const DEFAULT_MAX_TABLE_SIZE: u32 = 4096;
@@ -157,7 +155,7 @@ export class Decoder {
           valueLen = staticValueLen(index);
           if (!tooLarge) {
             const n = staticFlatLen(index);
-            if (!out.reserve(n)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+            if (!out.reserve(n)) return this.failOutOfMemory();
             copyBytes(out.ptr + <usize>out.len, staticFlatPtr(index), n);
             out.len += n;
           }
@@ -168,8 +166,7 @@ export class Decoder {
           nameLen = table.nameLen(e);
           valueLen = table.valueLen(e);
           if (!tooLarge) {
-            if (!out.reserve(FIELD_HEADER + nameLen + valueLen))
-              return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+            if (!out.reserve(FIELD_HEADER + nameLen + valueLen)) return this.failOutOfMemory();
             const o = out.ptr + <usize>out.len;
             writeFieldHeader(o, nameLen, valueLen, 0);
             table.copyField(e, o + FIELD_HEADER);
@@ -191,7 +188,7 @@ export class Decoder {
           p = intEnd;
         }
         if (this.updateRequired) return this.fail(ERR_UPDATE_REQUIRED);
-        if (!out.reserve(FIELD_HEADER)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+        if (!out.reserve(FIELD_HEADER)) return this.failOutOfMemory();
         const at = out.len;
         out.len += FIELD_HEADER;
         if (index == 0) {
@@ -202,7 +199,7 @@ export class Decoder {
           p = stringEnd;
         } else if (index <= STATIC_TABLE_LENGTH) {
           nameLen = staticNameLen(index);
-          if (!out.reserve(nameLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+          if (!out.reserve(nameLen)) return this.failOutOfMemory();
           copyBytes(out.ptr + <usize>out.len, staticNamePtr(index), nameLen);
           out.len += nameLen;
         } else {
@@ -210,7 +207,7 @@ export class Decoder {
           if (d > table.count) return this.fail(ERR_INDEX_RANGE);
           const e = table.entry(d);
           nameLen = table.nameLen(e);
-          if (!out.reserve(nameLen)) return this.fail(ERR_OUT_OF_MEMORY, DecodeStatus.OUT_OF_MEMORY);
+          if (!out.reserve(nameLen)) return this.failOutOfMemory();
           table.copyName(e, out.ptr + <usize>out.len);
           out.len += nameLen;
         }
@@ -255,16 +252,22 @@ export class Decoder {
     }
     if (tooLarge) {
       out.len = start;
-      this.error = ERR_LIST_TOO_LARGE;
+      this.error = msg(ERR_LIST_TOO_LARGE);
       return DecodeStatus.LIST_TOO_LARGE;
     }
     this.error = '';
     return DecodeStatus.OK;
   }
 
-  private fail(message: string, status: DecodeStatus = DecodeStatus.MALFORMED): DecodeStatus {
-    this.error = message;
-    return status;
+  private fail(message: Msg): DecodeStatus {
+    this.error = msg(message);
+    return DecodeStatus.MALFORMED;
+  }
+
+  // A literal, not msg(): reporting it must not allocate.
+  private failOutOfMemory(): DecodeStatus {
+    this.error = ERR_OUT_OF_MEMORY;
+    return DecodeStatus.OUT_OF_MEMORY;
   }
 
   private intFail(v: i64): DecodeStatus {
@@ -272,6 +275,6 @@ export class Decoder {
   }
 
   private stringFail(code: i32): DecodeStatus {
-    return this.fail(unchecked(STRING_ERRORS[code]), code == 7 ? DecodeStatus.OUT_OF_MEMORY : DecodeStatus.MALFORMED);
+    return code == 7 ? this.failOutOfMemory() : this.fail(unchecked(STRING_ERRORS[code]));
   }
 }

@@ -49,7 +49,7 @@ function buildNibbleTable(): usize {
   const child = new StaticArray<i32>(512);
   let nodes: i32 = 1;
   for (let sym: i32 = 0; sym <= <i32>EOS; sym++) {
-    const code = unchecked(HUFFMAN_CODES[sym]);
+    const code = load<u32>(HUFFMAN_CODES + ((<usize>sym) << 2));
     const len = <i32>unchecked(HUFFMAN_LENGTHS[sym]);
     let node: i32 = 0;
     for (let i = len - 1; i >= 0; i--) {
@@ -215,7 +215,7 @@ export function encodeHuffman(src: usize, len: u32, dst: usize): u32 {
     const s = <i32>load<u8>(src);
     src++;
     const l = <u32>unchecked(HUFFMAN_LENGTHS[s]);
-    acc = (acc << (<u64>l)) | (<u64>unchecked(HUFFMAN_CODES[s]));
+    acc = (acc << (<u64>l)) | (<u64>load<u32>(HUFFMAN_CODES + ((<usize>s) << 2)));
     nbits += l;
     if (nbits >= 32) {
       nbits -= 32;

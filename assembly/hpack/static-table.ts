@@ -2,73 +2,13 @@
 // linear memory, with a hash index of the 52 distinct names so the encoder finds a name
 // (and then the one to seven entries sharing it) without scanning the table.
 import { hashBytes, bytesEqual } from './hash';
+import { ENTRIES, ENTRIES_LENGTH } from './static-table.gen';
 
 export const STATIC_TABLE_LENGTH: u32 = 61;
 
-// One line per entry, 1 to 61: the name, then a space and the value when it has one.
-// One string rather than 122: the module then holds one static object (not 122, each in
-// its own data segments) and the start function makes one copy of it.
-const ENTRIES = `:authority
-:method GET
-:method POST
-:path /
-:path /index.html
-:scheme http
-:scheme https
-:status 200
-:status 204
-:status 206
-:status 304
-:status 400
-:status 404
-:status 500
-accept-charset
-accept-encoding gzip, deflate
-accept-language
-accept-ranges
-accept
-access-control-allow-origin
-age
-allow
-authorization
-cache-control
-content-disposition
-content-encoding
-content-language
-content-length
-content-location
-content-range
-content-type
-cookie
-date
-etag
-expect
-expires
-from
-host
-if-match
-if-modified-since
-if-none-match
-if-range
-if-unmodified-since
-last-modified
-link
-location
-max-forwards
-proxy-authenticate
-proxy-authorization
-range
-referer
-refresh
-retry-after
-server
-set-cookie
-strict-transport-security
-transfer-encoding
-user-agent
-vary
-via
-www-authenticate`;
+// The entries are static-table.txt, one a line, which scripts/gen-texts.mjs puts in linear
+// memory as octets (static-table.gen.ts): one block rather than 122 string literals, each
+// UTF-16 in its own data segments. The records point into it.
 
 // Indices of a few names the encoder's policy looks at.
 export const S_AUTHORITY: u32 = 1;
@@ -130,14 +70,12 @@ buildNameIndex();
 
 function buildRecords(): usize {
   const r = heap.alloc(RECORD * <usize>(STATIC_TABLE_LENGTH + 1));
-  // ENTRIES as octets (it is ASCII); the records point into this copy.
-  const n = ENTRIES.length;
-  const text = heap.alloc(<usize>n);
-  for (let i = 0; i < n; i++) store<u8>(text + <usize>i, <u8>ENTRIES.charCodeAt(i));
+  const text = ENTRIES;
+  const n = ENTRIES_LENGTH;
   let p: u32 = 0;
   for (let i: u32 = 1; i <= STATIC_TABLE_LENGTH; i++) {
     let end = p;
-    while (end < <u32>n && load<u8>(text + <usize>end) != 0x0a) end++;
+    while (end < n && load<u8>(text + <usize>end) != 0x0a) end++;
     let space = p;
     while (space < end && load<u8>(text + <usize>space) != 0x20) space++;
     const at = r + RECORD * <usize>i;

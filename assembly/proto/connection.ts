@@ -73,6 +73,7 @@ import {
 import { Known, StreamStore } from './store';
 import { Counts } from './counts';
 import { RecvPhase, Stream } from './stream';
+import { Msg, msg } from '../util/messages';
 
 /** Result codes of the engine's send-side calls (the ABI maps them to H2E codes). */
 export namespace SendResult {
@@ -225,7 +226,7 @@ export class Connection extends BudgetMember {
     this.budget.join(this);
     this.start();
     // Over the instance's budget: refused before it holds anything (budget.ts).
-    if (!admitted) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'over the memory budget: no new connections');
+    if (!admitted) this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.OVER_THE_MEMORY_BUDGET_NO));
   }
 
   // ---------------------------------------------------------------------------------
@@ -421,24 +422,21 @@ export class Connection extends BudgetMember {
     const clock = this.clock;
     switch (timer) {
       case Timer.SETTINGS:
-        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, 'peer did not acknowledge SETTINGS in time');
+        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, msg(Msg.PEER_DID_NOT_ACKNOWLEDGE_SETTINGS));
         break;
       case Timer.HANDSHAKE:
-        this.connectionError(
-          ErrorCode.SETTINGS_TIMEOUT,
-          'peer sent no preface and SETTINGS in time (handshake timeout)',
-        );
+        this.connectionError(ErrorCode.SETTINGS_TIMEOUT, msg(Msg.PEER_SENT_NO_PREFACE));
         break;
       case Timer.HEADER:
-        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'header block not finished in time');
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.HEADER_BLOCK_NOT_FINISHED));
         break;
       case Timer.WRITE_STALL:
-        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'the transport took none of our bytes in time');
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.THE_TRANSPORT_TOOK_NONE));
         this.abandonOutput(); // it cannot leave: no linger
         break;
       case Timer.CONN_STALL:
         if (this.sendWindow.window <= 0)
-          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'connection window kept shut with data waiting');
+          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.CONNECTION_WINDOW_KEPT_SHUT_WITH));
         else clock.clear(Stamp.CONN_STALLED);
         break;
       case Timer.STREAM_STALL: {
@@ -454,7 +452,7 @@ export class Connection extends BudgetMember {
       }
       case Timer.RECV_IDLE:
         if (this.allStreamsWaitOnPeer())
-          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'open streams silent: nothing received in time');
+          this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.OPEN_STREAMS_SILENT_NOTHING_RECEIVED));
         else clock.put(Stamp.STREAM_FRAME, now); // some stream is ours to answer: look again later
         break;
       case Timer.PING_ANSWER:
@@ -463,14 +461,14 @@ export class Connection extends BudgetMember {
           this.pings.finish(this.pings.shutdownPing);
           this.finalGoaway();
         } else {
-          this.connectionError(ErrorCode.NO_ERROR, 'keepalive PING not answered in time');
+          this.connectionError(ErrorCode.NO_ERROR, msg(Msg.KEEPALIVE_PING_NOT_ANSWERED));
         }
         break;
       case Timer.KEEPALIVE:
         this.ping();
         break;
       case Timer.IDLE:
-        this.goaway(ErrorCode.NO_ERROR, 'idle timeout');
+        this.goaway(ErrorCode.NO_ERROR, msg(Msg.IDLE_TIMEOUT));
         this.enterClosed();
         break;
       case Timer.GRACEFUL:
@@ -510,7 +508,7 @@ export class Connection extends BudgetMember {
 
   /** The budget is full and this connection holds the most without moving: close it now. */
   shed(): void {
-    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'over the memory budget: holding the most without progress');
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.OVER_THE_MEMORY_BUDGET_HOLDING));
     this.abandonOutput(); // a peer that takes nothing will not take the GOAWAY either
   }
 
@@ -575,7 +573,7 @@ export class Connection extends BudgetMember {
       const want = min(n, PREFACE_LENGTH - this.prefaceMatched);
       const ok = matchPreface(p, n, this.prefaceMatched);
       if (ok < want) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.INVALID_CONNECTION_PREFACE));
         return len;
       }
       this.prefaceMatched += want;
@@ -613,7 +611,7 @@ export class Connection extends BudgetMember {
       this.closeAllStreams(peerError ? this.errorCode : ErrorCode.CANCEL);
     }
     if (this.errorCode == ErrorCode.NO_ERROR && !this.goAway.either) {
-      this.errorMessage = 'connection closed by peer';
+      this.errorMessage = msg(Msg.CONNECTION_CLOSED_BY_PEER);
       this.errorRemote = true;
     }
     this.enterClosed();
@@ -625,7 +623,7 @@ export class Connection extends BudgetMember {
     if (!this.peerSettingsSeen) {
       // §3.4: the peer's preface ends with SETTINGS, first.
       if (type != FrameType.SETTINGS || dec.isAck) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'first frame from peer is not SETTINGS');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.FIRST_FRAME_FROM_PEER_IS));
         return;
       }
       this.peerSettingsSeen = true;
@@ -674,7 +672,7 @@ export class Connection extends BudgetMember {
     const flowLen = dec.flowControlledLength;
     // §6.9: every DATA counts against the connection window, whatever its stream.
     if (!this.recvWindow.receive(flowLen)) {
-      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA exceeds the connection window');
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, msg(Msg.DATA_EXCEEDS_THE_CONNECTION_WINDOW));
       return;
     }
     const stream = this.store.get(id);
@@ -749,7 +747,7 @@ export class Connection extends BudgetMember {
     this.blockFaulty = dec.status == DecodeStatus.STREAM_ERROR;
     // §6.6, §8.4: only a client that enabled push may receive PUSH_PROMISE.
     if (!this.localAcked.enablePush && !this.anyUnackedEnablesPush()) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE received with push disabled');
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.PUSH_PROMISE_RECEIVED_WITH_PUSH));
       return;
     }
     if (
@@ -900,7 +898,7 @@ export class Connection extends BudgetMember {
     const store = this.store;
     // §5.1.1, §6.6: the promised id must be a new server (even) id.
     if (store.isLocalId(promisedId) || store.classify(promisedId) != Known.IDLE) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE with an invalid promised stream id');
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.PUSH_PROMISE_WITH_AN_INVALID));
       return;
     }
     store.lastRemoteId = promisedId;
@@ -908,7 +906,7 @@ export class Connection extends BudgetMember {
     // §6.6: the associated stream must be one we opened and the server can still send on.
     if (parent == null || !parent.local || !canReceive(parent.state)) {
       if (parent == null && store.classify(parentId) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE on an idle stream');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.PUSH_PROMISE_ON_AN_IDLE));
         return;
       }
       this.refuse(promisedId, ErrorCode.REFUSED_STREAM);
@@ -934,7 +932,7 @@ export class Connection extends BudgetMember {
     if (stream == null) {
       // §6.4: RST_STREAM on an idle stream is a connection error; on a closed one, ignored.
       if (this.store.classify(id) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.RST_STREAM_ON_AN_IDLE));
       }
       return;
     }
@@ -948,7 +946,7 @@ export class Connection extends BudgetMember {
     const dec = this.decoder;
     if (dec.isAck) {
       if (this.unackedSettings.length == 0) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS ACK without SETTINGS sent');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.SETTINGS_ACK_WITHOUT_SETTINGS_SENT));
         return;
       }
       this.applyLocalSettings(this.unackedSettings.shift());
@@ -976,7 +974,7 @@ export class Connection extends BudgetMember {
       for (let i = 0; i < streams.length; i++) {
         const s = unchecked(streams[i]);
         if (!s.sendWindow.adjust(delta)) {
-          this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
+          this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, msg(Msg.SETTINGS_INITIAL_WINDOW_SIZE_OVERFLOWS));
           return false;
         }
         if (delta > 0) this.schedule(s);
@@ -1036,7 +1034,7 @@ export class Connection extends BudgetMember {
     this.goAway.receive(last);
     if (dec.code != ErrorCode.NO_ERROR) {
       this.errorCode = dec.code;
-      this.errorMessage = 'peer sent GOAWAY with an error';
+      this.errorMessage = msg(Msg.PEER_SENT_GOAWAY_WITH);
       this.errorRemote = true;
     }
     this.handler.onGoaway(last, dec.code, dec.payloadPtr, dec.payloadLen);
@@ -1059,7 +1057,7 @@ export class Connection extends BudgetMember {
     const id = dec.streamId;
     if (id == 0) {
       if (!this.sendWindow.increase(dec.increment)) {
-        this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'WINDOW_UPDATE overflows the connection window');
+        this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, msg(Msg.WINDOW_UPDATE_OVERFLOWS_THE_CONNECTION));
         return;
       }
       if (this.sendWindow.window > 0) this.clock.clear(Stamp.CONN_STALLED);
@@ -1069,12 +1067,12 @@ export class Connection extends BudgetMember {
     const stream = this.store.get(id);
     if (stream == null) {
       if (this.store.classify(id) == Known.IDLE) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.WINDOW_UPDATE_ON_AN_IDLE));
       }
       return;
     }
     if (stream.state == StreamState.RESERVED_REMOTE) {
-      this.connectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on a reserved (remote) stream');
+      this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.WINDOW_UPDATE_ON_A_RESERVED));
       return;
     }
     if (!stream.sendWindow.increase(dec.increment)) {
@@ -1093,7 +1091,7 @@ export class Connection extends BudgetMember {
     if (known == Known.IDLE) {
       this.connectionError(
         ErrorCode.PROTOCOL_ERROR,
-        type == FrameType.DATA ? 'DATA on an idle stream' : 'HEADERS on an idle stream',
+        type == FrameType.DATA ? msg(Msg.DATA_ON_AN_IDLE_STREAM) : msg(Msg.HEADERS_ON_AN_IDLE_STREAM),
       );
       return Verdict.CONNECTION_ERROR;
     }
@@ -1102,14 +1100,15 @@ export class Connection extends BudgetMember {
       // HEADERS there would open a stream below one already used (§5.1.1); a late DATA
       // cannot be told from one after our RST_STREAM, so resetting it is the safe answer.
       if (type == FrameType.HEADERS) {
-        this.connectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on a stream id lower than one already used');
+        this.connectionError(ErrorCode.PROTOCOL_ERROR, msg(Msg.HEADERS_ON_A_STREAM_ID));
         return Verdict.CONNECTION_ERROR;
       }
       return type == FrameType.DATA ? Verdict.STREAM_ERROR : Verdict.IGNORE;
     }
     const verdict = checkReceive(StreamState.CLOSED, type, store.closedBy(id));
     const kind = verdictKind(verdict);
-    if (kind == Verdict.CONNECTION_ERROR) this.connectionError(verdictErrorCode(verdict), 'frame on a closed stream');
+    if (kind == Verdict.CONNECTION_ERROR)
+      this.connectionError(verdictErrorCode(verdict), msg(Msg.FRAME_ON_A_CLOSED_STREAM));
     return kind;
   }
 
@@ -1117,7 +1116,7 @@ export class Connection extends BudgetMember {
     const kind = verdictKind(verdict);
     if (kind == Verdict.STREAM_ERROR) this.peerStreamError(stream, verdictErrorCode(verdict));
     else if (kind == Verdict.CONNECTION_ERROR)
-      this.connectionError(verdictErrorCode(verdict), "frame not allowed in the stream's state");
+      this.connectionError(verdictErrorCode(verdict), msg(Msg.FRAME_NOT_ALLOWED_IN_STATE));
   }
 
   /**
@@ -1138,7 +1137,7 @@ export class Connection extends BudgetMember {
 
   /** Counts one peer reset or refused stream; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countReset(): bool {
-    return this.withinRate(this.resets, 'too many stream resets');
+    return this.withinRate(this.resets, msg(Msg.TOO_MANY_STREAM_RESETS));
   }
 
   /** Counts one event against `limit`; false (and ENHANCE_YOUR_CALM, `why`) past it. */
@@ -1180,7 +1179,7 @@ export class Connection extends BudgetMember {
 
   /** Counts one glitch; false (and ENHANCE_YOUR_CALM) past the rate limit. */
   private countGlitch(): bool {
-    return this.withinRate(this.glitches, 'too many empty or useless frames (glitch flood)');
+    return this.withinRate(this.glitches, msg(Msg.TOO_MANY_EMPTY_OR_USELESS));
   }
 
   /**
@@ -1190,7 +1189,7 @@ export class Connection extends BudgetMember {
    */
   private queueControlReply(): bool {
     if (this.counts.queueControlReply(this.config.maxQueuedControlFrames)) return true;
-    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many control frames queued (SETTINGS/PING flood)');
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, msg(Msg.TOO_MANY_CONTROL_FRAMES_QUEUED));
     return false;
   }
 
@@ -1204,7 +1203,7 @@ export class Connection extends BudgetMember {
   /** Flow-controlled bytes of a frame we drop unread: counted, then given straight back. */
   private chargeDiscarded(n: u32): bool {
     if (!this.recvWindow.receive(n)) {
-      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA exceeds the connection window');
+      this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, msg(Msg.DATA_EXCEEDS_THE_CONNECTION_WINDOW));
       return false;
     }
     this.releaseConnection(n);

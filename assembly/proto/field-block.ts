@@ -7,6 +7,7 @@
 const ENCODED_SLACK: u32 = 1024;
 
 import { ByteBuffer } from '../util/bytes';
+import { Msg, msg } from '../util/messages';
 
 export class FieldBlock {
   type: u8 = 0;
@@ -71,7 +72,7 @@ export class FieldBlock {
   /** A CONTINUATION fragment: the block moves into our buffer from here on. */
   append(frag: usize, len: u32): bool {
     if (++this.continuations > this.maxContinuations) {
-      this.error = 'too many CONTINUATION frames in one field block';
+      this.error = msg(Msg.TOO_MANY_CONTINUATION_FRAMES);
       return false;
     }
     const buf = this.buf;
@@ -89,7 +90,7 @@ export class FieldBlock {
   private checkSize(total: u32): bool {
     const limit = <u64>this.maxBytes + <u64>ENCODED_SLACK;
     if (<u64>total > limit) {
-      this.error = 'field block larger than the header list limit allows';
+      this.error = msg(Msg.FIELD_BLOCK_LARGER_THAN);
       return false;
     }
     return true;

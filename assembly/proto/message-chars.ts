@@ -116,7 +116,7 @@ export function nameBytesOk(ptr: usize, len: u32): bool {
   return (load<u8>(TABLE + <usize>b) & bits) != 0;
 }
 
-/** Bytes equal the ASCII literal `lit` (util/bytes ascii()) exactly, compared a word at a
+/** Bytes equal the ASCII bytes `lit` (a static StaticArray<u8>) exactly, compared a word at a
  *  time (the last word overlapping the one before it). */
 export function eqAscii(ptr: usize, len: u32, lit: StaticArray<u8>): bool {
   if (len != <u32>lit.length) return false;

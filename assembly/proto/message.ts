@@ -44,8 +44,8 @@ import {
   pathBytesOk,
   valueBytesOk,
 } from './message-chars';
-import { ascii } from '../util/bytes';
 import { fieldFits, fieldName, fieldNameLen, fieldValue, fieldValueLen, nextField } from '../hpack/field-list';
+import { Msg, msg } from '../util/messages';
 
 /** The request method, classified (RFC 9110 §9.1: methods are case-sensitive). */
 export namespace Method {
@@ -83,32 +83,39 @@ export namespace PseudoBit {
   export const STATUS: u32 = 32;
 }
 
-// The names and values compared in place, as bytes (made once).
-const A_443 = ascii('443');
-const A_80 = ascii('80');
-const A_AUTHORITY = ascii(':authority');
-const A_METHOD = ascii(':method');
-const A_PATH = ascii(':path');
-const A_PROTOCOL = ascii(':protocol');
-const A_SCHEME = ascii(':scheme');
-const A_STATUS = ascii(':status');
-const A_CONNECT = ascii('CONNECT');
-const A_DELETE = ascii('DELETE');
-const A_GET = ascii('GET');
-const A_HEAD = ascii('HEAD');
-const A_OPTIONS = ascii('OPTIONS');
-const A_PATCH = ascii('PATCH');
-const A_POST = ascii('POST');
-const A_PUT = ascii('PUT');
-const A_TRACE = ascii('TRACE');
-const A_CONNECTION = ascii('connection');
-const A_CONTENT_LENGTH = ascii('content-length');
-const A_HOST = ascii('host');
-const A_KEEP_ALIVE = ascii('keep-alive');
-const A_PROXY_CONNECTION = ascii('proxy-connection');
-const A_TE = ascii('te');
-const A_TRANSFER_ENCODING = ascii('transfer-encoding');
-const A_UPGRADE = ascii('upgrade');
+// The names and values compared in place, as bytes: static arrays, so they sit in the data
+// segment as octets (a string literal would be UTF-16, copied at start).
+const A_443: StaticArray<u8> = [0x34, 0x34, 0x33]; // '443'
+const A_80: StaticArray<u8> = [0x38, 0x30]; // '80'
+const A_AUTHORITY: StaticArray<u8> = [0x3a, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79]; // ':authority'
+const A_METHOD: StaticArray<u8> = [0x3a, 0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64]; // ':method'
+const A_PATH: StaticArray<u8> = [0x3a, 0x70, 0x61, 0x74, 0x68]; // ':path'
+const A_PROTOCOL: StaticArray<u8> = [0x3a, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x63, 0x6f, 0x6c]; // ':protocol'
+const A_SCHEME: StaticArray<u8> = [0x3a, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x65]; // ':scheme'
+const A_STATUS: StaticArray<u8> = [0x3a, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73]; // ':status'
+const A_CONNECT: StaticArray<u8> = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54]; // 'CONNECT'
+const A_DELETE: StaticArray<u8> = [0x44, 0x45, 0x4c, 0x45, 0x54, 0x45]; // 'DELETE'
+const A_GET: StaticArray<u8> = [0x47, 0x45, 0x54]; // 'GET'
+const A_HEAD: StaticArray<u8> = [0x48, 0x45, 0x41, 0x44]; // 'HEAD'
+const A_OPTIONS: StaticArray<u8> = [0x4f, 0x50, 0x54, 0x49, 0x4f, 0x4e, 0x53]; // 'OPTIONS'
+const A_PATCH: StaticArray<u8> = [0x50, 0x41, 0x54, 0x43, 0x48]; // 'PATCH'
+const A_POST: StaticArray<u8> = [0x50, 0x4f, 0x53, 0x54]; // 'POST'
+const A_PUT: StaticArray<u8> = [0x50, 0x55, 0x54]; // 'PUT'
+const A_TRACE: StaticArray<u8> = [0x54, 0x52, 0x41, 0x43, 0x45]; // 'TRACE'
+const A_CONNECTION: StaticArray<u8> = [0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e]; // 'connection'
+const A_CONTENT_LENGTH: StaticArray<u8> = [
+  0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68,
+]; // 'content-length'
+const A_HOST: StaticArray<u8> = [0x68, 0x6f, 0x73, 0x74]; // 'host'
+const A_KEEP_ALIVE: StaticArray<u8> = [0x6b, 0x65, 0x65, 0x70, 0x2d, 0x61, 0x6c, 0x69, 0x76, 0x65]; // 'keep-alive'
+const A_PROXY_CONNECTION: StaticArray<u8> = [
+  0x70, 0x72, 0x6f, 0x78, 0x79, 0x2d, 0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e,
+]; // 'proxy-connection'
+const A_TE: StaticArray<u8> = [0x74, 0x65]; // 'te'
+const A_TRANSFER_ENCODING: StaticArray<u8> = [
+  0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x2d, 0x65, 0x6e, 0x63, 0x6f, 0x64, 0x69, 0x6e, 0x67,
+]; // 'transfer-encoding'
+const A_UPGRADE: StaticArray<u8> = [0x75, 0x70, 0x67, 0x72, 0x61, 0x64, 0x65]; // 'upgrade'
 
 const REQUEST_PSEUDO: u32 = PseudoBit.METHOD | PseudoBit.SCHEME | PseudoBit.AUTHORITY | PseudoBit.PATH;
 
@@ -309,11 +316,11 @@ export class MessageValidator {
     if (!this.scan(ptr, len, MessageKind.PUSH_PROMISE, REQUEST_PSEUDO)) return false;
     if (!this.finishRequest()) return false;
     if (this.method != Method.GET && this.method != Method.HEAD) {
-      return this.fail('promised request method is not safe and cacheable (GET or HEAD)');
+      return this.fail(Msg.PROMISED_REQUEST_METHOD_IS_NOT);
     }
     // §8.4: "indicates the presence of request content"; content-length: 0 does not.
-    if (this.contentLength > 0) return this.fail('promised request with content (content-length > 0)');
-    if (!this.hasAuthority) return this.fail('promised request without :authority');
+    if (this.contentLength > 0) return this.fail(Msg.PROMISED_REQUEST_WITH_CONTENT_CONTENT);
+    if (!this.hasAuthority) return this.fail(Msg.PROMISED_REQUEST_WITHOUT_AUTHORITY);
     return true;
   }
 
@@ -325,7 +332,7 @@ export class MessageValidator {
   validateResponse(ptr: usize, len: u32, requestMethod: u8 = Method.NONE): bool {
     if (!this.scan(ptr, len, MessageKind.RESPONSE, PseudoBit.STATUS)) return false;
     // §8.3.2: :status in every response, interim ones included.
-    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail('missing :status');
+    if ((this.pseudo & PseudoBit.STATUS) == 0) return this.fail(Msg.MISSING_STATUS);
     const s = this.status;
     if (s < 200 || s == 204 || s == 304 || requestMethod == Method.HEAD) {
       this.expectedDataLength = 0;
@@ -373,8 +380,8 @@ export class MessageValidator {
     this.errorIndex = -1;
   }
 
-  @inline private fail(message: string): bool {
-    this.errorMessage = message;
+  private fail(message: Msg): bool {
+    this.errorMessage = msg(message);
     return false;
   }
 
@@ -384,7 +391,7 @@ export class MessageValidator {
     let index: i32 = 0;
     for (let p = ptr; p < end; p = nextField(p)) {
       this.errorIndex = index;
-      if (!fieldFits(p, end)) return this.fail('truncated field list');
+      if (!fieldFits(p, end)) return this.fail(Msg.TRUNCATED_FIELD_LIST);
       if (!this.field(fieldName(p), fieldNameLen(p), fieldValue(p), fieldValueLen(p))) return false;
       index++;
     }
@@ -396,7 +403,7 @@ export class MessageValidator {
   private field(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.2.1: a field name is a non-empty token (RFC 9110 §5.1) without uppercase; the
     // colon only opens a pseudo-header name.
-    if (nameLen == 0) return this.fail('empty field name');
+    if (nameLen == 0) return this.fail(Msg.EMPTY_FIELD_NAME);
     const pseudo = load<u8>(name) == COLON;
     const from: u32 = pseudo ? 1 : 0;
     if (!nameBytesOk(name + from, nameLen - from)) return this.nameFault(name + from, nameLen - from);
@@ -405,7 +412,8 @@ export class MessageValidator {
       // latter runs only to name the fault first, as it would have run first.
       if (this.pseudoField(name, nameLen, value, valueLen)) return true;
       const message = this.errorMessage;
-      return this.checkValue(value, valueLen) && this.fail(message);
+      if (this.checkValue(value, valueLen)) this.errorMessage = message;
+      return false;
     }
     if (!this.checkValue(value, valueLen)) return false;
     this.regularSeen = true;
@@ -417,11 +425,11 @@ export class MessageValidator {
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(name + i);
       if (charIs(b, C_NAME)) continue;
-      if (b >= 0x41 && b <= 0x5a) return this.fail('uppercase character in field name');
-      if (b == COLON) return this.fail('colon in field name');
+      if (b >= 0x41 && b <= 0x5a) return this.fail(Msg.UPPERCASE_CHARACTER_IN_FIELD_NAME);
+      if (b == COLON) return this.fail(Msg.COLON_IN_FIELD_NAME);
       break;
     }
-    return this.fail('invalid character in field name');
+    return this.fail(Msg.INVALID_CHARACTER_IN_FIELD_NAME);
   }
 
   /**
@@ -433,39 +441,39 @@ export class MessageValidator {
     if (len == 0) return true;
     if (valueBytesOk(p, len)) {
       if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-        return this.fail('leading or trailing whitespace in field value');
+        return this.fail(Msg.LEADING_OR_TRAILING_WHITESPACE);
       }
       return true;
     }
     for (let i: u32 = 0; i < len; i++) {
       const b = load<u8>(p + i);
       if (charIs(b, C_VALUE)) continue;
-      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail('NUL, CR or LF in field value');
-      return this.fail('control character in field value');
+      if (b == 0 || b == 0x0a || b == 0x0d) return this.fail(Msg.NUL_CR_OR_LF);
+      return this.fail(Msg.CONTROL_CHARACTER_IN_FIELD_VALUE);
     }
     if (isOws(load<u8>(p)) || isOws(load<u8>(p + len - 1))) {
-      return this.fail('leading or trailing whitespace in field value');
+      return this.fail(Msg.LEADING_OR_TRAILING_WHITESPACE);
     }
     return true;
   }
 
   private pseudoField(name: usize, nameLen: u32, value: usize, valueLen: u32): bool {
     // §8.1, §8.3: no pseudo-header field in trailers.
-    if (this.kind == MessageKind.TRAILERS) return this.fail('pseudo-header field in trailers');
+    if (this.kind == MessageKind.TRAILERS) return this.fail(Msg.PSEUDO_HEADER_FIELD_IN_TRAILERS);
     // §8.3: only the pseudo-header fields defined for this kind of message.
     const bit = pseudoBit(name, nameLen);
-    if (bit == 0) return this.fail('unknown pseudo-header field');
+    if (bit == 0) return this.fail(Msg.UNKNOWN_PSEUDO_HEADER_FIELD);
     if ((bit & this.allowedPseudo) == 0) {
-      if (bit == PseudoBit.STATUS) return this.fail('response pseudo-header field :status in a request');
-      if (this.kind == MessageKind.RESPONSE) return this.fail('request pseudo-header field in a response');
+      if (bit == PseudoBit.STATUS) return this.fail(Msg.RESPONSE_PSEUDO_HEADER_FIELD_STATUS);
+      if (this.kind == MessageKind.RESPONSE) return this.fail(Msg.REQUEST_PSEUDO_HEADER_FIELD);
       // RFC 8441 §3, §4: :protocol is defined only once we sent the setting.
       if (this.kind == MessageKind.REQUEST) {
-        return this.fail(':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL');
+        return this.fail(Msg.PROTOCOL_WITHOUT_SETTINGS_ENABLE_CONNECT);
       }
-      return this.fail(':protocol in a promised request');
+      return this.fail(Msg.PROTOCOL_IN_A_PROMISED_REQUEST);
     }
     // §8.3: all pseudo-header fields before all regular fields.
-    if (this.regularSeen) return this.fail('pseudo-header field after a regular field');
+    if (this.regularSeen) return this.fail(Msg.PSEUDO_HEADER_FIELD_AFTER);
     // §8.3: each at most once.
     if ((this.pseudo & bit) != 0) return this.fail(duplicateMessage(bit));
     this.pseudo |= bit;
@@ -473,7 +481,7 @@ export class MessageValidator {
     switch (bit) {
       case PseudoBit.METHOD: {
         // RFC 9110 §9.1: method = token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :method');
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(Msg.INVALID_METHOD);
         this.methodPtr = value;
         this.methodLen = valueLen;
         this.method = classifyMethod(value, valueLen);
@@ -483,7 +491,7 @@ export class MessageValidator {
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Schemes are
         // case-insensitive, so "HTTPS" gets the https rules too.
         if (valueLen == 0 || !isAlpha(load<u8>(value)) || !allIn(value, valueLen, C_SCHEME)) {
-          return this.fail('invalid :scheme');
+          return this.fail(Msg.INVALID_SCHEME);
         }
         this.schemePtr = value;
         this.schemeLen = valueLen;
@@ -493,7 +501,7 @@ export class MessageValidator {
       }
       case PseudoBit.AUTHORITY: {
         // RFC 3986 §3.2 characters; emptiness and userinfo depend on the scheme (finishRequest).
-        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail('invalid character in :authority');
+        if (!allIn(value, valueLen, C_AUTHORITY)) return this.fail(Msg.INVALID_CHARACTER_IN_AUTHORITY);
         this.authorityPtr = value;
         this.authorityLen = valueLen;
         break;
@@ -501,14 +509,14 @@ export class MessageValidator {
       case PseudoBit.PATH: {
         // A request-target never holds SP or controls (RFC 9112 §3.2): refusing them keeps
         // a translation to HTTP/1.1 from splitting the request line. Shape: finishRequest.
-        if (!pathBytesOk(value, valueLen)) return this.fail('invalid character in :path');
+        if (!pathBytesOk(value, valueLen)) return this.fail(Msg.INVALID_CHARACTER_IN_PATH);
         this.pathPtr = value;
         this.pathLen = valueLen;
         break;
       }
       case PseudoBit.PROTOCOL: {
         // RFC 8441 §4: a value from the Upgrade Token registry, i.e. a token.
-        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail('invalid :protocol');
+        if (valueLen == 0 || !allIn(value, valueLen, C_TOKEN)) return this.fail(Msg.INVALID_PROTOCOL);
         this.protocolPtr = value;
         this.protocolLen = valueLen;
         break;
@@ -525,14 +533,14 @@ export class MessageValidator {
    * §8.6: HTTP/2 does not support 101 (Switching Protocols).
    */
   private statusField(p: usize, len: u32): bool {
-    if (len != 3) return this.fail('invalid :status (not three digits)');
+    if (len != 3) return this.fail(Msg.INVALID_STATUS_NOT_THREE_DIGITS);
     const a = load<u8>(p);
     const b = load<u8>(p + 1);
     const c = load<u8>(p + 2);
-    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail('invalid :status (not three digits)');
+    if (!isDigit(a) || !isDigit(b) || !isDigit(c)) return this.fail(Msg.INVALID_STATUS_NOT_THREE_DIGITS);
     const s = <i32>(a - 0x30) * 100 + <i32>(b - 0x30) * 10 + <i32>(c - 0x30);
-    if (s < 100) return this.fail('invalid :status (below 100)');
-    if (s == 101) return this.fail(':status 101 (Switching Protocols) is not allowed in HTTP/2');
+    if (s < 100) return this.fail(Msg.INVALID_STATUS_BELOW_100);
+    if (s == 101) return this.fail(Msg.STATUS_101_SWITCHING_PROTOCOLS_IS);
     this.status = s;
     return true;
   }
@@ -544,7 +552,7 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_TE)) break;
         // §8.2.2: TE may appear, with no value other than "trailers" (a case-insensitive
         // token, RFC 9110 §10.1.4). Held to the same rule in every kind of block.
-        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail('te with a value other than trailers');
+        if (!eqAsciiNoCase(value, valueLen, 'trailers')) return this.fail(Msg.TE_OTHER_THAN_TRAILERS);
         this.teTrailers = true;
         break;
       }
@@ -552,35 +560,36 @@ export class MessageValidator {
         if (!eqAscii(name, nameLen, A_HOST)) break;
         if (this.kind != MessageKind.REQUEST && this.kind != MessageKind.PUSH_PROMISE) break;
         // RFC 9110 §7.2: one Host per request.
-        if (this.hasHost) return this.fail('duplicate host');
+        if (this.hasHost) return this.fail(Msg.DUPLICATE_HOST);
         this.hasHost = true;
         this.hostPtr = value;
         this.hostLen = valueLen;
         break;
       }
       case 7: {
-        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail('connection-specific field: upgrade');
+        if (eqAscii(name, nameLen, A_UPGRADE)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_UPGRADE);
         break;
       }
       case 10: {
         // §8.2.2: connection-specific header fields make the message malformed.
-        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail('connection-specific field: connection');
-        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail('connection-specific field: keep-alive');
+        if (eqAscii(name, nameLen, A_CONNECTION)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_CONNECTION);
+        if (eqAscii(name, nameLen, A_KEEP_ALIVE)) return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_KEEP_ALIVE);
         break;
       }
       case 14: {
         if (!eqAscii(name, nameLen, A_CONTENT_LENGTH)) break;
         // Framing metadata means nothing after the content (RFC 9110 §6.5.1, §8.6).
-        if (this.kind == MessageKind.TRAILERS) return this.fail('content-length in trailers');
+        if (this.kind == MessageKind.TRAILERS) return this.fail(Msg.CONTENT_LENGTH_IN_TRAILERS);
         return this.contentLengthField(value, valueLen);
       }
       case 16: {
-        if (eqAscii(name, nameLen, A_PROXY_CONNECTION)) return this.fail('connection-specific field: proxy-connection');
+        if (eqAscii(name, nameLen, A_PROXY_CONNECTION))
+          return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_PROXY_CONNECTION);
         break;
       }
       case 17: {
         if (eqAscii(name, nameLen, A_TRANSFER_ENCODING))
-          return this.fail('connection-specific field: transfer-encoding');
+          return this.fail(Msg.CONNECTION_SPECIFIC_FIELD_TRANSFER_ENCODING);
         break;
       }
     }
@@ -601,16 +610,16 @@ export class MessageValidator {
         const b = load<u8>(p + i);
         if (!isDigit(b)) break;
         const d = <i64>(b - 0x30);
-        if (n > (i64.MAX_VALUE - d) / 10) return this.fail('content-length too large');
+        if (n > (i64.MAX_VALUE - d) / 10) return this.fail(Msg.CONTENT_LENGTH_TOO_LARGE);
         n = n * 10 + d;
         i++;
       }
-      if (i == start) return this.fail('invalid content-length');
-      if (this.contentLength >= 0 && this.contentLength != n) return this.fail('content-length values differ');
+      if (i == start) return this.fail(Msg.INVALID_CONTENT_LENGTH);
+      if (this.contentLength >= 0 && this.contentLength != n) return this.fail(Msg.CONTENT_LENGTH_VALUES_DIFFER);
       this.contentLength = n;
       while (i < len && isOws(load<u8>(p + i))) i++;
       if (i == len) return true;
-      if (load<u8>(p + i) != 0x2c) return this.fail('invalid content-length');
+      if (load<u8>(p + i) != 0x2c) return this.fail(Msg.INVALID_CONTENT_LENGTH);
       i++;
       while (i < len && isOws(load<u8>(p + i))) i++;
     }
@@ -621,35 +630,35 @@ export class MessageValidator {
   private finishRequest(): bool {
     this.errorIndex = -1;
     const p = this.pseudo;
-    if ((p & PseudoBit.METHOD) == 0) return this.fail('missing :method');
+    if ((p & PseudoBit.METHOD) == 0) return this.fail(Msg.MISSING_METHOD);
     const connect = this.method == Method.CONNECT;
     if ((p & PseudoBit.PROTOCOL) != 0) {
       // RFC 8441 §4: :protocol only with CONNECT, and then :scheme, :path and
       // :authority are all present (the target URI is complete).
-      if (!connect) return this.fail(':protocol in a request whose method is not CONNECT');
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme in extended CONNECT');
-      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path in extended CONNECT');
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in extended CONNECT');
+      if (!connect) return this.fail(Msg.PROTOCOL_IN_A_REQUEST_WHOSE);
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(Msg.MISSING_SCHEME_IN_EXTENDED_CONNECT);
+      if ((p & PseudoBit.PATH) == 0) return this.fail(Msg.MISSING_PATH_IN_EXTENDED_CONNECT);
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(Msg.MISSING_AUTHORITY_IN_EXTENDED_CONNECT);
     } else if (connect) {
       // §8.5: :scheme and :path omitted, :authority is host and port.
-      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(':scheme or :path in a CONNECT request');
-      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail('missing :authority in a CONNECT request');
+      if ((p & (PseudoBit.SCHEME | PseudoBit.PATH)) != 0) return this.fail(Msg.SCHEME_OR_PATH);
+      if ((p & PseudoBit.AUTHORITY) == 0) return this.fail(Msg.MISSING_AUTHORITY_IN_A_CONNECT);
     } else {
       // §8.3.1: exactly one :method, :scheme and :path.
-      if ((p & PseudoBit.SCHEME) == 0) return this.fail('missing :scheme');
-      if ((p & PseudoBit.PATH) == 0) return this.fail('missing :path');
+      if ((p & PseudoBit.SCHEME) == 0) return this.fail(Msg.MISSING_SCHEME);
+      if ((p & PseudoBit.PATH) == 0) return this.fail(Msg.MISSING_PATH);
     }
 
     if ((p & PseudoBit.PATH) != 0) {
       // §8.3.1: never empty (we hold every scheme to it: an empty request-target has no
       // HTTP/1.1 form either). For http and https: an absolute path, or "*" for OPTIONS.
-      if (this.pathLen == 0) return this.fail('empty :path');
+      if (this.pathLen == 0) return this.fail(Msg.EMPTY_PATH);
       if (this.scheme != SCHEME_OTHER) {
         const first = load<u8>(this.pathPtr);
         if (this.pathLen == 1 && first == 0x2a) {
-          if (this.method != Method.OPTIONS) return this.fail(":path '*' with a method other than OPTIONS");
+          if (this.method != Method.OPTIONS) return this.fail(Msg.PATH_ASTERISK_NOT_OPTIONS);
         } else if (first != 0x2f) {
-          return this.fail(":path not starting with '/' for http or https");
+          return this.fail(Msg.PATH_NOT_STARTING_WITH_SLASH);
         }
       }
     }
@@ -659,19 +668,19 @@ export class MessageValidator {
     // (RFC 9110 §9.3.6), so a classic CONNECT is held to the same rules.
     const strictAuthority = this.scheme != SCHEME_OTHER || (connect && (p & PseudoBit.PROTOCOL) == 0);
     if ((p & PseudoBit.AUTHORITY) != 0 && strictAuthority) {
-      if (this.authorityLen == 0) return this.fail('empty :authority');
-      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail('userinfo in :authority');
+      if (this.authorityLen == 0) return this.fail(Msg.EMPTY_AUTHORITY);
+      if (indexOfByte(this.authorityPtr, this.authorityLen, 0x40) >= 0) return this.fail(Msg.USERINFO_IN_AUTHORITY);
     }
 
     if (this.hasHost) {
       // RFC 9110 §7.2: Host = uri-host [ ":" port ], empty when there is no authority.
       if (!allIn(this.hostPtr, this.hostLen, C_AUTHORITY) || indexOfByte(this.hostPtr, this.hostLen, 0x40) >= 0) {
-        return this.fail('invalid host');
+        return this.fail(Msg.INVALID_HOST);
       }
       if ((p & PseudoBit.AUTHORITY) != 0) {
-        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail('host differs from :authority');
+        if (this.rejectHostMismatch && !this.hostMatchesAuthority()) return this.fail(Msg.HOST_DIFFERS_FROM_AUTHORITY);
       } else if (this.hostLen == 0 && strictAuthority) {
-        return this.fail('empty host');
+        return this.fail(Msg.EMPTY_HOST);
       }
     }
 
@@ -692,18 +701,18 @@ export class MessageValidator {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 }
 
-function duplicateMessage(bit: u32): string {
+function duplicateMessage(bit: u32): Msg {
   switch (bit) {
     case PseudoBit.METHOD:
-      return 'duplicate :method';
+      return Msg.DUPLICATE_METHOD;
     case PseudoBit.SCHEME:
-      return 'duplicate :scheme';
+      return Msg.DUPLICATE_SCHEME;
     case PseudoBit.AUTHORITY:
-      return 'duplicate :authority';
+      return Msg.DUPLICATE_AUTHORITY;
     case PseudoBit.PATH:
-      return 'duplicate :path';
+      return Msg.DUPLICATE_PATH;
     case PseudoBit.PROTOCOL:
-      return 'duplicate :protocol';
+      return Msg.DUPLICATE_PROTOCOL;
   }
-  return 'duplicate :status';
+  return Msg.DUPLICATE_STATUS;
 }

@@ -56,10 +56,3 @@ export class ByteBuffer {
     this.cap = 0;
   }
 }
-
-/** The bytes of an ASCII literal, made once (module constants: nothing per message). */
-export function ascii(text: string): StaticArray<u8> {
-  const out = new StaticArray<u8>(text.length);
-  for (let i = 0; i < text.length; i++) unchecked((out[i] = <u8>text.charCodeAt(i)));
-  return out;
-}

@@ -50,7 +50,7 @@ export function intLength(value: u32, prefix: u32): u32 {
 
 // ---- Huffman ----
 export function huffCode(sym: u32): u32 {
-  return HUFFMAN_CODES[sym];
+  return load<u32>(HUFFMAN_CODES + ((<usize>sym) << 2));
 }
 export function huffLength(sym: u32): u32 {
   return HUFFMAN_LENGTHS[sym];

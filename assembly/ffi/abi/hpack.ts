@@ -24,11 +24,12 @@ import {
   H2E_OK,
   H2E_OUT_OF_MEMORY,
 } from '../errors';
+import { Msg, msg } from '../../util/messages';
 
 /** Largest output an encoder or decoder buffer may grow to. */
 const OUTPUT_LIMIT: u32 = 1 << 30;
 
-const ERR_UNUSABLE = 'hpack: decoder unusable after an earlier decoding error';
+const ERR_UNUSABLE = Msg.HPACK_UNUSABLE;
 
 /** What an encoder's and a decoder's handle hold alike: the last output, the table, and
  *  whether a failure left the coder unusable. */
@@ -220,7 +221,7 @@ export function h2_hpack_decode(decoder: u32, block: usize, len: u32): u32 {
   if (o == null || !validRange(block, len)) return H2E_INVALID_ARG;
   o.out.clear();
   if (o.broken) {
-    o.decoder.error = ERR_UNUSABLE;
+    o.decoder.error = msg(ERR_UNUSABLE);
     return H2E_ERROR;
   }
   const status = o.decoder.decode(block, len, o.out);

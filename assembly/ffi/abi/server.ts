@@ -20,6 +20,7 @@ import { validRange } from '../memory';
 import { Role } from '../../proto/config';
 import { safepoint } from '../../util/gc';
 import { get, taskHandle, optionsNew, optionsExec, optionsSet, handshake } from './common';
+import { Msg, msg } from '../../util/messages';
 
 /** New server options; the host owns them until the handshake. */
 export function h2_serverconn_options_new(): u32 {
@@ -89,7 +90,7 @@ export function h2_serverconn_graceful_shutdown(conn: u32): u32 {
 export function h2_serverconn_abrupt_shutdown(conn: u32, reason: u32): u32 {
   const c = get<ConnDriver>(conn, HandleKind.SERVERCONN);
   if (c == null) return H2E_INVALID_ARG;
-  c.engine.abort(reason, 'shut down by the server');
+  c.engine.abort(reason, msg(Msg.SHUT_DOWN_BY_THE_SERVER));
   return H2E_OK;
 }
 
