@@ -26,7 +26,7 @@ type benchRun struct {
 	errs       int
 	ok         int
 	failed     error
-	// Slots freed since the last refill, and whether a refill is posted.
+	// Slots freed since the last refill, and whether a refill waits for the drain.
 	free         []*benchSlot
 	refillPosted bool
 	half         int
@@ -125,8 +125,8 @@ func (b *benchRun) send(sl *benchSlot) {
 	}
 }
 
-// refill starts a request on every slot freed since the last refill. It runs as a Post,
-// after the loop drained the executor, so the HEADERS of all of them go out in one
+// refill starts a request on every slot freed since the last refill. It runs once the
+// loop drained the executor (WhenDrained), so the HEADERS of all of them go out in one
 // io_write (as h2load batches its writes) instead of one write per request; and at once
 // when half the slots are free, so that the server has the next requests while the rest
 // of a batch of responses is still being read (the two sides work side by side instead
@@ -139,6 +139,8 @@ func (b *benchRun) refill() {
 	}
 	b.free = b.free[:0]
 }
+
+func (b *benchRun) refillDrained() { b.refillPosted = false; b.refill() }
 
 // over ends the request on sl: counts it, reports the first few failures, frees the slot.
 func (b *benchRun) over(sl *benchSlot, e error) {
@@ -159,7 +161,7 @@ func (b *benchRun) over(sl *benchSlot, e error) {
 		b.refill()
 	} else if !b.refillPosted {
 		b.refillPosted = true
-		b.h.Post(func() { b.refillPosted = false; b.refill() })
+		b.h.WhenDrained(b.refillDrained)
 	}
 }
 

@@ -122,7 +122,7 @@ type Host struct {
 
 	// Owned by the loop.
 	transports map[uint32]*transport
-	tasks      map[uint32]TaskFunc
+	tasks      taskTable
 	nextID     uint32
 	stopped    bool
 
@@ -153,6 +153,9 @@ type Host struct {
 	// running: the posted calls of the round in progress, so a trap does not lose the ones
 	// it did not reach (each may hold a freshly accepted connection).
 	running []func()
+	// drained: WhenDrained's calls, run once the executor has no task ready, in the same
+	// round; spare is the other slice they swap with.
+	drained, drainedSpare []func()
 
 	// stacks: one argument/result stack per nesting depth of export calls (an import
 	// calls exports while an export runs), reused so that a call allocates nothing.
@@ -222,7 +225,6 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 		fns:        map[string]*Fn{},
 		start:      time.Now(),
 		transports: map[uint32]*transport{},
-		tasks:      map[uint32]TaskFunc{},
 		sources:    map[uint32]*source{},
 		nextID:     1,
 		wake:       make(chan struct{}, 1),
@@ -282,10 +284,11 @@ func (h *Host) replaceInstance(trap *Trap) error {
 		t.fail()
 	}
 	h.transports = map[uint32]*transport{}
-	h.tasks = map[uint32]TaskFunc{}
+	h.tasks = taskTable{}
 	h.sources = map[uint32]*source{}
 	h.fields = nil
 	h.trapArmed = false
+	h.drained = nil // their handles died with the instance
 	h.Exec = 0
 	// The posted calls the trapped round did not reach go to the fresh instance.
 	if len(h.running) > 0 {
@@ -534,7 +537,7 @@ func (h *Host) Push(task uint32, fn TaskFunc) error {
 		h.fnTaskFree.Call(uint64(task))
 		return fmt.Errorf("h2_executor_push: %d", rc)
 	}
-	h.tasks[task] = fn
+	h.tasks.put(task, fn)
 	return nil
 }
 
@@ -545,6 +548,12 @@ func (h *Host) Post(fn func()) {
 	h.mu.Unlock()
 	h.signal()
 }
+
+// WhenDrained runs fn on the loop once the executor has no task ready, in the round in
+// progress (which then polls again for what fn started): for work to batch across the
+// tasks of one round (the requests whose HEADERS should go out in one write), without
+// the extra round a Post would cost. Loop goroutine only.
+func (h *Host) WhenDrained(fn func()) { h.drained = append(h.drained, fn) }
 
 // Stop ends Run after the current round. Loop goroutine only (or through Post).
 func (h *Host) Stop() { h.stopped = true }
@@ -625,11 +634,20 @@ func (h *Host) round() time.Duration {
 	for !h.stopped {
 		task := h.fnPoll.Call(uint64(h.Exec))
 		if task == 0 {
-			break
+			if len(h.drained) == 0 {
+				break
+			}
+			fns := h.drained
+			h.drained = h.drainedSpare[:0]
+			for i, fn := range fns {
+				fns[i] = nil
+				fn()
+			}
+			h.drainedSpare = fns[:0]
+			continue
 		}
 		typ := h.fnTaskType.Call(uint64(task))
-		fn := h.tasks[task]
-		delete(h.tasks, task)
+		fn := h.tasks.take(task)
 		if fn != nil {
 			fn(task, typ)
 		}
