@@ -282,7 +282,9 @@ func (q *requester) make() (uint32, error) {
 		q.gen = g
 	}
 	req := q.fnNew.Call()
-	q.fnSetMethod.Call(uint64(req), q.inMethod[0], q.inMethod[1])
+	if q.method != "GET" { // a new request is a GET (include/h2wasm.h): one call fewer
+		q.fnSetMethod.Call(uint64(req), q.inMethod[0], q.inMethod[1])
+	}
 	if rc := q.fnSetURI.Call(uint64(req), q.inURI[0], q.inURI[1]); rc != 0 {
 		h.Call("h2_request_free", uint64(req))
 		return 0, fmt.Errorf("h2_request_set_uri: code %d", rc)
