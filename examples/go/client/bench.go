@@ -120,7 +120,7 @@ func (b *benchRun) send(sl *benchSlot) {
 		return
 	}
 	sl.status, sl.body = 0, 0
-	if err := b.h.Push(b.fnSend.Call(uint64(b.clientconn), uint64(req)), sl.onResp); err != nil {
+	if err := b.h.PushLazy(b.fnSend.Call(uint64(b.clientconn), uint64(req)), sl.onResp); err != nil {
 		b.fail(err)
 	}
 }
@@ -166,42 +166,51 @@ func (b *benchRun) over(sl *benchSlot, e error) {
 }
 
 // response is the send task's end: the response (its status and body kept, the rest
-// freed) and the first read of its body.
-func (sl *benchSlot) response(task, typ uint32) {
+// freed) and the first read of its body. Pushed lazily (the type is not read): a
+// response's status is never 0, and h2_response_status answers 0 for any other handle,
+// such as the h2_error of a request that failed.
+func (sl *benchSlot) response(task, _ uint32) {
 	b := sl.b
-	if typ != h2wasm.TaskResponse {
-		b.over(sl, taskErr(b.h, task, typ, "response"))
+	v := b.h.TaskValue(task)
+	status := b.fnStatus.Call(uint64(v))
+	if status == 0 {
+		typ := b.h.TaskType(task)
+		if typ == h2wasm.TaskError {
+			b.over(sl, fmt.Errorf("response: %w", b.h.ErrorOf(v)))
+		} else {
+			b.over(sl, fmt.Errorf("response: unexpected task type %d", typ))
+		}
 		return
 	}
-	resp := b.h.TaskValue(task)
-	sl.status = b.fnStatus.Call(uint64(resp))
-	sl.body = b.fnBody.Call(uint64(resp))
-	b.fnRespFree.Call(uint64(resp))
+	sl.status = status
+	sl.body = b.fnBody.Call(uint64(v))
+	b.fnRespFree.Call(uint64(v))
 	sl.readBody()
 }
 
 func (sl *benchSlot) readBody() {
-	if err := sl.b.h.Push(sl.b.fnBodyData.Call(uint64(sl.body)), sl.onBody); err != nil {
+	if err := sl.b.h.PushLazy(sl.b.fnBodyData.Call(uint64(sl.body)), sl.onBody); err != nil {
 		sl.b.fail(err)
 	}
 }
 
 // bodyTask is a body read's end: a buf (freed unread, with the task: bench mode discards
-// bodies), the end of the body, or an error.
-func (sl *benchSlot) bodyTask(task, typ uint32) {
+// bodies), the end of the body, or an error. Pushed lazily: the type is read only when
+// the body is not over.
+func (sl *benchSlot) bodyTask(task, _ uint32) {
 	b := sl.b
-	switch typ {
+	// END_STREAM came and every byte was read (a small body's one DATA frame came with
+	// this buf): the end is known now, whatever the task was, without another
+	// h2_body_data task to say so. The buf is left in the task, which the loop frees with
+	// it when this returns (two calls fewer than taking and freeing it).
+	if b.fnIsEnd.Call(uint64(sl.body)) == 1 {
+		sl.ended()
+		return
+	}
+	switch typ := b.h.TaskType(task); typ {
 	case h2wasm.TaskBuf:
-		// The buf is left in the task, which the loop frees with it when this returns
-		// (bench mode discards bodies): two calls fewer than taking and freeing it.
-		// The DATA with END_STREAM came with it (a small body does): the end is known
-		// now, without another h2_body_data task to say so.
-		if b.fnIsEnd.Call(uint64(sl.body)) == 1 {
-			sl.ended()
-			return
-		}
 		sl.readBody()
-	case h2wasm.TaskEmpty: // the end of the body
+	case h2wasm.TaskEmpty: // the end of the body (trailers follow: not read)
 		sl.ended()
 	default:
 		b.fnBodyFree.Call(uint64(sl.body))

@@ -95,6 +95,9 @@ const WazeroVersion = "v1.12.0"
 // returns (with its value, unless the callback took it with h.TaskValue).
 type TaskFunc func(task, typ uint32)
 
+// TypeUnread is the typ a PushLazy callback gets: h.TaskType(task) tells it.
+const TypeUnread = 0xFFFFFFFF
+
 // Trap is the panic of an export call that trapped (or failed): Run recovers it.
 type Trap struct {
 	Export string
@@ -512,9 +515,14 @@ func (h *Host) ErrorMessage(err uint32) string {
 // TaskValue takes a finished task's value.
 func (h *Host) TaskValue(task uint32) uint32 { return h.fnTaskValue.Call(uint64(task)) }
 
+// TaskType is a finished task's type (TaskResponse, TaskError, ...).
+func (h *Host) TaskType(task uint32) uint32 { return h.fnTaskType.Call(uint64(task)) }
+
 // TaskError turns an error task into a Go error (taking and freeing the h2_error).
-func (h *Host) TaskError(task uint32) error {
-	e := h.TaskValue(task)
+func (h *Host) TaskError(task uint32) error { return h.ErrorOf(h.TaskValue(task)) }
+
+// ErrorOf turns an h2_error the caller owns into a Go error, and frees it.
+func (h *Host) ErrorOf(e uint32) error {
 	defer h.Call("h2_error_free", uint64(e))
 	return errors.New(h.ErrorMessage(e))
 }
@@ -529,7 +537,16 @@ func (h *Host) TakeBuf(task uint32) []byte {
 // Push hands a task to the executor; fn runs on the loop when it finishes. A 0 task (the
 // call that made it failed) is an error. The callback is found by the task's handle,
 // which poll answers with (no userdata to set and read back: two calls fewer per task).
-func (h *Host) Push(task uint32, fn TaskFunc) error {
+func (h *Host) Push(task uint32, fn TaskFunc) error { return h.push(task, taskEntry{fn: fn}) }
+
+// PushLazy is Push for a callback that does not always need the task's type: it gets
+// TypeUnread and asks h.TaskType(task) when it does (one export call fewer when the
+// outcome shows otherwise, as a response's status does).
+func (h *Host) PushLazy(task uint32, fn TaskFunc) error {
+	return h.push(task, taskEntry{fn: fn, lazy: true})
+}
+
+func (h *Host) push(task uint32, fn taskEntry) error {
 	if task == 0 {
 		return errors.New("h2wasm: no task (0 handle)")
 	}
@@ -646,10 +663,12 @@ func (h *Host) round() time.Duration {
 			h.drainedSpare = fns[:0]
 			continue
 		}
-		typ := h.fnTaskType.Call(uint64(task))
-		fn := h.tasks.take(task)
-		if fn != nil {
-			fn(task, typ)
+		if e := h.tasks.take(task); e.fn != nil {
+			typ := uint32(TypeUnread)
+			if !e.lazy {
+				typ = h.fnTaskType.Call(uint64(task))
+			}
+			e.fn(task, typ)
 		}
 		h.fnTaskFree.Call(uint64(task))
 	}

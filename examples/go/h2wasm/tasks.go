@@ -5,14 +5,20 @@ package h2wasm
 // request go in and out of it; Go's map spent ~2% of the client's CPU on them.
 type taskTable struct {
 	keys  []uint32 // 0: empty (no task handle is 0)
-	fns   []TaskFunc
+	fns   []taskEntry
 	n     int
 	shift uint32 // 32 - log2(len(keys))
 }
 
+// taskEntry is a pushed task's callback; lazy: it gets TypeUnread (PushLazy).
+type taskEntry struct {
+	fn   TaskFunc
+	lazy bool
+}
+
 func (t *taskTable) home(k uint32) int { return int((k * 0x9E3779B1) >> t.shift) }
 
-func (t *taskTable) put(k uint32, fn TaskFunc) {
+func (t *taskTable) put(k uint32, fn taskEntry) {
 	if 2*(t.n+1) > len(t.keys) {
 		t.grow()
 	}
@@ -27,16 +33,16 @@ func (t *taskTable) put(k uint32, fn TaskFunc) {
 	t.keys[i], t.fns[i] = k, fn
 }
 
-// take removes k and returns its callback (nil when k is not there).
-func (t *taskTable) take(k uint32) TaskFunc {
+// take removes k and returns its callback (a nil fn when k is not there).
+func (t *taskTable) take(k uint32) taskEntry {
 	if t.n == 0 {
-		return nil
+		return taskEntry{}
 	}
 	mask := len(t.keys) - 1
 	i := t.home(k)
 	for t.keys[i] != k {
 		if t.keys[i] == 0 {
-			return nil
+			return taskEntry{}
 		}
 		i = (i + 1) & mask
 	}
@@ -51,14 +57,14 @@ func (t *taskTable) take(k uint32) TaskFunc {
 			i = j
 		}
 	}
-	t.keys[i], t.fns[i] = 0, nil
+	t.keys[i], t.fns[i] = 0, taskEntry{}
 	return fn
 }
 
 func (t *taskTable) grow() {
 	keys, fns := t.keys, t.fns
 	size := max(2*len(keys), 64)
-	t.keys, t.fns, t.n = make([]uint32, size), make([]TaskFunc, size), 0
+	t.keys, t.fns, t.n = make([]uint32, size), make([]taskEntry, size), 0
 	t.shift = 32
 	for s := size; s > 1; s >>= 1 {
 		t.shift--

@@ -22,7 +22,7 @@ func TestTaskTable(t *testing.T) {
 			v := step
 			ref[k] = v
 			live = append(live, k)
-			tt.put(k, func(uint32, uint32) { got = v })
+			tt.put(k, taskEntry{fn: func(uint32, uint32) { got = v }})
 			continue
 		}
 		i := r.Intn(len(live))
@@ -31,14 +31,14 @@ func TestTaskTable(t *testing.T) {
 		live = live[:len(live)-1]
 		want := ref[k]
 		delete(ref, k)
-		fn := tt.take(k)
+		fn := tt.take(k).fn
 		if fn == nil {
 			t.Fatalf("step %d: %#x not found", step, k)
 		}
 		if fn(0, 0); got != want {
 			t.Fatalf("step %d: %#x gave the callback of step %d, want %d", step, k, got, want)
 		}
-		if tt.take(k) != nil {
+		if tt.take(k).fn != nil {
 			t.Fatalf("step %d: %#x found after take", step, k)
 		}
 		if tt.n != len(ref) {
@@ -46,11 +46,11 @@ func TestTaskTable(t *testing.T) {
 		}
 	}
 	for _, k := range live {
-		if tt.take(k) == nil {
+		if tt.take(k).fn == nil {
 			t.Fatalf("%#x lost", k)
 		}
 	}
-	if tt.take(12345) != nil || tt.n != 0 {
+	if tt.take(12345).fn != nil || tt.n != 0 {
 		t.Fatal("table not empty at the end")
 	}
 }
