@@ -26,13 +26,15 @@ type benchRun struct {
 	errs       int
 	ok         int
 	failed     error
-	// Slots freed since the last refill, and whether a refill waits for the drain.
-	free         []*benchSlot
-	refillPosted bool
-	half         int
+	// Slots freed since the last refill; bodies read to their end, to free; whether
+	// drained (both, at the drain) is due.
+	free        []*benchSlot
+	ended       []uint32
+	drainPosted bool
+	half        int
 
-	fnSend, fnStatus, fnBody, fnRespFree, fnBodyData *h2wasm.Fn
-	fnIsEnd, fnBodyFree                              *h2wasm.Fn
+	fnSend, fnStatus, fnBody, fnRespFree, fnBodyData    *h2wasm.Fn
+	fnIsEnd, fnBodyFree, fnRelease, fnBufLen, fnBufFree *h2wasm.Fn
 }
 
 // benchSlot is one stream in flight: its response's status and body. Its task funcs are
@@ -67,7 +69,8 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 		h: h, req: newRequester(h, u.String(), method, data), total: total, half: max(streams/2, 1),
 		fnSend: h.Fn("h2_clientconn_send"), fnStatus: h.Fn("h2_response_status"), fnBody: h.Fn("h2_response_body"),
 		fnRespFree: h.Fn("h2_response_free"), fnBodyData: h.Fn("h2_body_data"),
-		fnIsEnd: h.Fn("h2_body_is_end"), fnBodyFree: h.Fn("h2_body_free"),
+		fnIsEnd: h.Fn("h2_body_is_end"), fnBodyFree: h.Fn("h2_body_free"), fnRelease: h.Fn("h2_body_release"),
+		fnBufLen: h.Fn("h2_buf_len"), fnBufFree: h.Fn("h2_buf_free"),
 	}
 	b.free = make([]*benchSlot, 0, streams)
 	slots := make([]benchSlot, streams)
@@ -78,6 +81,11 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 	}
 
 	opts := clientOptions(h)
+	// Manual release: reading a body does not give its bytes back to the windows (which
+	// makes the executor drive the connection again at the next poll, once per request);
+	// freeing it does, and bodies are freed together once the executor is drained (one
+	// drive for all of them). The windows are 4 and 16 MiB, a round's bodies a few KiB.
+	h.Call("h2_clientconn_options_set", uint64(opts), h2wasm.OptManualRelease, 1)
 	onHandshake := func(task, typ uint32) {
 		if typ != h2wasm.TaskClientConn {
 			b.fail(taskErr(h, task, typ, "handshake"))
@@ -100,6 +108,7 @@ func bench(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 	if err != nil {
 		return r, err
 	}
+	b.freeEnded() // the last round's: Stop came before its drain
 	if b.clientconn != 0 {
 		h.Call("h2_clientconn_free", uint64(b.clientconn))
 	}
@@ -126,7 +135,7 @@ func (b *benchRun) send(sl *benchSlot) {
 }
 
 // refill starts a request on every slot freed since the last refill. It runs once the
-// loop drained the executor (WhenDrained), so the HEADERS of all of them go out in one
+// loop drained the executor (drained), so the HEADERS of all of them go out in one
 // io_write (as h2load batches its writes) instead of one write per request; and at once
 // when half the slots are free, so that the server has the next requests while the rest
 // of a batch of responses is still being read (the two sides work side by side instead
@@ -140,7 +149,27 @@ func (b *benchRun) refill() {
 	b.free = b.free[:0]
 }
 
-func (b *benchRun) refillDrained() { b.refillPosted = false; b.refill() }
+// drained runs once the executor is drained (WhenDrained): frees the bodies that ended
+// in the round, then refills the slots freed since the last refill.
+func (b *benchRun) drained() {
+	b.drainPosted = false
+	b.freeEnded()
+	b.refill()
+}
+
+func (b *benchRun) freeEnded() {
+	for _, body := range b.ended {
+		b.fnBodyFree.Call(uint64(body))
+	}
+	b.ended = b.ended[:0]
+}
+
+func (b *benchRun) atDrain() {
+	if !b.drainPosted {
+		b.drainPosted = true
+		b.h.WhenDrained(b.drained)
+	}
+}
 
 // over ends the request on sl: counts it, reports the first few failures, frees the slot.
 func (b *benchRun) over(sl *benchSlot, e error) {
@@ -159,9 +188,8 @@ func (b *benchRun) over(sl *benchSlot, e error) {
 	b.free = append(b.free, sl)
 	if len(b.free) >= b.half {
 		b.refill()
-	} else if !b.refillPosted {
-		b.refillPosted = true
-		b.h.WhenDrained(b.refillDrained)
+	} else {
+		b.atDrain()
 	}
 }
 
@@ -209,6 +237,11 @@ func (sl *benchSlot) bodyTask(task, _ uint32) {
 	}
 	switch typ := b.h.TaskType(task); typ {
 	case h2wasm.TaskBuf:
+		// More is coming: give these bytes back to the windows now (release is manual),
+		// or a body larger than the windows could never end.
+		buf := b.h.TaskValue(task)
+		b.fnRelease.Call(uint64(sl.body), uint64(b.fnBufLen.Call(uint64(buf))))
+		b.fnBufFree.Call(uint64(buf))
 		sl.readBody()
 	case h2wasm.TaskEmpty: // the end of the body (trailers follow: not read)
 		sl.ended()
@@ -223,6 +256,7 @@ func (sl *benchSlot) ended() {
 	if sl.status >= 200 && sl.status < 300 {
 		b.ok++
 	}
-	b.fnBodyFree.Call(uint64(sl.body))
+	b.ended = append(b.ended, sl.body) // freed at the drain (see the manual release above)
+	b.atDrain()
 	b.over(sl, nil)
 }

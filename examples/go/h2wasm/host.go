@@ -86,6 +86,7 @@ const (
 	OptMaxConcurrentStreams = 3
 	OptInitialWindowSize    = 4
 	OptConnectionWindow     = 100
+	OptManualRelease        = 101
 )
 
 // WazeroVersion is the wazero release this package was built and tested with (go.mod).
