@@ -26,8 +26,8 @@ type benchRun struct {
 	errs       int
 	ok         int
 	failed     error
-	// Slots freed since the last refill; bodies read to their end, to free; whether
-	// drained (both, at the drain) is due.
+	// free: slots freed since the last refill; ended: bodies read to their end, freed
+	// together at the drain; drainPosted: b.drained waits for the drain (WhenDrained).
 	free        []*benchSlot
 	ended       []uint32
 	drainPosted bool

@@ -32,10 +32,9 @@
 // non-blocking send on a 1-slot channel. The loop, woken by that channel (or by a Post,
 // or by the timer set to h2_executor_next_deadline), wakes the wakers whose condition
 // now holds (h2_waker_wake), tells the executor the time, and polls it until it returns
-// 0, calling the callback that was registered with each finished task (a map from task
-// handle to callback). Since wakers are only taken
-// and woken on the loop, and a goroutine always enqueues after changing state, no
-// wake-up is lost.
+// 0, calling the callback that was registered with each finished task (a table from
+// task handle to callback). Since wakers are only taken and woken on the loop, and a
+// goroutine always enqueues after changing state, no wake-up is lost.
 //
 // # A trap
 //
