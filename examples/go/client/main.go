@@ -241,25 +241,57 @@ func fetch(rawURL, wasmPath, method, data string, insecure bool, timeout time.Du
 // userAgent is the user-agent header every request carries.
 const userAgent = "h2wasm-go/" + h2wasm.WazeroVersion
 
-// newRequest makes the request that fetch and bench send: method, URI, a user-agent
-// header and, when data is not empty, data as its body. When the engine refuses the URI
-// the request is freed and an error comes back instead. The strings are interned in wasm
-// memory (written once, not allocated, copied and freed for every request); uri is
-// u.String(), computed once by the caller.
+// newRequest makes the request that fetch sends: method, URI, a user-agent header and,
+// when data is not empty, data as its body. When the engine refuses the URI the request
+// is freed and an error comes back instead. uri is u.String(), computed once by the caller.
 func newRequest(h *h2wasm.Host, uri, method, data string) (uint32, error) {
-	req := h.Call("h2_request_new")
-	p, n := h.Intern(method)
-	h.Call("h2_request_set_method", uint64(req), uint64(p), uint64(n))
-	p, n = h.Intern(uri)
-	if rc := h.Call("h2_request_set_uri", uint64(req), uint64(p), uint64(n)); rc != 0 {
+	return newRequester(h, uri, method, data).make()
+}
+
+// requester makes the same request again and again (bench mode sends thousands): the
+// strings are interned in wasm memory (written once, not allocated, copied and freed for
+// every request) and the exports are looked up once.
+type requester struct {
+	h                            *h2wasm.Host
+	uri, method, data            string
+	gen                          uint32 // the instance the interned strings below belong to
+	inMethod, inURI              [2]uint64
+	inUAName, inUAValue          [2]uint64
+	fnNew, fnSetMethod, fnSetURI *h2wasm.Fn
+	fnHeaders, fnAddHeader       *h2wasm.Fn
+}
+
+func newRequester(h *h2wasm.Host, uri, method, data string) *requester {
+	return &requester{
+		h: h, uri: uri, method: method, data: data,
+		fnNew: h.Fn("h2_request_new"), fnSetMethod: h.Fn("h2_request_set_method"), fnSetURI: h.Fn("h2_request_set_uri"),
+		fnHeaders: h.Fn("h2_request_headers"), fnAddHeader: h.Fn("h2_headers_add"),
+	}
+}
+
+func (q *requester) intern(s string) [2]uint64 {
+	p, n := q.h.Intern(s)
+	return [2]uint64{uint64(p), uint64(n)}
+}
+
+func (q *requester) make() (uint32, error) {
+	h := q.h
+	if g := h.Generation(); q.gen != g { // a trap replaced the instance: intern again
+		q.inMethod, q.inURI = q.intern(q.method), q.intern(q.uri)
+		q.inUAName, q.inUAValue = q.intern("user-agent"), q.intern(userAgent)
+		q.gen = g
+	}
+	req := q.fnNew.Call()
+	if q.method != "GET" { // a new request is a GET (include/h2wasm.h): one call fewer
+		q.fnSetMethod.Call(uint64(req), q.inMethod[0], q.inMethod[1])
+	}
+	if rc := q.fnSetURI.Call(uint64(req), q.inURI[0], q.inURI[1]); rc != 0 {
 		h.Call("h2_request_free", uint64(req))
 		return 0, fmt.Errorf("h2_request_set_uri: code %d", rc)
 	}
-	np, nn := h.Intern("user-agent")
-	vp, vn := h.Intern(userAgent)
-	h.Call("h2_headers_add", uint64(h.Call("h2_request_headers", uint64(req))), uint64(np), uint64(nn), uint64(vp), uint64(vn))
-	if data != "" {
-		h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(data))))
+	q.fnAddHeader.Call(uint64(q.fnHeaders.Call(uint64(req))), q.inUAName[0], q.inUAName[1], q.inUAValue[0], q.inUAValue[1])
+	if q.data != "" {
+		h.Call("h2_request_set_body", uint64(req), uint64(h.NewBody([]byte(q.data))))
 	}
 	return req, nil
 }

@@ -32,10 +32,9 @@
 // non-blocking send on a 1-slot channel. The loop, woken by that channel (or by a Post,
 // or by the timer set to h2_executor_next_deadline), wakes the wakers whose condition
 // now holds (h2_waker_wake), tells the executor the time, and polls it until it returns
-// 0, calling the callback that was registered with each finished task (tasks are told
-// apart by their userdata, an id into a map of callbacks). Since wakers are only taken
-// and woken on the loop, and a goroutine always enqueues after changing state, no
-// wake-up is lost.
+// 0, calling the callback that was registered with each finished task (a table from
+// task handle to callback). Since wakers are only taken and woken on the loop, and a
+// goroutine always enqueues after changing state, no wake-up is lost.
 //
 // # A trap
 //
@@ -86,6 +85,7 @@ const (
 	OptMaxConcurrentStreams = 3
 	OptInitialWindowSize    = 4
 	OptConnectionWindow     = 100
+	OptManualRelease        = 101
 )
 
 // WazeroVersion is the wazero release this package was built and tested with (go.mod).
@@ -94,6 +94,9 @@ const WazeroVersion = "v1.12.0"
 // TaskFunc is called on the loop when a pushed task finishes. The task is freed after it
 // returns (with its value, unless the callback took it with h.TaskValue).
 type TaskFunc func(task, typ uint32)
+
+// TypeUnread is the typ a PushLazy callback gets: h.TaskType(task) tells it.
+const TypeUnread = 0xFFFFFFFF
 
 // Trap is the panic of an export call that trapped (or failed): Run recovers it.
 type Trap struct {
@@ -110,14 +113,19 @@ type Host struct {
 	compiled wazero.CompiledModule
 	mod      api.Module
 	mem      api.Memory
-	fns      map[string]*export
-	Exec     uint32
+	// gen counts instances (a trap makes a fresh one); an Fn resolved for another
+	// generation resolves again.
+	gen  uint32
+	fns  map[string]*Fn
+	Exec uint32
+	// The exports every round and every task use, resolved once.
+	fnPoll, fnTaskType, fnTaskValue, fnTaskFree, fnPush, fnSetTime, fnDeadline *Fn
 
 	start time.Time
 
 	// Owned by the loop.
 	transports map[uint32]*transport
-	tasks      map[uint32]TaskFunc
+	tasks      taskTable
 	nextID     uint32
 	stopped    bool
 
@@ -148,6 +156,9 @@ type Host struct {
 	// running: the posted calls of the round in progress, so a trap does not lose the ones
 	// it did not reach (each may hold a freshly accepted connection).
 	running []func()
+	// drained: WhenDrained's calls, run once the executor has no task ready, in the same
+	// round; spare is the other slice they swap with.
+	drained, drainedSpare []func()
 
 	// stacks: one argument/result stack per nesting depth of export calls (an import
 	// calls exports while an export runs), reused so that a call allocates nothing.
@@ -157,9 +168,13 @@ type Host struct {
 	interned map[string][2]uint32
 }
 
-// export is a resolved export: its function and how many parameters and results it has,
-// taken once instead of from its definition at every call.
-type export struct {
+// Fn is an export looked up by name once (h.Fn), so that calling it costs no lookup: its
+// function and how many parameters and results it has, taken from its definition once
+// per instance.
+type Fn struct {
+	h        *Host
+	name     string
+	gen      uint32
 	fn       api.Function
 	nparams  int
 	nresults int
@@ -210,10 +225,9 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 	h := &Host{
 		ctx:        ctx,
 		rt:         wazero.NewRuntimeWithConfig(ctx, cfg),
-		fns:        map[string]*export{},
+		fns:        map[string]*Fn{},
 		start:      time.Now(),
 		transports: map[uint32]*transport{},
-		tasks:      map[uint32]TaskFunc{},
 		sources:    map[uint32]*source{},
 		nextID:     1,
 		wake:       make(chan struct{}, 1),
@@ -221,6 +235,13 @@ func New(ctx context.Context, wasmPath string) (*Host, error) {
 	if err := h.hostModule(); err != nil {
 		return nil, err
 	}
+	h.fnPoll = h.Fn("h2_executor_poll")
+	h.fnTaskType = h.Fn("h2_task_type")
+	h.fnTaskValue = h.Fn("h2_task_value")
+	h.fnTaskFree = h.Fn("h2_task_free")
+	h.fnPush = h.Fn("h2_executor_push")
+	h.fnSetTime = h.Fn("h2_executor_set_time")
+	h.fnDeadline = h.Fn("h2_executor_next_deadline")
 	if h.compiled, err = h.rt.CompileModule(ctx, wasm); err != nil {
 		return nil, fmt.Errorf("compile %s: %w", wasmPath, err)
 	}
@@ -238,7 +259,7 @@ func (h *Host) instantiate() (err error) {
 	}
 	h.mod = mod
 	h.mem = mod.Memory()
-	h.fns = map[string]*export{}
+	h.gen++
 	h.interned = map[string][2]uint32{}
 	h.broken = false
 	defer func() {
@@ -266,10 +287,11 @@ func (h *Host) replaceInstance(trap *Trap) error {
 		t.fail()
 	}
 	h.transports = map[uint32]*transport{}
-	h.tasks = map[uint32]TaskFunc{}
+	h.tasks = taskTable{}
 	h.sources = map[uint32]*source{}
 	h.fields = nil
 	h.trapArmed = false
+	h.drained = nil // their handles died with the instance
 	h.Exec = 0
 	// The posted calls the trapped round did not reach go to the fresh instance.
 	if len(h.running) > 0 {
@@ -345,28 +367,50 @@ func (h *Host) hostModule() error {
 
 // Call calls an export with u32/i64 arguments and returns its result as u32 (0 for
 // void). Loop goroutine only. Reentrant calls (an import calling an export) are fine as
-// long as they are not the same export, which this host never does.
+// long as they are not the same export, which this host never does. Calls made for every
+// request go through an Fn instead (no lookup by name).
 func (h *Host) Call(name string, args ...uint64) uint32 {
-	return uint32(h.Call64(name, args...))
+	return uint32(h.Fn(name).Call64(args...))
 }
 
 // Call64 is Call for an i64 result.
 func (h *Host) Call64(name string, args ...uint64) uint64 {
+	return h.Fn(name).Call64(args...)
+}
+
+// Generation names the instance: it changes when a trap replaces it (what was written
+// into the old one's memory, as by Intern, is gone).
+func (h *Host) Generation() uint32 { return h.gen }
+
+// Fn returns the export name, to call again and again. Loop goroutine only.
+func (h *Host) Fn(name string) *Fn {
+	f := h.fns[name]
+	if f == nil {
+		f = &Fn{h: h, name: name}
+		h.fns[name] = f
+	}
+	return f
+}
+
+// Call is h.Call for this export.
+func (f *Fn) Call(args ...uint64) uint32 { return uint32(f.Call64(args...)) }
+
+// Call64 is h.Call64 for this export.
+func (f *Fn) Call64(args ...uint64) uint64 {
+	h := f.h
 	if h.broken {
 		return 0
 	}
-	f := h.fns[name]
-	if f == nil {
-		fn := h.mod.ExportedFunction(name)
+	if f.gen != h.gen {
+		fn := h.mod.ExportedFunction(f.name)
 		if fn == nil {
-			panic("h2wasm: no export " + name)
+			panic("h2wasm: no export " + f.name)
 		}
 		def := fn.Definition()
-		f = &export{fn: fn, nparams: len(def.ParamTypes()), nresults: len(def.ResultTypes())}
-		h.fns[name] = f
+		f.fn, f.nparams, f.nresults, f.gen = fn, len(def.ParamTypes()), len(def.ResultTypes()), h.gen
 	}
 	if len(args) != f.nparams {
-		panic(fmt.Sprintf("h2wasm: %s takes %d arguments, got %d", name, f.nparams, len(args)))
+		panic(fmt.Sprintf("h2wasm: %s takes %d arguments, got %d", f.name, f.nparams, len(args)))
 	}
 	// Calls nest (imports call exports), so each depth has its own stack.
 	if h.depth == len(h.stacks) {
@@ -379,12 +423,14 @@ func (h *Host) Call64(name string, args ...uint64) uint64 {
 	}
 	copy(stack, args)
 	h.depth++
-	err := f.fn.CallWithStack(h.ctx, stack)
+	// Not h.ctx: wazero looks values up in the context at every call, and a
+	// Background one answers at once (the calls need neither its values nor its end).
+	err := f.fn.CallWithStack(context.Background(), stack)
 	h.depth--
 	if err != nil {
 		h.broken = true
 		h.depth = 0
-		panic(&Trap{Export: name, Err: err})
+		panic(&Trap{Export: f.name, Err: err})
 	}
 	if f.nresults == 0 {
 		return 0
@@ -467,11 +513,16 @@ func (h *Host) ErrorMessage(err uint32) string {
 }
 
 // TaskValue takes a finished task's value.
-func (h *Host) TaskValue(task uint32) uint32 { return h.Call("h2_task_value", uint64(task)) }
+func (h *Host) TaskValue(task uint32) uint32 { return h.fnTaskValue.Call(uint64(task)) }
+
+// TaskType is a finished task's type (TaskResponse, TaskError, ...).
+func (h *Host) TaskType(task uint32) uint32 { return h.fnTaskType.Call(uint64(task)) }
 
 // TaskError turns an error task into a Go error (taking and freeing the h2_error).
-func (h *Host) TaskError(task uint32) error {
-	e := h.TaskValue(task)
+func (h *Host) TaskError(task uint32) error { return h.ErrorOf(h.TaskValue(task)) }
+
+// ErrorOf turns an h2_error the caller owns into a Go error, and frees it.
+func (h *Host) ErrorOf(e uint32) error {
 	defer h.Call("h2_error_free", uint64(e))
 	return errors.New(h.ErrorMessage(e))
 }
@@ -484,19 +535,26 @@ func (h *Host) TakeBuf(task uint32) []byte {
 }
 
 // Push hands a task to the executor; fn runs on the loop when it finishes. A 0 task (the
-// call that made it failed) is an error.
-func (h *Host) Push(task uint32, fn TaskFunc) error {
+// call that made it failed) is an error. The callback is found by the task's handle,
+// which poll answers with (no userdata to set and read back: two calls fewer per task).
+func (h *Host) Push(task uint32, fn TaskFunc) error { return h.push(task, taskEntry{fn: fn}) }
+
+// PushLazy is Push for a callback that does not always need the task's type: it gets
+// TypeUnread and asks h.TaskType(task) when it does (one export call fewer when the
+// outcome shows otherwise, as a response's status does).
+func (h *Host) PushLazy(task uint32, fn TaskFunc) error {
+	return h.push(task, taskEntry{fn: fn, lazy: true})
+}
+
+func (h *Host) push(task uint32, fn taskEntry) error {
 	if task == 0 {
 		return errors.New("h2wasm: no task (0 handle)")
 	}
-	id := h.nextID
-	h.nextID++
-	h.Call("h2_task_set_userdata", uint64(task), uint64(id))
-	if rc := h.Call("h2_executor_push", uint64(h.Exec), uint64(task)); rc != 0 {
-		h.Call("h2_task_free", uint64(task))
+	if rc := h.fnPush.Call(uint64(h.Exec), uint64(task)); rc != 0 {
+		h.fnTaskFree.Call(uint64(task))
 		return fmt.Errorf("h2_executor_push: %d", rc)
 	}
-	h.tasks[id] = fn
+	h.tasks.put(task, fn)
 	return nil
 }
 
@@ -507,6 +565,12 @@ func (h *Host) Post(fn func()) {
 	h.mu.Unlock()
 	h.signal()
 }
+
+// WhenDrained runs fn on the loop once the executor has no task ready, in the round in
+// progress (which then polls again for what fn started): for work to batch across the
+// tasks of one round (the requests whose HEADERS should go out in one write), without
+// the extra round a Post would cost. Loop goroutine only.
+func (h *Host) WhenDrained(fn func()) { h.drained = append(h.drained, fn) }
 
 // Stop ends Run after the current round. Loop goroutine only (or through Post).
 func (h *Host) Stop() { h.stopped = true }
@@ -574,7 +638,7 @@ func (h *Host) round() time.Duration {
 	h.ready, h.posts = nil, nil
 	h.mu.Unlock()
 	// The time first: the posted calls (a handshake, a request) are stamped with it.
-	h.Call("h2_executor_set_time", uint64(h.Exec), uint64(h.now()))
+	h.fnSetTime.Call(uint64(h.Exec), uint64(h.now()))
 	for _, t := range ready {
 		t.queued.Store(false)
 		h.wakeTransport(t)
@@ -585,21 +649,31 @@ func (h *Host) round() time.Duration {
 		fn()
 	}
 	for !h.stopped {
-		task := h.Call("h2_executor_poll", uint64(h.Exec))
+		task := h.fnPoll.Call(uint64(h.Exec))
 		if task == 0 {
-			break
+			if len(h.drained) == 0 {
+				break
+			}
+			fns := h.drained
+			h.drained = h.drainedSpare[:0]
+			for i, fn := range fns {
+				fns[i] = nil
+				fn()
+			}
+			h.drainedSpare = fns[:0]
+			continue
 		}
-		typ := h.Call("h2_task_type", uint64(task))
-		id := h.Call("h2_task_userdata", uint64(task))
-		fn := h.tasks[id]
-		delete(h.tasks, id)
-		if fn != nil {
-			fn(task, typ)
+		if e := h.tasks.take(task); e.fn != nil {
+			typ := uint32(TypeUnread)
+			if !e.lazy {
+				typ = h.fnTaskType.Call(uint64(task))
+			}
+			e.fn(task, typ)
 		}
-		h.Call("h2_task_free", uint64(task))
+		h.fnTaskFree.Call(uint64(task))
 	}
 	wait := time.Hour
-	if d := int64(h.Call64("h2_executor_next_deadline", uint64(h.Exec))); d >= 0 {
+	if d := int64(h.fnDeadline.Call64(uint64(h.Exec))); d >= 0 {
 		wait = max(time.Duration(d-h.now())*time.Millisecond, 0)
 	}
 	return wait
