@@ -158,6 +158,8 @@ export interface SessionOptions extends ConnectionOptions {
 }
 
 const encoder = new TextEncoder();
+/** Paths up to this long are kept encoded as a session's last target (setTarget). */
+const TARGET_CACHE_MAX = 2048;
 const decoder = new TextDecoder();
 
 /** `parts` (`total` bytes in all) as one array: the part itself when there is one. */
@@ -369,8 +371,16 @@ export class ClientSession {
     this.targetReq = req;
     this.targetSchemeLen = this.scheme.length;
     this.targetAuthorityLen = this.authority.length;
-    return this.rt.with(this.origin + path, this.setTargetIn);
+    // The last path's target kept encoded: a client asking for the same path again (a
+    // poller, a load test) copies bytes instead of joining and encoding a string.
+    if (path !== this.lastPath) {
+      this.lastPath = path;
+      this.lastTarget = path.length <= TARGET_CACHE_MAX ? encoder.encode(this.origin + path) : undefined;
+    }
+    return this.rt.with(this.lastTarget ?? this.origin + path, this.setTargetIn);
   }
+  private lastPath: string | undefined = undefined;
+  private lastTarget: Uint8Array | undefined = undefined;
 
   /** One PING round trip; resolves with the RTT in ms. */
   async ping(): Promise<number> {

@@ -49,6 +49,13 @@ for (const secure of [false, true]) {
       await server?.close();
     });
 
+    it('sends each request its own path when paths repeat and alternate (the last target is kept encoded)', async () => {
+      const paths = ['/bytes/1', '/bytes/1', '/bytes/2', '/bytes/1', '/bytes/3', '/bytes/3', '/bytes/2'];
+      const lengths = [];
+      for (const path of paths) lengths.push((await hashBody(await session.request({ path }))).length);
+      expect(lengths).toEqual([1, 1, 2, 1, 3, 3, 2]);
+    });
+
     for (const n of SIZES) {
       it(`downloads ${n} bytes byte-exact, with the trailer after them`, async () => {
         const res = await session.request({ path: `/bytes/${n}` });
