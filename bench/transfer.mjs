@@ -12,6 +12,9 @@
 // transfer finds it in the page cache, in a temp dir removed at the end.
 // Servers on core 0, clients on core 1 (taskset) where it can. GB/s = 10^9 bytes/s of
 // body over the whole run of the client (connect and handshake included, as h2load counts).
+// Each row is the best of 3 runs (1 with --quick), every row alike: one run of the same
+// code on these machines ranged from 1.6 to 3.0 GB/s. A row any of whose runs failed shows
+// that failure.
 //
 //   node bench/transfer.mjs [--quick]
 //   node bench/transfer.mjs --worker ours|node download|upload URL SIZE FILE SECONDS
@@ -152,7 +155,18 @@ import { join } from 'node:path';
 await serve({ port: Number(process.argv[2]), handler: (req, res) => res.respondWithFile(join(${JSON.stringify(dir)}, req.path.slice(1))) });`,
 );
 
-const h2load = (args) => {
+const RUNS = quick ? 1 : 3;
+/** The best of RUNS runs of `run` (GB/s), or the first that failed. */
+const best = (run) => {
+  let top;
+  for (let i = 0; i < RUNS; i++) {
+    const r = run();
+    if (!Number.isFinite(r.gbps)) return r;
+    if (!top || r.gbps > top.gbps) top = r;
+  }
+  return top;
+};
+const h2loadOnce = (args) => {
   const r = runTool(
     1,
     'h2load',
@@ -165,7 +179,8 @@ const h2load = (args) => {
   const ok = h2loadOk(r.stdout) === 1 && /1 2xx/.test(r.stdout) && (upload || data === SIZE);
   return { gbps: ok ? SIZE / secs / 1e9 : NaN, note: r.timedOut ? 'killed at the time limit' : ok ? '' : 'failed' };
 };
-const client = (kind, direction, url) => {
+const h2load = (args) => best(() => h2loadOnce(args));
+const clientOnce = (kind, direction, url) => {
   const r = runTool(
     1,
     process.execPath,
@@ -186,6 +201,7 @@ const client = (kind, direction, url) => {
         : `failed: ${j.status ? `status ${j.status}, ${j.bytes} bytes` : r.stderr.trim().split('\n').pop()}`;
   return { gbps: j.ok ? j.gbps : NaN, note };
 };
+const client = (kind, direction, url) => best(() => clientOnce(kind, direction, url));
 
 /** The C example server (examples/c), built if it can be; null without wasm2c or gcc. */
 function buildCServer() {
