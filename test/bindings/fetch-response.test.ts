@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import http2 from 'node:http2';
 import { serve, LightResponse, nativeResponse } from '../../bindings/index.js';
-import { call } from './fetch-support.js';
+import { call, everyBodyKind, BODY_KINDS } from './fetch-support.js';
 
 type Fetch = (request: Request) => Response | Promise<Response>;
 const Light = LightResponse as unknown as typeof Response;
@@ -123,45 +123,12 @@ describe('the Response of serve({ fetch })', () => {
 
   it('a native Response answers what its body would give: cloned, read, a stream, a Blob, JSON', async () => {
     const out = await answers(
-      async (req) => {
-        switch (new URL(req.url).pathname) {
-          case '/cloned': {
-            const r = new Response('both halves');
-            void r.clone().text();
-            return r;
-          }
-          case '/read': {
-            const r = new Response('already read');
-            await r.text();
-            return r;
-          }
-          case '/stream':
-            return new Response(
-              new ReadableStream({
-                start(c) {
-                  c.enqueue(new TextEncoder().encode('streamed'));
-                  c.close();
-                },
-              }),
-            );
-          case '/blob':
-            return new Response(new Blob(['a blob']));
-          case '/params':
-            return new Response(new URLSearchParams({ q: 'a b' }));
-          default:
-            return Response.json({ ok: true });
-        }
-      },
-      ['/cloned', '/read', '/stream', '/blob', '/params', '/json'].map((p) => ({ ':path': p })),
+      everyBodyKind,
+      BODY_KINDS.map(([p]) => ({ ':path': p })),
     );
-    expect(out.map((a) => [a.headers['content-type'], a.body.toString()])).toEqual([
-      ['text/plain;charset=UTF-8', 'both halves'],
-      ['text/plain;charset=UTF-8', ''],
-      [undefined, 'streamed'],
-      [undefined, 'a blob'],
-      ['application/x-www-form-urlencoded;charset=UTF-8', 'q=a+b'],
-      ['application/json', '{"ok":true}'],
-    ]);
+    expect(out.map((a) => [a.headers['content-type'], a.body.toString()])).toEqual(
+      BODY_KINDS.map(([, t, b]) => [t, b]),
+    );
   });
 
   it('is a Response to its maker: instanceof, ok, text(), clone(), statics; streams what it cannot hold', async () => {
