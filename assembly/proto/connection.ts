@@ -1231,23 +1231,33 @@ export class Connection extends BudgetMember {
    * window is left to give them back to; without this it would shrink for good.
    */
   releaseClosed(n: u32): void {
-    this.handler.touched();
+    const before = this.outputLen;
     this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.syncBudget();
     if (this.phase != Phase.CLOSED) this.releaseConnection(n);
+    this.touchedIfWrote(before);
   }
 
   /** Manual flow control: the application is done with `n` received bytes of `stream`. */
   releaseCapacity(stream: Stream, n: u32): u32 {
-    this.handler.touched();
     if (n > stream.unreleasedBytes) return SendResult.INVALID;
+    const before = this.outputLen;
     stream.unreleasedBytes -= n;
     this.counts.release(n);
     this.clock.mark(Stamp.PROGRESS);
     this.releaseBoth(stream, n);
     this.syncBudget();
+    this.touchedIfWrote(before);
     return SendResult.OK;
+  }
+
+  /** A release that owed the peer a WINDOW_UPDATE needs a drive to send it, and one whose
+   *  progress stamp took a stale time needs the executor to see it (it fixes the stamp at the
+   *  next set_time); any other needs none (reading never waits on releases), where a drive
+   *  per body read was one per request. */
+  @inline private touchedIfWrote(outputBefore: u32): void {
+    if (this.outputLen != outputBefore || this.stampsPending) this.handler.touched();
   }
 
   // ---------------------------------------------------------------------------------

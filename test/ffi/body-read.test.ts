@@ -82,4 +82,19 @@ describe('h2_body_read', () => {
     ex.h2_free(dst);
     done();
   });
+
+  it('a read that owes the peer WINDOW_UPDATEs has the next poll send them (a release drives only then)', () => {
+    const big = answered(new Uint8Array(100_000));
+    // The time told in this turn, so that the read's progress stamp is not a stale one.
+    big.ex.h2_executor_set_time(big.exec, 1000n);
+    while (big.ex.h2_executor_poll(big.exec) !== 0);
+    big.ex.h2_executor_set_time(big.exec, 1000n);
+    const area = big.ex.h2_alloc(128 * 1024) >>> 0;
+    const written = big.h.activity;
+    expect(big.ex.h2_body_read(big.cbody, area, 128 * 1024)).toBe(65_535);
+    expect(big.ex.h2_executor_poll(big.exec)).toBe(0);
+    expect(big.h.activity).toBeGreaterThan(written); // the updates went out
+    big.ex.h2_free(area);
+    big.done();
+  });
 });
