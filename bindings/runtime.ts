@@ -929,7 +929,7 @@ export class Runtime {
   takeRequests(conn: number): Uint8Array {
     const area = this.takeAreaPtr();
     const n = area ? this.ex.h2_serverconn_take_requests(conn, area, TAKE_BUFFER) >>> 0 : 0;
-    return n === 0 ? new Uint8Array(0) : this.memory().slice(area, area + n);
+    return n === 0 ? new Uint8Array(0) : this.bytes(area, n);
   }
   /** TAKE_BUFFER bytes of linear memory the bulk reads copy into (made when first needed; 0
    *  when memory ran out). */
@@ -1076,15 +1076,15 @@ export class Runtime {
     return out;
   }
 
-  /** Takes a BUF task value as bytes (and frees the buf). */
   /** What `body` has buffered, copied out in one call (h2_body_read, through the take
    *  area); undefined when nothing is, or more than the area holds (then h2_body_data). */
   readBody(body: number): Uint8Array | undefined {
     const area = this.takeAreaPtr();
     const n = area ? this.ex.h2_body_read(body, area, TAKE_BUFFER) >>> 0 : 0;
-    return n === 0 ? undefined : this.memory().slice(area, area + n);
+    return n === 0 ? undefined : this.bytes(area, n);
   }
 
+  /** Takes a BUF task value as bytes (and frees the buf). */
   takeBuf(buf: number): Uint8Array {
     const out = this.bytes(this.ex.h2_buf_bytes(buf), this.ex.h2_buf_len(buf));
     this.ex.h2_buf_free(buf);

@@ -6,27 +6,10 @@ import { describe, it, expect } from 'vitest';
 import net from 'node:net';
 import { connect } from '../../bindings/node.js';
 import { RUN_BATCH } from '../../bindings/runtime.js';
+import { FRAME, FLAG, PREFACE, settings, settingsAck, headers, parseFrames, concat } from '../support/frames.js';
 
-const PREFACE_LEN = 24;
-const frame = (type: number, flags: number, stream: number, payload: number[]): Buffer =>
-  Buffer.from([
-    (payload.length >> 16) & 0xff,
-    (payload.length >> 8) & 0xff,
-    payload.length & 0xff,
-    type,
-    flags,
-    (stream >>> 24) & 0x7f,
-    (stream >>> 16) & 0xff,
-    (stream >>> 8) & 0xff,
-    stream & 0xff,
-    ...payload,
-  ]);
-const SETTINGS = 0x4;
-const HEADERS = 0x1;
-const ACK = 0x1;
-const END_STREAM_HEADERS = 0x5;
 /** HPACK: indexed field 8 of the static table, ":status: 200". */
-const STATUS_200 = 0x88;
+const STATUS_200 = Uint8Array.of(0x88);
 
 /** Answers every request with a bare 200; the first `batch` requests all in one write. */
 function batchServer(batch: number) {
@@ -34,30 +17,26 @@ function batchServer(batch: number) {
   let answeredBatch = false;
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    let buf = Buffer.alloc(0);
+    let buf: Uint8Array = new Uint8Array(0);
     let prefaceSeen = false;
     const waiting: number[] = [];
-    socket.write(frame(SETTINGS, 0, 0, []));
+    socket.write(settings());
     socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
+      buf = concat(buf, d);
       if (!prefaceSeen) {
-        if (buf.length < PREFACE_LEN) return;
-        buf = buf.subarray(PREFACE_LEN);
+        if (buf.length < PREFACE.length) return;
+        buf = buf.subarray(PREFACE.length);
         prefaceSeen = true;
       }
-      while (buf.length >= 9) {
-        const len = buf.readUIntBE(0, 3);
-        if (buf.length < 9 + len) break;
-        const type = buf[3];
-        const flags = buf[4];
-        const stream = buf.readUInt32BE(5) & 0x7fffffff;
-        buf = buf.subarray(9 + len);
-        if (type === SETTINGS && !(flags & ACK)) socket.write(frame(SETTINGS, ACK, 0, []));
-        if (type === HEADERS) waiting.push(stream);
+      const { frames, rest } = parseFrames(buf);
+      buf = rest;
+      for (const f of frames) {
+        if (f.type === FRAME.SETTINGS && !(f.flags & FLAG.ACK)) socket.write(settingsAck());
+        if (f.type === FRAME.HEADERS) waiting.push(f.streamId);
       }
       if (!answeredBatch && waiting.length < batch) return;
       answeredBatch = true;
-      socket.write(Buffer.concat(waiting.splice(0).map((id) => frame(HEADERS, END_STREAM_HEADERS, id, [STATUS_200]))));
+      socket.write(concat(...waiting.splice(0).map((id) => headers(id, STATUS_200, true))));
     });
   });
   return { server, sockets };

@@ -4,7 +4,7 @@
 // the window arrives whole by reading alone. Client and server are two connections of one
 // instance over the in-memory duplex.
 import { describe, it, expect } from 'vitest';
-import { MemHost, connectPair, pump, pushTask, TASK } from './mem-host.js';
+import { MemHost, connectPair, pump, pushTask, open200, TASK } from './mem-host.js';
 
 const U = { SEND: 1, ACCEPT: 2 };
 
@@ -23,15 +23,8 @@ function answered(body: Uint8Array) {
   let send = 0;
   pump([[h, exec]], (_h, t, type, user) => {
     if (user === U.ACCEPT && type === TASK.REQUEST) {
-      const sreq = ex.h2_task_value(t);
-      const respond = ex.h2_request_respond(sreq);
-      ex.h2_request_free(sreq);
-      send = ex.h2_respond_send_response(respond, ex.h2_response_new(), 0);
-      const area = ex.h2_alloc(body.length) >>> 0;
-      new Uint8Array(ex.memory.buffer, area, body.length).set(body);
-      expect(ex.h2_send_stream_send_data(send, area, body.length, 1)).toBe(0);
-      ex.h2_free(area);
-      ex.h2_respond_free(respond);
+      send = open200(h, ex.h2_task_value(t));
+      h.with(body, (p, n) => expect(ex.h2_send_stream_send_data(send, p, n, 1)).toBe(0));
     } else if (user === U.SEND) {
       expect(type).toBe(TASK.RESPONSE);
       const resp = ex.h2_task_value(t);
